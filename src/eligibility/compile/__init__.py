@@ -1,0 +1,1 @@
+"""Compilers from the expression AST to executable forms (closures now; others later)."""

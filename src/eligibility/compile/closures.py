@@ -1,0 +1,560 @@
+"""Compile expression ASTs into Python closures: the reference semantics.
+
+Each node becomes a function ``f(ctx) -> value``. Values are Python ``bool``,
+``int``, :class:`~decimal.Decimal`, ``str``, ``date`` or :data:`UNKNOWN`.
+Three-valued logic follows Kleene: ``false and unknown`` is false, ``true or
+unknown`` is true. Whenever a sub-expression's unknown turns out not to matter,
+the missing facts it recorded are dropped again, so a decision lists only the
+questions that would change it. Closures are built once per pack and are pure
+functions of the context, hence safe to share between threads.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from eligibility.compile.runtime import UNKNOWN, Ctx
+from eligibility.errors import AsOfError, EvaluationError
+from eligibility.expr import ast
+
+Fn = Callable[[Ctx], Any]
+
+
+class NoValue:
+    """A parameter without a value at the evaluation date (before its first date, or closed)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class Resolver:
+    """How names compile: the pack supplies one per expression context."""
+
+    def __init__(
+        self,
+        facts: frozenset[str],
+        member_fields: frozenset[str],
+        criteria: Mapping[str, Fn],
+        lets: Mapping[str, Fn] | None = None,
+        where: str = "",
+    ) -> None:
+        self.facts = facts
+        self.member_fields = member_fields
+        self.criteria = criteria
+        self.lets = lets or {}
+        self.where = where
+
+
+def compile_expr(node: ast.Node, res: Resolver) -> Fn:
+    """Compile ``node`` (already type-checked) into a closure."""
+    return _Compiler(res).compile(node, in_member=False)
+
+
+def _years_between(start: date, end: date) -> int:
+    years = end.year - start.year
+    if (end.month, end.day) < (start.month, start.day):
+        years -= 1
+    return years
+
+
+def _months_between(start: date, end: date) -> int:
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    if end.day < start.day:
+        months -= 1
+    return months
+
+
+def _norm_key(value: Any) -> Any:
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
+class _Compiler:
+    def __init__(self, res: Resolver) -> None:
+        self.res = res
+
+    def compile(self, node: ast.Node, in_member: bool) -> Fn:
+        method = getattr(self, "_" + type(node).__name__)
+        fn: Fn = method(node, in_member)
+        return fn
+
+    # literals -------------------------------------------------------------
+    def _Number(self, node: ast.Number, in_member: bool) -> Fn:
+        value = node.value
+        return lambda ctx: value
+
+    def _String(self, node: ast.String, in_member: bool) -> Fn:
+        value = node.value
+        return lambda ctx: value
+
+    def _Boolean(self, node: ast.Boolean, in_member: bool) -> Fn:
+        value = node.value
+        return lambda ctx: value
+
+    def _DateLit(self, node: ast.DateLit, in_member: bool) -> Fn:
+        value = node.value
+        return lambda ctx: value
+
+    # names ----------------------------------------------------------------
+    def _Name(self, node: ast.Name, in_member: bool) -> Fn:
+        dotted = node.dotted
+        res = self.res
+        if in_member and len(node.parts) == 1 and dotted in res.member_fields:
+            field = dotted
+
+            def member_field(ctx: Ctx) -> Any:
+                value = ctx.member.get(field, UNKNOWN)
+                if value is UNKNOWN:
+                    ctx.missing.append(f"members[{ctx.member_index}].{field}")
+                return value
+
+            return member_field
+        if dotted == "as_of":
+            return lambda ctx: ctx.as_of
+        if dotted == "amount":
+
+            def amount(ctx: Ctx) -> Any:
+                value, missing = ctx.amount
+                if value is UNKNOWN:
+                    ctx.missing.extend(missing)
+                return value
+
+            return amount
+        if dotted in res.lets:
+            return self._cached(dotted, res.lets[dotted], "lets")
+        if node.parts[0] == "criteria" and dotted[9:] in res.criteria:
+            return self._cached(dotted[9:], res.criteria[dotted[9:]], "crit")
+        if dotted == "members":
+            return lambda ctx: ctx.members
+        if dotted in res.facts:
+            key = dotted
+
+            def fact(ctx: Ctx) -> Any:
+                value = ctx.facts.get(key, UNKNOWN)
+                if value is UNKNOWN:
+                    ctx.missing.append(key)
+                return value
+
+            return fact
+        raise AssertionError(f"unresolved name {dotted!r} passed the type checker")
+
+    @staticmethod
+    def _cached(key: str, fn: Fn, cache: str) -> Fn:
+        if cache == "crit":
+
+            def cached_criterion(ctx: Ctx) -> Any:
+                hit = ctx.crit.get(key)
+                if hit is None:
+                    mark = len(ctx.missing)
+                    value = fn(ctx)
+                    ctx.crit[key] = (value, tuple(ctx.missing[mark:]))
+                    return value
+                if hit[0] is UNKNOWN:
+                    ctx.missing.extend(hit[1])
+                return hit[0]
+
+            return cached_criterion
+
+        def cached_let(ctx: Ctx) -> Any:
+            hit = ctx.lets.get(key)
+            if hit is None:
+                mark = len(ctx.missing)
+                value = fn(ctx)
+                ctx.lets[key] = (value, tuple(ctx.missing[mark:]))
+                return value
+            if hit[0] is UNKNOWN:
+                ctx.missing.extend(hit[1])
+            return hit[0]
+
+        return cached_let
+
+    # operators ------------------------------------------------------------
+    def _Unary(self, node: ast.Unary, in_member: bool) -> Fn:
+        inner = self.compile(node.operand, in_member)
+        if node.op == "not":
+
+            def not_(ctx: Ctx) -> Any:
+                value = inner(ctx)
+                return value if value is UNKNOWN else not value
+
+            return not_
+
+        def neg(ctx: Ctx) -> Any:
+            value = inner(ctx)
+            return value if value is UNKNOWN else -value
+
+        return neg
+
+    def _Binary(self, node: ast.Binary, in_member: bool) -> Fn:
+        left = self.compile(node.left, in_member)
+        right = self.compile(node.right, in_member)
+        op = node.op
+        where = self.res.where
+        if op == "+":
+
+            def add(ctx: Ctx) -> Any:
+                a, b = left(ctx), right(ctx)
+                return UNKNOWN if a is UNKNOWN or b is UNKNOWN else a + b
+
+            return add
+        if op == "-":
+
+            def sub(ctx: Ctx) -> Any:
+                a, b = left(ctx), right(ctx)
+                return UNKNOWN if a is UNKNOWN or b is UNKNOWN else a - b
+
+            return sub
+        if op == "*":
+
+            def mul(ctx: Ctx) -> Any:
+                a, b = left(ctx), right(ctx)
+                return UNKNOWN if a is UNKNOWN or b is UNKNOWN else a * b
+
+            return mul
+
+        def div(ctx: Ctx) -> Any:
+            a, b = left(ctx), right(ctx)
+            if a is UNKNOWN or b is UNKNOWN:
+                return UNKNOWN
+            if b == 0:
+                raise EvaluationError("division by zero", where)
+            return Decimal(a) / b
+
+        return div
+
+    def _Compare(self, node: ast.Compare, in_member: bool) -> Fn:
+        pairs: list[Fn] = []
+        operands = node.operands
+        for i, op in enumerate(node.ops):
+            pairs.append(self._compare_pair(op, operands[i], operands[i + 1], in_member))
+        if len(pairs) == 1:
+            return pairs[0]
+        return _kleene_and(tuple(pairs))
+
+    def _compare_pair(self, op: str, left_node: ast.Node, right_node: ast.Node,
+                      in_member: bool) -> Fn:
+        left = self.compile(left_node, in_member)
+        if op in ("in", "notin"):
+            assert isinstance(right_node, ast.ListLit)
+            items = [self.compile(i, in_member) for i in right_node.items]
+            literal = all(isinstance(i, ast.String | ast.Number | ast.Boolean)
+                          for i in right_node.items)
+            negate = op == "notin"
+            if literal:
+                choices = frozenset(f(None) for f in items)  # type: ignore[arg-type]
+
+                def in_literal(ctx: Ctx) -> Any:
+                    value = left(ctx)
+                    if value is UNKNOWN:
+                        return UNKNOWN
+                    return (value in choices) != negate
+
+                return in_literal
+
+            def in_dynamic(ctx: Ctx) -> Any:
+                value = left(ctx)
+                seen = [f(ctx) for f in items]
+                if value is UNKNOWN:
+                    return UNKNOWN
+                if value in [s for s in seen if s is not UNKNOWN]:
+                    return not negate
+                if any(s is UNKNOWN for s in seen):
+                    return UNKNOWN
+                return negate
+
+            return in_dynamic
+        right = self.compile(right_node, in_member)
+        cmp: Callable[[Any, Any], bool] = {
+            "==": lambda a, b: a == b,
+            "!=": lambda a, b: a != b,
+            "<": lambda a, b: a < b,
+            "<=": lambda a, b: a <= b,
+            ">": lambda a, b: a > b,
+            ">=": lambda a, b: a >= b,
+        }[op]
+
+        def compare(ctx: Ctx) -> Any:
+            a, b = left(ctx), right(ctx)
+            if a is UNKNOWN or b is UNKNOWN:
+                return UNKNOWN
+            return cmp(a, b)
+
+        return compare
+
+    def _BoolOp(self, node: ast.BoolOp, in_member: bool) -> Fn:
+        fns = tuple(self.compile(o, in_member) for o in node.operands)
+        return _kleene_and(fns) if node.op == "and" else _kleene_or(fns)
+
+    def _If(self, node: ast.If, in_member: bool) -> Fn:
+        cond = self.compile(node.cond, in_member)
+        then = self.compile(node.then, in_member)
+        orelse = self.compile(node.orelse, in_member)
+
+        def if_(ctx: Ctx) -> Any:
+            mark = len(ctx.missing)
+            c = cond(ctx)
+            if c is True:
+                return then(ctx)
+            if c is False:
+                return orelse(ctx)
+            a, b = then(ctx), orelse(ctx)
+            if a is not UNKNOWN and b is not UNKNOWN and a == b:
+                del ctx.missing[mark:]
+                return a
+            return UNKNOWN
+
+        return if_
+
+    def _ListLit(self, node: ast.ListLit, in_member: bool) -> Fn:  # pragma: no cover
+        raise AssertionError("list literal outside `in` passed the type checker")
+
+    # calls ----------------------------------------------------------------
+    def _Call(self, node: ast.Call, in_member: bool) -> Fn:
+        fn = node.func
+        handler = getattr(self, "_call_" + fn)
+        result: Fn = handler(node, in_member)
+        return result
+
+    def _args(self, node: ast.Call, in_member: bool) -> list[Fn]:
+        return [self.compile(a, in_member) for a in node.args]
+
+    def _call_min(self, node: ast.Call, in_member: bool) -> Fn:
+        return _strict_call(self._args(node, in_member), min)
+
+    def _call_max(self, node: ast.Call, in_member: bool) -> Fn:
+        return _strict_call(self._args(node, in_member), max)
+
+    def _call_round(self, node: ast.Call, in_member: bool) -> Fn:
+        args = self._args(node, in_member)
+        digits = node.args[1].value if len(node.args) == 2 else 0  # type: ignore[attr-defined]
+        quantum = Decimal(1).scaleb(-int(digits))
+
+        def round_(values: list[Any]) -> Any:
+            value = values[0]
+            if isinstance(value, int):
+                return value
+            rounded = Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
+            return int(rounded) if digits == 0 else rounded
+
+        return _strict_call(args[:1], lambda *v: round_(list(v)))
+
+    def _call_floor(self, node: ast.Call, in_member: bool) -> Fn:
+        return _strict_call(self._args(node, in_member), math.floor)
+
+    def _call_ceil(self, node: ast.Call, in_member: bool) -> Fn:
+        return _strict_call(self._args(node, in_member), math.ceil)
+
+    def _call_abs(self, node: ast.Call, in_member: bool) -> Fn:
+        return _strict_call(self._args(node, in_member), abs)
+
+    def _call_yearly(self, node: ast.Call, in_member: bool) -> Fn:
+        return _strict_call(self._args(node, in_member), lambda v: v * 12)
+
+    def _call_monthly(self, node: ast.Call, in_member: bool) -> Fn:
+        return _strict_call(self._args(node, in_member), lambda v: Decimal(v) / 12)
+
+    def _date_fn(self, node: ast.Call, in_member: bool,
+                 compute: Callable[[date, date], int]) -> Fn:
+        (arg,) = self._args(node, in_member)
+
+        def date_fn(ctx: Ctx) -> Any:
+            value = arg(ctx)
+            return UNKNOWN if value is UNKNOWN else compute(value, ctx.as_of)
+
+        return date_fn
+
+    def _call_years_since(self, node: ast.Call, in_member: bool) -> Fn:
+        return self._date_fn(node, in_member, _years_between)
+
+    def _call_months_since(self, node: ast.Call, in_member: bool) -> Fn:
+        return self._date_fn(node, in_member, _months_between)
+
+    def _call_months_until(self, node: ast.Call, in_member: bool) -> Fn:
+        return self._date_fn(node, in_member, lambda d, as_of: _months_between(as_of, d))
+
+    def _call_known(self, node: ast.Call, in_member: bool) -> Fn:
+        (arg,) = self._args(node, in_member)
+
+        def known(ctx: Ctx) -> Any:
+            mark = len(ctx.missing)
+            value = arg(ctx)
+            del ctx.missing[mark:]
+            return value is not UNKNOWN
+
+        return known
+
+    def _call_param(self, node: ast.Call, in_member: bool) -> Fn:
+        name = node.args[0].dotted  # type: ignore[attr-defined]
+        keys = [self.compile(a, in_member) for a in node.args[1:]]
+        where = self.res.where
+
+        def lookup(ctx: Ctx) -> Any:
+            value = ctx.params[name]
+            if value.__class__ is NoValue:
+                raise AsOfError(
+                    f"parameter {name!r} has no value on {ctx.as_of.isoformat()} "
+                    f"(used in {where})"
+                )
+            for key_fn in keys:
+                key = key_fn(ctx)
+                if key is UNKNOWN:
+                    return UNKNOWN
+                try:
+                    value = value[_norm_key(key)]
+                except KeyError:
+                    raise EvaluationError(
+                        f"parameter {name!r} has no entry for key {key!r} "
+                        f"(keys: {', '.join(map(str, value))})",
+                        where,
+                    ) from None
+            return value
+
+        return lookup
+
+    def _members_loop(self, ctx: Ctx) -> list[dict[str, Any]] | None:
+        members = ctx.members
+        if members is None:
+            ctx.missing.append("members")
+        return members
+
+    def _call_count(self, node: ast.Call, in_member: bool) -> Fn:
+        cond = self.compile(node.args[1], True) if len(node.args) == 2 else None
+        loop = self._members_loop
+
+        def count(ctx: Ctx) -> Any:
+            members = loop(ctx)
+            if members is None:
+                return UNKNOWN
+            if cond is None:
+                return len(members)
+            n, unknown = 0, False
+            for i, member in enumerate(members):
+                ctx.member, ctx.member_index = member, i
+                value = cond(ctx)
+                if value is True:
+                    n += 1
+                elif value is UNKNOWN:
+                    unknown = True
+            return UNKNOWN if unknown else n
+
+        return count
+
+    def _call_sum(self, node: ast.Call, in_member: bool) -> Fn:
+        value_fn = self.compile(node.args[1], True)
+        cond = self.compile(node.args[2], True) if len(node.args) == 3 else None
+        loop = self._members_loop
+
+        def sum_(ctx: Ctx) -> Any:
+            members = loop(ctx)
+            if members is None:
+                return UNKNOWN
+            total: Any = 0
+            unknown = False
+            for i, member in enumerate(members):
+                ctx.member, ctx.member_index = member, i
+                if cond is not None:
+                    mark = len(ctx.missing)
+                    c = cond(ctx)
+                    if c is False:
+                        del ctx.missing[mark:]
+                        continue
+                    if c is UNKNOWN:
+                        unknown = True
+                        value_fn(ctx)
+                        continue
+                value = value_fn(ctx)
+                if value is UNKNOWN:
+                    unknown = True
+                else:
+                    total += value
+            return UNKNOWN if unknown else total
+
+        return sum_
+
+    def _call_any(self, node: ast.Call, in_member: bool) -> Fn:
+        return self._quantifier(node, stop=True)
+
+    def _call_all(self, node: ast.Call, in_member: bool) -> Fn:
+        return self._quantifier(node, stop=False)
+
+    def _quantifier(self, node: ast.Call, stop: bool) -> Fn:
+        cond = self.compile(node.args[1], True)
+        loop = self._members_loop
+
+        def quantifier(ctx: Ctx) -> Any:
+            mark = len(ctx.missing)
+            members = loop(ctx)
+            if members is None:
+                return UNKNOWN
+            unknown = False
+            for i, member in enumerate(members):
+                ctx.member, ctx.member_index = member, i
+                value = cond(ctx)
+                if value is stop:
+                    del ctx.missing[mark:]
+                    return stop
+                if value is UNKNOWN:
+                    unknown = True
+            return UNKNOWN if unknown else not stop
+
+        return quantifier
+
+
+def _strict_call(args: list[Fn], fn: Callable[..., Any]) -> Fn:
+    """A function of its arguments that is unknown as soon as one argument is."""
+    if len(args) == 1:
+        (only,) = args
+
+        def call1(ctx: Ctx) -> Any:
+            value = only(ctx)
+            return UNKNOWN if value is UNKNOWN else fn(value)
+
+        return call1
+
+    def call(ctx: Ctx) -> Any:
+        values = [a(ctx) for a in args]
+        for value in values:
+            if value is UNKNOWN:
+                return UNKNOWN
+        return fn(*values)
+
+    return call
+
+
+def _kleene_and(fns: tuple[Fn, ...]) -> Fn:
+    def and_(ctx: Ctx) -> Any:
+        mark = len(ctx.missing)
+        unknown = False
+        for f in fns:
+            value = f(ctx)
+            if value is False:
+                del ctx.missing[mark:]
+                return False
+            if value is UNKNOWN:
+                unknown = True
+        return UNKNOWN if unknown else True
+
+    return and_
+
+
+def _kleene_or(fns: tuple[Fn, ...]) -> Fn:
+    def or_(ctx: Ctx) -> Any:
+        mark = len(ctx.missing)
+        unknown = False
+        for f in fns:
+            value = f(ctx)
+            if value is True:
+                del ctx.missing[mark:]
+                return True
+            if value is UNKNOWN:
+                unknown = True
+        return UNKNOWN if unknown else False
+
+    return or_

@@ -1,0 +1,130 @@
+"""The Decision: what the engine says about one household (pydantic, JSON-stable).
+
+A Decision lists every measure in force with its ``status`` (``eligible``,
+``not_eligible`` or ``undetermined``), its amount where the law gives one, the
+reasons (one per requirement, with the values seen, the legal source and a
+rendered message), the missing facts that matter, the discretionary assessments a
+caseworker must make, and the provenance that makes it reproducible: pack id,
+version and content hash, ``as_of``, engine version and the facts' hash. Field
+names here are a public contract for integrators: keep them stable.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Status = Literal["eligible", "not_eligible", "undetermined"]
+Outcome = Literal["met", "not_met", "waived", "unknown", "discretionary"]
+STATUSES: tuple[Status, ...] = ("eligible", "undetermined", "not_eligible")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class SourceRef(_Out):
+    """A legal or policy source."""
+
+    ref: str
+    url: str | None = None
+
+
+class Reason(_Out):
+    """The outcome of one requirement of a measure."""
+
+    requirement: str
+    title: str
+    outcome: Outcome
+    exception: str | None = None
+    exception_title: str | None = None
+    values: dict[str, Any] = {}
+    missing_facts: list[str] = []
+    sources: list[SourceRef] = []
+    message_key: str
+    message: str
+    discretionary: bool = False
+    unconfirmed: bool = False
+    note: str | None = None
+
+
+class MeasureResult(_Out):
+    """One measure's result for the household."""
+
+    id: str
+    title: str
+    goal: str
+    goal_title: str
+    kind: Literal["right", "recommendation"]
+    status: Status
+    summary: str
+    amount: Decimal | None = None
+    unit: str | None = None
+    amount_discretionary: bool = False
+    priority: int | None = None
+    priority_reason: str | None = None
+    reasons: list[Reason]
+    missing_facts: list[str] = []
+    discretionary: list[str] = []
+    sources: list[SourceRef] = []
+    unconfirmed: list[str] = []
+    advice: str | None = None
+
+
+class CriterionResult(_Out):
+    """A derived fact (e.g. a priority group) and its value; ``null`` when unknown."""
+
+    id: str
+    title: str
+    value: bool | int | Decimal | str | date | None
+    known: bool
+    missing_facts: list[str] = []
+    unconfirmed: bool = False
+
+
+class MissingFact(_Out):
+    """A fact the household did not give that would settle one or more measures."""
+
+    path: str
+    question: str
+    affects: list[str]
+
+
+class Provenance(_Out):
+    """Everything needed to reproduce the decision byte for byte."""
+
+    pack_id: str
+    pack_version: str
+    content_hash: str
+    as_of: date
+    engine_version: str
+    facts_sha256: str
+
+
+class Decision(_Out):
+    """The engine's answer for one household (see module docstring)."""
+
+    lang: Literal["nb", "en"]
+    as_of: date
+    measures: list[MeasureResult]
+    criteria: list[CriterionResult]
+    missing_facts: list[MissingFact]
+    provenance: Provenance
+
+    def measure(self, measure_id: str) -> MeasureResult:
+        for m in self.measures:
+            if m.id == measure_id:
+                return m
+        raise KeyError(measure_id)
+
+    def criterion(self, criterion_id: str) -> CriterionResult:
+        for c in self.criteria:
+            if c.id == criterion_id:
+                return c
+        raise KeyError(criterion_id)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return self.model_dump_json(indent=indent)

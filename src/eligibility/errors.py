@@ -1,0 +1,86 @@
+"""User-facing error types: every error a user can cause names where it is.
+
+Rule-file errors carry file, line and column (and a "did you mean" hint where one
+helps); fact errors carry the path of every bad field with the value seen and what
+was expected. The CLI and the HTTP service print these as one paragraph, never as
+a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class EligibilityError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in a rule pack, with its position."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+    hint: str | None = None
+    code: str = "error"
+
+    def __str__(self) -> str:
+        text = f"{self.file}:{self.line}:{self.column}: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class PackError(EligibilityError):
+    """A rule pack that cannot be loaded: one or more diagnostics."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = list(diagnostics)
+        lines = [str(d) for d in self.diagnostics]
+        head = f"{len(lines)} error(s) in the rule pack"
+        super().__init__(head + ":\n" + "\n".join(lines))
+
+
+@dataclass(frozen=True)
+class FactIssue:
+    """One field of a household's facts that does not fit the schema."""
+
+    path: str
+    message: str
+    value: Any = None
+    expected: str | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.path}: {self.message}"
+        if self.value is not None:
+            text += f" (got {self.value!r})"
+        return text
+
+
+class FactsError(EligibilityError):
+    """Facts that do not fit the pack's fact schema; names every bad field."""
+
+    def __init__(self, issues: list[FactIssue]) -> None:
+        self.issues = list(issues)
+        super().__init__(
+            f"{len(self.issues)} invalid fact(s): " + "; ".join(str(i) for i in self.issues)
+        )
+
+
+class AsOfError(EligibilityError):
+    """An evaluation date outside the period the pack's rules and parameters cover."""
+
+
+@dataclass
+class EvaluationError(EligibilityError):
+    """A rule that cannot be computed for these facts (e.g. division by zero)."""
+
+    message: str
+    where: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message

@@ -1,0 +1,1 @@
+"""Explanations: message catalogs (nb/en) and renderings of decisions for people."""

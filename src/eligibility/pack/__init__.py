@@ -1,0 +1,1 @@
+"""Rule packs: YAML files loaded, validated and checked into an immutable RulePack."""

@@ -1,0 +1,208 @@
+"""Pydantic models of the rule files as written (the YAML layer).
+
+These models say which keys each file may hold and what type each value has;
+unknown keys are errors. They keep expression strings as read (with their
+positions) — the loader parses and checks them afterwards and builds the
+immutable IR in :mod:`eligibility.pack.model`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator
+
+from eligibility.pack.yamlio import LocStr
+
+
+def _expr_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if not isinstance(value, str):
+        raise ValueError("expected an expression (text)")
+    return value  # a LocStr keeps its position
+
+
+ExprText = Annotated[str, PlainValidator(_expr_text)]
+
+
+def _plain_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected text")
+    return value
+
+
+PlainText = Annotated[str, PlainValidator(_plain_text)]
+
+
+class _File(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TextModel(_File):
+    nb: PlainText
+    en: PlainText
+
+
+class SourceModel(_File):
+    ref: PlainText
+    url: PlainText | None = None
+    note: PlainText | None = None
+
+
+class PackFile(_File):
+    id: PlainText
+    title: TextModel
+    description: TextModel | None = None
+    version: PlainText
+    jurisdiction: PlainText | None = None
+    languages: list[PlainText] = Field(default_factory=lambda: ["nb", "en"])
+    valid_from: date
+    valid_to: date | None = None
+    goals: dict[str, TextModel]
+    sources: list[SourceModel] = Field(min_length=1)
+
+
+FieldType = Literal["bool", "int", "number", "money", "enum", "date", "string"]
+
+
+class FieldModel(_File):
+    type: FieldType
+    title: TextModel
+    unit: PlainText | None = None
+    values: list[PlainText] | None = None
+    value_titles: dict[str, TextModel] | None = None
+    min: Decimal | None = None
+    max: Decimal | None = None
+    required: bool = False
+    changeable: bool = False
+    question: TextModel | None = None
+    description: TextModel | None = None
+    source: SourceModel | None = None
+    unconfirmed: bool = False
+    note: PlainText | None = None
+
+
+class GroupModel(_File):
+    title: TextModel
+    description: TextModel | None = None
+    list: bool = False
+    max_items: int | None = None
+    fields: dict[str, FieldModel]
+
+
+class FactsFile(_File):
+    groups: dict[str, GroupModel]
+
+
+class ParamVersionModel(_File):
+    value: Any
+    source: SourceModel | None = None
+    unconfirmed: bool = False
+    note: PlainText | None = None
+
+
+class ParamModel(_File):
+    title: TextModel | None = None
+    description: TextModel | None = None
+    unit: PlainText | None = None
+    keys: list[PlainText] = Field(default_factory=list, max_length=2)
+    source: SourceModel | None = None
+    sources: list[SourceModel] | None = None
+    values: dict[date, Any] = Field(min_length=1)
+    unconfirmed: bool = False
+    note: PlainText | None = None
+
+
+class CriterionModel(_File):
+    title: TextModel
+    description: TextModel | None = None
+    value: ExprText
+    unit: PlainText | None = None
+    source: SourceModel | None = None
+    sources: list[SourceModel] | None = None
+    unconfirmed: bool = False
+    note: PlainText | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+class ExceptionModel(_File):
+    title: TextModel
+    when: ExprText
+    source: SourceModel | None = None
+    sources: list[SourceModel] | None = None
+    unconfirmed: bool = False
+    note: PlainText | None = None
+
+
+class RequirementModel(_File):
+    title: TextModel
+    description: TextModel | None = None
+    when: ExprText | None = None
+    unless: dict[str, ExceptionModel] = Field(default_factory=dict)
+    discretionary: bool = False
+    source: SourceModel | None = None
+    sources: list[SourceModel] | None = None
+    unconfirmed: bool = False
+    note: PlainText | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+class AmountModel(_File):
+    title: TextModel | None = None
+    unit: PlainText
+    rounding: Literal["krone", "krone_down", "ore", "none"] = "krone"
+    formula: ExprText
+    discretionary: bool = False
+    note: PlainText | None = None
+
+
+class PriorityModel(_File):
+    when: ExprText
+    rank: int = Field(ge=1)
+    title: TextModel | None = None
+
+
+class MeasureModel(_File):
+    id: PlainText
+    title: TextModel
+    description: TextModel | None = None
+    advice: TextModel | None = None
+    goal: PlainText
+    kind: Literal["right", "recommendation"]
+    sources: list[SourceModel] = Field(min_length=1)
+    valid_from: date | None = None
+    valid_to: date | None = None
+    let: dict[str, ExprText] = Field(default_factory=dict)
+    requires: dict[str, RequirementModel] = Field(min_length=1)
+    amount: AmountModel | None = None
+    priority: list[PriorityModel] = Field(default_factory=list)
+    unconfirmed: bool = False
+    note: PlainText | None = None
+
+
+class ExpectMeasure(_File):
+    status: Literal["eligible", "not_eligible", "undetermined"] | None = None
+    amount: Decimal | None = None
+    missing_facts: list[PlainText] | None = None
+    priority: int | None = None
+
+
+class ExpectModel(_File):
+    measures: dict[str, ExpectMeasure] = Field(default_factory=dict)
+    criteria: dict[str, Any] = Field(default_factory=dict)
+
+
+class CaseModel(_File):
+    name: PlainText
+    description: PlainText | None = None
+    as_of: date
+    facts: dict[str, Any]
+    expect: ExpectModel
+    notes: PlainText | None = None

@@ -1,0 +1,278 @@
+"""The loaded rule pack: a typed, immutable intermediate representation (IR).
+
+A :class:`RulePack` is what :func:`~eligibility.pack.loader.load_pack` returns
+once every file has been read, validated and checked: the fact schema, dated
+parameters, criteria and measures with their parsed, type-checked expressions,
+the pack's cases, and the content hash that goes into every Decision's
+provenance. Everything here is frozen; a RulePack can be shared freely between
+threads and engines.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from eligibility.expr import ast
+from eligibility.expr.types import Type
+from eligibility.pack.yamlio import Mark
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text in bokmål and English."""
+
+    nb: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.nb
+
+
+@dataclass(frozen=True)
+class Source:
+    """A legal or policy source: law, regulation §, guidance page or strategy."""
+
+    ref: str
+    url: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A parsed and type-checked expression with where it was written."""
+
+    text: str
+    node: ast.Node
+    type: Type
+    mark: Mark
+
+    def slice(self, node: ast.Node) -> str:
+        return self.text[node.start : node.end]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One fact of the schema."""
+
+    path: str  # "housing.cost_month" or "members.age"
+    group: str
+    name: str
+    kind: str  # bool int number money enum date string
+    title: Text
+    unit: str | None = None
+    values: tuple[str, ...] | None = None
+    minimum: Any = None
+    maximum: Any = None
+    required: bool = False
+    changeable: bool = False
+    question: Text | None = None
+    in_list: bool = False
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    name: str
+    title: Text
+    is_list: bool
+    fields: MappingProxyType[str, FieldSpec]
+    max_items: int | None = None
+
+
+@dataclass(frozen=True)
+class FactSchema:
+    """The pack's fact schema: groups of typed fields."""
+
+    groups: MappingProxyType[str, GroupSpec]
+
+    def field(self, path: str) -> FieldSpec | None:
+        group, _, name = path.partition(".")
+        spec = self.groups.get(group)
+        return spec.fields.get(name) if spec else None
+
+    def all_fields(self) -> list[FieldSpec]:
+        return [f for g in self.groups.values() for f in g.fields.values()]
+
+
+@dataclass(frozen=True)
+class ParamVersion:
+    valid_from: date
+    value: Any  # int | Decimal | bool | str | table (MappingProxyType) | None (closed)
+    source: Source | None = None
+    unconfirmed: bool = False
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A dated parameter: each version holds from its date until the next."""
+
+    name: str
+    unit: str | None
+    keys: tuple[str, ...]
+    versions: tuple[ParamVersion, ...]
+    sources: tuple[Source, ...]
+    title: Text | None = None
+    unconfirmed: bool = False
+    note: str | None = None
+
+    def version_at(self, when: date) -> ParamVersion | None:
+        dates = [v.valid_from for v in self.versions]
+        i = bisect_right(dates, when)
+        if i == 0:
+            return None
+        version = self.versions[i - 1]
+        return None if version.value is None else version
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    title: Text
+    expr: Expr
+    sources: tuple[Source, ...]
+    file: str
+    unit: str | None = None
+    description: Text | None = None
+    unconfirmed: bool = False
+    note: str | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+@dataclass(frozen=True)
+class RuleException:
+    """A named exception (``unless:``) that waives a requirement."""
+
+    id: str
+    title: Text
+    expr: Expr
+    sources: tuple[Source, ...]
+    unconfirmed: bool = False
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Requirement:
+    id: str
+    title: Text
+    expr: Expr | None
+    exceptions: tuple[RuleException, ...]
+    sources: tuple[Source, ...]
+    discretionary: bool = False
+    description: Text | None = None
+    unconfirmed: bool = False
+    note: str | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+    def in_force(self, when: date) -> bool:
+        return _in_force(self.valid_from, self.valid_to, when)
+
+
+@dataclass(frozen=True)
+class Amount:
+    unit: str
+    rounding: str
+    expr: Expr
+    title: Text | None = None
+    discretionary: bool = False
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class PriorityRule:
+    expr: Expr
+    rank: int
+    title: Text | None = None
+
+
+@dataclass(frozen=True)
+class Measure:
+    id: str
+    title: Text
+    goal: str
+    kind: str
+    sources: tuple[Source, ...]
+    lets: tuple[tuple[str, Expr], ...]
+    requirements: tuple[Requirement, ...]
+    amount: Amount | None
+    priority: tuple[PriorityRule, ...]
+    file: str
+    description: Text | None = None
+    advice: Text | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    unconfirmed: bool = False
+    note: str | None = None
+
+    def in_force(self, when: date) -> bool:
+        return _in_force(self.valid_from, self.valid_to, when)
+
+
+@dataclass(frozen=True)
+class Case:
+    """An example household with the decision the rules must give."""
+
+    name: str
+    file: str
+    as_of: date
+    facts: dict[str, Any]
+    expect_measures: MappingProxyType[str, dict[str, Any]]
+    expect_criteria: MappingProxyType[str, Any]
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class PackMeta:
+    id: str
+    title: Text
+    version: str
+    languages: tuple[str, ...]
+    valid_from: date
+    valid_to: date | None
+    goals: MappingProxyType[str, Text]
+    sources: tuple[Source, ...]
+    jurisdiction: str | None = None
+    description: Text | None = None
+
+
+@dataclass(frozen=True)
+class RulePack:
+    """A whole loaded pack (see module docstring)."""
+
+    root: Path
+    meta: PackMeta
+    schema: FactSchema
+    parameters: MappingProxyType[str, Parameter]
+    criteria: tuple[Criterion, ...]
+    measures: tuple[Measure, ...]
+    cases: tuple[Case, ...]
+    content_hash: str
+    invariants: Any = None
+    files: tuple[str, ...] = field(default=())
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+    @property
+    def version(self) -> str:
+        return self.meta.version
+
+    def measure(self, measure_id: str) -> Measure:
+        for m in self.measures:
+            if m.id == measure_id:
+                return m
+        raise KeyError(measure_id)
+
+    def covers(self, when: date) -> bool:
+        return _in_force(self.meta.valid_from, self.meta.valid_to, when)
+
+
+def _in_force(start: date | None, end: date | None, when: date) -> bool:
+    return (start is None or start <= when) and (end is None or when <= end)
