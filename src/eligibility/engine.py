@@ -408,7 +408,8 @@ class Engine:
         elif out.status == "not_eligible":
             summary = render("summary.not_eligible", lang, failed="; ".join(failed_titles))
         elif out.missing:
-            summary = render("summary.missing", lang, missing=", ".join(out.missing))
+            summary = render("summary.missing", lang,
+                             missing=", ".join(self.title_of(p, lang) for p in out.missing))
         else:
             titles = [r.title for r in reasons if r.outcome == "discretionary"]
             summary = render("summary.discretion", lang, discretionary="; ".join(titles))
@@ -475,8 +476,15 @@ class Engine:
         facts.sort(key=lambda f: (-len(f.affects), f.path))
         return facts
 
+    def title_of(self, path: str, lang: str) -> str:
+        """The short title of the fact at ``path``."""
+        return self._describe(path, lang, question=False)
+
     def question(self, path: str, lang: str) -> str:
         """How to ask for the fact at ``path`` (``members[2].age`` → the members.age field)."""
+        return self._describe(path, lang, question=True)
+
+    def _describe(self, path: str, lang: str, question: bool) -> str:
         schema = self.pack.schema
         base = path
         prefix = ""
@@ -488,7 +496,7 @@ class Engine:
         if spec is None:
             group = schema.groups.get(base)
             return group.title.get(lang) if group else path
-        text = spec.question.get(lang) if spec.question else spec.title.get(lang)
+        text = spec.question.get(lang) if question and spec.question else spec.title.get(lang)
         return prefix + text
 
 

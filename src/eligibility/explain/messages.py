@@ -15,7 +15,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "nb": {
         "outcome.met": "{title}: oppfylt",
         "outcome.not_met": "{title}: ikke oppfylt",
-        "outcome.waived": "{title}: ikke oppfylt, men unntaket «{exception}» gjelder",
+        "outcome.waived": "{title}: unntaket «{exception}» gjelder",
         "outcome.unknown": "{title}: kan ikke avgjøres – mangler {missing}",
         "outcome.discretionary": "{title}: kommunen vurderer dette skjønnsmessig",
         "outcome.discretionary_hint": "{title}: kommunen vurderer dette skjønnsmessig "
@@ -48,7 +48,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "en": {
         "outcome.met": "{title}: met",
         "outcome.not_met": "{title}: not met",
-        "outcome.waived": "{title}: not met, but the exception “{exception}” applies",
+        "outcome.waived": "{title}: the exception “{exception}” applies",
         "outcome.unknown": "{title}: cannot be decided – missing {missing}",
         "outcome.discretionary": "{title}: for the municipality's discretionary assessment",
         "outcome.discretionary_hint": "{title}: for the municipality's discretionary "

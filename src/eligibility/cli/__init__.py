@@ -1,0 +1,20 @@
+"""The ``eligibility`` command line (typer + rich).
+
+Each command lives in its own module of this package and registers itself on
+:data:`app`; :func:`main` is the console-script entry point. User errors (bad
+facts, bad rule files, bad dates) end with a one-paragraph message and exit code
+2, never a traceback.
+"""
+
+from __future__ import annotations
+
+from eligibility.cli.common import app
+from eligibility.cli import check, evaluate  # noqa: F401  (registers the commands)
+
+
+def main() -> None:
+    """Entry point of the ``eligibility`` console script."""
+    app()
+
+
+__all__ = ["app", "main"]
