@@ -20,15 +20,29 @@ from typing import Any
 from eligibility.compile.closures import NoValue, Resolver, compile_expr
 from eligibility.compile.runtime import UNKNOWN, Ctx
 from eligibility.decision import (
-    STATUSES, CriterionResult, Decision, MeasureResult, MissingFact, Provenance, Reason,
+    STATUSES,
+    CriterionResult,
+    Decision,
+    MeasureResult,
+    MissingFact,
+    Outcome,
+    Provenance,
+    Reason,
     SourceRef,
+    Status,
 )
 from eligibility.errors import AsOfError
 from eligibility.explain.messages import render
 from eligibility.expr import ast
 from eligibility.facts import FactValidator, ValidFacts
 from eligibility.pack.model import (
-    Criterion, Expr, Measure, Requirement, RuleException, RulePack, Source,
+    Criterion,
+    Expr,
+    Measure,
+    Requirement,
+    RuleException,
+    RulePack,
+    Source,
 )
 from eligibility.version import __version__
 
@@ -60,10 +74,10 @@ class CompiledMeasure:
 class Outcomes:
     """The raw result of evaluating one measure, before it becomes text."""
 
-    status: str
+    status: Status
     amount: Any
-    reasons: tuple[tuple[CompiledRequirement, str, RuleException | None, tuple[str, ...], Any],
-                   ...]
+    reasons: tuple[tuple[CompiledRequirement, Outcome, RuleException | None, tuple[str, ...],
+                         Any], ...]
     missing: tuple[str, ...]
     discretionary: tuple[str, ...]
     priority: tuple[int, Any] | None
@@ -263,7 +277,8 @@ class Engine:
             amount = round_amount(cm.amount(ctx), cm.measure.amount.rounding)  # type: ignore[union-attr]
             ctx.amount = (amount, tuple(missing[mark:]))
             del missing[mark:]
-        reasons = []
+        reasons: list[tuple[CompiledRequirement, Outcome, RuleException | None,
+                            tuple[str, ...], Any]] = []
         failed = unknown = discretionary = False
         need: list[str] = []
         assess: list[str] = []
@@ -275,6 +290,7 @@ class Engine:
             mark = len(missing)
             value = creq.fn(ctx) if creq.fn is not None else UNKNOWN
             waived_by: RuleException | None = None
+            outcome: Outcome
             if value is not True and creq.exceptions:
                 for exc, efn in creq.exceptions:
                     if efn(ctx) is True:
@@ -309,6 +325,7 @@ class Engine:
                 del missing[mark:]
             need.extend(seen)
             reasons.append((creq, outcome, waived_by, seen, value))
+        status: Status
         if failed:
             status = "not_eligible"
         elif unknown or discretionary:
@@ -342,14 +359,14 @@ class Engine:
                 affects.setdefault(path, []).append(cm.measure.id)
             key = (
                 goal_order.index(cm.measure.goal) if cm.measure.goal in goal_order else 99,
-                STATUSES.index(result.status),  # type: ignore[arg-type]
+                STATUSES.index(result.status),
                 result.priority or 99,
                 index,
             )
             results.append((key, result))
         results.sort(key=lambda item: item[0])
         return Decision.model_construct(
-            lang=lang,
+            lang="en" if lang == "en" else "nb",
             as_of=when,
             measures=[r for _, r in results],
             criteria=self._criteria_results(ctx, lang),
@@ -427,7 +444,7 @@ class Engine:
             title=m.title.get(lang),
             goal=m.goal,
             goal_title=self.pack.meta.goals[m.goal].get(lang),
-            kind=m.kind,
+            kind="right" if m.kind == "right" else "recommendation",
             status=out.status,
             summary=summary,
             amount=amount,

@@ -71,7 +71,7 @@ def build_facts_model(schema: FactSchema) -> type[BaseModel]:
     groups: dict[str, Any] = {}
     for group in schema.groups.values():
         fields = {name: _field(spec) for name, spec in group.fields.items()}
-        model = create_model(  # type: ignore[call-overload]
+        model = create_model(
             f"Facts_{group.name}", __base__=_Group, **fields
         )
         if group.is_list:

@@ -8,8 +8,8 @@ facts, bad rule files, bad dates) end with a one-paragraph message and exit code
 
 from __future__ import annotations
 
-from eligibility.cli.common import app
 from eligibility.cli import check, evaluate  # noqa: F401  (registers the commands)
+from eligibility.cli.common import app
 
 
 def main() -> None:

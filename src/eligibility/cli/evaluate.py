@@ -7,8 +7,17 @@ from typing import Annotated
 import typer
 
 from eligibility.cli.common import (
-    AsOfOption, JsonOption, LangOption, PackOption, app, check_lang, console, guarded,
-    load_engine, parse_date, read_document,
+    AsOfOption,
+    JsonOption,
+    LangOption,
+    PackOption,
+    app,
+    check_lang,
+    console,
+    guarded,
+    load_engine,
+    parse_date,
+    read_document,
 )
 from eligibility.explain.terminal import print_decision
 

@@ -28,7 +28,7 @@ def format_amount(amount: Decimal | None, unit: str | None, lang: str) -> str:
         return ""
     sign = "-" if amount < 0 else ""
     whole, _, frac = f"{abs(amount):f}".partition(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

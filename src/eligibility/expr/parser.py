@@ -126,7 +126,8 @@ class _Parser:
 
     def expect_op(self, op: str) -> Token:
         if not self.is_op(op):
-            raise ExprSyntaxError(f"expected {op!r}, found {self.describe(self.tok)}", self.tok.start)
+            found = self.describe(self.tok)
+            raise ExprSyntaxError(f"expected {op!r}, found {found}", self.tok.start)
         return self.advance()
 
     def expect_word(self, word: str) -> Token:
@@ -323,7 +324,8 @@ class _Parser:
             raise ExprSyntaxError(
                 f"unknown function {name.text!r}",
                 name.start,
-                f"did you mean {close[0]!r}?" if close else "functions: " + ", ".join(sorted(FUNCTIONS)),
+                f"did you mean {close[0]!r}?" if close
+                else "functions: " + ", ".join(sorted(FUNCTIONS)),
             )
         self.expect_op("(")
         if name.text == "date":

@@ -14,8 +14,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 
-from eligibility.pack.yamlio import LocStr
-
 
 def _expr_text(value: Any) -> str:
     if isinstance(value, bool):

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import itertools
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -27,12 +27,35 @@ from eligibility.errors import Diagnostic, PackError
 from eligibility.expr import ast
 from eligibility.expr.parser import ExprSyntaxError, parse
 from eligibility.expr.types import (
-    BOOL, DATE, INT, MEMBERS, NUM, STR, Checker, ExprTypeError, Names, ParamInfo, Type,
+    BOOL,
+    DATE,
+    MEMBERS,
+    STR,
+    Checker,
+    ExprTypeError,
+    Names,
+    ParamInfo,
+    Type,
 )
 from eligibility.pack import files as f
 from eligibility.pack.model import (
-    Amount, Case, Criterion, Expr, FactSchema, FieldSpec, GroupSpec, Measure, PackMeta,
-    Parameter, ParamVersion, PriorityRule, Requirement, RuleException, RulePack, Source, Text,
+    Amount,
+    Case,
+    Criterion,
+    Expr,
+    FactSchema,
+    FieldSpec,
+    GroupSpec,
+    Measure,
+    PackMeta,
+    Parameter,
+    ParamVersion,
+    PriorityRule,
+    Requirement,
+    RuleException,
+    RulePack,
+    Source,
+    Text,
 )
 from eligibility.pack.yamlio import LocStr, Mark, MarkedDict, YamlError, load_yaml_file
 
@@ -282,7 +305,7 @@ class _Loader:
                     f"{meta.valid_from}: a gap",
                     "add a value from the pack's start, or move the pack's valid_from",
                 )
-            for before, after in zip(versions, versions[1:], strict=False):
+            for before, after in itertools.pairwise(versions):
                 if before.value is None and after.value is not None:
                     self.error(
                         _key_mark(raw_values, after.valid_from, mark),

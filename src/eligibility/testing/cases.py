@@ -60,8 +60,9 @@ def run_case(engine: Engine, case: Case) -> CaseResult:
                                        and _same(expect["amount"], got.amount)):
             result.problems.append(f"{mid}: expected amount {expect['amount']}, got {got.amount}")
         if "missing_facts" in expect and set(expect["missing_facts"]) != set(got.missing_facts):
-            result.problems.append(f"{mid}: expected missing facts {sorted(expect['missing_facts'])}"
-                                   f", got {sorted(got.missing_facts)}")
+            want = sorted(expect["missing_facts"])
+            result.problems.append(f"{mid}: expected missing facts {want}, "
+                                   f"got {sorted(got.missing_facts)}")
         if "priority" in expect and expect["priority"] != got.priority:
             result.problems.append(f"{mid}: expected priority {expect['priority']}, "
                                    f"got {got.priority}")
