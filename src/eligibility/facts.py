@@ -71,7 +71,7 @@ def build_facts_model(schema: FactSchema) -> type[BaseModel]:
     groups: dict[str, Any] = {}
     for group in schema.groups.values():
         fields = {name: _field(spec) for name, spec in group.fields.items()}
-        model = create_model(
+        model = create_model(  # type: ignore[call-overload]
             f"Facts_{group.name}", __base__=_Group, **fields
         )
         if group.is_list:
@@ -79,7 +79,7 @@ def build_facts_model(schema: FactSchema) -> type[BaseModel]:
                                   Field(None, max_length=group.max_items or 100))
         else:
             groups[group.name] = (model | None, None)
-    facts_model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    facts_model: type[BaseModel] = create_model(
         "Facts", __base__=_Group, **groups
     )
     return facts_model
