@@ -94,6 +94,7 @@ class _Loader:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.diags: list[Diagnostic] = []
+        self.unreadable = False  # a parameter or criteria file could not be read
 
     # -- plumbing ----------------------------------------------------------
     def rel(self, path: Path) -> str:
@@ -143,9 +144,15 @@ class _Loader:
         meta = self.build_meta(meta_model)
         schema = self.build_schema(facts_model, facts_raw)
         params = self.load_parameters(meta)
+        if self.unreadable:
+            # names from a file that could not be read would be reported as unknown
+            # everywhere: report the unreadable files first
+            raise PackError(self.diags)
         names = self.base_names(schema)
         param_infos = {name: ParamInfo(_param_type(p), p.keys) for name, p in params.items()}
         criteria = self.load_criteria(names, schema, param_infos)
+        if self.unreadable:
+            raise PackError(self.diags)
         for c in criteria:
             names[f"criteria.{c.id}"] = c.expr.type
         measures = self.load_measures(meta, names, schema, param_infos)
@@ -247,6 +254,7 @@ class _Loader:
         for path in sorted((self.root / "parameters").glob("*.yaml")):
             raw = self.read(path)
             if raw is None:
+                self.unreadable = True
                 continue
             file = self.rel(path)
             fmark = _mark(raw, file)
@@ -258,6 +266,7 @@ class _Loader:
                 pmark = _key_mark(raw, pname, fmark)
                 model = self.validate(f.ParamModel, praw, pmark)
                 if model is None:
+                    self.unreadable = True
                     continue
                 name = f"{namespace}.{pname}"
                 param = self.build_parameter(name, model, praw, pmark, meta)
@@ -354,6 +363,7 @@ class _Loader:
         for path in sorted((self.root / "criteria").glob("*.yaml")):
             raw = self.read(path)
             if raw is None:
+                self.unreadable = True
                 continue
             file = self.rel(path)
             fmark = _mark(raw, file)
@@ -367,6 +377,7 @@ class _Loader:
                     continue
                 model = self.validate(f.CriterionModel, craw, cmark)
                 if model is None:
+                    self.unreadable = True
                     continue
                 if cid in parsed:
                     other = parsed[cid][3]
@@ -488,6 +499,7 @@ class _Loader:
             amark = _key_mark(raw, "amount", fmark)
             expr = self.check_expr(m.amount.formula, amark, names, member_fields, params,
                                    expect="num")
+            names["amount"] = Type("num", m.amount.unit)
             if expr is None:
                 ok = False
             else:
@@ -499,7 +511,6 @@ class _Loader:
                 amount = Amount(m.amount.unit, m.amount.rounding, expr,
                                 _text(m.amount.title) if m.amount.title else None,
                                 m.amount.discretionary, m.amount.note)
-                names["amount"] = Type("num", m.amount.unit)
         requirements: list[Requirement] = []
         raw_req = raw.get("requires") or {}
         for rid, rm in m.requires.items():
@@ -609,6 +620,9 @@ class _Loader:
     # -- cases --------------------------------------------------------------
     def load_cases(self, measures: list[Measure], criteria: list[Criterion]) -> list[Case]:
         cases: list[Case] = []
+        # a measure or criterion that failed to load would show up again here as
+        # "unknown": check the names only when everything else loaded
+        check_names = not self.diags
         measure_ids = {m.id for m in measures}
         criterion_ids = {c.id for c in criteria}
         for path in sorted((self.root / "cases").glob("*.yaml")):
@@ -625,7 +639,7 @@ class _Loader:
                                      ("criterion", criterion_ids, model.expect.criteria)):
                 section = expect_raw.get("measures" if kind == "measure" else "criteria") or {}
                 for key in got:
-                    if key not in known:
+                    if check_names and key not in known:
                         close = difflib.get_close_matches(key, sorted(known), n=1)
                         self.error(_key_mark(section, key, fmark), f"unknown {kind} {key!r}",
                                    f"did you mean {close[0]!r}?" if close else None)

@@ -1,0 +1,233 @@
+"""Hypothesis strategies for households, built from any pack's fact schema.
+
+:func:`households` draws fact documents that the pack's
+:class:`~eligibility.facts.FactValidator` accepts: every declared type, enum
+and range is respected, money is an exact :class:`~decimal.Decimal` in whole
+kroner (with a sensible upper bound where the schema declares none, e.g.
+200 000 NOK/month), and the ``members`` list has household structure — the
+first member is an adult applicant (when the schema has ``role``/``age``),
+members with role ``child`` are 0–17, partners are adults. With
+``complete=False`` any fact may be missing. :func:`evaluation_dates` draws
+dates inside the period the pack covers. Everything here is a pure function
+of the pack; the strategies shrink towards small, readable households.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+
+from eligibility.pack.model import FactSchema, FieldSpec, GroupSpec, RulePack
+
+#: Upper bounds for money fields without a declared ``max``, by unit.
+MONEY_CEILINGS: Mapping[str, int] = {
+    "NOK/month": 200_000,
+    "NOK/year": 2_400_000,
+    "NOK": 10_000_000,
+}
+#: Upper bounds for numbers without a declared ``max``, by unit.
+NUMBER_CEILINGS: Mapping[str, int] = {"years": 60, "m2": 400, "persons": 12}
+DEFAULT_NUMBER_CEILING = 100
+DEFAULT_INT_SPAN = 20
+DEFAULT_MAX_MEMBERS = 6
+ADULT_AGE = 18
+OLDEST_AGE = 100
+EARLIEST_FACT_DATE = date(1950, 1, 1)
+LATEST_FACT_DATE = date(2040, 12, 31)
+
+
+def bounds(spec: FieldSpec) -> tuple[Any, Any]:
+    """The (low, high) range the strategies draw a numeric or date field from."""
+    if spec.kind == "date":
+        return EARLIEST_FACT_DATE, LATEST_FACT_DATE
+    low = spec.minimum if spec.minimum is not None else 0
+    if spec.maximum is not None:
+        high = spec.maximum
+    elif spec.kind == "money":
+        high = MONEY_CEILINGS.get(spec.unit or "", 1_000_000)
+    elif spec.kind == "number":
+        high = NUMBER_CEILINGS.get(spec.unit or "", DEFAULT_NUMBER_CEILING)
+    else:
+        high = Decimal(low) + DEFAULT_INT_SPAN
+    return low, high
+
+
+def field_values(spec: FieldSpec, low: Any = None, high: Any = None) -> st.SearchStrategy[Any]:
+    """Values of one field, optionally narrowed to ``[low, high]``."""
+    if spec.kind == "bool":
+        return st.booleans()
+    if spec.kind == "enum":
+        return st.sampled_from(list(spec.values or ()))
+    if spec.kind == "string":
+        return st.text(alphabet="abcdefghijklmnopqrstuvwxyzæøå ", max_size=12)
+    lo, hi = bounds(spec)
+    lo = lo if low is None else max(lo, low)
+    hi = hi if high is None else min(hi, high)
+    if spec.kind == "date":
+        return st.dates(lo, hi)
+    ilo, ihi = math.ceil(Decimal(lo)), math.floor(Decimal(hi))
+    if spec.kind == "int":
+        return st.integers(ilo, ihi)
+    if spec.kind == "money":
+        return st.integers(ilo, ihi).map(Decimal)
+    # number: one decimal place, exact
+    return st.integers(ilo * 10, ihi * 10).map(lambda n: Decimal(n) / 10)
+
+
+def _maybe(value: st.SearchStrategy[Any], complete: bool) -> st.SearchStrategy[Any]:
+    return value if complete else st.one_of(st.none(), value)
+
+
+def _group(spec: GroupSpec, complete: bool) -> st.SearchStrategy[dict[str, Any]]:
+    fields = {
+        name: (field_values(f) if complete or f.required else _maybe(field_values(f), False))
+        for name, f in spec.fields.items()
+    }
+    return st.fixed_dictionaries(fields).map(_drop_none)
+
+
+def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def member_strategy(
+    spec: GroupSpec, complete: bool, role: str | None = None, adult: bool | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> st.SearchStrategy[dict[str, Any]]:
+    """One household member; ``role`` and ``adult`` fix the member's place in the household.
+
+    ``overrides`` maps a field to a fixed value or to a strategy for it.
+    """
+    fields: dict[str, st.SearchStrategy[Any]] = {}
+    for name, f in spec.fields.items():
+        if overrides and name in overrides:
+            fixed = overrides[name]
+            fields[name] = fixed if isinstance(fixed, st.SearchStrategy) else st.just(fixed)
+            continue
+        if name == "role" and role is not None and f.kind == "enum":
+            values: st.SearchStrategy[Any] = st.just(role)
+        elif name == "age" and f.kind == "int" and adult is not None:
+            lo, hi = bounds(f)
+            if adult:
+                values = field_values(f, ADULT_AGE, min(Decimal(hi), OLDEST_AGE))
+            else:
+                values = field_values(f, lo, ADULT_AGE - 1)
+        else:
+            values = field_values(f)
+        fields[name] = values if complete or f.required else _maybe(values, False)
+    return st.fixed_dictionaries(fields).map(_drop_none)
+
+
+def _roles(spec: GroupSpec) -> tuple[str, ...]:
+    role = spec.fields.get("role")
+    return tuple(role.values or ()) if role is not None and role.kind == "enum" else ()
+
+
+@st.composite
+def _members(draw: st.DrawFn, spec: GroupSpec, complete: bool) -> list[dict[str, Any]]:
+    roles = _roles(spec)
+    has_age = "age" in spec.fields and spec.fields["age"].kind == "int"
+    most = min(spec.max_items or DEFAULT_MAX_MEMBERS, DEFAULT_MAX_MEMBERS)
+    count = draw(st.integers(1, max(1, most)))
+    first_role = "applicant" if "applicant" in roles else None
+    members = [draw(member_strategy(spec, complete, first_role, True if has_age else None))]
+    others = [r for r in roles if r != "applicant"]
+    for _ in range(count - 1):
+        role = draw(st.sampled_from(others)) if others else None
+        adult: bool | None = None
+        if has_age and role == "child":
+            adult = False
+        elif has_age and role == "partner":
+            adult = True
+        members.append(draw(member_strategy(spec, complete, role, adult)))
+    return members
+
+
+def set_fact(facts: dict[str, Any], path: str, value: Any, schema: FactSchema) -> None:
+    """Set ``path`` (``group.field``; ``members.field`` sets it on every member) in place."""
+    group, _, name = path.partition(".")
+    spec = schema.groups[group]
+    if spec.is_list:
+        for member in facts.get(group, []):
+            member[name] = value
+    else:
+        facts.setdefault(group, {})[name] = value
+
+
+@st.composite
+def _households(draw: st.DrawFn, schema: FactSchema, complete: bool,
+                given: Mapping[str, Any]) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    for spec in schema.groups.values():
+        if spec.is_list:
+            facts[spec.name] = draw(_members(spec, complete))
+            continue
+        values = draw(_group(spec, complete))
+        if values or complete:
+            facts[spec.name] = values
+    for path, value in given.items():
+        set_fact(facts, path, value, schema)
+    return facts
+
+
+def households(pack: RulePack, complete: bool = False, as_of: date | None = None,
+               given: Mapping[str, Any] | None = None) -> st.SearchStrategy[dict[str, Any]]:
+    """Fact documents valid under ``pack``'s schema (usable with ``@given``).
+
+    ``complete=True`` gives every fact; otherwise any fact may be missing.
+    ``given`` fixes facts (``{"housing.tenure": "leie"}``; a ``members.*`` path
+    fixes that field on every member). ``as_of`` is accepted for symmetry with
+    :func:`scenarios`: fact ranges do not depend on the date.
+    """
+    del as_of
+    return _households(pack.schema, complete, dict(given or {}))
+
+
+def pack_period(pack: RulePack) -> tuple[date, date]:
+    """The dates evaluations are drawn from: the pack's validity, or two years past its
+    last dated rule or parameter version when the pack is open-ended."""
+    start = pack.meta.valid_from
+    if pack.meta.valid_to is not None:
+        return start, pack.meta.valid_to
+    dated = [start]
+    for p in pack.parameters.values():
+        dated.extend(v.valid_from for v in p.versions)
+    for m in pack.measures:
+        dated.extend(d for d in (m.valid_from, m.valid_to) if d)
+        for r in m.requirements:
+            dated.extend(d for d in (r.valid_from, r.valid_to) if d)
+    for c in pack.criteria:
+        dated.extend(d for d in (c.valid_from, c.valid_to) if d)
+    return start, max(dated) + timedelta(days=730)
+
+
+def evaluation_dates(pack: RulePack, start: date | None = None,
+                     end: date | None = None) -> st.SearchStrategy[date]:
+    """Evaluation dates inside the period the pack covers (narrowed by start/end)."""
+    lo, hi = pack_period(pack)
+    lo = max(lo, start) if start else lo
+    hi = min(hi, end) if end else hi
+    return st.dates(lo, hi)
+
+
+def scenarios(pack: RulePack, complete: bool = False,
+              given: Mapping[str, Any] | None = None) -> st.SearchStrategy[tuple[dict[str, Any],
+                                                                                  date]]:
+    """A household and an evaluation date, drawn together."""
+    return st.tuples(households(pack, complete, given=given), evaluation_dates(pack))
+
+
+__all__ = [
+    "evaluation_dates",
+    "field_values",
+    "households",
+    "member_strategy",
+    "pack_period",
+    "scenarios",
+    "set_fact",
+]
