@@ -23,7 +23,7 @@ def check(
         pack = load_pack(pack_dir)
     except PackError as exc:
         for diag in exc.diagnostics:
-            err_console.print(str(diag), highlight=False, markup=False)
+            err_console.print(str(diag), highlight=False, markup=False, soft_wrap=True)
         err_console.print(f"[bold red]{len(exc.diagnostics)} error(s)[/bold red] in {pack_dir}")
         raise typer.Exit(1) from None
     engine = Engine(pack)

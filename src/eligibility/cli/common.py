@@ -45,7 +45,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print the Decision as 
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print a user error as one paragraph and exit."""
-    err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

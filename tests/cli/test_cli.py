@@ -1,0 +1,112 @@
+"""The command line: exit codes, tables, JSON, and clean errors (never a traceback)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from eligibility.cli import app
+from eligibility.cli.common import console
+from tests.conftest import MINI, household
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables wide enough that cells are not wrapped or cut in the captured output."""
+    monkeypatch.setattr(console, "width", 200)
+ARGS = ["--pack", str(MINI), "--as-of", "2023-06-01"]
+
+
+def write(tmp_path: Path, data: object, name: str = "facts.yaml") -> str:
+    path = tmp_path / name
+    if name.endswith(".json"):
+        path.write_text(json.dumps(data))
+    else:
+        path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return str(path)
+
+
+def test_evaluate_prints_a_table(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["evaluate", write(tmp_path, household()), *ARGS,
+                                 "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "Housing allowance" in result.output and "983 NOK/month" in result.output
+    assert "Eligible" in result.output and "Sosialtjenesteloven § 27" in result.output
+
+
+def test_evaluate_in_bokmal(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["evaluate", write(tmp_path, household()), *ARGS])
+    assert result.exit_code == 0
+    assert "Bostøtte" in result.output and "Oppfyller vilkårene" in result.output
+
+
+def test_evaluate_json_has_the_stable_contract(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["evaluate", write(tmp_path, household(), "f.json"), *ARGS,
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert {m["id"]: m["status"] for m in data["measures"]} == {
+        "midlertidig_botilbud": "not_eligible", "bostotte": "eligible",
+        "startlan": "not_eligible"}
+    assert data["provenance"]["pack_id"] == "mini"
+    assert len(data["provenance"]["content_hash"]) == 64
+    assert data["measures"][1]["amount"] == "983"
+
+
+def test_evaluate_reads_stdin() -> None:
+    result = runner.invoke(app, ["evaluate", "-", *ARGS, "--json"],
+                           input=yaml.safe_dump(household()))
+    assert result.exit_code == 0 and json.loads(result.output)["lang"] == "nb"
+
+
+def test_bad_facts_exit_2_with_every_field(tmp_path: Path) -> None:
+    facts = household(members=[{"age": "old"}], housing={"tenure": "villa"})
+    result = runner.invoke(app, ["evaluate", write(tmp_path, facts), *ARGS])
+    assert result.exit_code == 2
+    assert "members[0].age" in result.output and "housing.tenure" in result.output
+    assert "expected one of leie, eie, ingen" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_input_files_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text("a: [1,\n")
+    for args, fragment in [
+        (["evaluate", str(tmp_path / "nope.yaml"), *ARGS], "no such file"),
+        (["evaluate", str(tmp_path / "broken.yaml"), *ARGS], "broken.yaml:"),
+        (["evaluate", "-", "--pack", str(MINI), "--as-of", "1.1.2024"], "YYYY-MM-DD"),
+        (["evaluate", "-", *ARGS, "--lang", "de"], "--lang must be nb or en"),
+        (["evaluate", "-", "--pack", str(MINI), "--as-of", "2019-01-01"], "outside the period"),
+        (["evaluate", "-", "--pack", str(tmp_path), "--as-of", "2023-01-01"], "no pack.yaml"),
+    ]:
+        result = runner.invoke(app, args, input="{}")
+        assert result.exit_code == 2, (args, result.output)
+        assert fragment in result.output, (fragment, result.output)
+        assert "Traceback" not in result.output
+
+
+def test_check_passes_on_a_good_pack() -> None:
+    result = runner.invoke(app, ["check", str(MINI)])
+    assert result.exit_code == 0, result.output
+    assert "1 passed, 0 failed" in result.output
+
+
+def test_check_fails_on_a_failing_case(pack_copy: Callable[..., Path]) -> None:
+    pack = pack_copy({"cases/enslig.yaml": [("amount: 983", "amount: 984")]})
+    result = runner.invoke(app, ["check", str(pack)])
+    assert result.exit_code == 1
+    assert "expected amount 984, got 983" in result.output
+
+
+def test_check_fails_with_file_and_line(pack_copy: Callable[..., Path]) -> None:
+    pack = pack_copy({"measures/botilbud.yaml": [("situation.homeless", "situation.homeles")]})
+    result = runner.invoke(app, ["check", str(pack)])
+    assert result.exit_code == 1
+    assert "measures/botilbud.yaml:9:11: unknown name 'situation.homeles'" in result.output
+    assert "did you mean 'situation.homeless'?" in result.output
