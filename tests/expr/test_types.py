@@ -6,7 +6,14 @@ import pytest
 
 from eligibility.expr.parser import parse
 from eligibility.expr.types import (
-    BOOL, DATE, MEMBERS, Checker, ExprTypeError, Names, ParamInfo, Type,
+    BOOL,
+    DATE,
+    MEMBERS,
+    Checker,
+    ExprTypeError,
+    Names,
+    ParamInfo,
+    Type,
 )
 
 NAMES = Names(

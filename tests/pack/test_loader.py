@@ -128,7 +128,8 @@ def test_duplicate_measure_id_with_overlapping_dates(pack_copy: Copier) -> None:
 
 
 def test_dated_versions_of_a_measure_are_allowed(pack_copy: Copier) -> None:
-    copy = pack_copy({"measures/botilbud.yaml": [("kind: right", "kind: right\nvalid_to: 2022-12-31")]})
+    copy = pack_copy({"measures/botilbud.yaml": [("kind: right",
+                                                  "kind: right\nvalid_to: 2022-12-31")]})
     text = (copy / "measures" / "botilbud.yaml").read_text().replace(
         "valid_to: 2022-12-31", "valid_from: 2023-01-01")
     (copy / "measures" / "botilbud2.yaml").write_text(text)
