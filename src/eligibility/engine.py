@@ -21,14 +21,8 @@ from eligibility.compile.closures import NoValue, Resolver, compile_expr
 from eligibility.compile.runtime import UNKNOWN, Ctx
 from eligibility.decision import (
     STATUSES,
-    CriterionResult,
     Decision,
-    MeasureResult,
-    MissingFact,
     Outcome,
-    Provenance,
-    Reason,
-    SourceRef,
     Status,
 )
 from eligibility.errors import AsOfError
@@ -57,6 +51,8 @@ class CompiledRequirement:
     fn: Fn | None
     exceptions: tuple[tuple[RuleException, Fn], ...]
     observed: tuple[tuple[str, Fn], ...]
+    sources: tuple[dict[str, Any], ...]  # built once, copied into each Decision
+    exception_sources: Mapping[str, tuple[dict[str, Any], ...]]
 
 
 @dataclass(frozen=True)
@@ -68,6 +64,7 @@ class CompiledMeasure:
     priority: tuple[tuple[int, str | None, Any, Fn], ...]
     params_used: frozenset[str]
     criteria_used: frozenset[str]
+    sources: tuple[dict[str, Any], ...]
 
 
 @dataclass(frozen=True)
@@ -83,8 +80,8 @@ class Outcomes:
     priority: tuple[int, Any] | None
 
 
-def _sources(sources: tuple[Source, ...]) -> list[SourceRef]:
-    return [SourceRef.model_construct(ref=s.ref, url=s.url) for s in sources]
+def _sources(sources: tuple[Source, ...]) -> tuple[dict[str, Any], ...]:
+    return tuple({"ref": s.ref, "url": s.url} for s in sources)
 
 
 def _observables(expr: Expr) -> list[ast.Node]:
@@ -201,6 +198,8 @@ class Engine:
                 compiled(req.expr) if req.expr else None,
                 tuple((e, compiled(e.expr)) for e in req.exceptions),
                 observed(exprs),
+                _sources(req.sources),
+                {e.id: _sources(e.sources) for e in req.exceptions},
             ))
         if m.amount:
             all_exprs.append(m.amount.expr)
@@ -224,6 +223,7 @@ class Engine:
             priority,
             frozenset(params),
             frozenset(criteria),
+            _sources(m.sources),
         )
 
     # -- parameters at a date ----------------------------------------------
@@ -347,7 +347,7 @@ class Engine:
         valid = self.validate(facts)
         params, unconfirmed_params = self.parameters_at(when)
         ctx = Ctx(valid.flat, valid.members, when, params)
-        results: list[tuple[tuple[int, int, int, int], MeasureResult]] = []
+        results: list[tuple[tuple[int, int, int, int], dict[str, Any]]] = []
         goal_order = list(self.pack.meta.goals)
         affects: dict[str, list[str]] = {}
         for index, cm in enumerate(self.measures):
@@ -359,31 +359,32 @@ class Engine:
                 affects.setdefault(path, []).append(cm.measure.id)
             key = (
                 goal_order.index(cm.measure.goal) if cm.measure.goal in goal_order else 99,
-                STATUSES.index(result.status),
-                result.priority or 99,
+                STATUSES.index(outcomes.status),
+                result["priority"] or 99,
                 index,
             )
             results.append((key, result))
         results.sort(key=lambda item: item[0])
-        return Decision.model_construct(
-            lang="en" if lang == "en" else "nb",
-            as_of=when,
-            measures=[r for _, r in results],
-            criteria=self._criteria_results(ctx, lang),
-            missing_facts=self._missing(affects, lang),
-            provenance=Provenance.model_construct(
-                pack_id=self.pack.meta.id,
-                pack_version=self.pack.meta.version,
-                content_hash=self.pack.content_hash,
-                as_of=when,
-                engine_version=__version__,
-                facts_sha256=valid.sha256,
-            ),
-        )
+        # one validation of plain data is much faster than constructing every model
+        return Decision.model_validate({
+            "lang": "en" if lang == "en" else "nb",
+            "as_of": when,
+            "measures": [r for _, r in results],
+            "criteria": self._criteria_results(ctx, lang),
+            "missing_facts": self._missing(affects, lang),
+            "provenance": {
+                "pack_id": self.pack.meta.id,
+                "pack_version": self.pack.meta.version,
+                "content_hash": self.pack.content_hash,
+                "as_of": when,
+                "engine_version": __version__,
+                "facts_sha256": valid.sha256,
+            },
+        })
 
     # -- building the Decision ---------------------------------------------
     def _measure_result(self, cm: CompiledMeasure, out: Outcomes, ctx: Ctx, lang: str,
-                        unconfirmed_params: frozenset[str]) -> MeasureResult:
+                        unconfirmed_params: frozenset[str]) -> dict[str, Any]:
         m = cm.measure
         reasons = []
         failed_titles = []
@@ -404,8 +405,8 @@ class Engine:
                 message = render(f"outcome.{outcome}", lang, title=title)
             if outcome == "not_met":
                 failed_titles.append(title)
-            sources = _sources(exc.sources if exc else req.sources)
-            reasons.append(Reason.model_construct(
+            sources = list(creq.exception_sources[exc.id] if exc else creq.sources)
+            reasons.append(dict(
                 requirement=req.id,
                 title=title,
                 outcome=outcome,
@@ -428,18 +429,18 @@ class Engine:
             summary = render("summary.missing", lang,
                              missing=", ".join(self.title_of(p, lang) for p in out.missing))
         else:
-            titles = [r.title for r in reasons if r.outcome == "discretionary"]
+            titles = [r["title"] for r in reasons if r["outcome"] == "discretionary"]
             summary = render("summary.discretion", lang, discretionary="; ".join(titles))
         unconfirmed = sorted(
             {f"param:{p}" for p in cm.params_used & unconfirmed_params}
             | {f"criterion:{c}" for c in cm.criteria_used if self._criterion_unconfirmed(c)}
-            | {f"requirement:{r.requirement}" for r in reasons if r.unconfirmed}
+            | {f"requirement:{r['requirement']}" for r in reasons if r["unconfirmed"]}
             | ({f"measure:{m.id}"} if m.unconfirmed else set())
         )
         amount = out.amount
         if amount is UNKNOWN or out.status == "not_eligible":
             amount = None
-        return MeasureResult.model_construct(
+        return dict(
             id=m.id,
             title=m.title.get(lang),
             goal=m.goal,
@@ -456,7 +457,7 @@ class Engine:
             reasons=reasons,
             missing_facts=list(out.missing),
             discretionary=list(out.discretionary),
-            sources=_sources(m.sources),
+            sources=list(cm.sources),
             unconfirmed=unconfirmed,
             advice=m.advice.get(lang) if m.advice and out.status != "not_eligible" else None,
         )
@@ -467,7 +468,7 @@ class Engine:
                 return c.unconfirmed
         return False
 
-    def _criteria_results(self, ctx: Ctx, lang: str) -> list[CriterionResult]:
+    def _criteria_results(self, ctx: Ctx, lang: str) -> list[dict[str, Any]]:
         out = []
         for c in self.pack.criteria:
             if not _criterion_in_force(c, ctx.as_of):
@@ -475,7 +476,7 @@ class Engine:
             mark = len(ctx.missing)
             value = self._criterion_cached[c.id](ctx)
             missing = list(dict.fromkeys(ctx.missing[mark:])) if value is UNKNOWN else []
-            out.append(CriterionResult.model_construct(
+            out.append(dict(
                 id=c.id,
                 title=c.title.get(lang),
                 value=None if value is UNKNOWN else value,
@@ -485,12 +486,10 @@ class Engine:
             ))
         return out
 
-    def _missing(self, affects: dict[str, list[str]], lang: str) -> list[MissingFact]:
-        facts = []
-        for path, measures in affects.items():
-            facts.append(MissingFact.model_construct(
-                path=path, question=self.question(path, lang), affects=measures))
-        facts.sort(key=lambda f: (-len(f.affects), f.path))
+    def _missing(self, affects: dict[str, list[str]], lang: str) -> list[dict[str, Any]]:
+        facts = [{"path": path, "question": self.question(path, lang), "affects": measures}
+                 for path, measures in affects.items()]
+        facts.sort(key=lambda f: (-len(f["affects"]), f["path"]))
         return facts
 
     def title_of(self, path: str, lang: str) -> str:
