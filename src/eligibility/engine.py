@@ -429,7 +429,7 @@ class Engine:
             summary = render("summary.missing", lang,
                              missing=", ".join(self.title_of(p, lang) for p in out.missing))
         else:
-            titles = [r["title"] for r in reasons if r["outcome"] == "discretionary"]
+            titles = [str(r["title"]) for r in reasons if r["outcome"] == "discretionary"]
             summary = render("summary.discretion", lang, discretionary="; ".join(titles))
         unconfirmed = sorted(
             {f"param:{p}" for p in cm.params_used & unconfirmed_params}
