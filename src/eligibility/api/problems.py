@@ -122,15 +122,29 @@ def plain_value(value: Any) -> str | int | float | bool | None:
     return None
 
 
+def loc_path(loc: tuple[Any, ...], prefix: str = "") -> str:
+    """A validation location as a path: ``("body", "facts", "members", 1)`` → ``facts.members[1]``.
+
+    Body locations drop ``body``; other locations keep theirs (``query.as_of``).
+    """
+    parts = list(loc)
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    out = prefix
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(body)"
+
+
 def field_errors_from_facts(issues: list[FactIssue], prefix: str = "facts") -> list[FieldError]:
     """The engine's fact issues as field errors under ``prefix``."""
     out = []
     for issue in issues:
         path = issue.path
-        if path == "(facts)":
-            full = prefix
-        else:
-            full = f"{prefix}.{path}" if prefix else path
+        full = prefix if path == "(facts)" else ".".join(p for p in (prefix, path) if p)
         out.append(FieldError(path=full, message=issue.message, expected=issue.expected,
                               value=plain_value(issue.value)))
     return out

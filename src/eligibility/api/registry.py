@@ -12,6 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
 
 from eligibility.api.problems import ProblemError
 from eligibility.engine import Engine
@@ -31,6 +34,20 @@ class Served:
     @property
     def ident(self) -> tuple[str, str, str]:
         return (self.pack.meta.id, self.pack.meta.version, self.pack.content_hash)
+
+    @cached_property
+    def facts_schema(self) -> dict[str, Any]:
+        """The JSON Schema (2020-12) of this pack's facts, naming the pack."""
+        meta = self.pack.meta
+        schema = _plain_numbers(self.engine.validator.model.model_json_schema())
+        schema["title"] = f"Facts of pack {meta.id} {meta.version}"
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"urn:eligibility:pack:{meta.id}:{self.pack.content_hash}:facts",
+            **schema,
+            "x-eligibility-pack": {"pack_id": meta.id, "pack_version": meta.version,
+                                   "content_hash": self.pack.content_hash},
+        }
 
     def headers(self) -> dict[str, str]:
         """The response headers that name exactly which rules answered."""
@@ -85,3 +102,14 @@ def check_pin(served: Served, *pins: str | None) -> None:
                 f"but this server holds version {served.pack.meta.version} with content hash "
                 f"{served.pack.content_hash}",
             )
+
+
+def _plain_numbers(value: Any) -> Any:
+    """Decimals (schema bounds) as JSON numbers."""
+    if isinstance(value, dict):
+        return {k: _plain_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_numbers(v) for v in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value

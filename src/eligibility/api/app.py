@@ -1,0 +1,120 @@
+"""The application factory: packs + settings in, a FastAPI (ASGI) app out.
+
+:func:`create_app` loads the configured packs when none are given, compiles
+one Engine per pack (:class:`~eligibility.api.registry.PackRegistry`), mounts the
+``/v1`` routes, installs the exception handlers that turn every error into an
+RFC 9457 problem, the service middleware (auth, body limit, request id, access
+log) and CORS, and serves the completed OpenAPI document. Each call builds an
+independent app; nothing is shared between apps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from eligibility.api.middleware import ServiceMiddleware, problem_for
+from eligibility.api.openapi import build_openapi
+from eligibility.api.problems import (
+    FieldError,
+    ProblemError,
+    kind_for_status,
+    loc_path,
+    plain_value,
+    problem_response,
+)
+from eligibility.api.registry import PackRegistry
+from eligibility.api.routes import build_router
+from eligibility.api.settings import Settings
+from eligibility.pack.loader import load_pack
+from eligibility.pack.model import RulePack
+from eligibility.version import __version__
+
+
+def _problem(request: Request, err: ProblemError) -> Response:
+    return problem_response(problem_for(request.scope, err), err.headers)
+
+
+async def _on_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProblemError)
+    return _problem(request, exc)
+
+
+async def _on_validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        where = next(e for e in errors if e.get("type") == "json_invalid")
+        reason = (where.get("ctx") or {}).get("error", "JSON decode error")
+        return _problem(request, ProblemError(
+            "malformed-json", f"the body is not valid JSON: {reason} "
+            f"(at character {where['loc'][-1]})"))
+    fields = [FieldError(path=loc_path(tuple(e.get("loc", ()))), message=e.get("msg", ""),
+                         value=plain_value(e.get("input")) if e.get("type") != "missing"
+                         else None)
+              for e in errors]
+    return _problem(request, ProblemError(
+        "invalid-request",
+        f"{len(fields)} field(s) of the request are invalid: "
+        + ", ".join(f.path for f in fields), fields))
+
+
+async def _on_http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else "request refused"
+    if exc.status_code == 404:
+        detail = f"no route {request.url.path}; the API is under /v1 (see /docs)"
+    err = ProblemError(kind_for_status(exc.status_code), detail,
+                       headers=dict(exc.headers or {}))
+    response = _problem(request, err)
+    response.status_code = exc.status_code
+    return response
+
+
+def create_app(packs: list[RulePack] | None = None,
+               settings: Settings | None = None) -> FastAPI:
+    """An ASGI app serving ``packs`` (default: the packs named in ``settings``)."""
+    settings = settings or Settings.from_env()
+    if packs is None:
+        packs = [load_pack(name) for name in settings.packs]
+    registry = PackRegistry(packs)
+    app = FastAPI(
+        title="eligibility",
+        version=__version__,
+        summary="Rules-as-code for Norwegian social housing measures",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.include_router(build_router(registry, settings))
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_middleware(ServiceMiddleware, settings=settings, registry=registry)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Eligibility-Pack-Hash",
+                           "X-Request-Id"],
+            expose_headers=["X-Eligibility-Pack", "X-Eligibility-Pack-Version",
+                            "X-Eligibility-Pack-Hash", "X-Eligibility-Packs",
+                            "X-Request-Id"],
+        )
+    cached: dict[str, dict[str, Any]] = {}
+
+    def openapi() -> dict[str, Any]:
+        if "doc" not in cached:
+            cached["doc"] = build_openapi(app.routes, registry, settings, __version__)
+        return cached["doc"]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.state.registry = registry
+    app.state.settings = settings
+    return app

@@ -1,0 +1,174 @@
+"""The OpenAPI document: FastAPI's, completed with what only this service knows.
+
+:func:`build_openapi` starts from FastAPI's generated document and adds: the
+facts schema of every served pack (so ``facts`` in a request is fully
+described), the served pack ids as the ``pack_id`` enum, request examples from
+the bundled fixtures, the batch size limit, ``application/problem+json`` for
+every error status (replacing FastAPI's default 422 body), the pack headers of
+successful responses, and the bearer security scheme when a token is set.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi.openapi.utils import get_openapi
+
+from eligibility.api.examples import examples_for
+from eligibility.api.problems import PROBLEM_JSON, Problem
+from eligibility.api.registry import PackRegistry, Served
+from eligibility.api.settings import Settings
+
+COMPONENTS = "#/components/schemas/"
+
+DESCRIPTION = """\
+Evaluate Norwegian households against a rule pack (the law as data) and get a
+Decision for every social housing measure: status, amount, reasons with legal
+sources, missing facts, discretionary assessments and provenance.
+
+Every response names the rules that answered: the pack id, version and content
+hash are in the body and in the headers `X-Eligibility-Pack`,
+`X-Eligibility-Pack-Version` and `X-Eligibility-Pack-Hash`. Pin a hash with the
+request header `X-Eligibility-Pack-Hash` or the body field `pack_hash`: a
+server holding other rules answers 409. Errors are RFC 9457 problem details
+(`application/problem+json`) listing the path of every invalid field.
+"""
+
+_ERRORS: dict[str, str] = {
+    "400": "Malformed JSON.",
+    "401": "Missing or wrong bearer token (only when the server sets a token).",
+    "404": "No such pack.",
+    "409": "The pinned pack hash is not the one the server holds.",
+    "413": "The body (or batch) is larger than the server accepts.",
+    "415": "The body is not application/json.",
+    "422": "A field is invalid; `errors` lists the path of every one.",
+    "500": "Unexpected failure (no details are disclosed).",
+}
+
+_PACK_HEADERS = {
+    "X-Eligibility-Pack": "The id of the pack that answered.",
+    "X-Eligibility-Pack-Version": "Its version.",
+    "X-Eligibility-Pack-Hash": "Its content hash (SHA-256).",
+    "X-Request-Id": "The request's id, also in the access log.",
+}
+
+
+def _component_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text)
+
+
+def _facts_component(served: Served, components: dict[str, Any]) -> str:
+    """Add one pack's facts schema (and its parts) as components; return the name."""
+    base = _component_name(f"Facts.{served.pack.meta.id}")
+    schema = dict(served.facts_schema)
+    defs = schema.pop("$defs", {})
+    for key in ("$schema", "$id", "x-eligibility-pack"):
+        schema.pop(key, None)
+
+    def relink(value: Any) -> Any:
+        if isinstance(value, dict):
+            out = {k: relink(v) for k, v in value.items()}
+            ref = out.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                out["$ref"] = COMPONENTS + f"{base}.{_component_name(ref[8:])}"
+            return out
+        if isinstance(value, list):
+            return [relink(v) for v in value]
+        return value
+
+    for name, part in defs.items():
+        components[f"{base}.{_component_name(name)}"] = relink(part)
+    components[base] = relink(schema)
+    return base
+
+
+def _examples(registry: PackRegistry) -> tuple[dict[str, Any], dict[str, Any]]:
+    single: dict[str, Any] = {}
+    for served in registry.all():
+        for ex in examples_for(served.engine):
+            body: dict[str, Any] = {"facts": ex.facts, "lang": "nb"}
+            if ex.as_of is not None:
+                body["as_of"] = ex.as_of.isoformat()
+            single[_component_name(f"{served.pack.meta.id}.{ex.name}")] = {
+                "summary": f"{ex.summary} ({served.pack.meta.id})", "value": body}
+    batch: dict[str, Any] = {}
+    if single:
+        items = [e["value"] for e in single.values()][:3]
+        batch["fixtures"] = {"summary": "Three households from the bundled fixtures",
+                             "value": {"items": items}}
+    return single, batch
+
+
+def build_openapi(routes: list[Any], registry: PackRegistry, settings: Settings,
+                  version: str) -> dict[str, Any]:
+    doc = get_openapi(title="eligibility", version=version, description=DESCRIPTION,
+                      routes=routes)
+    components: dict[str, Any] = doc.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    problem = Problem.model_json_schema(ref_template=COMPONENTS + "{model}")
+    components.update(problem.pop("$defs", {}))
+    components["Problem"] = problem
+
+    fact_refs = [{"$ref": COMPONENTS + _facts_component(s, components)}
+                 for s in registry.all()]
+    request = components.get("EvaluateRequest")
+    if request and fact_refs:
+        described = request["properties"]["facts"].get("description", "")
+        request["properties"]["facts"] = (
+            {**fact_refs[0], "description": described} if len(fact_refs) == 1
+            else {"anyOf": fact_refs, "description": described})
+    batch = components.get("BatchRequest")
+    if batch:
+        batch["properties"]["items"] = {
+            "type": "array", "items": {"$ref": COMPONENTS + "EvaluateRequest"},
+            "maxItems": settings.max_batch,
+            "description": batch["properties"]["items"].get("description", ""),
+        }
+
+    single_examples, batch_examples = _examples(registry)
+    ids = registry.ids()
+    problem_ref = {"$ref": COMPONENTS + "Problem"}
+    if settings.api_token is not None:
+        doc["components"]["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "Set by ELIGIBILITY_API_TOKEN on the server."}}
+    for path, item in doc.get("paths", {}).items():
+        for method, op in item.items():
+            responses = op.setdefault("responses", {})
+            responses.pop("422", None)
+            codes = ["500"]
+            if settings.api_token is not None and path not in ("/v1/health", "/v1/ready"):
+                codes.append("401")
+                op["security"] = [{"bearer": []}]
+            if "{pack_id}" in path:
+                codes += ["404", "409", "422"]
+            if any(p.get("in") == "query" for p in op.get("parameters", [])):
+                codes.append("422")
+            if method == "post":
+                codes += ["400", "413", "415", "422"]
+            if path == "/v1/ready":
+                responses["503"] = {"description": "No pack is loaded.",
+                                    "content": {PROBLEM_JSON: {"schema": problem_ref}}}
+            for code in sorted(set(codes)):
+                responses[code] = {"description": _ERRORS[code],
+                                   "content": {PROBLEM_JSON: {"schema": problem_ref}}}
+            responses["default"] = {"description": "Any other error, as a problem.",
+                                    "content": {PROBLEM_JSON: {"schema": problem_ref}}}
+            for param in op.get("parameters", []):
+                if param.get("name") == "pack_id" and ids:
+                    param["schema"] = {"type": "string", "enum": ids}
+                    param["example"] = ids[0]
+            if "{pack_id}" in path and "200" in responses:
+                responses["200"]["headers"] = {
+                    name: {"description": text, "schema": {"type": "string"}}
+                    for name, text in _PACK_HEADERS.items()}
+            body = op.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is not None:
+                if path.endswith("/evaluate/batch") and batch_examples:
+                    body["examples"] = batch_examples
+                elif single_examples:
+                    body["examples"] = single_examples
+    return doc
+

@@ -1,0 +1,200 @@
+"""The ``/v1`` routes: packs, schema, parameters, evaluation, batch, health.
+
+:func:`build_router` returns an ``APIRouter`` bound to one
+:class:`~eligibility.api.registry.PackRegistry` and its settings (no module
+state). Evaluation is CPU-bound, so those endpoints are plain ``def`` functions
+that FastAPI runs in its threadpool. Every pack-scoped route records the pack in
+the request context (the middleware turns that into response headers), honours
+a pinned hash from the ``X-Eligibility-Pack-Hash`` header or the body's
+``pack_hash`` (409 on mismatch), and returns JSON bytes the engine's models
+serialise directly.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import InvalidOperation
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from eligibility.api.middleware import problem_for, request_context
+from eligibility.api.problems import FieldError, ProblemError, from_facts_error, loc_path
+from eligibility.api.registry import PackRegistry, Served, check_pin
+from eligibility.api.schemas import (
+    BatchRequest,
+    BatchResponse,
+    BatchResult,
+    EvaluateRequest,
+    Health,
+    PackInfo,
+    PackList,
+    ParametersResponse,
+    Readiness,
+    pack_info,
+    pack_ref,
+    parameters_at,
+)
+from eligibility.api.settings import Settings
+from eligibility.decision import Decision
+from eligibility.engine import Engine
+from eligibility.errors import AsOfError, EvaluationError, FactsError
+from eligibility.version import __version__
+
+JSON = "application/json"
+
+PackId = Annotated[str, Path(description="The pack's id, e.g. `no`.")]
+PinHeader = Annotated[str | None, Header(
+    alias="X-Eligibility-Pack-Hash",
+    description="Pin the pack's content hash; 409 if the server holds another.")]
+
+
+def json_response(body: bytes | str) -> Response:
+    return Response(body, media_type=JSON)
+
+
+def require_json(request: Request) -> None:
+    """Refuse a request body that is not JSON (415)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != JSON and not (media.startswith("application/") and media.endswith("+json")):
+        raise ProblemError("unsupported-media-type",
+                           f"send the body as application/json, not {media or 'no type'!r}")
+
+
+def evaluate_one(engine: Engine, req: EvaluateRequest, prefix: str) -> Decision:
+    """Evaluate one request; engine errors become problems naming paths under ``prefix``."""
+    as_of = req.as_of or date.today()
+    try:
+        return engine.evaluate(req.facts, as_of=as_of, lang=req.lang)
+    except FactsError as exc:
+        raise from_facts_error(exc, f"{prefix}facts") from None
+    except AsOfError as exc:
+        raise ProblemError("as-of-out-of-range", str(exc),
+                           [FieldError(path=f"{prefix}as_of", message=str(exc),
+                                       value=as_of.isoformat())]) from None
+    except EvaluationError as exc:
+        raise ProblemError("evaluation-error", str(exc)) from None
+    except (InvalidOperation, ArithmeticError) as exc:
+        raise ProblemError(
+            "evaluation-error",
+            "a computation overflowed or was undefined for these facts "
+            f"({type(exc).__name__}); check for implausibly large amounts") from None
+
+
+def _validation_errors(exc: ValidationError, prefix: str) -> list[FieldError]:
+    return [FieldError(path=loc_path(tuple(e["loc"]), prefix), message=e["msg"])
+            for e in exc.errors()]
+
+
+def build_router(registry: PackRegistry, settings: Settings) -> APIRouter:
+    """All ``/v1`` routes over ``registry`` (see module docstring)."""
+    router = APIRouter(prefix="/v1")
+
+    def served_for(request: Request, pack_id: str, *pins: str | None) -> Served:
+        served = registry.get(pack_id)
+        request_context(request.scope).served = served
+        check_pin(served, *pins)
+        return served
+
+    @router.get("/health", response_model=Health, tags=["service"],
+                summary="Liveness: the process answers")
+    def health() -> Health:
+        return Health(status="ok", engine_version=__version__)
+
+    @router.get("/ready", response_model=Readiness, tags=["service"],
+                summary="Readiness: every pack is loaded and compiled")
+    def ready() -> Readiness:
+        if not registry.all():
+            raise ProblemError("not-ready", "the service holds no rule pack")
+        return Readiness(status="ready", packs=[pack_ref(s.pack) for s in registry.all()])
+
+    @router.get("/packs", response_model=PackList, tags=["packs"],
+                summary="The rule packs this server holds")
+    def list_packs() -> Response:
+        body = PackList(packs=[pack_info(s.pack, __version__) for s in registry.all()])
+        return json_response(body.model_dump_json())
+
+    @router.get("/packs/{pack_id}", response_model=PackInfo, tags=["packs"],
+                summary="One pack's metadata: version, content hash, validity, languages")
+    def get_pack(request: Request, pack_id: PackId, pin: PinHeader = None) -> Response:
+        served = served_for(request, pack_id, pin)
+        return json_response(pack_info(served.pack, __version__).model_dump_json())
+
+    @router.get("/packs/{pack_id}/schema", tags=["packs"],
+                summary="The JSON Schema of the pack's facts",
+                response_description="A JSON Schema (2020-12) document; `x-eligibility-pack` "
+                "names the pack it belongs to.",
+                responses={200: {"content": {JSON: {"schema": {"type": "object"}}}}})
+    def get_schema(request: Request, pack_id: PackId, pin: PinHeader = None) -> Response:
+        served = served_for(request, pack_id, pin)
+        return json_response(json.dumps(served.facts_schema, ensure_ascii=False))
+
+    @router.get("/packs/{pack_id}/parameters", response_model=ParametersResponse,
+                tags=["packs"], summary="Every parameter's value on a date")
+    def get_parameters(
+        request: Request, pack_id: PackId, pin: PinHeader = None,
+        as_of: Annotated[date | None, Query(
+            description="The date, YYYY-MM-DD (default: today).")] = None,
+    ) -> Response:
+        served = served_for(request, pack_id, pin)
+        when = as_of or date.today()
+        if not served.pack.covers(when):
+            meta = served.pack.meta
+            detail = (f"{when.isoformat()} is outside the period pack {meta.id!r} covers "
+                      f"(from {meta.valid_from.isoformat()})")
+            raise ProblemError("as-of-out-of-range", detail,
+                               [FieldError(path="query.as_of", message=detail,
+                                           value=when.isoformat())])
+        return json_response(parameters_at(served.pack, when).model_dump_json())
+
+    @router.post("/packs/{pack_id}/evaluate", response_model=Decision, tags=["evaluation"],
+                 summary="Evaluate one household",
+                 dependencies=[Depends(require_json)])
+    def evaluate(request: Request, pack_id: PackId, body: EvaluateRequest,
+                 pin: PinHeader = None) -> Response:
+        served = served_for(request, pack_id, pin, body.pack_hash)
+        decision = evaluate_one(served.engine, body, "")
+        request_context(request.scope).facts_sha256.append(decision.provenance.facts_sha256)
+        return json_response(decision.model_dump_json())
+
+    @router.post("/packs/{pack_id}/evaluate/batch", response_model=BatchResponse,
+                 tags=["evaluation"], summary="Evaluate several households at once",
+                 dependencies=[Depends(require_json)])
+    def evaluate_batch(request: Request, pack_id: PackId, body: BatchRequest,
+                       pin: PinHeader = None) -> Response:
+        served = served_for(request, pack_id, pin, body.pack_hash)
+        if len(body.items) > settings.max_batch:
+            raise ProblemError(
+                "body-too-large",
+                f"a batch holds at most {settings.max_batch} items, got {len(body.items)}",
+                [FieldError(path="items", message=f"at most {settings.max_batch} items",
+                            value=len(body.items))])
+        ctx = request_context(request.scope)
+        results: list[BatchResult] = []
+        for index, item in enumerate(body.items):
+            prefix = f"items[{index}]."
+            try:
+                try:
+                    req = EvaluateRequest.model_validate(item)
+                except ValidationError as exc:
+                    raise ProblemError("invalid-request", "this item does not fit the API",
+                                       _validation_errors(exc, f"items[{index}]")) from None
+                check_pin(served, req.pack_hash)
+                decision = evaluate_one(served.engine, req, prefix)
+            except ProblemError as err:
+                results.append(BatchResult(index=index, ok=False,
+                                           problem=problem_for(request.scope, err)))
+                continue
+            ctx.facts_sha256.append(decision.provenance.facts_sha256)
+            results.append(BatchResult.model_construct(index=index, ok=True, decision=decision,
+                                                       problem=None))
+        ref = pack_ref(served.pack)
+        out = BatchResponse.model_construct(pack_id=ref.pack_id, pack_version=ref.pack_version,
+                                            content_hash=ref.content_hash, results=results)
+        return json_response(out.model_dump_json())
+
+    return router
+
