@@ -1,0 +1,55 @@
+"""``eligibility serve``: run the HTTP service (FastAPI under uvicorn).
+
+Loads the packs named by ``--pack`` (repeatable; default ``ELIGIBILITY_PACKS`` or
+the bundled ``no`` pack), reads the service settings from the environment (see
+``docs/api.md``), configures JSON logs on stderr and serves on ``--host`` and
+``--port``. A bad pack or setting ends with a one-paragraph message, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from eligibility.cli.common import app, fail, user_errors
+
+
+@app.command()
+def serve(
+    pack: Annotated[list[str] | None, typer.Option(
+        "--pack", "-p", help="Rule pack folder or bundled pack name; repeat to serve "
+        "several (default: $ELIGIBILITY_PACKS or no).")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    log_level: Annotated[str, typer.Option(
+        help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Serve the rules over HTTP/JSON for case-handling systems (docs at /docs)."""
+    try:
+        import uvicorn
+
+        from eligibility.api import Settings, SettingsError, create_app
+        from eligibility.api.logs import configure_logging
+    except ImportError:
+        fail("the HTTP service needs the 'api' extra: pip install 'eligibility[api]'")
+    if log_level.lower() not in ("debug", "info", "warning", "error"):
+        fail(f"--log-level must be debug, info, warning or error, got {log_level!r}")
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        fail(str(exc))
+    from eligibility.pack.loader import load_pack
+
+    names = tuple(pack) if pack else settings.packs
+    with user_errors():
+        packs = [load_pack(name) for name in names]
+    try:
+        service = create_app(packs, settings)
+    except ValueError as exc:
+        fail(str(exc))
+    configure_logging(log_level)
+    uvicorn.run(service, host=host, port=port, log_config=None, access_log=False,
+                log_level=log_level.lower(), server_header=False, proxy_headers=True,
+                timeout_graceful_shutdown=10)
