@@ -305,7 +305,7 @@ def coerce_changes(schema: FactSchema, changes: Mapping[str, Any]) -> dict[str, 
     """Check every path of ``changes`` and parse string values by the schema (for files/APIs)."""
     out: dict[str, Any] = {}
     for path, value in changes.items():
-        group, index, name = _check_path(schema, path)
+        group, _, name = _check_path(schema, path)
         if isinstance(value, str):
             out[path] = parse_value(schema, path, value)
         elif name is not None and value is not None:

@@ -1,0 +1,530 @@
+"""The caseworker's commands: ``what-if``, ``why-not``, ``counterfactual``, ``sweep``, ``ask``.
+
+Each command reads one household (or a scenario file), calls the library
+function of the same name (:mod:`eligibility.whatif`,
+:mod:`eligibility.explain.whynot`, :mod:`eligibility.counterfactual`,
+:mod:`eligibility.sweep`) and prints the result as rich tables in bokmål or
+English, or as JSON with ``--json``. ``ask`` is interactive: it asks the
+missing fact that settles the most measures, checks the answer against the
+fact's type (asking again on a bad answer), re-evaluates and repeats.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+import yaml
+from rich.table import Table
+from rich.text import Text
+
+from eligibility.cli.common import (
+    AsOfOption,
+    JsonOption,
+    LangOption,
+    PackOption,
+    app,
+    check_lang,
+    console,
+    fail,
+    guarded,
+    load_engine,
+    parse_date,
+    read_document,
+)
+from eligibility.counterfactual import counterfactuals
+from eligibility.decision import Decision, MeasureResult
+from eligibility.engine import Engine
+from eligibility.errors import FactsError
+from eligibility.explain.chart import sweep_table, terminal_chart, write_chart
+from eligibility.explain.messages import render
+from eligibility.explain.terminal import format_amount
+from eligibility.explain.whynot import format_fact_value, why_not
+from eligibility.pack.model import FieldSpec
+from eligibility.sweep import parse_range, sweep
+from eligibility.whatif import (
+    ChangeError,
+    WhatIfResult,
+    apply_changes,
+    compare_scenario,
+    field_spec,
+    is_scenario,
+    load_scenario,
+    parse_value,
+    what_if,
+)
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", "-s", help="Change a fact: PATH=VALUE, e.g. "
+                 "members[0].income_month=25000, 'members[+]=age=4,role=child', members=3."),
+]
+RemoveOption = Annotated[
+    list[str] | None,
+    typer.Option("--remove", help="Remove a fact or a member, e.g. members[1]."),
+]
+_STYLE = {"eligible": "bold green", "not_eligible": "red", "undetermined": "yellow"}
+
+
+def parse_sets(engine: Engine, sets: list[str] | None,
+               removes: list[str] | None) -> dict[str, Any]:
+    """``--set PATH=VALUE`` and ``--remove PATH`` options as typed changes, in order."""
+    changes: dict[str, Any] = {}
+    for item in sets or []:
+        path, eq, text = item.partition("=")
+        if not eq:
+            fail(f"--set must be PATH=VALUE, got {item!r}")
+        changes[path.strip()] = _parse(engine, path.strip(), text)
+    for path in removes or []:
+        _parse(engine, path.strip(), "null")
+        changes[path.strip()] = None
+    return changes
+
+
+def _parse(engine: Engine, path: str, text: str) -> Any:
+    try:
+        return parse_value(engine.pack.schema, path, text)
+    except ChangeError as exc:
+        fail(str(exc))
+
+
+def _facts(document: Any) -> dict[str, Any]:
+    if not isinstance(document, dict):
+        fail("the facts must be a mapping of groups (household:, members:, housing: …)")
+    return document
+
+
+def _status_cell(m: MeasureResult | None, lang: str) -> Text:
+    if m is None:
+        return Text("–")
+    text = Text(render(f"status.{m.status}", lang), style=_STYLE[m.status])
+    if m.amount is not None:
+        text.append(f"\n{format_amount(m.amount, m.unit, lang)}")
+    return text
+
+
+def _fmt(engine: Engine, path: str, value: Any, lang: str) -> str:
+    if isinstance(value, dict | list):
+        return yaml.safe_dump(value, default_flow_style=True, allow_unicode=True).strip() \
+            if not _has_decimal(value) else str(value)
+    spec = _safe_spec(engine, path)
+    return format_fact_value(value, spec, lang)
+
+
+def _has_decimal(value: Any) -> bool:
+    if isinstance(value, Decimal):
+        return True
+    if isinstance(value, dict):
+        return any(_has_decimal(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_decimal(v) for v in value)
+    return False
+
+
+def _safe_spec(engine: Engine, path: str) -> FieldSpec | None:
+    try:
+        return field_spec(engine.pack.schema, path)
+    except ChangeError:
+        return None
+
+
+def _print_what_if(engine: Engine, result: WhatIfResult, lang: str, show_all: bool) -> None:
+    changes = Table(title=render("whatif.label.changes", lang), show_header=False)
+    for c in result.changes:
+        before = _fmt(engine, c.path, c.before, lang) if c.before is not None else "–"
+        after = _fmt(engine, c.path, c.after, lang) if c.after is not None else \
+            render("whatif.label.removed", lang)
+        changes.add_row(c.path, f"{before} → {after}")
+    console.print(changes)
+    table = Table(title=result.name, show_lines=True)
+    table.add_column(render("label.measure", lang))
+    table.add_column(render("whatif.label.baseline", lang))
+    table.add_column(render("whatif.label.variant", lang))
+    table.add_column(render("whatif.label.change", lang))
+    old = {m.id: m for m in result.baseline.measures}
+    new = {m.id: m for m in result.variant.measures}
+    shown = 0
+    for diff in result.measures:
+        if not show_all and not diff.changed:
+            continue
+        shown += 1
+        change = Text()
+        if diff.amount_delta:
+            sign = "+" if diff.amount_delta > 0 else ""
+            change.append(f"{sign}{format_amount(diff.amount_delta, diff.unit, lang)}",
+                          style="green" if diff.amount_delta > 0 else "red")
+        for r in diff.reasons_changed:
+            change.append(("\n" if change.plain else "") + (r.message_after or r.title))
+        table.add_row(diff.title, _status_cell(old.get(diff.id), lang),
+                      _status_cell(new.get(diff.id), lang), change)
+    if shown:
+        console.print(table)
+    else:
+        console.print(render("whatif.no_change", lang))
+
+
+def _print_scenario(engine: Engine, baseline: Decision, results: list[WhatIfResult],
+                    lang: str) -> None:
+    table = Table(show_lines=True)
+    table.add_column(render("label.measure", lang))
+    table.add_column(render("whatif.label.baseline", lang))
+    for r in results:
+        table.add_column(r.name or render("whatif.label.variant", lang))
+    for m in baseline.measures:
+        row: list[Any] = [m.title, _status_cell(m, lang)]
+        for r in results:
+            diff = r.diff(m.id)
+            cell = _status_cell(next((x for x in r.variant.measures if x.id == m.id), None),
+                                lang)
+            if diff.amount_delta:
+                sign = "+" if diff.amount_delta > 0 else ""
+                cell.append(f"\n({sign}{format_amount(diff.amount_delta, diff.unit, lang)})",
+                            style="dim")
+            if diff.status_changed:
+                cell.stylize("reverse")
+            row.append(cell)
+        table.add_row(*row)
+    console.print(table)
+    for r in results:
+        lines = [f"[bold]{r.name}[/bold]: " + ", ".join(
+            f"{c.path} → {_fmt(engine, c.path, c.after, lang) if c.after is not None else '–'}"
+            for c in r.changes)]
+        for diff in r.changed():
+            for reason in diff.reasons_changed:
+                lines.append(f"  {diff.title}: {reason.message_after or reason.title}")
+        console.print("\n".join(lines), highlight=False)
+
+
+@app.command("what-if")
+def what_if_command(
+    file: Annotated[str, typer.Argument(help="Facts (YAML/JSON) or a scenario file with "
+                                        "baseline: and variants:.")],
+    set_: SetOption = None,
+    remove: RemoveOption = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Show unchanged measures too.")] = False,
+    pack: PackOption = "no",
+    as_of: AsOfOption = None,
+    lang: LangOption = "nb",
+    as_json: JsonOption = False,
+) -> None:
+    """Compare the decision with changed facts (or a scenario's variants) side by side."""
+    check_lang(lang)
+    when = parse_date(as_of)
+    document = read_document(file)
+    engine = load_engine(pack)
+    if is_scenario(document):
+        base_dir = Path(file).parent if file != "-" else Path(".")
+        scenario = guarded(lambda: load_scenario(document, engine.pack.schema, base_dir))
+        extra = parse_sets(engine, set_, remove)
+        if extra:
+            scenario = scenario.model_copy(update={"baseline": guarded(
+                lambda: apply_changes(scenario.baseline, extra))})
+        res = guarded(lambda: compare_scenario(engine, scenario, when, lang))
+        if as_json:
+            typer.echo(res.model_dump_json(indent=2))
+        else:
+            _print_scenario(engine, res.baseline, res.variants, lang)
+        return
+    facts = _facts(document)
+    changes = parse_sets(engine, set_, remove)
+    if not changes:
+        fail("give at least one --set PATH=VALUE or --remove PATH (or a scenario file)")
+    result = guarded(lambda: what_if(engine, facts, changes, when, lang))
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        _print_what_if(engine, result, lang, show_all)
+
+
+def _measure_or_fail(engine: Engine, measure: str | None) -> None:
+    ids = [m.measure.id for m in engine.measures]
+    if measure is not None and measure not in ids:
+        fail(f"no measure {measure!r} in the pack; measures: {', '.join(ids)}")
+
+
+@app.command("why-not")
+def why_not_command(
+    file: Annotated[str, typer.Argument(help="Facts as YAML or JSON; - reads stdin.")],
+    measure: Annotated[str | None, typer.Option("--measure", "-m",
+                                                help="Explain only this measure.")] = None,
+    set_: SetOption = None,
+    remove: RemoveOption = None,
+    pack: PackOption = "no",
+    as_of: AsOfOption = None,
+    lang: LangOption = "nb",
+    as_json: JsonOption = False,
+) -> None:
+    """For each measure not granted: what failed, and the fact values that would flip it."""
+    check_lang(lang)
+    when = parse_date(as_of)
+    facts = _facts(read_document(file))
+    engine = load_engine(pack)
+    _measure_or_fail(engine, measure)
+    facts = guarded(lambda: apply_changes(facts, parse_sets(engine, set_, remove)))
+    result = guarded(lambda: why_not(engine, facts, when, lang, measure))
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    if not result.measures:
+        console.print(render("whynot.nothing", lang))
+        return
+    for m in result.measures:
+        console.print(Text(f"{m.title} — {render(f'status.{m.status}', lang)}",
+                           style=_STYLE[m.status]))
+        console.print(f"  {m.summary}", highlight=False, markup=False)
+        for r in m.requirements:
+            console.print(f"  • {r.message}", highlight=False, markup=False)
+            if r.expression:
+                console.print(f"    {render('whynot.label.expression', lang)}: {r.expression}",
+                              style="dim", highlight=False, markup=False)
+            for f in r.flips:
+                console.print(f"    → {f.message}", highlight=False, markup=False)
+        if m.thresholds:
+            console.print(f"  {render('whynot.label.thresholds', lang)}:", style="bold")
+            for f in m.thresholds:
+                console.print(f"    ⇒ {f.message}", highlight=False, markup=False)
+        elif m.status != "eligible" and any(r.outcome == "not_met" for r in m.requirements):
+            console.print(f"  {render('whynot.no_single_fact', lang)}", style="dim")
+        if m.limits:
+            console.print(f"  {render('whynot.label.limits', lang)}:", style="bold")
+            for f in m.limits:
+                console.print(f"    ⇔ {f.message}", highlight=False, markup=False)
+        console.print()
+
+
+@app.command("counterfactual")
+def counterfactual_command(
+    file: Annotated[str, typer.Argument(help="Facts as YAML or JSON; - reads stdin.")],
+    measure: Annotated[str, typer.Option("--measure", "-m", help="The measure to reach.")],
+    also: Annotated[list[str] | None, typer.Option(
+        "--also", help="Also vary this fact (not marked changeable), e.g. members.age.")] = None,
+    max_facts: Annotated[int, typer.Option("--max-facts", min=1, max=3,
+                                           help="Change at most this many facts.")] = 2,
+    pack: PackOption = "no",
+    as_of: AsOfOption = None,
+    lang: LangOption = "nb",
+    as_json: JsonOption = False,
+) -> None:
+    """The smallest changes of changeable facts that make a measure eligible."""
+    check_lang(lang)
+    when = parse_date(as_of)
+    facts = _facts(read_document(file))
+    engine = load_engine(pack)
+    _measure_or_fail(engine, measure)
+    for path in also or []:
+        if engine.pack.schema.field(path) is None:
+            _parse(engine, path, "null")
+    result = guarded(lambda: counterfactuals(engine, facts, measure, when, lang, also, max_facts))
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    console.print(result.message, highlight=False, markup=False)
+    if not result.solutions:
+        return
+    table = Table(show_lines=True)
+    table.add_column(render("cf.label.facts", lang), justify="right")
+    table.add_column(render("cf.label.changes", lang))
+    table.add_column(render("cf.label.result", lang))
+    for s in result.solutions:
+        changes = "\n".join(
+            f"{c.title} ({c.path}): {_fmt(engine, c.path, c.before, lang)} → "
+            f"{_fmt(engine, c.path, c.after, lang)}" for c in s.changes)
+        outcome = render(f"status.{s.status}", lang)
+        if s.amount is not None:
+            outcome += f"\n{format_amount(s.amount, result_unit(engine, measure), lang)}"
+        table.add_row(str(len(s.changes)), changes, outcome)
+    console.print(table)
+
+
+def result_unit(engine: Engine, measure: str) -> str | None:
+    m = engine.pack.measure(measure)
+    return m.amount.unit if m.amount else None
+
+
+@app.command("sweep")
+def sweep_command(
+    file: Annotated[str, typer.Argument(help="Facts as YAML or JSON; - reads stdin.")],
+    vary: Annotated[str, typer.Option("--vary", help="PATH=FROM..TO, e.g. "
+                                      "members[0].income_month=0..40000")],
+    step: Annotated[str | None, typer.Option("--step", help="Step between points "
+                                             "(default: 1/50 of the range).")] = None,
+    set_: SetOption = None,
+    remove: RemoveOption = None,
+    measure: Annotated[list[str] | None, typer.Option(
+        "--measure", "-m", help="Show only these measures.")] = None,
+    chart: Annotated[str | None, typer.Option("--chart", help="Write a chart: out.png or "
+                                              "out.svg.")] = None,
+    table: Annotated[bool, typer.Option("--table/--no-table",
+                                        help="Print the table of points.")] = True,
+    pack: PackOption = "no",
+    as_of: AsOfOption = None,
+    lang: LangOption = "nb",
+    as_json: JsonOption = False,
+) -> None:
+    """Evaluate the household across a range of one fact; table, terminal chart, PNG/SVG."""
+    check_lang(lang)
+    when = parse_date(as_of)
+    facts = _facts(read_document(file))
+    engine = load_engine(pack)
+    for m in measure or []:
+        _measure_or_fail(engine, m)
+    if chart is not None and Path(chart).suffix.lower() not in (".png", ".svg"):
+        fail(f"--chart {chart}: the file must end in .png or .svg")
+    path, lo, hi, step_value = guarded(lambda: parse_range(engine, vary, step))
+    changes = parse_sets(engine, set_, remove)
+    result = guarded(lambda: sweep(engine, facts, path, lo, hi, step_value, when, lang, changes))
+    if measure:
+        keep = set(measure)
+        result = result.model_copy(update={
+            "measures": [m for m in result.measures if m.id in keep],
+            "cliffs": [c for c in result.cliffs if c.measure in keep]})
+    if chart is not None:
+        guarded(lambda: write_chart(result, Path(chart)))
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    if table:
+        console.print(sweep_table(result))
+    for line in terminal_chart(result):
+        console.print(line, highlight=False, markup=False)
+    if result.cliffs:
+        console.print(render("sweep.label.cliffs", lang) + ":", style="bold")
+        for cliff in result.cliffs:
+            console.print(f"  {cliff.message}", highlight=False, markup=False)
+    if chart is not None:
+        console.print(render("sweep.chart_written", lang, file=chart), highlight=False)
+
+
+def _hint(spec: FieldSpec | None, lang: str) -> str:
+    if spec is None:
+        return ""
+    if spec.kind == "bool":
+        return "ja/nei" if lang == "nb" else "yes/no"
+    if spec.kind == "enum":
+        return "/".join(spec.values or ())
+    if spec.kind == "date":
+        return "ÅÅÅÅ-MM-DD" if lang == "nb" else "YYYY-MM-DD"
+    return spec.unit or ""
+
+
+def _expected(spec: FieldSpec | None, lang: str) -> str:
+    if spec is None:
+        return render("ask.expected.int", lang)
+    text = render(f"ask.expected.{spec.kind}", lang, values=", ".join(spec.values or ()))
+    if spec.kind in ("int", "number", "money") and (
+            spec.minimum is not None or spec.maximum is not None):
+        text = render("ask.expected.range", lang, expected=text,
+                      minimum=spec.minimum if spec.minimum is not None else "-∞",
+                      maximum=spec.maximum if spec.maximum is not None else "∞")
+    return text
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.Node:
+    if value == value.to_integral_value():
+        return dumper.represent_int(int(value))
+    return dumper.represent_scalar("tag:yaml.org,2002:float", str(value))
+
+
+_Dumper.add_representer(Decimal, _represent_decimal)
+
+
+def _statuses(decision: Decision) -> dict[str, str]:
+    return {m.id: m.status for m in decision.measures}
+
+
+@app.command("ask")
+def ask_command(
+    file: Annotated[str, typer.Argument(help="Facts known so far (YAML or JSON).")],
+    save: Annotated[str | None, typer.Option("--save", help="Write the completed facts "
+                                             "to this YAML file.")] = None,
+    pack: PackOption = "no",
+    as_of: AsOfOption = None,
+    lang: LangOption = "nb",
+) -> None:
+    """Ask the missing facts one at a time (most decisive first), re-evaluating after each."""
+    check_lang(lang)
+    when = parse_date(as_of)
+    if file == "-":
+        fail("ask reads the answers from stdin; give the facts as a file")
+    facts = _facts(read_document(file))
+    engine = load_engine(pack)
+    schema = engine.pack.schema
+    skipped: list[str] = []
+    console.print(render("ask.intro", lang), style="dim")
+    decision = _evaluate(engine, facts, when, lang)
+    _print_statuses(decision, lang)
+    while True:
+        questions = [q for q in decision.missing_facts if q.path not in skipped]
+        if not questions:
+            break
+        q = questions[0]
+        spec = _safe_spec(engine, q.path)
+        question = render("ask.members", lang) if spec is None and "." not in q.path \
+            else q.question
+        hint = _hint(spec, lang)
+        prompt = f"{question} [{q.path}{'; ' + hint if hint else ''}]"
+        try:
+            answer = typer.prompt(prompt, default="", show_default=False)
+        except (click.exceptions.Abort, EOFError):
+            console.print()
+            break
+        if not answer.strip():
+            skipped.append(q.path)
+            continue
+        try:
+            value = parse_value(schema, q.path, answer)
+            if value is None:
+                raise ChangeError("empty")
+            updated = apply_changes(facts, {q.path: value})
+            engine.validate(updated)
+        except (ChangeError, FactsError):
+            console.print(render("ask.invalid", lang, answer=answer.strip(),
+                                 expected=_expected(spec, lang)),
+                          style="red", highlight=False)
+            continue
+        facts = updated
+        before = _statuses(decision)
+        decision = _evaluate(engine, facts, when, lang)
+        settled = [m.title for m in decision.measures
+                   if before.get(m.id) == "undetermined" and m.status != "undetermined"]
+        if settled:
+            console.print(render("ask.settled", lang, measures=", ".join(settled)),
+                          style="cyan", highlight=False)
+        _print_statuses(decision, lang)
+    remaining = [q.path for q in decision.missing_facts]
+    if remaining:
+        console.print(render("ask.skipped", lang, missing=", ".join(remaining)),
+                      highlight=False)
+    else:
+        console.print(render("ask.done", lang), style="green")
+    if save is not None:
+        text = yaml.dump(facts, Dumper=_Dumper, allow_unicode=True, sort_keys=False)
+        Path(save).write_text(text, encoding="utf-8")
+        console.print(render("ask.saved", lang, file=save), highlight=False)
+
+
+def _evaluate(engine: Engine, facts: dict[str, Any], when: date, lang: str) -> Decision:
+    return guarded(lambda: engine.evaluate(facts, as_of=when, lang=lang))
+
+
+def _print_statuses(decision: Decision, lang: str) -> None:
+    line = Text()
+    for i, m in enumerate(decision.measures):
+        if i:
+            line.append(" · ")
+        line.append(f"{m.title}: ")
+        line.append(render(f"status.{m.status}", lang), style=_STYLE[m.status])
+        if m.amount is not None:
+            line.append(f" {format_amount(m.amount, m.unit, lang)}")
+    console.print(line)
+
+
+__all__ = ["parse_sets"]
