@@ -217,7 +217,7 @@ def counterfactuals(engine: Engine, facts: dict[str, Any], measure_id: str, as_o
     cm = next(m for m in engine.measures if m.measure.id == measure_id)
     has_discretion = any(c.req.discretionary for c in cm.requirements)
     target = "eligible_pending_assessment" if has_discretion else "eligible"
-    target_text = render("status.eligible", lang)
+    target_text = render("cf.pending" if has_discretion else "status.eligible", lang)
     list_group = next((g.name for g in engine.pack.schema.groups.values() if g.is_list),
                       "members")
     wanted = set(also or ())
