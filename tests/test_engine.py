@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -184,3 +186,14 @@ def test_one_engine_serves_many_threads(engine: Engine) -> None:
     for t in threads:
         t.join()
     assert len(results) == 200 and set(results) == {expected}
+
+
+def test_reading_a_closed_parameter_names_it(pack_copy: Callable[..., Path]) -> None:
+    closed = Engine(load_pack(pack_copy({"parameters/startlan.yaml": [
+        ("values: {2016-01-01: 5}", "values: {2016-01-01: 5, 2022-01-01: null}")]})))
+    facts = household(economy={"bank_loan_refused": True, "years_problem": 6,
+                               "savings_used": True})
+    assert closed.evaluate(facts, as_of=date(2021, 12, 31)).measure("startlan").reasons
+    with pytest.raises(AsOfError) as info:
+        closed.evaluate(facts, as_of=date(2022, 1, 1))
+    assert "parameter 'startlan.langvarig_aar' has no value on 2022-01-01" in str(info.value)
