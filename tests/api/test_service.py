@@ -1,0 +1,95 @@
+"""End to end on the real pack, the settings from the environment, and ``eligibility serve``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from eligibility import Engine, load_pack
+from eligibility.api import Settings, SettingsError, create_app
+from eligibility.cli import app as cli_app
+from eligibility.pack.yamlio import load_yaml_text, plain
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_real_pack_end_to_end() -> None:
+    pack = load_pack(ROOT / "rules" / "no")
+    client = TestClient(create_app([pack], Settings()))
+    text = (ROOT / "fixtures" / "familie-utkastelse.yaml").read_text(encoding="utf-8")
+    facts = plain(load_yaml_text(text, "familie-utkastelse.yaml"))
+    case = next(c for c in pack.cases if c.file.endswith("familie-utkastelse.yaml"))
+    from eligibility.api.examples import to_json
+
+    response = client.post("/v1/packs/no/evaluate", json={
+        "facts": to_json(facts), "as_of": case.as_of.isoformat(), "lang": "en"})
+    assert response.status_code == 200, response.text
+    expected = Engine(pack).evaluate(facts, as_of=case.as_of, lang="en")
+    assert response.text == expected.model_dump_json()
+    body = response.json()
+    for measure_id, expect in case.expect_measures.items():
+        got = next(m for m in body["measures"] if m["id"] == measure_id)
+        assert got["status"] == expect["status"], measure_id
+    assert response.headers["X-Eligibility-Pack-Hash"] == pack.content_hash
+    assert client.get("/v1/packs/no").json()["pack_version"] == pack.meta.version
+
+
+def test_settings_from_environment() -> None:
+    settings = Settings.from_env({
+        "ELIGIBILITY_API_TOKEN": " tok ", "ELIGIBILITY_CORS_ORIGINS": "https://a.no, https://b.no",
+        "ELIGIBILITY_MAX_BODY_BYTES": "2_000_000", "ELIGIBILITY_MAX_BATCH": "50",
+        "ELIGIBILITY_PACKS": "no, tests/packs/mini"})
+    assert settings == Settings(api_token="tok", cors_origins=("https://a.no", "https://b.no"),
+                                max_body_bytes=2_000_000, max_batch=50,
+                                packs=("no", "tests/packs/mini"))
+    assert Settings.from_env({}) == Settings()
+
+
+@pytest.mark.parametrize("env", [{"ELIGIBILITY_MAX_BATCH": "many"},
+                                 {"ELIGIBILITY_MAX_BODY_BYTES": "0"}])
+def test_bad_settings_are_named(env: dict[str, str]) -> None:
+    with pytest.raises(SettingsError, match=next(iter(env))):
+        Settings.from_env(env)
+
+
+def test_serve_starts_uvicorn_with_the_packs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    seen: dict[str, Any] = {}
+
+    def fake_run(app: Any, **kwargs: Any) -> None:
+        seen["app"], seen["kwargs"] = app, kwargs
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    result = CliRunner().invoke(cli_app, ["serve", "--pack", "tests/packs/mini",
+                                          "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert seen["kwargs"]["port"] == 8123 and seen["kwargs"]["host"] == "127.0.0.1"
+    assert seen["kwargs"]["access_log"] is False
+    client = TestClient(seen["app"])
+    assert [p["pack_id"] for p in client.get("/v1/packs").json()["packs"]] == ["mini"]
+
+
+@pytest.mark.parametrize("args, env, message", [
+    (["serve", "--pack", "no-such-pack"], {}, "no rule pack here"),
+    (["serve", "--pack", "tests/packs/mini"], {"ELIGIBILITY_MAX_BATCH": "x"},
+     "ELIGIBILITY_MAX_BATCH"),
+    (["serve", "--pack", "tests/packs/mini", "--pack", "tests/packs/mini"], {},
+     "two packs have the id"),
+    (["serve", "--pack", "tests/packs/mini", "--log-level", "loud"], {}, "--log-level"),
+])
+def test_serve_user_errors_are_one_paragraph(monkeypatch: pytest.MonkeyPatch, args: list[str],
+                                             env: dict[str, str], message: str) -> None:
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("must not start"))
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    result = CliRunner().invoke(cli_app, args)
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+    assert "Traceback" not in result.output
