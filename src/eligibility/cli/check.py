@@ -1,7 +1,17 @@
-"""``eligibility check PACK_DIR``: static checks and the pack's cases."""
+"""``eligibility check PACK_DIR``: static checks, cases, invariants and rule coverage.
+
+The command loads the pack with every static check, loads its
+``invariants.yaml``, runs its cases, then (unless ``--no-properties``) searches
+generated households for violations of the declared and built-in invariants
+(``--examples N --seed S``). ``--coverage`` prints which requirements,
+exceptions and branches the cases and the generated households exercised;
+``--fail-under P`` fails when the cases cover less than P per cent. A summary
+line ends every run; the exit code is 1 on any error, failed case or violation.
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import typer
@@ -12,19 +22,68 @@ from eligibility.engine import Engine
 from eligibility.errors import PackError
 from eligibility.pack.loader import load_pack
 from eligibility.testing.cases import run_cases
+from eligibility.testing.coverage import KINDS, Coverage, CoverageReport
+from eligibility.testing.invariants import load_invariants
+from eligibility.testing.properties import PropertyResult, run_all
+
+
+def _print_errors(exc: PackError, where: str) -> None:
+    for diag in exc.diagnostics:
+        err_console.print(str(diag), highlight=False, markup=False)
+    err_console.print(f"[bold red]{len(exc.diagnostics)} error(s)[/bold red] in {where}")
+
+
+def _coverage_table(cases: CoverageReport, generated: CoverageReport | None) -> None:
+    table = Table(title="rule coverage")
+    table.add_column("kind")
+    table.add_column("cases")
+    if generated is not None:
+        table.add_column("generated")
+    for kind in KINDS:
+        row = [kind, f"{cases.percent(kind):.0f}% ({len(cases.covered[kind])}/"
+                     f"{len(cases.covered[kind]) + len(cases.missed[kind])})"]
+        if generated is not None:
+            row.append(f"{generated.percent(kind):.0f}% ({len(generated.covered[kind])}/"
+                       f"{len(generated.covered[kind]) + len(generated.missed[kind])})")
+        table.add_row(*row)
+    console.print(table)
+    for kind in KINDS:
+        if cases.missed[kind]:
+            console.print(f"not covered by the cases ({kind}): " + ", ".join(cases.missed[kind]),
+                          highlight=False, markup=False)
+        if generated is not None and generated.missed[kind]:
+            console.print(f"not reached by generated households ({kind}): "
+                          + ", ".join(generated.missed[kind]), highlight=False, markup=False)
 
 
 @app.command()
 def check(
     pack_dir: Annotated[str, typer.Argument(help="The rule pack folder, e.g. rules/no.")],
+    properties: Annotated[bool, typer.Option(
+        "--properties/--no-properties",
+        help="Search generated households for violations of the pack's invariants.")] = True,
+    examples: Annotated[int | None, typer.Option(
+        "--examples", min=1,
+        help="Generated households per invariant (default: invariants.yaml settings, "
+             "else 100).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the search (reproducible).")] = 0,
+    coverage: Annotated[bool, typer.Option(
+        "--coverage", help="Report the requirements, exceptions and branches exercised.")]
+        = False,
+    fail_under: Annotated[float | None, typer.Option(
+        "--fail-under", min=0, max=100,
+        help="Fail if the cases cover less than this per cent of the rule items.")] = None,
 ) -> None:
-    """Load a pack with every static check, run its cases; exit 1 on any error."""
+    """Check a pack: static checks, cases, invariants; exit 1 on any error or violation."""
     try:
         pack = load_pack(pack_dir)
     except PackError as exc:
-        for diag in exc.diagnostics:
-            err_console.print(str(diag), highlight=False, markup=False, soft_wrap=True)
-        err_console.print(f"[bold red]{len(exc.diagnostics)} error(s)[/bold red] in {pack_dir}")
+        _print_errors(exc, pack_dir)
+        raise typer.Exit(1) from None
+    try:
+        invariant_set = load_invariants(pack)
+    except PackError as exc:
+        _print_errors(exc, f"{pack_dir} invariants")
         raise typer.Exit(1) from None
     engine = Engine(pack)
     results = run_cases(engine)
@@ -39,11 +98,48 @@ def check(
                       + "\n".join(r.problems))
     if results:
         console.print(table)
-    console.print(
-        f"static checks: ok ({len(pack.measures)} measures, {len(pack.criteria)} criteria, "
-        f"{len(pack.parameters)} parameters) · cases: {len(results) - len(failed)} passed, "
-        f"{len(failed)} failed · sha256:{pack.content_hash[:12]}",
-        highlight=False,
-    )
-    if failed:
+    case_cov = Coverage(pack)
+    case_cov.record_all(r.decision for r in results if r.decision is not None)
+    gen_cov = Coverage(pack) if coverage else None
+
+    props: list[PropertyResult] = []
+    started = time.perf_counter()
+    if properties:
+        n = examples or invariant_set.examples
+        console.print(f"invariants: {len(invariant_set.invariants)} declared + built-in, "
+                      f"{n} examples each, seed {seed}", highlight=False)
+
+        def show(result: PropertyResult) -> None:
+            mark = "[green]ok[/green]" if result.passed else "[bold red]VIOLATED[/bold red]"
+            origin = "built-in" if result.builtin else "declared"
+            console.print(f"  {mark} {result.id} ({origin}; {result.examples} examples, "
+                          f"{result.checked} checked, {result.seconds:.1f}s)", highlight=False)
+            if result.violation is not None:
+                console.print(result.violation.report(result.id), highlight=False,
+                              markup=False, soft_wrap=True)
+
+        props = run_all(engine, invariant_set.invariants, n, seed, gen_cov,
+                        fixed_examples=examples is not None, on_result=show)
+    elapsed = time.perf_counter() - started
+    violated = [p for p in props if not p.passed]
+
+    cases_report = case_cov.report()
+    if coverage or fail_under is not None:
+        _coverage_table(cases_report, gen_cov.report() if gen_cov else None)
+    below = fail_under is not None and cases_report.percent() < fail_under
+
+    summary = (f"static checks: ok ({len(pack.measures)} measures, {len(pack.criteria)} "
+               f"criteria, {len(pack.parameters)} parameters) · cases: "
+               f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if properties:
+        summary += (f" · invariants: {len(props) - len(violated)} held, {len(violated)} "
+                    f"violated ({elapsed:.1f}s, seed {seed})")
+    if coverage or fail_under is not None:
+        summary += f" · case coverage {cases_report.summary()}"
+    summary += f" · sha256:{pack.content_hash[:12]}"
+    console.print(summary, highlight=False)
+    if below:
+        err_console.print(f"[bold red]case coverage {cases_report.percent():.1f}% is below "
+                          f"--fail-under {fail_under:g}%[/bold red]")
+    if failed or violated or below:
         raise typer.Exit(1)

@@ -62,7 +62,7 @@ def field_values(spec: FieldSpec, low: Any = None, high: Any = None) -> st.Searc
     if spec.kind == "bool":
         return st.booleans()
     if spec.kind == "enum":
-        return st.sampled_from(list(spec.values or ()))
+        return st.sampled_from([str(v) for v in spec.values or ()])
     if spec.kind == "string":
         return st.text(alphabet="abcdefghijklmnopqrstuvwxyzæøå ", max_size=12)
     lo, hi = bounds(spec)
