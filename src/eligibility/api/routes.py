@@ -13,9 +13,10 @@ serialise directly.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from decimal import InvalidOperation
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from pydantic import ValidationError
@@ -34,6 +35,8 @@ from eligibility.api.schemas import (
     PackList,
     ParametersResponse,
     Readiness,
+    WhatIfRequest,
+    WhyNotRequest,
     pack_info,
     pack_ref,
     parameters_at,
@@ -42,9 +45,12 @@ from eligibility.api.settings import Settings
 from eligibility.decision import Decision
 from eligibility.engine import Engine
 from eligibility.errors import AsOfError, EvaluationError, FactsError
+from eligibility.explain.whynot import WhyNotResult, why_not
 from eligibility.version import __version__
+from eligibility.whatif import ChangeError, WhatIfResult, what_if
 
 JSON = "application/json"
+T = TypeVar("T")
 
 PackId = Annotated[str, Path(description="The pack's id, e.g. `no`.")]
 PinHeader = Annotated[str | None, Header(
@@ -67,8 +73,14 @@ def require_json(request: Request) -> None:
 def evaluate_one(engine: Engine, req: EvaluateRequest, prefix: str) -> Decision:
     """Evaluate one request; engine errors become problems naming paths under ``prefix``."""
     as_of = req.as_of or date.today()
+    return guarded(lambda: engine.evaluate(req.facts, as_of=as_of, lang=req.lang), as_of,
+                   prefix)
+
+
+def guarded(work: Callable[[], T], as_of: date, prefix: str = "") -> T:
+    """Run ``work``; the engine's errors become problems naming paths under ``prefix``."""
     try:
-        return engine.evaluate(req.facts, as_of=as_of, lang=req.lang)
+        return work()
     except FactsError as exc:
         raise from_facts_error(exc, f"{prefix}facts") from None
     except AsOfError as exc:
@@ -195,6 +207,51 @@ def build_router(registry: PackRegistry, settings: Settings) -> APIRouter:
         out = BatchResponse.model_construct(pack_id=ref.pack_id, pack_version=ref.pack_version,
                                             content_hash=ref.content_hash, results=results)
         return json_response(out.model_dump_json())
+
+    @router.post("/packs/{pack_id}/what-if", response_model=WhatIfResult,
+                 tags=["evaluation"], summary="What if some facts were different?",
+                 description="Evaluates the household as given and with `changes` applied, "
+                 "and compares the two decisions measure by measure.",
+                 dependencies=[Depends(require_json)])
+    def evaluate_what_if(request: Request, pack_id: PackId, body: WhatIfRequest,
+                         pin: PinHeader = None) -> Response:
+        served = served_for(request, pack_id, pin, body.pack_hash)
+        as_of = body.as_of or date.today()
+
+        def work() -> WhatIfResult:
+            try:
+                return what_if(served.engine, body.facts, body.changes, as_of, body.lang,
+                               name=body.name)
+            except ChangeError as exc:
+                raise ProblemError("invalid-request", str(exc),
+                                   [FieldError(path="changes", message=str(exc))]) from None
+
+        result = guarded(work, as_of)
+        ctx = request_context(request.scope)
+        ctx.facts_sha256.append(result.baseline.provenance.facts_sha256)
+        return json_response(result.model_dump_json())
+
+    @router.post("/packs/{pack_id}/why-not", response_model=WhyNotResult,
+                 tags=["evaluation"], summary="Why not? What would change the outcome",
+                 description="For every measure the household does not get (or only "
+                 "`measure_id`): the requirements that fail, and for each fact the value at "
+                 "which the outcome changes.",
+                 dependencies=[Depends(require_json)])
+    def evaluate_why_not(request: Request, pack_id: PackId, body: WhyNotRequest,
+                         pin: PinHeader = None) -> Response:
+        served = served_for(request, pack_id, pin, body.pack_hash)
+        as_of = body.as_of or date.today()
+        measure_id = body.measure_id
+        if measure_id is not None and measure_id not in {
+                m.id for m in served.pack.measures if m.in_force(as_of)}:
+            detail = f"pack {pack_id!r} has no measure {measure_id!r} in force on {as_of}"
+            raise ProblemError("invalid-request", detail,
+                               [FieldError(path="measure_id", message=detail,
+                                           value=measure_id[:200])])
+        result = guarded(lambda: why_not(served.engine, body.facts, as_of, body.lang,
+                                         measure_id), as_of)
+        request_context(request.scope).facts_sha256.append(result.provenance.facts_sha256)
+        return json_response(result.model_dump_json())
 
     return router
 

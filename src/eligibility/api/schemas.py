@@ -63,6 +63,22 @@ class EvaluateRequest(_In):
     pack_hash: PackHash | None = None
 
 
+class WhatIfRequest(EvaluateRequest):
+    """One household and the changes to try on it."""
+
+    changes: dict[str, Any] = Field(
+        description="New values by fact path, e.g. `{\"economy.income_month\": 20000, "
+        "\"members[1].age\": 18}`; strings are read by the fact's type.")
+    name: str | None = Field(None, max_length=200, description="A label for the variant.")
+
+
+class WhyNotRequest(EvaluateRequest):
+    """One household; explain the measures it does not get."""
+
+    measure_id: str | None = Field(
+        None, description="Explain only this measure (default: every measure not eligible).")
+
+
 class BatchRequest(_In):
     """Several households; each item is checked on its own."""
 
