@@ -132,6 +132,12 @@ class ScenarioResult(_Model):
 # -- paths ------------------------------------------------------------------
 
 
+def _suggest(name: str, options: list[str]) -> list[str]:
+    """The likeliest intended name: a close spelling, or the one ``name`` starts."""
+    close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+    return close or [o for o in options if name and o.startswith(name)][:1]
+
+
 def _split(path: str) -> tuple[str, str | None, str | None]:
     match = _PATH.match(path.strip())
     if match is None:
@@ -156,7 +162,7 @@ def _check_path(schema: FactSchema, path: str) -> tuple[str, str | None, str | N
     group, index, name = _split(path)
     spec = schema.groups.get(group)
     if spec is None:
-        hint = difflib.get_close_matches(group, list(schema.groups), n=1)
+        hint = _suggest(group, list(schema.groups))
         raise ChangeError(f"{path!r}: no fact group {group!r}"
                           + (f" (did you mean {hint[0]!r}?)" if hint else ""))
     if index is not None and not spec.is_list:
@@ -167,7 +173,7 @@ def _check_path(schema: FactSchema, path: str) -> tuple[str, str | None, str | N
         raise ChangeError(f"{path!r}: give the new member as a whole, e.g. "
                           f"{group}[+]={{age: 5}}")
     if name is not None and name not in spec.fields:
-        hint = difflib.get_close_matches(name, list(spec.fields), n=1)
+        hint = _suggest(name, list(spec.fields))
         raise ChangeError(f"{path!r}: {group!r} has no fact {name!r}"
                           + (f" (did you mean {hint[0]!r}?)" if hint else ""))
     return group, index, name
@@ -236,7 +242,7 @@ def parse_field(spec: FieldSpec, raw: str, path: str) -> Any:
         values = spec.values or ()
         if raw in values:
             return raw
-        hint = difflib.get_close_matches(raw, list(values), n=1)
+        hint = _suggest(raw, list(values))
         raise ChangeError(f"{path}: expected one of {', '.join(values)}, got {raw!r}"
                           + (f" (did you mean {hint[0]!r}?)" if hint else ""))
     if kind == "date":
@@ -270,7 +276,7 @@ def _parse_mapping(schema: FactSchema, group: str, path: str, raw: str) -> dict[
         if not eq:
             raise ChangeError(f"{path}: expected field=value pairs, got {part!r}")
         if key not in fields:
-            hint = difflib.get_close_matches(key, list(fields), n=1)
+            hint = _suggest(key, list(fields))
             raise ChangeError(f"{path}: {group!r} has no fact {key!r}"
                               + (f" (did you mean {hint[0]!r}?)" if hint else ""))
         out[key] = parse_field(fields[key], value, f"{path}.{key}")
@@ -284,7 +290,7 @@ def coerce_mapping(schema: FactSchema, group: str, path: str,
     out: dict[str, Any] = {}
     for key, value in doc.items():
         if key not in fields:
-            hint = difflib.get_close_matches(str(key), list(fields), n=1)
+            hint = _suggest(str(key), list(fields))
             raise ChangeError(f"{path}: {group!r} has no fact {key!r}"
                               + (f" (did you mean {hint[0]!r}?)" if hint else ""))
         out[key] = coerce_value(fields[key], value, f"{path}.{key}")

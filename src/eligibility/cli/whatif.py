@@ -16,7 +16,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 import yaml
 from rich.table import Table
@@ -473,7 +472,7 @@ def ask_command(
         prompt = f"{question} [{q.path}{'; ' + hint if hint else ''}]"
         try:
             answer = typer.prompt(prompt, default="", show_default=False)
-        except (click.exceptions.Abort, EOFError):
+        except (typer.Abort, EOFError):
             console.print()
             break
         if not answer.strip():

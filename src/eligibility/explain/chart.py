@@ -29,8 +29,7 @@ _STATUS_COLOUR = {"eligible": "#2e7d32", "undetermined": "#f9a825", "not_eligibl
 def sweep_table(result: SweepResult) -> Table:
     """One row per point: the varied value, then status and amount of each measure."""
     lang = result.lang
-    table = Table(title=render("sweep.title", lang, measure="", fact=result.title).strip(),
-                  show_lines=False)
+    table = Table(title=f"{result.title} ({result.path})", show_lines=False)
     table.add_column(render("sweep.label.value", lang), justify="right")
     for m in result.measures:
         table.add_column(m.title)
@@ -108,12 +107,12 @@ def write_chart(result: SweepResult, path: Path) -> None:
     strip = fig.add_subplot(grid[1], sharex=ax)
     for m in with_amount:
         ys = [float(c.amount) if c.amount is not None else 0.0 for _, c in result.series(m.id)]
-        ax.step(xs[:len(ys)], ys, where="post", label=f"{m.title} ({m.unit or ''})",
-                linewidth=1.8)
+        ax.plot(xs[:len(ys)], ys, label=f"{m.title} ({m.unit or ''})", linewidth=1.8,
+                marker="o" if len(ys) <= 60 else None, markersize=2.5)
     for cliff in result.cliffs:
         ax.axvline(float(cliff.value), color="#999999", linewidth=0.6, linestyle=":")
     ax.set_ylabel(render("label.amount", lang))
-    ax.set_title(render("sweep.title", lang, measure="", fact=result.title).strip(" :"))
+    ax.set_title(f"{result.title} ({result.path})")
     if with_amount:
         ax.legend(loc="best", fontsize=8)
     ax.grid(alpha=0.3)
