@@ -1,0 +1,146 @@
+"""HTTP throughput and latency of ``eligibility serve`` on loopback.
+
+Starts the real server (uvicorn, one process) on 127.0.0.1 with the bundled
+pack, waits until ``/v1/ready`` answers, then drives single evaluations and
+batch evaluations with a few concurrent clients for a fixed short time each
+(bounded by both time and request count), and prints requests/s, p50 and p99
+latency. The facts are the bundled fixtures. Loopback only; the server is
+stopped at the end.
+
+    .venv/bin/python bench/bench_http.py [--seconds 5] [--concurrency 4] [--batch 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from eligibility.api.examples import to_json
+from eligibility.pack.yamlio import load_yaml_text, plain
+
+ROOT = Path(__file__).resolve().parents[1]
+MAX_REQUESTS = 20_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fixtures() -> list[dict[str, Any]]:
+    out = []
+    for path in sorted((ROOT / "fixtures").glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        out.append(to_json(plain(load_yaml_text(text, path.name))))
+    return out
+
+
+def drive(url: str, bodies: list[dict[str, Any]], seconds: float, concurrency: int,
+          ) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def worker(offset: int) -> None:
+        with httpx.Client(timeout=30) as client:
+            i = offset
+            while time.perf_counter() < deadline:
+                with lock:
+                    if len(latencies) + errors[0] >= MAX_REQUESTS:
+                        return
+                start = time.perf_counter()
+                response = client.post(url, json=bodies[i % len(bodies)])
+                elapsed = time.perf_counter() - start
+                with lock:
+                    if response.status_code == 200:
+                        latencies.append(elapsed)
+                    else:
+                        errors[0] += 1
+                i += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors[0], time.perf_counter() - started
+
+
+def report(label: str, latencies: list[float], errors: int, wall: float, per: int) -> None:
+    if not latencies:
+        print(f"{label}: no successful requests ({errors} errors)")
+        return
+    ordered = sorted(latencies)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    rps = len(latencies) / wall
+    print(f"{label:<22} {len(latencies):>6} req  {rps:>8.1f} req/s  "
+          f"{rps * per:>8.1f} households/s  p50 {p50:>7.2f} ms  p99 {p99:>7.2f} ms  "
+          f"errors {errors}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=20)
+    parser.add_argument("--pack", default="no")
+    args = parser.parse_args()
+    seconds = min(args.seconds, 30.0)
+    port = free_port()
+    env = {**os.environ, "ELIGIBILITY_MAX_BATCH": str(max(args.batch, 1))}
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from eligibility.cli import main; main()", "serve",
+         "--pack", args.pack, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/v1/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None:
+                sys.exit("the server did not start")
+            time.sleep(0.1)
+        else:
+            sys.exit("the server did not become ready")
+        pack = httpx.get(f"{base}/v1/packs/{args.pack}").json()
+        households = fixtures()
+        as_of = "2026-07-01"
+        singles = [{"facts": f, "as_of": as_of} for f in households]
+        batch = [{"items": [singles[(i + k) % len(singles)] for k in range(args.batch)]}
+                 for i in range(len(singles))]
+        url = f"{base}/v1/packs/{args.pack}/evaluate"
+        drive(url, singles, 0.5, 1)  # warm up
+        print(f"pack {pack['pack_id']} {pack['pack_version']} sha256:{pack['content_hash'][:12]}"
+              f" · {len(households)} fixtures · {args.concurrency} clients · "
+              f"{seconds:g} s per run · Python {sys.version.split()[0]} · {os.cpu_count()} CPUs")
+        report("evaluate (single)", *drive(url, singles, seconds, args.concurrency), 1)
+        report(f"evaluate/batch ({args.batch})",
+               *drive(url + "/batch", batch, seconds, args.concurrency), args.batch)
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+if __name__ == "__main__":
+    main()
