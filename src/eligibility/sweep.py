@@ -157,18 +157,20 @@ def sweep(engine: Engine, facts: dict[str, Any], path: str, start: Any, stop: An
 
 
 def find_cliffs(result: SweepResult) -> list[Cliff]:
-    """Status changes, and amount jumps larger than twice the typical step-to-step change."""
+    """Status changes, and amount jumps: a step change more than twice both neighbouring ones.
+
+    A steady slope (bostøtte falling with income) is not a cliff; a single step
+    where the amount drops much more than just before and just after is.
+    """
     lang = result.lang
     unit = result.unit
     cliffs: list[Cliff] = []
     for m in result.measures:
         series = result.series(m.id)
-        deltas = []
-        for (_, a), (_, b) in pairwise(series):
-            if a.amount is not None and b.amount is not None and a.amount != b.amount:
-                deltas.append(abs(b.amount - a.amount))
-        typical = sorted(deltas)[len(deltas) // 2] if deltas else Decimal(0)
-        for (va, a), (vb, b) in pairwise(series):
+        deltas: list[Decimal | None] = [
+            b.amount - a.amount if a.amount is not None and b.amount is not None else None
+            for (_, a), (_, b) in pairwise(series)]
+        for i, ((va, a), (vb, b)) in enumerate(pairwise(series)):
             where = format_amount(Decimal(vb), unit, lang)
             if a.status != b.status:
                 before = render(f"status.{a.status}", lang)
@@ -177,8 +179,14 @@ def find_cliffs(result: SweepResult) -> list[Cliff]:
                                     before=a.status, after=b.status,
                                     message=render("sweep.cliff.status", lang, measure=m.title,
                                                    before=before, after=after, value=where)))
-            elif (a.amount is not None and b.amount is not None and typical
-                  and abs(b.amount - a.amount) > 2 * typical):
+                continue
+            delta = deltas[i]
+            if delta is None or a.amount is None or b.amount is None or delta == 0:
+                continue
+            around = [abs(d) for d in (deltas[i - 1] if i else None,
+                                       deltas[i + 1] if i + 1 < len(deltas) else None)
+                      if d is not None]
+            if around and all(abs(delta) > 2 * d for d in around):
                 cliffs.append(Cliff(
                     measure=m.id, value=vb, previous_value=va, kind="amount",
                     before=str(a.amount), after=str(b.amount),

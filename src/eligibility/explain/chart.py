@@ -105,16 +105,26 @@ def write_chart(result: SweepResult, path: Path) -> None:
     grid = fig.add_gridspec(2, 1, height_ratios=[3, max(1, 0.45 * n)], hspace=0.08)
     ax = fig.add_subplot(grid[0])
     strip = fig.add_subplot(grid[1], sharex=ax)
-    for m in with_amount:
+    units = list(dict.fromkeys(m.unit for m in with_amount))[:2]
+    axes = {units[0]: ax} if units else {}
+    if len(units) == 2:
+        axes[units[1]] = ax.twinx()  # e.g. NOK/month and a loan in NOK: two scales
+    lines = []
+    for i, m in enumerate(with_amount):
+        target = axes.get(m.unit)
+        if target is None:
+            continue  # a third unit would need a third scale: shown in the table only
         ys = [float(c.amount) if c.amount is not None else 0.0 for _, c in result.series(m.id)]
-        ax.plot(xs[:len(ys)], ys, label=f"{m.title} ({m.unit or ''})", linewidth=1.8,
-                marker="o" if len(ys) <= 60 else None, markersize=2.5)
+        lines += target.plot(xs[:len(ys)], ys, label=f"{m.title} ({m.unit or ''})",
+                             linewidth=1.8, marker="o" if len(ys) <= 60 else None,
+                             markersize=2.5, color=f"C{i}")
+        target.set_ylabel(m.unit or render("label.amount", lang))
+        target.set_ylim(bottom=0)
     for cliff in result.cliffs:
         ax.axvline(float(cliff.value), color="#999999", linewidth=0.6, linestyle=":")
-    ax.set_ylabel(render("label.amount", lang))
     ax.set_title(f"{result.title} ({result.path})")
-    if with_amount:
-        ax.legend(loc="best", fontsize=8)
+    if lines:
+        ax.legend(handles=lines, loc="best", fontsize=8)
     ax.grid(alpha=0.3)
     ax.tick_params(labelbottom=False)
     half = (xs[1] - xs[0]) / 2 if len(xs) > 1 else 0.5

@@ -31,7 +31,6 @@ from eligibility.pack.model import FieldSpec
 from eligibility.whatif import apply_changes, field_spec, get_fact
 
 Direction = Literal["at_or_below", "at_or_above", "set_to"]
-STATUS_RANK: dict[str, int] = {"not_eligible": 0, "undetermined": 1, "eligible": 2}
 _AGGREGATES = frozenset({"count", "sum", "any", "all"})
 _NUMERIC = frozenset({"int", "number", "money"})
 #: how far the search looks when the schema gives no bound, per kind of fact
@@ -208,6 +207,19 @@ class Prober:
         result = self.engine.evaluate_measure(self.cm, ctx)
         self._cache[key] = result
         return result
+
+
+def rank(out: Outcomes) -> int:
+    """How good an outcome is: eligible 2; open only for a caseworker's assessment 1; else 0.
+
+    An outcome that is undetermined because facts are missing ranks with
+    not eligible: a change that only raises new questions is no improvement.
+    """
+    if out.status == "eligible":
+        return 2
+    if out.status == "undetermined" and not out.missing:
+        return 1
+    return 0
 
 
 def requirement_outcome(out: Outcomes, requirement: str) -> str | None:
@@ -470,7 +482,8 @@ def why_not(engine: Engine, facts: dict[str, Any], as_of: date, lang: str = "nb"
             continue
         cm = next(m for m in engine.measures if m.measure.id == result.id)
         prober = Prober(engine, facts, as_of, result.id)
-        rank = STATUS_RANK[result.status]
+        base = prober.outcomes({})
+        current_rank = rank(base) if base is not None else 0
         requirements: list[RequirementWhyNot] = []
         all_paths: dict[str, None] = {}
         for reason in result.reasons:
@@ -493,14 +506,14 @@ def why_not(engine: Engine, facts: dict[str, Any], as_of: date, lang: str = "nb"
             ))
         thresholds = measure_flips(
             engine, prober, facts, list(all_paths), result.title, lang,
-            lambda o, rank=rank: STATUS_RANK[o.status] > rank)  # type: ignore[misc]
+            lambda o, r=current_rank: rank(o) > r)  # type: ignore[misc]
         limits: list[Flip] = []
         if measure_id is not None:
             nodes = [n for c in cm.requirements for n in requirement_nodes(cm, c.req.id)]
             limits = measure_limits(
                 engine, prober, facts,
                 concrete_paths(fact_dependencies(engine, cm, nodes), facts, list_group),
-                result.title, lang, lambda o, rank=rank: STATUS_RANK[o.status] < rank)  # type: ignore[misc]
+                result.title, lang, lambda o, r=current_rank: rank(o) < r)  # type: ignore[misc]
         out.append(MeasureWhyNot(
             id=result.id, title=result.title, status=result.status, summary=result.summary,
             requirements=requirements, thresholds=thresholds, limits=limits,
