@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from eligibility import AsOfError, Engine, FactsError, load_pack
+from eligibility.errors import EvaluationError
 from tests.conftest import MINI, household
 
 AS_OF = date(2023, 6, 1)
@@ -197,3 +198,12 @@ def test_reading_a_closed_parameter_names_it(pack_copy: Callable[..., Path]) -> 
     with pytest.raises(AsOfError) as info:
         closed.evaluate(facts, as_of=date(2022, 1, 1))
     assert "parameter 'startlan.langvarig_aar' has no value on 2022-01-01" in str(info.value)
+
+
+def test_absurd_amounts_give_an_evaluation_error(pack_copy: Callable[..., Path]) -> None:
+    uncapped = Engine(load_pack(pack_copy({"measures/bostotte.yaml": [
+        ("formula: monthly(", "formula: housing.cost_month + 0 * monthly(")]})))
+    facts = household(housing={"tenure": "leie", "cost_month": "1e30"})
+    with pytest.raises(EvaluationError) as info:
+        uncapped.evaluate(facts, as_of=AS_OF)
+    assert "arithmetic error" in str(info.value)

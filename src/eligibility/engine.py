@@ -25,7 +25,7 @@ from eligibility.decision import (
     Outcome,
     Status,
 )
-from eligibility.errors import AsOfError
+from eligibility.errors import AsOfError, EvaluationError
 from eligibility.explain.messages import render
 from eligibility.expr import ast
 from eligibility.facts import FactValidator, ValidFacts
@@ -353,7 +353,12 @@ class Engine:
         for index, cm in enumerate(self.measures):
             if not cm.measure.in_force(when):
                 continue
-            outcomes = self.evaluate_measure(cm, ctx)
+            try:
+                outcomes = self.evaluate_measure(cm, ctx)
+            except ArithmeticError as exc:  # e.g. an amount beyond Decimal's precision
+                raise EvaluationError(
+                    f"arithmetic error ({type(exc).__name__}); check the size of the "
+                    "amounts in the facts", f"measure {cm.measure.id}") from None
             result = self._measure_result(cm, outcomes, ctx, lang, unconfirmed_params)
             for path in outcomes.missing:
                 affects.setdefault(path, []).append(cm.measure.id)
