@@ -113,6 +113,10 @@ class Decision(_Out):
     criteria: list[CriterionResult]
     missing_facts: list[MissingFact]
     provenance: Provenance
+    #: Filled only on request (``eligibility evaluate --why-not``): for each measure not
+    #: granted, the failed requirements and the fact values that would flip them (the
+    #: ``measures`` of :class:`eligibility.explain.whynot.WhyNotResult`).
+    why_not: list[dict[str, Any]] | None = None
 
     def measure(self, measure_id: str) -> MeasureResult:
         for m in self.measures:

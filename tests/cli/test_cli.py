@@ -110,3 +110,19 @@ def test_check_fails_with_file_and_line(pack_copy: Callable[..., Path]) -> None:
     assert result.exit_code == 1
     assert "measures/botilbud.yaml:9:11: unknown name 'situation.homeles'" in result.output
     assert "did you mean 'situation.homeless'?" in result.output
+
+
+def test_evaluate_why_not_adds_thresholds_to_the_json(tmp_path: Path) -> None:
+    facts = household(members=[{"age": 40, "income_month": 19000}])
+    result = runner.invoke(app, ["evaluate", write(tmp_path, facts), *ARGS, "--json",
+                                 "--why-not"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    plain = json.loads(runner.invoke(app, ["evaluate", write(tmp_path, facts), *ARGS,
+                                           "--json"]).output)
+    assert plain["why_not"] is None
+    bostotte = next(m for m in data["why_not"] if m["id"] == "bostotte")
+    flips = [f for f in bostotte["thresholds"] if f["path"] == "members[0].income_month"]
+    # amount = round(0.737 × (60 000 − 20 000 − 0.2 × 12 × income) / 12) must reach 50:
+    # income 16 330 → 49.62 → 50 (paid); 16 331 → 49.48 → 49 (not paid)
+    assert flips and flips[0]["value"] == "16330" and flips[0]["verified"] is True

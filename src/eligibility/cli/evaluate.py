@@ -19,7 +19,9 @@ from eligibility.cli.common import (
     parse_date,
     read_document,
 )
+from eligibility.cli.whatif import print_why_not
 from eligibility.explain.terminal import print_decision
+from eligibility.explain.whynot import why_not as explain_why_not
 
 
 @app.command()
@@ -29,6 +31,9 @@ def evaluate(
     as_of: AsOfOption = None,
     lang: LangOption = "nb",
     as_json: JsonOption = False,
+    why_not: Annotated[bool, typer.Option(
+        "--why-not", help="Add, for each measure not granted, the values that would flip it.",
+    )] = False,
 ) -> None:
     """Evaluate one household against the pack and show every measure."""
     check_lang(lang)
@@ -36,7 +41,14 @@ def evaluate(
     facts = read_document(file)
     engine = load_engine(pack)
     decision = guarded(lambda: engine.evaluate(facts, as_of=when, lang=lang))
+    analysis = guarded(lambda: explain_why_not(engine, facts, when, lang)) if why_not else None
+    if analysis is not None:
+        decision = decision.model_copy(update={
+            "why_not": [m.model_dump(mode="json") for m in analysis.measures]})
     if as_json:
         typer.echo(decision.to_json())
-    else:
-        print_decision(decision, console)
+        return
+    print_decision(decision, console)
+    if analysis is not None:
+        console.print()
+        print_why_not(analysis, lang)

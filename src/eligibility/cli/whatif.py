@@ -42,7 +42,7 @@ from eligibility.errors import FactsError
 from eligibility.explain.chart import sweep_table, terminal_chart, write_chart
 from eligibility.explain.messages import render
 from eligibility.explain.terminal import format_amount
-from eligibility.explain.whynot import format_fact_value, why_not
+from eligibility.explain.whynot import WhyNotResult, format_fact_value, why_not
 from eligibility.pack.model import FieldSpec
 from eligibility.sweep import parse_range, sweep
 from eligibility.whatif import (
@@ -268,6 +268,11 @@ def why_not_command(
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
+    print_why_not(result, lang)
+
+
+def print_why_not(result: WhyNotResult, lang: str) -> None:
+    """The terminal view of a why-not analysis."""
     if not result.measures:
         console.print(render("whynot.nothing", lang))
         return
