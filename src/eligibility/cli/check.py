@@ -29,7 +29,7 @@ from eligibility.testing.properties import PropertyResult, run_all
 
 def _print_errors(exc: PackError, where: str) -> None:
     for diag in exc.diagnostics:
-        err_console.print(str(diag), highlight=False, markup=False)
+        err_console.print(str(diag), highlight=False, markup=False, soft_wrap=True)
     err_console.print(f"[bold red]{len(exc.diagnostics)} error(s)[/bold red] in {where}")
 
 
@@ -137,7 +137,7 @@ def check(
     if coverage or fail_under is not None:
         summary += f" · case coverage {cases_report.summary()}"
     summary += f" · sha256:{pack.content_hash[:12]}"
-    console.print(summary, highlight=False)
+    console.print(summary, highlight=False, soft_wrap=True)
     if below:
         err_console.print(f"[bold red]case coverage {cases_report.percent():.1f}% is below "
                           f"--fail-under {fail_under:g}%[/bold red]")
