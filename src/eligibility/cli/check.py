@@ -119,7 +119,8 @@ def check(
                               markup=False, soft_wrap=True)
 
         props = run_all(engine, invariant_set.invariants, n, seed, gen_cov,
-                        fixed_examples=examples is not None, on_result=show)
+                        fixed_examples=examples is not None, on_result=show,
+                        information_exempt=invariant_set.information_exempt)
     elapsed = time.perf_counter() - started
     violated = [p for p in props if not p.passed]
 

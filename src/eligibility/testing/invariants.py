@@ -80,6 +80,8 @@ class InvariantSet:
     invariants: tuple[Invariant, ...]
     examples: int = DEFAULT_EXAMPLES
     file: str | None = None
+    #: outputs (``criteria.x``, ``measures.y``) information monotonicity does not check
+    information_exempt: frozenset[str] = frozenset()
 
 
 def output_names(pack: RulePack) -> dict[str, Type]:
@@ -385,10 +387,20 @@ def load_invariants(pack: RulePack) -> InvariantSet:
             reader.error(reader.key_mark(raw, key, top),
                          f"unknown key {key!r} (expected invariants, settings)")
     examples = DEFAULT_EXAMPLES
+    exempt: set[str] = set()
     settings = raw.get("settings") or {}
-    if not isinstance(settings, dict) or set(settings) - {"examples"}:
-        reader.error(reader.mark(settings, top), "`settings` takes only `examples`")
-    elif "examples" in settings:
+    if not isinstance(settings, dict) or set(settings) - {"examples", "information_exempt"}:
+        reader.error(reader.mark(settings, top),
+                     "`settings` takes `examples` and `information_exempt`")
+        settings = {}
+    known_outputs = {f"criteria.{c.id}" for c in pack.criteria} | {
+        f"measures.{m.id}" for m in pack.measures}
+    for item in settings.get("information_exempt") or []:
+        if str(item) not in known_outputs:
+            reader.error(reader.mark(item, top), f"`information_exempt`: {item!r} is not "
+                                                 "criteria.<id> or measures.<id> of this pack")
+        exempt.add(str(item))
+    if "examples" in settings:
         if isinstance(settings["examples"], int) and settings["examples"] > 0:
             examples = settings["examples"]
         else:
@@ -409,7 +421,7 @@ def load_invariants(pack: RulePack) -> InvariantSet:
                 invariants.append(inv)
     if reader.diags:
         raise PackError(reader.diags)
-    return InvariantSet(tuple(invariants), examples, file)
+    return InvariantSet(tuple(invariants), examples, file, frozenset(exempt))
 
 
 def referenced_measures(inv: Invariant) -> list[str]:

@@ -132,7 +132,8 @@ class InvariantItem(_Item):
         option = self.config.getoption("--eligibility-examples")
         seed = self.config.getoption("--eligibility-seed")
         searcher = Searcher(engine, option or invariants.examples, seed,
-                            fixed_examples=option is not None)
+                            fixed_examples=option is not None,
+                            information_exempt=invariants.information_exempt)
         declared = {inv.id: inv for inv in invariants.invariants}
         if self.name.startswith("invariant "):
             result = searcher.run(declared[self.invariant_id])

@@ -117,6 +117,7 @@ class Searcher:
     seed: int = 0
     coverage: Coverage | None = None
     fixed_examples: bool = False  # True: `examples` overrides each invariant's own count
+    information_exempt: frozenset[str] = frozenset()
     _fns: dict[int, Fn] = field(default_factory=dict)
     _fresh: Engine | None = None
 
@@ -343,7 +344,10 @@ class Searcher:
             dc = self.evaluate("complete", facts, as_of, record=False)
             full = {m.id: m for m in dc.measures}
             problems = []
+            exempt = self.information_exempt
             for m in dp.measures:
+                if f"measures.{m.id}" in exempt:
+                    continue
                 cm = full[m.id]
                 if m.status in ("eligible", "not_eligible") and cm.status != m.status:
                     problems.append(f"{m.id}: {m.status} without {', '.join(dropped)}, "
@@ -353,7 +357,7 @@ class Searcher:
                                     f"{', '.join(dropped)}, {cm.amount} with them")
             crit = {c.id: c for c in dc.criteria}
             for c in dp.criteria:
-                if c.known and crit[c.id].value != c.value:
+                if c.known and crit[c.id].value != c.value and f"criteria.{c.id}" not in exempt:
                     problems.append(f"criteria.{c.id}: {c.value} without "
                                     f"{', '.join(dropped)}, {crit[c.id].value} with them")
             if problems:
@@ -419,9 +423,11 @@ class Searcher:
 
 def run_all(engine: Engine, invariants: tuple[Invariant, ...], examples: int, seed: int = 0,
             coverage: Coverage | None = None, fixed_examples: bool = False,
-            on_result: Callable[[PropertyResult], None] | None = None) -> list[PropertyResult]:
+            on_result: Callable[[PropertyResult], None] | None = None,
+            information_exempt: frozenset[str] = frozenset()) -> list[PropertyResult]:
     """Run every declared invariant, then every built-in one."""
-    searcher = Searcher(engine, examples, seed, coverage, fixed_examples)
+    searcher = Searcher(engine, examples, seed, coverage, fixed_examples,
+                        information_exempt)
     results = []
     for inv in invariants:
         results.append(searcher.run(inv))
