@@ -79,3 +79,14 @@ def test_cli_reports_invariant_errors_without_traceback(mini_copy: Callable[...,
     result = runner.invoke(app, ["check", str(root)])
     assert result.exit_code == 1
     assert "invariants.yaml:4:11" in result.output and "Traceback" not in result.output
+
+
+def test_information_exempt_names_real_outputs(mini_copy: Callable[..., Path],
+                                               tmp_path: Path) -> None:
+    text = "settings:\n  information_exempt: [criteria.barnefamilie, criteria.nope]\n" + GOOD
+    found = errors(mini_copy, text)
+    assert any("invariants.yaml:2:" in e and "'criteria.nope'" in e for e in found), found
+    ok = load_invariants(load_pack(mini_copy(
+        invariants="settings:\n  information_exempt: [criteria.barnefamilie]\n" + GOOD,
+        folder=tmp_path / "second")))
+    assert ok.information_exempt == frozenset({"criteria.barnefamilie"})
