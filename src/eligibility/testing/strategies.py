@@ -208,11 +208,29 @@ def pack_period(pack: RulePack) -> tuple[date, date]:
 
 def evaluation_dates(pack: RulePack, start: date | None = None,
                      end: date | None = None) -> st.SearchStrategy[date]:
-    """Evaluation dates inside the period the pack covers (narrowed by start/end)."""
+    """Evaluation dates inside the period the pack covers (narrowed by start/end).
+
+    Half the draws are the dates where something changes — each parameter version's
+    first day, each measure's, requirement's and criterion's first and last day — and
+    the day before, because that is where dated rules go wrong.
+    """
     lo, hi = pack_period(pack)
     lo = max(lo, start) if start else lo
     hi = min(hi, end) if end else hi
-    return st.dates(lo, hi)
+    edges: set[date] = set()
+    for p in pack.parameters.values():
+        edges.update(v.valid_from for v in p.versions)
+    for m in pack.measures:
+        edges.update(d for d in (m.valid_from, m.valid_to) if d)
+        for r in m.requirements:
+            edges.update(d for d in (r.valid_from, r.valid_to) if d)
+    for c in pack.criteria:
+        edges.update(d for d in (c.valid_from, c.valid_to) if d)
+    around = sorted({d + timedelta(days=k) for d in edges for k in (-1, 0, 1)})
+    boundary = [d for d in around if lo <= d <= hi]
+    if not boundary:
+        return st.dates(lo, hi)
+    return st.one_of(st.sampled_from(boundary), st.dates(lo, hi))
 
 
 def scenarios(pack: RulePack, complete: bool = False,
