@@ -54,3 +54,17 @@ def test_coverage_reports_generated_households(mini_copy: Callable[..., Path]) -
     result = runner.invoke(app, ["check", str(mini_copy()), "--coverage", "--examples", "40"])
     assert result.exit_code == 0, result.output
     assert "generated" in result.output and "case coverage" in result.output
+
+
+def test_a_measure_the_caseworker_decides_has_no_eligible_branch(
+        mini_copy: Callable[..., Path]) -> None:
+    pack = load_pack(mini_copy())
+    branches = coverage_items(pack)["branches"]
+    # startlån always holds the discretionary betjeningsevne: never `eligible` by design
+    assert "startlan:discretion" in branches and "startlan:eligible" not in branches
+    assert "bostotte:eligible" in branches
+    cov = Coverage(pack)
+    facts = {"economy": {"bank_loan_refused": True, "years_problem": 9, "savings_used": True},
+             "members": [{"age": 40}], "situation": {"forced_sale": False}}
+    cov.record(Engine(pack).evaluate(facts, as_of=pack.meta.valid_from))
+    assert "startlan:discretion" in cov.report().covered["branches"]

@@ -10,6 +10,10 @@ The items of a pack are:
 * branch ``measure.requirement:met`` / ``:not_met`` (a requirement's two ways out;
   a discretionary requirement has one, ``:discretionary``) and
   ``measure:eligible`` / ``:not_eligible`` (the measure's two determined statuses).
+  A measure that always holds a discretionary requirement no exception can waive is
+  never ``eligible`` by design — the caseworker decides — so its positive branch is
+  ``measure:discretion`` instead: undetermined with nothing left to ask but the
+  caseworker's assessment.
 
 A :class:`Coverage` is an accumulator owned by whoever runs the evaluations.
 """
@@ -20,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from eligibility.decision import Decision
-from eligibility.pack.model import RulePack
+from eligibility.pack.model import Measure, RulePack
 
 KINDS = ("requirements", "exceptions", "branches")
 _SETTLED = frozenset({"met", "not_met", "waived", "discretionary"})
@@ -37,8 +41,14 @@ def coverage_items(pack: RulePack) -> dict[str, list[str]]:
                 items["branches"].append(f"{m.id}.{r.id}:discretionary")
             else:
                 items["branches"].extend((f"{m.id}.{r.id}:met", f"{m.id}.{r.id}:not_met"))
-        items["branches"].extend((f"{m.id}:eligible", f"{m.id}:not_eligible"))
+        best = "discretion" if _always_discretionary(m) else "eligible"
+        items["branches"].extend((f"{m.id}:{best}", f"{m.id}:not_eligible"))
     return items
+
+
+def _always_discretionary(m: Measure) -> bool:
+    return any(r.discretionary and not r.exceptions and r.valid_from is None
+               and r.valid_to is None for r in m.requirements)
 
 
 @dataclass
@@ -55,6 +65,8 @@ class Coverage:
         for m in decision.measures:
             if m.status in ("eligible", "not_eligible"):
                 seen.add(f"{m.id}:{m.status}")
+            elif m.discretionary and not m.missing_facts:
+                seen.add(f"{m.id}:discretion")
             for r in m.reasons:
                 key = f"{m.id}.{r.requirement}"
                 if r.outcome in _SETTLED:
