@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from operator import attrgetter
 from typing import Any
 
 from eligibility.compile.runtime import UNKNOWN, Ctx
@@ -147,33 +148,22 @@ class _Compiler:
 
     @staticmethod
     def _cached(key: str, fn: Fn, cache: str) -> Fn:
-        if cache == "crit":
+        """Evaluate ``fn`` once per evaluation; replay its missing facts on later reads."""
+        get_cache = attrgetter(cache)
 
-            def cached_criterion(ctx: Ctx) -> Any:
-                hit = ctx.crit.get(key)
-                if hit is None:
-                    mark = len(ctx.missing)
-                    value = fn(ctx)
-                    ctx.crit[key] = (value, tuple(ctx.missing[mark:]))
-                    return value
-                if hit[0] is UNKNOWN:
-                    ctx.missing.extend(hit[1])
-                return hit[0]
-
-            return cached_criterion
-
-        def cached_let(ctx: Ctx) -> Any:
-            hit = ctx.lets.get(key)
+        def cached(ctx: Ctx) -> Any:
+            store = get_cache(ctx)
+            hit = store.get(key)
             if hit is None:
                 mark = len(ctx.missing)
                 value = fn(ctx)
-                ctx.lets[key] = (value, tuple(ctx.missing[mark:]))
+                store[key] = (value, tuple(ctx.missing[mark:]))
                 return value
             if hit[0] is UNKNOWN:
                 ctx.missing.extend(hit[1])
             return hit[0]
 
-        return cached_let
+        return cached
 
     # operators ------------------------------------------------------------
     def _Unary(self, node: ast.Unary, in_member: bool) -> Fn:
@@ -528,33 +518,31 @@ def _strict_call(args: list[Fn], fn: Callable[..., Any]) -> Fn:
     return call
 
 
-def _kleene_and(fns: tuple[Fn, ...]) -> Fn:
-    def and_(ctx: Ctx) -> Any:
+def _kleene(fns: tuple[Fn, ...], decisive: bool) -> Fn:
+    """Kleene ``and`` (decisive value False) or ``or`` (decisive value True).
+
+    The first operand equal to ``decisive`` settles the result, and the missing facts
+    read on the way are dropped: they could not change it.
+    """
+
+    def kleene(ctx: Ctx) -> Any:
         mark = len(ctx.missing)
         unknown = False
         for f in fns:
             value = f(ctx)
-            if value is False:
+            if value is decisive:
                 del ctx.missing[mark:]
-                return False
+                return decisive
             if value is UNKNOWN:
                 unknown = True
-        return UNKNOWN if unknown else True
+        return UNKNOWN if unknown else not decisive
 
-    return and_
+    return kleene
+
+
+def _kleene_and(fns: tuple[Fn, ...]) -> Fn:
+    return _kleene(fns, False)
 
 
 def _kleene_or(fns: tuple[Fn, ...]) -> Fn:
-    def or_(ctx: Ctx) -> Any:
-        mark = len(ctx.missing)
-        unknown = False
-        for f in fns:
-            value = f(ctx)
-            if value is True:
-                del ctx.missing[mark:]
-                return True
-            if value is UNKNOWN:
-                unknown = True
-        return UNKNOWN if unknown else False
-
-    return or_
+    return _kleene(fns, True)

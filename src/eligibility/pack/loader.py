@@ -15,7 +15,7 @@ import difflib
 import hashlib
 import itertools
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -123,6 +123,23 @@ class _Loader:
             for err in exc.errors():
                 self.diags.append(_pydantic_diag(err, data, mark, model))
             return None
+
+    def entries(self, folder: str, keys: str) -> Iterator[tuple[Path, str, Any, Any, Mark]]:
+        """Each ``key: definition`` of every YAML file in ``folder`` (file order, then key
+        order), with the file, its display name and the key's position. A file that
+        cannot be read marks the pack as unreadable (its names would be missing)."""
+        for path in sorted((self.root / folder).glob("*.yaml")):
+            raw = self.read(path)
+            if raw is None:
+                self.unreadable = True
+                continue
+            file = self.rel(path)
+            fmark = _mark(raw, file)
+            if not isinstance(raw, dict):
+                self.error(fmark, f"a {folder} file maps {keys} to definitions")
+                continue
+            for key, value in raw.items():
+                yield path, file, key, value, _key_mark(raw, key, fmark)
 
     # -- the whole pack ----------------------------------------------------
     def load(self) -> RulePack:
@@ -251,27 +268,16 @@ class _Loader:
     # -- parameters --------------------------------------------------------
     def load_parameters(self, meta: PackMeta) -> dict[str, Parameter]:
         params: dict[str, Parameter] = {}
-        for path in sorted((self.root / "parameters").glob("*.yaml")):
-            raw = self.read(path)
-            if raw is None:
+        for path, _, pname, praw, pmark in self.entries("parameters", "parameter names"):
+            namespace = path.stem
+            model = self.validate(f.ParamModel, praw, pmark)
+            if model is None:
                 self.unreadable = True
                 continue
-            file = self.rel(path)
-            fmark = _mark(raw, file)
-            if not isinstance(raw, dict):
-                self.error(fmark, "a parameter file maps parameter names to definitions")
-                continue
-            namespace = path.stem
-            for pname, praw in raw.items():
-                pmark = _key_mark(raw, pname, fmark)
-                model = self.validate(f.ParamModel, praw, pmark)
-                if model is None:
-                    self.unreadable = True
-                    continue
-                name = f"{namespace}.{pname}"
-                param = self.build_parameter(name, model, praw, pmark, meta)
-                if param is not None:
-                    params[name] = param
+            name = f"{namespace}.{pname}"
+            param = self.build_parameter(name, model, praw, pmark, meta)
+            if param is not None:
+                params[name] = param
         return params
 
     def build_parameter(self, name: str, m: f.ParamModel, raw: Any, mark: Mark,
@@ -360,37 +366,26 @@ class _Loader:
                       params: Mapping[str, ParamInfo]) -> list[Criterion]:
         parsed: dict[str, tuple[f.CriterionModel, ast.Node, LocStr | str, Mark, str]] = {}
         order: list[str] = []
-        for path in sorted((self.root / "criteria").glob("*.yaml")):
-            raw = self.read(path)
-            if raw is None:
+        for _, file, cid, craw, cmark in self.entries("criteria", "criterion ids"):
+            if not isinstance(cid, str) or not cid.isidentifier() or cid.startswith("_"):
+                self.error(cmark, f"{cid!r} is not a valid criterion id")
+                continue
+            model = self.validate(f.CriterionModel, craw, cmark)
+            if model is None:
                 self.unreadable = True
                 continue
-            file = self.rel(path)
-            fmark = _mark(raw, file)
-            if not isinstance(raw, dict):
-                self.error(fmark, "a criteria file maps criterion ids to definitions")
+            if cid in parsed:
+                other = parsed[cid][3]
+                self.error(cmark, f"duplicate criterion id {cid!r} "
+                                  f"(also at {other.file}:{other.line})")
                 continue
-            for cid, craw in raw.items():
-                cmark = _key_mark(raw, cid, fmark)
-                if not isinstance(cid, str) or not cid.isidentifier() or cid.startswith("_"):
-                    self.error(cmark, f"{cid!r} is not a valid criterion id")
-                    continue
-                model = self.validate(f.CriterionModel, craw, cmark)
-                if model is None:
-                    self.unreadable = True
-                    continue
-                if cid in parsed:
-                    other = parsed[cid][3]
-                    self.error(cmark, f"duplicate criterion id {cid!r} "
-                                      f"(also at {other.file}:{other.line})")
-                    continue
-                node = self.parse_expr(model.value, cmark)
-                if node is None:
-                    continue
-                if not _sources(model.source, model.sources):
-                    self.error(cmark, f"criterion {cid!r} cites no source")
-                parsed[cid] = (model, node, model.value, cmark, file)
-                order.append(cid)
+            node = self.parse_expr(model.value, cmark)
+            if node is None:
+                continue
+            if not _sources(model.source, model.sources):
+                self.error(cmark, f"criterion {cid!r} cites no source")
+            parsed[cid] = (model, node, model.value, cmark, file)
+            order.append(cid)
         # dependency order, with cycle detection
         deps = {cid: _criteria_refs(item[1]) for cid, item in parsed.items()}
         done: dict[str, Type] = {}

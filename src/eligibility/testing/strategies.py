@@ -194,39 +194,35 @@ def pack_period(pack: RulePack) -> tuple[date, date]:
     start = pack.meta.valid_from
     if pack.meta.valid_to is not None:
         return start, pack.meta.valid_to
-    dated = [start]
+    return start, max([start, *rule_dates(pack)]) + timedelta(days=730)
+
+
+def rule_dates(pack: RulePack) -> set[date]:
+    """Every date where something in the pack changes: each parameter version's first
+    day, and each measure's, requirement's and criterion's first and last day."""
+    dates: set[date] = set()
     for p in pack.parameters.values():
-        dated.extend(v.valid_from for v in p.versions)
+        dates.update(v.valid_from for v in p.versions)
     for m in pack.measures:
-        dated.extend(d for d in (m.valid_from, m.valid_to) if d)
+        dates.update(d for d in (m.valid_from, m.valid_to) if d)
         for r in m.requirements:
-            dated.extend(d for d in (r.valid_from, r.valid_to) if d)
+            dates.update(d for d in (r.valid_from, r.valid_to) if d)
     for c in pack.criteria:
-        dated.extend(d for d in (c.valid_from, c.valid_to) if d)
-    return start, max(dated) + timedelta(days=730)
+        dates.update(d for d in (c.valid_from, c.valid_to) if d)
+    return dates
 
 
 def evaluation_dates(pack: RulePack, start: date | None = None,
                      end: date | None = None) -> st.SearchStrategy[date]:
     """Evaluation dates inside the period the pack covers (narrowed by start/end).
 
-    Half the draws are the dates where something changes — each parameter version's
-    first day, each measure's, requirement's and criterion's first and last day — and
-    the day before, because that is where dated rules go wrong.
+    Half the draws are the dates where something changes (:func:`rule_dates`) and
+    the days either side, because that is where dated rules go wrong.
     """
     lo, hi = pack_period(pack)
     lo = max(lo, start) if start else lo
     hi = min(hi, end) if end else hi
-    edges: set[date] = set()
-    for p in pack.parameters.values():
-        edges.update(v.valid_from for v in p.versions)
-    for m in pack.measures:
-        edges.update(d for d in (m.valid_from, m.valid_to) if d)
-        for r in m.requirements:
-            edges.update(d for d in (r.valid_from, r.valid_to) if d)
-    for c in pack.criteria:
-        edges.update(d for d in (c.valid_from, c.valid_to) if d)
-    around = sorted({d + timedelta(days=k) for d in edges for k in (-1, 0, 1)})
+    around = sorted({d + timedelta(days=k) for d in rule_dates(pack) for k in (-1, 0, 1)})
     boundary = [d for d in around if lo <= d <= hi]
     if not boundary:
         return st.dates(lo, hi)
@@ -246,6 +242,7 @@ __all__ = [
     "households",
     "member_strategy",
     "pack_period",
+    "rule_dates",
     "scenarios",
     "set_fact",
 ]
