@@ -108,6 +108,16 @@ def read_document(source: str) -> Any:
         fail(str(exc.diagnostic))
 
 
+def open_household(file: str, pack: str, as_of: str | None,
+                   lang: str) -> tuple[Engine, Any, date]:
+    """What most commands start with: check the options, read the facts document,
+    load the pack. Any problem ends the command with a clean message."""
+    check_lang(lang)
+    when = parse_date(as_of)
+    document = read_document(file)
+    return load_engine(pack), document, when
+
+
 def load_engine(pack: str) -> Engine:
     with user_errors():
         return Engine(load_pack(pack))

@@ -12,12 +12,9 @@ from eligibility.cli.common import (
     LangOption,
     PackOption,
     app,
-    check_lang,
     console,
     guarded,
-    load_engine,
-    parse_date,
-    read_document,
+    open_household,
 )
 from eligibility.cli.whatif import print_why_not
 from eligibility.explain.terminal import print_decision
@@ -36,10 +33,7 @@ def evaluate(
     )] = False,
 ) -> None:
     """Evaluate one household against the pack and show every measure."""
-    check_lang(lang)
-    when = parse_date(as_of)
-    facts = read_document(file)
-    engine = load_engine(pack)
+    engine, facts, when = open_household(file, pack, as_of, lang)
     decision = guarded(lambda: engine.evaluate(facts, as_of=when, lang=lang))
     analysis = guarded(lambda: explain_why_not(engine, facts, when, lang)) if why_not else None
     if analysis is not None:

@@ -32,6 +32,7 @@ from eligibility.cli.common import (
     fail,
     guarded,
     load_engine,
+    open_household,
     parse_date,
     read_document,
 )
@@ -211,10 +212,7 @@ def what_if_command(
     as_json: JsonOption = False,
 ) -> None:
     """Compare the decision with changed facts (or a scenario's variants) side by side."""
-    check_lang(lang)
-    when = parse_date(as_of)
-    document = read_document(file)
-    engine = load_engine(pack)
+    engine, document, when = open_household(file, pack, as_of, lang)
     if is_scenario(document):
         base_dir = Path(file).parent if file != "-" else Path(".")
         scenario = guarded(lambda: load_scenario(document, engine.pack.schema, base_dir))
@@ -258,10 +256,8 @@ def why_not_command(
     as_json: JsonOption = False,
 ) -> None:
     """For each measure not granted: what failed, and the fact values that would flip it."""
-    check_lang(lang)
-    when = parse_date(as_of)
-    facts = _facts(read_document(file))
-    engine = load_engine(pack)
+    engine, document, when = open_household(file, pack, as_of, lang)
+    facts = _facts(document)
     _measure_or_fail(engine, measure)
     facts = guarded(lambda: apply_changes(facts, parse_sets(engine, set_, remove)))
     result = guarded(lambda: why_not(engine, facts, when, lang, measure))
@@ -314,10 +310,8 @@ def counterfactual_command(
     as_json: JsonOption = False,
 ) -> None:
     """The smallest changes of changeable facts that make a measure eligible."""
-    check_lang(lang)
-    when = parse_date(as_of)
-    facts = _facts(read_document(file))
-    engine = load_engine(pack)
+    engine, document, when = open_household(file, pack, as_of, lang)
+    facts = _facts(document)
     _measure_or_fail(engine, measure)
     for path in also or []:
         if engine.pack.schema.field(path) is None:
@@ -370,10 +364,8 @@ def sweep_command(
     as_json: JsonOption = False,
 ) -> None:
     """Evaluate the household across a range of one fact; table, terminal chart, PNG/SVG."""
-    check_lang(lang)
-    when = parse_date(as_of)
-    facts = _facts(read_document(file))
-    engine = load_engine(pack)
+    engine, document, when = open_household(file, pack, as_of, lang)
+    facts = _facts(document)
     for m in measure or []:
         _measure_or_fail(engine, m)
     if chart is not None and Path(chart).suffix.lower() not in (".png", ".svg"):
