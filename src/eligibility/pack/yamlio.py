@@ -173,8 +173,9 @@ def _pos(node: yaml.Node) -> tuple[int, int]:
 
 def load_yaml_text(text: str, file: str) -> Any:
     """Parse YAML text safely; raise :class:`YamlError` with file:line on bad input."""
+    safe_loader: yaml.SafeLoader = _make_loader(file)(text)  # a SafeLoader subclass
     try:
-        return yaml.load(text, Loader=_make_loader(file))
+        return safe_loader.get_single_data()
     except YamlError:
         raise
     except yaml.MarkedYAMLError as exc:
@@ -184,6 +185,8 @@ def load_yaml_text(text: str, file: str) -> Any:
         raise YamlError(Diagnostic(file, line, col, f"YAML syntax: {problem}")) from None
     except yaml.YAMLError as exc:
         raise YamlError(Diagnostic(file, 1, 1, f"YAML syntax: {exc}")) from None
+    finally:
+        safe_loader.dispose()
 
 
 def load_yaml_file(path: Path, display: str | None = None) -> Any:
