@@ -42,7 +42,7 @@ from eligibility.engine import Engine
 from eligibility.errors import FactsError
 from eligibility.explain.chart import sweep_table, terminal_chart, write_chart
 from eligibility.explain.messages import render
-from eligibility.explain.terminal import format_amount
+from eligibility.explain.terminal import STATUS_STYLE, format_amount
 from eligibility.explain.whynot import WhyNotResult, format_fact_value, why_not
 from eligibility.pack.model import FieldSpec
 from eligibility.sweep import parse_range, sweep
@@ -67,7 +67,6 @@ RemoveOption = Annotated[
     list[str] | None,
     typer.Option("--remove", help="Remove a fact or a member, e.g. members[1]."),
 ]
-_STYLE = {"eligible": "bold green", "not_eligible": "red", "undetermined": "yellow"}
 
 
 def parse_sets(engine: Engine, sets: list[str] | None,
@@ -101,7 +100,7 @@ def _facts(document: Any) -> dict[str, Any]:
 def _status_cell(m: MeasureResult | None, lang: str) -> Text:
     if m is None:
         return Text("–")
-    text = Text(render(f"status.{m.status}", lang), style=_STYLE[m.status])
+    text = Text(render(f"status.{m.status}", lang), style=STATUS_STYLE[m.status])
     if m.amount is not None:
         text.append(f"\n{format_amount(m.amount, m.unit, lang)}")
     return text
@@ -274,7 +273,7 @@ def print_why_not(result: WhyNotResult, lang: str) -> None:
         return
     for m in result.measures:
         console.print(Text(f"{m.title} — {render(f'status.{m.status}', lang)}",
-                           style=_STYLE[m.status]))
+                           style=STATUS_STYLE[m.status]))
         console.print(f"  {m.summary}", highlight=False, markup=False)
         for r in m.requirements:
             console.print(f"  • {r.message}", highlight=False, markup=False)
@@ -517,7 +516,7 @@ def _print_statuses(decision: Decision, lang: str) -> None:
         if i:
             line.append(" · ")
         line.append(f"{m.title}: ")
-        line.append(render(f"status.{m.status}", lang), style=_STYLE[m.status])
+        line.append(render(f"status.{m.status}", lang), style=STATUS_STYLE[m.status])
         if m.amount is not None:
             line.append(f" {format_amount(m.amount, m.unit, lang)}")
     console.print(line)

@@ -17,7 +17,7 @@ from rich.text import Text
 from eligibility.decision import Decision, MeasureResult
 from eligibility.explain.messages import render
 
-_STATUS_STYLE = {"eligible": "bold green", "not_eligible": "red", "undetermined": "yellow"}
+STATUS_STYLE = {"eligible": "bold green", "not_eligible": "red", "undetermined": "yellow"}
 _OUTCOME_MARK = {"met": ("✓", "green"), "not_met": ("✗", "red"), "waived": ("↷", "cyan"),
                  "unknown": ("?", "yellow"), "discretionary": ("⚖", "magenta")}
 
@@ -78,7 +78,7 @@ def decision_renderables(decision: Decision) -> list[object]:
     table.add_column(render("label.amount", lang), justify="right", ratio=1)
     table.add_column(render("label.reasons", lang), ratio=6)
     for m in decision.measures:
-        status = Text(render(f"status.{m.status}", lang), style=_STATUS_STYLE[m.status])
+        status = Text(render(f"status.{m.status}", lang), style=STATUS_STYLE[m.status])
         if m.status != "eligible":
             status.append(f"\n{m.summary}", style="dim")
         table.add_row(_measure_cell(m, lang), status,
