@@ -65,6 +65,7 @@ class CompiledMeasure:
     params_used: frozenset[str]
     criteria_used: frozenset[str]
     sources: tuple[dict[str, Any], ...]
+    unconfirmed: frozenset[str]  # the measure and the criteria it uses, if unconfirmed
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ class Engine:
             for cid in self._criteria_fns
         }
         self._criteria_deps = {c.id: _refs([c.expr]) for c in pack.criteria}
+        self._unconfirmed_criteria = {c.id: c.unconfirmed for c in pack.criteria}
         self.measures = tuple(self._compile_measure(m, facts, members) for m in pack.measures)
         self._snapshots: dict[date, tuple[dict[str, Any], frozenset[str]]] = {}
         self._lock = threading.Lock()
@@ -224,6 +226,8 @@ class Engine:
             frozenset(params),
             frozenset(criteria),
             _sources(m.sources),
+            frozenset({f"criterion:{c}" for c in criteria if self._unconfirmed_criteria.get(c)}
+                      | ({f"measure:{m.id}"} if m.unconfirmed else set())),
         )
 
     # -- parameters at a date ----------------------------------------------
@@ -438,9 +442,8 @@ class Engine:
             summary = render("summary.discretion", lang, discretionary="; ".join(titles))
         unconfirmed = sorted(
             {f"param:{p}" for p in cm.params_used & unconfirmed_params}
-            | {f"criterion:{c}" for c in cm.criteria_used if self._criterion_unconfirmed(c)}
+            | cm.unconfirmed
             | {f"requirement:{r['requirement']}" for r in reasons if r["unconfirmed"]}
-            | ({f"measure:{m.id}"} if m.unconfirmed else set())
         )
         amount = out.amount
         if amount is UNKNOWN or out.status == "not_eligible":
@@ -466,12 +469,6 @@ class Engine:
             unconfirmed=unconfirmed,
             advice=m.advice.get(lang) if m.advice and out.status != "not_eligible" else None,
         )
-
-    def _criterion_unconfirmed(self, cid: str) -> bool:
-        for c in self.pack.criteria:
-            if c.id == cid:
-                return c.unconfirmed
-        return False
 
     def _criteria_results(self, ctx: Ctx, lang: str) -> list[dict[str, Any]]:
         out = []
