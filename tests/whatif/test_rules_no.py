@@ -1,4 +1,4 @@
-"""End to end on the real Norwegian pack and a bundled persona (skipped while it is absent)."""
+"""End to end on the real Norwegian pack and a bundled persona."""
 
 from __future__ import annotations
 
@@ -20,10 +20,6 @@ PERSONA = ROOT / "fixtures" / "enslig-oslo-lavinntekt.yaml"
 AS_OF = date(2026, 3, 1)
 INCOME = "members[0].income_month"
 COST = "housing.cost_month"
-
-pytestmark = pytest.mark.skipif(not PERSONA.is_file() or not (ROOT / "rules/no").is_dir(),
-                                reason="rules/no or the persona is not there")
-
 
 @pytest.fixture(scope="module")
 def engine() -> Engine:
