@@ -87,21 +87,12 @@ class _Compiler:
         return fn
 
     # literals -------------------------------------------------------------
-    def _Number(self, node: ast.Number, in_member: bool) -> Fn:
+    def _literal(self, node: ast.Number | ast.String | ast.Boolean | ast.DateLit,
+                 in_member: bool) -> Fn:
         value = node.value
         return lambda ctx: value
 
-    def _String(self, node: ast.String, in_member: bool) -> Fn:
-        value = node.value
-        return lambda ctx: value
-
-    def _Boolean(self, node: ast.Boolean, in_member: bool) -> Fn:
-        value = node.value
-        return lambda ctx: value
-
-    def _DateLit(self, node: ast.DateLit, in_member: bool) -> Fn:
-        value = node.value
-        return lambda ctx: value
+    _Number = _String = _Boolean = _DateLit = _literal
 
     # names ----------------------------------------------------------------
     def _Name(self, node: ast.Name, in_member: bool) -> Fn:

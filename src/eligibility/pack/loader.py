@@ -141,6 +141,19 @@ class _Loader:
             for key, value in raw.items():
                 yield path, file, key, value, _key_mark(raw, key, fmark)
 
+    def documents(self, folder: str, model: type[M]) -> Iterator[tuple[Any, str, Mark, M]]:
+        """Each YAML file of ``folder`` that reads and validates as one ``model``
+        document, with its display name and position (problems are recorded)."""
+        for path in sorted((self.root / folder).glob("*.yaml")):
+            raw = self.read(path)
+            if raw is None:
+                continue
+            file = self.rel(path)
+            fmark = _mark(raw, file)
+            validated = self.validate(model, raw, fmark)
+            if validated is not None:
+                yield raw, file, fmark, validated
+
     # -- the whole pack ----------------------------------------------------
     def load(self) -> RulePack:
         root = self.root
@@ -438,15 +451,7 @@ class _Loader:
                       params: Mapping[str, ParamInfo]) -> list[Measure]:
         measures: list[Measure] = []
         seen: dict[str, list[tuple[date | None, date | None, Mark]]] = {}
-        for path in sorted((self.root / "measures").glob("*.yaml")):
-            raw = self.read(path)
-            if raw is None:
-                continue
-            file = self.rel(path)
-            fmark = _mark(raw, file)
-            model = self.validate(f.MeasureModel, raw, fmark)
-            if model is None:
-                continue
+        for raw, file, fmark, model in self.documents("measures", f.MeasureModel):
             measure = self.build_measure(model, raw, fmark, file, meta, names, schema, params)
             if measure is None:
                 continue
@@ -620,15 +625,7 @@ class _Loader:
         check_names = not self.diags
         measure_ids = {m.id for m in measures}
         criterion_ids = {c.id for c in criteria}
-        for path in sorted((self.root / "cases").glob("*.yaml")):
-            raw = self.read(path)
-            if raw is None:
-                continue
-            file = self.rel(path)
-            fmark = _mark(raw, file)
-            model = self.validate(f.CaseModel, raw, fmark)
-            if model is None:
-                continue
+        for raw, file, fmark, model in self.documents("cases", f.CaseModel):
             expect_raw = raw.get("expect") or {}
             for kind, known, got in (("measure", measure_ids, model.expect.measures),
                                      ("criterion", criterion_ids, model.expect.criteria)):
