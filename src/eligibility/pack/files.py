@@ -52,6 +52,22 @@ class SourceModel(_File):
     note: PlainText | None = None
 
 
+class _Cited(_File):
+    """Keys of everything that cites its source and may be unconfirmed."""
+
+    source: SourceModel | None = None
+    sources: list[SourceModel] | None = None
+    unconfirmed: bool = False
+    note: PlainText | None = None
+
+
+class _Dated(_File):
+    """Keys of everything that applies only between two dates."""
+
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
 class PackFile(_File):
     id: PlainText
     title: TextModel
@@ -104,52 +120,32 @@ class ParamVersionModel(_File):
     note: PlainText | None = None
 
 
-class ParamModel(_File):
+class ParamModel(_Cited):
     title: TextModel | None = None
     description: TextModel | None = None
     unit: PlainText | None = None
     keys: list[PlainText] = Field(default_factory=list, max_length=2)
-    source: SourceModel | None = None
-    sources: list[SourceModel] | None = None
     values: dict[date, Any] = Field(min_length=1)
-    unconfirmed: bool = False
-    note: PlainText | None = None
 
 
-class CriterionModel(_File):
+class CriterionModel(_Cited, _Dated):
     title: TextModel
     description: TextModel | None = None
     value: ExprText
     unit: PlainText | None = None
-    source: SourceModel | None = None
-    sources: list[SourceModel] | None = None
-    unconfirmed: bool = False
-    note: PlainText | None = None
-    valid_from: date | None = None
-    valid_to: date | None = None
 
 
-class ExceptionModel(_File):
+class ExceptionModel(_Cited):
     title: TextModel
     when: ExprText
-    source: SourceModel | None = None
-    sources: list[SourceModel] | None = None
-    unconfirmed: bool = False
-    note: PlainText | None = None
 
 
-class RequirementModel(_File):
+class RequirementModel(_Cited, _Dated):
     title: TextModel
     description: TextModel | None = None
     when: ExprText | None = None
     unless: dict[str, ExceptionModel] = Field(default_factory=dict)
     discretionary: bool = False
-    source: SourceModel | None = None
-    sources: list[SourceModel] | None = None
-    unconfirmed: bool = False
-    note: PlainText | None = None
-    valid_from: date | None = None
-    valid_to: date | None = None
 
 
 class AmountModel(_File):
@@ -167,7 +163,7 @@ class PriorityModel(_File):
     title: TextModel | None = None
 
 
-class MeasureModel(_File):
+class MeasureModel(_Dated):
     id: PlainText
     title: TextModel
     description: TextModel | None = None
@@ -175,8 +171,6 @@ class MeasureModel(_File):
     goal: PlainText
     kind: Literal["right", "recommendation"]
     sources: list[SourceModel] = Field(min_length=1)
-    valid_from: date | None = None
-    valid_to: date | None = None
     let: dict[str, ExprText] = Field(default_factory=dict)
     requires: dict[str, RequirementModel] = Field(min_length=1)
     amount: AmountModel | None = None
