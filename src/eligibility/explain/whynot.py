@@ -14,7 +14,7 @@ this together into a :class:`WhyNotResult` (pydantic, JSON-stable, nb/en texts).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
@@ -337,39 +337,53 @@ def _fact_label(engine: Engine, path: str, lang: str) -> str:
 # -- why not ----------------------------------------------------------------
 
 
-def _requirement_flips(engine: Engine, prober: Prober, facts: dict[str, Any],
-                       requirement: str, title: str, paths: list[str],
-                       lang: str) -> list[Flip]:
-    flips: list[Flip] = []
+def _fact_flips(engine: Engine, prober: Prober, facts: dict[str, Any], paths: list[str],
+                accept: Callable[[Outcomes], bool], nearest_only: bool = False,
+                ) -> Iterator[tuple[str, FieldSpec, Any, Any, Direction, bool, Outcomes | None]]:
+    """For each given fact, one at a time: the values at which ``accept`` holds — the
+    nearest thresholds of a numeric fact (only the first with ``nearest_only``), or the
+    other values of a yes/no or choice fact — with the outcomes there."""
     for path in paths:
         spec = field_spec(engine.pack.schema, path)
         current = get_fact(facts, path)
         if spec is None or current is None:
             continue
 
-        def met(value: Any, path: str = path) -> bool:
+        def ok(value: Any, path: str = path) -> bool:
             out = prober.outcomes({path: value})
-            return out is not None and requirement_outcome(out, requirement) in (
-                "met", "waived")
+            return out is not None and accept(out)
 
         found: list[tuple[Any, Direction, bool]]
         if spec.kind in _NUMERIC:
-            found = nearest_flips(spec, current, met)[:1]
+            found = nearest_flips(spec, current, ok)
+            found = found[:1] if nearest_only else found
         else:
-            found = [(v, "set_to", True) for v in alternatives(spec, current) if met(v)]
+            found = [(v, "set_to", True) for v in alternatives(spec, current) if ok(v)]
         for value, direction, verified in found:
-            out = prober.outcomes({path: value})
-            flips.append(Flip(
-                path=path, title=engine.title_of(path, lang), unit=spec.unit,
-                current=current, value=value, direction=direction,
-                changeable=spec.changeable,
-                outcome=requirement_outcome(out, requirement) if out else None,
-                verified=verified,
-                message=_flip_message(f"whynot.requirement.{direction}", lang, title,
-                                      _fact_label(engine, path, lang),
-                                      format_fact_value(value, spec, lang),
-                                      format_fact_value(current, spec, lang)),
-            ))
+            yield path, spec, current, value, direction, verified, prober.outcomes({path: value})
+
+
+def _requirement_flips(engine: Engine, prober: Prober, facts: dict[str, Any],
+                       requirement: str, title: str, paths: list[str],
+                       lang: str) -> list[Flip]:
+    flips: list[Flip] = []
+
+    def met(out: Outcomes) -> bool:
+        return requirement_outcome(out, requirement) in ("met", "waived")
+
+    for path, spec, current, value, direction, verified, out in _fact_flips(
+            engine, prober, facts, paths, met, nearest_only=True):
+        flips.append(Flip(
+            path=path, title=engine.title_of(path, lang), unit=spec.unit,
+            current=current, value=value, direction=direction,
+            changeable=spec.changeable,
+            outcome=requirement_outcome(out, requirement) if out else None,
+            verified=verified,
+            message=_flip_message(f"whynot.requirement.{direction}", lang, title,
+                                  _fact_label(engine, path, lang),
+                                  format_fact_value(value, spec, lang),
+                                  format_fact_value(current, spec, lang)),
+        ))
     return flips
 
 
@@ -377,41 +391,26 @@ def measure_flips(engine: Engine, prober: Prober, facts: dict[str, Any], paths: 
                   title: str, lang: str, target: Callable[[Outcomes], bool]) -> list[Flip]:
     """Values of one fact each at which the measure reaches ``target`` (all else unchanged)."""
     flips: list[Flip] = []
-    for path in paths:
-        spec = field_spec(engine.pack.schema, path)
-        current = get_fact(facts, path)
-        if spec is None or current is None:
-            continue
-
-        def better(value: Any, path: str = path) -> bool:
-            out = prober.outcomes({path: value})
-            return out is not None and target(out)
-
-        found: list[tuple[Any, Direction, bool]]
-        if spec.kind in _NUMERIC:
-            found = nearest_flips(spec, current, better)
-        else:
-            found = [(v, "set_to", True) for v in alternatives(spec, current) if better(v)]
-        for value, direction, verified in found:
-            out = prober.outcomes({path: value})
-            assert out is not None
-            amount = measure_amount(out)
-            unit = prober.cm.measure.amount.unit if prober.cm.measure.amount else None
-            extra = ""
-            if amount is not None:
-                extra = render("whynot.amount_then", lang,
-                               amount=format_amount(amount, unit, lang))
-            subject = f"{title}: {render(f'status.{out.status}', lang)}"
-            flips.append(Flip(
-                path=path, title=engine.title_of(path, lang), unit=spec.unit,
-                current=current, value=value, direction=direction,
-                changeable=spec.changeable, status=out.status,
-                amount=amount, verified=verified,
-                message=_flip_message(f"whynot.measure.{direction}", lang, subject,
-                                      _fact_label(engine, path, lang),
-                                      format_fact_value(value, spec, lang),
-                                      format_fact_value(current, spec, lang), extra),
-            ))
+    for path, spec, current, value, direction, verified, out in _fact_flips(
+            engine, prober, facts, paths, target):
+        assert out is not None
+        amount = measure_amount(out)
+        unit = prober.cm.measure.amount.unit if prober.cm.measure.amount else None
+        extra = ""
+        if amount is not None:
+            extra = render("whynot.amount_then", lang,
+                           amount=format_amount(amount, unit, lang))
+        subject = f"{title}: {render(f'status.{out.status}', lang)}"
+        flips.append(Flip(
+            path=path, title=engine.title_of(path, lang), unit=spec.unit,
+            current=current, value=value, direction=direction,
+            changeable=spec.changeable, status=out.status,
+            amount=amount, verified=verified,
+            message=_flip_message(f"whynot.measure.{direction}", lang, subject,
+                                  _fact_label(engine, path, lang),
+                                  format_fact_value(value, spec, lang),
+                                  format_fact_value(current, spec, lang), extra),
+        ))
     return flips
 
 
