@@ -17,6 +17,7 @@ from datetime import date
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
+from eligibility.compile.calculation import CalculationPlan, plan_calculation, record
 from eligibility.compile.closures import NoValue, Resolver, compile_expr
 from eligibility.compile.runtime import UNKNOWN, Ctx
 from eligibility.decision import (
@@ -26,6 +27,7 @@ from eligibility.decision import (
     Status,
 )
 from eligibility.errors import AsOfError, EvaluationError
+from eligibility.explain.calculation import decision_steps
 from eligibility.explain.messages import render
 from eligibility.expr import ast
 from eligibility.facts import FactValidator, ValidFacts
@@ -66,6 +68,7 @@ class CompiledMeasure:
     criteria_used: frozenset[str]
     sources: tuple[dict[str, Any], ...]
     unconfirmed: frozenset[str]  # the measure and the criteria it uses, if unconfirmed
+    calculation: CalculationPlan | None = None  # the steps of the amount, recorded in full detail
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,8 @@ class Engine:
             _sources(m.sources),
             frozenset({f"criterion:{c}" for c in criteria if self._unconfirmed_criteria.get(c)}
                       | ({f"measure:{m.id}"} if m.unconfirmed else set())),
+            plan_calculation(m, {c.id: c for c in self.pack.criteria}, self.pack.parameters,
+                             res),
         )
 
     # -- parameters at a date ----------------------------------------------
@@ -345,8 +350,12 @@ class Engine:
                         tuple(dict.fromkeys(need)) if status == "undetermined" else (),
                         tuple(assess) if status == "undetermined" else (), priority)
 
-    def evaluate(self, facts: Any, as_of: date | None = None, lang: str = "nb") -> Decision:
-        """Evaluate one household's facts at ``as_of`` (default: today)."""
+    def evaluate(self, facts: Any, as_of: date | None = None, lang: str = "nb",
+                 calculation: bool = True) -> Decision:
+        """Evaluate one household's facts at ``as_of`` (default: today).
+
+        ``calculation`` records the steps of every amount into the Decision.
+        """
         when = as_of or date.today()
         valid = self.validate(facts)
         params, unconfirmed_params = self.parameters_at(when)
@@ -364,6 +373,9 @@ class Engine:
                     f"arithmetic error ({type(exc).__name__}); check the size of the "
                     "amounts in the facts", f"measure {cm.measure.id}") from None
             result = self._measure_result(cm, outcomes, ctx, lang, unconfirmed_params)
+            if calculation and cm.calculation is not None:
+                result["calculation"] = decision_steps(
+                    record(cm.calculation, ctx, outcomes.amount), lang)
             for path in outcomes.missing:
                 affects.setdefault(path, []).append(cm.measure.id)
             key = (
