@@ -62,7 +62,8 @@ class RecordedStep:
     value: Any  # exact (Decimal/int/bool/str), or UNKNOWN
     waiting_for: tuple[str, ...]  # missing facts the value waits for (when UNKNOWN)
     parameters: tuple[ParamUse, ...]
-    terms: tuple[tuple[int, int, Any], ...]  # (start, end, value) of names/look-ups in text
+    terms: tuple[tuple[int, int, Any], ...]  # (start, end, value) of names/look-ups in text;
+    #                                          the value ELIDED marks an `if` branch not taken
     rounding: str | None = None  # amount only: the declared rounding
     exact: Any = None  # amount only: the value before rounding
 
@@ -71,9 +72,13 @@ class RecordedStep:
 class _Term:
     start: int
     end: int
-    fn: Fn
+    fn: Fn | None  # None: a branch of an `if`, elided when its condition says not taken
     guards: tuple[tuple[Fn, bool], ...]  # the `if` conditions on the path to the term
     param: tuple[Parameter, tuple[Fn, ...]] | None = None
+
+
+#: the value recorded for the span of an `if` branch that was not taken
+ELIDED: Any = Ellipsis
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,15 +134,18 @@ def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
     placed: set[str] = set()
 
     def place_criterion(name: str) -> None:
+        # numeric criteria are steps (after the numeric criteria they read); a true/false
+        # criterion shows as a value in the expression that reads it
         if name in placed or name not in needed:
             return
         placed.add(name)
         crit = criteria[name[9:]]
+        if crit.expr.type.kind != "num":
+            return
         for ref in _references(crit.expr.node):
             if ref.startswith("criteria."):
                 place_criterion(ref)
-        if crit.expr.type.kind == "num":  # true/false criteria show as terms, not steps
-            order.append((name, crit.expr))
+        order.append((name, crit.expr))
 
     for name, expr in measure.lets:
         if name not in needed:
@@ -191,9 +199,12 @@ def _terms(node: ast.Node, res: Resolver, parameters: Mapping[str, Parameter],
         return [_Term(node.start, node.end, compile_expr(node, res), guards, param)]
     if isinstance(node, ast.If):
         cond = compile_expr(node.cond, res)
-        return (_terms(node.cond, res, parameters, guards)
-                + _terms(node.then, res, parameters, (*guards, (cond, True)))
-                + _terms(node.orelse, res, parameters, (*guards, (cond, False))))
+        out = _terms(node.cond, res, parameters, guards)
+        for branch, want in ((node.then, True), (node.orelse, False)):
+            inner = (*guards, (cond, want))
+            out.append(_Term(branch.start, branch.end, None, inner))
+            out.extend(_terms(branch, res, parameters, inner))
+        return out
     out: list[_Term] = []
     for child in ast.children(node):
         out.extend(_terms(child, res, parameters, guards))
@@ -226,8 +237,16 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any) -> tuple[RecordedStep, 
             exact, value = value, amount
         terms: list[tuple[int, int, Any]] = []
         params: list[ParamUse] = []
+        elided: list[tuple[int, int]] = []
         for term in planned.terms:
+            if any(term.start >= a and term.end <= b for a, b in elided):
+                continue
             if not all(_evaluate(cond, ctx)[0] in (want, UNKNOWN) for cond, want in term.guards):
+                if term.fn is None:  # a branch not taken: show it as "…"
+                    elided.append((term.start, term.end))
+                    terms.append((term.start, term.end, ELIDED))
+                continue
+            if term.fn is None:
                 continue
             tvalue, _ = _evaluate(term.fn, ctx)
             terms.append((term.start, term.end, tvalue))

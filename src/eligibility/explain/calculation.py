@@ -6,7 +6,8 @@ record — or the ``calculation`` of a Decision's measure, which is the record a
 — into one presentation and returns it; nothing here prints or evaluates.
 
 - :func:`decision_steps`: the record as the plain data of ``MeasureResult.calculation``.
-- :func:`calculation_table`: a small aligned rich table for ``evaluate --details``.
+- :func:`calculation_table`: a small aligned rich table for ``evaluate --details``
+  (:func:`calculation_renderables`: one per measure of a Decision).
 - :func:`calculation_markdown`: the same steps as a Markdown table (the README examples).
 - :func:`changed_steps`: the steps whose value differs between two decisions (what-if).
 """
@@ -22,9 +23,9 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from eligibility.compile.calculation import RecordedStep
+from eligibility.compile.calculation import ELIDED, RecordedStep
 from eligibility.compile.runtime import UNKNOWN
-from eligibility.decision import CalculationStep, MeasureResult
+from eligibility.decision import CalculationStep, Decision, MeasureResult
 from eligibility.explain.messages import render
 
 _SPACE = re.compile(r"\s+")
@@ -70,8 +71,9 @@ def _one_line(text: str) -> str:
 def with_values(step: RecordedStep, lang: str) -> str:
     """The step's expression with each name and look-up replaced by the value it had."""
     text = step.text
-    for start, end, value in sorted(step.terms, reverse=True):
-        text = text[:start] + format_number(value, lang) + text[end:]
+    for start, end, value in sorted(step.terms, key=lambda t: t[0], reverse=True):
+        shown = "…" if value is ELIDED else format_number(value, lang)
+        text = text[:start] + shown + text[end:]
     return _one_line(text)
 
 
@@ -149,7 +151,6 @@ def calculation_table(m: MeasureResult, lang: str) -> Table | None:
     for step in m.calculation:
         label = Text(_label(step), style="bold" if step.kind == "amount" else "")
         refs = "; ".join(s.ref for s in step.sources)
-        label.append(f"\n{step.name}", style="dim")
         if refs:
             label.append(f"\n{refs}", style="dim")
         calc = Text(step.with_values)
@@ -165,6 +166,12 @@ def calculation_table(m: MeasureResult, lang: str) -> Table | None:
                                        exact=format_number(step.exact, lang)), style="dim")
         table.add_row(label, calc, value)
     return table
+
+
+def calculation_renderables(decision: Decision) -> list[Table]:
+    """The calculation table of every measure of ``decision`` that has one, in its order."""
+    tables = [calculation_table(m, decision.lang) for m in decision.measures]
+    return [t for t in tables if t is not None]
 
 
 def _md(text: str) -> str:
