@@ -199,12 +199,12 @@ def _terms(node: ast.Node, res: Resolver, parameters: Mapping[str, Parameter],
         return [_Term(node.start, node.end, compile_expr(node, res), guards, param)]
     if isinstance(node, ast.If):
         cond = compile_expr(node.cond, res)
-        out = _terms(node.cond, res, parameters, guards)
+        terms = _terms(node.cond, res, parameters, guards)
         for branch, want in ((node.then, True), (node.orelse, False)):
             inner = (*guards, (cond, want))
-            out.append(_Term(branch.start, branch.end, None, inner))
-            out.extend(_terms(branch, res, parameters, inner))
-        return out
+            terms.append(_Term(branch.start, branch.end, None, inner))
+            terms.extend(_terms(branch, res, parameters, inner))
+        return terms
     out: list[_Term] = []
     for child in ast.children(node):
         out.extend(_terms(child, res, parameters, guards))
