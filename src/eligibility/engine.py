@@ -78,7 +78,7 @@ class Engine:
     def evaluate_measure(self, cm: CompiledMeasure, ctx: Ctx) -> Outcomes:
         """Evaluate one compiled measure in ``ctx`` (criteria cache is shared)."""
         requirements = self.compiled.in_force_at(ctx.as_of).requirements[cm.index]
-        return evaluate_measure(cm, ctx, requirements)
+        return evaluate_measure(cm, ctx, requirements, calculation=False)
 
     def outcomes(self, facts: Any, as_of: date | None = None,
                  calculation: bool = True) -> HouseholdOutcomes:

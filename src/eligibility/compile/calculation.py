@@ -18,7 +18,7 @@ table and the README examples are read-only views over this record
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 
@@ -58,7 +58,7 @@ class RecordedStep:
     title: Text | None
     unit: str | None
     sources: tuple[Source, ...]
-    text: str  # the expression as written
+    text: str  # the expression as written, on one line
     value: Any  # exact (Decimal/int/bool/str), or UNKNOWN
     waiting_for: tuple[str, ...]  # missing facts the value waits for (when UNKNOWN)
     parameters: tuple[ParamUse, ...]
@@ -88,7 +88,7 @@ class _PlannedStep:
     title: Text | None
     unit: str | None
     sources: tuple[Source, ...]
-    expr: Expr
+    text: str  # the expression on one line; the terms' offsets point into it
     value: Fn
     terms: tuple[_Term, ...]
 
@@ -179,9 +179,31 @@ def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
             unit = step.unit if step else expr.type.unit
             sources = step.sources if step else ()
             value = compile_expr(ast.Name(0, 0, (name,)), res)
-        steps.append(_PlannedStep(name, kind, title, unit, sources, expr, value,
-                                  tuple(_terms(expr.node, res, parameters, ()))))
+        text, at = _one_line(expr.text)
+        terms = tuple(replace(t, start=at[t.start], end=at[t.end])
+                      for t in _terms(expr.node, res, parameters, ()))
+        steps.append(_PlannedStep(name, kind, title, unit, sources, text, value, terms))
     return CalculationPlan(tuple(steps), amount.rounding)
+
+
+def _one_line(text: str) -> tuple[str, list[int]]:
+    """``text`` with each run of white space made one space and the ends stripped, and
+    for each offset of ``text`` (and its end) the offset it moved to."""
+    out: list[str] = []
+    at: list[int] = []
+    space = False
+    for ch in text:
+        at.append(len(out))
+        if ch.isspace():
+            space = True
+            continue
+        if space and out:
+            out.append(" ")
+            at[-1] = len(out)
+        space = False
+        out.append(ch)
+    at.append(len(out))
+    return "".join(out), at
 
 
 def _terms(node: ast.Node, res: Resolver, parameters: Mapping[str, Parameter],
@@ -219,6 +241,8 @@ def _evaluate(fn: Fn, ctx: Ctx) -> tuple[Any, tuple[str, ...]]:
         value = fn(ctx)
     except EligibilityError:
         value = UNKNOWN
+    if len(missing) == mark:
+        return value, ()
     read = tuple(dict.fromkeys(missing[mark:]))
     del missing[mark:]
     return value, read
@@ -230,6 +254,19 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any) -> tuple[RecordedStep, 
     ``amount`` is the rounded amount the evaluation computed.
     """
     steps: list[RecordedStep] = []
+    conds: dict[int, Any] = {}  # the value of each `if` condition, evaluated once
+
+    def holds(guards: tuple[tuple[Fn, bool], ...]) -> bool:
+        for cond, want in guards:
+            key = id(cond)
+            if key not in conds:
+                conds[key] = _evaluate(cond, ctx)[0]
+            got = conds[key]
+            if got is not want and got is not UNKNOWN:
+                return False
+        return True
+
+    as_of = ctx.as_of
     for planned in plan.steps:
         value, waiting = _evaluate(planned.value, ctx)
         exact = None
@@ -237,22 +274,22 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any) -> tuple[RecordedStep, 
             exact, value = value, amount
         terms: list[tuple[int, int, Any]] = []
         params: list[ParamUse] = []
-        elided: list[tuple[int, int]] = []
+        elided_to = -1  # terms inside an elided branch (up to this offset) are skipped
         for term in planned.terms:
-            if any(term.start >= a and term.end <= b for a, b in elided):
+            if term.end <= elided_to:
                 continue
-            if not all(_evaluate(cond, ctx)[0] in (want, UNKNOWN) for cond, want in term.guards):
+            if term.guards and not holds(term.guards):
                 if term.fn is None:  # a branch not taken: show it as "…"
-                    elided.append((term.start, term.end))
+                    elided_to = term.end
                     terms.append((term.start, term.end, ELIDED))
                 continue
             if term.fn is None:
                 continue
-            tvalue, _ = _evaluate(term.fn, ctx)
+            tvalue = _evaluate(term.fn, ctx)[0]
             terms.append((term.start, term.end, tvalue))
             if term.param is not None:
                 parameter, key_fns = term.param
-                version = parameter.version_at(ctx.as_of)
+                version = parameter.version_at(as_of)
                 keys = tuple(_evaluate(k, ctx)[0] for k in key_fns)
                 params.append(ParamUse(
                     parameter.name, keys, tvalue,
@@ -264,7 +301,7 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any) -> tuple[RecordedStep, 
                 ))
         steps.append(RecordedStep(
             planned.name, planned.kind, planned.title, planned.unit, planned.sources,
-            planned.expr.text, value, waiting if value is UNKNOWN else (), tuple(params),
+            planned.text, value, waiting if value is UNKNOWN else (), tuple(params),
             tuple(terms),
             plan.rounding if planned.kind == "amount" else None, exact,
         ))

@@ -14,7 +14,6 @@ record — or the ``calculation`` of a Decision's measure, which is the record a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -28,53 +27,54 @@ from eligibility.compile.runtime import UNKNOWN
 from eligibility.decision import CalculationStep, Decision, MeasureResult
 from eligibility.explain.messages import render
 
-_SPACE = re.compile(r"\s+")
 _PLACES = Decimal("0.0001")
+
+
+def _group(whole: str) -> str:
+    head = len(whole) % 3 or 3
+    return " ".join([whole[:head]] + [whole[i:i + 3] for i in range(head, len(whole), 3)])
 
 
 def format_number(value: Any, lang: str, unit: str | None = None) -> str:
     """A value for reading: thousands grouped, at most four decimals, nb decimal comma."""
-    if value is None or value is UNKNOWN:
-        text = "?"
-    elif isinstance(value, bool):
-        text = render(f"value.{str(value).lower()}", lang)
-    elif isinstance(value, int | Decimal):
-        number = Decimal(value)
-        if number != number.quantize(_PLACES, rounding=ROUND_HALF_UP):
+    cls = value.__class__
+    if cls is int:
+        text = ("-" if value < 0 else "") + _group(str(abs(value)))
+    elif cls is Decimal:
+        number = value
+        if number.as_tuple().exponent < -4:
             number = number.quantize(_PLACES, rounding=ROUND_HALF_UP)
-        sign = "-" if number < 0 else ""
         whole, _, frac = f"{abs(number):f}".partition(".")
         frac = frac.rstrip("0")
-        groups: list[str] = []
-        while len(whole) > 3:
-            groups.insert(0, whole[-3:])
-            whole = whole[:-3]
-        groups.insert(0, whole)
-        text = sign + " ".join(groups)
+        text = ("-" if number < 0 else "") + _group(whole)
         if frac:
             text += ("," if lang == "nb" else ".") + frac
-    elif isinstance(value, str):
+    elif value is None or value is UNKNOWN:
+        return "?"
+    elif cls is bool:
+        return render(f"value.{str(value).lower()}", lang)
+    elif cls is str:
         text = f'"{value}"'
     elif isinstance(value, date):
         text = value.isoformat()
     else:
         text = str(value)
-    if unit and unit != "ratio" and text != "?" and not isinstance(value, bool):
+    if unit and unit != "ratio":
         text += f" {unit}"
     return text
-
-
-def _one_line(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
 
 
 def with_values(step: RecordedStep, lang: str) -> str:
     """The step's expression with each name and look-up replaced by the value it had."""
     text = step.text
-    for start, end, value in sorted(step.terms, key=lambda t: t[0], reverse=True):
-        shown = "…" if value is ELIDED else format_number(value, lang)
-        text = text[:start] + shown + text[end:]
-    return _one_line(text)
+    parts: list[str] = []
+    at = 0
+    for start, end, value in step.terms:  # recorded in source order, never overlapping
+        parts.append(text[at:start])
+        parts.append("…" if value is ELIDED else format_number(value, lang))
+        at = end
+    parts.append(text[at:])
+    return "".join(parts)
 
 
 def _json(value: Any) -> Any:
@@ -86,14 +86,15 @@ def _json(value: Any) -> Any:
 
 
 def decision_steps(steps: tuple[RecordedStep, ...], lang: str) -> list[dict[str, Any]]:
-    """The recorded steps as the plain data of ``MeasureResult.calculation``."""
+    """The recorded steps as the plain data of ``MeasureResult.calculation`` (validated
+    once, with the whole Decision)."""
     out: list[dict[str, Any]] = []
     for s in steps:
         out.append({
             "name": s.name,
             "kind": s.kind,
             "title": s.title.get(lang) if s.title else None,
-            "expression": _one_line(s.text),
+            "expression": s.text,
             "with_values": with_values(s, lang),
             "value": _json(s.value),
             "known": s.value is not UNKNOWN,
@@ -111,7 +112,7 @@ def decision_steps(steps: tuple[RecordedStep, ...], lang: str) -> list[dict[str,
             } for p in s.parameters],
             "sources": [{"ref": src.ref, "url": src.url} for src in s.sources],
             "rounding": s.rounding,
-            "exact": None if s.exact is None or s.exact is UNKNOWN else s.exact,
+            "exact": None if s.exact is None or s.exact is UNKNOWN else Decimal(s.exact),
         })
     return out
 
