@@ -78,8 +78,8 @@ def test_markdown_table(engine: Engine) -> None:
     md = calculation_markdown(_decision(engine).measure("bostotte"), "en").splitlines()
     assert md[0] == "| Step | Calculation | Value |" and md[1] == "|---|---|---:|"
     assert md[2] == "| inntekt_aar | `yearly(10 000)` | 120 000 NOK/year |"
-    assert md[-1] == ("| amount (Bustøttelova) | `monthly(0.737 * max(0, min(yearly(6 000), 60 000) - "
-                      "44 000))` | 982.6667 → **983 NOK/month** |")
+    assert md[-1] == ("| amount (Bustøttelova) | `monthly(0.737 * max(0, min(yearly(6 000), "
+                      "60 000) - 44 000))` | 982.6667 → **983 NOK/month** |")
     assert calculation_markdown(_decision(engine).measure("midlertidig_botilbud"), "en") == ""
 
 
