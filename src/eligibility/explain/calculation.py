@@ -14,7 +14,7 @@ record — or the ``calculation`` of a Decision's measure, which is the record a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -179,14 +179,24 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def calculation_markdown(m: MeasureResult, lang: str) -> str:
-    """The measure's calculation as a Markdown table: step, calculation with values, value."""
+def calculation_markdown(m: MeasureResult, lang: str,
+                         steps: Sequence[str] | None = None) -> str:
+    """The measure's calculation as a Markdown table: step, calculation with values, value.
+
+    ``steps`` picks the steps to show, by name, in the calculation's order (default: all).
+    """
     if not m.calculation:
         return ""
     head = (f"| {render('calc.step', lang)} | {render('calc.expression', lang)} | "
             f"{render('calc.value', lang)} |")
     lines = [head, "|---|---|---:|"]
+    if steps is not None:
+        unknown = set(steps) - {s.name for s in m.calculation}
+        if unknown:
+            raise KeyError(f"{m.id} has no calculation step {', '.join(sorted(unknown))}")
     for step in m.calculation:
+        if steps is not None and step.name not in steps:
+            continue
         refs = "; ".join(s.ref for s in step.sources)
         label = _label(step) + (f" ({refs})" if refs else "")
         value = _value_text(step, lang)
