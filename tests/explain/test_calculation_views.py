@@ -20,6 +20,7 @@ from eligibility.explain.calculation import (
     changes_table,
     format_number,
 )
+from eligibility.pack.yamlio import LocStr
 
 FACTS: dict[str, Any] = {
     "household": {"kommunegruppe": 4, "registered": True},
@@ -50,6 +51,7 @@ def test_format_number() -> None:
     assert format_number(True, "en") == "yes" and format_number(False, "nb") == "nei"
     assert format_number(UNKNOWN, "en", "NOK") == "?"
     assert format_number("leie", "en") == '"leie"'
+    assert format_number(LocStr("leie"), "nb") == '"leie"'  # a string read from YAML
 
 
 def test_terminal_table_shows_every_step_with_values_and_sources(engine: Engine) -> None:

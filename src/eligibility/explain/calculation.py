@@ -37,23 +37,23 @@ def _group(whole: str) -> str:
 
 def format_number(value: Any, lang: str, unit: str | None = None) -> str:
     """A value for reading: thousands grouped, at most four decimals, nb decimal comma."""
-    cls = value.__class__
-    if cls is int:
+    if value is None or value is UNKNOWN:
+        return "?"
+    if isinstance(value, bool):
+        return render(f"value.{str(value).lower()}", lang)
+    if isinstance(value, int):
         text = ("-" if value < 0 else "") + _group(str(abs(value)))
-    elif cls is Decimal:
+    elif isinstance(value, Decimal):
         number = value
-        if number.as_tuple().exponent < -4:
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -4:
             number = number.quantize(_PLACES, rounding=ROUND_HALF_UP)
         whole, _, frac = f"{abs(number):f}".partition(".")
         frac = frac.rstrip("0")
         text = ("-" if number < 0 else "") + _group(whole)
         if frac:
             text += ("," if lang == "nb" else ".") + frac
-    elif value is None or value is UNKNOWN:
-        return "?"
-    elif cls is bool:
-        return render(f"value.{str(value).lower()}", lang)
-    elif cls is str:
+    elif isinstance(value, str):
         text = f'"{value}"'
     elif isinstance(value, date):
         text = value.isoformat()
