@@ -78,7 +78,7 @@ class CalculationStep(_Out):
     title: str | None = None
     expression: str
     with_values: str
-    value: bool | int | Decimal | str | None = None
+    value: bool | int | Decimal | str | date | None = None
     known: bool = True
     unit: str | None = None
     waiting_for: list[str] = []

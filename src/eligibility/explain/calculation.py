@@ -17,15 +17,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from rich.table import Table
 from rich.text import Text
 
 from eligibility.compile.calculation import ELIDED, RecordedStep
 from eligibility.compile.runtime import UNKNOWN
-from eligibility.decision import CalculationStep, Decision, MeasureResult
+from eligibility.decision import (
+    CalculationStep,
+    Decision,
+    MeasureResult,
+    ParameterUsed,
+    SourceRef,
+)
 from eligibility.explain.messages import render
+from eligibility.pack.model import Source
 
 _PLACES = Decimal("0.0001")
 
@@ -85,35 +93,61 @@ def _json(value: Any) -> Any:
     return value
 
 
-def decision_steps(steps: tuple[RecordedStep, ...], lang: str) -> list[dict[str, Any]]:
-    """The recorded steps as the plain data of ``MeasureResult.calculation`` (validated
-    once, with the whole Decision)."""
-    out: list[dict[str, Any]] = []
+M = TypeVar("M", bound=BaseModel)
+_FIELDS: dict[type[BaseModel], set[str]] = {}
+
+
+def _construct(cls: type[M], values: dict[str, Any]) -> M:
+    """An instance of ``cls`` from ``values`` holding every field, without validation.
+
+    For values the recorder built itself, already of the contract's types; the instance
+    serialises exactly as a validated one, and a Decision takes it as it is."""
+    obj = cls.__new__(cls)
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS.setdefault(cls, set(cls.model_fields))
+    setattr_ = object.__setattr__
+    setattr_(obj, "__dict__", values)
+    setattr_(obj, "__pydantic_fields_set__", fields)
+    setattr_(obj, "__pydantic_extra__", None)
+    setattr_(obj, "__pydantic_private__", None)
+    return obj
+
+
+def _source(src: Source) -> SourceRef:
+    return _construct(SourceRef, {"ref": src.ref, "url": src.url})
+
+
+def decision_steps(steps: tuple[RecordedStep, ...], lang: str) -> list[CalculationStep]:
+    """The recorded steps as ``MeasureResult.calculation`` (built once, not re-validated)."""
+    out: list[CalculationStep] = []
     for s in steps:
-        out.append({
+        value = s.value
+        exact = s.exact
+        out.append(_construct(CalculationStep, {
             "name": s.name,
             "kind": s.kind,
             "title": s.title.get(lang) if s.title else None,
             "expression": s.text,
             "with_values": with_values(s, lang),
-            "value": _json(s.value),
-            "known": s.value is not UNKNOWN,
+            "value": _json(value),
+            "known": value is not UNKNOWN,
             "unit": s.unit,
             "waiting_for": list(s.waiting_for),
-            "parameters": [{
+            "parameters": [_construct(ParameterUsed, {
                 "name": p.name,
                 "title": p.title.get(lang) if p.title else None,
                 "keys": [_json(k) for k in p.keys],
                 "value": _json(p.value),
                 "unit": p.unit,
                 "valid_from": p.valid_from,
-                "source": {"ref": p.source.ref, "url": p.source.url} if p.source else None,
+                "source": _source(p.source) if p.source else None,
                 "unconfirmed": p.unconfirmed,
-            } for p in s.parameters],
-            "sources": [{"ref": src.ref, "url": src.url} for src in s.sources],
+            }) for p in s.parameters],
+            "sources": [_source(src) for src in s.sources],
             "rounding": s.rounding,
-            "exact": None if s.exact is None or s.exact is UNKNOWN else Decimal(s.exact),
-        })
+            "exact": None if exact is None or exact is UNKNOWN else Decimal(exact),
+        }))
     return out
 
 
