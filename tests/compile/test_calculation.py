@@ -99,3 +99,16 @@ def test_recording_leaves_the_decision_unchanged(engine: Engine, mini_pack: Rule
     # measures without an amount carry no calculation
     decision = engine.evaluate(FACTS, as_of=date(2023, 6, 1))
     assert [m.id for m in decision.measures if m.calculation is not None] == ["bostotte"]
+
+
+def test_steps_are_built_as_validated_models_would_be(engine: Engine,
+                                                      mini_pack: RulePack) -> None:
+    from eligibility.decision import CalculationStep
+
+    for facts in (FACTS, {**FACTS, "members": [{"age": 40}]}):
+        calc = engine.evaluate(facts, as_of=date(2024, 6, 1)).measure("bostotte").calculation
+        assert calc is not None
+        for step in calc:
+            again = CalculationStep.model_validate(step.model_dump())
+            assert again == step
+            assert again.model_dump_json() == step.model_dump_json()

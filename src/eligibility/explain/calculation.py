@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -94,7 +95,9 @@ def _json(value: Any) -> Any:
 
 
 M = TypeVar("M", bound=BaseModel)
-_FIELDS: dict[type[BaseModel], set[str]] = {}
+#: the field names of each model built here (fixed at import; pydantic copies before changing)
+_FIELDS: Mapping[type[BaseModel], set[str]] = MappingProxyType({
+    cls: set(cls.model_fields) for cls in (CalculationStep, ParameterUsed, SourceRef)})
 
 
 def _construct(cls: type[M], values: dict[str, Any]) -> M:
@@ -103,12 +106,9 @@ def _construct(cls: type[M], values: dict[str, Any]) -> M:
     For values the recorder built itself, already of the contract's types; the instance
     serialises exactly as a validated one, and a Decision takes it as it is."""
     obj = cls.__new__(cls)
-    fields = _FIELDS.get(cls)
-    if fields is None:
-        fields = _FIELDS.setdefault(cls, set(cls.model_fields))
     setattr_ = object.__setattr__
     setattr_(obj, "__dict__", values)
-    setattr_(obj, "__pydantic_fields_set__", fields)
+    setattr_(obj, "__pydantic_fields_set__", _FIELDS[cls])
     setattr_(obj, "__pydantic_extra__", None)
     setattr_(obj, "__pydantic_private__", None)
     return obj
