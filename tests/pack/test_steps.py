@@ -100,3 +100,16 @@ def test_case_may_expect_only_steps_that_exist(pack_copy: Copier) -> None:
     (d,) = info.value.diagnostics
     assert "unknown calculation step 'egenandell' of measure 'bostotte'" in d.message
     assert d.hint == "did you mean 'egenandel'?"
+
+
+def test_long_let_errors_name_the_let_and_the_key(pack_copy: Copier) -> None:
+    path = pack_copy({"measures/bostotte.yaml": [(
+        SHORT_TAK, "  tak:\n    valeu: param(bostotte.tak, 1)\n  liste: [1, 2]\n")]})
+    with pytest.raises(PackError) as info:
+        load_pack(path)
+    messages = sorted((d.line, d.message, d.hint) for d in info.value.diagnostics)
+    assert messages == [
+        (9, "missing required key 'let.tak.value'", None),
+        (9, "unknown key 'valeu'", "did you mean 'value'?"),
+        (10, "let.liste: Value error, expected an expression (text)", None),
+    ]

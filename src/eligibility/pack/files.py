@@ -164,13 +164,17 @@ class StepModel(_File):
     note: PlainText | None = None
 
 
+#: the tags of the two forms of a ``let:`` entry (validation errors name them after the let)
+LET_FORMS = ("expr", "step")
+
+
 def _let_form(value: Any) -> str:
-    return "step" if isinstance(value, dict) else "expr"
+    return LET_FORMS[1] if isinstance(value, dict) else LET_FORMS[0]
 
 
 #: a ``let:`` entry: an expression, or a mapping with ``value:`` and its title, unit, source
 LetEntry = Annotated[
-    Annotated[ExprText, Tag("expr")] | Annotated[StepModel, Tag("step")],
+    Annotated[ExprText, Tag(LET_FORMS[0])] | Annotated[StepModel, Tag(LET_FORMS[1])],
     Discriminator(_let_form),
 ]
 

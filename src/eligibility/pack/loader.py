@@ -789,13 +789,15 @@ _KNOWN_KEYS: set[str] = set()
 for _model in (f.PackFile, f.FieldModel, f.GroupModel, f.FactsFile, f.ParamModel,
                f.ParamVersionModel, f.CriterionModel, f.ExceptionModel, f.RequirementModel,
                f.AmountModel, f.PriorityModel, f.MeasureModel, f.CaseModel, f.ExpectModel,
-               f.ExpectMeasure, f.TextModel, f.SourceModel):
+               f.ExpectMeasure, f.TextModel, f.SourceModel, f.StepModel):
     _KNOWN_KEYS.update(_model.model_fields)
 
 
 def _pydantic_diag(err: Mapping[str, Any], data: Any, mark: Mark,
                    model: type[BaseModel]) -> Diagnostic:
     loc = tuple(err.get("loc", ()))
+    if len(loc) > 2 and loc[0] == "let" and loc[2] in f.LET_FORMS:
+        loc = loc[:2] + loc[3:]  # which form of `let:` entry was tried is no news to a user
     where = mark
     node = data
     for part in loc:
