@@ -39,29 +39,28 @@ from eligibility.pack.model import Source
 _PLACES = Decimal("0.0001")
 
 
-def _group(whole: str) -> str:
-    head = len(whole) % 3 or 3
-    return " ".join([whole[:head]] + [whole[i:i + 3] for i in range(head, len(whole), 3)])
-
-
 def format_number(value: Any, lang: str, unit: str | None = None) -> str:
     """A value for reading: thousands grouped, at most four decimals, nb decimal comma."""
-    if value is None or value is UNKNOWN:
-        return "?"
-    if isinstance(value, bool):
-        return render(f"value.{str(value).lower()}", lang)
-    if isinstance(value, int):
-        text = ("-" if value < 0 else "") + _group(str(abs(value)))
+    cls = value.__class__
+    if cls is int:  # the common cases first, by exact class (a bool is an int)
+        text = f"{value:,}".replace(",", " ")
     elif isinstance(value, Decimal):
         number = value
         exponent = number.as_tuple().exponent
         if isinstance(exponent, int) and exponent < -4:
             number = number.quantize(_PLACES, rounding=ROUND_HALF_UP)
-        whole, _, frac = f"{abs(number):f}".partition(".")
-        frac = frac.rstrip("0")
-        text = ("-" if number < 0 else "") + _group(whole)
-        if frac:
-            text += ("," if lang == "nb" else ".") + frac
+        text = f"{number:,f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        text = text.replace(",", " ")
+        if lang == "nb":
+            text = text.replace(".", ",")
+    elif value is None or value is UNKNOWN:
+        return "?"
+    elif isinstance(value, bool):
+        return render(f"value.{str(value).lower()}", lang)
+    elif isinstance(value, int):
+        text = f"{int(value):,}".replace(",", " ")
     elif isinstance(value, str):
         text = f'"{value}"'
     elif isinstance(value, date):
@@ -114,12 +113,16 @@ def _construct(cls: type[M], values: dict[str, Any]) -> M:
     return obj
 
 
-def _source(src: Source) -> SourceRef:
-    return _construct(SourceRef, {"ref": src.ref, "url": src.url})
-
-
 def decision_steps(steps: tuple[RecordedStep, ...], lang: str) -> list[CalculationStep]:
     """The recorded steps as ``MeasureResult.calculation`` (built once, not re-validated)."""
+    refs: dict[Source, SourceRef] = {}  # one SourceRef per source within the calculation
+
+    def _source(src: Source) -> SourceRef:
+        ref = refs.get(src)
+        if ref is None:
+            ref = refs[src] = _construct(SourceRef, {"ref": src.ref, "url": src.url})
+        return ref
+
     out: list[CalculationStep] = []
     for s in steps:
         value = s.value
