@@ -31,7 +31,7 @@ class DecisionBuilder:
         self._goal_order = {g: i for i, g in enumerate(self.pack.meta.goals)}
 
     def build(self, outcomes: HouseholdOutcomes, lang: str = "nb") -> Decision:
-        """The Decision for ``outcomes`` in ``lang`` (``nb`` or ``en``)."""
+        """The Decision for ``outcomes`` in ``lang`` (``nb``, ``nn`` or ``en``)."""
         results: list[tuple[tuple[int, int, int, int], dict[str, Any]]] = []
         affects: dict[str, list[str]] = {}
         for index, cm, out in outcomes.measures:
@@ -49,7 +49,7 @@ class DecisionBuilder:
         when = outcomes.as_of
         # one validation of plain data is much faster than constructing every model
         return Decision.model_validate({
-            "lang": "en" if lang == "en" else "nb",
+            "lang": lang if lang in ("nn", "en") else "nb",
             "as_of": when,
             "measures": [r for _, r in results],
             "criteria": self.criteria_results(outcomes, lang),

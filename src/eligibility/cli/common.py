@@ -39,7 +39,7 @@ AsOfOption = Annotated[
     str | None,
     typer.Option("--as-of", help="Date the law is read at, YYYY-MM-DD (default: today)."),
 ]
-LangOption = Annotated[str, typer.Option("--lang", help="Language of texts: nb or en.")]
+LangOption = Annotated[str, typer.Option("--lang", help="Language of texts: nb, nn or en.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the Decision as JSON.")]
 
 
@@ -77,8 +77,8 @@ def parse_date(value: str | None, option: str = "--as-of") -> date:
 
 
 def check_lang(lang: str) -> str:
-    if lang not in ("nb", "en"):
-        fail(f"--lang must be nb or en, got {lang!r}")
+    if lang not in ("nb", "nn", "en"):
+        fail(f"--lang must be nb, nn or en, got {lang!r}")
     return lang
 
 

@@ -35,7 +35,7 @@ def format_amount(amount: Decimal | None, unit: str | None, lang: str) -> str:
     groups.insert(0, whole)
     text = sign + " ".join(groups)
     if frac and set(frac) != {"0"}:
-        text += ("," if lang == "nb" else ".") + frac
+        text += ("." if lang == "en" else ",") + frac
     return f"{text} {unit or ''}".strip()
 
 

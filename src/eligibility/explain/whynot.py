@@ -93,7 +93,7 @@ class MeasureWhyNot(_Model):
 class WhyNotResult(_Model):
     """Why not, for every measure (or one) of a household's decision."""
 
-    lang: Literal["nb", "en"]
+    lang: Literal["nb", "nn", "en"]
     as_of: date
     measures: list[MeasureWhyNot]
     provenance: Provenance
