@@ -35,7 +35,7 @@ from eligibility.api.settings import Settings
 from eligibility.pack.loader import load_pack
 from eligibility.pack.model import RulePack
 from eligibility.version import __version__
-from eligibility.web import mount_web
+from eligibility.web.routes import mount_web
 
 
 def _problem(request: Request, err: ProblemError) -> Response:

@@ -8,7 +8,7 @@ facts, bad rule files, bad dates) end with a one-paragraph message and exit code
 
 from __future__ import annotations
 
-from eligibility.cli import check, evaluate, serve, whatif  # noqa: F401  (registers the commands)
+from eligibility.cli import check, doc, evaluate, serve, whatif  # noqa: F401  (registers the commands)
 from eligibility.cli.common import app
 
 

@@ -6,13 +6,7 @@ a print view swapped in with htmx as facts change), ``/rules`` (the pack's legal
 requirements, exceptions, discretion, amount formulas, dated parameters with sources, what
 is unconfirmed, the worked cases) and the vendored static files (Digdir designsystemet CSS,
 htmx; axe-core for the browser tests). :func:`write_site` writes the same legal content as
-a static site (``eligibility doc``). Templates are Jinja2, autoescaped; nothing is loaded
+a static site (``eligibility doc``; :mod:`eligibility.web.site` needs only Jinja2, the
+routes in :mod:`eligibility.web.routes` FastAPI too). Templates are Jinja2, autoescaped; nothing is loaded
 from a CDN and no page runs an inline script. Needs the ``api`` extra (FastAPI, Jinja2).
 """
-
-from __future__ import annotations
-
-from eligibility.web.routes import mount_web
-from eligibility.web.site import write_site
-
-__all__ = ["mount_web", "write_site"]

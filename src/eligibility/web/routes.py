@@ -121,7 +121,7 @@ class Web:
     def decision_fragment(self, served: Served, facts: dict[str, Any], as_of: date,
                           lang: str, errors: dict[str, str], general: str | None,
                           previous: str | None, oob: bool = False,
-                          chosen: Mapping[str, str] | None = None) -> str:
+                          chosen: Mapping[str, str] | None = None, shell: bool = False) -> str:
         decision = None
         if not errors and general is None and facts:
             decision, errors, general = self.evaluate(served, facts, as_of, lang)
@@ -141,7 +141,7 @@ class Web:
             diffs=diffs, oob=oob, facts_json=json.dumps(_jsonable(facts), sort_keys=True),
             input_id=forms.input_id, title_of=lambda p: served.engine.title_of(p, lang),
             numeric=_numeric_paths(schema, facts), all_paths=_all_paths(schema, facts),
-            pack=served.pack, chosen=chosen or {},
+            pack=served.pack, chosen=chosen or {}, shell=shell,
             fallback=lambda mid: lang == "nn" and not served.pack.measure(mid).title.nn)
 
     def form_fragment(self, served: Served, facts: dict[str, Any], lang: str,
@@ -168,8 +168,12 @@ class Web:
         return html(self.render(
             "page.html", lang, pack=served.pack, packs=self.registry.ids(),
             form=self.form_fragment(served, {}, lang),
-            decision=self.decision_fragment(served, {}, date.today(), lang, {}, None, None),
-            today=date.today().isoformat(),
+            decision_html=self.decision_fragment(served, {}, date.today(), lang, {}, None, None,
+                                                 shell=True),
+            today=date.today().isoformat(), decision=None, facts_json="", chosen={},
+            all_paths=_all_paths(served.pack.schema, {}),
+            numeric=_numeric_paths(served.pack.schema, {}),
+            title_of=lambda p: served.engine.title_of(p, lang),
             token_required=self.settings.api_token is not None))
 
     async def decision(self, request: Request) -> Response:

@@ -44,7 +44,7 @@
         chosen.text().then(function (text) {
           document.getElementById("upload-text").value = text;
           document.getElementById("upload-name").value = chosen.name;
-          htmx.ajax("POST", "/ui/form", {source: "#household", target: "#household-fields"})
+          htmx.ajax("POST", "/ui/form", {source: "#household", target: "#household-fields", swap: "innerHTML"})
             .then(function () {
               document.getElementById("upload-text").value = "";
               document.getElementById("upload-name").value = "";
