@@ -7,6 +7,6 @@ requirements, exceptions, discretion, amount formulas, dated parameters with sou
 is unconfirmed, the worked cases) and the vendored static files (Digdir designsystemet CSS,
 htmx; axe-core for the browser tests). :func:`write_site` writes the same legal content as
 a static site (``eligibility doc``; :mod:`eligibility.web.site` needs only Jinja2, the
-routes in :mod:`eligibility.web.routes` FastAPI too). Templates are Jinja2, autoescaped; nothing is loaded
-from a CDN and no page runs an inline script. Needs the ``api`` extra (FastAPI, Jinja2).
+routes in :mod:`eligibility.web.routes` FastAPI too). Templates are autoescaped; nothing
+is loaded from a CDN and no page runs an inline script. Needs the ``api`` extra.
 """
