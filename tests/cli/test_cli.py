@@ -81,7 +81,7 @@ def test_bad_input_files_exit_2(tmp_path: Path) -> None:
         (["evaluate", str(tmp_path / "nope.yaml"), *ARGS], "no such file"),
         (["evaluate", str(tmp_path / "broken.yaml"), *ARGS], "broken.yaml:"),
         (["evaluate", "-", "--pack", str(MINI), "--as-of", "1.1.2024"], "YYYY-MM-DD"),
-        (["evaluate", "-", *ARGS, "--lang", "de"], "--lang must be nb or en"),
+        (["evaluate", "-", *ARGS, "--lang", "de"], "--lang must be nb, nn or en"),
         (["evaluate", "-", "--pack", str(MINI), "--as-of", "2019-01-01"], "outside the period"),
         (["evaluate", "-", "--pack", str(tmp_path), "--as-of", "2023-01-01"], "no pack.yaml"),
     ]:
