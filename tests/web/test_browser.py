@@ -248,12 +248,22 @@ def test_rules_for_every_measure(page: Any, engine: Engine) -> None:
     screenshot(page, "rules-bostotte-nn")
 
 
-def test_focus_is_visible(page: Any) -> None:
-    open_page(page)
+def test_wrong_token_is_asked_again_and_focus_is_visible(page: Any) -> None:
+    page.goto("/?lang=en")
+    page.wait_for_selector("#token-panel:not([hidden])")
+    assert page.evaluate("document.activeElement.id") == "token-input"
+    page.keyboard.type("not-the-token")
+    page.keyboard.press("Enter")
+    page.set_input_files("#upload-file", str(FIXTURE))
+    page.wait_for_selector("#token-error:not([hidden])")  # the 401 asks again
+    assert page.locator("#decision article.measure").count() == 0
+    page.fill("#token-input", TOKEN)
+    page.keyboard.press("Enter")  # resends the file with the right token
+    page.wait_for_selector("#decision article.measure")
+    # keyboard only: Tab moves from the file input to the date, with a visible outline
     page.focus("#upload-file")
     page.keyboard.press("Tab")
-    focused = page.evaluate("document.activeElement.id")
-    assert focused == "household" or re.match(r"^(as_of|f-)", focused) or focused
-    outline = page.evaluate(
-        "getComputedStyle(document.activeElement).outlineStyle")
-    assert outline != "none"
+    assert page.evaluate("document.activeElement.id") == "as_of"
+    style = page.evaluate("(() => { const s = getComputedStyle(document.activeElement); "
+                          "return [s.outlineStyle, s.outlineWidth]; })()")
+    assert style == ["solid", "3px"]

@@ -15,6 +15,21 @@
     document.getElementById("token-error").hidden = !wrong;
     document.getElementById("token-input").focus();
   }
+  function upload() {
+    var file = document.getElementById("upload-file");
+    var chosen = file.files && file.files[0];
+    if (!chosen) { return; }
+    chosen.text().then(function (text) {
+      document.getElementById("upload-text").value = text;
+      document.getElementById("upload-name").value = chosen.name;
+      htmx.ajax("POST", "/ui/form", {source: "#household", target: "#household-fields",
+                                     swap: "innerHTML"})
+        .then(function () {
+          document.getElementById("upload-text").value = "";
+          document.getElementById("upload-name").value = "";
+        });
+    });
+  }
   document.addEventListener("htmx:configRequest", function (evt) {
     var t = token();
     if (t) { evt.detail.headers["Authorization"] = "Bearer " + t; }
@@ -32,26 +47,18 @@
         var value = document.getElementById("token-input").value.trim();
         try { sessionStorage.setItem(KEY, value); } catch (e) { /* private mode */ }
         panel().hidden = true;
-        document.getElementById("upload-file").focus();
-        htmx.trigger("#household", "submit");
+        var chosen = document.getElementById("upload-file");
+        chosen.focus();
+        /* resend what the refused request was for: the chosen file, else the form */
+        if (chosen.files && chosen.files.length && !document.getElementById("previous").value) {
+          upload();
+        } else {
+          htmx.trigger("#household", "submit");
+        }
       });
     }
     var file = document.getElementById("upload-file");
-    if (file) {
-      file.addEventListener("change", function () {
-        var chosen = file.files && file.files[0];
-        if (!chosen) { return; }
-        chosen.text().then(function (text) {
-          document.getElementById("upload-text").value = text;
-          document.getElementById("upload-name").value = chosen.name;
-          htmx.ajax("POST", "/ui/form", {source: "#household", target: "#household-fields", swap: "innerHTML"})
-            .then(function () {
-              document.getElementById("upload-text").value = "";
-              document.getElementById("upload-name").value = "";
-            });
-        });
-      });
-    }
+    if (file) { file.addEventListener("change", upload); }
   });
   document.addEventListener("click", function (evt) {
     var target = evt.target;
