@@ -8,7 +8,6 @@ violation on any page or state tested. Screenshots land in test-artifacts/web/.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path

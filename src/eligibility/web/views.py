@@ -11,6 +11,7 @@ the worked cases). Everything returned is plain data; escaping is the templates'
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -19,6 +20,7 @@ from typing import Any
 
 from eligibility.decision import Decision, MeasureResult
 from eligibility.explain.calculation import format_number
+from eligibility.explain.messages import render
 from eligibility.pack.model import Measure, Parameter, RulePack, Source, Text
 from eligibility.sweep import SweepResult
 from eligibility.web.forms import text_lang
@@ -58,7 +60,6 @@ def justification(decision: Decision, lang: str) -> str:
 
 
 def _status(m: MeasureResult, lang: str) -> str:
-    from eligibility.explain.messages import render
     return render(f"status.{m.status}", lang)
 
 
@@ -220,7 +221,8 @@ def measure_content(pack: RulePack, m: Measure, lang: str) -> MeasureContent:
                           discretionary=m.amount.discretionary)
     texts = " ".join([*(r.rule or "" for r in requirements), *(s.rule or "" for s in steps),
                       amount.rule if amount and amount.rule else ""])
-    used = [name for name in pack.parameters if name in texts]
+    used = [name for name in pack.parameters
+            if re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", texts)]
     cases = []
     for case in pack.cases:
         expected = case.expect_measures.get(m.id)
@@ -245,8 +247,7 @@ def _plain_value(value: Any, unit: str | None, lang: str) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
-        return "ja" if value and lang != "en" else ("yes" if value else
-                                                    ("nei" if lang != "en" else "no"))
+        return render(f"value.{str(value).lower()}", lang)
     if isinstance(value, int | Decimal):
         return format_number(value, lang, unit)
     if hasattr(value, "items"):
