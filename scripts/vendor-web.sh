@@ -6,7 +6,7 @@
 # in src/eligibility/web/static/vendor/VERSIONS.txt (this script writes it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-HTMX=2.0.11            # htmx.org (BSD-2-Clause / 0BSD) — 2.0.x, the maintained line the page is written for
+HTMX=2.0.11            # htmx.org (0BSD) — the maintained 2.0.x line the page is written for
 DS_CSS=1.22.0          # @digdir/designsystemet-css (MIT)
 DS_THEME=1.11.0        # @digdir/designsystemet-theme (MIT)
 AXE=4.14.1             # axe-core (MPL-2.0) — only injected by the browser tests
@@ -28,11 +28,15 @@ cp "$tmp"/digdir-designsystemet-theme-$DS_THEME/package/LICENSE* "$out"/designsy
   || cp "$tmp"/digdir-designsystemet-theme-$DS_THEME/package/README.md "$out"/designsystemet/README-theme.md
 cp "$tmp"/axe-core-$AXE/package/axe.min.js "$out"/axe-core/
 cp "$tmp"/axe-core-$AXE/package/LICENSE "$out"/axe-core/LICENSE
-cat > "$out"/VERSIONS.txt <<TXT
-Vendored with scripts/vendor-web.sh (npm pack; files copied unchanged).
-htmx.org@$HTMX                      htmx/htmx.min.js (dist/htmx.min.js)
-@digdir/designsystemet-css@$DS_CSS   designsystemet/designsystemet.css (dist/src/index.css)
-@digdir/designsystemet-theme@$DS_THEME designsystemet/theme-digdir.css (brand/digdir.css)
-axe-core@$AXE                       axe-core/axe.min.js (tests only)
-TXT
+{
+  echo "Vendored with scripts/vendor-web.sh (npm pack from registry.npmjs.org; files unchanged)."
+  echo "package@version | licence | file (path in the package) | sha256"
+  for row in "htmx.org@$HTMX|0BSD|htmx/htmx.min.js|dist/htmx.min.js" \
+             "@digdir/designsystemet-css@$DS_CSS|MIT|designsystemet/designsystemet.css|dist/src/index.css" \
+             "@digdir/designsystemet-theme@$DS_THEME|MIT|designsystemet/theme-digdir.css|brand/digdir.css" \
+             "axe-core@$AXE|MPL-2.0 (browser tests only)|axe-core/axe.min.js|axe.min.js"; do
+    IFS='|' read -r pkg lic file orig <<<"$row"
+    echo "$pkg | $lic | $file ($orig) | $(sha256sum "$out/$file" | cut -d' ' -f1)"
+  done
+} > "$out"/VERSIONS.txt
 ls -R "$out"

@@ -214,6 +214,11 @@ def test_language_switch(page: Any, engine: Engine) -> None:
         if lang == "nn":
             assert label.get_attribute("lang") == "nb"
             assert label.get_attribute("data-fallback") == "nb"
+            in_nb = {(m.id, r.id) for m in engine.pack.measures for r in m.requirements
+                     if not r.title.nn}
+            shown = page.query_selector_all("#decision td[data-fallback='nb']")
+            assert len(shown) == sum(1 for m in decision.measures for r in m.reasons
+                                     if (m.id, r.requirement) in in_nb)
         else:
             assert label.get_attribute("lang") is None
         assert_accessible(page)

@@ -9,6 +9,7 @@ refuse a missing token when one is configured while the shell and /rules stay op
 
 from __future__ import annotations
 
+import hashlib
 import re
 import string
 from pathlib import Path
@@ -173,3 +174,15 @@ def test_doc_writes_a_static_site(tmp_path: Path, pack: Any) -> None:
     # a title the pack has no nynorsk for is shown in bokmål and marked
     assert 'data-fallback="nb"' in nn_index
     assert UI["nn"]["rules.lang_fallback"] in nn_index
+
+
+def test_vendored_files_match_their_recorded_versions() -> None:
+    vendor = ROOT / "src" / "eligibility" / "web" / "static" / "vendor"
+    rows = [line.split(" | ") for line in
+            (vendor / "VERSIONS.txt").read_text(encoding="utf-8").splitlines()[2:]]
+    assert {r[0].rsplit("@", 1)[0] for r in rows} == {
+        "htmx.org", "@digdir/designsystemet-css", "@digdir/designsystemet-theme", "axe-core"}
+    for pkg, _licence, file, sha in rows:
+        path = vendor / file.split(" ")[0]
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == sha, pkg
+        assert any(p.name.startswith("LICENSE") for p in path.parent.iterdir()), pkg

@@ -142,7 +142,8 @@ class Web:
             input_id=forms.input_id, title_of=lambda p: served.engine.title_of(p, lang),
             numeric=_numeric_paths(schema, facts), all_paths=_all_paths(schema, facts),
             pack=served.pack, chosen=chosen or {}, shell=shell,
-            fallback=lambda mid: lang == "nn" and not served.pack.measure(mid).title.nn)
+            fallback=lambda mid: lang == "nn" and not served.pack.measure(mid).title.nn,
+            req_nb=_requirements_in_nb(served, lang))
 
     def form_fragment(self, served: Served, facts: dict[str, Any], lang: str,
                       errors: Mapping[str, str] | None = None,
@@ -321,6 +322,14 @@ class Web:
                                     f"the measures are {', '.join(ids)}", page=True), 404)
         return html(render_rules_measure(self.env, served.pack, served.pack.measure(name),
                                          lang, STATIC_URL, server=True))
+
+
+def _requirements_in_nb(served: Served, lang: str) -> set[tuple[str, str]]:
+    """(measure, requirement) whose title is shown in bokmål although nynorsk was asked."""
+    if lang != "nn":
+        return set()
+    return {(m.id, r.id) for m in served.pack.measures for r in m.requirements
+            if not r.title.nn}
 
 
 def _jsonable(value: Any) -> Any:
