@@ -36,7 +36,7 @@ def main() -> None:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                          args=["--no-sandbox", "--disable-gpu"])
             page = browser.new_page(base_url=f"http://127.0.0.1:{port}",
-                                    viewport={"width": 1280, "height": 860})
+                                    viewport={"width": 1100, "height": 720})
             page.goto("/")
             page.set_input_files("#upload-file", str(ROOT / "fixtures/familie-utkastelse.yaml"))
             page.wait_for_selector("#decision article.measure")

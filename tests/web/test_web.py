@@ -186,3 +186,13 @@ def test_vendored_files_match_their_recorded_versions() -> None:
         path = vendor / file.split(" ")[0]
         assert hashlib.sha256(path.read_bytes()).hexdigest() == sha, pkg
         assert any(p.name.startswith("LICENSE") for p in path.parent.iterdir()), pkg
+
+
+def test_api_speaks_nynorsk(client: TestClient, facts: dict[str, Any]) -> None:
+    r = client.post("/v1/packs/no/evaluate", json={"facts": facts, "lang": "nn"},
+                    headers={"authorization": "Bearer secret"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["lang"] == "nn"
+    titles = {m["id"]: m["title"] for m in body["measures"]}
+    assert titles["tilskudd_etablering"] == "Tilskot til etablering"
