@@ -109,6 +109,18 @@ def test_changing_a_fact_shows_the_difference(page: Any, engine: Engine,
     assert statuses(page) == {m.id: m.status for m in changed.variant.measures}
     assert_accessible(page)
     screenshot(page, "page-changed")
+    # a fact taken away: the questions worth asking, the one settling most first
+    page.fill("#f-housing-cost_month", "")
+    page.press("#f-housing-cost_month", "Tab")
+    page.wait_for_selector(".questions-list li")
+    gone = what_if(engine, facts, {"members[0].income_month": "90000",
+                                   "housing.cost_month": ""}, date.today())
+    asked = [el.get_attribute("data-path")
+             for el in page.query_selector_all(".questions-list li")]
+    assert asked == [q.path for q in gone.variant.missing_facts[:8]]
+    assert "housing.cost_month" in asked
+    page.click(".questions-list li a[href='#f-housing-cost_month']")
+    assert page.evaluate("document.activeElement.id") == "f-housing-cost_month"
 
 
 def test_add_and_remove_a_member(page: Any, facts: dict[str, Any]) -> None:
