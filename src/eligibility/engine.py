@@ -117,6 +117,12 @@ def _refs(exprs: list[Expr]) -> tuple[set[str], set[str]]:
     return params, criteria
 
 
+def _param_text(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {_param_text(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
 def round_amount(value: Any, rounding: str) -> Any:
     """Round a computed amount as the rule declares (exact Decimal arithmetic)."""
     if value is UNKNOWN:
@@ -444,6 +450,7 @@ class Engine:
             {f"param:{p}" for p in cm.params_used & unconfirmed_params}
             | cm.unconfirmed
             | {f"requirement:{r['requirement']}" for r in reasons if r["unconfirmed"]}
+            | set(self._stale_entries(cm.params_used, ctx.as_of))
         )
         amount = out.amount
         if amount is UNKNOWN or out.status == "not_eligible":
@@ -469,6 +476,18 @@ class Engine:
             unconfirmed=unconfirmed,
             advice=m.advice.get(lang) if m.advice and out.status != "not_eligible" else None,
         )
+
+    def _stale_entries(self, names: frozenset[str], when: date) -> list[str]:
+        """``stale:NAME = VALUE (confirmed until DATE)`` for each parameter in ``names``
+        whose version on ``when`` is used after the last date its source confirms."""
+        out = []
+        for name in names:
+            param = self.pack.parameters.get(name)
+            version = param.version_at(when) if param else None
+            if version is not None and version.stale_on(when):
+                out.append(f"stale:{name} = {_param_text(version.value)} "
+                           f"(confirmed until {version.confirmed_until})")
+        return out
 
     def _criteria_results(self, ctx: Ctx, lang: str) -> list[dict[str, Any]]:
         out = []
