@@ -322,9 +322,6 @@ class _Loader:
                 version_meta = {"source": _source(vm.source) if vm.source else None,
                                 "unconfirmed": vm.unconfirmed, "note": vm.note,
                                 "set": vm.set_, "confirmed_until": vm.confirmed_until}
-                if vm.confirmed_until is not None and vm.confirmed_until < when:
-                    self.error(vmark, f"parameter {name!r}: confirmed_until "
-                                      f"{vm.confirmed_until} is before the version's date {when}")
             normal = self.normal_value(name, value, len(m.keys), vmark)
             if normal is _BAD:
                 continue
