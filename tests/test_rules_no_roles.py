@@ -88,6 +88,28 @@ def test_an_owners_allowance_never_falls_as_the_dwelling_tax_value_rises(
             assert amounts[0] < amounts[2] < amounts[-1], amounts
 
 
+def test_the_need_for_an_adapted_dwelling_alone_never_raises_the_allowance(
+        pack: RulePack, engine: Engine) -> None:
+    def amount(facts: dict[str, Any], when: date, need: bool, raises: bool) -> Any:
+        facts = copy.deepcopy(facts)
+        for m in facts["members"]:
+            m["needs_adapted_dwelling"] = need
+        facts["housing"]["adaptation_raises_costs"] = raises
+        return engine.evaluate(facts, as_of=when).measure("bostotte").amount or 0
+
+    raised = 0
+    for case in pack.cases:
+        if "housing" not in case.facts or "members" not in case.facts:
+            continue
+        without = amount(case.facts, case.as_of, False, False)
+        assert amount(case.facts, case.as_of, True, False) == without, case.name
+        assert amount(case.facts, case.as_of, False, True) == without, case.name
+        with_both = amount(case.facts, case.as_of, True, True)
+        assert with_both >= without, case.name
+        raised += with_both > without
+    assert raised >= 3  # the addition does apply where both conditions hold
+
+
 def test_the_bostotte_formula_uses_one_parameter_set_at_every_date(pack: RulePack) -> None:
     assert set_conflicts(pack) == []
     tagged = {p.name for p in pack.parameters.values() if any(v.set for v in p.versions)}
