@@ -73,8 +73,9 @@ def _stale_report(pack: RulePack, upto: date) -> None:
                       _value_text(s.version.value), str(s.version.confirmed_until),
                       f"{s.start.isoformat()} – {s.end.isoformat() if s.end else 'open'}")
     console.print(table)
-    console.print(f"{len(stale)} stale version(s); {len(undated)} parameter(s) state no "
-                  "confirmed_until: " + (", ".join(undated) if undated else "none"),
+    console.print(f"{len(stale)} stale version(s); {len(undated)} parameter(s) with a version "
+                  "in force by then that states no confirmed_until: "
+                  + (", ".join(undated) if undated else "none"),
                   highlight=False, markup=False, soft_wrap=True)
 
 
