@@ -8,9 +8,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from eligibility import PackError, load_pack
+from eligibility.api import Settings, create_app
 from eligibility.cli import app
 from eligibility.cli.common import console
 from eligibility.engine import Engine
@@ -130,3 +132,14 @@ def test_check_stale_after_lists_the_parameters(pack_copy: Copier,
     bad = CliRunner().invoke(app, ["check", str(path), "--no-properties",
                                    "--stale-after", "soon"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_the_parameters_endpoint_shows_set_and_staleness(pack_copy: Copier) -> None:
+    pack = load_pack(pack_copy({"parameters/bostotte.yaml": tagged()}))
+    with TestClient(create_app([pack], Settings())) as client:
+        stale = client.get("/v1/packs/mini/parameters", params={"as_of": "2023-06-01"})
+        fresh = client.get("/v1/packs/mini/parameters", params={"as_of": "2021-06-01"})
+    tak = stale.json()["parameters"]["bostotte.tak"]
+    assert (tak["parameter_set"], tak["confirmed_until"], tak["stale"]) == (
+        "2016", "2021-12-31", True)
+    assert fresh.json()["parameters"]["bostotte.tak"]["stale"] is False
