@@ -11,6 +11,7 @@ so every backend gets the same Decision for the same outcomes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from eligibility.compile.outcomes import HouseholdOutcomes, Outcomes
@@ -35,7 +36,8 @@ class DecisionBuilder:
         results: list[tuple[tuple[int, int, int, int], dict[str, Any]]] = []
         affects: dict[str, list[str]] = {}
         for index, cm, out in outcomes.measures:
-            result = self.measure_result(cm, out, lang, outcomes.unconfirmed_params)
+            result = self.measure_result(cm, out, lang, outcomes.unconfirmed_params,
+                                         self.compiled.stale_at(outcomes.as_of))
             for path in out.missing:
                 affects.setdefault(path, []).append(cm.measure.id)
             key = (
@@ -65,7 +67,8 @@ class DecisionBuilder:
         })
 
     def measure_result(self, cm: CompiledMeasure, out: Outcomes, lang: str,
-                       unconfirmed_params: frozenset[str]) -> dict[str, Any]:
+                       unconfirmed_params: frozenset[str],
+                       stale: Mapping[str, str] | None = None) -> dict[str, Any]:
         m = cm.measure
         reasons = []
         failed_titles = []
@@ -115,6 +118,7 @@ class DecisionBuilder:
             {f"param:{p}" for p in cm.params_used & unconfirmed_params}
             | cm.unconfirmed
             | {f"requirement:{r['requirement']}" for r in reasons if r["unconfirmed"]}
+            | {entry for p, entry in (stale or {}).items() if p in cm.params_used}
         )
         amount = out.amount
         if amount is UNKNOWN or out.status == "not_eligible":
