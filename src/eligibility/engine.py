@@ -3,10 +3,12 @@
 ``Engine(pack)`` compiles the pack once (:func:`eligibility.compile.pack.compile_pack`:
 every criterion, ``let``, amount, requirement, exception and priority becomes a
 closure) and sets up a :class:`~eligibility.decision_build.DecisionBuilder`.
-``evaluate(facts, as_of)`` validates the facts, evaluates them with the reference
-three-valued semantics (:mod:`eligibility.compile.reference`) and hands the
-outcomes to the builder. An Engine holds no per-call state: each evaluation gets
-its own context, so one Engine can serve many threads.
+``evaluate(facts, as_of)`` validates the facts, evaluates each measure on the
+fast two-valued path when every fact it reads is present and on the three-valued
+reference otherwise (:mod:`eligibility.compile.fast`,
+:mod:`eligibility.compile.reference`), and hands the outcomes to the builder. An
+Engine holds no per-call state: each evaluation gets its own context, so one Engine
+can serve many threads.
 
 The names other modules build on are re-exported here: ``CompiledPack``,
 ``CompiledMeasure``, ``CompiledRequirement``, ``Outcomes``, ``HouseholdOutcomes``,
@@ -18,6 +20,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from eligibility.compile.fast import FastPack
 from eligibility.compile.outcomes import HouseholdOutcomes, Outcomes, ReasonOutcome
 from eligibility.compile.pack import (
     CompiledMeasure,
@@ -29,7 +32,7 @@ from eligibility.compile.pack import (
 from eligibility.compile.reference import evaluate_household, evaluate_measure, round_amount
 from eligibility.compile.runtime import Ctx
 from eligibility.decision import Decision
-from eligibility.decision_build import DecisionBuilder
+from eligibility.decision_build import DETAILS, DecisionBuilder, Detail
 from eligibility.facts import FactValidator, ValidFacts
 from eligibility.pack.model import RulePack
 
@@ -53,6 +56,7 @@ class Engine:
         self.pack = pack
         self.validator = FactValidator(pack.schema)
         self.compiled = compile_pack(pack)
+        self.fast = FastPack(self.compiled)
         self.builder = DecisionBuilder(self.compiled)
 
     @property
@@ -80,13 +84,33 @@ class Engine:
         requirements = self.compiled.in_force_at(ctx.as_of).requirements[cm.index]
         return evaluate_measure(cm, ctx, requirements)
 
-    def outcomes(self, facts: Any, as_of: date | None = None) -> HouseholdOutcomes:
-        """The raw outcomes for one household (what the decision builder consumes)."""
-        return evaluate_household(self.compiled, self.validate(facts), as_of or date.today())
+    def outcomes(self, facts: Any, as_of: date | None = None,
+                 observe: bool = True) -> HouseholdOutcomes:
+        """The raw outcomes for one household (what the decision builder consumes);
+        ``observe=False`` skips recording the values each reason shows."""
+        return self.fast.evaluate_household(self.validate(facts), as_of or date.today(), observe)
 
-    def evaluate(self, facts: Any, as_of: date | None = None, lang: str = "nb") -> Decision:
-        """Evaluate one household's facts at ``as_of`` (default: today)."""
-        return self.builder.build(self.outcomes(facts, as_of), lang)
+    def reference_outcomes(self, facts: Any, as_of: date | None = None,
+                           observe: bool = True) -> HouseholdOutcomes:
+        """:meth:`outcomes` on the three-valued reference alone (no fast path)."""
+        return evaluate_household(self.compiled, self.validate(facts), as_of or date.today(),
+                                  observe)
+
+    def evaluate(self, facts: Any, as_of: date | None = None, lang: str = "nb",
+                 detail: Detail = "full") -> Decision:
+        """Evaluate one household's facts at ``as_of`` (default: today).
+
+        ``detail="summary"`` gives statuses, amounts, criteria, missing facts and
+        provenance, with no per-requirement reasons (``reasons`` is empty)."""
+        if detail not in DETAILS:
+            raise ValueError(f"detail must be one of {', '.join(DETAILS)}, not {detail!r}")
+        full = detail == "full"
+        return self.builder.build(self.outcomes(facts, as_of, observe=full), lang, detail)
+
+    def evaluate_json(self, facts: Any, as_of: date | None = None, lang: str = "nb",
+                      detail: Detail = "full") -> bytes:
+        """:meth:`evaluate` serialised once to compact JSON bytes (pydantic-core)."""
+        return self.evaluate(facts, as_of, lang, detail).model_dump_json().encode()
 
     def title_of(self, path: str, lang: str) -> str:
         """The short title of the fact at ``path``."""
