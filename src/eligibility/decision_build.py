@@ -48,6 +48,9 @@ DETAILS: tuple[Detail, ...] = ("full", "summary")
 M = TypeVar("M", bound=BaseModel)
 _MEMO_LIMIT = 4096
 
+_FIELDS_SET: dict[type[BaseModel], set[str]] = {
+    cls: set(cls.model_fields) for cls in (Decision, MeasureResult, Reason, CriterionResult,
+                                           MissingFact, Provenance, SourceRef)}
 _STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
 _MESSAGE_KEYS = {o: f"outcome.{o}" for o in ("met", "not_met", "waived", "unknown",
                                               "discretionary")}
@@ -63,11 +66,12 @@ def construct(cls: type[M], values: dict[str, Any]) -> M:
     """An instance of ``cls`` from ``values`` holding *every* field, without validation.
 
     For values the engine built itself, with the contract's types already; the
-    result serialises exactly as a validated instance would."""
+    result serialises exactly as a validated instance would. Every instance of a
+    class shares one fields-set (pydantic copies it before changing it)."""
     obj = cls.__new__(cls)
     setattr_ = object.__setattr__
     setattr_(obj, "__dict__", values)
-    setattr_(obj, "__pydantic_fields_set__", set(values))
+    setattr_(obj, "__pydantic_fields_set__", _FIELDS_SET.get(cls) or set(cls.model_fields))
     setattr_(obj, "__pydantic_extra__", None)
     setattr_(obj, "__pydantic_private__", None)
     return obj

@@ -153,14 +153,19 @@ class FactValidator:
                                         if err.get("type") != "missing" else None,
                                         _expected(self.schema, loc)))
             raise FactsError(issues) from None
-        data = model.model_dump(exclude_none=True)
+        # read the validated model directly: no model_dump round trip
+        data: dict[str, Any] = {}
         flat: dict[str, Any] = {}
         members: list[dict[str, Any]] | None = None
-        for group, values in data.items():
-            if group == self.list_group:
-                members = values
+        for group, value in model.__dict__.items():
+            if value is None:
                 continue
-            for name, value in values.items():
-                flat[f"{group}.{name}"] = value
+            if group == self.list_group:
+                members = data[group] = [
+                    {k: v for k, v in m.__dict__.items() if v is not None} for m in value]
+                continue
+            values = data[group] = {k: v for k, v in value.__dict__.items() if v is not None}
+            for name, v in values.items():
+                flat[f"{group}.{name}"] = v
         digest = hashlib.sha256(canonical_json(data).encode()).hexdigest()
         return ValidFacts(flat, members, data, digest)

@@ -45,7 +45,6 @@ from eligibility.compile.pack import (
     criteria_order,
     observables,
 )
-from eligibility.compile.reference import evaluate_measure as reference_measure
 from eligibility.compile.reference import round_amount
 from eligibility.compile.runtime import UNKNOWN, Ctx
 from eligibility.decision import Outcome, Status
@@ -64,10 +63,11 @@ class Reads:
     facts: frozenset[str]
     member_fields: frozenset[str]
     members: bool  # reads the member list at all
+    amount: bool = False  # reads the measure's ``amount``
 
     def __or__(self, other: Reads) -> Reads:
         return Reads(self.facts | other.facts, self.member_fields | other.member_fields,
-                     self.members or other.members)
+                     self.members or other.members, self.amount or other.amount)
 
 
 _NOTHING = Reads(frozenset(), frozenset(), False)
@@ -77,12 +77,13 @@ class FastRequirement:
     """A requirement's two-valued closures, and its met / not met outcomes made once."""
 
     __slots__ = ("creq", "discretionary", "exceptions", "fn", "id", "met", "not_met",
-                 "observed")
+                 "observed", "reads")
 
     def __init__(self, creq: CompiledRequirement, fn: Fn | None,
                  exceptions: tuple[tuple[RuleException, Fn], ...],
-                 observed: tuple[tuple[str, Fn], ...]) -> None:
+                 observed: tuple[tuple[str, Fn], ...], reads: Reads) -> None:
         self.creq = creq
+        self.reads = reads
         self.fn = fn
         self.exceptions = exceptions
         self.observed = observed
@@ -96,11 +97,13 @@ class FastRequirement:
 @dataclass(frozen=True)
 class FastMeasure:
     cm: CompiledMeasure
-    reads: Reads
+    reads: Reads  # everything the measure reads
     amount: Fn | None
+    amount_reads: Reads
     rounding: str
     requirements: tuple[FastRequirement, ...]
-    priority: tuple[tuple[int, Any, Fn], ...]
+    #: (rank, title, two-valued fn, reads, reference fn) per priority group
+    priority: tuple[tuple[int, Any, Fn, Reads, Fn], ...]
 
 
 class FastPack:
@@ -125,14 +128,22 @@ class FastPack:
         self._lock = threading.Lock()
 
     # -- compilation -------------------------------------------------------
-    def _reads(self, node: ast.Node) -> Reads:
+    def _reads(self, node: ast.Node, lets: dict[str, Reads] | None = None) -> Reads:
         facts: set[str] = set()
         member_fields: set[str] = set()
-        members = False
+        members = amount = False
         compiled = self.compiled
         for n in ast.walk(node):
             if isinstance(n, ast.Name):
-                if n.dotted in compiled.facts:
+                if lets and n.dotted in lets:
+                    other = lets[n.dotted]
+                    facts |= other.facts
+                    member_fields |= other.member_fields
+                    members = members or other.members
+                    amount = amount or other.amount
+                elif n.dotted == "amount":
+                    amount = True
+                elif n.dotted in compiled.facts:
                     facts.add(n.dotted)
                 elif len(n.parts) == 1 and n.dotted in compiled.member_fields:
                     member_fields.add(n.dotted)  # over-approximates: a let of that name
@@ -145,28 +156,33 @@ class FastPack:
                     members = members or other.members
             elif isinstance(n, ast.Call) and n.func in _MEMBER_CALLS:
                 members = True
-        return Reads(frozenset(facts), frozenset(member_fields), members or bool(member_fields))
+        return Reads(frozenset(facts), frozenset(member_fields), members or bool(member_fields),
+                     amount)
 
     def _measure(self, cm: CompiledMeasure) -> FastMeasure:
         m = cm.measure
         lets: dict[str, Fn] = {}
-        reads = _NOTHING
+        let_reads: dict[str, Reads] = {}
         for name, expr in m.lets:
             lets[name] = _Compiler(self, dict(lets), f"{m.file} let {name}").compile(
                 expr.node, False)
-            reads |= self._reads(expr.node)
+            let_reads[name] = self._reads(expr.node, let_reads)
         compiler = _Compiler(self, lets, m.file)
+        total = _NOTHING
 
-        def compiled(expr: Expr) -> Fn:
-            nonlocal reads
-            reads |= self._reads(expr.node)
-            return compiler.compile(expr.node, False)
+        def reads(*exprs: Expr) -> Reads:
+            nonlocal total
+            found = _NOTHING
+            for expr in exprs:
+                found |= self._reads(expr.node, let_reads)
+            total |= found
+            return found
 
         requirements = []
         for creq in cm.requirements:
             req = creq.req
-            fn = compiled(req.expr) if req.expr else None
-            exceptions = tuple((e, compiled(e.expr)) for e in req.exceptions)
+            fn = compiler.compile(req.expr.node, False) if req.expr else None
+            exceptions = tuple((e, compiler.compile(e.expr.node, False)) for e in req.exceptions)
             observed = []
             exprs = ([req.expr] if req.expr else []) + [e.expr for e in req.exceptions]
             nodes: dict[str, ast.Node] = {}
@@ -175,11 +191,16 @@ class FastPack:
                     nodes.setdefault(expr.slice(node), node)
             for label, _ in creq.observed:
                 observed.append((label, compiler.compile(nodes[label], False)))
-            requirements.append(FastRequirement(creq, fn, exceptions, tuple(observed)))
-        amount = compiled(m.amount.expr) if m.amount else None
-        priority = tuple((p.rank, p.title, compiled(p.expr)) for p in m.priority)
-        return FastMeasure(cm, reads, amount, m.amount.rounding if m.amount else "none",
-                           tuple(requirements), priority)
+            requirements.append(FastRequirement(creq, fn, exceptions, tuple(observed),
+                                                reads(*exprs)))
+        amount = compiler.compile(m.amount.expr.node, False) if m.amount else None
+        amount_reads = reads(m.amount.expr) if m.amount else _NOTHING
+        priority = tuple(
+            (p.rank, p.title, compiler.compile(p.expr.node, False), reads(p.expr), ref[3])
+            for p, ref in zip(m.priority, cm.priority, strict=True))
+        return FastMeasure(cm, total, amount, amount_reads,
+                           m.amount.rounding if m.amount else "none", tuple(requirements),
+                           priority)
 
     # -- per date ------------------------------------------------------------
     def in_force_at(self, as_of: date) -> tuple[Any, ...]:
@@ -217,15 +238,14 @@ class FastPack:
             common = set(members[0])
             for member in members[1:]:
                 common &= member.keys()
+        def complete(reads: Reads) -> bool:
+            return present >= reads.facts and (not reads.members or (
+                members is not None and common >= reads.member_fields))
+
         measures = []
-        for index, cm, fm, fast_reqs, reqs in measures_in_force:
-            reads = fm.reads
+        for index, cm, fm, fast_reqs, _ in measures_in_force:
             try:
-                if present >= reads.facts and (not reads.members or (
-                        members is not None and common >= reads.member_fields)):
-                    outcomes = _run(fm, ctx, fast_reqs, observe)
-                else:
-                    outcomes = reference_measure(cm, ctx, reqs, observe)
+                outcomes = _run(fm, ctx, fast_reqs, observe, complete)
             except ArithmeticError as exc:  # e.g. an amount beyond Decimal's precision
                 raise EvaluationError(
                     f"arithmetic error ({type(exc).__name__}); check the size of the "
@@ -234,9 +254,8 @@ class FastPack:
         criteria = []
         missing = ctx.missing
         for c, reads, fast, reference in criteria_in_force:
-            if present >= reads.facts and (not reads.members or (
-                    members is not None and common >= reads.member_fields)):
-                criteria.append(CriterionOutcome(c, fast(ctx), ()))
+            if complete(reads):
+                criteria.append(_new(CriterionOutcome, (c, fast(ctx), ())))
             else:
                 mark = len(missing)
                 value = reference(ctx)
@@ -251,50 +270,87 @@ _SCALARS = frozenset({bool, int, str, Decimal, date})
 
 
 def _run(fm: FastMeasure, ctx: Ctx, requirements: tuple[FastRequirement, ...],
-         observe: bool) -> Outcomes:
-    """One measure, two-valued (every fact it reads is present)."""
+         observe: bool, complete: Callable[[Reads], bool]) -> Outcomes:
+    """One measure: each requirement (and the amount, each priority group, each
+    observed value) two-valued when every fact it reads is present, three-valued
+    as the reference does it otherwise."""
     ctx.lets = {}
+    missing = ctx.missing
     amount: Any = None
     if fm.amount is not None:
-        amount = round_amount(fm.amount(ctx), fm.rounding)
-        ctx.amount = (amount, ())
-    reasons: list[ReasonOutcome] = []
+        if complete(fm.amount_reads):
+            amount = round_amount(fm.amount(ctx), fm.rounding)
+            ctx.amount = (amount, ())
+        else:
+            mark = len(missing)
+            amount = round_amount(fm.cm.amount(ctx), fm.rounding)  # type: ignore[misc]
+            ctx.amount = (amount, tuple(missing[mark:]))
+            del missing[mark:]
+    reasons: list[tuple[FastRequirement, Outcome, RuleException | None, tuple[str, ...], Any,
+                        bool]] = []
     append = reasons.append
     failed = unknown = discretionary = False
+    need: list[str] = []
     assess: list[str] = []
     for fr in requirements:
-        fn = fr.fn
-        value = fn(ctx) if fn is not None else UNKNOWN
-        if value is not True and fr.exceptions:
-            waived_by = None
-            for exc, efn in fr.exceptions:
+        waived_by: RuleException | None = None
+        outcome: Outcome
+        if complete(fr.reads) and (not fr.reads.amount or amount is not UNKNOWN):
+            fn = fr.fn
+            value = fn(ctx) if fn is not None else UNKNOWN
+            if value is not True and fr.exceptions:
+                for exc, efn in fr.exceptions:
+                    if efn(ctx) is True:
+                        waived_by = exc
+                        break
+            if waived_by is not None:
+                outcome = "waived"
+            elif fr.discretionary:
+                outcome = "discretionary"
+                discretionary = True
+                assess.append(fr.id)
+            elif value is True:
+                outcome = "met"
+            elif value is False:
+                outcome = "not_met"
+                failed = True
+            else:
+                outcome = "unknown"
+                unknown = True
+            append((fr, outcome, waived_by, (), value, True))
+            continue
+        # the reference, for a requirement with facts missing
+        creq = fr.creq
+        mark = len(missing)
+        value = creq.fn(ctx) if creq.fn is not None else UNKNOWN
+        if value is not True and creq.exceptions:
+            for exc, efn in creq.exceptions:
                 if efn(ctx) is True:
                     waived_by = exc
                     break
-            if waived_by is not None:
-                append(_new(ReasonOutcome, (fr.creq, "waived", waived_by, (), value,
-                                            _observe(fr, ctx) if observe else None)))
-                continue
-        if fr.discretionary:
+        if waived_by is not None:
+            outcome = "waived"
+            del missing[mark:]
+        elif fr.discretionary:
+            outcome = "discretionary"
             discretionary = True
             assess.append(fr.id)
-            outcome: Outcome = "discretionary"
         elif value is True:
-            if not observe:
-                append(fr.met)
-                continue
             outcome = "met"
-        elif value is False:
-            failed = True
-            if not observe:
-                append(fr.not_met)
-                continue
+            del missing[mark:]
+        elif value is False and not any(missing[mark:]):
             outcome = "not_met"
-        else:
+            failed = True
+        else:  # unknown, or false while an exception could still apply
             outcome = "unknown"
             unknown = True
-        append(_new(ReasonOutcome, (fr.creq, outcome, None, (), value,
-                                    _observe(fr, ctx) if observe else None)))
+        seen = tuple(dict.fromkeys(missing[mark:]))
+        if outcome in ("met", "not_met", "waived"):
+            seen = ()
+        if outcome == "not_met":
+            del missing[mark:]
+        need.extend(seen)
+        append((fr, outcome, waived_by, seen, value, False))
     status: Status
     if failed:
         status = "not_eligible"
@@ -303,21 +359,33 @@ def _run(fm: FastMeasure, ctx: Ctx, requirements: tuple[FastRequirement, ...],
     else:
         status = "eligible"
     priority = None
-    for rank, title, pfn in fm.priority:
-        if pfn(ctx) is True:
+    for rank, title, pfn, preads, reference in fm.priority:
+        if (pfn if complete(preads) else reference)(ctx) is True:
             priority = (rank, title)
             break
-    return _new(Outcomes, (status, amount, tuple(reasons), (),
+    done: list[ReasonOutcome] = []
+    if observe:
+        mark = len(missing)
+        scalars = _SCALARS
+        for fr, outcome, waived, seen, value, fast in reasons:
+            values = {}
+            for label, ofn in (fr.observed if fast else fr.creq.observed):
+                seen_value = ofn(ctx)
+                values[label] = (seen_value if seen_value.__class__ in scalars
+                                 else json_value(seen_value))
+            done.append(_new(ReasonOutcome, (fr.creq, outcome, waived, seen, value, values)))
+        del missing[mark:]
+    else:
+        for fr, outcome, waived, seen, value, fast in reasons:
+            if fast and waived is None and outcome == "met":
+                done.append(fr.met)
+            elif fast and waived is None and outcome == "not_met":
+                done.append(fr.not_met)
+            else:
+                done.append(_new(ReasonOutcome, (fr.creq, outcome, waived, seen, value, None)))
+    return _new(Outcomes, (status, amount, tuple(done),
+                           tuple(dict.fromkeys(need)) if status == "undetermined" else (),
                            tuple(assess) if status == "undetermined" else (), priority))
-
-
-def _observe(fr: FastRequirement, ctx: Ctx) -> dict[str, Any]:
-    values = {}
-    scalars = _SCALARS
-    for label, fn in fr.observed:
-        value = fn(ctx)
-        values[label] = value if value.__class__ in scalars else json_value(value)
-    return values
 
 
 class _Compiler:
