@@ -245,7 +245,10 @@ class FastPack:
         measures = []
         for index, cm, fm, fast_reqs, _ in measures_in_force:
             try:
-                outcomes = _run(fm, ctx, fast_reqs, observe, complete)
+                if complete(fm.reads):
+                    outcomes = _run_complete(fm, ctx, fast_reqs, observe)
+                else:
+                    outcomes = _run(fm, ctx, fast_reqs, observe, complete)
             except ArithmeticError as exc:  # e.g. an amount beyond Decimal's precision
                 raise EvaluationError(
                     f"arithmetic error ({type(exc).__name__}); check the size of the "
@@ -267,6 +270,76 @@ class FastPack:
 
 _new = tuple.__new__
 _SCALARS = frozenset({bool, int, str, Decimal, date})
+
+
+def _run_complete(fm: FastMeasure, ctx: Ctx, requirements: tuple[FastRequirement, ...],
+                  observe: bool) -> Outcomes:
+    """One measure whose facts are all present: two-valued throughout."""
+    ctx.lets = {}
+    amount: Any = None
+    if fm.amount is not None:
+        amount = round_amount(fm.amount(ctx), fm.rounding)
+        ctx.amount = (amount, ())
+    reasons: list[tuple[FastRequirement, Outcome, RuleException | None, Any]] = []
+    append = reasons.append
+    failed = unknown = discretionary = False
+    assess: list[str] = []
+    for fr in requirements:
+        fn = fr.fn
+        value = fn(ctx) if fn is not None else UNKNOWN
+        if value is not True and fr.exceptions:
+            waived_by = None
+            for exc, efn in fr.exceptions:
+                if efn(ctx) is True:
+                    waived_by = exc
+                    break
+            if waived_by is not None:
+                append((fr, "waived", waived_by, value))
+                continue
+        if fr.discretionary:
+            discretionary = True
+            assess.append(fr.id)
+            append((fr, "discretionary", None, value))
+        elif value is True:
+            append((fr, "met", None, True))
+        elif value is False:
+            failed = True
+            append((fr, "not_met", None, False))
+        else:
+            unknown = True
+            append((fr, "unknown", None, value))
+    status: Status
+    if failed:
+        status = "not_eligible"
+    elif unknown or discretionary:
+        status = "undetermined"
+    else:
+        status = "eligible"
+    priority = None
+    for rank, title, pfn, _, _ in fm.priority:
+        if pfn(ctx) is True:
+            priority = (rank, title)
+            break
+    done: list[ReasonOutcome] = []
+    if observe:
+        scalars = _SCALARS
+        for fr, outcome, waived, value in reasons:
+            values = {}
+            for label, ofn in fr.observed:
+                seen_value = ofn(ctx)
+                values[label] = (seen_value if seen_value.__class__ in scalars
+                                 else json_value(seen_value))
+            done.append(_new(ReasonOutcome, (fr.creq, outcome, waived, (), value, values)))
+    else:
+        for fr, outcome, waived, value in reasons:
+            if outcome == "met":
+                done.append(fr.met)
+            elif outcome == "not_met":
+                done.append(fr.not_met)
+            else:
+                done.append(_new(ReasonOutcome, (fr.creq, outcome, waived, (), value, None)))
+    return _new(Outcomes, (status, amount, tuple(done), (),
+                           tuple(assess) if status == "undetermined" else (), priority))
 
 
 def _run(fm: FastMeasure, ctx: Ctx, requirements: tuple[FastRequirement, ...],
