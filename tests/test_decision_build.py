@@ -11,6 +11,7 @@ import pytest
 
 from eligibility import Engine, load_pack
 from eligibility.decision import Decision
+from eligibility.decision_build import decision_bytes
 from eligibility.pack.yamlio import load_yaml_text, plain
 from tests.conftest import household
 
@@ -83,3 +84,13 @@ def test_decimal_values_keep_their_digits(engine: Engine) -> None:
                              "savings_used": False})
     texts = [engine.evaluate(f, date(2023, 6, 1)).model_dump_json() for f in (one, two, one)]
     assert '"5.0"' in texts[0] and '"5.00"' in texts[1] and texts[2] == texts[0]
+
+
+def test_decision_bytes_match_pydantic_also_where_orjson_refuses(engine: Engine) -> None:
+    decision = engine.evaluate(household(), date(2023, 6, 1), "en")
+    assert decision_bytes(decision) == decision.model_dump_json().encode()
+    data = decision.model_dump()
+    data["criteria"][0]["value"] = 2**70  # beyond 64 bits: pydantic-core writes it
+    odd = Decision.model_validate(data)
+    assert decision_bytes(odd) == odd.__pydantic_serializer__.to_json(odd)
+    assert str(2**70).encode() in decision_bytes(odd)

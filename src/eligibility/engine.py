@@ -32,7 +32,7 @@ from eligibility.compile.pack import (
 from eligibility.compile.reference import evaluate_household, evaluate_measure, round_amount
 from eligibility.compile.runtime import Ctx
 from eligibility.decision import Decision
-from eligibility.decision_build import DETAILS, DecisionBuilder, Detail
+from eligibility.decision_build import DETAILS, DecisionBuilder, Detail, decision_bytes
 from eligibility.facts import FactValidator, ValidFacts
 from eligibility.pack.model import RulePack
 
@@ -109,8 +109,9 @@ class Engine:
 
     def evaluate_json(self, facts: Any, as_of: date | None = None, lang: str = "nb",
                       detail: Detail = "full") -> bytes:
-        """:meth:`evaluate` serialised once to compact JSON bytes (pydantic-core)."""
-        return self.evaluate(facts, as_of, lang, detail).model_dump_json().encode()
+        """:meth:`evaluate` serialised once to compact JSON bytes (the bytes of
+        ``model_dump_json()``; see :func:`~eligibility.decision_build.decision_bytes`)."""
+        return decision_bytes(self.evaluate(facts, as_of, lang, detail))
 
     def title_of(self, path: str, lang: str) -> str:
         """The short title of the fact at ``path``."""

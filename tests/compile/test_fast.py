@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eligibility import Engine, load_pack
+from eligibility.decision_build import decision_bytes
 from eligibility.errors import EligibilityError
 from eligibility.testing.strategies import evaluation_dates, households
 
@@ -58,8 +59,10 @@ def test_fast_path_equals_reference(name: str) -> None:
         assert fast_out == ref_out
         for lang in ("nb", "en"):
             detail = "full" if observe else "summary"
-            assert (builder.build(fast_out, lang, detail).model_dump_json()
-                    == builder.build(ref_out, lang, detail).model_dump_json())
+            decision = builder.build(fast_out, lang, detail)
+            text = decision.model_dump_json()
+            assert text == builder.build(ref_out, lang, detail).model_dump_json()
+            assert decision_bytes(decision) == text.encode()
 
     check()
 

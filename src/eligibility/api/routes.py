@@ -43,7 +43,7 @@ from eligibility.api.schemas import (
 )
 from eligibility.api.settings import Settings
 from eligibility.decision import Decision
-from eligibility.decision_build import Detail
+from eligibility.decision_build import Detail, decision_bytes
 from eligibility.engine import Engine
 from eligibility.errors import AsOfError, EvaluationError, FactsError
 from eligibility.explain.whynot import WhyNotResult, why_not
@@ -83,12 +83,9 @@ def evaluate_one(engine: Engine, req: EvaluateRequest, prefix: str,
                                            detail=detail), as_of, prefix)
 
 
-_DECISION_JSON = Decision.__pydantic_serializer__
-
-
 def decision_json(decision: Decision) -> bytes:
-    """The Decision serialised once, straight to bytes (pydantic-core, compact)."""
-    return _DECISION_JSON.to_json(decision)
+    """The Decision serialised once, straight to bytes (orjson, else pydantic-core)."""
+    return decision_bytes(decision)
 
 
 def guarded(work: Callable[[], T], as_of: date, prefix: str = "") -> T:
