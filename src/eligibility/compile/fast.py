@@ -135,6 +135,8 @@ class FastPack:
         compiled = self.compiled
         for n in ast.walk(node):
             if isinstance(n, ast.Name):
+                if len(n.parts) == 1 and n.dotted in compiled.member_fields:
+                    member_fields.add(n.dotted)  # over-approximates (a let of that name)
                 if lets and n.dotted in lets:
                     other = lets[n.dotted]
                     facts |= other.facts
@@ -145,8 +147,6 @@ class FastPack:
                     amount = True
                 elif n.dotted in compiled.facts:
                     facts.add(n.dotted)
-                elif len(n.parts) == 1 and n.dotted in compiled.member_fields:
-                    member_fields.add(n.dotted)  # over-approximates: a let of that name
                 elif n.dotted == "members":
                     members = True
                 elif n.parts[0] == "criteria" and n.parts[1] in self._criteria_reads:
