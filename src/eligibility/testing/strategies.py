@@ -145,14 +145,15 @@ def _members(spec: GroupSpec, complete: bool) -> st.SearchStrategy[list[dict[str
         elif has_age and role == "partner":
             adult = True
         by_role[role] = member_strategy(spec, complete, role, adult)
-    role_choice = st.sampled_from(others) if others else st.none()
+    role_choice = st.sampled_from(others) if others else None
 
     @st.composite
     def draw_members(draw: st.DrawFn) -> list[dict[str, Any]]:
         count = draw(st.integers(1, max(1, most)))
         members = [draw(first)]
         for _ in range(count - 1):
-            members.append(draw(by_role[draw(role_choice)]))
+            role = draw(role_choice) if role_choice is not None else None
+            members.append(draw(by_role[role]))
         return members
 
     return draw_members()
