@@ -238,6 +238,7 @@ class FastPack:
             common = set(members[0])
             for member in members[1:]:
                 common &= member.keys()
+
         def complete(reads: Reads) -> bool:
             return present >= reads.facts and (not reads.members or (
                 members is not None and common >= reads.member_fields))
