@@ -146,7 +146,7 @@ class DecisionBuilder:
         self._texts: dict[tuple[Any, ...], Any] = {}
         self._criteria: dict[tuple[Any, ...], CriterionResult] = {}
         self._reasons: dict[tuple[Any, ...], Reason] = {}
-        self._summaries: dict[tuple[Any, ...], MeasureResult] = {}
+        self._results: dict[tuple[Any, ...], MeasureResult] = {}
         self._measures: dict[tuple[int, str], dict[str, Any]] = {}
         self._unconfirmed: dict[tuple[int, date], frozenset[str]] = {}
         meta = self.pack.meta
@@ -281,20 +281,29 @@ class DecisionBuilder:
                        outcomes: HouseholdOutcomes, full: bool = True) -> MeasureResult:
         status = out.status
         amount = out.amount
-        if not full:  # equal summaries are made once and shared
-            skey = (cm.index, lang, outcomes.as_of, status, _value_key(amount), out.priority,
-                    out.missing, out.discretionary,
-                    tuple([r[1] if r[2] is None else (r[1], r[2].id) for r in out.reasons]))
-            found = self._summaries.get(skey)
-            if found is not None:
-                return found
+        # equal results (and reasons) are made once and shared; values are keyed
+        # exactly (a decimal by its text: 1.0 ≠ 1.00)
+        if full:
+            rkeys = [(id(r[0]), lang, r[1], r[2].id if r[2] else None, r[3],
+                      _value_key(r[4]) if r[1] == "discretionary" else None,
+                      tuple(map(_value_key, r[5].values())) if r[5] else None)
+                     for r in out.reasons]
+            signature: tuple[Any, ...] = ("full", *rkeys)
+        else:
+            signature = tuple([r[1] if r[2] is None else (r[1], r[2].id) for r in out.reasons])
+        mkey = (cm.index, lang, outcomes.as_of, status, _value_key(amount), out.priority,
+                out.missing, out.discretionary, signature)
+        found = self._results.get(mkey)
+        if found is not None:
+            return found
         reasons: list[Reason] = []
         failed: list[str] = []
         assessed: list[str] = []
         flagged: list[str] = []
         cache = self._reasons
-        for creq, outcome, exc, seen, value, values in out.reasons:
-            static = self._req(creq, lang)
+        reqs = self._reqs
+        for i, (creq, outcome, exc, seen, value, values) in enumerate(out.reasons):
+            static = reqs.get((id(creq), lang)) or self._req(creq, lang)
             if outcome == "not_met":
                 failed.append(static.title)
             elif outcome == "discretionary":
@@ -304,10 +313,7 @@ class DecisionBuilder:
                 flagged.append(static.id)
             if not full:
                 continue
-            # equal reasons are made once and shared (values keyed exactly: 1.0 ≠ 1.00)
-            rkey = (id(creq), lang, outcome, exc.id if exc else None, seen,
-                    _value_key(value) if outcome == "discretionary" else None,
-                    tuple(map(_value_key, values.values())) if values else None)
+            rkey = rkeys[i]
             reason = cache.get(rkey)
             if reason is None:
                 reason = _memo(cache, rkey, self._reason(
@@ -353,8 +359,7 @@ class DecisionBuilder:
             "unconfirmed": sorted(unconfirmed_set),
             "advice": static_m["advice"] if status != "not_eligible" else None,
         })
-        if not full:
-            _memo(self._summaries, skey, result)
+        _memo(self._results, mkey, result)
         return result
 
     def criterion_result(self, outcome: CriterionOutcome, lang: str) -> CriterionResult:
