@@ -61,6 +61,7 @@ _STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
 _MESSAGE_KEYS = {o: f"outcome.{o}" for o in ("met", "not_met", "waived", "unknown",
                                               "discretionary")}
 _EXACT = (bool, int, str, type(None))
+_DECIMAL = frozenset({Decimal})
 
 
 def _value_key(value: Any) -> Any:
@@ -283,19 +284,28 @@ class DecisionBuilder:
         amount = out.amount
         # equal results (and reasons) are made once and shared; values are keyed
         # exactly (a decimal by its text: 1.0 ≠ 1.00)
+        # (a reason showing a decimal — an income, a cost — is rarely seen twice: it is
+        # built each time and not kept, so the memos hold what does repeat)
+        rkeys: list[tuple[Any, ...] | None] = []
         if full:
-            rkeys = [(id(r[0]), lang, r[1], r[2].id if r[2] else None, r[3],
-                      _value_key(r[4]) if r[1] == "discretionary" else None,
-                      tuple(map(_value_key, r[5].values())) if r[5] else None)
-                     for r in out.reasons]
-            signature: tuple[Any, ...] = ("full", *rkeys)
+            for r in out.reasons:
+                values = r[5]
+                if values and not _DECIMAL.isdisjoint(map(type, values.values())):
+                    rkeys.append(None)
+                    continue
+                rkeys.append((id(r[0]), lang, r[1], r[2].id if r[2] else None, r[3],
+                              _value_key(r[4]) if r[1] == "discretionary" else None,
+                              tuple(map(_value_key, values.values())) if values else None))
+            signature: tuple[Any, ...] | None = None if None in rkeys else ("full", *rkeys)
         else:
             signature = tuple([r[1] if r[2] is None else (r[1], r[2].id) for r in out.reasons])
-        mkey = (cm.index, lang, outcomes.as_of, status, _value_key(amount), out.priority,
-                out.missing, out.discretionary, signature)
-        found = self._results.get(mkey)
-        if found is not None:
-            return found
+        mkey = None if signature is None else (
+            cm.index, lang, outcomes.as_of, status, _value_key(amount), out.priority,
+            out.missing, out.discretionary, signature)
+        if mkey is not None:
+            found = self._results.get(mkey)
+            if found is not None:
+                return found
         reasons: list[Reason] = []
         failed: list[str] = []
         assessed: list[str] = []
@@ -314,10 +324,12 @@ class DecisionBuilder:
             if not full:
                 continue
             rkey = rkeys[i]
-            reason = cache.get(rkey)
+            reason = cache.get(rkey) if rkey is not None else None
             if reason is None:
-                reason = _memo(cache, rkey, self._reason(
-                    creq, static, lang, outcome, exc, seen, value, values, unconfirmed))
+                reason = self._reason(creq, static, lang, outcome, exc, seen, value, values,
+                                      unconfirmed)
+                if rkey is not None:
+                    _memo(cache, rkey, reason)
             reasons.append(reason)
         if status == "eligible":
             summary = self._text(("eligible", lang), lambda: render("summary.eligible", lang))
@@ -359,7 +371,8 @@ class DecisionBuilder:
             "unconfirmed": sorted(unconfirmed_set),
             "advice": static_m["advice"] if status != "not_eligible" else None,
         })
-        _memo(self._results, mkey, result)
+        if mkey is not None:
+            _memo(self._results, mkey, result)
         return result
 
     def criterion_result(self, outcome: CriterionOutcome, lang: str) -> CriterionResult:
