@@ -14,7 +14,8 @@ already have the contract's types, so the models are made with
 Decision gives). Static parts — titles, source lists, per-language messages that
 depend only on the rule, criterion results for a given value — are made once per
 builder and shared by every Decision (Decisions are frozen; do not mutate their
-lists). ``detail="summary"`` leaves out every measure's per-requirement reasons.
+lists). ``detail="summary"`` leaves out every measure's per-requirement reasons and
+its calculation.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from eligibility.decision import (
     Reason,
     SourceRef,
 )
+from eligibility.explain.calculation import decision_steps
 from eligibility.explain.messages import render
 from eligibility.pack.model import RuleException
 from eligibility.version import __version__
@@ -299,6 +301,8 @@ class DecisionBuilder:
             signature: tuple[Any, ...] | None = None if None in rkeys else ("full", *rkeys)
         else:
             signature = tuple([r[1] if r[2] is None else (r[1], r[2].id) for r in out.reasons])
+        if full and out.calculation is not None:  # the steps of this household's amount
+            signature = None
         mkey = None if signature is None else (
             cm.index, lang, outcomes.as_of, status, _value_key(amount), out.priority,
             out.missing, out.discretionary, signature)
@@ -370,6 +374,8 @@ class DecisionBuilder:
             "sources": static_m["sources"],
             "unconfirmed": sorted(unconfirmed_set),
             "advice": static_m["advice"] if status != "not_eligible" else None,
+            "calculation": decision_steps(out.calculation, lang)
+            if full and out.calculation is not None else None,
         })
         if mkey is not None:
             _memo(self._results, mkey, result)

@@ -82,36 +82,42 @@ class Engine:
     def evaluate_measure(self, cm: CompiledMeasure, ctx: Ctx) -> Outcomes:
         """Evaluate one compiled measure in ``ctx`` (criteria cache is shared)."""
         requirements = self.compiled.in_force_at(ctx.as_of).requirements[cm.index]
-        return evaluate_measure(cm, ctx, requirements)
+        return evaluate_measure(cm, ctx, requirements, calculation=False)
 
     def outcomes(self, facts: Any, as_of: date | None = None,
-                 observe: bool = True) -> HouseholdOutcomes:
+                 observe: bool = True, calculation: bool = True) -> HouseholdOutcomes:
         """The raw outcomes for one household (what the decision builder consumes);
-        ``observe=False`` skips recording the values each reason shows."""
-        return self.fast.evaluate_household(self.validate(facts), as_of or date.today(), observe)
+        ``observe=False`` skips recording the values each reason shows, ``calculation``
+        records the steps of every amount."""
+        return self.fast.evaluate_household(self.validate(facts), as_of or date.today(),
+                                            observe, calculation)
 
     def reference_outcomes(self, facts: Any, as_of: date | None = None,
-                           observe: bool = True) -> HouseholdOutcomes:
+                           observe: bool = True, calculation: bool = True,
+                           ) -> HouseholdOutcomes:
         """:meth:`outcomes` on the three-valued reference alone (no fast path)."""
         return evaluate_household(self.compiled, self.validate(facts), as_of or date.today(),
-                                  observe)
+                                  observe, calculation)
 
     def evaluate(self, facts: Any, as_of: date | None = None, lang: str = "nb",
-                 detail: Detail = "full") -> Decision:
+                 calculation: bool = True, detail: Detail = "full") -> Decision:
         """Evaluate one household's facts at ``as_of`` (default: today).
 
+        ``calculation`` puts the steps of every amount into the Decision.
         ``detail="summary"`` gives statuses, amounts, criteria, missing facts and
-        provenance, with no per-requirement reasons (``reasons`` is empty)."""
+        provenance, with no per-requirement reasons (``reasons`` is empty) and no
+        calculation."""
         if detail not in DETAILS:
             raise ValueError(f"detail must be one of {', '.join(DETAILS)}, not {detail!r}")
         full = detail == "full"
-        return self.builder.build(self.outcomes(facts, as_of, observe=full), lang, detail)
+        outcomes = self.outcomes(facts, as_of, observe=full, calculation=calculation and full)
+        return self.builder.build(outcomes, lang, detail)
 
     def evaluate_json(self, facts: Any, as_of: date | None = None, lang: str = "nb",
-                      detail: Detail = "full") -> bytes:
+                      calculation: bool = True, detail: Detail = "full") -> bytes:
         """:meth:`evaluate` serialised once to compact JSON bytes (the bytes of
         ``model_dump_json()``; see :func:`~eligibility.decision_build.decision_bytes`)."""
-        return decision_bytes(self.evaluate(facts, as_of, lang, detail))
+        return decision_bytes(self.evaluate(facts, as_of, lang, calculation, detail))
 
     def title_of(self, path: str, lang: str) -> str:
         """The short title of the fact at ``path``."""

@@ -24,6 +24,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from eligibility.compile.calculation import record
 from eligibility.compile.closures import (
     NoValue,
     _months_between,
@@ -224,8 +225,8 @@ class FastPack:
         return value
 
     # -- evaluation ----------------------------------------------------------
-    def evaluate_household(self, facts: ValidFacts, as_of: date,
-                           observe: bool = True) -> HouseholdOutcomes:
+    def evaluate_household(self, facts: ValidFacts, as_of: date, observe: bool = True,
+                           calculation: bool = True) -> HouseholdOutcomes:
         """Every measure in force and every criterion: fast where complete, else reference."""
         compiled = self.compiled
         params, unconfirmed_params = compiled.parameters_at(as_of)
@@ -250,6 +251,10 @@ class FastPack:
                     outcomes = _run_complete(fm, ctx, fast_reqs, observe)
                 else:
                     outcomes = _run(fm, ctx, fast_reqs, observe, complete)
+                if calculation and cm.calculation is not None:
+                    # the one recorder, reading this evaluation's caches (as the reference)
+                    outcomes = outcomes._replace(
+                        calculation=record(cm.calculation, ctx, outcomes.amount))
             except ArithmeticError as exc:  # e.g. an amount beyond Decimal's precision
                 raise EvaluationError(
                     f"arithmetic error ({type(exc).__name__}); check the size of the "
@@ -340,7 +345,7 @@ def _run_complete(fm: FastMeasure, ctx: Ctx, requirements: tuple[FastRequirement
             else:
                 done.append(_new(ReasonOutcome, (fr.creq, outcome, waived, (), value, None)))
     return _new(Outcomes, (status, amount, tuple(done), (),
-                           tuple(assess) if status == "undetermined" else (), priority))
+                           tuple(assess) if status == "undetermined" else (), priority, None))
 
 
 def _run(fm: FastMeasure, ctx: Ctx, requirements: tuple[FastRequirement, ...],
@@ -459,7 +464,7 @@ def _run(fm: FastMeasure, ctx: Ctx, requirements: tuple[FastRequirement, ...],
                 done.append(_new(ReasonOutcome, (fr.creq, outcome, waived, seen, value, None)))
     return _new(Outcomes, (status, amount, tuple(done),
                            tuple(dict.fromkeys(need)) if status == "undetermined" else (),
-                           tuple(assess) if status == "undetermined" else (), priority))
+                           tuple(assess) if status == "undetermined" else (), priority, None))
 
 
 class _Compiler:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from eligibility.compile.calculation import RecordedStep
 from eligibility.compile.runtime import UNKNOWN
 from eligibility.decision import Outcome, Status
 from eligibility.pack.model import Criterion, RuleException
@@ -47,6 +48,8 @@ class Outcomes(NamedTuple):
     missing: tuple[str, ...]
     discretionary: tuple[str, ...]
     priority: tuple[int, Any] | None
+    #: the recorded steps of the amount (full detail); None when not recorded
+    calculation: tuple[RecordedStep, ...] | None = None
 
 
 class CriterionOutcome(NamedTuple):
