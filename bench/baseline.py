@@ -37,3 +37,14 @@ def load_baseline(rev: str) -> ModuleType:
         path.write_text(text, encoding="utf-8")
     sys.path.insert(0, str(target))
     return importlib.import_module("eligibility_base")
+
+
+def rules_at(rev: str, folder: str = "rules/no") -> Path:
+    """The pack folder ``folder`` as it was at ``rev`` (extracted to a temporary folder),
+    so an older engine and this one can be timed on the same rules."""
+    data = subprocess.run(["git", "-C", str(ROOT), "archive", rev, folder],
+                          check=True, capture_output=True).stdout
+    target = Path(tempfile.mkdtemp(prefix="eligibility_rules_"))
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(target, filter="data")
+    return target / folder
