@@ -12,6 +12,8 @@ line ends every run; the exit code is 1 on any error, failed case or violation.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Annotated
 
 import typer
@@ -22,6 +24,8 @@ from eligibility.engine import Engine
 from eligibility.errors import PackError
 from eligibility.pack.lint import untitled_amount_steps
 from eligibility.pack.loader import load_pack
+from eligibility.pack.model import RulePack
+from eligibility.pack.sets import stale_versions
 from eligibility.testing.cases import run_cases
 from eligibility.testing.coverage import KINDS, Coverage, CoverageReport
 from eligibility.testing.invariants import load_invariants
@@ -57,6 +61,31 @@ def _coverage_table(cases: CoverageReport, generated: CoverageReport | None) -> 
                           + ", ".join(generated.missed[kind]), highlight=False, markup=False)
 
 
+def _stale_report(pack: RulePack, upto: date) -> None:
+    stale, undated = stale_versions(pack, upto)
+    table = Table(title=f"parameters not confirmed up to {upto.isoformat()}")
+    table.add_column("parameter")
+    table.add_column("version of")
+    table.add_column("value")
+    table.add_column("confirmed until")
+    table.add_column("stale from – to")
+    for s in stale:
+        table.add_row(s.parameter, s.version.valid_from.isoformat(),
+                      _value_text(s.version.value), str(s.version.confirmed_until),
+                      f"{s.start.isoformat()} – {s.end.isoformat() if s.end else 'open'}")
+    console.print(table)
+    console.print(f"{len(stale)} stale version(s); {len(undated)} parameter(s) with a version "
+                  "in force by then that states no confirmed_until: "
+                  + (", ".join(undated) if undated else "none"),
+                  highlight=False, markup=False, soft_wrap=True)
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {_value_text(v)}" for k, v in value.items())
+    return str(value)
+
+
 @app.command()
 def check(
     pack_dir: Annotated[str, typer.Argument(help="The rule pack folder, e.g. rules/no.")],
@@ -74,6 +103,10 @@ def check(
     fail_under: Annotated[float | None, typer.Option(
         "--fail-under", min=0, max=100,
         help="Fail if the cases cover less than this per cent of the rule items.")] = None,
+    stale_after: Annotated[datetime | None, typer.Option(
+        "--stale-after", formats=["%Y-%m-%d"],
+        help="List every parameter version used up to this date (YYYY-MM-DD) after the "
+             "last date its source confirms (`confirmed_until`).")] = None,
 ) -> None:
     """Check a pack: static checks, cases, invariants; exit 1 on any error or violation."""
     try:
@@ -88,6 +121,8 @@ def check(
     except PackError as exc:
         _print_errors(exc, f"{pack_dir} invariants")
         raise typer.Exit(1) from None
+    if stale_after is not None:
+        _stale_report(pack, stale_after.date())
     engine = Engine(pack)
     results = run_cases(engine)
     failed = [r for r in results if not r.passed]

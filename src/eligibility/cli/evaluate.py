@@ -17,6 +17,7 @@ from eligibility.cli.common import (
     open_household,
 )
 from eligibility.cli.whatif import print_why_not
+from eligibility.decision_build import Detail
 from eligibility.explain.calculation import calculation_renderables
 from eligibility.explain.terminal import print_decision
 from eligibility.explain.whynot import why_not as explain_why_not
@@ -35,10 +36,15 @@ def evaluate(
     details: Annotated[bool, typer.Option(
         "--details", help="Show each amount's calculation step by step, with its sources.",
     )] = False,
+    summary: Annotated[bool, typer.Option(
+        "--summary", help="Statuses, amounts, criteria, missing facts and provenance only: "
+        "no per-requirement reasons and no calculation (faster).",
+    )] = False,
 ) -> None:
     """Evaluate one household against the pack and show every measure."""
     engine, facts, when = open_household(file, pack, as_of, lang)
-    decision = guarded(lambda: engine.evaluate(facts, as_of=when, lang=lang))
+    detail: Detail = "summary" if summary else "full"
+    decision = guarded(lambda: engine.evaluate(facts, as_of=when, lang=lang, detail=detail))
     analysis = guarded(lambda: explain_why_not(engine, facts, when, lang)) if why_not else None
     if analysis is not None:
         decision = decision.model_copy(update={

@@ -58,6 +58,7 @@ from eligibility.pack.model import (
     Step,
     Text,
 )
+from eligibility.pack.sets import set_diagnostics
 from eligibility.pack.yamlio import LocStr, Mark, MarkedDict, YamlError, load_yaml_file
 
 M = TypeVar("M", bound=BaseModel)
@@ -193,7 +194,7 @@ class _Loader:
         if self.diags:
             raise PackError(self.diags)
         hashed = self.hashed_files()
-        return RulePack(
+        pack = RulePack(
             root=root,
             meta=meta,
             schema=schema,
@@ -205,6 +206,10 @@ class _Loader:
             invariants=invariants,
             files=tuple(str(p.relative_to(root)) for p in hashed),
         )
+        set_diags = set_diagnostics(pack)  # no formula splices parameter sets
+        if set_diags:
+            raise PackError(set_diags)
+        return pack
 
     def hashed_files(self) -> list[Path]:
         paths = [self.root / "pack.yaml", self.root / "facts.yaml"]
@@ -316,7 +321,8 @@ class _Loader:
                     continue
                 value = vm.value
                 version_meta = {"source": _source(vm.source) if vm.source else None,
-                                "unconfirmed": vm.unconfirmed, "note": vm.note}
+                                "unconfirmed": vm.unconfirmed, "note": vm.note,
+                                "set": vm.set_, "confirmed_until": vm.confirmed_until}
             normal = self.normal_value(name, value, len(m.keys), vmark)
             if normal is _BAD:
                 continue
@@ -325,6 +331,11 @@ class _Loader:
             versions.append(ParamVersion(when, normal, **version_meta))
         if len(shapes) > 1:
             self.error(mark, f"parameter {name!r}: its dated tables have different keys")
+        untagged = [v.valid_from for v in versions if v.set is None and v.value is not None]
+        if len(untagged) < len([v for v in versions if v.value is not None]) and untagged:
+            self.error(_key_mark(raw_values, untagged[0], mark),
+                       f"parameter {name!r}: the version of {untagged[0]} has no `set:` "
+                       "while others have one", "tag every version of a parameter, or none")
         if versions:
             first = versions[0].valid_from
             if first > meta.valid_from:
