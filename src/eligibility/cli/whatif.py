@@ -18,11 +18,13 @@ from typing import Annotated, Any
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from eligibility.cli.common import (
     AsOfOption,
+    FileArgument,
     JsonOption,
     LangOption,
     PackOption,
@@ -60,12 +62,12 @@ from eligibility.whatif import (
 
 SetOption = Annotated[
     list[str] | None,
-    typer.Option("--set", "-s", help="Change a fact: PATH=VALUE, e.g. "
+    typer.Option("--set", "-s", metavar="PATH=VALUE", help="Change a fact: PATH=VALUE, e.g. "
                  "members[0].income_month=25000, 'members[+]=age=4,role=child', members=3."),
 ]
 RemoveOption = Annotated[
     list[str] | None,
-    typer.Option("--remove", help="Remove a fact or a member, e.g. members[1]."),
+    typer.Option("--remove", metavar="PATH", help="Remove a fact or a member, e.g. members[1]."),
 ]
 
 
@@ -137,9 +139,9 @@ def _print_what_if(engine: Engine, result: WhatIfResult, lang: str, show_all: bo
         before = _fmt(engine, c.path, c.before, lang) if c.before is not None else "–"
         after = _fmt(engine, c.path, c.after, lang) if c.after is not None else \
             render("whatif.label.removed", lang)
-        changes.add_row(c.path, f"{before} → {after}")
+        changes.add_row(Text(c.path), Text(f"{before} → {after}"))
     console.print(changes)
-    table = Table(title=result.name, show_lines=True)
+    table = Table(title=escape(result.name) if result.name else None, show_lines=True)
     table.add_column(render("label.measure", lang))
     table.add_column(render("whatif.label.baseline", lang))
     table.add_column(render("whatif.label.variant", lang))
@@ -158,7 +160,7 @@ def _print_what_if(engine: Engine, result: WhatIfResult, lang: str, show_all: bo
                           style="green" if diff.amount_delta > 0 else "red")
         for r in diff.reasons_changed:
             change.append(("\n" if change.plain else "") + (r.message_after or r.title))
-        table.add_row(diff.title, _status_cell(old.get(diff.id), lang),
+        table.add_row(Text(diff.title), _status_cell(old.get(diff.id), lang),
                       _status_cell(new.get(diff.id), lang), change)
     if shown:
         console.print(table)
@@ -172,9 +174,9 @@ def _print_scenario(engine: Engine, baseline: Decision, results: list[WhatIfResu
     table.add_column(render("label.measure", lang))
     table.add_column(render("whatif.label.baseline", lang))
     for r in results:
-        table.add_column(r.name or render("whatif.label.variant", lang))
+        table.add_column(Text(r.name or render("whatif.label.variant", lang)))
     for m in baseline.measures:
-        row: list[Any] = [m.title, _status_cell(m, lang)]
+        row: list[Any] = [Text(m.title), _status_cell(m, lang)]
         for r in results:
             diff = r.diff(m.id)
             cell = _status_cell(next((x for x in r.variant.measures if x.id == m.id), None),
@@ -189,18 +191,20 @@ def _print_scenario(engine: Engine, baseline: Decision, results: list[WhatIfResu
         table.add_row(*row)
     console.print(table)
     for r in results:
-        lines = [f"[bold]{r.name}[/bold]: " + ", ".join(
+        lines = Text(r.name or "", style="bold")
+        lines.append(": " + ", ".join(
             f"{c.path} → {_fmt(engine, c.path, c.after, lang) if c.after is not None else '–'}"
-            for c in r.changes)]
+            for c in r.changes))
         for diff in r.changed():
             for reason in diff.reasons_changed:
-                lines.append(f"  {diff.title}: {reason.message_after or reason.title}")
-        console.print("\n".join(lines), highlight=False)
+                lines.append(f"\n  {diff.title}: {reason.message_after or reason.title}")
+        console.print(lines, highlight=False)
 
 
 @app.command("what-if")
 def what_if_command(
-    file: Annotated[str, typer.Argument(help="Facts (YAML/JSON) or a scenario file with "
+    file: Annotated[str, typer.Argument(metavar="FILE",
+                                        help="Facts (YAML/JSON) or a scenario file with "
                                         "baseline: and variants:.")],
     set_: SetOption = None,
     remove: RemoveOption = None,
@@ -244,8 +248,8 @@ def _measure_or_fail(engine: Engine, measure: str | None) -> None:
 
 @app.command("why-not")
 def why_not_command(
-    file: Annotated[str, typer.Argument(help="Facts as YAML or JSON; - reads stdin.")],
-    measure: Annotated[str | None, typer.Option("--measure", "-m",
+    file: FileArgument,
+    measure: Annotated[str | None, typer.Option("--measure", "-m", metavar="MEASURE",
                                                 help="Explain only this measure.")] = None,
     set_: SetOption = None,
     remove: RemoveOption = None,
@@ -297,11 +301,13 @@ def print_why_not(result: WhyNotResult, lang: str) -> None:
 
 @app.command("counterfactual")
 def counterfactual_command(
-    file: Annotated[str, typer.Argument(help="Facts as YAML or JSON; - reads stdin.")],
-    measure: Annotated[str, typer.Option("--measure", "-m", help="The measure to reach.")],
+    file: FileArgument,
+    measure: Annotated[str, typer.Option("--measure", "-m", metavar="MEASURE",
+                                         help="The measure to reach.")],
     also: Annotated[list[str] | None, typer.Option(
-        "--also", help="Also vary this fact (not marked changeable), e.g. members.age.")] = None,
-    max_facts: Annotated[int, typer.Option("--max-facts", min=1, max=3,
+        "--also", metavar="PATH",
+        help="Also vary this fact (not marked changeable), e.g. members.age.")] = None,
+    max_facts: Annotated[int, typer.Option("--max-facts", min=1, max=3, metavar="N",
                                            help="Change at most this many facts.")] = 2,
     pack: PackOption = "no",
     as_of: AsOfOption = None,
@@ -344,17 +350,17 @@ def result_unit(engine: Engine, measure: str) -> str | None:
 
 @app.command("sweep")
 def sweep_command(
-    file: Annotated[str, typer.Argument(help="Facts as YAML or JSON; - reads stdin.")],
-    vary: Annotated[str, typer.Option("--vary", help="PATH=FROM..TO, e.g. "
+    file: FileArgument,
+    vary: Annotated[str, typer.Option("--vary", metavar="PATH=FROM..TO", help="PATH=FROM..TO, e.g. "
                                       "members[0].income_month=0..40000")],
-    step: Annotated[str | None, typer.Option("--step", help="Step between points "
+    step: Annotated[str | None, typer.Option("--step", metavar="STEP", help="Step between points "
                                              "(default: 1/50 of the range).")] = None,
     set_: SetOption = None,
     remove: RemoveOption = None,
     measure: Annotated[list[str] | None, typer.Option(
-        "--measure", "-m", help="Show only these measures.")] = None,
-    chart: Annotated[str | None, typer.Option("--chart", help="Write a chart: out.png or "
-                                              "out.svg.")] = None,
+        "--measure", "-m", metavar="MEASURE", help="Show only these measures.")] = None,
+    chart: Annotated[str | None, typer.Option(
+        "--chart", metavar="FILE", help="Write a chart: out.png or out.svg.")] = None,
     table: Annotated[bool, typer.Option("--table/--no-table",
                                         help="Print the table of points.")] = True,
     pack: PackOption = "no",
@@ -437,9 +443,10 @@ def _statuses(decision: Decision) -> dict[str, str]:
 
 @app.command("ask")
 def ask_command(
-    file: Annotated[str, typer.Argument(help="Facts known so far (YAML or JSON).")],
-    save: Annotated[str | None, typer.Option("--save", help="Write the completed facts "
-                                             "to this YAML file.")] = None,
+    file: Annotated[str, typer.Argument(metavar="FILE",
+                                        help="Facts known so far (YAML or JSON).")],
+    save: Annotated[str | None, typer.Option(
+        "--save", metavar="FILE", help="Write the completed facts to this YAML file.")] = None,
     pack: PackOption = "no",
     as_of: AsOfOption = None,
     lang: LangOption = "nb",

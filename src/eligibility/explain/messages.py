@@ -44,6 +44,15 @@ CATALOG: dict[str, dict[str, str]] = {
         "label.advice": "Råd",
         "label.value": "Verdi",
         "label.criterion": "Kriterium",
+        # the compact terminal view (eligibility.explain.terminal)
+        "view.counts": "✓ {eligible} oppfyller vilkårene · ? {undetermined} kan ikke avgjøres "
+                       "ennå · ✗ {not_eligible} oppfyller ikke",
+        "view.missing": "mangler {count} opplysninger: {facts}",
+        "view.missing_one": "mangler: {facts}",
+        "view.more_questions": "… og {count} spørsmål til (--details viser alle)",
+        "view.unconfirmed_note": "* bygger på regler eller satser som ikke er bekreftet "
+                                 "(--details viser hvilke)",
+        "view.details_hint": "Full begrunnelse per vilkår: --details",
         # what-if, why-not, counterfactuals, sweeps, ask (eligibility.whatif & co.)
         "whatif.label.baseline": "Utgangspunkt",
         "whatif.label.variant": "Variant",
@@ -138,6 +147,15 @@ CATALOG: dict[str, dict[str, str]] = {
         "label.advice": "Advice",
         "label.value": "Value",
         "label.criterion": "Criterion",
+        # the compact terminal view (eligibility.explain.terminal)
+        "view.counts": "✓ {eligible} eligible · ? {undetermined} undetermined · "
+                       "✗ {not_eligible} not eligible",
+        "view.missing": "{count} facts missing: {facts}",
+        "view.missing_one": "missing: {facts}",
+        "view.more_questions": "… and {count} more questions (--details shows all)",
+        "view.unconfirmed_note": "* rests on rules or rates not yet confirmed "
+                                 "(--details shows which)",
+        "view.details_hint": "Full reasons per requirement: --details",
         # what-if, why-not, counterfactuals, sweeps, ask (eligibility.whatif & co.)
         "whatif.label.baseline": "Baseline",
         "whatif.label.variant": "Variant",
