@@ -214,7 +214,13 @@ def what_if_command(
     lang: LangOption = "nb",
     as_json: JsonOption = False,
 ) -> None:
-    """Compare the decision with changed facts (or a scenario's variants) side by side."""
+    """Compare the decision with changed facts (or a scenario's variants) side by side.
+
+    \b
+    Example:
+      eligibility what-if fixtures/enslig-oslo-lavinntekt.yaml --as-of 2026-07-01 \\
+        --set members[0].income_month=25000
+    """
     engine, document, when = open_household(file, pack, as_of, lang)
     if is_scenario(document):
         base_dir = Path(file).parent if file != "-" else Path(".")
@@ -258,7 +264,13 @@ def why_not_command(
     lang: LangOption = "nb",
     as_json: JsonOption = False,
 ) -> None:
-    """For each measure not granted: what failed, and the fact values that would flip it."""
+    """For each measure not granted: what failed, and the fact values that would flip it.
+
+    \b
+    Example:
+      eligibility why-not fixtures/enslig-oslo-lavinntekt.yaml --as-of 2026-07-01 \\
+        -m depositumsgaranti
+    """
     engine, document, when = open_household(file, pack, as_of, lang)
     facts = _facts(document)
     _measure_or_fail(engine, measure)
@@ -314,7 +326,13 @@ def counterfactual_command(
     lang: LangOption = "nb",
     as_json: JsonOption = False,
 ) -> None:
-    """The smallest changes of changeable facts that make a measure eligible."""
+    """The smallest changes of changeable facts that make a measure eligible.
+
+    \b
+    Example:
+      eligibility counterfactual fixtures/enslig-oslo-lavinntekt.yaml --as-of 2026-07-01 \\
+        -m depositumsgaranti
+    """
     engine, document, when = open_household(file, pack, as_of, lang)
     facts = _facts(document)
     _measure_or_fail(engine, measure)
@@ -368,7 +386,13 @@ def sweep_command(
     lang: LangOption = "nb",
     as_json: JsonOption = False,
 ) -> None:
-    """Evaluate the household across a range of one fact; table, terminal chart, PNG/SVG."""
+    """Evaluate the household across a range of one fact; table, terminal chart, PNG/SVG.
+
+    \b
+    Example:
+      eligibility sweep fixtures/enslig-oslo-lavinntekt.yaml --as-of 2026-07-01 \\
+        --vary members[0].income_month=0..40000 --step 2000
+    """
     engine, document, when = open_household(file, pack, as_of, lang)
     facts = _facts(document)
     for m in measure or []:
@@ -451,7 +475,12 @@ def ask_command(
     as_of: AsOfOption = None,
     lang: LangOption = "nb",
 ) -> None:
-    """Ask the missing facts one at a time (most decisive first), re-evaluating after each."""
+    """Ask the missing facts one at a time (most decisive first), re-evaluating after each.
+
+    \b
+    Example:
+      eligibility ask fixtures/enslig-oslo-lavinntekt.yaml --save answers.yaml
+    """
     check_lang(lang)
     when = parse_date(as_of)
     if file == "-":
