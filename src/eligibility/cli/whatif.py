@@ -42,7 +42,7 @@ from eligibility.counterfactual import counterfactuals
 from eligibility.decision import Decision, MeasureResult
 from eligibility.engine import Engine
 from eligibility.errors import FactsError
-from eligibility.explain.chart import sweep_table, terminal_chart, write_chart
+from eligibility.explain.chart import sweep_table, terminal_chart, unchanged_note, write_chart
 from eligibility.explain.messages import render
 from eligibility.explain.terminal import STATUS_STYLE, format_amount
 from eligibility.explain.whynot import WhyNotResult, format_fact_value, why_not
@@ -381,6 +381,9 @@ def sweep_command(
         "--chart", metavar="FILE", help="Write a chart: out.png or out.svg.")] = None,
     table: Annotated[bool, typer.Option("--table/--no-table",
                                         help="Print the table of points.")] = True,
+    all_measures: Annotated[bool, typer.Option(
+        "--all-measures", help="Show every measure in the table, also those that do not "
+        "change over the range.")] = False,
     pack: PackOption = "no",
     as_of: AsOfOption = None,
     lang: LangOption = "nb",
@@ -413,7 +416,11 @@ def sweep_command(
         typer.echo(result.model_dump_json(indent=2))
         return
     if table:
-        console.print(sweep_table(result))
+        every = all_measures or bool(measure)
+        console.print(sweep_table(result, all_measures=every))
+        note = unchanged_note(result, all_measures=every)
+        if note:
+            console.print(note, style="dim")
     for line in terminal_chart(result):
         console.print(line, highlight=False, markup=False)
     if result.cliffs:

@@ -98,6 +98,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "sweep.cliff.amount": "{measure}: beløpet hopper fra {before} til {after} ved {value}",
         "sweep.chart_written": "Diagram skrevet til {file}",
         "sweep.legend": "█ oppfyller · ? kan ikke avgjøres · · oppfyller ikke",
+        "sweep.unchanged": "Uendret i hele området (--all-measures viser dem): {measures}",
         "ask.intro": "Svar på spørsmålene. Tomt svar hopper over spørsmålet; "
                      "Ctrl-D avslutter.",
         "ask.invalid": "Ugyldig svar «{answer}»: {expected}. Prøv igjen.",
@@ -199,6 +200,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "sweep.cliff.amount": "{measure}: the amount jumps from {before} to {after} at {value}",
         "sweep.chart_written": "Chart written to {file}",
         "sweep.legend": "█ eligible · ? undetermined · · not eligible",
+        "sweep.unchanged": "Unchanged over the whole range (--all-measures shows them): "
+                           "{measures}",
         "ask.intro": "Answer the questions. An empty answer skips the question; "
                      "Ctrl-D ends.",
         "ask.invalid": "Invalid answer “{answer}”: {expected}. Please try again.",
