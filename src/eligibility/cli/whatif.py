@@ -44,7 +44,7 @@ from eligibility.engine import Engine
 from eligibility.errors import FactsError
 from eligibility.explain.chart import sweep_table, terminal_chart, unchanged_note, write_chart
 from eligibility.explain.messages import render
-from eligibility.explain.terminal import STATUS_STYLE, format_amount
+from eligibility.explain.terminal import STATUS_STYLE, format_amount, labels_for, print_decision
 from eligibility.explain.whynot import WhyNotResult, format_fact_value, why_not
 from eligibility.pack.model import FieldSpec
 from eligibility.sweep import parse_range, sweep
@@ -468,10 +468,6 @@ def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.Node:
 _Dumper.add_representer(Decimal, _represent_decimal)
 
 
-def _statuses(decision: Decision) -> dict[str, str]:
-    return {m.id: m.status for m in decision.measures}
-
-
 @app.command("ask")
 def ask_command(
     file: Annotated[str, typer.Argument(metavar="FILE",
@@ -496,9 +492,11 @@ def ask_command(
     engine = load_engine(pack)
     schema = engine.pack.schema
     skipped: list[str] = []
+    answered = 0
     console.print(render("ask.intro", lang), style="dim")
     decision = _evaluate(engine, facts, when, lang)
     _print_statuses(decision, lang)
+    ended_early = False
     while True:
         questions = [q for q in decision.missing_facts if q.path not in skipped]
         if not questions:
@@ -508,11 +506,15 @@ def ask_command(
         question = render("ask.members", lang) if spec is None and "." not in q.path \
             else q.question
         hint = _hint(spec, lang)
+        k = answered + len(skipped) + 1
+        console.print(render("ask.progress", lang, k=k, n=k - 1 + len(questions)),
+                      style="dim")
         prompt = f"{question} [{q.path}{'; ' + hint if hint else ''}]"
         try:
             answer = typer.prompt(prompt, default="", show_default=False)
         except (typer.Abort, EOFError):
             console.print()
+            ended_early = True
             break
         if not answer.strip():
             skipped.append(q.path)
@@ -529,24 +531,78 @@ def ask_command(
                           style="red", highlight=False)
             continue
         facts = updated
-        before = _statuses(decision)
+        answered += 1
+        before = decision
         decision = _evaluate(engine, facts, when, lang)
         settled = [m.title for m in decision.measures
-                   if before.get(m.id) == "undetermined" and m.status != "undetermined"]
+                   if _status_of(before, m.id) == "undetermined" and m.status != "undetermined"]
         if settled:
             console.print(render("ask.settled", lang, measures=", ".join(settled)),
                           style="cyan", highlight=False)
-        _print_statuses(decision, lang)
+        _print_changes(before, decision, lang)
     remaining = [q.path for q in decision.missing_facts]
     if remaining:
-        console.print(render("ask.skipped", lang, missing=", ".join(remaining)),
-                      highlight=False)
+        shown = ", ".join(remaining[:5]) + (f", … (+{len(remaining) - 5})"
+                                              if len(remaining) > 5 else "")
+        console.print(render("ask.skipped", lang, missing=shown), highlight=False)
     else:
         console.print(render("ask.done", lang), style="green")
+    console.print()
+    console.print(render("ask.result", lang), style="bold")
+    print_decision(decision, console, labels=labels_for(engine, lang))
+    if save is None and answered and ended_early:
+        save = _ask_where_to_save(lang, facts)
     if save is not None:
-        text = yaml.dump(facts, Dumper=_Dumper, allow_unicode=True, sort_keys=False)
-        Path(save).write_text(text, encoding="utf-8")
+        Path(save).write_text(_facts_yaml(facts), encoding="utf-8")
         console.print(render("ask.saved", lang, file=save), highlight=False)
+
+
+def _facts_yaml(facts: dict[str, Any]) -> str:
+    return yaml.dump(facts, Dumper=_Dumper, allow_unicode=True, sort_keys=False)
+
+
+def _ask_where_to_save(lang: str, facts: dict[str, Any]) -> str | None:
+    """Before answers given in an interrupted session are lost: ask for a file; if
+    there is no input left to ask with, print the facts so nothing is dropped silently."""
+    try:
+        target = typer.prompt(render("ask.save_prompt", lang), default="",
+                              show_default=False)
+    except (typer.Abort, EOFError):
+        console.print()
+        console.print(render("ask.not_saved", lang), style="yellow")
+        console.print(_facts_yaml(facts), highlight=False)
+        return None
+    return target.strip() or None
+
+
+def _status_of(decision: Decision, measure_id: str) -> str | None:
+    return next((m.status for m in decision.measures if m.id == measure_id), None)
+
+
+def _print_changes(before: Decision, after: Decision, lang: str) -> None:
+    """Only the measures whose status or amount the answer changed."""
+    old = {m.id: m for m in before.measures}
+    lines = []
+    for m in after.measures:
+        was = old.get(m.id)
+        if was is not None and (was.status, was.amount) == (m.status, m.amount):
+            continue
+        line = Text(f"  {m.title}: ")
+        if was is not None:
+            line.append(render(f"status.{was.status}", lang), style=STATUS_STYLE[was.status])
+            if was.amount is not None:
+                line.append(f" {format_amount(was.amount, was.unit, lang)}")
+            line.append(" → ")
+        line.append(render(f"status.{m.status}", lang), style=STATUS_STYLE[m.status])
+        if m.amount is not None:
+            line.append(f" {format_amount(m.amount, m.unit, lang)}")
+        lines.append(line)
+    if not lines:
+        console.print(render("ask.unchanged", lang), style="dim")
+        return
+    console.print(render("ask.changed", lang), style="cyan")
+    for line in lines:
+        console.print(line)
 
 
 def _evaluate(engine: Engine, facts: dict[str, Any], when: date, lang: str) -> Decision:

@@ -115,6 +115,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "ask.skipped": "Ubesvart: {missing}",
         "ask.saved": "Opplysningene er lagret i {file}",
         "ask.settled": "Avklart av svaret: {measures}",
+        "ask.progress": "Spørsmål {k} av {n}",
+        "ask.changed": "Endret av svaret:",
+        "ask.unchanged": "Svaret endret ingen tiltak.",
+        "ask.save_prompt": "Svarene er ikke lagret. Filnavn å lagre til (tomt: forkast)",
+        "ask.not_saved": "Svarene ble ikke lagret; her er opplysningene:",
+        "ask.result": "Resultat",
     },
     "en": {
         "outcome.met": "{title}: met",
@@ -218,6 +224,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "ask.skipped": "Unanswered: {missing}",
         "ask.saved": "The facts were saved to {file}",
         "ask.settled": "Settled by the answer: {measures}",
+        "ask.progress": "Question {k} of {n}",
+        "ask.changed": "Changed by the answer:",
+        "ask.unchanged": "The answer changed no measure.",
+        "ask.save_prompt": "The answers are not saved. File to save them to (empty: discard)",
+        "ask.not_saved": "The answers were not saved; here are the facts:",
+        "ask.result": "Result",
     },
 }
 
