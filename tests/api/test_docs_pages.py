@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+
+from eligibility import RulePack
 
 _REFERENCE = re.compile(r"""(?:src|href)=["']([^"']+)["']|url:\s*'([^']+)'""")
 
@@ -36,3 +39,18 @@ def test_docs_assets_need_no_token(make_client: Callable[..., TestClient]) -> No
     assert client.get("/docs").status_code == 200
     assert client.get("/docs-assets/swagger-ui.css").status_code == 200
     assert client.get("/v1/packs").status_code == 401
+
+
+def test_without_the_assets_the_docs_page_names_the_extra(
+        monkeypatch: pytest.MonkeyPatch, mini_pack: RulePack) -> None:
+    from eligibility.api import Settings, app
+
+    def missing() -> Path:
+        raise ModuleNotFoundError("fastapi_offline")
+
+    monkeypatch.setattr(app, "docs_assets", missing)
+    with TestClient(app.create_app([mini_pack], Settings())) as client:
+        for page in ("/docs", "/redoc"):
+            response = client.get(page)
+            assert response.status_code == 200
+            assert "pip install 'eligibility[api]'" in response.text

@@ -92,9 +92,24 @@ def docs_assets() -> Path:
     return Path(str(files("fastapi_offline") / "static"))
 
 
+_NO_ASSETS = ("<!DOCTYPE html><title>eligibility – API</title><p>The interactive API "
+              "documentation needs the 'api' extra: <code>pip install 'eligibility[api]'"
+              "</code>. The OpenAPI document is at <a href=\"/openapi.json\">/openapi.json"
+              "</a>.</p>")
+
+
 def _mount_docs(app: FastAPI) -> None:
     """``/docs`` and ``/redoc`` with their assets served by this app (no CDN)."""
-    app.mount(ASSETS_PATH, StaticFiles(directory=docs_assets()), name="docs-assets")
+    try:
+        assets = docs_assets()
+    except ModuleNotFoundError:  # fastapi installed without the extra's fastapi-offline
+        async def no_assets() -> HTMLResponse:
+            return HTMLResponse(_NO_ASSETS)
+
+        for path in ("/docs", "/redoc"):
+            app.add_api_route(path, no_assets, methods=["GET"], include_in_schema=False)
+        return
+    app.mount(ASSETS_PATH, StaticFiles(directory=assets), name="docs-assets")
 
     async def swagger_ui() -> HTMLResponse:
         return get_swagger_ui_html(

@@ -35,6 +35,7 @@ def serve(
       eligibility serve --port 8000   # then open http://127.0.0.1:8000/docs
     """
     try:
+        import fastapi_offline  # noqa: F401  (the /docs assets)
         import uvicorn
 
         from eligibility.api import Settings, SettingsError, create_app
