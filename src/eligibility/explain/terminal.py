@@ -134,13 +134,13 @@ def compact_table(decision: Decision, labels: Labels) -> Table:
     table = Table(box=None, show_header=True, header_style="bold", pad_edge=False,
                   expand=True, padding=(0, 1))
     table.add_column("", no_wrap=True, width=1)
-    table.add_column(render("label.measure", lang), min_width=14, max_width=30)
+    table.add_column(render("label.measure", lang), ratio=2, min_width=14, max_width=32)
     table.add_column(render("label.amount", lang), justify="right", no_wrap=True)
-    table.add_column(render("label.reasons", lang), ratio=1, min_width=20)
+    table.add_column(render("label.reasons", lang), ratio=3, min_width=20)
     for m in decision.measures:
         title = Text(m.title, style="bold" if m.status == "eligible" else "")
         if m.unconfirmed:
-            title.append(" *", style="dim")
+            title.append(f"{NBSP}*", style="dim")
         table.add_row(Text(STATUS_MARK[m.status], style=STATUS_STYLE[m.status]), title,
                       amount_text(m, lang), _decisive(m, labels, lang))
     return table
