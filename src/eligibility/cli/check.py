@@ -86,6 +86,9 @@ def check(
     Example:
       eligibility check rules/no --coverage
     """
+    if properties:
+        need_extra("hypothesis", "testing", "the invariant search (turn it off with "
+                   "--no-properties)")
     try:
         pack = load_pack(pack_dir)
     except PackError as exc:
@@ -116,8 +119,6 @@ def check(
     props: list[PropertyResult] = []
     started = time.perf_counter()
     if properties:
-        need_extra("hypothesis", "testing", "the invariant search (turn it off with "
-                   "--no-properties)")
         from eligibility.testing.properties import run_all
 
         n = examples or invariant_set.examples
