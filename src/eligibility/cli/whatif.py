@@ -44,7 +44,13 @@ from eligibility.engine import Engine
 from eligibility.errors import FactsError
 from eligibility.explain.chart import sweep_table, terminal_chart, unchanged_note, write_chart
 from eligibility.explain.messages import render
-from eligibility.explain.terminal import STATUS_STYLE, format_amount, labels_for, print_decision
+from eligibility.explain.terminal import (
+    STATUS_STYLE,
+    amount_width,
+    format_amount,
+    labels_for,
+    print_decision,
+)
 from eligibility.explain.whynot import WhyNotResult, format_fact_value, why_not
 from eligibility.pack.model import FieldSpec
 from eligibility.sweep import parse_range, sweep
@@ -104,8 +110,14 @@ def _status_cell(m: MeasureResult | None, lang: str) -> Text:
         return Text("–")
     text = Text(render(f"status.{m.status}", lang), style=STATUS_STYLE[m.status])
     if m.amount is not None:
-        text.append(f"\n{format_amount(m.amount, m.unit, lang)}")
+        text.append(f"\n{format_amount(m.amount, m.unit, lang, nbsp=True)}")
     return text
+
+
+def _amount_column(decisions: list[Decision], lang: str) -> int:
+    """The width that keeps every amount of ``decisions`` whole in a status column."""
+    return amount_width(format_amount(m.amount, m.unit, lang)
+                        for d in decisions for m in d.measures if m.amount is not None)
 
 
 def _fmt(engine: Engine, path: str, value: Any, lang: str) -> str:
@@ -142,10 +154,12 @@ def _print_what_if(engine: Engine, result: WhatIfResult, lang: str, show_all: bo
         changes.add_row(Text(c.path), Text(f"{before} → {after}"))
     console.print(changes)
     table = Table(title=escape(result.name) if result.name else None, show_lines=True)
+    width = _amount_column([result.baseline, result.variant], lang)
     table.add_column(render("label.measure", lang))
-    table.add_column(render("whatif.label.baseline", lang))
-    table.add_column(render("whatif.label.variant", lang))
-    table.add_column(render("whatif.label.change", lang))
+    table.add_column(render("whatif.label.baseline", lang), min_width=width)
+    table.add_column(render("whatif.label.variant", lang), min_width=width)
+    table.add_column(render("whatif.label.change", lang), min_width=width + 1,
+                     overflow="fold")  # a long fact path is folded, never cut
     old = {m.id: m for m in result.baseline.measures}
     new = {m.id: m for m in result.variant.measures}
     shown = 0
@@ -170,11 +184,19 @@ def _print_what_if(engine: Engine, result: WhatIfResult, lang: str, show_all: bo
 
 def _print_scenario(engine: Engine, baseline: Decision, results: list[WhatIfResult],
                     lang: str) -> None:
+    """Baseline and variants side by side; on a terminal too narrow for that (each
+    column must hold an amount whole), one what-if table per variant instead."""
+    width = _amount_column([baseline, *(r.variant for r in results)], lang)
+    if 16 + (len(results) + 1) * (max(width, 12) + 6) > console.width:
+        for r in results:
+            _print_what_if(engine, r, lang, show_all=False)
+        return
     table = Table(show_lines=True)
     table.add_column(render("label.measure", lang))
-    table.add_column(render("whatif.label.baseline", lang))
+    table.add_column(render("whatif.label.baseline", lang), min_width=width)
     for r in results:
-        table.add_column(Text(r.name or render("whatif.label.variant", lang)))
+        table.add_column(Text(r.name or render("whatif.label.variant", lang)),
+                         min_width=width + 3)
     for m in baseline.measures:
         row: list[Any] = [Text(m.title), _status_cell(m, lang)]
         for r in results:

@@ -17,7 +17,7 @@ as written and an amount is never cut or split, at any width.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -104,6 +104,12 @@ def amount_text(m: MeasureResult, lang: str) -> Text:
     """The amount of a measure as one unbreakable piece of text."""
     return Text(format_amount(m.amount, m.unit, lang, nbsp=True), no_wrap=True,
                 overflow="ignore")
+
+
+def amount_width(amounts: Iterable[str]) -> int:
+    """The width a table column needs so that none of ``amounts`` is cut (rich measures
+    a cell by its longest word, so a no-wrap amount needs the column to be wide enough)."""
+    return max((len(a) for a in amounts), default=0)
 
 
 def _status_text(status: str, lang: str) -> Text:
@@ -212,7 +218,8 @@ def details_table(decision: Decision, labels: Labels) -> Table:
     """Today's full table: every measure with every requirement's reason."""
     lang = decision.lang
     table = Table(show_lines=True, expand=True)
-    table.add_column(render("label.measure", lang), ratio=2, min_width=18)
+    widest = amount_width(format_amount(m.amount, m.unit, lang) for m in decision.measures)
+    table.add_column(render("label.measure", lang), ratio=2, min_width=max(18, widest))
     table.add_column(render("label.reasons", lang), ratio=5, min_width=30)
     for m in decision.measures:
         table.add_row(_measure_cell(m, lang), Group(*detail_lines(m, labels, lang)))
