@@ -371,7 +371,9 @@ def counterfactual_command(
     table = Table(show_lines=True)
     table.add_column(render("cf.label.facts", lang), justify="right")
     table.add_column(render("cf.label.changes", lang))
-    table.add_column(render("cf.label.result", lang))
+    table.add_column(render("cf.label.result", lang), min_width=amount_width(
+        format_amount(x.amount, result_unit(engine, measure), lang)
+        for x in result.solutions if x.amount is not None))
     for s in result.solutions:
         changes = "\n".join(
             f"{c.title} ({c.path}): {_fmt(engine, c.path, c.before, lang)} → "
