@@ -122,19 +122,13 @@ def read_document(source: str) -> Any:
         text, name = sys.stdin.read(), "<stdin>"
     else:
         path = Path(source)
-        if path.is_dir():
-            fail(f"{source} is a folder; give the facts file inside it (YAML or JSON)")
         if not path.is_file():
             fail(f"no such file: {source}")
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             fail(f"{source} is not UTF-8 text")
-        except OSError as exc:
-            fail(f"{source} cannot be read: {exc.strerror or exc}")
         name = source
-    if not text.strip():
-        fail(f"{name}: the file is empty; expected the household's facts (YAML or JSON)")
     if name.endswith(".json"):
         try:
             from decimal import Decimal
@@ -143,11 +137,23 @@ def read_document(source: str) -> Any:
         except json.JSONDecodeError as exc:
             fail(f"{name}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}")
     try:
-        document = plain(load_yaml_text(text, name))
+        return plain(load_yaml_text(text, name))
     except YamlError as exc:
         fail(str(exc.diagnostic))
+
+
+def read_facts(source: str) -> Any:
+    """:func:`read_document` for a household's facts (or a scenario), with the messages
+    for a folder given as the file and for an empty or comment-only file."""
+    path = Path(source)
+    if source != "-" and path.is_dir():
+        fail(f"{source} is a folder; give the facts file inside it (YAML or JSON)")
+    if source != "-" and path.is_file() and path.stat().st_size == 0:
+        fail(f"{source}: the file is empty; expected the household's facts (YAML or JSON)")
+    document = read_document(source)
     if document is None:
-        fail(f"{name}: the file is empty (only comments); expected the household's facts")
+        fail(f"{'<stdin>' if source == '-' else source}: the file is empty (or holds only "
+             "comments); expected the household's facts")
     return document
 
 
@@ -157,7 +163,7 @@ def open_household(file: str, pack: str, as_of: str | None,
     load the pack. Any problem ends the command with a clean message."""
     check_lang(lang)
     when = parse_date(as_of)
-    document = read_document(file)
+    document = read_facts(file)
     return load_engine(pack), document, when
 
 

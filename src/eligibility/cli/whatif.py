@@ -36,7 +36,7 @@ from eligibility.cli.common import (
     load_engine,
     open_household,
     parse_date,
-    read_document,
+    read_facts,
 )
 from eligibility.counterfactual import counterfactuals
 from eligibility.decision import Decision, MeasureResult
@@ -512,7 +512,7 @@ def ask_command(
     when = parse_date(as_of)
     if file == "-":
         fail("ask reads the answers from stdin; give the facts as a file")
-    facts = _facts(read_document(file))
+    facts = _facts(read_facts(file))
     engine = load_engine(pack)
     schema = engine.pack.schema
     skipped: list[str] = []
