@@ -18,6 +18,7 @@ from eligibility.cli.common import (
     open_household,
 )
 from eligibility.cli.whatif import print_why_not
+from eligibility.explain.calculation import calculation_renderables
 from eligibility.explain.terminal import labels_for, print_decision
 from eligibility.explain.whynot import why_not as explain_why_not
 
@@ -31,7 +32,8 @@ def evaluate(
     as_json: JsonOption = False,
     details: Annotated[bool, typer.Option(
         "--details", help="Show every requirement's reason, legal basis and the "
-        "unconfirmed items (the full table).")] = False,
+        "unconfirmed items (the full table), and each amount's calculation step by step.",
+    )] = False,
     why_not: Annotated[bool, typer.Option(
         "--why-not", help="Add, for each measure not granted, the values that would flip it.",
     )] = False,
@@ -53,6 +55,10 @@ def evaluate(
         typer.echo(decision.to_json())
         return
     print_decision(decision, console, details=details, labels=labels_for(engine, lang))
+    if details:
+        for table in calculation_renderables(decision):
+            console.print()
+            console.print(table)
     if analysis is not None:
         console.print()
         print_why_not(analysis, lang)
