@@ -42,6 +42,9 @@ from eligibility.version import __version__
 
 Fn = Callable[[Ctx], Any]
 
+#: How an Engine can execute the pack: the reference closures, or durable_rules (rete extra).
+BACKENDS = ("reference", "rete")
+
 _AGGREGATES = frozenset({"count", "sum", "any", "all", "param"})
 
 
@@ -142,8 +145,11 @@ def _json_value(value: Any) -> Any:
 class Engine:
     """Compiles a pack once and evaluates households (see module docstring)."""
 
-    def __init__(self, pack: RulePack) -> None:
+    def __init__(self, pack: RulePack, backend: str = "reference") -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         self.pack = pack
+        self.backend = backend
         self.validator = FactValidator(pack.schema)
         facts = frozenset(f.path for f in pack.schema.all_fields() if not f.in_list)
         members = frozenset(f.name for f in pack.schema.all_fields() if f.in_list)
@@ -164,6 +170,11 @@ class Engine:
         self.measures = tuple(self._compile_measure(m, facts, members) for m in pack.measures)
         self._snapshots: dict[date, tuple[dict[str, Any], frozenset[str]]] = {}
         self._lock = threading.Lock()
+        self._rete: Any = None
+        if backend == "rete":
+            from eligibility.compile.rete.backend import ReteBackend
+
+            self._rete = ReteBackend(self)
 
     # -- compilation -------------------------------------------------------
     def _compile_measure(self, m: Measure, facts: frozenset[str],
@@ -354,11 +365,16 @@ class Engine:
         results: list[tuple[tuple[int, int, int, int], dict[str, Any]]] = []
         goal_order = list(self.pack.meta.goals)
         affects: dict[str, list[str]] = {}
+        rete = self._rete.evaluate(ctx, when) if self._rete is not None else None
         for index, cm in enumerate(self.measures):
             if not cm.measure.in_force(when):
                 continue
             try:
-                outcomes = self.evaluate_measure(cm, ctx)
+                if rete is not None:
+                    outcomes, run = rete[cm.measure.id]
+                    ctx.lets, ctx.amount = run.lets, (run.amount, run.amount_missing)
+                else:
+                    outcomes = self.evaluate_measure(cm, ctx)
             except ArithmeticError as exc:  # e.g. an amount beyond Decimal's precision
                 raise EvaluationError(
                     f"arithmetic error ({type(exc).__name__}); check the size of the "

@@ -1,0 +1,295 @@
+"""Evaluate households with the rete network: facts in, the reference's Outcomes out.
+
+A :class:`ReteBackend` is built once per engine: it compiles the pack's network
+(:mod:`.network`) and registers it as one uniquely named durable_rules ruleset. For each
+evaluation it computes in Python what durable_rules cannot (comparison operands, boolean
+leaves, ``let`` values, amounts — with the reference closures, so arithmetic stays exact
+Decimal), asserts them as facts into one session with a fixed id, lets forward chaining
+derive criteria, requirement outcomes and measure statuses, reads them back as
+:class:`~eligibility.engine.Outcomes` and deletes the session. :class:`ReteSession` keeps a
+session open instead: :meth:`ReteSession.update` recomputes only the facts that depend on
+the changed household facts, replaces those that changed, and lets the network re-derive
+what follows from them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from eligibility.compile.rete import require_durable
+from eligibility.compile.rete.network import F, T, U, Atom, Leaf, Network, compile_network
+from eligibility.compile.runtime import UNKNOWN, Ctx
+from eligibility.errors import EvaluationError
+
+if TYPE_CHECKING:
+    from eligibility.compile.rete.host import ReteHost, SessionState
+    from eligibility.engine import CompiledMeasure, Engine, Outcomes
+    from eligibility.facts import ValidFacts
+
+_SAFE = 2**53
+_sessions = itertools.count()
+
+
+def _exact_pair(a: Any, b: Any) -> tuple[Any, Any]:
+    """Two comparable values as JSON values durable_rules compares exactly."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return int(a), int(b)
+    if isinstance(a, str) or isinstance(b, str):
+        return a, b
+    if isinstance(a, date):
+        return a.toordinal(), b.toordinal()
+    da, db = Decimal(a), Decimal(b)
+    exp = min(da.as_tuple().exponent, db.as_tuple().exponent, 0)
+    assert isinstance(exp, int)
+    ia, ib = int(da.scaleb(-exp)), int(db.scaleb(-exp))
+    if da.scaleb(-exp) != ia or db.scaleb(-exp) != ib or abs(ia) >= _SAFE or abs(ib) >= _SAFE:
+        diff = da - db
+        return (diff > 0) - (diff < 0), 0
+    return ia, ib
+
+
+def _choice(value: Any) -> Any:
+    """A value tested against the literal choices of ``in`` (text or whole numbers)."""
+    if isinstance(value, bool):
+        return f"#bool:{value}"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | Decimal):
+        d = Decimal(value)
+        if d == d.to_integral_value() and abs(d) < _SAFE:
+            return int(d)
+        return f"#num:{d}"
+    return f"#other:{value}"
+
+
+def _truth(value: Any) -> int:
+    return U if value is UNKNOWN else (T if value is True else F)
+
+
+@dataclass
+class _MeasureRun:
+    cm: CompiledMeasure
+    amount: Any
+    amount_missing: tuple[str, ...]
+    lets: dict[str, tuple[Any, tuple[str, ...]]]
+
+
+class ReteBackend:
+    """The pack compiled to a durable_rules ruleset, evaluating into Outcomes."""
+
+    def __init__(self, engine: Engine) -> None:
+        require_durable()
+        from eligibility.compile.rete.host import host
+
+        self.engine = engine
+        pack = engine.pack
+        self.network: Network = compile_network(
+            pack, engine._criteria_fns, {cm.measure.id: cm.lets for cm in engine.measures})
+        self.host: ReteHost = host()
+        safe_id = "".join(ch if ch.isalnum() else "_" for ch in pack.meta.id)
+        self.ruleset = self.host.register(f"eligibility_{safe_id}", self.network)
+        self._nets = {m.id: m for m in self.network.measures}
+
+    # -- facts from a household ---------------------------------------------
+    def _atom_fact(self, atom: Atom, ctx: Ctx) -> dict[str, Any]:
+        missing = ctx.missing
+        mark = len(missing)
+        try:
+            a = atom.left(ctx)
+            b = atom.right(ctx) if atom.right is not None else None
+        finally:
+            seen = "\n".join(missing[mark:])
+            del missing[mark:]
+        if a is UNKNOWN or b is UNKNOWN:
+            return {"t": "a" + atom.id, "k": 0, "n": seen}
+        if atom.right is None:
+            return {"t": "a" + atom.id, "k": 1, "l": _choice(a), "n": seen}
+        left, right = _exact_pair(a, b)
+        return {"t": "a" + atom.id, "k": 1, "l": left, "r": right, "n": seen}
+
+    @staticmethod
+    def _leaf_fact(leaf: Leaf, ctx: Ctx) -> dict[str, Any]:
+        if leaf.fn is None:
+            return {"t": leaf.id, "v": U, "n": ""}
+        missing = ctx.missing
+        mark = len(missing)
+        try:
+            value = leaf.fn(ctx)
+        finally:
+            seen = "\n".join(missing[mark:])
+            del missing[mark:]
+        return {"t": leaf.id, "v": _truth(value), "n": seen}
+
+    def _measure_facts(self, cm: CompiledMeasure, ctx: Ctx, when: date,
+                       only: frozenset[str] | None = None) -> tuple[_MeasureRun,
+                                                                     list[dict[str, Any]]]:
+        """The lets, amount and atom/leaf facts of one measure (``only``: those depending
+        on these facts)."""
+        from eligibility.engine import round_amount
+
+        net = self._nets[cm.measure.id]
+        ctx.lets = {}
+        amount: Any = None
+        amount_missing: tuple[str, ...] = ()
+        try:
+            if cm.amount is not None:
+                mark = len(ctx.missing)
+                amount = round_amount(cm.amount(ctx), cm.measure.amount.rounding)  # type: ignore[union-attr]
+                amount_missing = tuple(ctx.missing[mark:])
+                del ctx.missing[mark:]
+            ctx.amount = (amount, amount_missing)
+            facts = [self._atom_fact(a, ctx) for a in net.atoms
+                     if only is None or a.deps & only]
+            facts += [self._leaf_fact(leaf, ctx) for leaf in net.leaves
+                      if only is None or leaf.deps & only]
+        except ArithmeticError as exc:
+            raise EvaluationError(
+                f"arithmetic error ({type(exc).__name__}); check the size of the "
+                "amounts in the facts", f"measure {cm.measure.id}") from None
+        if only is None:
+            for creq, rnet in zip(cm.requirements, net.requirements, strict=True):
+                if creq.req.in_force(when):
+                    facts.append({"t": rnet.on})
+                else:
+                    facts.append({"t": rnet.outcome, "o": "skip", "w": -1, "n": "", "v": U})
+        return _MeasureRun(cm, amount, amount_missing, ctx.lets), facts
+
+    def _all_facts(self, ctx: Ctx, when: date, only: frozenset[str] | None = None
+                   ) -> tuple[list[_MeasureRun], list[dict[str, Any]]]:
+        facts = [self._atom_fact(a, ctx) for a in self.network.criteria_atoms
+                 if only is None or a.deps & only]
+        facts += [self._leaf_fact(leaf, ctx) for leaf in self.network.criteria_leaves
+                  if only is None or leaf.deps & only]
+        runs = []
+        for cm in self.engine.measures:
+            if not cm.measure.in_force(when):
+                continue
+            run, more = self._measure_facts(cm, ctx, when, only)
+            runs.append(run)
+            facts.extend(more)
+        return runs, facts
+
+    # -- outcomes from the session ----------------------------------------------
+    def _outcomes(self, run: _MeasureRun, state: SessionState) -> Outcomes:
+        from eligibility.engine import Outcomes
+
+        cm = run.cm
+        net = self._nets[cm.measure.id]
+        reasons = []
+        need: list[str] = []
+        assess: list[str] = []
+        for creq, rnet in zip(cm.requirements, net.requirements, strict=True):
+            got = state.facts.get(rnet.outcome)
+            if got is None:
+                raise RuntimeError(f"rete: no outcome derived for {rnet.outcome}")
+            fact = got[0]
+            outcome = fact["o"]
+            if outcome == "skip":
+                continue
+            seen = tuple(fact["n"].split("\n")) if fact["n"] else ()
+            exc = creq.req.exceptions[fact["w"]] if fact["w"] >= 0 else None
+            value = {T: True, F: False}.get(fact["v"], UNKNOWN)
+            need.extend(seen)
+            if outcome == "discretionary":
+                assess.append(creq.req.id)
+            reasons.append((creq, outcome, exc, seen, value))
+        status = state.statuses.get("s." + cm.measure.id, "eligible" if not reasons else None)
+        if status is None:
+            raise RuntimeError(f"rete: no status derived for measure {cm.measure.id}")
+        priority = None
+        for (rank, _, title, _fn), node in zip(cm.priority, net.priority, strict=True):
+            got = state.facts.get(node)
+            if got is not None and got[0]["v"] == T:
+                priority = (rank, title)
+                break
+        undetermined = status == "undetermined"
+        return Outcomes(status, run.amount, tuple(reasons),  # type: ignore[arg-type]
+                        tuple(dict.fromkeys(need)) if undetermined else (),
+                        tuple(assess) if undetermined else (), priority)
+
+    # -- evaluation ---------------------------------------------------------------
+    def evaluate(self, ctx: Ctx, when: date) -> dict[str, tuple[Outcomes, _MeasureRun]]:
+        """Every in-force measure's Outcomes for the household in ``ctx`` (one session)."""
+        from eligibility.compile.rete.host import LOCK
+
+        runs, facts = self._all_facts(ctx, when)
+        with LOCK, self.host.session(self.ruleset, "eval") as state:
+            for fact in facts:
+                self.host.put(self.ruleset, state, fact)
+            return {run.cm.measure.id: (self._outcomes(run, state), run) for run in runs}
+
+    def open(self, facts: Any, as_of: date) -> ReteSession:
+        """A live session for incremental re-evaluation (close it, or use ``with``)."""
+        return ReteSession(self, facts, as_of)
+
+
+def _changed(old: ValidFacts, new: ValidFacts) -> frozenset[str]:
+    paths = {k for k in old.flat.keys() | new.flat.keys()
+             if old.flat.get(k, UNKNOWN) != new.flat.get(k, UNKNOWN)}
+    if old.members != new.members:
+        paths.add("members")
+    return frozenset(paths)
+
+
+class ReteSession:
+    """One household kept in working memory; :meth:`update` re-derives only what changed."""
+
+    def __init__(self, backend: ReteBackend, facts: Any, as_of: date) -> None:
+        from eligibility.compile.rete.host import LOCK
+
+        self.backend = backend
+        self.as_of = as_of
+        self.sid = f"live{next(_sessions)}"
+        engine = backend.engine
+        self.valid = engine.validate(facts)
+        ctx = engine.context(self.valid, as_of)
+        runs, asserted = backend._all_facts(ctx, as_of)
+        self.runs = {run.cm.measure.id: run for run in runs}
+        with LOCK:
+            self.state = backend.host.open(self.sid)
+            try:
+                for fact in asserted:
+                    backend.host.put(backend.ruleset, self.state, fact)
+            except BaseException:
+                self.close()
+                raise
+        self.asserted = len(asserted)
+        self.reasserted = 0
+
+    def outcomes(self) -> dict[str, Outcomes]:
+        from eligibility.compile.rete.host import LOCK
+
+        with LOCK:
+            return {mid: self.backend._outcomes(run, self.state)
+                    for mid, run in self.runs.items()}
+
+    def update(self, facts: Any) -> dict[str, Outcomes]:
+        """Replace the household's facts; recompute and replace only the dependent facts."""
+        from eligibility.compile.rete.host import LOCK
+
+        engine = self.backend.engine
+        valid = engine.validate(facts)
+        changed = _changed(self.valid, valid)
+        self.valid = valid
+        ctx = engine.context(valid, self.as_of)
+        runs, fresh = self.backend._all_facts(ctx, self.as_of, only=changed)
+        self.runs = {run.cm.measure.id: run for run in runs}  # amounts are Python's
+        self.reasserted = len(fresh)
+        with LOCK:
+            for fact in fresh:
+                self.backend.host.put(self.backend.ruleset, self.state, fact)
+        return self.outcomes()
+
+    def close(self) -> None:
+        self.backend.host.close(self.backend.ruleset, self.state)
+
+    def __enter__(self) -> ReteSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
