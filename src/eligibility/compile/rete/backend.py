@@ -20,15 +20,23 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from eligibility.compile.outcomes import (
+    CriterionOutcome,
+    HouseholdOutcomes,
+    Outcomes,
+    ReasonOutcome,
+    json_value,
+)
+from eligibility.compile.pack import CompiledMeasure, CompiledPack, CompiledRequirement
+from eligibility.compile.reference import round_amount
 from eligibility.compile.rete import require_durable
 from eligibility.compile.rete.network import F, T, U, Atom, Leaf, Network, compile_network
 from eligibility.compile.runtime import UNKNOWN, Ctx
 from eligibility.errors import EvaluationError
+from eligibility.facts import ValidFacts
 
 if TYPE_CHECKING:
     from eligibility.compile.rete.host import ReteHost, SessionState
-    from eligibility.engine import CompiledMeasure, Engine, Outcomes
-    from eligibility.facts import ValidFacts
 
 _SAFE = 2**53
 _sessions = itertools.count()
@@ -76,23 +84,25 @@ class _MeasureRun:
     amount: Any
     amount_missing: tuple[str, ...]
     lets: dict[str, tuple[Any, tuple[str, ...]]]
+    in_force: tuple[CompiledRequirement, ...]
 
 
 class ReteBackend:
     """The pack compiled to a durable_rules ruleset, evaluating into Outcomes."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, compiled: CompiledPack) -> None:
         require_durable()
         from eligibility.compile.rete.host import host
 
-        self.engine = engine
-        pack = engine.pack
+        self.compiled = compiled
+        pack = compiled.pack
         self.network: Network = compile_network(
-            pack, engine._criteria_fns, {cm.measure.id: cm.lets for cm in engine.measures})
+            pack, compiled.criteria_fns, {cm.measure.id: cm.lets for cm in compiled.measures})
         self.host: ReteHost = host()
         safe_id = "".join(ch if ch.isalnum() else "_" for ch in pack.meta.id)
         self.ruleset = self.host.register(f"eligibility_{safe_id}", self.network)
         self._nets = {m.id: m for m in self.network.measures}
+        self._criteria_nodes = dict(self.network.criteria_nodes)
 
     # -- facts from a household ---------------------------------------------
     def _atom_fact(self, atom: Atom, ctx: Ctx) -> dict[str, Any]:
@@ -124,13 +134,12 @@ class ReteBackend:
             del missing[mark:]
         return {"t": leaf.id, "v": _truth(value), "n": seen}
 
-    def _measure_facts(self, cm: CompiledMeasure, ctx: Ctx, when: date,
+    def _measure_facts(self, cm: CompiledMeasure, ctx: Ctx,
+                       in_force: tuple[CompiledRequirement, ...],
                        only: frozenset[str] | None = None) -> tuple[_MeasureRun,
                                                                      list[dict[str, Any]]]:
         """The lets, amount and atom/leaf facts of one measure (``only``: those depending
         on these facts)."""
-        from eligibility.engine import round_amount
-
         net = self._nets[cm.measure.id]
         ctx.lets = {}
         amount: Any = None
@@ -152,11 +161,11 @@ class ReteBackend:
                 "amounts in the facts", f"measure {cm.measure.id}") from None
         if only is None:
             for creq, rnet in zip(cm.requirements, net.requirements, strict=True):
-                if creq.req.in_force(when):
+                if creq in in_force:
                     facts.append({"t": rnet.on})
                 else:
                     facts.append({"t": rnet.outcome, "o": "skip", "w": -1, "n": "", "v": U})
-        return _MeasureRun(cm, amount, amount_missing, ctx.lets), facts
+        return _MeasureRun(cm, amount, amount_missing, ctx.lets, in_force), facts
 
     def _all_facts(self, ctx: Ctx, when: date, only: frozenset[str] | None = None
                    ) -> tuple[list[_MeasureRun], list[dict[str, Any]]]:
@@ -165,18 +174,15 @@ class ReteBackend:
         facts += [self._leaf_fact(leaf, ctx) for leaf in self.network.criteria_leaves
                   if only is None or leaf.deps & only]
         runs = []
-        for cm in self.engine.measures:
-            if not cm.measure.in_force(when):
-                continue
-            run, more = self._measure_facts(cm, ctx, when, only)
+        for _index, cm, in_force in self.compiled.in_force_at(when).measures:
+            run, more = self._measure_facts(cm, ctx, in_force, only)
             runs.append(run)
             facts.extend(more)
         return runs, facts
 
     # -- outcomes from the session ----------------------------------------------
-    def _outcomes(self, run: _MeasureRun, state: SessionState) -> Outcomes:
-        from eligibility.engine import Outcomes
-
+    def _outcomes(self, run: _MeasureRun, state: SessionState, ctx: Ctx | None) -> Outcomes:
+        """Read one measure's Outcomes back from the session (``ctx``: observe values)."""
         cm = run.cm
         net = self._nets[cm.measure.id]
         reasons = []
@@ -196,7 +202,13 @@ class ReteBackend:
             need.extend(seen)
             if outcome == "discretionary":
                 assess.append(creq.req.id)
-            reasons.append((creq, outcome, exc, seen, value))
+            values = None
+            if ctx is not None:
+                ctx.lets, ctx.amount = run.lets, (run.amount, run.amount_missing)
+                mark = len(ctx.missing)
+                values = {label: json_value(fn(ctx)) for label, fn in creq.observed}
+                del ctx.missing[mark:]
+            reasons.append(ReasonOutcome(creq, outcome, exc, seen, value, values))
         status = state.statuses.get("s." + cm.measure.id, "eligible" if not reasons else None)
         if status is None:
             raise RuntimeError(f"rete: no status derived for measure {cm.measure.id}")
@@ -212,17 +224,46 @@ class ReteBackend:
                         tuple(assess) if undetermined else (), priority)
 
     # -- evaluation ---------------------------------------------------------------
-    def evaluate(self, ctx: Ctx, when: date) -> dict[str, tuple[Outcomes, _MeasureRun]]:
-        """Every in-force measure's Outcomes for the household in ``ctx`` (one session)."""
+    def context(self, facts: ValidFacts, as_of: date) -> Ctx:
+        params, _ = self.compiled.parameters_at(as_of)
+        return Ctx(facts.flat, facts.members, as_of, params)
+
+    def outcomes(self, facts: ValidFacts, as_of: date) -> HouseholdOutcomes:
+        """One household's outcomes at ``as_of``: one session, deleted afterwards."""
         from eligibility.compile.rete.host import LOCK
 
-        runs, facts = self._all_facts(ctx, when)
+        _, unconfirmed = self.compiled.parameters_at(as_of)
+        ctx = self.context(facts, as_of)
+        runs, asserted = self._all_facts(ctx, as_of)
         with LOCK, self.host.session(self.ruleset, "eval") as state:
-            for fact in facts:
+            for fact in asserted:
                 self.host.put(self.ruleset, state, fact)
-            return {run.cm.measure.id: (self._outcomes(run, state), run) for run in runs}
+            return self._household(runs, state, ctx, facts, as_of, unconfirmed)
 
-    def open(self, facts: Any, as_of: date) -> ReteSession:
+    def _household(self, runs: list[_MeasureRun], state: SessionState, ctx: Ctx,
+                   facts: ValidFacts, as_of: date,
+                   unconfirmed: frozenset[str]) -> HouseholdOutcomes:
+        measures = tuple((run.cm.index, run.cm, self._outcomes(run, state, ctx))
+                         for run in runs)
+        criteria = []
+        cached = self.compiled.criterion_cached
+        for c in self.compiled.in_force_at(as_of).criteria:
+            node = self._criteria_nodes.get(c.id)
+            got = state.facts.get(node) if node is not None else None
+            if got is not None:
+                fact = got[0]
+                value = {T: True, F: False}.get(fact["v"], UNKNOWN)
+                missing = tuple(dict.fromkeys(fact["n"].split("\n"))) \
+                    if value is UNKNOWN and fact["n"] else ()
+            else:  # a number (Python's), or a criterion no rule needed
+                mark = len(ctx.missing)
+                value = cached[c.id](ctx)
+                missing = tuple(dict.fromkeys(ctx.missing[mark:])) if value is UNKNOWN else ()
+                del ctx.missing[mark:]
+            criteria.append(CriterionOutcome(c, value, missing))
+        return HouseholdOutcomes(as_of, facts.sha256, unconfirmed, measures, tuple(criteria))
+
+    def open(self, facts: ValidFacts, as_of: date) -> ReteSession:
         """A live session for incremental re-evaluation (close it, or use ``with``)."""
         return ReteSession(self, facts, as_of)
 
@@ -238,15 +279,14 @@ def _changed(old: ValidFacts, new: ValidFacts) -> frozenset[str]:
 class ReteSession:
     """One household kept in working memory; :meth:`update` re-derives only what changed."""
 
-    def __init__(self, backend: ReteBackend, facts: Any, as_of: date) -> None:
+    def __init__(self, backend: ReteBackend, facts: ValidFacts, as_of: date) -> None:
         from eligibility.compile.rete.host import LOCK
 
         self.backend = backend
         self.as_of = as_of
         self.sid = f"live{next(_sessions)}"
-        engine = backend.engine
-        self.valid = engine.validate(facts)
-        ctx = engine.context(self.valid, as_of)
+        self.valid = facts
+        ctx = backend.context(facts, as_of)
         runs, asserted = backend._all_facts(ctx, as_of)
         self.runs = {run.cm.measure.id: run for run in runs}
         with LOCK:
@@ -264,18 +304,16 @@ class ReteSession:
         from eligibility.compile.rete.host import LOCK
 
         with LOCK:
-            return {mid: self.backend._outcomes(run, self.state)
+            return {mid: self.backend._outcomes(run, self.state, None)
                     for mid, run in self.runs.items()}
 
-    def update(self, facts: Any) -> dict[str, Outcomes]:
+    def update(self, valid: ValidFacts) -> dict[str, Outcomes]:
         """Replace the household's facts; recompute and replace only the dependent facts."""
         from eligibility.compile.rete.host import LOCK
 
-        engine = self.backend.engine
-        valid = engine.validate(facts)
         changed = _changed(self.valid, valid)
         self.valid = valid
-        ctx = engine.context(valid, self.as_of)
+        ctx = self.backend.context(valid, self.as_of)
         runs, fresh = self.backend._all_facts(ctx, self.as_of, only=changed)
         self.runs = {run.cm.measure.id: run for run in runs}  # amounts are Python's
         self.reasserted = len(fresh)

@@ -108,6 +108,7 @@ class Network:
     criteria_leaves: tuple[Leaf, ...]
     measures: tuple[MeasureNet, ...]
     parents: Mapping[str, tuple[str, ...]]  # fact type -> fact types derived from it
+    criteria_nodes: Mapping[str, str]  # boolean criterion id -> its truth node
 
     def describe(self) -> str:
         atoms = len(self.criteria_atoms) + sum(len(m.atoms) for m in self.measures)
@@ -383,4 +384,5 @@ def compile_network(pack: RulePack, criteria_fns: Mapping[str, Fn],
         criteria_leaves=tuple(b.crit_leaves),
         measures=measures,
         parents={k: tuple(v) for k, v in b.parents.items()},
+        criteria_nodes=dict(b.crit_nodes),
     )
