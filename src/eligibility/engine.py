@@ -95,7 +95,9 @@ class Engine:
     def outcomes(self, facts: Any, as_of: date | None = None) -> HouseholdOutcomes:
         """The raw outcomes for one household (what the decision builder consumes)."""
         if self._rete is not None:
-            return self._rete.outcomes(self.validate(facts), as_of or date.today())
+            rete: HouseholdOutcomes = self._rete.outcomes(self.validate(facts),
+                                                          as_of or date.today())
+            return rete
         return evaluate_household(self.compiled, self.validate(facts), as_of or date.today())
 
     def evaluate(self, facts: Any, as_of: date | None = None, lang: str = "nb") -> Decision:

@@ -17,9 +17,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from eligibility.cli.common import app, console, err_console
+from eligibility.cli.common import BackendOption, app, check_backend, console, err_console
 from eligibility.engine import Engine
-from eligibility.errors import PackError
+from eligibility.errors import EligibilityError, PackError
 from eligibility.pack.loader import load_pack
 from eligibility.testing.cases import run_cases
 from eligibility.testing.coverage import KINDS, Coverage, CoverageReport
@@ -73,6 +73,7 @@ def check(
     fail_under: Annotated[float | None, typer.Option(
         "--fail-under", min=0, max=100,
         help="Fail if the cases cover less than this per cent of the rule items.")] = None,
+    backend: BackendOption = "reference",
 ) -> None:
     """Check a pack: static checks, cases, invariants; exit 1 on any error or violation."""
     try:
@@ -85,7 +86,16 @@ def check(
     except PackError as exc:
         _print_errors(exc, f"{pack_dir} invariants")
         raise typer.Exit(1) from None
-    engine = Engine(pack)
+    check_backend(backend)
+    try:
+        engine = Engine(pack, backend=backend)
+    except PackError as exc:
+        _print_errors(exc, f"{pack_dir} (--backend {backend})")
+        raise typer.Exit(1) from None
+    except EligibilityError as exc:
+        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False,
+                          soft_wrap=True)
+        raise typer.Exit(2) from None
     results = run_cases(engine)
     failed = [r for r in results if not r.passed]
     table = Table(title=f"{pack.meta.id} {pack.meta.version}: cases")

@@ -8,6 +8,7 @@ import typer
 
 from eligibility.cli.common import (
     AsOfOption,
+    BackendOption,
     JsonOption,
     LangOption,
     PackOption,
@@ -31,9 +32,10 @@ def evaluate(
     why_not: Annotated[bool, typer.Option(
         "--why-not", help="Add, for each measure not granted, the values that would flip it.",
     )] = False,
+    backend: BackendOption = "reference",
 ) -> None:
     """Evaluate one household against the pack and show every measure."""
-    engine, facts, when = open_household(file, pack, as_of, lang)
+    engine, facts, when = open_household(file, pack, as_of, lang, backend)
     decision = guarded(lambda: engine.evaluate(facts, as_of=when, lang=lang))
     analysis = guarded(lambda: explain_why_not(engine, facts, when, lang)) if why_not else None
     if analysis is not None:

@@ -19,13 +19,14 @@ class BackendUnavailable(EligibilityError):
     """The rete backend was asked for but cannot run here."""
 
 
-def require_durable() -> None:
-    """Raise :class:`BackendUnavailable` unless durable_rules can be imported."""
-    if sys.version_info >= (3, 13):
+def require_durable(version: tuple[int, ...] | None = None) -> None:
+    """Raise :class:`BackendUnavailable` unless durable_rules can be imported (``version``:
+    the Python version to judge, default the running one)."""
+    major, minor = (version or sys.version_info)[:2]
+    if (major, minor) >= (3, 13):
         raise BackendUnavailable(
             "the rete backend needs durable-rules 2.0.28, which does not import on Python "
-            f"{sys.version_info.major}.{sys.version_info.minor} (only < 3.13); use the "
-            "reference backend")
+            f"{major}.{minor} (only < 3.13); use the reference backend")
     try:
         import durable.engine  # noqa: F401
     except ImportError:

@@ -30,7 +30,7 @@ from eligibility.compile.outcomes import (
 from eligibility.compile.pack import CompiledMeasure, CompiledPack, CompiledRequirement
 from eligibility.compile.reference import round_amount
 from eligibility.compile.rete import require_durable
-from eligibility.compile.rete.network import F, T, U, Atom, Leaf, Network, compile_network
+from eligibility.compile.rete.network import Atom, F, Leaf, Network, T, U, compile_network
 from eligibility.compile.runtime import UNKNOWN, Ctx
 from eligibility.errors import EvaluationError
 from eligibility.facts import ValidFacts

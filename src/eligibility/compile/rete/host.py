@@ -20,7 +20,7 @@ from typing import Any
 
 from durable import engine as _durable
 
-from eligibility.compile.rete.network import F, T, U, Action, Network
+from eligibility.compile.rete.network import Action, F, Network, T, U
 
 NotHandled = _durable.MessageNotHandledException
 

@@ -165,7 +165,7 @@ class _Builder:
         alias_of: dict[str, str] = {}
         first: dict[str, str] = {}
         for alias, cond in conds:
-            parts = cond["$and"] if "$and" in cond else [cond]
+            parts = cond.get("$and", [cond])
             t = parts[0]["t"]
             if t not in first:
                 first[t] = alias
@@ -297,14 +297,15 @@ class _Builder:
                 return self.unsupported(expr, right, "`in` over a list that is not text or "
                                                      "whole-number literals")
             choices = tuple(i.value for i in items)  # type: ignore[attr-defined]
-            member = {"$or": [{"l": c} for c in choices]} if choices else {"k": 2}
-            outside = {"$and": [{"$neq": {"l": c}} for c in choices]} if choices else {"k": 1}
+            member: dict[str, Any] = {"$or": [{"l": c} for c in choices]} if choices \
+                else {"k": 2}
+            outside: dict[str, Any] = {"$and": [{"$neq": {"l": c}} for c in choices]} \
+                if choices else {"k": 1}
             yes, no = (member, outside) if op == "in" else (outside, member)
             atom = Atom(nid, op, compile_expr(left, res), None, choices, self.scope(),
                         self.deps(left))
         else:
-            yes = {_CMP[op]: {"l": {"$m": "r"}}}
-            no = {_CMP[_NEG[op]]: {"l": {"$m": "r"}}}
+            yes, no = {_CMP[op]: {"l": {"$m": "r"}}}, {_CMP[_NEG[op]]: {"l": {"$m": "r"}}}
             atom = Atom(nid, op, compile_expr(left, res), compile_expr(right, res), (),
                         self.scope(), self.deps(left) | self.deps(right))
         (self.atoms if self.measure else self.crit_atoms).append(atom)

@@ -1,0 +1,68 @@
+"""Small rete-backend checks run as a child process (a durable_rules crash ends it, not pytest).
+
+``python tests/compile/rete_probe.py cleanup N``: N evaluations of the mini pack on the
+fixed session leave no live session and no state behind (more than durable's ~1 024
+live-session limit, so a leak would fail). ``python tests/compile/rete_probe.py fixtures``:
+every ``fixtures/*.yaml`` household gets the same statuses and amounts from both backends.
+Prints ``ok …`` and exits 0, or prints the problem and exits 1.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+from eligibility.compile.rete.host import host
+from eligibility.engine import Engine
+from eligibility.pack.loader import load_pack
+from eligibility.pack.yamlio import load_yaml_text, plain
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cleanup(n: int) -> int:
+    pack = load_pack(ROOT / "tests" / "packs" / "mini")
+    engine = Engine(pack, backend="rete")
+    facts = {"household": {"kommunegruppe": 4, "registered": True},
+             "members": [{"age": 40, "income_month": 10000, "disability": False}],
+             "housing": {"tenure": "leie", "cost_month": 6000},
+             "economy": {"bank_loan_refused": False, "years_problem": 0, "savings_used": False},
+             "situation": {"homeless": False, "forced_sale": False}}
+    for i in range(n):
+        facts["members"][0]["income_month"] = 1000 * (i % 40)
+        engine.evaluate(facts, as_of=date(2023, 6, 1))
+    rete = host()
+    if rete._sessions:
+        print(f"live sessions left: {sorted(rete._sessions)}")
+        return 1
+    ruleset = engine._rete.ruleset
+    try:
+        left = rete.get_facts(ruleset, "eval")
+    except Exception:  # durable raises (error 309) for a session that does not exist
+        left = []
+    if left:
+        print(f"facts left in the session: {left[:3]}")
+        return 1
+    print(f"ok {n} evaluations, no session left")
+    return 0
+
+
+def fixtures() -> int:
+    pack = load_pack(ROOT / "rules" / "no")
+    ref, rete = Engine(pack), Engine(pack, backend="rete")
+    when = date(2026, 1, 15)
+    files = sorted((ROOT / "fixtures").glob("*.yaml"))
+    for path in files:
+        facts = plain(load_yaml_text(path.read_text(encoding="utf-8"), str(path)))
+        a = {m.id: (m.status, m.amount) for m in ref.evaluate(facts, when).measures}
+        b = {m.id: (m.status, m.amount) for m in rete.evaluate(facts, when).measures}
+        if a != b:
+            print(f"{path.name}: reference {a} != rete {b}")
+            return 1
+    print(f"ok {len(files)} fixtures")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cleanup(int(sys.argv[2])) if sys.argv[1] == "cleanup" else fixtures())
