@@ -57,6 +57,7 @@ class ReteHost(_durable.Host):  # type: ignore[misc]
     def __init__(self) -> None:
         self._actions: dict[str, Callable[[Any], None]] = {}
         self._sessions: dict[str, SessionState] = {}
+        self._consumed: dict[str, frozenset[str]] = {}  # ruleset -> fact types rules match
         super().__init__()
 
     def _run(self) -> None:  # no dispatch/timer threads: every action runs synchronously
@@ -74,6 +75,7 @@ class ReteHost(_durable.Host):  # type: ignore[misc]
             action_name = f"{name}:{rule_name}"
             self._actions[action_name] = self._make_action(name, network.actions[rule_name])
             rules[rule_name] = {**rule, "run": action_name}
+        self._consumed[name] = frozenset(network.parents)
         with LOCK:
             self.set_rulesets({name: rules})
         return name
@@ -103,7 +105,9 @@ class ReteHost(_durable.Host):  # type: ignore[misc]
                 self.delete_state(ruleset, state.sid)
 
     def put(self, ruleset: str, state: SessionState, fact: dict[str, Any]) -> None:
-        """Assert ``fact`` (replacing the session's fact of the same type), run the rules."""
+        """Assert ``fact`` (replacing the session's fact of the same type), run the rules.
+
+        A fact no rule matches is only recorded (durable would refuse to store it)."""
         fact["sid"] = state.sid
         t = fact["t"]
         with LOCK:
@@ -113,13 +117,10 @@ class ReteHost(_durable.Host):  # type: ignore[misc]
                     return
                 if old[1]:
                     self.retract_fact(ruleset, old[0])
-            try:
+            stored = t in self._consumed[ruleset]
+            if stored:
                 self.assert_fact(ruleset, fact)
-                stored = True
-            except NotHandled:
-                stored = False
             state.facts[t] = (fact, stored)
-            # actions record the fact they assert; keep ours unless an action replaced it
             if state.error is not None:
                 error, state.error = state.error, None
                 raise error
@@ -128,6 +129,7 @@ class ReteHost(_durable.Host):  # type: ignore[misc]
     def _make_action(self, ruleset: str, action: Action) -> Callable[[Any], None]:
         compute = _COMPUTE[action.kind]
         sessions = self._sessions
+        consumed = self._consumed
 
         def run(c: Any) -> None:
             state = sessions.get(c.s.sid)
@@ -145,11 +147,9 @@ class ReteHost(_durable.Host):  # type: ignore[misc]
                         return
                     if old[1]:
                         c.retract_fact(old[0])
-                try:
+                stored = fact["t"] in consumed[ruleset]
+                if stored:
                     c.assert_fact(fact)
-                    stored = True
-                except NotHandled:
-                    stored = False
                 state.facts[fact["t"]] = (fact, stored)
             except BaseException as exc:  # durable would swallow it into the state
                 state.error = exc
