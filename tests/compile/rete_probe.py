@@ -4,6 +4,8 @@
 fixed session leave no live session and no state behind (more than durable's ~1 024
 live-session limit, so a leak would fail). ``python tests/compile/rete_probe.py fixtures``:
 every ``fixtures/*.yaml`` household gets the same statuses and amounts from both backends.
+``python tests/compile/rete_probe.py threads``: four threads share one rete Engine (the
+host lock serialises them) and every decision equals the reference's.
 Prints ``ok …`` and exits 0, or prints the problem and exits 1.
 """
 
@@ -64,5 +66,34 @@ def fixtures() -> int:
     return 0
 
 
+def threads() -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    pack = load_pack(ROOT / "tests" / "packs" / "mini")
+    ref, rete = Engine(pack), Engine(pack, backend="rete")
+    when = date(2023, 6, 1)
+    households = []
+    for i in range(400):
+        households.append({
+            "household": {"kommunegruppe": 1 + i % 4, "registered": i % 7 != 0},
+            "members": [{"age": 18 + i % 60, "income_month": 500 * (i % 50),
+                         "disability": i % 11 == 0}] + [{"age": i % 17}] * (i % 3),
+            "housing": {"tenure": ("leie", "eie", "ingen")[i % 3], "cost_month": 100 * (i % 90)},
+            "economy": {"bank_loan_refused": i % 2 == 0, "years_problem": i % 9,
+                        "savings_used": i % 5 == 0},
+            "situation": {"homeless": i % 13 == 0, "forced_sale": i % 17 == 0},
+        })
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda f: rete.evaluate(f, when).to_json(), households))
+    for facts, decision in zip(households, got, strict=True):
+        if decision != ref.evaluate(facts, when).to_json():
+            print(f"differs from the reference under threads: {facts}")
+            return 1
+    print(f"ok {len(households)} households from 4 threads")
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(cleanup(int(sys.argv[2])) if sys.argv[1] == "cleanup" else fixtures())
+    mode = sys.argv[1]
+    sys.exit(cleanup(int(sys.argv[2])) if mode == "cleanup"
+             else threads() if mode == "threads" else fixtures())

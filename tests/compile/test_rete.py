@@ -91,6 +91,13 @@ def test_sessions_are_cleaned_after_every_evaluation() -> None:
     assert proc.stdout.startswith("ok 1500 evaluations"), explain(proc)
 
 
+@needs_durable
+def test_threads_share_one_rete_engine_behind_the_lock() -> None:
+    proc = child(str(HERE / "rete_probe.py"), "threads")
+    assert proc.returncode == 0, explain(proc)
+    assert proc.stdout.startswith("ok 400 households from 4 threads"), explain(proc)
+
+
 # -- compilation and errors (no durable_rules needed) -------------------------------
 def test_network_of_rules_no_fits_durable_rules() -> None:
     pack = load_pack(ROOT / "rules" / "no")
@@ -124,6 +131,18 @@ def test_unsupported_condition_is_a_load_time_error_with_file_and_line(
     assert diag.line == 9
     assert "if-then-else used as a condition" in diag.message
     assert "if situation.homeless" in diag.message
+
+
+@needs_durable
+def test_check_backend_rete_reports_the_construct_with_file_and_line(
+        pack_copy: Callable[..., Path]) -> None:
+    # the network is compiled before anything reaches durable_rules' engine
+    path = pack_copy({"measures/botilbud.yaml": [
+        ("when: situation.homeless", "when: if situation.homeless then true else false")]})
+    result = CliRunner().invoke(app, ["check", str(path), "--backend", "rete"])
+    assert result.exit_code == 1
+    assert "measures/botilbud.yaml:9:" in result.output
+    assert "cannot compile an if-then-else used as a condition" in result.output
 
 
 def test_in_over_decimals_is_refused(pack_copy: Callable[..., Path]) -> None:

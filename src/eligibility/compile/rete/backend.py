@@ -136,16 +136,24 @@ class ReteBackend:
 
     def _measure_facts(self, cm: CompiledMeasure, ctx: Ctx,
                        in_force: tuple[CompiledRequirement, ...],
-                       only: frozenset[str] | None = None) -> tuple[_MeasureRun,
-                                                                     list[dict[str, Any]]]:
-        """The lets, amount and atom/leaf facts of one measure (``only``: those depending
-        on these facts)."""
+                       only: frozenset[str] | None = None,
+                       previous: _MeasureRun | None = None
+                       ) -> tuple[_MeasureRun, list[dict[str, Any]]]:
+        """The lets, amount and atom/leaf facts of one measure (``only``: just those that
+        depend on these facts; ``previous``: the run whose amount stands if it does not)."""
         net = self._nets[cm.measure.id]
         ctx.lets = {}
         amount: Any = None
         amount_missing: tuple[str, ...] = ()
+        keep = previous if only is not None and not net.amount_deps & only else None
+        if keep is not None and only is not None \
+                and not any(a.deps & only for a in net.atoms) \
+                and not any(leaf.deps & only for leaf in net.leaves):
+            return keep, []
         try:
-            if cm.amount is not None:
+            if keep is not None:
+                amount, amount_missing = keep.amount, keep.amount_missing
+            elif cm.amount is not None:
                 mark = len(ctx.missing)
                 amount = round_amount(cm.amount(ctx), cm.measure.amount.rounding)  # type: ignore[union-attr]
                 amount_missing = tuple(ctx.missing[mark:])
@@ -167,7 +175,8 @@ class ReteBackend:
                     facts.append({"t": rnet.outcome, "o": "skip", "w": -1, "n": "", "v": U})
         return _MeasureRun(cm, amount, amount_missing, ctx.lets, in_force), facts
 
-    def _all_facts(self, ctx: Ctx, when: date, only: frozenset[str] | None = None
+    def _all_facts(self, ctx: Ctx, when: date, only: frozenset[str] | None = None,
+                   previous: dict[str, _MeasureRun] | None = None
                    ) -> tuple[list[_MeasureRun], list[dict[str, Any]]]:
         facts = [self._atom_fact(a, ctx) for a in self.network.criteria_atoms
                  if only is None or a.deps & only]
@@ -175,7 +184,8 @@ class ReteBackend:
                   if only is None or leaf.deps & only]
         runs = []
         for _index, cm, in_force in self.compiled.in_force_at(when).measures:
-            run, more = self._measure_facts(cm, ctx, in_force, only)
+            run, more = self._measure_facts(cm, ctx, in_force, only,
+                                            (previous or {}).get(cm.measure.id))
             runs.append(run)
             facts.extend(more)
         return runs, facts
@@ -314,7 +324,8 @@ class ReteSession:
         changed = _changed(self.valid, valid)
         self.valid = valid
         ctx = self.backend.context(valid, self.as_of)
-        runs, fresh = self.backend._all_facts(ctx, self.as_of, only=changed)
+        runs, fresh = self.backend._all_facts(ctx, self.as_of, only=changed,
+                                              previous=self.runs)
         self.runs = {run.cm.measure.id: run for run in runs}  # amounts are Python's
         self.reasserted = len(fresh)
         with LOCK:

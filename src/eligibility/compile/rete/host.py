@@ -1,7 +1,7 @@
 """durable_rules behind one lock: the process's host, its rulesets and the sessions' facts.
 
 durable_rules keeps rulesets in a C engine that is global to the process and not safe
-under threads (segfaults measured; see docs/rete.md in the README section). This module
+under threads (segfaults measured; see the README's rete section). This module
 owns that boundary: one :class:`ReteHost` (a ``durable.engine.Host`` subclass that starts
 none of durable's timer threads and resolves every rule's action by name), one lock that
 every call into the engine takes, and the per-session bookkeeping the actions write into
