@@ -18,6 +18,7 @@ difference and exits 1. A crash of durable_rules ends this process, not pytest.
 from __future__ import annotations
 
 import contextlib
+import copy
 import sys
 from datetime import date
 from decimal import Decimal
@@ -124,22 +125,23 @@ def main(pack_dir: str, examples: int) -> int:
            st.randoms(use_true_random=False))
     def full(facts: dict[str, Any], when: date, rnd: Any) -> None:
         assert compare(facts, when)
-        # one fact changed: take another household's value for one top-level group field
-        groups = [g for g, v in facts.items() if isinstance(v, dict) and v]
-        if groups:
-            group = rnd.choice(sorted(groups))
-            field = rnd.choice(sorted(facts[group]))
-            after = {k: (dict(v) if isinstance(v, dict) else v) for k, v in facts.items()}
+        # one fact changed: a group's field or the first member's, flipped, moved or dropped
+        after = copy.deepcopy(facts)
+        targets = [after[g] for g, v in sorted(after.items()) if isinstance(v, dict) and v]
+        if after.get("members") and after["members"][0] and rnd.random() < 0.4:
+            targets = [after["members"][0]]
+        if targets:
+            target = rnd.choice(targets)
+            field = rnd.choice(sorted(target))
+            value = target[field]
             if rnd.random() < 0.3:
-                del after[group][field]
+                del target[field]
+            elif isinstance(value, bool):
+                target[field] = not value
+            elif isinstance(value, int | Decimal):
+                target[field] = value + rnd.choice([-1, 1, 1000])
             else:
-                other = facts[group][field]
-                if isinstance(other, bool):
-                    after[group][field] = not other
-                elif isinstance(other, int | Decimal):
-                    after[group][field] = other + rnd.choice([-1, 1, 1000])
-                else:
-                    del after[group][field]
+                del target[field]
             assert compare_update(facts, after, when)
 
     with contextlib.suppress(AssertionError):
