@@ -6,6 +6,7 @@ live-session limit, so a leak would fail). ``python tests/compile/rete_probe.py 
 every ``fixtures/*.yaml`` household gets the same statuses and amounts from both backends.
 ``python tests/compile/rete_probe.py threads``: four threads share one rete Engine (the
 host lock serialises them) and every decision equals the reference's.
+It also opens live sessions up to the cap and checks the next one is refused.
 Prints ``ok …`` and exits 0, or prints the problem and exits 1.
 """
 
@@ -46,7 +47,26 @@ def cleanup(n: int) -> int:
     if left:
         print(f"facts left in the session: {left[:3]}")
         return 1
-    print(f"ok {n} evaluations, no session left")
+    # live sessions are capped below durable's limit, with a clear error
+    from eligibility.compile.rete.backend import ReteBackend
+    from eligibility.compile.rete.host import MAX_LIVE_SESSIONS, TooManySessions
+
+    backend = ReteBackend(engine.compiled)
+    valid = engine.validate(facts)
+    sessions = [backend.open(valid, date(2023, 6, 1)) for _ in range(MAX_LIVE_SESSIONS)]
+    try:
+        backend.open(valid, date(2023, 6, 1))
+        print("the live-session cap did not hold")
+        return 1
+    except TooManySessions:
+        pass
+    finally:
+        for s in sessions:
+            s.close()
+    if rete._sessions:
+        print("live sessions left after closing")
+        return 1
+    print(f"ok {n} evaluations, no session left; cap of {MAX_LIVE_SESSIONS} live sessions held")
     return 0
 
 

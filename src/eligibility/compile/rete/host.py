@@ -21,6 +21,7 @@ from typing import Any
 from durable import engine as _durable
 
 from eligibility.compile.rete.network import Action, F, Network, T, U
+from eligibility.errors import EligibilityError
 
 NotHandled = _durable.MessageNotHandledException
 
@@ -29,6 +30,10 @@ LOCK = threading.RLock()
 
 #: durable-rules 2.0.28 fails past ~1 024 live sessions (MemoryError, then SIGSEGV).
 MAX_LIVE_SESSIONS = 512
+
+
+class TooManySessions(EligibilityError):
+    """More live rete sessions were asked for than durable_rules survives."""
 
 
 def _split(missing: str) -> list[str]:
@@ -92,8 +97,8 @@ class ReteHost(_durable.Host):  # type: ignore[misc]
 
     def open(self, sid: str) -> SessionState:
         if len(self._sessions) >= MAX_LIVE_SESSIONS:
-            raise RuntimeError(f"more than {MAX_LIVE_SESSIONS} live rete sessions; close some "
-                               "(durable-rules fails past ~1 024)")
+            raise TooManySessions(f"more than {MAX_LIVE_SESSIONS} live rete sessions; close "
+                                  "some (durable-rules fails past ~1 024)")
         state = SessionState(sid)
         self._sessions[sid] = state
         return state
