@@ -3,8 +3,9 @@
 :mod:`.network` compiles a loaded pack into truth nodes and durable_rules rules (no
 durable_rules import); :mod:`.host` runs them in durable_rules behind one lock;
 :mod:`.backend` turns a household into facts, runs one session and returns the same
-:class:`~eligibility.engine.Outcomes` the reference evaluator gives, and keeps sessions
-open for incremental re-evaluation. Install with ``pip install 'eligibility[rete]'``
+:class:`~eligibility.compile.outcomes.HouseholdOutcomes` the reference evaluator gives (the
+shared DecisionBuilder makes the Decision), and keeps sessions open for incremental
+re-evaluation. Install with ``pip install 'eligibility[rete]'``
 (CPython < 3.13: durable-rules 2.0.28 does not import on 3.13).
 """
 

@@ -5,8 +5,9 @@ A :class:`ReteBackend` is built once per engine: it compiles the pack's network
 evaluation it computes in Python what durable_rules cannot (comparison operands, boolean
 leaves, ``let`` values, amounts — with the reference closures, so arithmetic stays exact
 Decimal), asserts them as facts into one session with a fixed id, lets forward chaining
-derive criteria, requirement outcomes and measure statuses, reads them back as
-:class:`~eligibility.engine.Outcomes` and deletes the session. :class:`ReteSession` keeps a
+derive criteria, requirement outcomes and measure statuses, reads them back as the
+:class:`~eligibility.compile.outcomes.HouseholdOutcomes` every backend returns, and deletes
+the session. :class:`ReteSession` keeps a
 session open instead: :meth:`ReteSession.update` recomputes only the facts that depend on
 the changed household facts, replaces those that changed, and lets the network re-derive
 what follows from them.

@@ -75,13 +75,13 @@ class ReteHost(_durable.Host):  # type: ignore[misc]
     def register(self, prefix: str, network: Network) -> str:
         """Register ``network`` as a new, uniquely named ruleset; return its name."""
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-        rules = {}
-        for rule_name, rule in network.rules.items():
-            action_name = f"{name}:{rule_name}"
-            self._actions[action_name] = self._make_action(name, network.actions[rule_name])
-            rules[rule_name] = {**rule, "run": action_name}
-        self._consumed[name] = frozenset(network.parents)
         with LOCK:
+            rules = {}
+            for rule_name, rule in network.rules.items():
+                action_name = f"{name}:{rule_name}"
+                self._actions[action_name] = self._make_action(name, network.actions[rule_name])
+                rules[rule_name] = {**rule, "run": action_name}
+            self._consumed[name] = frozenset(network.parents)
             self.set_rulesets({name: rules})
         return name
 
