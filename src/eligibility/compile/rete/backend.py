@@ -21,6 +21,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from eligibility.compile.calculation import record
 from eligibility.compile.outcomes import (
     CriterionOutcome,
     HouseholdOutcomes,
@@ -192,8 +193,10 @@ class ReteBackend:
         return runs, facts
 
     # -- outcomes from the session ----------------------------------------------
-    def _outcomes(self, run: _MeasureRun, state: SessionState, ctx: Ctx | None) -> Outcomes:
-        """Read one measure's Outcomes back from the session (``ctx``: observe values)."""
+    def _outcomes(self, run: _MeasureRun, state: SessionState, ctx: Ctx | None,
+                  calculation: bool = False) -> Outcomes:
+        """Read one measure's Outcomes back from the session (``ctx``: observe values;
+        ``calculation``: record the amount's steps, in Python as the reference does)."""
         cm = run.cm
         net = self._nets[cm.measure.id]
         reasons = []
@@ -230,17 +233,25 @@ class ReteBackend:
                 priority = (rank, title)
                 break
         undetermined = status == "undetermined"
+        steps = None
+        if calculation and cm.calculation and ctx is not None:
+            ctx.lets, ctx.amount = run.lets, (run.amount, run.amount_missing)
+            mark = len(ctx.missing)
+            steps = record(cm.calculation, ctx, run.amount)
+            del ctx.missing[mark:]
         return Outcomes(status, run.amount, tuple(reasons),  # type: ignore[arg-type]
                         tuple(dict.fromkeys(need)) if undetermined else (),
-                        tuple(assess) if undetermined else (), priority)
+                        tuple(assess) if undetermined else (), priority, steps)
 
     # -- evaluation ---------------------------------------------------------------
     def context(self, facts: ValidFacts, as_of: date) -> Ctx:
         params, _ = self.compiled.parameters_at(as_of)
         return Ctx(facts.flat, facts.members, as_of, params)
 
-    def outcomes(self, facts: ValidFacts, as_of: date) -> HouseholdOutcomes:
-        """One household's outcomes at ``as_of``: one session, deleted afterwards."""
+    def outcomes(self, facts: ValidFacts, as_of: date,
+                 calculation: bool = True) -> HouseholdOutcomes:
+        """One household's outcomes at ``as_of``: one session, deleted afterwards
+        (``calculation``: record every amount's steps)."""
         from eligibility.compile.rete.host import LOCK
 
         _, unconfirmed = self.compiled.parameters_at(as_of)
@@ -249,12 +260,12 @@ class ReteBackend:
         with LOCK, self.host.session(self.ruleset, "eval") as state:
             for fact in asserted:
                 self.host.put(self.ruleset, state, fact)
-            return self._household(runs, state, ctx, facts, as_of, unconfirmed)
+            return self._household(runs, state, ctx, facts, as_of, unconfirmed, calculation)
 
     def _household(self, runs: list[_MeasureRun], state: SessionState, ctx: Ctx,
-                   facts: ValidFacts, as_of: date,
-                   unconfirmed: frozenset[str]) -> HouseholdOutcomes:
-        measures = tuple((run.cm.index, run.cm, self._outcomes(run, state, ctx))
+                   facts: ValidFacts, as_of: date, unconfirmed: frozenset[str],
+                   calculation: bool) -> HouseholdOutcomes:
+        measures = tuple((run.cm.index, run.cm, self._outcomes(run, state, ctx, calculation))
                          for run in runs)
         criteria = []
         cached = self.compiled.criterion_cached
