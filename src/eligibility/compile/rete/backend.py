@@ -172,7 +172,8 @@ class ReteBackend:
         if only is None:
             for creq, rnet in zip(cm.requirements, net.requirements, strict=True):
                 if creq in in_force:
-                    facts.append({"t": rnet.on})
+                    if rnet.on:
+                        facts.append({"t": rnet.on})
                 else:
                     facts.append({"t": rnet.outcome, "o": "skip", "w": -1, "n": "", "v": U})
         return _MeasureRun(cm, amount, amount_missing, ctx.lets, in_force), facts

@@ -85,7 +85,7 @@ class RequirementNet:
     node: str  # truth node of the condition
     exceptions: tuple[tuple[str, str], ...]  # (exception id, truth node)
     outcome: str  # fact type of the outcome
-    on: str  # fact type asserted when the requirement is in force
+    on: str  # fact type asserted when a dated requirement is in force ("" if undated)
 
 
 @dataclass(frozen=True)
@@ -327,7 +327,8 @@ class _Builder:
             node = self.boolean(req.expr, req.expr.node) if req.expr else self.leaf(None, None)
             excs = tuple((e.id, self.boolean(e.expr, e.expr.node)) for e in req.exceptions)
             rid = f"{m.id}.{req.id}"
-            rnet = RequirementNet(req.id, node, excs, "o." + rid, "on." + rid)
+            dated = req.valid_from is not None or req.valid_to is not None
+            rnet = RequirementNet(req.id, node, excs, "o." + rid, "on." + rid if dated else "")
             self.outcome_rules(rnet, req.discretionary)
             reqs.append(rnet)
         priority = tuple(self.boolean(p.expr, p.expr.node) for p in m.priority)
@@ -341,17 +342,18 @@ class _Builder:
         return net
 
     def outcome_rules(self, r: RequirementNet, discretionary: bool) -> None:
-        on = ("on", _pat(r.on))
+        # a dated requirement's rules also need the fact that it is in force on the date
+        on = [("on", _pat(r.on))] if r.on else []
         exc_aliases = tuple(f"e{i}" for i in range(len(r.exceptions)))
         for j in range(len(r.exceptions)):
-            conds = [on, ("q", _pat(r.node, _not_v(T)))]
+            conds = [*on, ("q", _pat(r.node, _not_v(T)))]
             conds += [(exc_aliases[i], _pat(r.exceptions[i][1], _not_v(T))) for i in range(j)]
             conds.append((exc_aliases[j], _pat(r.exceptions[j][1], _v(T))))
             self.rule(conds, Action("outcome", r.outcome, extra={"waived": j}))
         met = "discretionary" if discretionary else "met"
-        self.rule([on, ("q", _pat(r.node, _v(T)))],
+        self.rule([*on, ("q", _pat(r.node, _v(T)))],
                   Action("outcome", r.outcome, extra={"fixed": met}))
-        rest = [on, ("q", _pat(r.node, _not_v(T)))]
+        rest = [*on, ("q", _pat(r.node, _not_v(T)))]
         rest += [(a, _pat(e[1], _not_v(T))) for a, e in zip(exc_aliases, r.exceptions,
                                                               strict=True)]
         self.rule(rest, Action("outcome", r.outcome, aliases=exc_aliases,
