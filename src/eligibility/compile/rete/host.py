@@ -106,7 +106,7 @@ class ReteHost(_durable.Host):  # type: ignore[misc]
     def close(self, ruleset: str, state: SessionState) -> None:
         with LOCK:
             self._sessions.pop(state.sid, None)
-            if state.facts:
+            if any(stored for _, stored in state.facts.values()):
                 self.delete_state(ruleset, state.sid)
 
     def put(self, ruleset: str, state: SessionState, fact: dict[str, Any]) -> None:

@@ -136,8 +136,6 @@ class _Builder:
         self.lets = lets
         self.facts = frozenset(f.path for f in pack.schema.all_fields() if not f.in_list)
         self.members = frozenset(f.name for f in pack.schema.all_fields() if f.in_list)
-        self.bool_facts = frozenset(f.path for f in pack.schema.all_fields()
-                                    if not f.in_list and f.kind == "bool")
         self.criteria = {c.id: c for c in pack.criteria}
         self.rules: dict[str, Any] = {}
         self.actions: dict[str, Action] = {}
@@ -263,11 +261,10 @@ class _Builder:
     def criterion(self, cid: str) -> str:
         found = self.crit_nodes.get(cid)
         if found is None:
+            # a criterion's nodes are shared by every measure: compile it outside any
             saved_measure, self.measure = self.measure, None
-            saved = self.atoms, self.leaves
             criterion = self.criteria[cid]
             found = self.boolean(criterion.expr, criterion.expr.node)
-            self.atoms, self.leaves = saved
             self.measure = saved_measure
             self.crit_nodes[cid] = found
         return found
