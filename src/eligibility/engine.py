@@ -6,7 +6,9 @@ closure) and sets up a :class:`~eligibility.decision_build.DecisionBuilder`.
 ``evaluate(facts, as_of)`` validates the facts, evaluates them with the reference
 three-valued semantics (:mod:`eligibility.compile.reference`) and hands the
 outcomes to the builder. An Engine holds no per-call state: each evaluation gets
-its own context, so one Engine can serve many threads.
+its own context, so one Engine can serve many threads. ``Engine(pack,
+backend="rete")`` evaluates with durable_rules instead (:mod:`eligibility.compile.rete`,
+the ``rete`` extra): the same outcomes, every call serialised behind one lock.
 
 The names other modules build on are re-exported here: ``CompiledPack``,
 ``CompiledMeasure``, ``CompiledRequirement``, ``Outcomes``, ``HouseholdOutcomes``,
