@@ -28,34 +28,41 @@ _EXPECTED = {"bool": "true or false", "int": "a whole number", "number": "a numb
              "enum": "one of"}
 
 
-def _issue(path: pl.Expr | str, message: str, value: pl.Expr) -> pl.Expr:
+Issue = tuple[pl.Expr, pl.Expr]  # (true where the value is bad, the message there)
+
+
+def _message(path: pl.Expr | str, message: str, value: pl.Expr | None = None) -> pl.Expr:
     where = pl.lit(path) if isinstance(path, str) else path
+    if value is None:
+        return where + pl.lit(f": {message}")
     return where + pl.lit(f": {message} (got ") + value.cast(pl.String).fill_null("null") + ")"
 
 
+def _issue(path: pl.Expr | str, message: str, value: pl.Expr | None,
+           bad: pl.Expr) -> Issue:
+    return bad.fill_null(False), _message(path, message, value)
+
+
 def _field_checks(spec: FieldSpec, src: pl.Expr, dtype: pl.DataType,
-                  path: pl.Expr | str) -> tuple[pl.Expr, list[pl.Expr]]:
-    """The value cast to its column type, and one issue expression per check."""
+                  path: pl.Expr | str) -> tuple[pl.Expr, list[Issue]]:
+    """The value cast to its column type, and one issue per check."""
     target = DTYPES[KINDS[spec.kind]]
-    issues: list[pl.Expr] = []
+    issues: list[Issue] = []
     if spec.kind == "bool" and dtype not in (pl.Boolean, pl.Null):
         value = pl.lit(None, pl.Boolean)
-        issues.append(pl.when(src.is_not_null()).then(
-            _issue(path, "Input should be a valid boolean", src)))
+        issues.append(_issue(path, "Input should be a valid boolean", src, src.is_not_null()))
         return value, issues
     if spec.kind in ("enum", "string") and dtype not in (pl.String, pl.Null, pl.Categorical):
-        issues.append(pl.when(src.is_not_null()).then(
-            _issue(path, "Input should be a valid string", src)))
+        issues.append(_issue(path, "Input should be a valid string", src, src.is_not_null()))
         return pl.lit(None, pl.String), issues
     if spec.kind == "int" and dtype.is_float():
         value = src.cast(pl.Int64, strict=False)
         bad = src.is_not_null() & (value.is_null() | (value.cast(pl.Float64) != src))
-        issues.append(pl.when(bad).then(
-            _issue(path, "Input should be a valid integer", src)))
+        issues.append(_issue(path, "Input should be a valid integer", src, bad))
     elif spec.kind in ("number", "money") and dtype.is_float():
         value = src.cast(pl.String).cast(DEC, strict=False)
         bad = src.is_not_null() & value.is_null()
-        issues.append(pl.when(bad).then(_issue(path, "Input should be a finite number", src)))
+        issues.append(_issue(path, "Input should be a finite number", src, bad))
     else:
         value = src.cast(target, strict=False)
         if spec.kind == "date" and dtype == pl.String:
@@ -64,120 +71,137 @@ def _field_checks(spec: FieldSpec, src: pl.Expr, dtype: pl.DataType,
         text = {"int": "Input should be a valid integer", "date": "Input should be a "
                 "valid date", "money": "Input should be a valid decimal",
                 "number": "Input should be a valid decimal"}.get(spec.kind, "invalid value")
-        issues.append(pl.when(bad).then(_issue(path, text, src)))
+        issues.append(_issue(path, text, src, bad))
     if spec.kind == "enum":
         values = [str(v) for v in spec.values or ()]
-        issues.append(pl.when(value.is_not_null() & value.is_in(values).not_()).then(
-            _issue(path, "Input should be " + ", ".join(repr(v) for v in values), value)))
+        issues.append(_issue(path, "Input should be " + ", ".join(repr(v) for v in values),
+                             value, value.is_not_null() & value.is_in(values).not_()))
     if spec.kind in ("int", "number", "money"):
         if spec.minimum is not None:
-            issues.append(pl.when(value < spec.minimum).then(_issue(
-                path, f"Input should be greater than or equal to {spec.minimum}", value)))
+            issues.append(_issue(path, f"Input should be greater than or equal to "
+                                 f"{spec.minimum}", value, value < spec.minimum))
         if spec.maximum is not None:
-            issues.append(pl.when(value > spec.maximum).then(_issue(
-                path, f"Input should be less than or equal to {spec.maximum}", value)))
+            issues.append(_issue(path, f"Input should be less than or equal to "
+                                 f"{spec.maximum}", value, value > spec.maximum))
     if spec.required:
-        issues.append(pl.when(src.is_null()).then(pl.lit(path) + pl.lit(": Field required")
-                                                  if isinstance(path, str) else
-                                                  path + pl.lit(": Field required")))
+        issues.append(_issue(path, "Field required", None, src.is_null()))
     return value, issues
 
 
-def _join(issues: list[pl.Expr]) -> pl.Expr:
+def _join(issues: list[Issue]) -> pl.Expr:
     if not issues:
         return pl.lit(None, pl.String)
-    text = pl.concat_str(issues, separator="; ", ignore_nulls=True)
-    count = pl.sum_horizontal([i.is_not_null().cast(pl.Int64) for i in issues])
+    text = pl.concat_str([pl.when(bad).then(msg) for bad, msg in issues], separator="; ",
+                         ignore_nulls=True)
+    count = pl.sum_horizontal([bad.cast(pl.Int64) for bad, _ in issues])
     return pl.when(count > 0).then(count.cast(pl.String) + " invalid fact(s): " + text)
+
+
+def _any_bad(issues: list[Issue]) -> pl.Expr:
+    return pl.any_horizontal([bad for bad, _ in issues]) if issues else pl.lit(False)
 
 
 def facts_frame(pack: RulePack, df: pl.DataFrame, start: int = 0,
                 validator: FactValidator | None = None) -> pl.DataFrame:
-    """Validate an input-shape frame into a facts frame; row numbers from ``start``."""
+    """Validate an input-shape frame into a facts frame; row numbers from ``start``.
+
+    Checks run as booleans over all rows; the messages are built only for the rows
+    that fail one.
+    """
     if "facts" in df.columns and not any(g in df.columns for g in pack.schema.groups):
         return _json_column(pack, df, start, validator or FactValidator(pack.schema))
     schema = frame_schema(pack)
-    exprs: list[pl.Expr] = [pl.int_range(pl.len(), dtype=pl.Int64).alias("__row") + start]
+    exprs: list[pl.Expr] = [(pl.int_range(pl.len(), dtype=pl.Int64) + start).alias("__row")]
     exprs.append(pl.col("id").cast(pl.String).alias("__id") if "id" in df.columns
                  else pl.lit(None, pl.String).alias("__id"))
-    issues: list[pl.Expr] = []
+    issues: list[Issue] = []
     for name in df.columns:
         if name != "id" and name not in pack.schema.groups:
-            issues.append(pl.when(pl.col(name).is_not_null()).then(
-                pl.lit(f"{name}: not a group of this pack's fact schema")))
+            issues.append(_issue(name, "not a group of this pack's fact schema", None,
+                                 pl.col(name).is_not_null()))
     for group in pack.schema.groups.values():
         present = group.name in df.columns
         dtype = df.schema[group.name] if present else pl.Null()
         if group.is_list:
             values, more = _members(group.fields, pl.col(group.name), dtype, group.max_items,
-                                    group.name)
+                                    group.name, schema[group.name])
             issues.extend(more)
-            exprs.append(values.alias(group.name) if present else
-                         pl.lit(None, schema[group.name]).alias(group.name))
+            exprs.append(values.alias(group.name))
             continue
         fields: dict[str, Any] = {}
         if present and isinstance(dtype, pl.Struct):
             fields = {f.name: f.dtype for f in dtype.fields}
         elif present and dtype != pl.Null:
-            issues.append(pl.when(pl.col(group.name).is_not_null()).then(
-                pl.lit(f"{group.name}: Input should be an object")))
+            issues.append(_issue(group.name, "Input should be an object", None,
+                                 pl.col(group.name).is_not_null()))
         for extra in sorted(set(fields) - set(group.fields)):
-            issues.append(pl.when(pl.col(group.name).struct.field(extra).is_not_null()).then(
-                pl.lit(f"{group.name}.{extra}: not a fact of this pack's schema")))
+            issues.append(_issue(f"{group.name}.{extra}", "not a fact of this pack's schema",
+                                 None, pl.col(group.name).struct.field(extra).is_not_null()))
         for spec in group.fields.values():
             target = schema[spec.path]
             if spec.name not in fields:
                 exprs.append(pl.lit(None, target).alias(spec.path))
                 if spec.required:
-                    issues.append(pl.lit(f"{spec.path}: Field required"))
+                    issues.append(_issue(spec.path, "Field required", None, pl.lit(True)))
                 continue
             src = pl.col(group.name).struct.field(spec.name)
             value, more = _field_checks(spec, src, fields[spec.name], spec.path)
             issues.extend(more)
             exprs.append(value.cast(target).alias(spec.path))
-    exprs.append(_join(issues).alias("__error"))
+    exprs.append(_any_bad(issues).alias("__bad"))
     out = df.select(exprs)
-    return out.select(list(schema))
+    bad = out["__bad"]
+    if not bad.any():
+        return out.select(pl.lit(None, pl.String).alias("__error"), pl.all()).select(
+            list(schema))
+    messages = df.filter(bad).select(_join(issues).alias("__error"))["__error"]
+    errors = pl.Series("__error", [None] * df.height, pl.String).scatter(
+        bad.arg_true(), messages)
+    blank = [pl.when(pl.col("__error").is_null()).then(pl.col(c)).otherwise(None).alias(c)
+             for c in schema if c not in META]
+    return out.with_columns(errors).with_columns(blank).select(list(schema))
 
 
 def _members(fields: Any, col: pl.Expr, dtype: pl.DataType, max_items: int | None,
-             name: str) -> tuple[pl.Expr, list[pl.Expr]]:
+             name: str, target: pl.DataType) -> tuple[pl.Expr, list[Issue]]:
     specs: dict[str, FieldSpec] = dict(fields)
-    target = pl.List(pl.Struct({k: DTYPES[KINDS[s.kind]] for k, s in specs.items()}))
-    issues: list[pl.Expr] = []
+    issues: list[Issue] = []
     if dtype == pl.Null:
         return pl.lit(None, target), issues
     if not isinstance(dtype, pl.List) or not isinstance(dtype.inner, pl.Struct):
-        issues.append(pl.when(col.is_not_null()).then(
-            pl.lit(f"{name}: Input should be a valid list of members")))
+        issues.append(_issue(name, "Input should be a valid list of members", None,
+                             col.is_not_null()))
         return pl.lit(None, target), issues
     present = {f.name: f.dtype for f in dtype.inner.fields}
     index = pl.lit(f"{name}[") + pl.int_range(pl.len()).cast(pl.String) + pl.lit("]")
     member_values: list[pl.Expr] = []
-    member_issues: list[pl.Expr] = []
+    member_issues: list[Issue] = []
     for extra in sorted(set(present) - set(specs)):
-        member_issues.append(pl.when(pl.element().struct.field(extra).is_not_null()).then(
-            index + pl.lit(f".{extra}: not a fact of this pack's schema")))
+        member_issues.append(_issue(index + pl.lit(f".{extra}"),
+                                    "not a fact of this pack's schema", None,
+                                    pl.element().struct.field(extra).is_not_null()))
     for key, spec in specs.items():
         kind_dtype = DTYPES[KINDS[spec.kind]]
         if key not in present:
             member_values.append(pl.lit(None, kind_dtype).alias(key))
             if spec.required:
-                member_issues.append(index + pl.lit(f".{key}: Field required"))
+                member_issues.append(_issue(index + pl.lit(f".{key}"), "Field required", None,
+                                            pl.lit(True)))
             continue
         src = pl.element().struct.field(key)
         value, more = _field_checks(spec, src, present[key], index + pl.lit(f".{key}"))
         member_values.append(value.cast(kind_dtype).alias(key))
         member_issues.extend(more)
-    values = col.list.eval(pl.struct(member_values)).cast(target)
+    values = col if dtype == target else col.list.eval(pl.struct(member_values)).cast(target)
     if member_issues:
-        per = col.list.eval(pl.concat_str(member_issues, separator="; ", ignore_nulls=True))
+        any_bad = col.list.eval(_any_bad(member_issues)).list.any().fill_null(False)
+        per = col.list.eval(pl.concat_str([pl.when(b).then(m) for b, m in member_issues],
+                                          separator="; ", ignore_nulls=True))
         joined = per.list.eval(pl.element().filter(pl.element() != "")).list.join("; ")
-        issues.append(pl.when(joined != "").then(joined))
+        issues.append((any_bad, joined))
     most = max_items or 100
-    issues.append(pl.when(col.list.len() > most).then(
-        pl.lit(f"{name}: List should have at most {most} items after validation, not ")
-        + col.list.len().cast(pl.String)))
+    issues.append(_issue(name, f"List should have at most {most} items after validation, not",
+                         None, col.list.len() > most))
     return values, issues
 
 

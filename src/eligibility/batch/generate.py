@@ -12,9 +12,12 @@ per group, ``members`` as a list of structs.
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -125,3 +128,33 @@ def generate(pack: RulePack, n: int, seed: int = 20251125, missing: float = 0.0)
         else:
             cols.append(_group(spec, n, missing, rng))
     return pl.DataFrame(cols)
+
+
+def write_households(frame: pl.DataFrame, path: Path) -> None:
+    """Write generated households as Parquet, or as JSON Lines ``{"id", "facts"}``."""
+    if path.suffix.lower() == ".parquet":
+        frame.write_parquet(path)
+        return
+    groups = [c for c in frame.columns if c != "id"]
+    docs = frame.select("id", pl.struct(groups).alias("facts"))
+    with path.open("w", encoding="utf-8") as fh:
+        for row in docs.iter_rows(named=True):
+            fh.write(json.dumps({"id": row["id"], "facts": _drop_nulls(row["facts"])},
+                                default=_json_default, ensure_ascii=False) + "\n")
+
+
+def _drop_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral_value() \
+            else format(value, "f").rstrip("0")
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)

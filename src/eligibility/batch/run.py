@@ -176,6 +176,9 @@ class PolarsBackend:
 
     def __init__(self, engine: Engine, as_of: date) -> None:
         from eligibility.compile.polars import PolarsPlan
+        from eligibility.compile.polars.plan import has_unknown
+
+        self._has_unknown = has_unknown
 
         self.engine = engine
         self.as_of = as_of
@@ -195,7 +198,9 @@ class PolarsBackend:
         if statuses:
             open_rows = res.filter(pl.any_horizontal(
                 [pl.col(s) == "undetermined" for s in statuses]) & ~pl.col("__unsure"))
-            subset = good.join(open_rows.select("__row"), on="__row", how="semi")
+            # only a row with a missing fact can list missing facts
+            subset = good.filter(self._has_unknown(self.engine.pack)).join(
+                open_rows.select("__row"), on="__row", how="semi")
             if subset.height:
                 res = res.join(self.plan.missing(subset), on="__row", how="left",
                                maintain_order="left")

@@ -8,7 +8,13 @@ facts, bad rule files, bad dates) end with a one-paragraph message and exit code
 
 from __future__ import annotations
 
-from eligibility.cli import check, evaluate, serve, whatif  # noqa: F401  (registers the commands)
+from eligibility.cli import (  # noqa: F401  (registers the commands)
+    batch,
+    check,
+    evaluate,
+    serve,
+    whatif,
+)
 from eligibility.cli.common import app
 
 

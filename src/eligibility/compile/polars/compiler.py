@@ -156,7 +156,8 @@ class Compiler:
         dotted = node.dotted
         if in_member and len(node.parts) == 1 and dotted in scope.member_fields:
             value = pl.element().struct.field(dotted)
-            path = (pl.lit("members[") + pl.int_range(pl.len()).cast(pl.String)
+            # ``__i``, the member's position, is added by PolarsPlan.missing
+            path = (pl.lit("members[") + pl.element().struct.field("__i").cast(pl.String)
                     + pl.lit(f"].{dotted}{SEP}"))
             return Col(value, scope.member_fields[dotted],
                        pl.when(value.is_null()).then(path).otherwise(EMPTY))

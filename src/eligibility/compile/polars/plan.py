@@ -216,11 +216,11 @@ class PolarsPlan:
             out.extend(pl.col(f"{mp.id}.requirements.{rp.id}") for rp in mp.requirements)
         unsure = pl.any_horizontal(self._checks) if self._checks else pl.lit(False)
         out.append(unsure.fill_null(False).alias("__unsure"))
-        return lf.select(out).collect()
+        return lf.select(out).collect(engine="in-memory")
 
     def missing(self, frame: pl.DataFrame) -> pl.DataFrame:
         """``<measure>.missing_facts`` (list of paths, in reading order) for every row."""
-        lf = self._chain(frame.lazy(), misses=True)
+        lf = self._chain(with_member_index(frame).lazy(), misses=True)
         out: list[pl.Expr] = [pl.col("__row")]
         for mp in self.measures:
             seen: list[pl.Expr] = []
@@ -240,7 +240,43 @@ class PolarsPlan:
                 paths = (joined.str.split(SEP).list.eval(pl.element().filter(
                     pl.element() != "")).list.unique(maintain_order=True))
             out.append(paths.alias(f"{mp.id}.missing_facts"))
-        return lf.select(out).collect()
+        return lf.select(out).collect(engine="in-memory")
+
+
+def with_member_index(frame: pl.DataFrame) -> pl.DataFrame:
+    """``members`` with each member's position as the struct field ``__i``."""
+    if "members" not in frame.columns:
+        return frame
+    import numpy as np
+    import pyarrow as pa
+
+    arr = frame["members"].to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    offsets = np.asarray(arr.offsets)
+    values = arr.values
+    lengths = np.diff(offsets)
+    index = np.zeros(len(values), dtype=np.int64)
+    index[offsets[0]:offsets[-1]] = (np.arange(offsets[0], offsets[-1])
+                                     - np.repeat(offsets[:-1], lengths))
+    fields = [values.field(i) for i in range(values.type.num_fields)]
+    names = [values.type.field(i).name for i in range(values.type.num_fields)]
+    struct = pa.StructArray.from_arrays([*fields, pa.array(index)], names=[*names, "__i"])
+    listed = type(arr).from_arrays(arr.offsets, struct, mask=arr.is_null())
+    series = pl.from_arrow(listed)
+    assert isinstance(series, pl.Series)
+    return frame.with_columns(series.alias("members"))
+
+
+def has_unknown(pack: RulePack) -> pl.Expr:
+    """True for rows where some fact is missing (only those can have missing facts)."""
+    cols = [pl.col(f.path).is_null() for f in pack.schema.all_fields() if not f.in_list]
+    members = [f.name for f in pack.schema.all_fields() if f.in_list]
+    if members:
+        cols.append(pl.col("members").is_null())
+        cols.append(pl.col("members").list.eval(pl.any_horizontal(
+            [pl.element().struct.field(m).is_null() for m in members])).list.any())
+    return pl.any_horizontal(cols).fill_null(True)
 
 
 def _outcome(rp: RequirementPlan) -> pl.Expr:
