@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from datetime import date
 from pathlib import Path
 
@@ -106,7 +107,9 @@ def run_file(source: Path, target: Path, pack_dir: str, as_of: date, backend: st
 
             results = cluster_results(dask, source, pack_dir, as_of, backend, chunk_size)
         elif workers > 1:
-            pool = ProcessPoolExecutor(workers, initializer=_init_worker,
+            # spawn, not fork: a forked child of a process running polars threads can hang
+            pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                                       initializer=_init_worker,
                                        initargs=(pack_dir, as_of, backend))
             results = _in_order(pool, chunks, depth=2 * workers)
         else:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any, Protocol
 
 import polars as pl
@@ -72,11 +73,15 @@ def output_schema(engine: Engine, as_of: date) -> dict[str, pl.DataType]:
     return schema
 
 
-def format_amount(value: Any) -> str | None:
+def format_amount(value: Any, rounding: str = "krone") -> str | None:
+    """An amount as the contract writes it: the rounded decimal, or (rounding ``none``)
+    the exact value without trailing zeros."""
     if value is None or value is UNKNOWN:
         return None
     if value == 0:
         value = abs(value)
+    if rounding == "none":
+        return format(Decimal(value).normalize(), "f")
     return str(value)
 
 
@@ -106,10 +111,11 @@ class ReferenceBackend:
                     ctx = Ctx(valid.flat, valid.members, as_of, params)
                     for cm in measures:
                         mid = cm.measure.id
+                        rounding = cm.measure.amount.rounding if cm.measure.amount else ""
                         res = engine.evaluate_measure(cm, ctx)
                         rec[f"{mid}.status"] = res.status
                         rec[f"{mid}.amount"] = (None if res.status == "not_eligible"
-                                                else format_amount(res.amount))
+                                                else format_amount(res.amount, rounding))
                         rec[f"{mid}.missing_facts"] = list(res.missing)
                         for creq, outcome, *_ in res.reasons:
                             rec[f"{mid}.requirements.{creq.req.id}"] = outcome

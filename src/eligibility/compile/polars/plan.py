@@ -146,14 +146,15 @@ class PolarsPlan:
         rounding: str | None = None
         if m.amount is not None:
             rounding = m.amount.rounding
-            if rounding not in ROUNDING:
-                raise Unsupported(f"amount rounding {rounding!r}: an unrounded amount "
-                                  "needs more places than polars Decimal(38, 10) keeps",
-                                  m.file)
+            if rounding not in ROUNDING and self._divides(m.amount.expr.node, m):
+                raise Unsupported(f"amount rounding {rounding!r} after a division: the "
+                                  "unrounded quotient needs more places than polars "
+                                  "Decimal(38, 10) keeps", m.file)
             raw = compiler.compile(m.amount.expr.node)
             checks.extend(raw.checks)
             value = raw.value if raw.kind == "dec" else raw.value.cast(DEC)
-            rounded = (value.floor() if rounding == "krone_down"
+            rounded = (value.floor() if rounding == "krone_down" else value
+                       if rounding not in ROUNDING
                        else round_half_up(value, ROUNDING[rounding]).cast(DEC))
             amount = Col(rounded, "dec", raw.miss)
             columns["amount"] = Col(pl.col(f"__a.{m.id}"), "dec",
@@ -169,6 +170,25 @@ class PolarsPlan:
                     checks.extend(col.checks)
             requirements.append(RequirementPlan(req.id, req.discretionary, value, excs))
         return MeasurePlan(m.id, rounding, amount, lets, requirements, checks)
+
+    def _divides(self, node: ast.Node, m: Measure, seen: set[str] | None = None) -> bool:
+        """Whether ``node`` (through the lets and criteria it reads) divides."""
+        seen = set() if seen is None else seen
+        lets = dict(m.lets)
+        by_id = {c.id: c for c in self.pack.criteria}
+        for n in ast.walk(node):
+            if isinstance(n, ast.Binary) and n.op == "/":
+                return True
+            if isinstance(n, ast.Call) and n.func == "monthly":
+                return True
+            if isinstance(n, ast.Name) and n.dotted not in seen:
+                seen.add(n.dotted)
+                if n.dotted in lets and self._divides(lets[n.dotted].node, m, seen):
+                    return True
+                if n.parts[0] == "criteria" and len(n.parts) > 1 and n.parts[1] in by_id \
+                        and self._divides(by_id[n.parts[1]].expr.node, m, seen):
+                    return True
+        return False
 
     # -- execution -------------------------------------------------------------
     def _chain(self, frame: pl.LazyFrame, misses: bool) -> pl.LazyFrame:
@@ -207,9 +227,13 @@ class PolarsPlan:
         for mp in self.measures:
             out.append(pl.col(f"{mp.id}.status"))
             if mp.amount is not None:
-                places = ROUNDING[mp.rounding or "krone"]
-                shown = pl.when(pl.col(f"{mp.id}.status") != "not_eligible").then(
-                    pl.col(f"__a.{mp.id}").cast(pl.Decimal(38, places)).cast(pl.String))
+                amount = pl.col(f"__a.{mp.id}")
+                if mp.rounding in ROUNDING:
+                    text = amount.cast(pl.Decimal(38, ROUNDING[mp.rounding])).cast(pl.String)
+                else:  # exact, without trailing zeros
+                    text = (amount.cast(pl.String).str.replace(r"(\.\d*?)0+$", "${1}")
+                            .str.replace(r"\.$", ""))
+                shown = pl.when(pl.col(f"{mp.id}.status") != "not_eligible").then(text)
                 out.append(shown.alias(f"{mp.id}.amount"))
             else:
                 out.append(pl.lit(None, pl.String).alias(f"{mp.id}.amount"))
