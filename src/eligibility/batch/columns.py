@@ -172,7 +172,7 @@ def _members(fields: Any, col: pl.Expr, dtype: pl.DataType, max_items: int | Non
         issues.append(_issue(name, "Input should be a valid list of members", None,
                              col.is_not_null()))
         return pl.lit(None, target), issues
-    present = {f.name: f.dtype for f in dtype.inner.fields}
+    present: dict[str, Any] = {f.name: f.dtype for f in dtype.inner.fields}
     index = pl.lit(f"{name}[") + pl.int_range(pl.len()).cast(pl.String) + pl.lit("]")
     member_values: list[pl.Expr] = []
     member_issues: list[Issue] = []
@@ -210,14 +210,13 @@ def _json_column(pack: RulePack, df: pl.DataFrame, start: int,
     import json
 
     ids = df["id"].cast(pl.String).to_list() if "id" in df.columns else [None] * df.height
-    rows = []
+    rows: list[tuple[int, Any, str | None, Any]] = []
     for i, text in enumerate(df["facts"].to_list()):
+        err: str | None = None
         try:
             value = json.loads(text) if isinstance(text, str) else text
         except ValueError as exc:
             value, err = None, f"facts: not valid JSON ({exc})"
-        else:
-            err = None
         rows.append((start + i, value, err, ids[i]))
     raws = raw_rows((r, v) for r, v, _, _ in rows)
     fixed = [type(raw)(raw.row, ident if ident is not None else raw.id, raw.facts, err)

@@ -81,10 +81,10 @@ def connect(address: str) -> Any:
 
     if address.startswith("local:"):
         workers = int(address.split(":", 1)[1] or 2)
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        return Client(cluster)
-    return Client(address)
+        cluster = LocalCluster(n_workers=workers,  # type: ignore[no-untyped-call]
+                               threads_per_worker=1, processes=True, dashboard_address=None)
+        return Client(cluster)  # type: ignore[no-untyped-call]
+    return Client(address)  # type: ignore[no-untyped-call]
 
 
 def cluster_results(address: str, source: Path, pack_dir: str, as_of: date, backend: str,

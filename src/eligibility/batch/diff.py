@@ -45,7 +45,7 @@ def diff_outputs(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
     parts = []
     measures = list(dict.fromkeys(_measures(old) + _measures(new)))
     for m in measures:
-        def col(name: str, side: str, frame: pl.DataFrame) -> pl.Expr:
+        def col(name: str, side: str, frame: pl.DataFrame, m: str = m) -> pl.Expr:
             full = f"{m}.{name}"
             if full in frame.columns:
                 return pl.col(f"{full}__{side}")

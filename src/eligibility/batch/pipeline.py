@@ -14,8 +14,8 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from datetime import date
+from multiprocessing import get_context
 from pathlib import Path
 
 import polars as pl

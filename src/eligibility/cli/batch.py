@@ -16,8 +16,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from eligibility.cli.common import AsOfOption, PackOption, app, console, fail, parse_date, \
-    user_errors
+from eligibility.cli.common import (
+    AsOfOption,
+    PackOption,
+    app,
+    console,
+    fail,
+    parse_date,
+    user_errors,
+)
 
 
 def _need_batch_extra() -> None:

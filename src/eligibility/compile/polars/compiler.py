@@ -89,6 +89,15 @@ def lit_value(value: Any) -> Col:
     raise Unsupported(f"a value of type {type(value).__name__} has no polars form")
 
 
+def _plain(value: Any, kind: str) -> Any:
+    """A table value as the Python value of its column kind."""
+    if kind == "dec":
+        return Decimal(value)
+    if kind == "int" and isinstance(value, Decimal):
+        return int(value)
+    return value
+
+
 def as_dec(col: Col) -> pl.Expr:
     return col.value if col.kind == "dec" else col.value.cast(DEC)
 
@@ -102,8 +111,8 @@ def _numeric_pair(a: Col, b: Col) -> tuple[pl.Expr, pl.Expr, str]:
 
 
 def _null(kind: str) -> pl.Expr:
-    dtype = {"bool": pl.Boolean, "int": pl.Int64, "dec": DEC, "str": pl.String,
-             "date": pl.Date}[kind]
+    dtype: pl.DataType = {"bool": pl.Boolean(), "int": pl.Int64(), "dec": DEC,
+                          "str": pl.String(), "date": pl.Date()}[kind]
     return pl.lit(None, dtype)
 
 
@@ -360,7 +369,7 @@ class Compiler:
         # flatten the table to (key tuple, value) pairs
         entries: list[tuple[tuple[Any, ...], Any]] = [((), value)]
         for _ in keys:
-            nxt = []
+            nxt: list[tuple[tuple[Any, ...], Any]] = []
             for prefix, table in entries:
                 if not isinstance(table, Mapping):
                     raise self.refuse(node, f"parameter {name!r} has fewer keys than given")
@@ -373,18 +382,25 @@ class Compiler:
             raise self.refuse(node, f"parameter {name!r} mixes value types")
         if any(k.kind == "dec" for k in keys):
             raise self.refuse(node, f"parameter {name!r} looked up by a decimal key")
-        chain: Any = pl
-        match: pl.Expr | None = None
-        for (key_tuple, _), leaf in zip(entries, leaves, strict=True):
-            cond = pl.lit(True)
-            for key, k in zip(keys, key_tuple, strict=True):
-                cond = cond & (key.value == lit_value(k).value)
-            chain = chain.when(cond).then(leaf.value if kind != "dec" else as_dec(leaf))
-            match = cond if match is None else (match | cond)
-        result = chain.otherwise(_null(kind))
         known = pl.all_horizontal([k.value.is_not_null() for k in keys])
-        assert match is not None
-        not_found = (known & match.fill_null(False).not_()).fill_null(False)
+        ints = all(k.kind == "int" for k in keys) and all(
+            isinstance(part, int) and not isinstance(part, bool) and abs(part) < 10**6
+            for key_tuple, _ in entries for part in key_tuple)
+        if ints:  # one hash look-up on the keys combined into one integer
+            combined = sum((k.value.cast(pl.Int64) * 10**(6 * (len(keys) - 1 - i))
+                            for i, k in enumerate(keys)), pl.lit(0, pl.Int64))
+            old: list[Any] = [sum(part * 10**(6 * (len(keys) - 1 - i))
+                                  for i, part in enumerate(key_tuple))
+                              for key_tuple, _ in entries]
+        else:
+            combined = pl.concat_str([k.value.cast(pl.String) for k in keys], separator=SEP)
+            old = [SEP.join(str(part) for part in key_tuple) for key_tuple, _ in entries]
+        dtype = {"dec": DEC, "int": pl.Int64(), "bool": pl.Boolean(), "str": pl.String(),
+                 "date": pl.Date()}[kind]
+        new = [_plain(v, kind) for _, v in entries]
+        result = combined.replace_strict(old, pl.Series(new, dtype=dtype), default=None,
+                                         return_dtype=dtype)
+        not_found = (known & result.is_null()).fill_null(False)
         if in_member:
             raise self.refuse(node, "a parameter table looked up inside a member aggregate")
         # keys are read one by one; a later key is not read once an earlier one is unknown

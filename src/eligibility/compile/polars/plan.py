@@ -37,6 +37,10 @@ KINDS = {"bool": "bool", "int": "int", "number": "dec", "money": "dec", "enum": 
          "string": "str", "date": "date"}
 DTYPES: dict[str, pl.DataType] = {"bool": pl.Boolean(), "int": pl.Int64(), "dec": DEC,
                                   "str": pl.String(), "date": pl.Date()}
+#: Requirement outcomes and statuses are enums inside the plan (cheap to compute);
+#: the batch output casts them to text.
+OUTCOME = pl.Enum(["met", "not_met", "unknown", "waived", "discretionary"])
+STATUS = pl.Enum(["eligible", "not_eligible", "undetermined"])
 #: Places kept by each rounding rule, and how.
 ROUNDING = {"krone": 0, "krone_down": 0, "ore": 2}
 
@@ -163,12 +167,12 @@ class PolarsPlan:
         for req in m.requirements:
             if not req.in_force(self.as_of):
                 continue
-            value = compiler.compile(req.expr.node) if req.expr else None
+            req_value = compiler.compile(req.expr.node) if req.expr else None
             excs = [compiler.compile(e.expr.node) for e in req.exceptions]
-            for col in [value, *excs]:
-                if col is not None:
-                    checks.extend(col.checks)
-            requirements.append(RequirementPlan(req.id, req.discretionary, value, excs))
+            for part in [req_value, *excs]:
+                if part is not None:
+                    checks.extend(part.checks)
+            requirements.append(RequirementPlan(req.id, req.discretionary, req_value, excs))
         return MeasurePlan(m.id, rounding, amount, lets, requirements, checks)
 
     def _divides(self, node: ast.Node, m: Measure, seen: set[str] | None = None) -> bool:
@@ -311,26 +315,29 @@ def _outcome(rp: RequirementPlan) -> pl.Expr:
         waived = not_true & pl.any_horizontal([e.value.fill_null(False)
                                                for e in rp.exceptions])
         exc_unknown = pl.any_horizontal([e.value.is_null() for e in rp.exceptions])
-        chain = chain.when(waived).then(pl.lit("waived"))
+        chain = chain.when(waived).then(pl.lit("waived", OUTCOME))
     else:
         exc_unknown = pl.lit(False)
     if rp.discretionary:
-        chain = chain.when(pl.lit(True)).then(pl.lit("discretionary"))
-        return chain.otherwise(pl.lit("discretionary")) if rp.exceptions else pl.lit(
-            "discretionary")
-    return (chain.when(v).then(pl.lit("met"))
-            .when(v.not_() & exc_unknown.not_()).then(pl.lit("not_met"))
-            .otherwise(pl.lit("unknown")))
+        if not rp.exceptions:
+            return pl.lit("discretionary", OUTCOME)
+        result: pl.Expr = chain.otherwise(pl.lit("discretionary", OUTCOME))
+        return result
+    result = (chain.when(v).then(pl.lit("met", OUTCOME))
+              .when(v.not_() & exc_unknown.not_()).then(pl.lit("not_met", OUTCOME))
+              .otherwise(pl.lit("unknown", OUTCOME)))
+    return result
 
 
 def _status(mp: MeasurePlan) -> pl.Expr:
     outcomes = [pl.col(f"{mp.id}.requirements.{rp.id}") for rp in mp.requirements]
     if not outcomes:
-        return pl.lit("eligible")
+        return pl.lit("eligible", STATUS)
     failed = pl.any_horizontal([o == "not_met" for o in outcomes])
     open_ = pl.any_horizontal([o.is_in(["unknown", "discretionary"]) for o in outcomes])
-    return (pl.when(failed).then(pl.lit("not_eligible"))
-            .when(open_).then(pl.lit("undetermined")).otherwise(pl.lit("eligible")))
+    return (pl.when(failed).then(pl.lit("not_eligible", STATUS))
+            .when(open_).then(pl.lit("undetermined", STATUS))
+            .otherwise(pl.lit("eligible", STATUS)))
 
 
 def _requirement_miss(rp: RequirementPlan) -> pl.Expr | None:
