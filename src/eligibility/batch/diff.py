@@ -28,8 +28,14 @@ def _requirements(frame: pl.DataFrame, measure: str) -> list[str]:
     return [c[len(prefix):] for c in frame.columns if c.startswith(prefix)]
 
 
+def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns([pl.col(c).cast(pl.String) for c, t in frame.schema.items()
+                               if isinstance(t, pl.Enum | pl.Categorical)])
+
+
 def diff_outputs(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
     """The changes between two flat batch outputs (see module docstring)."""
+    old, new = _as_text(old), _as_text(new)
     by_id = old["id"].null_count() == 0 and new["id"].null_count() == 0 and old.height > 0 \
         and new.height > 0
     key = "id" if by_id else "row"

@@ -1,7 +1,8 @@
 """Evaluate a facts frame with a backend: one output row per input row, in order.
 
 The output is a flat frame — the batch output contract (docs/batch.md):
-``row``, ``id``, ``error``, then per measure in force ``<m>.status``,
+``row``, ``id``, ``error``, then per measure in force ``<m>.status`` (an enum of
+text values: dictionary-encoded text in Parquet),
 ``<m>.amount`` (exact decimal string), ``<m>.missing_facts`` (list of paths) and
 ``<m>.requirements.<r>`` (the outcome of each requirement), then the
 ``provenance.*`` columns. Backends are a small registry (:data:`BACKENDS`):
@@ -27,8 +28,6 @@ from eligibility.engine import Engine
 from eligibility.errors import EligibilityError
 from eligibility.pack.model import Measure
 from eligibility.version import __version__
-
-PROVENANCE = ("pack_id", "pack_version", "content_hash", "as_of", "engine_version")
 
 
 @dataclass
@@ -61,16 +60,25 @@ def output_schema(engine: Engine, as_of: date) -> dict[str, pl.DataType]:
     """Column names and types of the batch output for ``as_of`` (the contract)."""
     schema: dict[str, pl.DataType] = {"row": pl.Int64(), "id": pl.String(),
                                       "error": pl.String()}
+    from eligibility.compile.polars.plan import OUTCOME, STATUS
+
     for m in measures_in_force(engine, as_of):
-        schema[f"{m.id}.status"] = pl.String()
+        schema[f"{m.id}.status"] = STATUS
         schema[f"{m.id}.amount"] = pl.String()
         schema[f"{m.id}.missing_facts"] = pl.List(pl.String())
         for r in m.requirements:
             if r.in_force(as_of):
-                schema[f"{m.id}.requirements.{r.id}"] = pl.String()
-    for key in PROVENANCE:
-        schema[f"provenance.{key}"] = pl.String()
+                schema[f"{m.id}.requirements.{r.id}"] = OUTCOME
+    for key, value in provenance(engine, as_of).items():
+        schema[f"provenance.{key}"] = pl.Enum([value])  # one value: stored once per page
     return schema
+
+
+def provenance(engine: Engine, as_of: date) -> dict[str, str]:
+    meta = engine.pack.meta
+    return {"pack_id": meta.id, "pack_version": meta.version,
+            "content_hash": engine.pack.content_hash, "as_of": as_of.isoformat(),
+            "engine_version": __version__}
 
 
 def format_amount(value: Any, rounding: str = "krone") -> str | None:
@@ -146,14 +154,7 @@ def _records_frame(recs: list[dict[str, Any]], schema: dict[str, pl.DataType]) -
 def finish(backend: ReferenceBackend | PolarsBackend, frame: pl.DataFrame,
            results: pl.DataFrame) -> pl.DataFrame:
     """Put ids and provenance around the measure columns, in input order."""
-    engine = backend.engine
-    meta = {
-        "pack_id": engine.pack.meta.id,
-        "pack_version": engine.pack.meta.version,
-        "content_hash": engine.pack.content_hash,
-        "as_of": backend.as_of.isoformat(),
-        "engine_version": __version__,
-    }
+    meta = provenance(backend.engine, backend.as_of)
     joined = frame.select("__row", "__id", "__error").join(
         results, on="__row", how="left", maintain_order="left")
     if "error" not in joined.columns:
@@ -167,7 +168,7 @@ def finish(backend: ReferenceBackend | PolarsBackend, frame: pl.DataFrame,
         elif name == "id":
             cols.append(pl.col("__id").alias("id"))
         elif name.startswith("provenance."):
-            cols.append(pl.lit(meta[name.split(".", 1)[1]], pl.String).alias(name))
+            cols.append(pl.lit(meta[name.split(".", 1)[1]], dtype).alias(name))
         elif name in joined.columns:
             cols.append(pl.col(name).cast(dtype))
         else:

@@ -118,9 +118,6 @@ class PolarsPlan:
                 self.measures.append(self._measure(m, facts, members, params, broken))
             except Unsupported as exc:
                 self.fallback[m.id] = str(exc)
-        self._checks = [c for _, col in self._criteria for c in col.checks]
-        for mp in self.measures:
-            self._checks.extend(mp.checks)
 
     # -- compilation -----------------------------------------------------------
     def _measure(self, m: Measure, facts: dict[str, str], members: dict[str, str],
@@ -160,7 +157,7 @@ class PolarsPlan:
             rounded = (value.floor() if rounding == "krone_down" else value
                        if rounding not in ROUNDING
                        else round_half_up(value, ROUNDING[rounding]).cast(DEC))
-            amount = Col(rounded, "dec", raw.miss)
+            amount = Col(rounded, "dec", raw.miss, raw.checks)
             columns["amount"] = Col(pl.col(f"__a.{m.id}"), "dec",
                                     None if raw.miss is None else pl.col(f"__am.{m.id}"))
         requirements = []
@@ -195,29 +192,44 @@ class PolarsPlan:
         return False
 
     # -- execution -------------------------------------------------------------
-    def _chain(self, frame: pl.LazyFrame, misses: bool) -> pl.LazyFrame:
+    def _chain(self, frame: pl.LazyFrame, misses: bool) -> tuple[pl.LazyFrame, list[str]]:
+        """The frame with every plan column; the names of the row-check columns.
+
+        Each check sits in the same ``with_columns`` as the value it guards, so polars
+        computes their common sub-expressions once.
+        """
+        checks: list[str] = []
+
+        def guarded(cols: list[pl.Expr], *parts: Col | None) -> list[pl.Expr]:
+            for part in parts:
+                for check in part.checks if part is not None else ():
+                    checks.append(f"__k{len(checks)}")
+                    cols.append(check.alias(checks[-1]))
+            return cols
+
         for cid, col in self._criteria:
             cols = [col.value.alias(f"__c.{cid}")]
             if misses and col.miss is not None:
                 cols.append(col.miss.alias(f"__cm.{cid}"))
-            frame = frame.with_columns(cols)
+            frame = frame.with_columns(guarded(cols, col))
         for mp in self.measures:
             for name, col in mp.lets:
                 cols = [col.value.alias(f"__l.{mp.id}.{name}")]
                 if misses and col.miss is not None:
                     cols.append(col.miss.alias(f"__lm.{mp.id}.{name}"))
-                frame = frame.with_columns(cols)
+                frame = frame.with_columns(guarded(cols, col))
             if mp.amount is not None:
                 cols = [mp.amount.value.alias(f"__a.{mp.id}")]
                 if misses and mp.amount.miss is not None:
                     cols.append(mp.amount.miss.alias(f"__am.{mp.id}"))
-                frame = frame.with_columns(cols)
+                frame = frame.with_columns(guarded(cols, mp.amount))
             cols = []
             for rp in mp.requirements:
                 cols.append(_outcome(rp).alias(f"{mp.id}.requirements.{rp.id}"))
+                guarded(cols, rp.value, *rp.exceptions)
             frame = frame.with_columns(cols)
             frame = frame.with_columns(_status(mp).alias(f"{mp.id}.status"))
-        return frame
+        return frame, checks
 
     def evaluate(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Statuses, amounts and requirement outcomes of every supported measure.
@@ -226,7 +238,7 @@ class PolarsPlan:
         division by zero, a key missing from a parameter table); those rows belong
         to the reference.
         """
-        lf = self._chain(frame.lazy(), misses=False)
+        lf, checks = self._chain(frame.lazy(), misses=False)
         out: list[pl.Expr] = [pl.col("__row")]
         for mp in self.measures:
             out.append(pl.col(f"{mp.id}.status"))
@@ -242,13 +254,13 @@ class PolarsPlan:
             else:
                 out.append(pl.lit(None, pl.String).alias(f"{mp.id}.amount"))
             out.extend(pl.col(f"{mp.id}.requirements.{rp.id}") for rp in mp.requirements)
-        unsure = pl.any_horizontal(self._checks) if self._checks else pl.lit(False)
+        unsure = pl.any_horizontal([pl.col(c) for c in checks]) if checks else pl.lit(False)
         out.append(unsure.fill_null(False).alias("__unsure"))
         return lf.select(out).collect(engine="in-memory")
 
     def missing(self, frame: pl.DataFrame) -> pl.DataFrame:
         """``<measure>.missing_facts`` (list of paths, in reading order) for every row."""
-        lf = self._chain(with_member_index(frame).lazy(), misses=True)
+        lf, _ = self._chain(with_member_index(frame).lazy(), misses=True)
         out: list[pl.Expr] = [pl.col("__row")]
         for mp in self.measures:
             seen: list[pl.Expr] = []
