@@ -94,7 +94,7 @@ def cluster_results(address: str, source: Path, pack_dir: str, as_of: date, back
     try:
         depth = 2 * max(1, len(client.scheduler_info().get("workers", {})))
         pending: deque[Any] = deque()
-        for chunk in read_chunks(source, chunk_size):
+        for chunk in read_chunks(source, chunk_size, by_groups=True):
             pending.append(client.submit(_remote, chunk, pack_dir, as_of, backend,
                                          pure=False))
             if len(pending) >= depth:

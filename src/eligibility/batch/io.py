@@ -46,14 +46,29 @@ def kind_of(path: Path) -> str:
 class Chunk:
     """Rows ``start`` … of the input: JSON lines, or an input-shape frame (Parquet)."""
 
-    kind: str  # "jsonl" | "parquet"
+    kind: str  # "jsonl" | "parquet" | "parquet-groups" (row groups read where evaluated)
     start: int
     lines: tuple[str, ...] = ()
     frame: pl.DataFrame | None = None
+    path: str | None = None
+    groups: tuple[int, ...] = ()
+    rows: int = 0
 
     def __len__(self) -> int:
-        return len(self.lines) if self.kind == "jsonl" else (
-            self.frame.height if self.frame is not None else 0)
+        if self.kind == "jsonl":
+            return len(self.lines)
+        return self.frame.height if self.frame is not None else self.rows
+
+    def load(self) -> pl.DataFrame:
+        """The input-shape frame of a Parquet chunk (reading its row groups if needed)."""
+        if self.frame is not None:
+            return self.frame
+        import pyarrow.parquet as pq
+
+        assert self.path is not None
+        frame = pl.from_arrow(pq.ParquetFile(self.path).read_row_groups(list(self.groups)))
+        assert isinstance(frame, pl.DataFrame)
+        return frame
 
 
 def count_rows(path: Path) -> int | None:
@@ -69,11 +84,36 @@ def count_rows(path: Path) -> int | None:
         return None
 
 
-def read_chunks(path: Path, size: int = DEFAULT_CHUNK) -> Iterator[Chunk]:
-    """The input file in chunks of ``size`` rows, in order."""
+def read_chunks(path: Path, size: int = DEFAULT_CHUNK, by_groups: bool = False
+                ) -> Iterator[Chunk]:
+    """The input file in chunks of ``size`` rows, in order.
+
+    With ``by_groups`` a Parquet chunk names whole row groups (about ``size`` rows)
+    instead of holding the data, so a worker process reads them itself.
+    """
     kind = kind_of(path)
     if not path.is_file():
         raise BatchFileError(f"{path}: no such file")
+    if kind == "parquet" and by_groups:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            meta = pq.ParquetFile(path).metadata
+        except (OSError, pa.ArrowException) as exc:
+            raise BatchFileError(f"{path}: not a readable Parquet file ({exc})") from None
+        start, groups, rows = 0, [], 0
+        for i in range(meta.num_row_groups):
+            groups.append(i)
+            rows += meta.row_group(i).num_rows
+            if rows >= size:
+                yield Chunk("parquet-groups", start, path=str(path), groups=tuple(groups),
+                            rows=rows)
+                start, groups, rows = start + rows, [], 0
+        if groups:
+            yield Chunk("parquet-groups", start, path=str(path), groups=tuple(groups),
+                        rows=rows)
+        return
     if kind == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -133,8 +173,7 @@ def chunk_frame(pack: RulePack, validator: FactValidator, chunk: Chunk) -> pl.Da
         return build_frame(pack, validator, jsonl_rows(chunk.lines, chunk.start))
     from eligibility.batch.columns import facts_frame
 
-    assert chunk.frame is not None
-    return facts_frame(pack, chunk.frame, chunk.start, validator)
+    return facts_frame(pack, chunk.load(), chunk.start, validator)
 
 
 # -- output -------------------------------------------------------------------------

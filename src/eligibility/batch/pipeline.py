@@ -9,6 +9,7 @@ row. :class:`RunSummary` is the closing count.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -98,16 +99,21 @@ def run_file(source: Path, target: Path, pack_dir: str, as_of: date, backend: st
     summary = RunSummary(backend=local.name)
     summary.fallback = dict(getattr(local, "fallback", {}))
     started = time.perf_counter()
-    chunks = read_chunks(source, chunk_size)
+    chunks = read_chunks(source, chunk_size, by_groups=workers > 1 or dask is not None)
     with OutputWriter(target) as writer:
         results: Iterator[tuple[pl.DataFrame, ChunkStats]]
         pool: ProcessPoolExecutor | None = None
+        saved: str | None = None
         if dask is not None:
             from eligibility.batch.dask import cluster_results
 
             results = cluster_results(dask, source, pack_dir, as_of, backend, chunk_size)
         elif workers > 1:
-            # spawn, not fork: a forked child of a process running polars threads can hang
+            # spawn, not fork: a forked child of a process running polars threads can
+            # hang; one polars thread per worker (the environment the workers start
+            # with, while the pool lives), the workers are the parallelism
+            saved = os.environ.get("POLARS_MAX_THREADS")
+            os.environ["POLARS_MAX_THREADS"] = "1"
             pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
                                        initializer=_init_worker,
                                        initargs=(pack_dir, as_of, backend))
@@ -127,6 +133,10 @@ def run_file(source: Path, target: Path, pack_dir: str, as_of: date, backend: st
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
+                if saved is None:
+                    os.environ.pop("POLARS_MAX_THREADS", None)
+                else:
+                    os.environ["POLARS_MAX_THREADS"] = saved
     summary.seconds = time.perf_counter() - started
     return summary
 
