@@ -240,7 +240,10 @@ class OutputWriter:
             import pyarrow.parquet as pq
 
             try:
-                self._parquet = pq.ParquetWriter(self.path, table.schema)
+                # statistics of ~90 text and list columns cost more than the data;
+                # row and id keep theirs (readers filter on them)
+                self._parquet = pq.ParquetWriter(self.path, table.schema,
+                                                 write_statistics=["row", "id"])
             except OSError as exc:
                 raise BatchFileError(f"{self.path}: cannot be written ({exc})") from None
         self._parquet.write_table(table)
