@@ -15,23 +15,15 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from eligibility.batch.io import Chunk, chunk_frame, read_chunks
-from eligibility.batch.run import Backend, ChunkStats, make_backend, output_schema
-from eligibility.engine import Engine
-from eligibility.pack.loader import load_pack
+from eligibility.batch.pipeline import compiled
+from eligibility.batch.run import ChunkStats, output_schema
 from eligibility.pack.model import RulePack
-
-
-@lru_cache(maxsize=8)
-def _compiled(pack_dir: str, as_of: date, backend: str) -> tuple[Engine, Backend]:
-    engine = Engine(load_pack(pack_dir))
-    return engine, make_backend(backend, engine, as_of)
 
 
 def _pack_dir(pack: RulePack | str | Path) -> str:
@@ -44,7 +36,7 @@ def _partition(pdf: Any, offsets: list[int], pack_dir: str, as_of: date, backend
 
     from eligibility.batch.columns import facts_frame
 
-    engine, evaluator = _compiled(pack_dir, as_of, backend)
+    engine, evaluator = compiled(pack_dir, as_of, backend)
     number = partition_info["number"] if partition_info else 0
     table = pa.Table.from_pandas(pdf, preserve_index=False)
     frame = pl.from_arrow(table)
@@ -58,7 +50,7 @@ def evaluate_dataframe(ddf: Any, pack: RulePack | str | Path, as_of: date,
                        backend: str = "auto") -> Any:
     """The batch output of every household in ``ddf`` (a lazy dask DataFrame)."""
     pack_dir = _pack_dir(pack)
-    engine, _ = _compiled(pack_dir, as_of, backend)
+    engine, _ = compiled(pack_dir, as_of, backend)
     lengths = ddf.map_partitions(len).compute()
     offsets = [0]
     for n in list(lengths)[:-1]:
@@ -71,7 +63,7 @@ def evaluate_dataframe(ddf: Any, pack: RulePack | str | Path, as_of: date,
 
 def _remote(chunk: Chunk, pack_dir: str, as_of: date,
             backend: str) -> tuple[pl.DataFrame, ChunkStats]:
-    engine, evaluator = _compiled(pack_dir, as_of, backend)
+    engine, evaluator = compiled(pack_dir, as_of, backend)
     return evaluator.evaluate(chunk_frame(engine.pack, engine.validator, chunk))
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -52,27 +53,25 @@ def evaluate_chunk(backend: Backend, engine: Engine, chunk: Chunk) -> tuple[pl.D
 
 
 # -- worker processes -------------------------------------------------------------
-_WORKER: tuple[Engine, Backend] | None = None
-
-
-def _init_worker(pack_dir: str, as_of: date, backend: str) -> None:
-    global _WORKER  # one compiled pack per worker process, set once at start-up
+@lru_cache(maxsize=8)
+def compiled(pack_dir: str, as_of: date, backend: str) -> tuple[Engine, Backend]:
+    """The pack loaded and compiled once per process (workers, Dask) and date."""
     engine = Engine(load_pack(pack_dir))
-    _WORKER = (engine, make_backend(backend, engine, as_of))
+    return engine, make_backend(backend, engine, as_of)
 
 
-def _work(chunk: Chunk) -> tuple[pl.DataFrame, ChunkStats]:
-    assert _WORKER is not None
-    engine, backend = _WORKER
-    return evaluate_chunk(backend, engine, chunk)
+def _work(chunk: Chunk, pack_dir: str, as_of: date,
+          backend: str) -> tuple[pl.DataFrame, ChunkStats]:
+    engine, evaluator = compiled(pack_dir, as_of, backend)
+    return evaluate_chunk(evaluator, engine, chunk)
 
 
-def _in_order(pool: ProcessPoolExecutor, chunks: Iterator[Chunk],
-              depth: int) -> Iterator[tuple[pl.DataFrame, ChunkStats]]:
+def _in_order(pool: ProcessPoolExecutor, chunks: Iterator[Chunk], depth: int,
+              job: tuple[str, date, str]) -> Iterator[tuple[pl.DataFrame, ChunkStats]]:
     """Results in input order, with at most ``depth`` chunks in flight."""
     pending: deque[Future[tuple[pl.DataFrame, ChunkStats]]] = deque()
     for chunk in chunks:
-        pending.append(pool.submit(_work, chunk))
+        pending.append(pool.submit(_work, chunk, *job))
         if len(pending) >= depth:
             yield pending.popleft().result()
     while pending:
@@ -114,10 +113,8 @@ def run_file(source: Path, target: Path, pack_dir: str, as_of: date, backend: st
             # with, while the pool lives), the workers are the parallelism
             saved = os.environ.get("POLARS_MAX_THREADS")
             os.environ["POLARS_MAX_THREADS"] = "1"
-            pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
-                                       initializer=_init_worker,
-                                       initargs=(pack_dir, as_of, backend))
-            results = _in_order(pool, chunks, depth=2 * workers)
+            pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+            results = _in_order(pool, chunks, 2 * workers, (pack_dir, as_of, backend))
         else:
             results = (evaluate_chunk(local, engine, chunk) for chunk in chunks)
         try:
