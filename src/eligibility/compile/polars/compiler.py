@@ -468,7 +468,8 @@ class Compiler:
         else:
             part, bad, elem_miss = tv, tv.is_null(), term.miss
             checks = self._member_checks(members, term)
-        total = members.list.eval(part.fill_null(zero)).list.sum()
+        # an aggregation inside list.eval: much faster than list.sum() on decimals
+        total = members.list.eval(part.fill_null(zero).sum()).list.first().fill_null(zero)
         unknown = members.list.eval(bad.fill_null(True)).list.any()
         value = pl.when(unknown).then(_null(kind)).otherwise(total.cast(
             DEC if kind == "dec" else pl.Int64))
