@@ -8,8 +8,8 @@ import typer
 
 from eligibility.cli.common import (
     AsOfOption,
-    FileArgument,
     BackendOption,
+    FileArgument,
     JsonOption,
     LangOption,
     PackOption,
