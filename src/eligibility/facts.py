@@ -11,6 +11,7 @@ expected — never a traceback.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from dataclasses import dataclass
@@ -100,6 +101,19 @@ def _path(loc: tuple[Any, ...]) -> str:
     return out or "(facts)"
 
 
+def _did_you_mean(schema: FactSchema, loc: tuple[Any, ...]) -> str:
+    """``"; did you mean 'x'?"`` for a misspelt group or fact name, else ``""``."""
+    names = [p for p in loc if isinstance(p, str)]
+    if len(names) == 1:
+        options = list(schema.groups)
+    elif len(names) >= 2 and names[0] in schema.groups:
+        options = list(schema.groups[names[0]].fields)
+    else:
+        return ""
+    close = difflib.get_close_matches(names[-1], options, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def _expected(schema: FactSchema, loc: tuple[Any, ...]) -> str | None:
     names = [p for p in loc if isinstance(p, str)]
     if len(names) < 2:
@@ -171,7 +185,8 @@ class FactValidator:
                 loc = tuple(err.get("loc", ()))
                 message = err.get("msg", "invalid")
                 if err.get("type") == "extra_forbidden":
-                    message = "not a fact of this pack's schema"
+                    message = "not a fact of this pack's schema" + _did_you_mean(self.schema,
+                                                                                 loc)
                 issues.append(FactIssue(_path(loc), message, err.get("input")
                                         if err.get("type") != "missing" else None,
                                         _expected(self.schema, loc)))

@@ -14,14 +14,23 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from eligibility.cli.common import app, console, err_console
+from eligibility.cli.common import (
+    BackendOption,
+    app,
+    check_backend,
+    console,
+    err_console,
+    fail,
+    need_extra,
+)
 from eligibility.engine import Engine
-from eligibility.errors import PackError
+from eligibility.errors import EligibilityError, PackError
 from eligibility.pack.lint import untitled_amount_steps
 from eligibility.pack.loader import load_pack
 from eligibility.pack.model import RulePack
@@ -29,13 +38,16 @@ from eligibility.pack.sets import stale_versions
 from eligibility.testing.cases import run_cases
 from eligibility.testing.coverage import KINDS, Coverage, CoverageReport
 from eligibility.testing.invariants import load_invariants
-from eligibility.testing.properties import PropertyResult, run_all
+
+if TYPE_CHECKING:
+    from eligibility.testing.properties import PropertyResult
 
 
 def _print_errors(exc: PackError, where: str) -> None:
     for diag in exc.diagnostics:
         err_console.print(str(diag), highlight=False, markup=False, soft_wrap=True)
-    err_console.print(f"[bold red]{len(exc.diagnostics)} error(s)[/bold red] in {where}")
+    err_console.print(Text.assemble((f"{len(exc.diagnostics)} error(s)", "bold red"),
+                                    f" in {where}"))
 
 
 def _coverage_table(cases: CoverageReport, generated: CoverageReport | None) -> None:
@@ -88,27 +100,38 @@ def _value_text(value: object) -> str:
 
 @app.command()
 def check(
-    pack_dir: Annotated[str, typer.Argument(help="The rule pack folder, e.g. rules/no.")],
+    pack_dir: Annotated[str, typer.Argument(
+        metavar="PACK", help="The rule pack folder (e.g. rules/no) or a pack's name.")],
     properties: Annotated[bool, typer.Option(
         "--properties/--no-properties",
         help="Search generated households for violations of the pack's invariants.")] = True,
     examples: Annotated[int | None, typer.Option(
-        "--examples", min=1,
+        "--examples", min=1, metavar="N",
         help="Generated households per invariant (default: invariants.yaml settings, "
              "else 100).")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the search (reproducible).")] = 0,
+    seed: Annotated[int, typer.Option("--seed", metavar="SEED",
+                                      help="Seed of the search (reproducible).")] = 0,
     coverage: Annotated[bool, typer.Option(
         "--coverage", help="Report the requirements, exceptions and branches exercised.")]
         = False,
     fail_under: Annotated[float | None, typer.Option(
-        "--fail-under", min=0, max=100,
+        "--fail-under", min=0, max=100, metavar="PERCENT",
         help="Fail if the cases cover less than this per cent of the rule items.")] = None,
     stale_after: Annotated[datetime | None, typer.Option(
         "--stale-after", formats=["%Y-%m-%d"],
         help="List every parameter version used up to this date (YYYY-MM-DD) after the "
              "last date its source confirms (`confirmed_until`).")] = None,
+    backend: BackendOption = "reference",
 ) -> None:
-    """Check a pack: static checks, cases, invariants; exit 1 on any error or violation."""
+    """Check a pack: static checks, cases, invariants; exit 1 on any error or violation.
+
+    \b
+    Example:
+      eligibility check rules/no --coverage
+    """
+    if properties:
+        need_extra("hypothesis", "testing", "the invariant search (turn it off with "
+                   "--no-properties)")
     try:
         pack = load_pack(pack_dir)
     except PackError as exc:
@@ -123,7 +146,14 @@ def check(
         raise typer.Exit(1) from None
     if stale_after is not None:
         _stale_report(pack, stale_after.date())
-    engine = Engine(pack)
+    check_backend(backend)
+    try:
+        engine = Engine(pack, backend=backend)
+    except PackError as exc:
+        _print_errors(exc, f"{pack_dir} (--backend {backend})")
+        raise typer.Exit(1) from None
+    except EligibilityError as exc:
+        fail(str(exc))
     results = run_cases(engine)
     failed = [r for r in results if not r.passed]
     table = Table(title=f"{pack.meta.id} {pack.meta.version}: cases")
@@ -132,8 +162,8 @@ def check(
     table.add_column("result")
     for r in results:
         table.add_row(r.case.name, r.case.file,
-                      "[green]pass[/green]" if r.passed else "[red]FAIL[/red]\n"
-                      + "\n".join(r.problems))
+                      Text("pass", style="green") if r.passed else
+                      Text.assemble(("FAIL", "red"), "\n" + "\n".join(r.problems)))
     if results:
         console.print(table)
     case_cov = Coverage(pack)
@@ -143,15 +173,19 @@ def check(
     props: list[PropertyResult] = []
     started = time.perf_counter()
     if properties:
+        from eligibility.testing.properties import run_all
+
         n = examples or invariant_set.examples
         console.print(f"invariants: {len(invariant_set.invariants)} declared + built-in, "
                       f"{n} examples each, seed {seed}", highlight=False)
 
         def show(result: PropertyResult) -> None:
-            mark = "[green]ok[/green]" if result.passed else "[bold red]VIOLATED[/bold red]"
+            mark = Text("ok", style="green") if result.passed else \
+                Text("VIOLATED", style="bold red")
             origin = "built-in" if result.builtin else "declared"
-            console.print(f"  {mark} {result.id} ({origin}; {result.examples} examples, "
-                          f"{result.checked} checked, {result.seconds:.1f}s)", highlight=False)
+            console.print(Text.assemble("  ", mark, f" {result.id} ({origin}; {result.examples} "
+                                        f"examples, {result.checked} checked, "
+                                        f"{result.seconds:.1f}s)"), highlight=False)
             if result.violation is not None:
                 console.print(result.violation.report(result.id), highlight=False,
                               markup=False, soft_wrap=True)
@@ -178,7 +212,7 @@ def check(
     summary += f" · sha256:{pack.content_hash[:12]}"
     console.print(summary, highlight=False, soft_wrap=True)
     if below:
-        err_console.print(f"[bold red]case coverage {cases_report.percent():.1f}% is below "
-                          f"--fail-under {fail_under:g}%[/bold red]")
+        err_console.print(f"case coverage {cases_report.percent():.1f}% is below "
+                          f"--fail-under {fail_under:g}%", style="bold red")
     if failed or violated or below:
         raise typer.Exit(1)

@@ -38,6 +38,7 @@ from eligibility.expr.types import (
     Type,
 )
 from eligibility.pack import files as f
+from eligibility.pack.bundled import RULES_ENV, available_packs, find_pack
 from eligibility.pack.model import (
     Amount,
     Case,
@@ -63,27 +64,23 @@ from eligibility.pack.yamlio import LocStr, Mark, MarkedDict, YamlError, load_ya
 
 M = TypeVar("M", bound=BaseModel)
 
-#: Where ``load_pack("no")`` looks when given a name instead of a folder.
-RULES_ENV = "ELIGIBILITY_RULES"
-
 _HASHED_DIRS = ("parameters", "criteria", "measures")
 
 
 def resolve_pack_dir(name_or_path: str | os.PathLike[str]) -> Path:
-    """A pack folder from a path, or from a bundled pack's name (e.g. ``"no"``)."""
+    """A pack folder from a path, or from a pack's name (e.g. ``"no"``): see
+    :mod:`eligibility.pack.bundled` for where names are looked up."""
     path = Path(name_or_path)
     if path.is_dir():
         return path
     name = str(name_or_path)
-    candidates = []
-    if os.environ.get(RULES_ENV):
-        candidates.append(Path(os.environ[RULES_ENV]) / name)
-    candidates.append(Path.cwd() / "rules" / name)
-    candidates.append(Path(__file__).resolve().parents[3] / "rules" / name)
-    for candidate in candidates:
-        if (candidate / "pack.yaml").is_file():
-            return candidate
-    raise PackError([Diagnostic(name, 1, 1, "no rule pack here: expected a folder with pack.yaml")])
+    found = find_pack(name)
+    if found is not None:
+        return found
+    known = ", ".join(dict.fromkeys(p.name for p in available_packs())) or "none"
+    raise PackError([Diagnostic(
+        name, 1, 1, "no rule pack here: expected a folder with pack.yaml, or the name of a "
+        f"bundled pack or one in ${RULES_ENV} (known: {known})")])
 
 
 def load_pack(name_or_path: str | os.PathLike[str]) -> RulePack:
