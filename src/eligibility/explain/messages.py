@@ -235,6 +235,21 @@ CATALOG: dict[str, dict[str, str]] = {
         "ask.skipped": "Ikkje svara på: {missing}",
         "ask.saved": "Opplysningane er lagra i {file}",
         "ask.settled": "Avklart av svaret: {measures}",
+        "ask.changed": "Endra av svaret:",
+        "ask.not_saved": "Svara vart ikkje lagra; her er opplysningane:",
+        "ask.progress": "Spørsmål {k} av {n}",
+        "ask.result": "Resultat",
+        "ask.save_prompt": "Svara er ikkje lagra. Filnamn å lagre til (tomt: forkast)",
+        "ask.unchanged": "Svaret endra ingen tiltak.",
+        "sweep.unchanged": "Uendra i heile området (--all-measures viser dei): {measures}",
+        "view.counts": "✓ {eligible} oppfyller vilkåra · ? {undetermined} kan ikkje avgjerast "
+                       "enno · ✗ {not_eligible} oppfyller ikkje",
+        "view.details_hint": "Full grunngiving per vilkår: --details",
+        "view.missing": "manglar {count} opplysningar: {facts}",
+        "view.missing_one": "manglar: {facts}",
+        "view.more_questions": "… og {count} spørsmål til (--details viser alle)",
+        "view.unconfirmed_note": "* byggjer på reglar eller satsar som ikkje er stadfesta "
+                                 "(--details viser kva)",
     },
     "en": {
         "outcome.met": "{title}: met",

@@ -1,4 +1,4 @@
-"""Render a Decision for a person at a terminal (rich, nb or en, 80 columns and up).
+"""Render a Decision for a person at a terminal (rich, nb, nn or en, 80 columns and up).
 
 Two views of the same Decision. The compact view (the default of
 ``eligibility evaluate``) has one row per measure — a status mark, the title,
