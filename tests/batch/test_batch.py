@@ -219,7 +219,8 @@ def test_cli_batch_with_the_rete_backend_gives_the_reference_rows(
     run_file(source, ref, NO_DIR, AS_OF, "reference", chunk_size=64)
     proc = subprocess.run(
         [sys.executable, "-c", "from eligibility.cli import main; main()", "batch",
-         str(source), str(rete), "--pack", NO_DIR, "--as-of", AS_OF.isoformat(), "--backend", "rete"],
+         str(source), str(rete), "--pack", NO_DIR, "--as-of", AS_OF.isoformat(),
+         "--backend", "rete"],
         capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "rows in 45 · rows out 45 · rows with errors 5" in proc.stdout
