@@ -17,7 +17,7 @@ Copier = Callable[..., Path]
 
 def diagnostics(path: Path) -> list[Diagnostic]:
     with pytest.raises(PackError) as info:
-        load_pack(path)
+        load_pack(path, full=True)
     return info.value.diagnostics
 
 

@@ -76,7 +76,7 @@ def check(
 ) -> None:
     """Check a pack: static checks, cases, invariants; exit 1 on any error or violation."""
     try:
-        pack = load_pack(pack_dir)
+        pack = load_pack(pack_dir, full=True)
     except PackError as exc:
         _print_errors(exc, pack_dir)
         raise typer.Exit(1) from None
