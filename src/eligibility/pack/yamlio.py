@@ -257,13 +257,44 @@ _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 def _check_graph(root: yaml.Node, file: str, aliases: bool) -> None:
     """Refuse a node graph that is too deep, too large once aliases are expanded, or
     (when ``aliases`` is false) that uses an alias at all — before anything is built."""
-    # iterative post-order over the graph: size and height of each node once
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    shared = False
+    mapping, sequence = yaml.MappingNode, yaml.SequenceNode
+    while stack:
+        node, depth = stack.pop()
+        key = id(node)
+        if key in seen:
+            if not aliases:
+                raise YamlError(Diagnostic(file, *_pos(node),
+                                           "aliases (&anchor / *alias) are not allowed here"))
+            shared = True
+            continue
+        seen.add(key)
+        if depth > MAX_YAML_DEPTH:
+            raise YamlError(Diagnostic(file, *_pos(node),
+                                       f"nested deeper than {MAX_YAML_DEPTH} levels"))
+        cls = type(node)
+        if cls is mapping:
+            for k, v in node.value:
+                stack.append((k, depth + 1))
+                stack.append((v, depth + 1))
+        elif cls is sequence:
+            stack.extend((child, depth + 1) for child in node.value)
+        elif cls is not yaml.ScalarNode and isinstance(node, mapping | sequence):
+            stack.extend((child, depth + 1) for child in _children(node))
+    if shared:
+        _check_expanded(root, file)
+
+
+def _check_expanded(root: yaml.Node, file: str) -> None:
+    """Size and height of a graph with shared nodes (aliases), each node once."""
     size: dict[int, int] = {}
     height: dict[int, int] = {}
     on_path: set[int] = set()
-    stack: list[tuple[yaml.Node, bool, int]] = [(root, False, 1)]
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
-        node, done, depth = stack.pop()
+        node, done = stack.pop()
         key = id(node)
         if done:
             on_path.discard(key)
@@ -275,28 +306,22 @@ def _check_graph(root: yaml.Node, file: str, aliases: bool) -> None:
                 raise YamlError(Diagnostic(file, *_pos(node),
                                            f"the document has more than {MAX_YAML_NODES} "
                                            "values once its aliases are expanded"))
+            if height[key] > MAX_YAML_DEPTH:
+                raise YamlError(Diagnostic(file, *_pos(node),
+                                           f"nested deeper than {MAX_YAML_DEPTH} levels once "
+                                           "its aliases are expanded"))
+            continue
+        if key in size:
             continue
         if key in on_path:
             raise YamlError(Diagnostic(file, *_pos(node), "an alias refers to itself"))
-        if key in size:
-            if not aliases:
-                raise YamlError(Diagnostic(file, *_pos(node),
-                                           "aliases (&anchor / *alias) are not allowed here"))
-            continue
-        if depth > MAX_YAML_DEPTH:
-            raise YamlError(Diagnostic(file, *_pos(node),
-                                       f"nested deeper than {MAX_YAML_DEPTH} levels"))
         on_path.add(key)
-        stack.append((node, True, depth))
-        for child in reversed(_children(node)):
-            if id(child) in size and not aliases:
-                raise YamlError(Diagnostic(file, *_pos(child),
-                                           "aliases (&anchor / *alias) are not allowed here"))
-            if id(child) in size and height[id(child)] + depth > MAX_YAML_DEPTH:
-                raise YamlError(Diagnostic(file, *_pos(child),
-                                           f"nested deeper than {MAX_YAML_DEPTH} levels"))
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) in on_path:
+                raise YamlError(Diagnostic(file, *_pos(child), "an alias refers to itself"))
             if id(child) not in size:
-                stack.append((child, False, depth + 1))
+                stack.append((child, False))
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
