@@ -7,6 +7,13 @@ flattened to ``"group.field"`` keys for the evaluator, the member list, and a
 canonical JSON form whose SHA-256 goes into the Decision's provenance. Every
 invalid field is reported at once, by path, with the value seen and what was
 expected — never a traceback.
+
+Before pydantic sees a document, :func:`check_shape` walks it once, iteratively,
+and refuses what would be expensive to validate or to compute with (the limits of
+:mod:`eligibility.limits`): nesting, object and member-list sizes, string length,
+and the digits and exponent of every number — including numbers still written as
+text in a numeric field (``"9e999999"`` is refused, never expanded). Only
+:class:`~eligibility.errors.FactsError` leaves this module for bad input.
 """
 
 from __future__ import annotations
@@ -21,7 +28,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, create_model
 
 from eligibility.errors import FactIssue, FactsError
+from eligibility.limits import (
+    DEFAULT_MAX_MEMBERS,
+    MAX_FACTS_DEPTH,
+    MAX_OBJECT_KEYS,
+    MAX_STRING_LENGTH,
+    MAX_YAML_NODES,
+)
 from eligibility.pack.model import FactSchema, FieldSpec
+from eligibility.pack.yamlio import number_problem, number_text_problem
+
+_NUMERIC = frozenset({"int", "number", "money"})
 
 
 @dataclass(frozen=True)
@@ -76,7 +93,7 @@ def build_facts_model(schema: FactSchema) -> type[BaseModel]:
         )
         if group.is_list:
             groups[group.name] = (list[model] | None,
-                                  Field(None, max_length=group.max_items or 100))
+                                  Field(None, max_length=group.max_items or DEFAULT_MAX_MEMBERS))
         else:
             groups[group.name] = (model | None, None)
     facts_model: type[BaseModel] = create_model(
@@ -128,6 +145,103 @@ def canonical_json(value: Any) -> str:
                       ensure_ascii=False)
 
 
+def _kind_at(schema: FactSchema | None, path: tuple[Any, ...]) -> str | None:
+    """The kind of the schema field at ``path`` (``(group, field)`` or
+    ``(members, i, field)``), if there is one."""
+    if schema is None or not path or not isinstance(path[0], str):
+        return None
+    group = schema.groups.get(path[0])
+    if group is None:
+        return None
+    rest = path[1:]
+    if group.is_list:
+        if len(rest) != 2 or not isinstance(rest[0], int):
+            return None
+        rest = rest[1:]
+    if len(rest) != 1 or not isinstance(rest[0], str):
+        return None
+    spec = group.fields.get(rest[0])
+    return spec.kind if spec is not None else None
+
+
+def check_shape(raw: Any, schema: FactSchema | None = None,
+                path: tuple[Any, ...] = ()) -> None:
+    """Refuse a facts document (or a part of one at ``path``) that is over the limits.
+
+    One iterative pass, cheap for any input: depth, keys per object, list lengths,
+    string lengths, number digits and exponents (also of numbers written as text in a
+    numeric field of ``schema``). Raises :class:`FactsError` naming each bad path.
+    """
+    max_list = DEFAULT_MAX_MEMBERS
+    if schema is not None:
+        max_list = max((g.max_items or DEFAULT_MAX_MEMBERS for g in schema.groups.values()
+                        if g.is_list), default=DEFAULT_MAX_MEMBERS)
+    issues: list[FactIssue] = []
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(raw, path)]
+    seen = 0
+    while stack and len(issues) < 20:
+        value, where = stack.pop()
+        seen += 1
+        if seen > MAX_YAML_NODES:
+            issues.append(FactIssue(_path(path), f"the document holds more than "
+                                                 f"{MAX_YAML_NODES} values"))
+            break
+        depth = len(where)
+        if isinstance(value, dict):
+            if depth >= MAX_FACTS_DEPTH:
+                issues.append(FactIssue(_path(where), f"nested deeper than {MAX_FACTS_DEPTH} "
+                                                      "levels"))
+                continue
+            if len(value) > MAX_OBJECT_KEYS:
+                issues.append(FactIssue(_path(where), f"an object may have at most "
+                                                      f"{MAX_OBJECT_KEYS} keys, got {len(value)}"))
+                continue
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    issues.append(FactIssue(_path(where), "every key must be text",
+                                            type(key).__name__))
+                    continue
+                if len(key) > 100:
+                    issues.append(FactIssue(_path(where), "a key may have at most 100 "
+                                                          "characters", key))
+                    continue
+                stack.append((item, (*where, key)))
+        elif isinstance(value, list | tuple):
+            if depth >= MAX_FACTS_DEPTH:
+                issues.append(FactIssue(_path(where), f"nested deeper than {MAX_FACTS_DEPTH} "
+                                                      "levels"))
+                continue
+            if len(value) > max_list:
+                issues.append(FactIssue(_path(where), f"a list may have at most {max_list} "
+                                                      f"items, got {len(value)}"))
+                continue
+            stack.extend((item, (*where, i)) for i, item in enumerate(value))
+        elif isinstance(value, str):
+            if len(value) > MAX_STRING_LENGTH:
+                issues.append(FactIssue(_path(where), f"text may have at most "
+                                                      f"{MAX_STRING_LENGTH} characters, got "
+                                                      f"{len(value)}"))
+            elif _kind_at(schema, where) in _NUMERIC:
+                problem = number_text_problem(value)
+                if problem:
+                    issues.append(FactIssue(_path(where), problem, value))
+        elif isinstance(value, bool):
+            continue
+        elif isinstance(value, int | Decimal):
+            problem = number_problem(value)
+            if problem:
+                issues.append(FactIssue(_path(where), problem, value))
+        elif isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                issues.append(FactIssue(_path(where), "not a finite number", value))
+            else:
+                problem = number_problem(Decimal(repr(value)))
+                if problem:
+                    issues.append(FactIssue(_path(where), problem, value))
+    if issues:
+        raise FactsError(issues)
+
+
 class FactValidator:
     """Validates facts documents against one schema (build once, use many times)."""
 
@@ -140,11 +254,15 @@ class FactValidator:
         if not isinstance(raw, dict):
             raise FactsError([FactIssue("(facts)", "the facts must be a mapping of groups",
                                         type(raw).__name__, "an object")])
+        check_shape(raw, self.schema)
         try:
             model = self.model.model_validate(raw)
-        except ValidationError as exc:
+        except (ValueError, TypeError, ArithmeticError, RecursionError) as exc:
+            if not isinstance(exc, ValidationError):
+                raise FactsError([FactIssue("(facts)", "the facts cannot be read: "
+                                            f"{type(exc).__name__}")]) from None
             issues = []
-            for err in exc.errors():
+            for err in exc.errors(include_url=False):
                 loc = tuple(err.get("loc", ()))
                 message = err.get("msg", "invalid")
                 if err.get("type") == "extra_forbidden":

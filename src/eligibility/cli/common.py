@@ -15,6 +15,7 @@ from rich.console import Console
 
 from eligibility.engine import Engine
 from eligibility.errors import EligibilityError, FactsError, PackError
+from eligibility.limits import MAX_REPORTED_ISSUES
 from eligibility.pack.loader import load_pack
 from eligibility.pack.yamlio import YamlError, load_yaml_text, plain
 
@@ -58,10 +59,13 @@ def user_errors() -> Iterator[None]:
         fail(str(exc))
     except FactsError as exc:
         lines = "\n".join(
-            f"  {i.path}: {i.message}" + (f" (got {i.value!r})" if i.value is not None else "")
+            f"  {i.path}: {i.message}" + (f" (got {i.shown_value()})" if i.value is not None
+                                          else "")
             + (f"; expected {i.expected}" if i.expected else "")
-            for i in exc.issues
+            for i in exc.issues[:MAX_REPORTED_ISSUES]
         )
+        if len(exc.issues) > MAX_REPORTED_ISSUES:
+            lines += f"\n  … and {len(exc.issues) - MAX_REPORTED_ISSUES} more"
         fail(f"the facts do not fit the pack's schema:\n{lines}")
     except EligibilityError as exc:
         fail(str(exc))

@@ -136,7 +136,7 @@ def number_problem(value: int | Decimal) -> str | None:
         return None
     if not value.is_finite():
         return "not a finite number"
-    sign, digits, exponent = value.as_tuple()
+    _sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)
     if len(digits) > MAX_NUMBER_DIGITS:
         return f"a number may have at most {MAX_NUMBER_DIGITS} significant digits"
