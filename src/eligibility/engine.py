@@ -29,6 +29,7 @@ from eligibility.errors import AsOfError, EvaluationError
 from eligibility.explain.messages import render
 from eligibility.expr import ast
 from eligibility.facts import FactValidator, ValidFacts
+from eligibility.options import as_of_date, check_lang
 from eligibility.pack.model import (
     Criterion,
     Expr,
@@ -345,9 +346,12 @@ class Engine:
                         tuple(dict.fromkeys(need)) if status == "undetermined" else (),
                         tuple(assess) if status == "undetermined" else (), priority)
 
-    def evaluate(self, facts: Any, as_of: date | None = None, lang: str = "nb") -> Decision:
-        """Evaluate one household's facts at ``as_of`` (default: today)."""
-        when = as_of or date.today()
+    def evaluate(self, facts: Any, as_of: date | str | None = None,
+                 lang: str = "nb") -> Decision:
+        """Evaluate one household's facts at ``as_of`` (a date or ``"YYYY-MM-DD"``;
+        default: today) with texts in ``lang`` (``nb`` or ``en``)."""
+        when = as_of_date(as_of)
+        lang = check_lang(lang)
         valid = self.validate(facts)
         params, unconfirmed_params = self.parameters_at(when)
         ctx = Ctx(valid.flat, valid.members, when, params)

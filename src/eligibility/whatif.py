@@ -29,8 +29,17 @@ from pydantic import BaseModel, ConfigDict
 from eligibility.decision import Decision, MeasureResult, Outcome, Status
 from eligibility.engine import Engine
 from eligibility.errors import EligibilityError
+from eligibility.facts import check_shape
+from eligibility.limits import DEFAULT_MAX_MEMBERS, MAX_OBJECT_KEYS
 from eligibility.pack.model import FactSchema, FieldSpec
-from eligibility.pack.yamlio import YamlError, load_yaml_text, plain
+from eligibility.pack.yamlio import (
+    YamlError,
+    load_facts_text,
+    load_yaml_text,
+    number_problem,
+    plain,
+    read_text_file,
+)
 
 _PATH = re.compile(
     r"^(?P<group>[A-Za-z_][A-Za-z0-9_]*)"
@@ -198,7 +207,7 @@ def parse_value(schema: FactSchema, path: str, text: str) -> Any:
     if name is None:
         if gspec.is_list and index is None:
             try:
-                count = int(raw)
+                count = int(raw) if len(raw) <= 10 else -1
             except ValueError:
                 raise ChangeError(f"{path}: give the number of members, got {text!r}") from None
             return count
@@ -226,7 +235,10 @@ def parse_field(spec: FieldSpec, raw: str, path: str) -> Any:
         except InvalidOperation:
             value = Decimal("NaN")
         if not value.is_finite():
-            raise ChangeError(f"{path}: expected {_kind_text(spec)}, got {raw!r}")
+            raise ChangeError(f"{path}: expected {_kind_text(spec)}, got {raw[:40]!r}")
+        problem = number_problem(value)
+        if problem:
+            raise ChangeError(f"{path}: {problem}, got {raw[:40]!r}")
         if kind == "int":
             if value != value.to_integral_value():
                 raise ChangeError(f"{path}: expected a whole number, got {raw!r}")
@@ -262,7 +274,7 @@ def _kind_text(spec: FieldSpec) -> str:
 def _parse_mapping(schema: FactSchema, group: str, path: str, raw: str) -> dict[str, Any]:
     if raw.startswith("{"):
         try:
-            doc = plain(load_yaml_text(raw, path))
+            doc = plain(load_yaml_text(raw, path, aliases=False))
         except YamlError as exc:
             raise ChangeError(f"{path}: {exc.diagnostic.message}") from None
         if not isinstance(doc, dict):
@@ -336,6 +348,13 @@ def apply_changes(facts: dict[str, Any], changes: dict[str, Any]) -> dict[str, A
     decision asks about them). Raises :class:`ChangeError` on a path that does
     not fit the facts (e.g. a member that does not exist).
     """
+    check_shape(facts)
+    if len(changes) > MAX_OBJECT_KEYS:
+        raise ChangeError(f"at most {MAX_OBJECT_KEYS} changes at once, got {len(changes)}")
+    for path, value in changes.items():
+        if not isinstance(path, str) or len(path) > 200:
+            raise ChangeError("a change's path must be text of at most 200 characters")
+        check_shape(value, path=(path,))
     out: dict[str, Any] = copy.deepcopy(dict(facts))
     for path, value in changes.items():
         _apply_one(out, path, copy.deepcopy(value))
@@ -349,8 +368,9 @@ def _apply_one(facts: dict[str, Any], path: str, value: Any) -> None:
             facts.pop(group, None)
         elif isinstance(value, int) and not isinstance(value, bool):
             members = facts.get(group) or []
-            if not isinstance(members, list) or value < 0:
-                raise ChangeError(f"{path}: cannot set {group} to {value}")
+            if not isinstance(members, list) or not 0 <= value <= DEFAULT_MAX_MEMBERS:
+                raise ChangeError(f"{path}: cannot set {group} to {value} "
+                                  f"(0 to {DEFAULT_MAX_MEMBERS} members)")
             facts[group] = members[:value] + [{} for _ in range(value - len(members))]
         else:
             facts[group] = value
@@ -517,16 +537,10 @@ def is_scenario(doc: Any) -> bool:
 
 
 def _read_facts_file(path: Path) -> Any:
-    if not path.is_file():
+    if not path.exists():
         raise ChangeError(f"the scenario's baseline file {str(path)!r} does not exist")
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".json":
-        try:
-            return json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            raise ChangeError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
     try:
-        return plain(load_yaml_text(text, str(path)))
+        return load_facts_text(read_text_file(path, str(path)), str(path))
     except YamlError as exc:
         raise ChangeError(str(exc.diagnostic)) from None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,9 +14,9 @@ from rich.console import Console
 
 from eligibility.engine import Engine
 from eligibility.errors import EligibilityError, FactsError, PackError
-from eligibility.limits import MAX_REPORTED_ISSUES
+from eligibility.limits import MAX_FILE_BYTES, MAX_REPORTED_ISSUES
 from eligibility.pack.loader import load_pack
-from eligibility.pack.yamlio import YamlError, load_yaml_text, plain
+from eligibility.pack.yamlio import YamlError, load_facts_text, read_text_file
 
 app = typer.Typer(
     name="eligibility",
@@ -89,25 +88,18 @@ def check_lang(lang: str) -> str:
 def read_document(source: str) -> Any:
     """Read a YAML or JSON document from a file, or from stdin when ``source`` is ``-``."""
     if source == "-":
-        text, name = sys.stdin.read(), "<stdin>"
+        text, name = sys.stdin.read(MAX_FILE_BYTES + 1), "<stdin>"
     else:
         path = Path(source)
-        if not path.is_file():
+        if not path.exists():
             fail(f"no such file: {source}")
         try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            fail(f"{source} is not UTF-8 text")
+            text = read_text_file(path, source)
+        except YamlError as exc:
+            fail(str(exc.diagnostic))
         name = source
-    if name.endswith(".json"):
-        try:
-            from decimal import Decimal
-
-            return json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            fail(f"{name}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}")
     try:
-        return plain(load_yaml_text(text, name))
+        return load_facts_text(text, name)
     except YamlError as exc:
         fail(str(exc.diagnostic))
 

@@ -413,6 +413,46 @@ def load_yaml_file(path: Path, display: str | None = None, *, aliases: bool = Tr
     return load_yaml_text(read_text_file(path, name), name, aliases=aliases)
 
 
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-").lstrip("0")) > MAX_NUMBER_EXPONENT + 1:
+        raise ValueError(f"a number may have at most {MAX_NUMBER_EXPONENT + 1} digits "
+                         "before the point")
+    return int(text)
+
+
+def _json_decimal(text: str) -> Decimal:
+    problem = number_text_problem(text)
+    if problem:
+        raise ValueError(problem)
+    return Decimal(text)
+
+
+def load_facts_text(text: str, name: str) -> Any:
+    """A facts document (JSON when ``name`` ends in ``.json``, else YAML without
+    aliases) as plain Python values; :class:`YamlError` with a position on any problem."""
+    if not name.endswith(".json"):
+        return plain(load_yaml_text(text, name, aliases=False))
+    import json
+
+    if len(text) > MAX_FILE_BYTES:
+        raise YamlError(Diagnostic(name, 1, 1, f"the document is larger than "
+                                               f"{MAX_FILE_BYTES} characters"))
+    try:
+        return json.loads(text, parse_float=_json_decimal, parse_int=_json_int,
+                          parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise YamlError(Diagnostic(name, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}")
+                        ) from None
+    except ValueError as exc:
+        raise YamlError(Diagnostic(name, 1, 1, f"invalid JSON: {str(exc)[:120]}")) from None
+    except RecursionError:
+        raise YamlError(Diagnostic(name, 1, 1, "invalid JSON: nested too deeply")) from None
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not a number")
+
+
 def mark_of(value: Any, default: Mark) -> Mark:
     """The position of a value read from YAML, or ``default``."""
     return getattr(value, "mark", default)
