@@ -114,3 +114,7 @@ class EvaluationError(EligibilityError):
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class BudgetExceeded(EligibilityError):
+    """A search (why-not, counterfactual, sweep) ran out of its time budget."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -31,6 +32,7 @@ from eligibility.errors import FactIssue, FactsError
 from eligibility.limits import (
     DEFAULT_MAX_MEMBERS,
     MAX_FACTS_DEPTH,
+    MAX_NUMBER_EXPONENT,
     MAX_OBJECT_KEYS,
     MAX_STRING_LENGTH,
     MAX_YAML_NODES,
@@ -72,15 +74,48 @@ def _annotation(spec: FieldSpec) -> Any:
 def _field(spec: FieldSpec) -> tuple[Any, Any]:
     annotation = _annotation(spec)
     kwargs: dict[str, Any] = {"description": spec.title.en}
-    if spec.minimum is not None and spec.kind in ("int", "number", "money"):
-        kwargs["ge"] = spec.minimum
-    if spec.maximum is not None and spec.kind in ("int", "number", "money"):
-        kwargs["le"] = spec.maximum
+    if spec.kind in _NUMERIC:
+        # the schema's bounds, else the engine's number limit (so the JSON Schema says it)
+        bound = 10 ** MAX_NUMBER_EXPONENT
+        kwargs["ge"] = spec.minimum if spec.minimum is not None else -bound
+        kwargs["le"] = spec.maximum if spec.maximum is not None else bound
+    elif spec.kind == "string":
+        kwargs["max_length"] = MAX_STRING_LENGTH
     if spec.kind in ("number", "money"):
         kwargs["allow_inf_nan"] = False
+        kwargs["json_schema_extra"] = _numeric_text_schema(spec)
     if spec.required:
         return annotation, Field(..., **kwargs)
     return annotation | None, Field(None, **kwargs)
+
+
+def _numeric_text_schema(spec: FieldSpec) -> Callable[[dict[str, Any]], None]:
+    """A JSON Schema pattern for a number written as text (``"12500.50"``) that keeps
+    inside the field's bounds: no sign when it cannot be negative, and fewer digits
+    than its maximum has."""
+    digits = MAX_NUMBER_EXPONENT
+    if spec.maximum is not None and spec.maximum >= 10:
+        digits = min(digits, len(str(int(spec.maximum))) - 1)
+    elif spec.maximum is not None:
+        digits = 0
+    sign = "" if spec.minimum is not None and spec.minimum >= 0 else "-?"
+    pattern = f"^{sign}[0-9]{{1,{digits}}}(\\.[0-9]{{1,10}})?$" if digits else None
+    positive_only = spec.minimum is not None and spec.minimum > 0
+
+    def extra(field_schema: dict[str, Any]) -> None:
+        branches = field_schema.get("anyOf")
+        if not isinstance(branches, list):
+            return
+        kept = []
+        for branch in branches:
+            if branch.get("type") == "string":
+                if pattern is None or positive_only:
+                    continue  # text is still read, but not promised here
+                branch["pattern"] = pattern
+            kept.append(branch)
+        field_schema["anyOf"] = kept
+
+    return extra
 
 
 def build_facts_model(schema: FactSchema) -> type[BaseModel]:

@@ -18,8 +18,9 @@ from typing import Final
 # -- numbers (facts, YAML scalars, expression literals) -------------------------
 #: Significant digits a number may have (``123.45`` has 5).
 MAX_NUMBER_DIGITS: Final = 30
-#: Largest decimal exponent of a number's magnitude (``1e20`` has 20); the smallest
-#: is its negative. 10^20 NOK is far beyond any household's amounts.
+#: Largest decimal exponent of a number's magnitude (``1e20`` has 20): no fact may
+#: exceed 10^20 in size, far beyond any household's amounts. (Tiny numbers such as
+#: ``1e-300`` cost nothing and are left to the schema's own bounds.)
 MAX_NUMBER_EXPONENT: Final = 20
 
 # -- facts documents ------------------------------------------------------------
@@ -61,5 +62,11 @@ SEARCH_BUDGET_SECONDS: Final = 1.5
 HTTP_KEEP_ALIVE_SECONDS: Final = 5
 #: Concurrent connections uvicorn accepts before it answers 503.
 HTTP_MAX_CONCURRENCY: Final = 64
+#: Seconds a client has to send its whole request body (else 408).
+HTTP_BODY_READ_SECONDS: Final = 10
+#: Bytes of a request's head (request line and headers) uvicorn buffers.
+HTTP_MAX_HEADER_BYTES: Final = 16_384
+#: Bytes of a request body (the service's default; ``ELIGIBILITY_MAX_BODY_BYTES``).
+HTTP_MAX_BODY_BYTES: Final = 1_000_000
 
 __all__ = [name for name in dir() if name.isupper()]

@@ -140,8 +140,8 @@ def number_problem(value: int | Decimal) -> str | None:
     assert isinstance(exponent, int)
     if len(digits) > MAX_NUMBER_DIGITS:
         return f"a number may have at most {MAX_NUMBER_DIGITS} significant digits"
-    if value and abs(exponent + len(digits) - 1) > MAX_NUMBER_EXPONENT:
-        return f"a number must lie between 1e-{MAX_NUMBER_EXPONENT} and 1e{MAX_NUMBER_EXPONENT}"
+    if value and exponent + len(digits) - 1 > MAX_NUMBER_EXPONENT:
+        return f"a number may be at most 1e{MAX_NUMBER_EXPONENT} in size"
     return None
 
 
