@@ -209,7 +209,7 @@ def parse_value(schema: FactSchema, path: str, text: str) -> Any:
             try:
                 count = int(raw) if len(raw) <= 10 else -1
             except ValueError:
-                raise ChangeError(f"{path}: give the number of members, got {text!r}") from None
+                raise ChangeError(f"{path}: give the number of members, got {text[:60]!r}") from None
             return count
         return _parse_mapping(schema, group, path, raw)
     spec = gspec.fields[name]
@@ -226,7 +226,7 @@ def parse_field(spec: FieldSpec, raw: str, path: str) -> Any:
             return True
         if low in _FALSE:
             return False
-        raise ChangeError(f"{path}: expected true or false (ja/nei), got {raw!r}")
+        raise ChangeError(f"{path}: expected true or false (ja/nei), got {raw[:60]!r}")
     if kind in ("int", "number", "money"):
         cleaned = raw.replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
         cleaned = cleaned.replace("_", "").replace(",", ".")
@@ -241,27 +241,27 @@ def parse_field(spec: FieldSpec, raw: str, path: str) -> Any:
             raise ChangeError(f"{path}: {problem}, got {raw[:40]!r}")
         if kind == "int":
             if value != value.to_integral_value():
-                raise ChangeError(f"{path}: expected a whole number, got {raw!r}")
+                raise ChangeError(f"{path}: expected a whole number, got {raw[:60]!r}")
             result: Any = int(value)
         else:
             result = value
         if spec.minimum is not None and result < spec.minimum:
-            raise ChangeError(f"{path}: must be at least {spec.minimum}, got {raw!r}")
+            raise ChangeError(f"{path}: must be at least {spec.minimum}, got {raw[:60]!r}")
         if spec.maximum is not None and result > spec.maximum:
-            raise ChangeError(f"{path}: must be at most {spec.maximum}, got {raw!r}")
+            raise ChangeError(f"{path}: must be at most {spec.maximum}, got {raw[:60]!r}")
         return result
     if kind == "enum":
         values = spec.values or ()
         if raw in values:
             return raw
         hint = _suggest(raw, list(values))
-        raise ChangeError(f"{path}: expected one of {', '.join(values)}, got {raw!r}"
+        raise ChangeError(f"{path}: expected one of {', '.join(values)}, got {raw[:60]!r}"
                           + (f" (did you mean {hint[0]!r}?)" if hint else ""))
     if kind == "date":
         try:
             return date.fromisoformat(raw)
         except ValueError:
-            raise ChangeError(f"{path}: expected a date YYYY-MM-DD, got {raw!r}") from None
+            raise ChangeError(f"{path}: expected a date YYYY-MM-DD, got {raw[:60]!r}") from None
     return raw
 
 
@@ -286,10 +286,10 @@ def _parse_mapping(schema: FactSchema, group: str, path: str, raw: str) -> dict[
         key, eq, value = part.partition("=")
         key = key.strip()
         if not eq:
-            raise ChangeError(f"{path}: expected field=value pairs, got {part!r}")
+            raise ChangeError(f"{path}: expected field=value pairs, got {part[:60]!r}")
         if key not in fields:
             hint = _suggest(key, list(fields))
-            raise ChangeError(f"{path}: {group!r} has no fact {key!r}"
+            raise ChangeError(f"{path}: {group!r} has no fact {str(key)[:60]!r}"
                               + (f" (did you mean {hint[0]!r}?)" if hint else ""))
         out[key] = parse_field(fields[key], value, f"{path}.{key}")
     return out
@@ -303,7 +303,7 @@ def coerce_mapping(schema: FactSchema, group: str, path: str,
     for key, value in doc.items():
         if key not in fields:
             hint = _suggest(str(key), list(fields))
-            raise ChangeError(f"{path}: {group!r} has no fact {key!r}"
+            raise ChangeError(f"{path}: {group!r} has no fact {str(key)[:60]!r}"
                               + (f" (did you mean {hint[0]!r}?)" if hint else ""))
         out[key] = coerce_value(fields[key], value, f"{path}.{key}")
     return out
