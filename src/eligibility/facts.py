@@ -199,6 +199,17 @@ def _kind_at(schema: FactSchema | None, path: tuple[Any, ...]) -> str | None:
     return spec.kind if spec is not None else None
 
 
+def _is_unicode(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8 (no lone surrogates)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_shape(raw: Any, schema: FactSchema | None = None,
                 path: tuple[Any, ...] = ()) -> None:
     """Refuse a facts document (or a part of one at ``path``) that is over the limits.
@@ -236,9 +247,10 @@ def check_shape(raw: Any, schema: FactSchema | None = None,
                     issues.append(FactIssue(_path(where), "every key must be text",
                                             type(key).__name__))
                     continue
-                if len(key) > 100:
-                    issues.append(FactIssue(_path(where), "a key may have at most 100 "
-                                                          "characters", key))
+                if len(key) > 100 or not _is_unicode(key):
+                    issues.append(FactIssue(_path(where), "a key must be valid text of at "
+                                                          "most 100 characters",
+                                            key.encode("utf-8", "replace").decode()))
                     continue
                 stack.append((item, (*where, key)))
         elif isinstance(value, list | tuple):
@@ -252,7 +264,10 @@ def check_shape(raw: Any, schema: FactSchema | None = None,
                 continue
             stack.extend((item, (*where, i)) for i, item in enumerate(value))
         elif isinstance(value, str):
-            if len(value) > MAX_STRING_LENGTH:
+            if not _is_unicode(value):
+                issues.append(FactIssue(_path(where), "the text is not valid Unicode "
+                                                      "(it holds a lone surrogate)"))
+            elif len(value) > MAX_STRING_LENGTH:
                 issues.append(FactIssue(_path(where), f"text may have at most "
                                                       f"{MAX_STRING_LENGTH} characters, got "
                                                       f"{len(value)}"))

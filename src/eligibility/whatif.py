@@ -209,7 +209,8 @@ def parse_value(schema: FactSchema, path: str, text: str) -> Any:
             try:
                 count = int(raw) if len(raw) <= 10 else -1
             except ValueError:
-                raise ChangeError(f"{path}: give the number of members, got {text[:60]!r}") from None
+                raise ChangeError(f"{path}: give the number of members, "
+                                  f"got {text[:60]!r}") from None
             return count
         return _parse_mapping(schema, group, path, raw)
     spec = gspec.fields[name]
@@ -310,7 +311,11 @@ def coerce_mapping(schema: FactSchema, group: str, path: str,
 
 
 def coerce_value(spec: FieldSpec, value: Any, path: str) -> Any:
-    """A value from YAML/JSON as the field's type (strings are parsed; floats refused)."""
+    """A value from YAML/JSON as the field's type (strings are parsed; floats refused,
+    except a whole float such as ``30.0`` for a whole-number fact)."""
+    if isinstance(value, float) and spec.kind == "int" and value.is_integer() \
+            and abs(value) <= 2**53:
+        value = int(value)
     if isinstance(value, float):
         raise ChangeError(f"{path}: write the number as exact text (e.g. \"1234.50\"), "
                           "binary floats are not accepted")

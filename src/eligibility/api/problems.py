@@ -164,6 +164,19 @@ def from_facts_error(exc: FactsError, prefix: str = "facts") -> ProblemError:
     )
 
 
+def _text(text: str) -> str:
+    """``text`` as valid Unicode (a lone surrogate from the request becomes '?')."""
+    return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _clean(error: FieldError) -> FieldError:
+    value = _text(error.value) if isinstance(error.value, str) else error.value
+    if isinstance(value, float) and (value != value or value in (float("inf"), -float("inf"))):
+        value = str(value)
+    return FieldError(path=_text(error.path), message=_text(error.message),
+                      expected=_text(error.expected) if error.expected else None, value=value)
+
+
 def build_problem(err: ProblemError, instance: str | None, request_id: str | None,
                   pack: tuple[str, str, str] | None = None) -> Problem:
     kind = err.kind
@@ -172,9 +185,9 @@ def build_problem(err: ProblemError, instance: str | None, request_id: str | Non
         title=kind.en,
         title_nb=kind.nb,
         status=kind.status,
-        detail=err.detail,
-        instance=instance,
-        errors=err.errors,
+        detail=_text(err.detail),
+        instance=_text(instance) if instance is not None else None,
+        errors=[_clean(e) for e in err.errors],
         pack_id=pack[0] if pack else None,
         pack_version=pack[1] if pack else None,
         content_hash=pack[2] if pack else None,
