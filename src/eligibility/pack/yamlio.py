@@ -150,6 +150,8 @@ def number_text_problem(text: str) -> str | None:
     converted, so ``"9e999999"`` never becomes a million-digit integer)."""
     raw = text.strip().replace("_", "")
     if len(raw) > MAX_NUMBER_DIGITS + 40:
+        if raw.strip("0123456789+-.eE"):
+            return None  # not a number at all: the type check says so
         return f"a number may have at most {MAX_NUMBER_DIGITS} significant digits"
     try:
         value = Decimal(raw)
