@@ -32,6 +32,7 @@ from eligibility.errors import FactIssue, FactsError
 from eligibility.limits import (
     DEFAULT_MAX_MEMBERS,
     MAX_FACTS_DEPTH,
+    MAX_NUMBER_DIGITS,
     MAX_NUMBER_EXPONENT,
     MAX_OBJECT_KEYS,
     MAX_STRING_LENGTH,
@@ -292,6 +293,23 @@ def check_shape(raw: Any, schema: FactSchema | None = None,
         raise FactsError(issues)
 
 
+def _plain_leaf(value: Any, kind: str | None) -> bool:
+    """Whether one field value is certainly within the limits (the common case)."""
+    cls = type(value)
+    if value is None or cls is bool:
+        return True
+    if cls is int:
+        return bool(value.bit_length() <= 66)  # < 10^20
+    if cls is str:
+        if kind in _NUMERIC:  # a number as text: short, and no exponent to expand
+            return len(value) <= MAX_NUMBER_DIGITS and value.isascii() \
+                and "e" not in value and "E" not in value
+        return len(value) <= MAX_STRING_LENGTH and value.isascii()
+    if cls is Decimal:
+        return number_problem(value) is None
+    return False
+
+
 class FactValidator:
     """Validates facts documents against one schema (build once, use many times)."""
 
@@ -299,12 +317,44 @@ class FactValidator:
         self.schema = schema
         self.model = build_facts_model(schema)
         self.list_group = next((g.name for g in schema.groups.values() if g.is_list), None)
+        self._kinds = {g.name: {f.name: f.kind for f in g.fields.values()}
+                       for g in schema.groups.values()}
+        self._lists = {g.name: g.max_items or DEFAULT_MAX_MEMBERS
+                       for g in schema.groups.values() if g.is_list}
+
+    def _plain_shape(self, raw: dict[str, Any]) -> bool:
+        """A fast look at the usual shape (groups of plain values, a short member list);
+        ``False`` means :func:`check_shape` must look closely."""
+        if len(raw) > MAX_OBJECT_KEYS:
+            return False
+        for gname, group in raw.items():
+            kinds = self._kinds.get(gname) if type(gname) is str else None
+            if kinds is None:
+                return False
+            if type(group) is dict:
+                items = [group]
+            elif type(group) is list and gname in self._lists:
+                if len(group) > self._lists[gname]:
+                    return False
+                items = group
+            elif group is None:
+                continue
+            else:
+                return False
+            for item in items:
+                if type(item) is not dict or len(item) > MAX_OBJECT_KEYS:
+                    return False
+                for fname, value in item.items():
+                    if type(fname) is not str or not _plain_leaf(value, kinds.get(fname)):
+                        return False
+        return True
 
     def validate(self, raw: Any) -> ValidFacts:
         if not isinstance(raw, dict):
             raise FactsError([FactIssue("(facts)", "the facts must be a mapping of groups",
                                         type(raw).__name__, "an object")])
-        check_shape(raw, self.schema)
+        if not self._plain_shape(raw):
+            check_shape(raw, self.schema)  # finds and names what is wrong
         try:
             model = self.model.model_validate(raw)
         except (ValueError, TypeError, ArithmeticError, RecursionError) as exc:
