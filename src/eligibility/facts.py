@@ -128,8 +128,10 @@ def build_facts_model(schema: FactSchema) -> type[BaseModel]:
             f"Facts_{group.name}", __base__=_Group, **fields
         )
         if group.is_list:
+            # a household has at least one member (an empty list is not "unknown")
             groups[group.name] = (list[model] | None,
-                                  Field(None, max_length=group.max_items or DEFAULT_MAX_MEMBERS))
+                                  Field(None, min_length=1,
+                                        max_length=group.max_items or DEFAULT_MAX_MEMBERS))
         else:
             groups[group.name] = (model | None, None)
     facts_model: type[BaseModel] = create_model(

@@ -98,6 +98,23 @@ def _declare_dates(components: dict[str, Any], doc: dict[str, Any],
                             branch["pattern"] = pattern
 
 
+def _declare_measures(components: dict[str, Any], registry: PackRegistry) -> None:
+    """Why-not ``measure_id``: the measures in force on every date ``as_of`` may take."""
+    request = components.get("WhyNotRequest", {})
+    prop = request.get("properties", {}).get("measure_id")
+    metas = [s.pack.meta for s in registry.all()]
+    if prop is None or not metas:
+        return
+    first = max(m.valid_from for m in metas)
+    ids = sorted({m.id for s in registry.all() for m in s.pack.measures
+                  if (m.valid_from is None or m.valid_from <= first) and m.valid_to is None})
+    for branch in prop.get("anyOf", [prop]):
+        if branch.get("type") == "string":
+            branch["enum"] = ids
+    prop["description"] = prop.get("description", "") + (
+        " Measures that start later are also taken on dates they are in force.")
+
+
 def _declare_changes(components: dict[str, Any], registry: PackRegistry) -> None:
     """What-if ``changes``: the fact paths it takes, and each path's value."""
     request = components.get("WhatIfRequest")
@@ -113,7 +130,7 @@ def _declare_changes(components: dict[str, Any], registry: PackRegistry) -> None
             if group.is_list:
                 limit = group.max_items or 100
                 props[f"^{g}$"] = {"anyOf": [
-                    {"type": "integer", "minimum": 0, "maximum": limit}, {"type": "null"}]}
+                    {"type": "integer", "minimum": 1, "maximum": limit}, {"type": "null"}]}
                 props[f"^{g}\\[\\+\\]$"] = {"$ref": COMPONENTS + _component_name(
                     f"Facts.{served.pack.meta.id}.Facts_{group.name}")}
                 continue  # members[N] and members[N].field: only for members that exist
@@ -218,13 +235,17 @@ def build_openapi(routes: list[Any], registry: PackRegistry, settings: Settings,
                 else {"anyOf": fact_refs, "description": described})
     batch = components.get("BatchRequest")
     if batch:
+        # each item is checked on its own (a bad one gets a problem in the 200 answer),
+        # so the items themselves are not constrained here
         batch["properties"]["items"] = {
-            "type": "array", "items": {"$ref": COMPONENTS + "EvaluateRequest"},
+            "type": "array", "items": {"description": "An EvaluateRequest."},
             "maxItems": settings.max_batch,
-            "description": batch["properties"]["items"].get("description", ""),
+            "description": batch["properties"]["items"].get("description", "")
+            + " Each item has the shape of `EvaluateRequest`.",
         }
 
     _declare_dates(components, doc, registry)
+    _declare_measures(components, registry)
     _declare_changes(components, registry)
 
     single_examples, batch_examples = _examples(registry)

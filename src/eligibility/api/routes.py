@@ -187,7 +187,7 @@ def build_router(registry: PackRegistry, settings: Settings) -> APIRouter:
         served = served_for(request, pack_id, pin, body.pack_hash)
         if len(body.items) > settings.max_batch:
             raise ProblemError(
-                "body-too-large",
+                "invalid-request",
                 f"a batch holds at most {settings.max_batch} items, got {len(body.items)}",
                 [FieldError(path="items", message=f"at most {settings.max_batch} items",
                             value=len(body.items))])
