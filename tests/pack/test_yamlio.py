@@ -82,7 +82,7 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     ("a: " + "[" * 40 + "]" * 40, True, (1, 35), "nested deeper than 32 levels"),
     ("a: b\nc: d\x00\n", True, (2, 5), "character 0x0000 is not allowed"),
     ("a: \x9a\n", True, (1, 4), "character 0x009a"),
-    ("a:\n  b: 2026-01-01T25:61:00Z\n", True, (2, 6), "as timestamp: hour must be in 0..23"),
+    ("a:\n  b: 2026-01-01T25:61:00Z\n", True, (2, 6), "as a date or time: hour must be in 0..23"),
     ("a: 0000-01-01\n", True, (1, 4), "year 0 is out of range"),
     ("a: " + "9" * 5000 + "\n", True, (1, 4), "at most 21 digits"),
     ("a: 1.0e+99999\n", True, (1, 4), "at most 1e20 in size"),

@@ -117,6 +117,10 @@ def _segments(node: yaml.ScalarNode, value: str, text: str) -> tuple[tuple[int, 
     return tuple(segments)
 
 
+#: an ``&`` that may start an anchor: any not right after a letter, digit or ``=`` (an
+#: anchor follows whitespace, ``[``, ``{``, ``,`` or a line start), so the ``&`` of a
+#: URL's query ``?a=1&b=2`` does not cost the alias walk
+_ANCHOR = re.compile(r"(?<![A-Za-z0-9=])&")
 _BOOL_RE = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 
 
@@ -167,6 +171,12 @@ class _Loader(_BASE):  # type: ignore[valid-type,misc]
         super().__init__(text)
         self.file = file
         self.text = text
+        self.depth = 0  # of the collection being built
+
+    def enter(self, node: yaml.Node) -> None:
+        self.depth += 1
+        if self.depth > MAX_YAML_DEPTH:
+            raise self.fail(node, f"nested deeper than {MAX_YAML_DEPTH} levels")
 
     def mark_of(self, node: yaml.Node) -> Mark:
         return Mark(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -174,20 +184,24 @@ class _Loader(_BASE):  # type: ignore[valid-type,misc]
     def fail(self, node: yaml.Node, message: str) -> YamlError:
         return YamlError(Diagnostic(self.file, *_pos(node), message))
 
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        try:
-            return super().construct_object(node, deep=deep)
-        except YamlError:
-            raise
-        except yaml.YAMLError:
-            raise
-        except (ValueError, OverflowError, TypeError, ArithmeticError) as exc:
-            value = str(node.value)[:40] if isinstance(node, yaml.ScalarNode) else node.tag
-            raise self.fail(node, f"cannot read {value!r} as {node.tag.rsplit(':', 1)[-1]}: "
-                                  f"{str(exc)[:100]}") from None
-
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> MarkedDict:
+    loader.enter(node)
+    try:
+        return _mapping(loader, node)
+    finally:
+        loader.depth -= 1
+
+
+def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> list[Any]:
+    loader.enter(node)
+    try:
+        return [loader.construct_object(child, deep=True) for child in node.value]
+    finally:
+        loader.depth -= 1
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode) -> MarkedDict:
     loader.flatten_mapping(node)
     result = MarkedDict()
     result.mark = loader.mark_of(node)
@@ -240,6 +254,14 @@ def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int:
     return value
 
 
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except (ValueError, OverflowError) as exc:
+        raise loader.fail(node, f"cannot read {str(node.value)[:40]!r} as a date or time: "
+                                f"{str(exc)[:100]}") from None
+
+
 # YAML 1.2 booleans: only true/false. YAML 1.1 would read `no` (Norway!), `yes`,
 # `on` and `off` as booleans.
 _Loader.yaml_implicit_resolvers = {
@@ -251,9 +273,11 @@ for _first in "tTfF":
         0, ("tag:yaml.org,2002:bool", _BOOL_RE)
     )
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 _Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def _check_graph(root: yaml.Node, file: str, aliases: bool) -> None:
@@ -353,7 +377,9 @@ def load_yaml_text(text: str, file: str, *, aliases: bool = True) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_graph(node, file, aliases)
+        if "&" in text and _ANCHOR.search(text):
+            # without an anchor no node is shared (depth is then checked as it is built)
+            _check_graph(node, file, aliases)
         return loader.construct_document(node)
     except YamlError:
         raise
@@ -372,6 +398,10 @@ def load_yaml_text(text: str, file: str, *, aliases: bool = True) -> Any:
         raise YamlError(Diagnostic(file, 1, 1, f"YAML syntax: {str(exc)[:200]}")) from None
     except RecursionError:
         raise YamlError(Diagnostic(file, 1, 1, f"nested deeper than {MAX_YAML_DEPTH} levels")
+                        ) from None
+    except (ValueError, OverflowError, TypeError, ArithmeticError) as exc:
+        # a constructor of PyYAML's own failed on a value it cannot build
+        raise YamlError(Diagnostic(file, 1, 1, f"cannot read a value: {str(exc)[:120]}")
                         ) from None
     finally:
         loader.dispose()
