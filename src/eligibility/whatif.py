@@ -325,9 +325,9 @@ def coerce_mapping(schema: FactSchema, group: str, path: str,
 
 def coerce_value(spec: FieldSpec, value: Any, path: str) -> Any:
     """A value from YAML/JSON as the field's type (strings are parsed; floats refused,
-    except a whole float such as ``30.0`` for a whole-number fact)."""
-    if isinstance(value, float) and spec.kind == "int" and value.is_integer() \
-            and abs(value) <= 2**53:
+    except a whole float such as ``30.0``, which is exact)."""
+    if isinstance(value, float) and spec.kind in ("int", "number", "money") \
+            and value.is_integer() and abs(value) <= 2**53:
         value = int(value)
     if isinstance(value, float):
         raise ChangeError(f"{path}: write the number as exact text (e.g. \"1234.50\"), "
