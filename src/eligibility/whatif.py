@@ -324,14 +324,13 @@ def coerce_mapping(schema: FactSchema, group: str, path: str,
 
 
 def coerce_value(spec: FieldSpec, value: Any, path: str) -> Any:
-    """A value from YAML/JSON as the field's type (strings are parsed; floats refused,
-    except a whole float such as ``30.0``, which is exact)."""
-    if isinstance(value, float) and spec.kind in ("int", "number", "money") \
-            and value.is_integer() and abs(value) <= 2**53:
-        value = int(value)
-    if isinstance(value, float):
-        raise ChangeError(f"{path}: write the number as exact text (e.g. \"1234.50\"), "
-                          "binary floats are not accepted")
+    """A value from YAML/JSON as the field's type (strings are parsed). A JSON float is
+    read as the decimal it was written as (its shortest repr, as the evaluation reads
+    facts), never as the binary fraction."""
+    if isinstance(value, float) and spec.kind in ("int", "number", "money"):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ChangeError(f"{path}: expected {_kind_text(spec)}, got {value!r}")
+        return parse_field(spec, repr(value), path)
     if isinstance(value, str) and spec.kind not in ("string", "enum"):
         return parse_field(spec, value, path)
     return value

@@ -141,10 +141,6 @@ def _declare_changes(components: dict[str, Any], registry: PackRegistry) -> None
                     value.pop(key, None)
                 if "$ref" in repr(value):
                     value = {}  # a shared definition: described with the facts instead
-                for branch in value.get("anyOf", []):
-                    if branch.get("type") == "number":
-                        # a change takes exact numbers: whole ones, or decimals as text
-                        branch["type"] = "integer"
                 props[f"{prefix}{re.escape(fname)}$"] = value
     changes = request["properties"]["changes"]
     changes.pop("additionalProperties", None)
