@@ -132,3 +132,19 @@ def test_evaluate_why_not_adds_thresholds_to_the_json(tmp_path: Path) -> None:
     # amount = round(0.737 × (60 000 − 20 000 − 0.2 × 12 × income) / 12) must reach 50:
     # income 16 330 → 49.62 → 50 (paid); 16 331 → 49.48 → 49 (not paid)
     assert flips and flips[0]["value"] == "16330" and flips[0]["verified"] is True
+
+
+def test_the_entry_point_never_prints_a_traceback(monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import eligibility.cli.common as common
+    from eligibility.cli import main
+
+    def broken(pack: str) -> None:
+        raise RuntimeError("a bug, not a user error")
+
+    monkeypatch.setattr(common, "load_engine", broken)
+    with pytest.raises(SystemExit) as info:
+        main(["evaluate", "fixtures/familie-utkastelse.yaml"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert "Traceback" not in err and "failed unexpectedly (RuntimeError" in err
