@@ -139,7 +139,7 @@ def test_the_entry_point_never_prints_a_traceback(monkeypatch: pytest.MonkeyPatc
     import eligibility.cli.common as common
     from eligibility.cli import main
 
-    def broken(pack: str) -> None:
+    def broken(pack: str, backend: str = "reference") -> None:
         raise RuntimeError("a bug, not a user error")
 
     monkeypatch.setattr(common, "load_engine", broken)
