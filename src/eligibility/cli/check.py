@@ -7,6 +7,9 @@ generated households for violations of the declared and built-in invariants
 exceptions and branches the cases and the generated households exercised;
 ``--fail-under P`` fails when the cases cover less than P per cent. A summary
 line ends every run; the exit code is 1 on any error, failed case or violation.
+``--mutants`` runs mutation testing instead of the invariant search (see
+:mod:`eligibility.cli.mutants`): ``--max N`` mutants, ``--seed S``, ``--examples``
+households per invariant, and ``--fail-under P`` gates the mutation score.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import typer
 from rich.table import Table
 
 from eligibility.cli.common import app, console, err_console
+from eligibility.cli.mutants import mutation_check
 from eligibility.engine import Engine
 from eligibility.errors import PackError
 from eligibility.pack.loader import load_pack
@@ -72,7 +76,21 @@ def check(
         = False,
     fail_under: Annotated[float | None, typer.Option(
         "--fail-under", min=0, max=100,
-        help="Fail if the cases cover less than this per cent of the rule items.")] = None,
+        help="Fail if the cases cover less than this per cent of the rule items "
+             "(with --mutants: if the mutation score is below this per cent).")] = None,
+    mutants: Annotated[bool, typer.Option(
+        "--mutants", help="Mutation testing: would the cases and invariants notice a "
+                          "wrong rule? Reports the mutation score and surviving mutants.")]
+        = False,
+    max_mutants: Annotated[int | None, typer.Option(
+        "--max", min=1, help="With --mutants: run at most N mutants (seeded sample, every "
+                             "operator represented).")] = None,
+    time_budget: Annotated[float, typer.Option(
+        "--time-budget", min=1, help="With --mutants: stop after this many seconds "
+                                     "(the score is then marked PARTIAL).")] = 600,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="With --mutants: worker processes (default: CPU count).")]
+        = None,
 ) -> None:
     """Check a pack: static checks, cases, invariants; exit 1 on any error or violation."""
     try:
@@ -98,6 +116,14 @@ def check(
                       + "\n".join(r.problems))
     if results:
         console.print(table)
+    if mutants:
+        if failed:
+            err_console.print(f"[bold red]{len(failed)} case(s) fail on the unmutated pack"
+                              "[/bold red]: fix them before mutation testing")
+            raise typer.Exit(1)
+        code = mutation_check(pack_dir, max_mutants, seed, examples or 30, workers,
+                              time_budget, fail_under)
+        raise typer.Exit(code)
     case_cov = Coverage(pack)
     case_cov.record_all(r.decision for r in results if r.decision is not None)
     gen_cov = Coverage(pack) if coverage else None
