@@ -34,21 +34,6 @@ def _table(title: str, first: str, rows: dict[str, Tally]) -> Table:
     return table
 
 
-def summary_line(report: MutationReport) -> str:
-    """``mutation score: 81.0% (…)`` with PARTIAL when the run was cut short."""
-    t = report.total
-    score = t.score
-    text = (f"mutation score: {'–' if score is None else f'{score:.1f}%'} "
-            f"({t.killed} killed of {t.killed + t.survived} scored; {t.equivalent} "
-            f"equivalent apart; {len(report.mutants)} of {report.generated} mutants "
-            f"selected, seed {report.settings.seed}; {report.seconds:.0f}s, "
-            f"{report.workers} worker{'s' if report.workers != 1 else ''})")
-    if report.partial:
-        text = (f"PARTIAL {text}: {t.not_run} mutant(s) not run within the "
-                f"{report.time_budget:g}s time budget")
-    return text
-
-
 def print_report(report: MutationReport) -> None:
     """The whole report (see module docstring)."""
     s = report.settings
@@ -102,7 +87,7 @@ def mutation_check(pack_dir: str, max_mutants: int | None, seed: int, examples: 
                           "(run `eligibility check` for details)", highlight=False)
         return 1
     print_report(report)
-    console.print(summary_line(report), highlight=False, soft_wrap=True)
+    console.print(report.summary(), highlight=False, soft_wrap=True)
     score = report.total.score
     if fail_under is not None and (score is None or score < fail_under):
         err_console.print(f"[bold red]mutation score {'–' if score is None else f'{score:.1f}%'}"

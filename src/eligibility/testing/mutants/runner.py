@@ -159,6 +159,42 @@ class MutationReport:
     def equivalents(self) -> list[Mutant]:
         return [m for m in self.mutants if self.result(m).status == "equivalent"]
 
+    def summary(self) -> str:
+        """``mutation score: 81.0% (…)``, starting with PARTIAL when the run was cut short."""
+        t = self.total
+        score = t.score
+        text = (f"mutation score: {'–' if score is None else f'{score:.1f}%'} "
+                f"({t.killed} killed of {t.killed + t.survived} scored; {t.equivalent} "
+                f"equivalent apart; {len(self.mutants)} of {self.generated} mutants "
+                f"selected, seed {self.settings.seed}; {self.seconds:.0f}s, "
+                f"{self.workers} worker{'s' if self.workers != 1 else ''})")
+        if self.partial:
+            text = (f"PARTIAL {text}: {t.not_run} mutant(s) not run within the "
+                    f"{self.time_budget:g}s time budget")
+        return text
+
+    def text(self) -> str:
+        """The report as plain text: score per operator, every survivor (with the household
+        that tells it apart, where one was found), the equivalent mutants, the summary."""
+        lines = ["by operator:"]
+        for op, t in self.by_operator().items():
+            lines.append(f"  {op}: {t.killed}/{t.killed + t.survived} killed"
+                         + (f", {t.equivalent} equivalent" if t.equivalent else "")
+                         + (f", {t.not_run} not run" if t.not_run else ""))
+        for mutant, result in self.survivors():
+            lines.append(f"SURVIVED {mutant.describe()}")
+            if result.household is not None:
+                lines.append(f"  the mutant decides: {result.difference}")
+                lines.append("  --- paste into cases/ (check `expect` against the law) ---")
+                lines.extend("  " + line for line in result.household.rstrip().splitlines())
+            else:
+                lines.append(f"  no household among the {self.settings.households} drawn "
+                             "tells it apart")
+        for mutant in self.equivalents():
+            lines.append(f"equivalent: {mutant.describe()}")
+        lines.append(self.summary())
+        return "\n".join(lines)
+
 
 # -- one mutant -------------------------------------------------------------------
 @dataclass
