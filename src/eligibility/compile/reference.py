@@ -1,0 +1,166 @@
+"""The reference execution: three-valued (Kleene) evaluation of a compiled pack.
+
+:func:`evaluate_measure` runs one :class:`~eligibility.compile.pack.CompiledMeasure`
+in a :class:`~eligibility.compile.runtime.Ctx` and returns its
+:class:`~eligibility.compile.outcomes.Outcomes`: the amount (rounded as the measure
+declares), each requirement in force as met / not_met / waived / unknown /
+discretionary with the missing facts that matter, the status, the priority group,
+and (unless ``observe=False``) the observed values each Reason shows.
+:func:`evaluate_household` does this for every measure in force plus the criteria.
+This is the semantics every other backend is held to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from eligibility.compile.outcomes import (
+    CriterionOutcome,
+    HouseholdOutcomes,
+    Outcomes,
+    ReasonOutcome,
+    json_value,
+)
+from eligibility.compile.pack import CompiledMeasure, CompiledPack, CompiledRequirement
+from eligibility.compile.runtime import UNKNOWN, Ctx
+from eligibility.decision import Outcome, Status
+from eligibility.errors import EvaluationError
+from eligibility.facts import ValidFacts
+from eligibility.pack.model import RuleException
+
+__all__ = ["Outcomes", "evaluate_criteria", "evaluate_household", "evaluate_measure",
+           "round_amount"]
+
+
+def round_amount(value: Any, rounding: str) -> Any:
+    """Round a computed amount as the rule declares (exact Decimal arithmetic)."""
+    if value is UNKNOWN:
+        return value
+    amount = Decimal(value)
+    if rounding == "krone":
+        return amount.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    if rounding == "krone_down":
+        return amount.quantize(Decimal(1), rounding=ROUND_FLOOR)
+    if rounding == "ore":
+        return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return amount
+
+
+def evaluate_measure(cm: CompiledMeasure, ctx: Ctx,
+                     requirements: Sequence[CompiledRequirement] | None = None,
+                     observe: bool = True) -> Outcomes:
+    """Evaluate one compiled measure in ``ctx`` (the criteria cache is shared).
+
+    ``requirements`` are those in force (default: filtered by ``ctx.as_of`` here)."""
+    ctx.lets = {}
+    missing = ctx.missing
+    as_of = ctx.as_of
+    if requirements is None:
+        requirements = [r for r in cm.requirements if r.req.in_force(as_of)]
+    amount: Any = None
+    if cm.amount is not None:
+        mark = len(missing)
+        amount = round_amount(cm.amount(ctx), cm.measure.amount.rounding)  # type: ignore[union-attr]
+        ctx.amount = (amount, tuple(missing[mark:]))
+        del missing[mark:]
+    reasons: list[tuple[CompiledRequirement, Outcome, RuleException | None,
+                        tuple[str, ...], Any]] = []
+    failed = unknown = discretionary = False
+    need: list[str] = []
+    assess: list[str] = []
+    for creq in requirements:
+        req = creq.req
+        mark = len(missing)
+        value = creq.fn(ctx) if creq.fn is not None else UNKNOWN
+        waived_by: RuleException | None = None
+        outcome: Outcome
+        if value is not True and creq.exceptions:
+            for exc, efn in creq.exceptions:
+                if efn(ctx) is True:
+                    waived_by = exc
+                    break
+        if waived_by is not None:
+            outcome = "waived"
+            del missing[mark:]
+        elif req.discretionary:
+            outcome = "discretionary"
+            discretionary = True
+            assess.append(req.id)
+        elif value is True:
+            outcome = "met"
+            del missing[mark:]
+        elif value is False and not any(
+            m for m in missing[mark:]
+        ):
+            outcome = "not_met"
+            failed = True
+        elif value is False:
+            # the requirement failed but an exception could still apply
+            outcome = "unknown"
+            unknown = True
+        else:
+            outcome = "unknown"
+            unknown = True
+        seen = tuple(dict.fromkeys(missing[mark:]))
+        if outcome in ("met", "not_met", "waived"):
+            seen = ()
+        if outcome == "not_met":
+            del missing[mark:]
+        need.extend(seen)
+        reasons.append((creq, outcome, waived_by, seen, value))
+    status: Status
+    if failed:
+        status = "not_eligible"
+    elif unknown or discretionary:
+        status = "undetermined"
+    else:
+        status = "eligible"
+    priority = None
+    for rank, _, title, pfn in cm.priority:
+        if pfn(ctx) is True:
+            priority = (rank, title)
+            break
+    if observe:
+        mark = len(missing)
+        done = tuple(
+            ReasonOutcome(*r, {label: json_value(fn(ctx)) for label, fn in r[0].observed})
+            for r in reasons)
+        del missing[mark:]
+    else:
+        done = tuple(ReasonOutcome(*r) for r in reasons)
+    return Outcomes(status, amount, done,
+                    tuple(dict.fromkeys(need)) if status == "undetermined" else (),
+                    tuple(assess) if status == "undetermined" else (), priority)
+
+
+def evaluate_criteria(compiled: CompiledPack, ctx: Ctx) -> tuple[CriterionOutcome, ...]:
+    """Every criterion in force at ``ctx.as_of``, through the evaluation's cache."""
+    out = []
+    cached = compiled.criterion_cached
+    for c in compiled.in_force_at(ctx.as_of).criteria:
+        mark = len(ctx.missing)
+        value = cached[c.id](ctx)
+        missing = tuple(dict.fromkeys(ctx.missing[mark:])) if value is UNKNOWN else ()
+        out.append(CriterionOutcome(c, value, missing))
+    return tuple(out)
+
+
+def evaluate_household(compiled: CompiledPack, facts: ValidFacts, as_of: date,
+                       observe: bool = True) -> HouseholdOutcomes:
+    """Evaluate every measure in force and every criterion for one household."""
+    params, unconfirmed_params = compiled.parameters_at(as_of)
+    ctx = Ctx(facts.flat, facts.members, as_of, params)
+    measures = []
+    for index, cm, requirements in compiled.in_force_at(as_of).measures:
+        try:
+            outcomes = evaluate_measure(cm, ctx, requirements, observe)
+        except ArithmeticError as exc:  # e.g. an amount beyond Decimal's precision
+            raise EvaluationError(
+                f"arithmetic error ({type(exc).__name__}); check the size of the "
+                "amounts in the facts", f"measure {cm.measure.id}") from None
+        measures.append((index, cm, outcomes))
+    return HouseholdOutcomes(as_of, facts.sha256, unconfirmed_params, tuple(measures),
+                             evaluate_criteria(compiled, ctx))
