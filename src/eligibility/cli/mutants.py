@@ -14,7 +14,14 @@ from __future__ import annotations
 from rich.table import Table
 
 from eligibility.cli.common import console, err_console
-from eligibility.testing.mutants import OPERATORS, MutationReport, Tally, run_mutants
+from eligibility.testing.mutants import (
+    OPERATORS,
+    Mutant,
+    MutantResult,
+    MutationReport,
+    Tally,
+    run_mutants,
+)
 from eligibility.testing.mutants.operators import equivalent_reason
 
 
@@ -38,7 +45,7 @@ def print_report(report: MutationReport) -> None:
     """The whole report (see module docstring)."""
     s = report.settings
     console.print(f"baseline: {report.baseline_cases} cases pass, "
-                  f"{len(report.baseline_invariants)} declared invariants hold on the "
+                  f"{len(report.baseline_invariants)} invariants hold on the "
                   f"unmutated pack ({s.examples} households each)", highlight=False)
     console.print(_table("mutation score by operator", "operator", report.by_operator()))
     console.print(_table("mutation score by measure or file", "measure / file",
@@ -67,6 +74,9 @@ def print_report(report: MutationReport) -> None:
         for mutant in equivalents:
             console.print(f"  {mutant.describe()} — {equivalent_reason(mutant)}",
                           highlight=False, markup=False, soft_wrap=True)
+    for mutant, message in report.errors():
+        err_console.print(f"NOT RUN {mutant.describe()}: {message}", highlight=False,
+                          markup=False, soft_wrap=True)
     console.print("operators: " + "; ".join(f"{k}: {v}" for k, v in OPERATORS.items()),
                   highlight=False, markup=False, soft_wrap=True, style="dim")
 
@@ -77,8 +87,17 @@ def mutation_check(pack_dir: str, max_mutants: int | None, seed: int, examples: 
     console.print(f"mutation testing {pack_dir}: {examples} households per invariant, "
                   f"seed {seed}" + (f", at most {max_mutants} mutants" if max_mutants else "")
                   + f", time budget {time_budget:g}s", highlight=False)
+    progress = {"done": 0, "killed": 0}
+
+    def show(mutant: Mutant, result: MutantResult) -> None:
+        progress["done"] += 1
+        progress["killed"] += result.status == "killed"
+        if progress["done"] % 50 == 0:
+            console.print(f"  … {progress['done']} mutants run, {progress['killed']} killed",
+                          highlight=False, style="dim")
+
     report = run_mutants(pack_dir, max_mutants=max_mutants, seed=seed, examples=examples,
-                         workers=workers, time_budget=time_budget)
+                         workers=workers, time_budget=time_budget, on_result=show)
     if not report.baseline_ok:
         failing = ([f"case {c!r}" for c in report.baseline_failed_cases]
                    + [f"invariant {i}" for i in report.baseline_violated])

@@ -76,6 +76,7 @@ class MutantResult:
     household: str | None = None  # a YAML case that tells the mutant apart
     difference: str | None = None  # how the mutant decides that household
     seconds: float = 0.0
+    error: str | None = None  # why a mutant could not be run (counted as not run)
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,11 @@ class MutationReport:
     def equivalents(self) -> list[Mutant]:
         return [m for m in self.mutants if self.result(m).status == "equivalent"]
 
+    def errors(self) -> list[tuple[Mutant, str]]:
+        """Mutants the tooling failed to run, with the reason."""
+        return [(m, r.error) for m in self.mutants
+                if (r := self.result(m)).error is not None]
+
     def summary(self) -> str:
         """``mutation score: 81.0% (…)``, starting with PARTIAL when the run was cut short."""
         t = self.total
@@ -192,6 +198,8 @@ class MutationReport:
                              "tells it apart")
         for mutant in self.equivalents():
             lines.append(f"equivalent: {mutant.describe()}")
+        for mutant, message in self.errors():
+            lines.append(f"NOT RUN {mutant.describe()}: {message}")
         lines.append(self.summary())
         return "\n".join(lines)
 
@@ -233,11 +241,14 @@ def _relevant(inv: Invariant, mutant: Mutant) -> bool:
 
 
 def _baseline(state: _State, inv_id: str) -> bool:
-    """Whether one declared invariant holds on the unmutated pack (with the run's budget)."""
+    """Whether one declared invariant (or the built-in ``information_monotonicity``) holds
+    on the unmutated pack, with the run's budget."""
     s = state.settings
     invariants = {i.id: i for i in state.invariants.invariants}
     searcher = Searcher(state.engine, s.examples, s.seed, fixed_examples=True,
                         information_exempt=state.invariants.information_exempt, shrink=False)
+    if inv_id not in invariants:
+        return searcher.run_builtin(inv_id).passed
     return searcher.run(invariants[inv_id]).passed
 
 
@@ -472,7 +483,15 @@ def _worker_task(kind: str, key: Any, held: frozenset[str], deadline: float) -> 
     state = _WORKER["state"]
     if kind == "baseline":
         return _baseline(state, key)
-    return _run_mutant(state, key, held, deadline)
+    return _guarded(state, key, held, deadline)
+
+
+def _guarded(state: _State, index: int, held: frozenset[str], deadline: float) -> MutantResult:
+    """One mutant; an unexpected failure of the tooling makes it *not run*, never a crash."""
+    try:
+        return _run_mutant(state, index, held, deadline)
+    except Exception as exc:
+        return MutantResult(index, "not_run", error=f"{type(exc).__name__}: {exc}")
 
 
 def sample(mutants: list[Mutant], max_mutants: int | None, seed_value: int) -> list[Mutant]:
@@ -522,6 +541,8 @@ def run_mutants(pack_dir: str | Path, *, max_mutants: int | None = None, seed: i
         report.seconds = time.perf_counter() - started
         return report
     invariant_ids = [i.id for i in state.invariants.invariants]
+    if any(m.uses_known for m in chosen if not m.equivalent):
+        invariant_ids.append("information_monotonicity")
     todo = [m.index for m in chosen if not m.equivalent]
 
     def record(result: MutantResult) -> None:
@@ -537,16 +558,13 @@ def run_mutants(pack_dir: str | Path, *, max_mutants: int | None = None, seed: i
         if report.baseline_violated:
             report.seconds = time.perf_counter() - started
             return report
-        if any(m.uses_known for m in chosen):
-            held |= {"information_monotonicity"}
         for index in todo:
             if time.time() > deadline:
                 report.partial = True
                 break
-            record(_run_mutant(state, index, held, deadline))
+            record(_guarded(state, index, held, deadline))
     else:
-        _run_pool(report, cfg, invariant_ids, todo, n_workers, deadline, record,
-                  any(m.uses_known for m in chosen))
+        _run_pool(report, cfg, invariant_ids, todo, n_workers, deadline, record)
     report.partial = report.partial or any(
         report.result(m).status == "not_run" for m in chosen)
     report.seconds = time.perf_counter() - started
@@ -555,7 +573,7 @@ def run_mutants(pack_dir: str | Path, *, max_mutants: int | None = None, seed: i
 
 def _run_pool(report: MutationReport, cfg: Settings, invariant_ids: list[str],
               todo: list[int], n_workers: int, deadline: float,
-              record: Callable[[MutantResult], None], uses_known: bool) -> None:
+              record: Callable[[MutantResult], None]) -> None:
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(n_workers, mp_context=context, initializer=_init_worker,
                                initargs=(cfg,))
@@ -569,11 +587,13 @@ def _run_pool(report: MutationReport, cfg: Settings, invariant_ids: list[str],
         if report.baseline_violated or len(baseline) < len(invariant_ids):
             report.partial = len(baseline) < len(invariant_ids)
             return
-        if uses_known:
-            held |= {"information_monotonicity"}
         pending = {pool.submit(_worker_task, "mutant", i, held, deadline): i for i in todo}
         for f in _completed(pending, deadline):
-            record(f.result())
+            try:
+                record(f.result())
+            except Exception as exc:  # a worker process died
+                record(MutantResult(pending[f], "not_run",
+                                    error=f"worker failed: {type(exc).__name__}: {exc}"))
         if any(not f.done() for f in pending):
             report.partial = True
     finally:
