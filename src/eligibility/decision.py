@@ -51,6 +51,43 @@ class Reason(_Out):
     note: str | None = None
 
 
+class ParameterUsed(_Out):
+    """A parameter a calculation step looked up, with the dated version that applied."""
+
+    name: str
+    title: str | None = None
+    keys: list[Any] = []
+    value: Any = None
+    unit: str | None = None
+    valid_from: date | None = None
+    source: SourceRef | None = None
+    unconfirmed: bool = False
+
+
+class CalculationStep(_Out):
+    """One step of an amount's calculation (``MeasureResult.calculation``).
+
+    ``value`` is exact (``null`` while facts are missing: see ``waiting_for``);
+    ``expression`` is the rule as written, ``with_values`` the same expression with the
+    values it used. The ``amount`` step's ``value`` is rounded as the rule declares
+    (``rounding``), ``exact`` is the value before rounding.
+    """
+
+    name: str
+    kind: Literal["criterion", "let", "amount"]
+    title: str | None = None
+    expression: str
+    with_values: str
+    value: bool | int | Decimal | str | date | None = None
+    known: bool = True
+    unit: str | None = None
+    waiting_for: list[str] = []
+    parameters: list[ParameterUsed] = []
+    sources: list[SourceRef] = []
+    rounding: str | None = None
+    exact: Decimal | None = None
+
+
 class MeasureResult(_Out):
     """One measure's result for the household."""
 
@@ -72,6 +109,8 @@ class MeasureResult(_Out):
     sources: list[SourceRef] = []
     unconfirmed: list[str] = []
     advice: str | None = None
+    #: the steps of the amount, in the order the regulation reads (full detail only)
+    calculation: list[CalculationStep] | None = None
 
 
 class CriterionResult(_Out):

@@ -17,6 +17,7 @@ from eligibility.compile.outcomes import HouseholdOutcomes, Outcomes
 from eligibility.compile.pack import CompiledMeasure, CompiledPack
 from eligibility.compile.runtime import UNKNOWN
 from eligibility.decision import STATUSES, Decision
+from eligibility.explain.calculation import decision_steps
 from eligibility.explain.messages import render
 from eligibility.version import __version__
 
@@ -138,6 +139,8 @@ class DecisionBuilder:
             sources=list(cm.sources),
             unconfirmed=unconfirmed,
             advice=m.advice.get(lang) if m.advice and out.status != "not_eligible" else None,
+            calculation=decision_steps(out.calculation, lang)
+            if out.calculation is not None else None,
         )
 
     def criteria_results(self, outcomes: HouseholdOutcomes, lang: str) -> list[dict[str, Any]]:

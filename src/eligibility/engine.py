@@ -78,15 +78,21 @@ class Engine:
     def evaluate_measure(self, cm: CompiledMeasure, ctx: Ctx) -> Outcomes:
         """Evaluate one compiled measure in ``ctx`` (criteria cache is shared)."""
         requirements = self.compiled.in_force_at(ctx.as_of).requirements[cm.index]
-        return evaluate_measure(cm, ctx, requirements)
+        return evaluate_measure(cm, ctx, requirements, calculation=False)
 
-    def outcomes(self, facts: Any, as_of: date | None = None) -> HouseholdOutcomes:
-        """The raw outcomes for one household (what the decision builder consumes)."""
-        return evaluate_household(self.compiled, self.validate(facts), as_of or date.today())
+    def outcomes(self, facts: Any, as_of: date | None = None,
+                 calculation: bool = True) -> HouseholdOutcomes:
+        """The raw outcomes for one household (what the decision builder consumes);
+        ``calculation`` records the steps of every amount."""
+        return evaluate_household(self.compiled, self.validate(facts), as_of or date.today(),
+                                  calculation=calculation)
 
-    def evaluate(self, facts: Any, as_of: date | None = None, lang: str = "nb") -> Decision:
-        """Evaluate one household's facts at ``as_of`` (default: today)."""
-        return self.builder.build(self.outcomes(facts, as_of), lang)
+    def evaluate(self, facts: Any, as_of: date | None = None, lang: str = "nb",
+                 calculation: bool = True) -> Decision:
+        """Evaluate one household's facts at ``as_of`` (default: today).
+
+        ``calculation`` puts the steps of every amount into the Decision."""
+        return self.builder.build(self.outcomes(facts, as_of, calculation), lang)
 
     def title_of(self, path: str, lang: str) -> str:
         """The short title of the fact at ``path``."""

@@ -144,7 +144,8 @@ def sweep(engine: Engine, facts: dict[str, Any], path: str, start: Any, stop: An
     points: list[SweepPoint] = []
     measures: dict[str, SweepMeasure] = {}
     for value in sweep_values(start, stop, step):
-        decision = engine.evaluate(apply_changes(base, {path: value}), as_of=as_of, lang=lang)
+        decision = engine.evaluate(apply_changes(base, {path: value}), as_of=as_of, lang=lang,
+                                   calculation=False)
         cells = {}
         for m in decision.measures:
             measures.setdefault(m.id, SweepMeasure(id=m.id, title=m.title, unit=m.unit))

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict
 from eligibility.decision import Decision, MeasureResult, Outcome, Status
 from eligibility.engine import Engine
 from eligibility.errors import EligibilityError
+from eligibility.explain.calculation import changed_steps
 from eligibility.pack.model import FactSchema, FieldSpec
 from eligibility.pack.yamlio import YamlError, load_yaml_text, plain
 
@@ -69,6 +70,16 @@ class ReasonChange(_Model):
     message_after: str | None = None
 
 
+class StepChange(_Model):
+    """A step of the amount's calculation whose value differs (``None``: unknown or absent)."""
+
+    name: str
+    title: str | None = None
+    before: Any = None
+    after: Any = None
+    unit: str | None = None
+
+
 class MeasureDiff(_Model):
     """One measure in the baseline and in the variant."""
 
@@ -81,6 +92,8 @@ class MeasureDiff(_Model):
     amount_delta: Decimal | None = None
     unit: str | None = None
     reasons_changed: list[ReasonChange] = []
+    #: the calculation steps whose value changed, in the order of the calculation
+    steps_changed: list[StepChange] = []
 
     @property
     def status_changed(self) -> bool:
@@ -455,6 +468,11 @@ def diff_measure(before: MeasureResult | None, after: MeasureResult | None) -> M
         status_after=after.status if after else None,
         amount_before=amount_before, amount_after=amount_after, amount_delta=delta,
         unit=some.unit, reasons_changed=changed,
+        steps_changed=[StepChange(
+            name=(a or b).name, title=(a or b).title,  # type: ignore[union-attr]
+            before=a.value if a else None, after=b.value if b else None,
+            unit=(a or b).unit)  # type: ignore[union-attr]
+            for a, b in changed_steps(before, after)],
     )
 
 

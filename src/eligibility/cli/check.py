@@ -24,6 +24,7 @@ from eligibility.cli.common import app, console, err_console
 from eligibility.cli.mutants import mutation_check
 from eligibility.engine import Engine
 from eligibility.errors import PackError
+from eligibility.pack.lint import untitled_amount_steps
 from eligibility.pack.loader import load_pack
 from eligibility.testing.cases import run_cases
 from eligibility.testing.coverage import KINDS, Coverage, CoverageReport
@@ -98,6 +99,8 @@ def check(
     except PackError as exc:
         _print_errors(exc, pack_dir)
         raise typer.Exit(1) from None
+    for warning in untitled_amount_steps(pack):
+        err_console.print(f"{warning} [warning]", highlight=False, markup=False, soft_wrap=True)
     try:
         invariant_set = load_invariants(pack)
     except PackError as exc:

@@ -17,6 +17,7 @@ from eligibility.cli.common import (
     open_household,
 )
 from eligibility.cli.whatif import print_why_not
+from eligibility.explain.calculation import calculation_renderables
 from eligibility.explain.terminal import print_decision
 from eligibility.explain.whynot import why_not as explain_why_not
 
@@ -31,6 +32,9 @@ def evaluate(
     why_not: Annotated[bool, typer.Option(
         "--why-not", help="Add, for each measure not granted, the values that would flip it.",
     )] = False,
+    details: Annotated[bool, typer.Option(
+        "--details", help="Show each amount's calculation step by step, with its sources.",
+    )] = False,
 ) -> None:
     """Evaluate one household against the pack and show every measure."""
     engine, facts, when = open_household(file, pack, as_of, lang)
@@ -43,6 +47,10 @@ def evaluate(
         typer.echo(decision.to_json())
         return
     print_decision(decision, console)
+    if details:
+        for table in calculation_renderables(decision):
+            console.print()
+            console.print(table)
     if analysis is not None:
         console.print()
         print_why_not(analysis, lang)

@@ -40,6 +40,7 @@ from eligibility.counterfactual import counterfactuals
 from eligibility.decision import Decision, MeasureResult
 from eligibility.engine import Engine
 from eligibility.errors import FactsError
+from eligibility.explain.calculation import changes_table
 from eligibility.explain.chart import sweep_table, terminal_chart, write_chart
 from eligibility.explain.messages import render
 from eligibility.explain.terminal import STATUS_STYLE, format_amount
@@ -67,6 +68,18 @@ RemoveOption = Annotated[
     list[str] | None,
     typer.Option("--remove", help="Remove a fact or a member, e.g. members[1]."),
 ]
+DetailsOption = Annotated[bool, typer.Option(
+    "--details", help="Also show the steps of each amount's calculation that changed.")]
+
+
+def print_step_changes(result: WhatIfResult, lang: str) -> None:
+    """The calculation steps that changed, one small table per measure."""
+    old = {m.id: m for m in result.baseline.measures}
+    new = {m.id: m for m in result.variant.measures}
+    for diff in result.measures:
+        table = changes_table(old.get(diff.id), new.get(diff.id), lang)
+        if table is not None:
+            console.print(table)
 
 
 def parse_sets(engine: Engine, sets: list[str] | None,
@@ -209,6 +222,7 @@ def what_if_command(
     as_of: AsOfOption = None,
     lang: LangOption = "nb",
     as_json: JsonOption = False,
+    details: DetailsOption = False,
 ) -> None:
     """Compare the decision with changed facts (or a scenario's variants) side by side."""
     engine, document, when = open_household(file, pack, as_of, lang)
@@ -234,6 +248,8 @@ def what_if_command(
         typer.echo(result.model_dump_json(indent=2))
     else:
         _print_what_if(engine, result, lang, show_all)
+        if details:
+            print_step_changes(result, lang)
 
 
 def _measure_or_fail(engine: Engine, measure: str | None) -> None:
@@ -253,6 +269,9 @@ def why_not_command(
     as_of: AsOfOption = None,
     lang: LangOption = "nb",
     as_json: JsonOption = False,
+    details: Annotated[bool, typer.Option(
+        "--details", help="For each threshold and limit, the calculation steps that change "
+                          "at that value.")] = False,
 ) -> None:
     """For each measure not granted: what failed, and the fact values that would flip it."""
     engine, document, when = open_household(file, pack, as_of, lang)
@@ -264,6 +283,20 @@ def why_not_command(
         typer.echo(result.model_dump_json(indent=2))
         return
     print_why_not(result, lang)
+    if details:
+        for m in result.measures:
+            for flip in [*m.thresholds, *m.limits]:
+                changes = {flip.path: flip.value}
+                variant = guarded(lambda: what_if(engine, facts, changes, when, lang))  # noqa: B023
+                table = changes_table(_find(variant.baseline, m.id),
+                                      _find(variant.variant, m.id), lang)
+                if table is not None:
+                    console.print(Text(flip.message, style="bold"))
+                    console.print(table)
+
+
+def _find(decision: Decision, measure_id: str) -> MeasureResult | None:
+    return next((x for x in decision.measures if x.id == measure_id), None)
 
 
 def print_why_not(result: WhyNotResult, lang: str) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from eligibility.compile.calculation import RecordedStep
 from eligibility.compile.runtime import UNKNOWN
 from eligibility.decision import Outcome, Status
 from eligibility.pack.model import Criterion, RuleException
@@ -49,6 +50,8 @@ class Outcomes:
     missing: tuple[str, ...]
     discretionary: tuple[str, ...]
     priority: tuple[int, Any] | None
+    #: the recorded steps of the amount (full detail); None when not recorded
+    calculation: tuple[RecordedStep, ...] | None = None
 
 
 class CriterionOutcome(NamedTuple):

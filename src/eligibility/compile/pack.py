@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from eligibility.compile.calculation import CalculationPlan, plan_calculation
 from eligibility.compile.closures import NoValue, Resolver, compile_expr
 from eligibility.compile.runtime import Ctx
 from eligibility.errors import AsOfError
@@ -68,6 +69,8 @@ class CompiledMeasure:
     sources: tuple[dict[str, Any], ...]
     unconfirmed: frozenset[str]  # the measure and the criteria it uses, if unconfirmed
     index: int = 0  # position in CompiledPack.measures
+    #: the steps of the amount, for backends that record the calculation (full detail)
+    calculation: CalculationPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ class CompiledPack:
             for cid in criteria_fns
         }
         self._criteria_deps = {c.id: refs([c.expr]) for c in pack.criteria}
+        self._criteria_by_id = by_id
         self._unconfirmed_criteria = {c.id: c.unconfirmed for c in pack.criteria}
         self.measures: tuple[CompiledMeasure, ...] = tuple(
             self._compile_measure(m, i) for i, m in enumerate(pack.measures))
@@ -175,6 +179,7 @@ class CompiledPack:
             frozenset({f"criterion:{c}" for c in criteria if self._unconfirmed_criteria.get(c)}
                       | ({f"measure:{m.id}"} if m.unconfirmed else set())),
             index,
+            plan_calculation(m, self._criteria_by_id, self.pack.parameters, res),
         )
 
     # -- per date ------------------------------------------------------------

@@ -17,6 +17,7 @@ from datetime import date
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
+from eligibility.compile.calculation import record
 from eligibility.compile.outcomes import (
     CriterionOutcome,
     HouseholdOutcomes,
@@ -51,10 +52,12 @@ def round_amount(value: Any, rounding: str) -> Any:
 
 def evaluate_measure(cm: CompiledMeasure, ctx: Ctx,
                      requirements: Sequence[CompiledRequirement] | None = None,
-                     observe: bool = True) -> Outcomes:
+                     observe: bool = True, calculation: bool = True) -> Outcomes:
     """Evaluate one compiled measure in ``ctx`` (the criteria cache is shared).
 
-    ``requirements`` are those in force (default: filtered by ``ctx.as_of`` here)."""
+    ``requirements`` are those in force (default: filtered by ``ctx.as_of`` here);
+    ``calculation`` records the steps of the amount
+    (:func:`eligibility.compile.calculation.record`)."""
     ctx.lets = {}
     missing = ctx.missing
     as_of = ctx.as_of
@@ -131,9 +134,10 @@ def evaluate_measure(cm: CompiledMeasure, ctx: Ctx,
         del missing[mark:]
     else:
         done = tuple(ReasonOutcome(*r) for r in reasons)
+    steps = record(cm.calculation, ctx, amount) if calculation and cm.calculation else None
     return Outcomes(status, amount, done,
                     tuple(dict.fromkeys(need)) if status == "undetermined" else (),
-                    tuple(assess) if status == "undetermined" else (), priority)
+                    tuple(assess) if status == "undetermined" else (), priority, steps)
 
 
 def evaluate_criteria(compiled: CompiledPack, ctx: Ctx) -> tuple[CriterionOutcome, ...]:
@@ -149,14 +153,14 @@ def evaluate_criteria(compiled: CompiledPack, ctx: Ctx) -> tuple[CriterionOutcom
 
 
 def evaluate_household(compiled: CompiledPack, facts: ValidFacts, as_of: date,
-                       observe: bool = True) -> HouseholdOutcomes:
+                       observe: bool = True, calculation: bool = True) -> HouseholdOutcomes:
     """Evaluate every measure in force and every criterion for one household."""
     params, unconfirmed_params = compiled.parameters_at(as_of)
     ctx = Ctx(facts.flat, facts.members, as_of, params)
     measures = []
     for index, cm, requirements in compiled.in_force_at(as_of).measures:
         try:
-            outcomes = evaluate_measure(cm, ctx, requirements, observe)
+            outcomes = evaluate_measure(cm, ctx, requirements, observe, calculation)
         except ArithmeticError as exc:  # e.g. an amount beyond Decimal's precision
             raise EvaluationError(
                 f"arithmetic error ({type(exc).__name__}); check the size of the "

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PlainValidator, Tag
 
 
 def _expr_text(value: Any) -> str:
@@ -43,6 +43,7 @@ class _File(BaseModel):
 
 class TextModel(_File):
     nb: PlainText
+    nn: PlainText | None = None
     en: PlainText
 
 
@@ -148,12 +149,44 @@ class RequirementModel(_Cited, _Dated):
     discretionary: bool = False
 
 
+class StepModel(_File):
+    """A ``let:`` value written with its presentation (the short form is the bare expression).
+
+    ``title`` names the step in a Decision's ``calculation``, ``unit`` states what it is
+    measured in, ``source``/``sources`` cite the paragraph it computes.
+    """
+
+    value: ExprText
+    title: TextModel | None = None
+    unit: PlainText | None = None
+    source: SourceModel | None = None
+    sources: list[SourceModel] | None = None
+    note: PlainText | None = None
+
+
+#: the tags of the two forms of a ``let:`` entry (validation errors name them after the let)
+LET_FORMS = ("expr", "step")
+
+
+def _let_form(value: Any) -> str:
+    return LET_FORMS[1] if isinstance(value, dict) else LET_FORMS[0]
+
+
+#: a ``let:`` entry: an expression, or a mapping with ``value:`` and its title, unit, source
+LetEntry = Annotated[
+    Annotated[ExprText, Tag(LET_FORMS[0])] | Annotated[StepModel, Tag(LET_FORMS[1])],
+    Discriminator(_let_form),
+]
+
+
 class AmountModel(_File):
     title: TextModel | None = None
     unit: PlainText
     rounding: Literal["krone", "krone_down", "ore", "none"] = "krone"
     formula: ExprText
     discretionary: bool = False
+    source: SourceModel | None = None
+    sources: list[SourceModel] | None = None
     note: PlainText | None = None
 
 
@@ -171,7 +204,7 @@ class MeasureModel(_Dated):
     goal: PlainText
     kind: Literal["right", "recommendation"]
     sources: list[SourceModel] = Field(min_length=1)
-    let: dict[str, ExprText] = Field(default_factory=dict)
+    let: dict[str, LetEntry] = Field(default_factory=dict)
     requires: dict[str, RequirementModel] = Field(min_length=1)
     amount: AmountModel | None = None
     priority: list[PriorityModel] = Field(default_factory=list)
@@ -184,6 +217,9 @@ class ExpectMeasure(_File):
     amount: Decimal | None = None
     missing_facts: list[PlainText] | None = None
     priority: int | None = None
+    #: hand-worked values of the amount's calculation steps, by step name (a ``let`` name,
+    #: ``criteria.<id>`` or ``amount``); the engine's steps must agree to the øre
+    steps: dict[PlainText, Decimal] | None = None
 
 
 class ExpectModel(_File):

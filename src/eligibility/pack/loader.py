@@ -55,6 +55,7 @@ from eligibility.pack.model import (
     RuleException,
     RulePack,
     Source,
+    Step,
     Text,
 )
 from eligibility.pack.yamlio import LocStr, Mark, MarkedDict, YamlError, load_yaml_file
@@ -480,20 +481,33 @@ class _Loader:
         names = dict(base)
         member_fields = _member_fields(schema)
         lets: list[tuple[str, Expr]] = []
+        steps: list[Step] = []
         raw_let = raw.get("let") or {}
-        for lname, text in m.let.items():
+        for lname, entry in m.let.items():
             lmark = _key_mark(raw_let, lname, fmark)
             if not lname.isidentifier() or lname.startswith("_") or lname in names \
                     or lname in ("amount", "members"):
                 self.error(lmark, f"{lname!r} cannot be a `let` name (it is taken or invalid)")
                 ok = False
                 continue
+            step = entry if isinstance(entry, f.StepModel) else None
+            text = entry if isinstance(entry, str) else entry.value  # a LocStr keeps its place
             expr = self.check_expr(text, lmark, names, member_fields, params)
             if expr is None:
                 ok = False
                 continue
+            unit = expr.type.unit
+            if step is not None and step.unit is not None:
+                if unit is not None and unit != step.unit:
+                    self.error(expr.mark, f"`{lname}` gives [{unit}] but is declared in "
+                                          f"[{step.unit}]", "convert with yearly() or monthly()")
+                    ok = False
+                unit = step.unit
             names[lname] = expr.type
             lets.append((lname, expr))
+            steps.append(Step(lname, _text(step.title) if step and step.title else None, unit,
+                              _sources(step.source, step.sources) if step else (), lmark,
+                              step.note if step else None))
         amount: Amount | None = None
         if m.amount is not None:
             amark = _key_mark(raw, "amount", fmark)
@@ -510,7 +524,10 @@ class _Loader:
                     ok = False
                 amount = Amount(m.amount.unit, m.amount.rounding, expr,
                                 _text(m.amount.title) if m.amount.title else None,
-                                m.amount.discretionary, m.amount.note)
+                                m.amount.discretionary, m.amount.note,
+                                _sources(m.amount.source, m.amount.sources))
+                steps.append(Step("amount", amount.title, amount.unit, amount.sources, amark,
+                                  amount.note))
         requirements: list[Requirement] = []
         raw_req = raw.get("requires") or {}
         for rid, rm in m.requires.items():
@@ -581,6 +598,7 @@ class _Loader:
             valid_to=m.valid_to,
             unconfirmed=m.unconfirmed,
             note=m.note,
+            steps=tuple(steps),
         )
 
     # -- expressions --------------------------------------------------------
@@ -624,6 +642,7 @@ class _Loader:
         # "unknown": check the names only when everything else loaded
         check_names = not self.diags
         measure_ids = {m.id for m in measures}
+        by_id = {m.id: m for m in measures}
         criterion_ids = {c.id for c in criteria}
         for raw, file, fmark, model in self.documents("cases", f.CaseModel):
             expect_raw = raw.get("expect") or {}
@@ -634,6 +653,19 @@ class _Loader:
                     if check_names and key not in known:
                         close = difflib.get_close_matches(key, sorted(known), n=1)
                         self.error(_key_mark(section, key, fmark), f"unknown {kind} {key!r}",
+                                   f"did you mean {close[0]!r}?" if close else None)
+            for mid, em in model.expect.measures.items():
+                measure = by_id.get(mid)
+                if not check_names or em.steps is None or measure is None:
+                    continue
+                section = ((expect_raw.get("measures") or {}).get(mid) or {}).get("steps") or {}
+                known_steps = [s.name for s in measure.steps] + [f"criteria.{c}" for c in
+                                                                  sorted(criterion_ids)]
+                for key in em.steps:
+                    if key not in known_steps:
+                        close = difflib.get_close_matches(key, known_steps, n=1)
+                        self.error(_key_mark(section, key, fmark),
+                                   f"unknown calculation step {key!r} of measure {mid!r}",
                                    f"did you mean {close[0]!r}?" if close else None)
             from eligibility.pack.yamlio import plain
 
@@ -721,7 +753,7 @@ def _overlap(a0: date | None, a1: date | None, b0: date | None, b1: date | None)
 
 
 def _text(m: f.TextModel) -> Text:
-    return Text(str(m.nb), str(m.en))
+    return Text(str(m.nb), str(m.en), str(m.nn) if m.nn is not None else None)
 
 
 def _source(m: f.SourceModel) -> Source:
@@ -757,13 +789,15 @@ _KNOWN_KEYS: set[str] = set()
 for _model in (f.PackFile, f.FieldModel, f.GroupModel, f.FactsFile, f.ParamModel,
                f.ParamVersionModel, f.CriterionModel, f.ExceptionModel, f.RequirementModel,
                f.AmountModel, f.PriorityModel, f.MeasureModel, f.CaseModel, f.ExpectModel,
-               f.ExpectMeasure, f.TextModel, f.SourceModel):
+               f.ExpectMeasure, f.TextModel, f.SourceModel, f.StepModel):
     _KNOWN_KEYS.update(_model.model_fields)
 
 
 def _pydantic_diag(err: Mapping[str, Any], data: Any, mark: Mark,
                    model: type[BaseModel]) -> Diagnostic:
     loc = tuple(err.get("loc", ()))
+    if len(loc) > 2 and loc[0] == "let" and loc[2] in f.LET_FORMS:
+        loc = loc[:2] + loc[3:]  # which form of `let:` entry was tried is no news to a user
     where = mark
     node = data
     for part in loc:

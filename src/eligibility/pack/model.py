@@ -24,13 +24,18 @@ from eligibility.pack.yamlio import Mark
 
 @dataclass(frozen=True)
 class Text:
-    """A text in bokmål and English."""
+    """A text in bokmål and English, and nynorsk where the rule file gives it."""
 
     nb: str
     en: str
+    nn: str | None = None
 
     def get(self, lang: str) -> str:
-        return self.en if lang == "en" else self.nb
+        if lang == "en":
+            return self.en
+        if lang == "nn" and self.nn:
+            return self.nn
+        return self.nb
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,24 @@ class Amount:
     title: Text | None = None
     discretionary: bool = False
     note: str | None = None
+    sources: tuple[Source, ...] = ()
+
+
+@dataclass(frozen=True)
+class Step:
+    """How one named value of a measure (a ``let``, or ``amount``) presents itself.
+
+    The title, unit and sources a calculation shows for the value; ``unit`` is the
+    declared unit, else the one the type checker inferred. ``mark`` is where the value
+    is written (for ``check``'s warnings).
+    """
+
+    name: str
+    title: Text | None
+    unit: str | None
+    sources: tuple[Source, ...]
+    mark: Mark
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -209,9 +232,17 @@ class Measure:
     valid_to: date | None = None
     unconfirmed: bool = False
     note: str | None = None
+    #: one per ``let`` (in file order), then ``amount`` when the measure has one
+    steps: tuple[Step, ...] = ()
 
     def in_force(self, when: date) -> bool:
         return _in_force(self.valid_from, self.valid_to, when)
+
+    def step(self, name: str) -> Step | None:
+        for s in self.steps:
+            if s.name == name:
+                return s
+        return None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Run a pack's example households (``cases/*.yaml``) and report every difference.
 
 A case passes when every expectation it states holds: a measure's status,
-amount (exact), missing facts and priority, and the values of criteria. Facts
+amount (exact), missing facts and priority, the hand-worked values of the amount's
+calculation steps (to the øre), and the values of criteria. Facts
 that do not fit the schema and evaluation errors are reported as failures of that
 case, never as a crash of the whole run.
 """
@@ -9,10 +10,10 @@ case, never as a crash of the whole run.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from eligibility.decision import Decision
+from eligibility.decision import Decision, MeasureResult
 from eligibility.engine import Engine
 from eligibility.errors import EligibilityError
 from eligibility.pack.model import Case
@@ -35,6 +36,31 @@ def _same(expected: Any, actual: Any) -> bool:
     if isinstance(expected, int | Decimal) and isinstance(actual, int | Decimal):
         return Decimal(expected) == Decimal(actual)
     return bool(expected == actual)
+
+
+_ORE = Decimal("0.01")
+
+
+def to_ore(value: Any) -> Decimal:
+    """A value rounded half up to the øre (two decimals)."""
+    return Decimal(value).quantize(_ORE, rounding=ROUND_HALF_UP)
+
+
+def step_problems(measure: MeasureResult, expected: dict[str, Any]) -> list[str]:
+    """How the measure's calculation differs from hand-worked step values (to the øre)."""
+    steps = {s.name: s for s in measure.calculation or []}
+    problems = []
+    for name, want in expected.items():
+        got = steps.get(name)
+        if got is None:
+            problems.append(f"{measure.id}: no calculation step {name!r}")
+        elif not got.known or isinstance(got.value, bool | str) or got.value is None:
+            problems.append(f"{measure.id}: step {name!r} expected {want}, got "
+                            f"{got.value if got.known else 'unknown'}")
+        elif to_ore(got.value) != to_ore(want):
+            problems.append(f"{measure.id}: step {name!r} expected {to_ore(want)}, got "
+                            f"{to_ore(got.value)} (exact {got.value})")
+    return problems
 
 
 def run_case(engine: Engine, case: Case) -> CaseResult:
@@ -63,6 +89,8 @@ def run_case(engine: Engine, case: Case) -> CaseResult:
             want = sorted(expect["missing_facts"])
             result.problems.append(f"{mid}: expected missing facts {want}, "
                                    f"got {sorted(got.missing_facts)}")
+        if "steps" in expect:
+            result.problems.extend(step_problems(got, expect["steps"]))
         if "priority" in expect and expect["priority"] != got.priority:
             result.problems.append(f"{mid}: expected priority {expect['priority']}, "
                                    f"got {got.priority}")

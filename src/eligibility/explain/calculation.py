@@ -1,0 +1,279 @@
+"""Read-only views of an amount's calculation: Decision data, terminal table, Markdown, changes.
+
+The calculation is recorded once, during evaluation
+(:func:`eligibility.compile.calculation.record`). Each function here turns that
+record — or the ``calculation`` of a Decision's measure, which is the record as data
+— into one presentation and returns it; nothing here prints or evaluates.
+
+- :func:`decision_steps`: the record as the plain data of ``MeasureResult.calculation``.
+- :func:`calculation_table`: a small aligned rich table for ``evaluate --details``
+  (:func:`calculation_renderables`: one per measure of a Decision).
+- :func:`calculation_markdown`: the same steps as a Markdown table (the README examples).
+- :func:`changed_steps`: the steps whose value differs between two decisions (what-if).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from rich.table import Table
+from rich.text import Text
+
+from eligibility.compile.calculation import ELIDED, RecordedStep
+from eligibility.compile.runtime import UNKNOWN
+from eligibility.decision import (
+    CalculationStep,
+    Decision,
+    MeasureResult,
+    ParameterUsed,
+    SourceRef,
+)
+from eligibility.explain.messages import render
+from eligibility.pack.model import Source
+
+_PLACES = Decimal("0.0001")
+
+
+def format_number(value: Any, lang: str, unit: str | None = None) -> str:
+    """A value for reading: thousands grouped, at most four decimals, nb decimal comma."""
+    cls = value.__class__
+    if cls is int:  # the common cases first, by exact class (a bool is an int)
+        text = f"{value:,}".replace(",", " ")
+    elif isinstance(value, Decimal):
+        number = value
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -4:
+            number = number.quantize(_PLACES, rounding=ROUND_HALF_UP)
+        text = f"{number:,f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        text = text.replace(",", " ")
+        if lang == "nb":
+            text = text.replace(".", ",")
+    elif value is None or value is UNKNOWN:
+        return "?"
+    elif isinstance(value, bool):
+        return render(f"value.{str(value).lower()}", lang)
+    elif isinstance(value, int):
+        text = f"{int(value):,}".replace(",", " ")
+    elif isinstance(value, str):
+        text = f'"{value}"'
+    elif isinstance(value, date):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    if unit and unit != "ratio":
+        text += f" {unit}"
+    return text
+
+
+def with_values(step: RecordedStep, lang: str) -> str:
+    """The step's expression with each name and look-up replaced by the value it had."""
+    text = step.text
+    parts: list[str] = []
+    at = 0
+    for start, end, value in step.terms:  # recorded in source order, never overlapping
+        parts.append(text[at:start])
+        parts.append("…" if value is ELIDED else format_number(value, lang))
+        at = end
+    parts.append(text[at:])
+    return "".join(parts)
+
+
+def _json(value: Any) -> Any:
+    if value is UNKNOWN:
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): _json(v) for k, v in value.items()}
+    return value
+
+
+M = TypeVar("M", bound=BaseModel)
+#: the field names of each model built here (fixed at import; pydantic copies before changing)
+_FIELDS: Mapping[type[BaseModel], set[str]] = MappingProxyType({
+    cls: set(cls.model_fields) for cls in (CalculationStep, ParameterUsed, SourceRef)})
+
+
+def _construct(cls: type[M], values: dict[str, Any]) -> M:
+    """An instance of ``cls`` from ``values`` holding every field, without validation.
+
+    For values the recorder built itself, already of the contract's types; the instance
+    serialises exactly as a validated one, and a Decision takes it as it is."""
+    obj = cls.__new__(cls)
+    setattr_ = object.__setattr__
+    setattr_(obj, "__dict__", values)
+    setattr_(obj, "__pydantic_fields_set__", _FIELDS[cls])
+    setattr_(obj, "__pydantic_extra__", None)
+    setattr_(obj, "__pydantic_private__", None)
+    return obj
+
+
+def decision_steps(steps: tuple[RecordedStep, ...], lang: str) -> list[CalculationStep]:
+    """The recorded steps as ``MeasureResult.calculation`` (built once, not re-validated)."""
+    refs: dict[Source, SourceRef] = {}  # one SourceRef per source within the calculation
+
+    def _source(src: Source) -> SourceRef:
+        ref = refs.get(src)
+        if ref is None:
+            ref = refs[src] = _construct(SourceRef, {"ref": src.ref, "url": src.url})
+        return ref
+
+    out: list[CalculationStep] = []
+    for s in steps:
+        value = s.value
+        exact = s.exact
+        out.append(_construct(CalculationStep, {
+            "name": s.name,
+            "kind": s.kind,
+            "title": s.title.get(lang) if s.title else None,
+            "expression": s.text,
+            "with_values": with_values(s, lang),
+            "value": _json(value),
+            "known": value is not UNKNOWN,
+            "unit": s.unit,
+            "waiting_for": list(s.waiting_for),
+            "parameters": [_construct(ParameterUsed, {
+                "name": p.name,
+                "title": p.title.get(lang) if p.title else None,
+                "keys": [_json(k) for k in p.keys],
+                "value": _json(p.value),
+                "unit": p.unit,
+                "valid_from": p.valid_from,
+                "source": _source(p.source) if p.source else None,
+                "unconfirmed": p.unconfirmed,
+            }) for p in s.parameters],
+            "sources": [_source(src) for src in s.sources],
+            "rounding": s.rounding,
+            "exact": None if exact is None or exact is UNKNOWN else Decimal(exact),
+        }))
+    return out
+
+
+def _label(step: CalculationStep) -> str:
+    return step.title or step.name
+
+
+def _value_text(step: CalculationStep, lang: str) -> str:
+    if not step.known:
+        return "?"
+    return format_number(step.value, lang, step.unit)
+
+
+def _param_line(p: Any, lang: str) -> str:
+    keys = "".join(f"[{format_number(k, lang)}]" for k in p.keys)
+    line = f"{p.name}{keys} = {format_number(p.value, lang, p.unit)}"
+    extra = []
+    if p.valid_from is not None:
+        extra.append(render("calc.from", lang, date=p.valid_from.isoformat()))
+    if p.source is not None:
+        extra.append(p.source.ref)
+    if p.unconfirmed:
+        extra.append(render("label.unconfirmed", lang))
+    return line + (f" ({'; '.join(extra)})" if extra else "")
+
+
+def calculation_table(m: MeasureResult, lang: str) -> Table | None:
+    """The measure's calculation as a small aligned table (``None`` without one)."""
+    if not m.calculation:
+        return None
+    table = Table(title=render("calc.title", lang, measure=m.title), title_justify="left",
+                  expand=True, show_lines=False, pad_edge=False)
+    table.add_column(render("calc.step", lang), ratio=3)
+    table.add_column(render("calc.expression", lang), ratio=6)
+    table.add_column(render("calc.value", lang), justify="right", ratio=2, no_wrap=True)
+    for step in m.calculation:
+        label = Text(_label(step), style="bold" if step.kind == "amount" else "")
+        refs = "; ".join(s.ref for s in step.sources)
+        if refs:
+            label.append(f"\n{refs}", style="dim")
+        calc = Text(step.with_values)
+        for p in step.parameters:
+            calc.append("\n" + _param_line(p, lang), style="dim")
+        if not step.known and step.waiting_for:
+            calc.append("\n" + render("calc.waiting", lang, missing=", ".join(step.waiting_for)),
+                        style="yellow")
+        value = Text(_value_text(step, lang), style="bold" if step.kind == "amount" else "")
+        if step.kind == "amount" and step.exact is not None and step.known \
+                and step.exact != step.value:
+            value.append("\n" + render("calc.rounded", lang,
+                                       exact=format_number(step.exact, lang)), style="dim")
+        table.add_row(label, calc, value)
+    return table
+
+
+def calculation_renderables(decision: Decision) -> list[Table]:
+    """The calculation table of every measure of ``decision`` that has one, in its order."""
+    tables = [calculation_table(m, decision.lang) for m in decision.measures]
+    return [t for t in tables if t is not None]
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def calculation_markdown(m: MeasureResult, lang: str,
+                         steps: Sequence[str] | None = None) -> str:
+    """The measure's calculation as a Markdown table: step, calculation with values, value.
+
+    ``steps`` picks the steps to show, by name, in the calculation's order (default: all).
+    """
+    if not m.calculation:
+        return ""
+    head = (f"| {render('calc.step', lang)} | {render('calc.expression', lang)} | "
+            f"{render('calc.value', lang)} |")
+    lines = [head, "|---|---|---:|"]
+    if steps is not None:
+        unknown = set(steps) - {s.name for s in m.calculation}
+        if unknown:
+            raise KeyError(f"{m.id} has no calculation step {', '.join(sorted(unknown))}")
+    for step in m.calculation:
+        if steps is not None and step.name not in steps:
+            continue
+        refs = "; ".join(s.ref for s in step.sources)
+        label = _label(step) + (f" ({refs})" if refs else "")
+        value = _value_text(step, lang)
+        if step.kind == "amount":
+            value = f"**{value}**"
+            if step.exact is not None and step.known and step.exact != step.value:
+                value = f"{format_number(step.exact, lang)} → {value}"
+        lines.append(f"| {_md(label)} | `{_md(step.with_values)}` | {value} |")
+    return "\n".join(lines)
+
+
+def changed_steps(before: MeasureResult | None, after: MeasureResult | None
+                  ) -> list[tuple[CalculationStep | None, CalculationStep | None]]:
+    """The steps whose value (or knownness) differs between two results of one measure."""
+    old = {s.name: s for s in (before.calculation or [])} if before else {}
+    new = {s.name: s for s in (after.calculation or [])} if after else {}
+    names = list(dict.fromkeys([*old, *new]))
+    out = []
+    for name in names:
+        a, b = old.get(name), new.get(name)
+        if a is None or b is None or a.value != b.value or a.known != b.known:
+            out.append((a, b))
+    return out
+
+
+def changes_table(before: MeasureResult | None, after: MeasureResult | None,
+                  lang: str) -> Table | None:
+    """The steps that changed between two results of one measure, before and after."""
+    changed = changed_steps(before, after)
+    if not changed:
+        return None
+    title = (after or before).title  # type: ignore[union-attr]
+    table = Table(title=render("calc.changed", lang, measure=title), title_justify="left",
+                  pad_edge=False)
+    table.add_column(render("calc.step", lang))
+    table.add_column(render("calc.before", lang), justify="right")
+    table.add_column(render("calc.after", lang), justify="right")
+    for a, b in changed:
+        step = b or a
+        assert step is not None
+        table.add_row(_label(step), _value_text(a, lang) if a else "",
+                      _value_text(b, lang) if b else "")
+    return table

@@ -1,0 +1,99 @@
+"""The read-only views of a calculation: numbers for reading, the terminal table, the
+Markdown table, the steps that changed between two decisions."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+
+from eligibility import Engine
+from eligibility.compile.runtime import UNKNOWN
+from eligibility.decision import Decision
+from eligibility.explain.calculation import (
+    calculation_markdown,
+    calculation_renderables,
+    calculation_table,
+    changed_steps,
+    changes_table,
+    format_number,
+)
+from eligibility.pack.yamlio import LocStr
+
+FACTS: dict[str, Any] = {
+    "household": {"kommunegruppe": 4, "registered": True},
+    "members": [{"age": 40, "income_month": 10000}],
+    "housing": {"tenure": "leie", "cost_month": 6000},
+    "situation": {"homeless": False},
+}
+
+
+def _text(renderable: object, width: int = 160) -> str:
+    console = Console(record=True, width=width, color_system=None)
+    console.print(renderable)
+    return console.export_text()
+
+
+def _decision(engine: Engine, **changes: Any) -> Decision:
+    return engine.evaluate({**FACTS, **changes}, as_of=date(2023, 6, 1), lang="en")
+
+
+def test_format_number() -> None:
+    assert format_number(1234567, "en") == "1 234 567"
+    assert format_number(-1234, "en", "NOK") == "-1 234 NOK"
+    assert format_number(Decimal("39487.6472"), "en", "NOK/year") == "39 487.6472 NOK/year"
+    assert format_number(Decimal("39487.6472"), "nb") == "39 487,6472"
+    assert format_number(Decimal(11792) / 12, "en") == "982.6667"  # at most four decimals
+    assert format_number(Decimal("0.2"), "en", "ratio") == "0.2"  # ratios carry no unit
+    assert format_number(Decimal("216000.00"), "en") == "216 000"
+    assert format_number(True, "en") == "yes" and format_number(False, "nb") == "nei"
+    assert format_number(UNKNOWN, "en", "NOK") == "?"
+    assert format_number("leie", "en") == '"leie"'
+    assert format_number(LocStr("leie"), "nb") == '"leie"'  # a string read from YAML
+
+
+def test_terminal_table_shows_every_step_with_values_and_sources(engine: Engine) -> None:
+    decision = _decision(engine)
+    table = calculation_table(decision.measure("bostotte"), "en")
+    assert table is not None
+    text = _text(table)
+    assert "Calculation: Housing allowance" in text
+    assert "20 000 + 0.2 * 120 000" in text and "44 000 NOK/year" in text
+    assert "bostotte.tak[1] = 60 000 NOK/year (from 2016-01-01; Forskrift om bostøtte § 3)" \
+        in text
+    assert "983 NOK/month" in text and "rounded from 982.6667" in text
+    assert "Forskrift om bostøtte § 7" in text  # the criterion step's source
+    # one table per measure with an amount, none for the others
+    assert len(calculation_renderables(decision)) == 1
+    assert calculation_table(decision.measure("midlertidig_botilbud"), "en") is None
+
+
+def test_terminal_table_says_what_an_unknown_step_waits_for(engine: Engine) -> None:
+    decision = _decision(engine, members=[{"age": 40}])
+    text = _text(calculation_table(decision.measure("bostotte"), "en"))
+    assert "waits for members[0].income_month" in text
+
+
+def test_markdown_table(engine: Engine) -> None:
+    md = calculation_markdown(_decision(engine).measure("bostotte"), "en").splitlines()
+    assert md[0] == "| Step | Calculation | Value |" and md[1] == "|---|---|---:|"
+    assert md[2] == "| inntekt_aar | `yearly(10 000)` | 120 000 NOK/year |"
+    assert md[-1] == ("| amount (Bustøttelova) | `monthly(0.737 * max(0, min(yearly(6 000), "
+                      "60 000) - 44 000))` | 982.6667 → **983 NOK/month** |")
+    assert calculation_markdown(_decision(engine).measure("midlertidig_botilbud"), "en") == ""
+
+
+def test_changed_steps_lists_only_what_changed(engine: Engine) -> None:
+    before = _decision(engine).measure("bostotte")
+    after = _decision(engine, members=[{"age": 40, "income_month": 11000}]).measure("bostotte")
+    changed = changed_steps(before, after)
+    assert [(a.name if a else None) for a, _ in changed] == ["inntekt_aar", "egenandel",
+                                                              "amount"]
+    assert [(a.value, b.value) for a, b in changed if a and b] == [
+        (120000, 132000), (44000, 46400), (983, 835)]  # 0.737 × 13 600 / 12
+    assert changed_steps(before, before) == [] and changes_table(before, before, "en") is None
+    text = _text(changes_table(before, after, "en"))
+    assert "Calculation steps that changed: Housing allowance" in text
+    assert "983 NOK/month" in text and "835 NOK/month" in text
