@@ -8,6 +8,7 @@ latency. The facts are the bundled fixtures. Loopback only; the server is
 stopped at the end.
 
     .venv/bin/python bench/bench_http.py [--seconds 5] [--concurrency 4] [--batch 20]
+        [--baseline REV]   # then the engine at git revision REV, driven the same way
 """
 
 from __future__ import annotations
@@ -99,12 +100,26 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--pack", default="no")
+    parser.add_argument("--baseline", default=None,
+                        help="also serve the engine at this git revision and drive it "
+                             "the same way, right after (bench/baseline.py)")
     args = parser.parse_args()
+    run(args, None)
+    if args.baseline:
+        run(args, args.baseline)
+
+
+def run(args: argparse.Namespace, revision: str | None) -> None:
     seconds = min(args.seconds, 30.0)
     port = free_port()
     env = {**os.environ, "ELIGIBILITY_MAX_BATCH": str(max(args.batch, 1))}
+    code = "from eligibility.cli import main; main()"
+    if revision:
+        code = (f"import sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); "
+                f"from baseline import load_baseline; load_baseline({revision!r}); "
+                "from eligibility_base.cli import main; main()")
     server = subprocess.Popen(
-        [sys.executable, "-c", "from eligibility.cli import main; main()", "serve",
+        [sys.executable, "-c", code, "serve",
          "--pack", args.pack, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -128,7 +143,8 @@ def main() -> None:
                  for i in range(len(singles))]
         url = f"{base}/v1/packs/{args.pack}/evaluate"
         drive(url, singles, 0.5, 1)  # warm up
-        print(f"pack {pack['pack_id']} {pack['pack_version']} sha256:{pack['content_hash'][:12]}"
+        print(f"{'engine at ' + revision if revision else 'this engine'}: "
+              f"pack {pack['pack_id']} {pack['pack_version']} sha256:{pack['content_hash'][:12]}"
               f" · {len(households)} fixtures · {args.concurrency} clients · "
               f"{seconds:g} s per run · Python {sys.version.split()[0]} · {os.cpu_count()} CPUs")
         report("evaluate (single)", *drive(url, singles, seconds, args.concurrency), 1)

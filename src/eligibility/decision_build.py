@@ -7,19 +7,128 @@ facts, the ordering of measures (goal, status, priority, pack order) and the
 provenance block. It reads only the compiled pack and the
 :class:`~eligibility.compile.outcomes.HouseholdOutcomes`; it never evaluates rules,
 so every backend gets the same Decision for the same outcomes.
+
+It builds the Decision once and never validates it again: the engine's outcomes
+already have the contract's types, so the models are made with
+:func:`construct` (no pydantic validation; the JSON bytes are those a validated
+Decision gives). Static parts — titles, source lists, per-language messages that
+depend only on the rule, criterion results for a given value — are made once per
+builder and shared by every Decision (Decisions are frozen; do not mutate their
+lists). ``detail="summary"`` leaves out every measure's per-requirement reasons and
+its calculation.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal, TypeVar
 
-from eligibility.compile.outcomes import HouseholdOutcomes, Outcomes
-from eligibility.compile.pack import CompiledMeasure, CompiledPack
+from pydantic import BaseModel
+
+try:  # optional: the api and test extras install it
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - exercised only without the extra
+    _orjson = None  # type: ignore[assignment]
+
+from eligibility.compile.outcomes import CriterionOutcome, HouseholdOutcomes, Outcomes
+from eligibility.compile.pack import CompiledMeasure, CompiledPack, CompiledRequirement
 from eligibility.compile.runtime import UNKNOWN
-from eligibility.decision import STATUSES, Decision
+from eligibility.decision import (
+    STATUSES,
+    CriterionResult,
+    Decision,
+    MeasureResult,
+    MissingFact,
+    Outcome,
+    Provenance,
+    Reason,
+    SourceRef,
+)
 from eligibility.explain.calculation import decision_steps
 from eligibility.explain.messages import render
+from eligibility.pack.model import RuleException
 from eligibility.version import __version__
+
+Detail = Literal["full", "summary"]
+DETAILS: tuple[Detail, ...] = ("full", "summary")
+M = TypeVar("M", bound=BaseModel)
+_MEMO_LIMIT = 4096
+
+_FIELDS_SET: dict[type[BaseModel], set[str]] = {
+    cls: set(cls.model_fields) for cls in (Decision, MeasureResult, Reason, CriterionResult,
+                                           MissingFact, Provenance, SourceRef)}
+_STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
+_MESSAGE_KEYS = {o: f"outcome.{o}" for o in ("met", "not_met", "waived", "unknown",
+                                              "discretionary")}
+_EXACT = (bool, int, str, type(None))
+_DECIMAL = frozenset({Decimal})
+
+
+def _value_key(value: Any) -> Any:
+    """A memo key for a value: equal keys render and serialise alike (1.0 ≠ 1.00)."""
+    return value if type(value) in _EXACT else (type(value), str(value))
+
+
+def construct(cls: type[M], values: dict[str, Any]) -> M:
+    """An instance of ``cls`` from ``values`` holding *every* field, without validation.
+
+    For values the engine built itself, with the contract's types already; the
+    result serialises exactly as a validated instance would. Every instance of a
+    class shares one fields-set (pydantic copies it before changing it)."""
+    obj = cls.__new__(cls)
+    setattr_ = object.__setattr__
+    setattr_(obj, "__dict__", values)
+    setattr_(obj, "__pydantic_fields_set__", _FIELDS_SET.get(cls) or set(cls.model_fields))
+    setattr_(obj, "__pydantic_extra__", None)
+    setattr_(obj, "__pydantic_private__", None)
+    return obj
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, BaseModel):
+        return obj.__dict__  # the Decision models: fields in order, no aliases
+    if isinstance(obj, Decimal):
+        return str(obj)  # as pydantic writes a Decimal
+    raise TypeError(type(obj).__name__)
+
+
+def decision_bytes(decision: Decision) -> bytes:
+    """The Decision's JSON, byte for byte what ``model_dump_json()`` gives, made with
+    orjson when it is installed (about twice as fast); pydantic-core otherwise, and
+    for what orjson refuses (integers beyond 64 bits)."""
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(decision, default=_default)
+        except (_orjson.JSONEncodeError, TypeError):
+            pass
+    return Decision.__pydantic_serializer__.to_json(decision)
+
+
+def _memo(store: dict[Any, Any], key: Any, value: Any) -> Any:
+    if len(store) >= _MEMO_LIMIT:
+        store.clear()
+    store[key] = value
+    return value
+
+
+class _Req:
+    """A requirement's static parts in one language."""
+
+    __slots__ = ("discretionary", "id", "messages", "note", "sources", "title", "unconfirmed")
+
+    def __init__(self, creq: CompiledRequirement, lang: str,
+                 sources: Mapping[int, list[SourceRef]]) -> None:
+        req = creq.req
+        self.id = req.id
+        self.title = req.title.get(lang)
+        self.sources = sources[id(creq.sources)]
+        self.unconfirmed = req.unconfirmed
+        self.discretionary = req.discretionary
+        self.note = req.note
+        self.messages = {outcome: render(f"outcome.{outcome}", lang, title=self.title)
+                         for outcome in ("met", "not_met", "discretionary")}
 
 
 class DecisionBuilder:
@@ -29,135 +138,272 @@ class DecisionBuilder:
         self.compiled = compiled
         self.pack = compiled.pack
         self._goal_order = {g: i for i, g in enumerate(self.pack.meta.goals)}
+        self._source_lists: dict[int, list[SourceRef]] = {}
+        for cm in compiled.measures:
+            self._sources(cm.sources)
+            for creq in cm.requirements:
+                self._sources(creq.sources)
+                for group in creq.exception_sources.values():
+                    self._sources(group)
+        self._reqs: dict[tuple[int, str], _Req] = {}
+        self._texts: dict[tuple[Any, ...], Any] = {}
+        self._criteria: dict[tuple[Any, ...], CriterionResult] = {}
+        self._reasons: dict[tuple[Any, ...], Reason] = {}
+        self._results: dict[tuple[Any, ...], MeasureResult] = {}
+        self._measures: dict[tuple[int, str], dict[str, Any]] = {}
+        self._unconfirmed: dict[tuple[int, date], frozenset[str]] = {}
+        meta = self.pack.meta
+        self._provenance_base = {"pack_id": meta.id, "pack_version": meta.version,
+                                 "content_hash": self.pack.content_hash,
+                                 "engine_version": __version__}
 
-    def build(self, outcomes: HouseholdOutcomes, lang: str = "nb") -> Decision:
+    def _sources(self, group: tuple[dict[str, Any], ...]) -> list[SourceRef]:
+        found = self._source_lists.get(id(group))
+        if found is None:  # the groups live as long as the compiled pack
+            found = [construct(SourceRef, {"ref": s["ref"], "url": s["url"]}) for s in group]
+            self._source_lists[id(group)] = found
+        return found
+
+    def _req(self, creq: CompiledRequirement, lang: str) -> _Req:
+        key = (id(creq), lang)
+        found = self._reqs.get(key)
+        if found is None:
+            found = self._reqs[key] = _Req(creq, lang, self._source_lists)
+        return found
+
+    def _text(self, key: tuple[Any, ...], make: Any) -> Any:
+        found = self._texts.get(key)
+        if found is None:
+            found = _memo(self._texts, key, make())
+        return found
+
+    # -- the Decision ----------------------------------------------------------
+    def build(self, outcomes: HouseholdOutcomes, lang: str = "nb",
+              detail: Detail = "full") -> Decision:
         """The Decision for ``outcomes`` in ``lang`` (``nb`` or ``en``)."""
-        results: list[tuple[tuple[int, int, int, int], dict[str, Any]]] = []
+        results: list[tuple[tuple[int, int, int, int], MeasureResult]] = []
         affects: dict[str, list[str]] = {}
+        full = detail == "full"
+        goal_order = self._goal_order
         for index, cm, out in outcomes.measures:
-            result = self.measure_result(cm, out, lang, outcomes.unconfirmed_params)
+            result = self.measure_result(cm, out, lang, outcomes, full)
             for path in out.missing:
                 affects.setdefault(path, []).append(cm.measure.id)
             key = (
-                self._goal_order.get(cm.measure.goal, 99),
-                STATUSES.index(out.status),
-                result["priority"] or 99,
+                goal_order.get(cm.measure.goal, 99),
+                _STATUS_RANK[out.status],
+                result.priority or 99,
                 index,
             )
             results.append((key, result))
         results.sort(key=lambda item: item[0])
         when = outcomes.as_of
-        # one validation of plain data is much faster than constructing every model
-        return Decision.model_validate({
+        base = self._provenance_base
+        return construct(Decision, {
             "lang": "en" if lang == "en" else "nb",
             "as_of": when,
             "measures": [r for _, r in results],
-            "criteria": self.criteria_results(outcomes, lang),
+            "criteria": [self.criterion_result(c, lang) for c in outcomes.criteria],
             "missing_facts": self.missing(affects, lang),
-            "provenance": {
-                "pack_id": self.pack.meta.id,
-                "pack_version": self.pack.meta.version,
-                "content_hash": self.pack.content_hash,
+            "provenance": construct(Provenance, {
+                "pack_id": base["pack_id"],
+                "pack_version": base["pack_version"],
+                "content_hash": base["content_hash"],
                 "as_of": when,
-                "engine_version": __version__,
+                "engine_version": base["engine_version"],
                 "facts_sha256": outcomes.facts_sha256,
-            },
+            }),
+            "why_not": None,
+        })
+
+    def _measure_unconfirmed(self, cm: CompiledMeasure, outcomes: HouseholdOutcomes,
+                             ) -> frozenset[str]:
+        key = (cm.index, outcomes.as_of)
+        found = self._unconfirmed.get(key)
+        if found is None:
+            found = _memo(self._unconfirmed, key, frozenset(
+                {f"param:{p}" for p in cm.params_used & outcomes.unconfirmed_params}
+                | cm.unconfirmed
+                | {entry for p, entry in self.compiled.stale_at(outcomes.as_of).items()
+                   if p in cm.params_used}))
+        return found
+
+    def _measure_static(self, cm: CompiledMeasure, lang: str) -> dict[str, Any]:
+        key = (cm.index, lang)
+        found = self._measures.get(key)
+        if found is None:
+            m = cm.measure
+            found = self._measures[key] = {
+                "id": m.id,
+                "title": m.title.get(lang),
+                "goal": m.goal,
+                "goal_title": self.pack.meta.goals[m.goal].get(lang),
+                "kind": "right" if m.kind == "right" else "recommendation",
+                "unit": m.amount.unit if m.amount else None,
+                "amount_discretionary": bool(m.amount and m.amount.discretionary),
+                "sources": self._source_lists[id(cm.sources)],
+                "advice": m.advice.get(lang) if m.advice else None,
+            }
+        return found
+
+    def _reason(self, creq: CompiledRequirement, static: _Req, lang: str, outcome: Outcome,
+                exc: RuleException | None, seen: tuple[str, ...], value: Any,
+                values: dict[str, Any] | None, unconfirmed: bool) -> Reason:
+        if outcome == "unknown":
+            message = self._text(("unknown", lang, static.title, seen), lambda: render(
+                "outcome.unknown", lang, title=static.title, missing=", ".join(seen)))
+        elif outcome == "waived":
+            assert exc is not None
+            message = self._text(("waived", lang, static.title, exc.id), lambda: render(
+                "outcome.waived", lang, title=static.title,
+                exception=exc.title.get(lang)))
+        elif outcome == "discretionary" and value is not UNKNOWN and creq.fn is not None:
+            message = self._text(
+                ("hint", lang, static.title, _value_key(value)), lambda: render(
+                    "outcome.discretionary_hint", lang, title=static.title,
+                    indicator=render(f"value.{str(value).lower()}", lang)
+                    if isinstance(value, bool) else value))
+        else:
+            message = static.messages[outcome]
+        return construct(Reason, {
+            "requirement": static.id,
+            "title": static.title,
+            "outcome": outcome,
+            "exception": exc.id if exc else None,
+            "exception_title": exc.title.get(lang) if exc else None,
+            "values": values if values is not None else {},
+            "missing_facts": list(seen),
+            "sources": (self._source_lists[id(creq.exception_sources[exc.id])] if exc
+                        else static.sources),
+            "message_key": _MESSAGE_KEYS[outcome],
+            "message": message,
+            "discretionary": static.discretionary,
+            "unconfirmed": unconfirmed,
+            "note": static.note,
         })
 
     def measure_result(self, cm: CompiledMeasure, out: Outcomes, lang: str,
-                       unconfirmed_params: frozenset[str]) -> dict[str, Any]:
-        m = cm.measure
-        reasons = []
-        failed_titles = []
-        for creq, outcome, exc, seen, value, values in out.reasons:
-            req = creq.req
-            title = req.title.get(lang)
-            if outcome == "unknown":
-                message = render("outcome.unknown", lang, title=title, missing=", ".join(seen))
-            elif outcome == "waived":
-                message = render("outcome.waived", lang, title=title,
-                                 exception=exc.title.get(lang))  # type: ignore[union-attr]
-            elif outcome == "discretionary" and value is not UNKNOWN and creq.fn is not None:
-                message = render("outcome.discretionary_hint", lang, title=title,
-                                 indicator=render(f"value.{str(value).lower()}", lang)
-                                 if isinstance(value, bool) else value)
-            else:
-                message = render(f"outcome.{outcome}", lang, title=title)
-            if outcome == "not_met":
-                failed_titles.append(title)
-            sources = list(creq.exception_sources[exc.id] if exc else creq.sources)
-            reasons.append(dict(
-                requirement=req.id,
-                title=title,
-                outcome=outcome,
-                exception=exc.id if exc else None,
-                exception_title=exc.title.get(lang) if exc else None,
-                values=values or {},
-                missing_facts=list(seen),
-                sources=sources,
-                message_key=f"outcome.{outcome}",
-                message=message,
-                discretionary=req.discretionary,
-                unconfirmed=req.unconfirmed or bool(exc and exc.unconfirmed),
-                note=req.note,
-            ))
-        if out.status == "eligible":
-            summary = render("summary.eligible", lang)
-        elif out.status == "not_eligible":
-            summary = render("summary.not_eligible", lang, failed="; ".join(failed_titles))
-        elif out.missing:
-            summary = render("summary.missing", lang,
-                             missing=", ".join(self.title_of(p, lang) for p in out.missing))
-        else:
-            titles = [str(r["title"]) for r in reasons if r["outcome"] == "discretionary"]
-            summary = render("summary.discretion", lang, discretionary="; ".join(titles))
-        unconfirmed = sorted(
-            {f"param:{p}" for p in cm.params_used & unconfirmed_params}
-            | cm.unconfirmed
-            | {f"requirement:{r['requirement']}" for r in reasons if r["unconfirmed"]}
-        )
+                       outcomes: HouseholdOutcomes, full: bool = True) -> MeasureResult:
+        status = out.status
         amount = out.amount
-        if amount is UNKNOWN or out.status == "not_eligible":
+        # equal results (and reasons) are made once and shared; values are keyed
+        # exactly (a decimal by its text: 1.0 ≠ 1.00)
+        # (a reason showing a decimal — an income, a cost — is rarely seen twice: it is
+        # built each time and not kept, so the memos hold what does repeat)
+        rkeys: list[tuple[Any, ...] | None] = []
+        if full:
+            for r in out.reasons:
+                values = r[5]
+                if values and not _DECIMAL.isdisjoint(map(type, values.values())):
+                    rkeys.append(None)
+                    continue
+                rkeys.append((id(r[0]), lang, r[1], r[2].id if r[2] else None, r[3],
+                              _value_key(r[4]) if r[1] == "discretionary" else None,
+                              tuple(map(_value_key, values.values())) if values else None))
+            signature: tuple[Any, ...] | None = None if None in rkeys else ("full", *rkeys)
+        else:
+            signature = tuple([r[1] if r[2] is None else (r[1], r[2].id) for r in out.reasons])
+        if full and out.calculation is not None:  # the steps of this household's amount
+            signature = None
+        mkey = None if signature is None else (
+            cm.index, lang, outcomes.as_of, status, _value_key(amount), out.priority,
+            out.missing, out.discretionary, signature)
+        if mkey is not None:
+            found = self._results.get(mkey)
+            if found is not None:
+                return found
+        reasons: list[Reason] = []
+        failed: list[str] = []
+        assessed: list[str] = []
+        flagged: list[str] = []
+        cache = self._reasons
+        reqs = self._reqs
+        for i, (creq, outcome, exc, seen, value, values) in enumerate(out.reasons):
+            static = reqs.get((id(creq), lang)) or self._req(creq, lang)
+            if outcome == "not_met":
+                failed.append(static.title)
+            elif outcome == "discretionary":
+                assessed.append(static.title)
+            unconfirmed = static.unconfirmed or bool(exc and exc.unconfirmed)
+            if unconfirmed:
+                flagged.append(static.id)
+            if not full:
+                continue
+            rkey = rkeys[i]
+            reason = cache.get(rkey) if rkey is not None else None
+            if reason is None:
+                reason = self._reason(creq, static, lang, outcome, exc, seen, value, values,
+                                      unconfirmed)
+                if rkey is not None:
+                    _memo(cache, rkey, reason)
+            reasons.append(reason)
+        if status == "eligible":
+            summary = self._text(("eligible", lang), lambda: render("summary.eligible", lang))
+        elif status == "not_eligible":
+            key = ("not_eligible", lang, *failed)
+            summary = self._text(key, lambda: render("summary.not_eligible", lang,
+                                                     failed="; ".join(failed)))
+        elif out.missing:
+            summary = self._text(("missing", lang, out.missing), lambda: render(
+                "summary.missing", lang,
+                missing=", ".join(self.title_of(p, lang) for p in out.missing)))
+        else:
+            summary = self._text(("discretion", lang, *assessed), lambda: render(
+                "summary.discretion", lang, discretionary="; ".join(assessed)))
+        unconfirmed_set = self._measure_unconfirmed(cm, outcomes)
+        if flagged:
+            unconfirmed_set = unconfirmed_set | {f"requirement:{r}" for r in flagged}
+        if amount is UNKNOWN or status == "not_eligible":
             amount = None
-        return dict(
-            id=m.id,
-            title=m.title.get(lang),
-            goal=m.goal,
-            goal_title=self.pack.meta.goals[m.goal].get(lang),
-            kind="right" if m.kind == "right" else "recommendation",
-            status=out.status,
-            summary=summary,
-            amount=amount,
-            unit=m.amount.unit if m.amount else None,
-            amount_discretionary=bool(m.amount and m.amount.discretionary),
-            priority=out.priority[0] if out.priority else None,
-            priority_reason=out.priority[1].get(lang) if out.priority and out.priority[1]
-            else None,
-            reasons=reasons,
-            missing_facts=list(out.missing),
-            discretionary=list(out.discretionary),
-            sources=list(cm.sources),
-            unconfirmed=unconfirmed,
-            advice=m.advice.get(lang) if m.advice and out.status != "not_eligible" else None,
-            calculation=decision_steps(out.calculation, lang)
-            if out.calculation is not None else None,
-        )
+        priority = out.priority
+        static_m = self._measure_static(cm, lang)
+        result = construct(MeasureResult, {
+            "id": static_m["id"],
+            "title": static_m["title"],
+            "goal": static_m["goal"],
+            "goal_title": static_m["goal_title"],
+            "kind": static_m["kind"],
+            "status": status,
+            "summary": summary,
+            "amount": amount,
+            "unit": static_m["unit"],
+            "amount_discretionary": static_m["amount_discretionary"],
+            "priority": priority[0] if priority else None,
+            "priority_reason": priority[1].get(lang) if priority and priority[1] else None,
+            "reasons": reasons,
+            "missing_facts": list(out.missing),
+            "discretionary": list(out.discretionary),
+            "sources": static_m["sources"],
+            "unconfirmed": sorted(unconfirmed_set),
+            "advice": static_m["advice"] if status != "not_eligible" else None,
+            "calculation": decision_steps(out.calculation, lang)
+            if full and out.calculation is not None else None,
+        })
+        if mkey is not None:
+            _memo(self._results, mkey, result)
+        return result
 
-    def criteria_results(self, outcomes: HouseholdOutcomes, lang: str) -> list[dict[str, Any]]:
-        return [dict(
-            id=c.id,
-            title=c.title.get(lang),
-            value=None if value is UNKNOWN else value,
-            known=value is not UNKNOWN,
-            missing_facts=list(missing),
-            unconfirmed=c.unconfirmed,
-        ) for c, value, missing in outcomes.criteria]
+    def criterion_result(self, outcome: CriterionOutcome, lang: str) -> CriterionResult:
+        """One criterion's result; equal results are made once and shared."""
+        c, value, missing = outcome
+        key = (c.id, lang, _value_key(value), missing)
+        found = self._criteria.get(key)
+        if found is None:
+            found = _memo(self._criteria, key, construct(CriterionResult, {
+                "id": c.id,
+                "title": c.title.get(lang),
+                "value": None if value is UNKNOWN else value,
+                "known": value is not UNKNOWN,
+                "missing_facts": list(missing),
+                "unconfirmed": c.unconfirmed,
+            }))
+        return found
 
-    def missing(self, affects: dict[str, list[str]], lang: str) -> list[dict[str, Any]]:
-        facts = [{"path": path, "question": self.question(path, lang), "affects": measures}
-                 for path, measures in affects.items()]
-        facts.sort(key=lambda f: (-len(f["affects"]), f["path"]))
-        return facts
+    def missing(self, affects: dict[str, list[str]], lang: str) -> list[MissingFact]:
+        facts = sorted(affects.items(), key=lambda item: (-len(item[1]), item[0]))
+        return [construct(MissingFact, {"path": path, "question": self.question(path, lang),
+                                        "affects": measures})
+                for path, measures in facts]
 
     def title_of(self, path: str, lang: str) -> str:
         """The short title of the fact at ``path``."""

@@ -3,10 +3,12 @@
 ``Engine(pack)`` compiles the pack once (:func:`eligibility.compile.pack.compile_pack`:
 every criterion, ``let``, amount, requirement, exception and priority becomes a
 closure) and sets up a :class:`~eligibility.decision_build.DecisionBuilder`.
-``evaluate(facts, as_of)`` validates the facts, evaluates them with the reference
-three-valued semantics (:mod:`eligibility.compile.reference`) and hands the
-outcomes to the builder. An Engine holds no per-call state: each evaluation gets
-its own context, so one Engine can serve many threads.
+``evaluate(facts, as_of)`` validates the facts, evaluates each measure on the
+fast two-valued path when every fact it reads is present and on the three-valued
+reference otherwise (:mod:`eligibility.compile.fast`,
+:mod:`eligibility.compile.reference`), and hands the outcomes to the builder. An
+Engine holds no per-call state: each evaluation gets its own context, so one Engine
+can serve many threads.
 
 The names other modules build on are re-exported here: ``CompiledPack``,
 ``CompiledMeasure``, ``CompiledRequirement``, ``Outcomes``, ``HouseholdOutcomes``,
@@ -18,6 +20,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from eligibility.compile.fast import FastPack
 from eligibility.compile.outcomes import HouseholdOutcomes, Outcomes, ReasonOutcome
 from eligibility.compile.pack import (
     CompiledMeasure,
@@ -29,7 +32,7 @@ from eligibility.compile.pack import (
 from eligibility.compile.reference import evaluate_household, evaluate_measure, round_amount
 from eligibility.compile.runtime import Ctx
 from eligibility.decision import Decision
-from eligibility.decision_build import DecisionBuilder
+from eligibility.decision_build import DETAILS, DecisionBuilder, Detail, decision_bytes
 from eligibility.facts import FactValidator, ValidFacts
 from eligibility.pack.model import RulePack
 
@@ -53,6 +56,7 @@ class Engine:
         self.pack = pack
         self.validator = FactValidator(pack.schema)
         self.compiled = compile_pack(pack)
+        self.fast = FastPack(self.compiled)
         self.builder = DecisionBuilder(self.compiled)
 
     @property
@@ -81,18 +85,39 @@ class Engine:
         return evaluate_measure(cm, ctx, requirements, calculation=False)
 
     def outcomes(self, facts: Any, as_of: date | None = None,
-                 calculation: bool = True) -> HouseholdOutcomes:
+                 observe: bool = True, calculation: bool = True) -> HouseholdOutcomes:
         """The raw outcomes for one household (what the decision builder consumes);
-        ``calculation`` records the steps of every amount."""
+        ``observe=False`` skips recording the values each reason shows, ``calculation``
+        records the steps of every amount."""
+        return self.fast.evaluate_household(self.validate(facts), as_of or date.today(),
+                                            observe, calculation)
+
+    def reference_outcomes(self, facts: Any, as_of: date | None = None,
+                           observe: bool = True, calculation: bool = True,
+                           ) -> HouseholdOutcomes:
+        """:meth:`outcomes` on the three-valued reference alone (no fast path)."""
         return evaluate_household(self.compiled, self.validate(facts), as_of or date.today(),
-                                  calculation=calculation)
+                                  observe, calculation)
 
     def evaluate(self, facts: Any, as_of: date | None = None, lang: str = "nb",
-                 calculation: bool = True) -> Decision:
+                 calculation: bool = True, detail: Detail = "full") -> Decision:
         """Evaluate one household's facts at ``as_of`` (default: today).
 
-        ``calculation`` puts the steps of every amount into the Decision."""
-        return self.builder.build(self.outcomes(facts, as_of, calculation), lang)
+        ``calculation`` puts the steps of every amount into the Decision.
+        ``detail="summary"`` gives statuses, amounts, criteria, missing facts and
+        provenance, with no per-requirement reasons (``reasons`` is empty) and no
+        calculation."""
+        if detail not in DETAILS:
+            raise ValueError(f"detail must be one of {', '.join(DETAILS)}, not {detail!r}")
+        full = detail == "full"
+        outcomes = self.outcomes(facts, as_of, observe=full, calculation=calculation and full)
+        return self.builder.build(outcomes, lang, detail)
+
+    def evaluate_json(self, facts: Any, as_of: date | None = None, lang: str = "nb",
+                      calculation: bool = True, detail: Detail = "full") -> bytes:
+        """:meth:`evaluate` serialised once to compact JSON bytes (the bytes of
+        ``model_dump_json()``; see :func:`~eligibility.decision_build.decision_bytes`)."""
+        return decision_bytes(self.evaluate(facts, as_of, lang, calculation, detail))
 
     def title_of(self, path: str, lang: str) -> str:
         """The short title of the fact at ``path``."""

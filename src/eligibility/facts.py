@@ -11,6 +11,7 @@ expected — never a traceback.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from dataclasses import dataclass
@@ -21,6 +22,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, create_model
 
 from eligibility.errors import FactIssue, FactsError
+
+try:  # optional: the api and test extras install it
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - exercised only without the extra
+    _orjson = None  # type: ignore[assignment]
 from eligibility.pack.model import FactSchema, FieldSpec
 
 
@@ -95,6 +101,19 @@ def _path(loc: tuple[Any, ...]) -> str:
     return out or "(facts)"
 
 
+def _did_you_mean(schema: FactSchema, loc: tuple[Any, ...]) -> str:
+    """``"; did you mean 'x'?"`` for a misspelt group or fact name, else ``""``."""
+    names = [p for p in loc if isinstance(p, str)]
+    if len(names) == 1:
+        options = list(schema.groups)
+    elif len(names) >= 2 and names[0] in schema.groups:
+        options = list(schema.groups[names[0]].fields)
+    else:
+        return ""
+    close = difflib.get_close_matches(names[-1], options, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def _expected(schema: FactSchema, loc: tuple[Any, ...]) -> str | None:
     names = [p for p in loc if isinstance(p, str)]
     if len(names) < 2:
@@ -128,6 +147,24 @@ def canonical_json(value: Any) -> str:
                       ensure_ascii=False)
 
 
+def _canonical_default(obj: Any) -> Any:
+    if isinstance(obj, Decimal):
+        return str(obj.normalize()) if obj == obj.to_integral_value() else str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """:func:`canonical_json` as UTF-8 bytes; with orjson when it is installed (the
+    same bytes, faster), else the standard library."""
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(value, default=_canonical_default,
+                                 option=_orjson.OPT_SORT_KEYS)
+        except (_orjson.JSONEncodeError, TypeError):
+            pass  # e.g. an integer beyond 64 bits
+    return canonical_json(value).encode()
+
+
 class FactValidator:
     """Validates facts documents against one schema (build once, use many times)."""
 
@@ -148,19 +185,25 @@ class FactValidator:
                 loc = tuple(err.get("loc", ()))
                 message = err.get("msg", "invalid")
                 if err.get("type") == "extra_forbidden":
-                    message = "not a fact of this pack's schema"
+                    message = "not a fact of this pack's schema" + _did_you_mean(self.schema,
+                                                                                 loc)
                 issues.append(FactIssue(_path(loc), message, err.get("input")
                                         if err.get("type") != "missing" else None,
                                         _expected(self.schema, loc)))
             raise FactsError(issues) from None
-        data = model.model_dump(exclude_none=True)
+        # read the validated model directly: no model_dump round trip
+        data: dict[str, Any] = {}
         flat: dict[str, Any] = {}
         members: list[dict[str, Any]] | None = None
-        for group, values in data.items():
-            if group == self.list_group:
-                members = values
+        for group, value in model.__dict__.items():
+            if value is None:
                 continue
-            for name, value in values.items():
-                flat[f"{group}.{name}"] = value
-        digest = hashlib.sha256(canonical_json(data).encode()).hexdigest()
+            if group == self.list_group:
+                members = data[group] = [
+                    {k: v for k, v in m.__dict__.items() if v is not None} for m in value]
+                continue
+            values = data[group] = {k: v for k, v in value.__dict__.items() if v is not None}
+            for name, v in values.items():
+                flat[f"{group}.{name}"] = v
+        digest = hashlib.sha256(canonical_bytes(data)).hexdigest()
         return ValidFacts(flat, members, data, digest)

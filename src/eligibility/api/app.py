@@ -5,19 +5,26 @@ one Engine per pack (:class:`~eligibility.api.registry.PackRegistry`), mounts th
 ``/v1`` routes, installs the exception handlers that turn every error into an
 RFC 9457 problem, the service middleware (auth, body limit, request id, access
 log) and CORS, and serves the completed OpenAPI document. Each call builds an
-independent app; nothing is shared between apps.
+independent app; nothing is shared between apps. ``/docs`` (Swagger UI) and
+``/redoc`` load their scripts and styles from ``/docs-assets``, served from the
+files of the ``fastapi-offline`` package (part of the ``api`` extra): no CDN, so
+the pages work on a network without internet.
 """
 
 from __future__ import annotations
 
+from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
+from starlette.staticfiles import StaticFiles
 
 from eligibility.api.middleware import ServiceMiddleware, problem_for
 from eligibility.api.openapi import build_openapi
@@ -77,6 +84,50 @@ async def _on_http(request: Request, exc: Exception) -> Response:
     return response
 
 
+ASSETS_PATH = "/docs-assets"
+
+
+def docs_assets() -> Path:
+    """The folder of the packaged Swagger UI and ReDoc files (from ``fastapi-offline``)."""
+    return Path(str(files("fastapi_offline") / "static"))
+
+
+_NO_ASSETS = ("<!DOCTYPE html><title>eligibility – API</title><p>The interactive API "
+              "documentation needs the 'api' extra: <code>pip install 'eligibility[api]'"
+              "</code>. The OpenAPI document is at <a href=\"/openapi.json\">/openapi.json"
+              "</a>.</p>")
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """``/docs`` and ``/redoc`` with their assets served by this app (no CDN)."""
+    try:
+        assets = docs_assets()
+    except ModuleNotFoundError:  # fastapi installed without the extra's fastapi-offline
+        async def no_assets() -> HTMLResponse:
+            return HTMLResponse(_NO_ASSETS)
+
+        for path in ("/docs", "/redoc"):
+            app.add_api_route(path, no_assets, methods=["GET"], include_in_schema=False)
+        return
+    app.mount(ASSETS_PATH, StaticFiles(directory=assets), name="docs-assets")
+
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="eligibility – API",
+            swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS_PATH}/swagger-ui.css",
+            swagger_favicon_url=f"{ASSETS_PATH}/favicon.png")
+
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json", title="eligibility – API",
+            redoc_js_url=f"{ASSETS_PATH}/redoc.standalone.js",
+            redoc_favicon_url=f"{ASSETS_PATH}/favicon.png", with_google_fonts=False)
+
+    app.add_api_route("/docs", swagger_ui, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/redoc", redoc, methods=["GET"], include_in_schema=False)
+
+
 def create_app(packs: list[RulePack] | None = None,
                settings: Settings | None = None) -> FastAPI:
     """An ASGI app serving ``packs`` (default: the packs named in ``settings``)."""
@@ -88,9 +139,10 @@ def create_app(packs: list[RulePack] | None = None,
         title="eligibility",
         version=__version__,
         summary="Rules-as-code for Norwegian social housing measures",
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
     )
+    _mount_docs(app)
     app.include_router(build_router(registry, settings))
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)

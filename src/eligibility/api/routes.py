@@ -43,6 +43,7 @@ from eligibility.api.schemas import (
 )
 from eligibility.api.settings import Settings
 from eligibility.decision import Decision
+from eligibility.decision_build import Detail, decision_bytes
 from eligibility.engine import Engine
 from eligibility.errors import AsOfError, EvaluationError, FactsError
 from eligibility.explain.whynot import WhyNotResult, why_not
@@ -53,6 +54,10 @@ JSON = "application/json"
 T = TypeVar("T")
 
 PackId = Annotated[str, Path(description="The pack's id, e.g. `no`.")]
+DetailQuery = Annotated[Detail, Query(
+    description="`full` (default): every measure with its per-requirement reasons; "
+                "`summary`: statuses, amounts, criteria, missing facts and provenance, "
+                "with `reasons` left empty.")]
 PinHeader = Annotated[str | None, Header(
     alias="X-Eligibility-Pack-Hash",
     description="Pin the pack's content hash; 409 if the server holds another.")]
@@ -70,11 +75,17 @@ def require_json(request: Request) -> None:
                            f"send the body as application/json, not {media or 'no type'!r}")
 
 
-def evaluate_one(engine: Engine, req: EvaluateRequest, prefix: str) -> Decision:
+def evaluate_one(engine: Engine, req: EvaluateRequest, prefix: str,
+                 detail: Detail = "full") -> Decision:
     """Evaluate one request; engine errors become problems naming paths under ``prefix``."""
     as_of = req.as_of or date.today()
-    return guarded(lambda: engine.evaluate(req.facts, as_of=as_of, lang=req.lang), as_of,
-                   prefix)
+    return guarded(lambda: engine.evaluate(req.facts, as_of=as_of, lang=req.lang,
+                                           detail=detail), as_of, prefix)
+
+
+def decision_json(decision: Decision) -> bytes:
+    """The Decision serialised once, straight to bytes (orjson, else pydantic-core)."""
+    return decision_bytes(decision)
 
 
 def guarded(work: Callable[[], T], as_of: date, prefix: str = "") -> T:
@@ -166,17 +177,17 @@ def build_router(registry: PackRegistry, settings: Settings) -> APIRouter:
                  summary="Evaluate one household",
                  dependencies=[Depends(require_json)])
     def evaluate(request: Request, pack_id: PackId, body: EvaluateRequest,
-                 pin: PinHeader = None) -> Response:
+                 pin: PinHeader = None, detail: DetailQuery = "full") -> Response:
         served = served_for(request, pack_id, pin, body.pack_hash)
-        decision = evaluate_one(served.engine, body, "")
+        decision = evaluate_one(served.engine, body, "", detail)
         request_context(request.scope).facts_sha256.append(decision.provenance.facts_sha256)
-        return json_response(decision.model_dump_json())
+        return json_response(decision_json(decision))
 
     @router.post("/packs/{pack_id}/evaluate/batch", response_model=BatchResponse,
                  tags=["evaluation"], summary="Evaluate several households at once",
                  dependencies=[Depends(require_json)])
     def evaluate_batch(request: Request, pack_id: PackId, body: BatchRequest,
-                       pin: PinHeader = None) -> Response:
+                       pin: PinHeader = None, detail: DetailQuery = "full") -> Response:
         served = served_for(request, pack_id, pin, body.pack_hash)
         if len(body.items) > settings.max_batch:
             raise ProblemError(
@@ -195,7 +206,7 @@ def build_router(registry: PackRegistry, settings: Settings) -> APIRouter:
                     raise ProblemError("invalid-request", "this item does not fit the API",
                                        _validation_errors(exc, f"items[{index}]")) from None
                 check_pin(served, req.pack_hash)
-                decision = evaluate_one(served.engine, req, prefix)
+                decision = evaluate_one(served.engine, req, prefix, detail)
             except ProblemError as err:
                 results.append(BatchResult(index=index, ok=False,
                                            problem=problem_for(request.scope, err)))
@@ -206,7 +217,7 @@ def build_router(registry: PackRegistry, settings: Settings) -> APIRouter:
         ref = pack_ref(served.pack)
         out = BatchResponse.model_construct(pack_id=ref.pack_id, pack_version=ref.pack_version,
                                             content_hash=ref.content_hash, results=results)
-        return json_response(out.model_dump_json())
+        return json_response(out.__pydantic_serializer__.to_json(out))
 
     @router.post("/packs/{pack_id}/what-if", response_model=WhatIfResult,
                  tags=["evaluation"], summary="What if some facts were different?",

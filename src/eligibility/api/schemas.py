@@ -155,6 +155,11 @@ class ParameterValue(_Out):
     unconfirmed: bool = False
     sources: list[SourceRef] = []
     note: str | None = None
+    parameter_set: str | None = Field(None, description="The parameter set this value "
+                                      "belongs to (`set:` in the pack).")
+    confirmed_until: date | None = Field(None, description="The last date the value's "
+                                         "source confirms it.")
+    stale: bool = Field(False, description="The value is used after `confirmed_until`.")
 
 
 class ParametersResponse(PackRef):
@@ -228,6 +233,9 @@ def parameters_at(pack: RulePack, as_of: date) -> ParametersResponse:
             unconfirmed=param.unconfirmed or bool(version and version.unconfirmed),
             sources=sources,
             note=(version.note if version and version.note else param.note),
+            parameter_set=version.set if version else None,
+            confirmed_until=version.confirmed_until if version else None,
+            stale=bool(version and version.stale_on(as_of)),
         )
     ref = pack_ref(pack)
     return ParametersResponse(pack_id=ref.pack_id, pack_version=ref.pack_version,

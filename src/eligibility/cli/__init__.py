@@ -8,7 +8,14 @@ facts, bad rule files, bad dates) end with a one-paragraph message and exit code
 
 from __future__ import annotations
 
-from eligibility.cli import check, evaluate, serve, whatif  # noqa: F401  (registers the commands)
+# Each module registers its commands on `app`; add a new command module to this list.
+from eligibility.cli import (  # noqa: F401
+    check,
+    evaluate,
+    packs,
+    serve,
+    whatif,
+)
 from eligibility.cli.common import app
 
 

@@ -15,27 +15,34 @@ households per invariant, and ``--fail-under P`` gates the mutation score.
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from eligibility.cli.common import app, console, err_console
-from eligibility.cli.mutants import mutation_check
+from eligibility.cli.common import app, console, err_console, need_extra
 from eligibility.engine import Engine
 from eligibility.errors import PackError
 from eligibility.pack.lint import untitled_amount_steps
 from eligibility.pack.loader import load_pack
+from eligibility.pack.model import RulePack
+from eligibility.pack.sets import stale_versions
 from eligibility.testing.cases import run_cases
 from eligibility.testing.coverage import KINDS, Coverage, CoverageReport
 from eligibility.testing.invariants import load_invariants
-from eligibility.testing.properties import PropertyResult, run_all
+
+if TYPE_CHECKING:
+    from eligibility.testing.properties import PropertyResult
 
 
 def _print_errors(exc: PackError, where: str) -> None:
     for diag in exc.diagnostics:
         err_console.print(str(diag), highlight=False, markup=False, soft_wrap=True)
-    err_console.print(f"[bold red]{len(exc.diagnostics)} error(s)[/bold red] in {where}")
+    err_console.print(Text.assemble((f"{len(exc.diagnostics)} error(s)", "bold red"),
+                                    f" in {where}"))
 
 
 def _coverage_table(cases: CoverageReport, generated: CoverageReport | None) -> None:
@@ -61,39 +68,79 @@ def _coverage_table(cases: CoverageReport, generated: CoverageReport | None) -> 
                           + ", ".join(generated.missed[kind]), highlight=False, markup=False)
 
 
+def _stale_report(pack: RulePack, upto: date) -> None:
+    stale, undated = stale_versions(pack, upto)
+    table = Table(title=f"parameters not confirmed up to {upto.isoformat()}")
+    table.add_column("parameter")
+    table.add_column("version of")
+    table.add_column("value")
+    table.add_column("confirmed until")
+    table.add_column("stale from – to")
+    for s in stale:
+        table.add_row(s.parameter, s.version.valid_from.isoformat(),
+                      _value_text(s.version.value), str(s.version.confirmed_until),
+                      f"{s.start.isoformat()} – {s.end.isoformat() if s.end else 'open'}")
+    console.print(table)
+    console.print(f"{len(stale)} stale version(s); {len(undated)} parameter(s) with a version "
+                  "in force by then that states no confirmed_until: "
+                  + (", ".join(undated) if undated else "none"),
+                  highlight=False, markup=False, soft_wrap=True)
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {_value_text(v)}" for k, v in value.items())
+    return str(value)
+
+
 @app.command()
 def check(
-    pack_dir: Annotated[str, typer.Argument(help="The rule pack folder, e.g. rules/no.")],
+    pack_dir: Annotated[str, typer.Argument(
+        metavar="PACK", help="The rule pack folder (e.g. rules/no) or a pack's name.")],
     properties: Annotated[bool, typer.Option(
         "--properties/--no-properties",
         help="Search generated households for violations of the pack's invariants.")] = True,
     examples: Annotated[int | None, typer.Option(
-        "--examples", min=1,
+        "--examples", min=1, metavar="N",
         help="Generated households per invariant (default: invariants.yaml settings, "
              "else 100).")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the search (reproducible).")] = 0,
+    seed: Annotated[int, typer.Option("--seed", metavar="SEED",
+                                      help="Seed of the search (reproducible).")] = 0,
     coverage: Annotated[bool, typer.Option(
         "--coverage", help="Report the requirements, exceptions and branches exercised.")]
         = False,
     fail_under: Annotated[float | None, typer.Option(
-        "--fail-under", min=0, max=100,
+        "--fail-under", min=0, max=100, metavar="PERCENT",
         help="Fail if the cases cover less than this per cent of the rule items "
              "(with --mutants: if the mutation score is below this per cent).")] = None,
+    stale_after: Annotated[datetime | None, typer.Option(
+        "--stale-after", formats=["%Y-%m-%d"],
+        help="List every parameter version used up to this date (YYYY-MM-DD) after the "
+             "last date its source confirms (`confirmed_until`).")] = None,
     mutants: Annotated[bool, typer.Option(
         "--mutants", help="Mutation testing: would the cases and invariants notice a "
                           "wrong rule? Reports the mutation score and surviving mutants.")]
         = False,
     max_mutants: Annotated[int | None, typer.Option(
-        "--max", min=1, help="With --mutants: run at most N mutants (seeded sample, every "
-                             "operator represented).")] = None,
+        "--max", min=1, metavar="N", help="With --mutants: run at most N mutants (seeded "
+                                          "sample, every operator represented).")] = None,
     time_budget: Annotated[float, typer.Option(
-        "--time-budget", min=1, help="With --mutants: stop after this many seconds "
-                                     "(the score is then marked PARTIAL).")] = 600,
+        "--time-budget", min=1, metavar="SECONDS",
+        help="With --mutants: stop after this many seconds (the score is then marked "
+             "PARTIAL).")] = 600,
     workers: Annotated[int | None, typer.Option(
-        "--workers", min=1, help="With --mutants: worker processes (default: CPU count).")]
-        = None,
+        "--workers", min=1, metavar="N",
+        help="With --mutants: worker processes (default: CPU count).")] = None,
 ) -> None:
-    """Check a pack: static checks, cases, invariants; exit 1 on any error or violation."""
+    """Check a pack: static checks, cases, invariants; exit 1 on any error or violation.
+
+    \b
+    Example:
+      eligibility check rules/no --coverage
+    """
+    if properties:
+        need_extra("hypothesis", "testing", "the invariant search (turn it off with "
+                   "--no-properties)")
     try:
         pack = load_pack(pack_dir)
     except PackError as exc:
@@ -106,6 +153,8 @@ def check(
     except PackError as exc:
         _print_errors(exc, f"{pack_dir} invariants")
         raise typer.Exit(1) from None
+    if stale_after is not None:
+        _stale_report(pack, stale_after.date())
     engine = Engine(pack)
     results = run_cases(engine)
     failed = [r for r in results if not r.passed]
@@ -115,8 +164,8 @@ def check(
     table.add_column("result")
     for r in results:
         table.add_row(r.case.name, r.case.file,
-                      "[green]pass[/green]" if r.passed else "[red]FAIL[/red]\n"
-                      + "\n".join(r.problems))
+                      Text("pass", style="green") if r.passed else
+                      Text.assemble(("FAIL", "red"), "\n" + "\n".join(r.problems)))
     if results:
         console.print(table)
     if mutants:
@@ -124,6 +173,9 @@ def check(
             err_console.print(f"[bold red]{len(failed)} case(s) fail on the unmutated pack"
                               "[/bold red]: fix them before mutation testing")
             raise typer.Exit(1)
+        need_extra("hypothesis", "testing", "mutation testing")
+        from eligibility.cli.mutants import mutation_check
+
         code = mutation_check(pack_dir, max_mutants, seed, examples or 30, workers,
                               time_budget, fail_under)
         raise typer.Exit(code)
@@ -134,15 +186,19 @@ def check(
     props: list[PropertyResult] = []
     started = time.perf_counter()
     if properties:
+        from eligibility.testing.properties import run_all
+
         n = examples or invariant_set.examples
         console.print(f"invariants: {len(invariant_set.invariants)} declared + built-in, "
                       f"{n} examples each, seed {seed}", highlight=False)
 
         def show(result: PropertyResult) -> None:
-            mark = "[green]ok[/green]" if result.passed else "[bold red]VIOLATED[/bold red]"
+            mark = Text("ok", style="green") if result.passed else \
+                Text("VIOLATED", style="bold red")
             origin = "built-in" if result.builtin else "declared"
-            console.print(f"  {mark} {result.id} ({origin}; {result.examples} examples, "
-                          f"{result.checked} checked, {result.seconds:.1f}s)", highlight=False)
+            console.print(Text.assemble("  ", mark, f" {result.id} ({origin}; {result.examples} "
+                                        f"examples, {result.checked} checked, "
+                                        f"{result.seconds:.1f}s)"), highlight=False)
             if result.violation is not None:
                 console.print(result.violation.report(result.id), highlight=False,
                               markup=False, soft_wrap=True)
@@ -169,7 +225,7 @@ def check(
     summary += f" · sha256:{pack.content_hash[:12]}"
     console.print(summary, highlight=False, soft_wrap=True)
     if below:
-        err_console.print(f"[bold red]case coverage {cases_report.percent():.1f}% is below "
-                          f"--fail-under {fail_under:g}%[/bold red]")
+        err_console.print(f"case coverage {cases_report.percent():.1f}% is below "
+                          f"--fail-under {fail_under:g}%", style="bold red")
     if failed or violated or below:
         raise typer.Exit(1)

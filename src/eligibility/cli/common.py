@@ -1,8 +1,17 @@
-"""What every CLI command shares: the typer app, options, reading facts, errors."""
+"""What every CLI command shares: the typer app, options, reading facts, errors.
+
+Every text that is not markup written here (messages, values, file names) goes
+through :func:`rich.markup.escape` or ``markup=False``, and the consoles never
+replace ``:name:`` codes by emoji, so a fact value ``"[/bold]"`` or a message
+about line 100 (``:100:``) prints as written. :func:`need_extra` turns a missing
+optional dependency into the exact ``pip install 'eligibility[extra]'`` line.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,6 +21,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from eligibility.engine import Engine
 from eligibility.errors import EligibilityError, FactsError, PackError
@@ -20,33 +30,48 @@ from eligibility.pack.yamlio import YamlError, load_yaml_text, plain
 
 app = typer.Typer(
     name="eligibility",
-    help="Rules-as-code for Norwegian social housing measures: evaluate households "
-    "against a rule pack, check packs, explore what-if scenarios.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
-console = Console()
-err_console = Console(stderr=True)
+# markup=False: a str is printed as written; styled output is built from rich Text.
+console = Console(emoji=False, markup=False)
+err_console = Console(stderr=True, emoji=False, markup=False)
 
 T = TypeVar("T")
 
 PackOption = Annotated[
-    str, typer.Option("--pack", "-p", help="Rule pack folder, or the name of a bundled pack.")
+    str, typer.Option("--pack", "-p", metavar="PACK",
+                      help="Rule pack folder, or the name of a bundled pack or one in "
+                      "$ELIGIBILITY_RULES (see: eligibility packs).")
 ]
 AsOfOption = Annotated[
     str | None,
-    typer.Option("--as-of", help="Date the law is read at, YYYY-MM-DD (default: today)."),
+    typer.Option("--as-of", metavar="DATE",
+                 help="Date the law is read at, YYYY-MM-DD (default: today)."),
 ]
-LangOption = Annotated[str, typer.Option("--lang", help="Language of texts: nb or en.")]
+LangOption = Annotated[str, typer.Option("--lang", metavar="LANG",
+                                         help="Language of texts: nb or en.")]
+FileArgument = Annotated[str, typer.Argument(metavar="FILE",
+                                             help="Facts as YAML or JSON; - reads stdin.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the Decision as JSON.")]
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print a user error as one paragraph and exit."""
-    err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    """Print a user error as one paragraph (plain text, never markup) and exit."""
+    err_console.print(f"[bold red]error:[/bold red] {escape(message)}", markup=True,
+                      highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def need_extra(module: str, extra: str, what: str) -> Any:
+    """Import an optional dependency, or end with the exact install line for its extra."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        fail(f"{what} needs the '{extra}' extra: pip install 'eligibility[{extra}]'")
 
 
 @contextmanager
@@ -67,13 +92,22 @@ def user_errors() -> Iterator[None]:
         fail(str(exc))
 
 
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
 def parse_date(value: str | None, option: str = "--as-of") -> date:
     if value is None:
         return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
+    match = _ISO_DATE.match(value.strip())
+    if match is None:
         fail(f"{option} must be a date written YYYY-MM-DD, got {value!r}")
+    year, month, day = (int(g) for g in match.groups())
+    if not 1 <= month <= 12:
+        fail(f"{option} {value}: there is no month {month} (months are 01 to 12)")
+    try:
+        return date(year, month, day)
+    except ValueError:
+        fail(f"{option} {value}: there is no day {day} in {year}-{month:02d}")
 
 
 def check_lang(lang: str) -> str:
@@ -108,13 +142,28 @@ def read_document(source: str) -> Any:
         fail(str(exc.diagnostic))
 
 
+def read_facts(source: str) -> Any:
+    """:func:`read_document` for a household's facts (or a scenario), with the messages
+    for a folder given as the file and for an empty or comment-only file."""
+    path = Path(source)
+    if source != "-" and path.is_dir():
+        fail(f"{source} is a folder; give the facts file inside it (YAML or JSON)")
+    if source != "-" and path.is_file() and path.stat().st_size == 0:
+        fail(f"{source}: the file is empty; expected the household's facts (YAML or JSON)")
+    document = read_document(source)
+    if document is None:
+        fail(f"{'<stdin>' if source == '-' else source}: the file is empty (or holds only "
+             "comments); expected the household's facts")
+    return document
+
+
 def open_household(file: str, pack: str, as_of: str | None,
                    lang: str) -> tuple[Engine, Any, date]:
     """What most commands start with: check the options, read the facts document,
     load the pack. Any problem ends the command with a clean message."""
     check_lang(lang)
     when = parse_date(as_of)
-    document = read_document(file)
+    document = read_facts(file)
     return load_engine(pack), document, when
 
 

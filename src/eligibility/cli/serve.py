@@ -19,15 +19,23 @@ from eligibility.cli.common import app, fail, user_errors
 @app.command()
 def serve(
     pack: Annotated[list[str] | None, typer.Option(
-        "--pack", "-p", help="Rule pack folder or bundled pack name; repeat to serve "
-        "several (default: $ELIGIBILITY_PACKS or no).")] = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+        "--pack", "-p", metavar="PACK", help="Rule pack folder or bundled pack name; repeat "
+        "to serve several (default: $ELIGIBILITY_PACKS or no).")] = None,
+    host: Annotated[str, typer.Option(metavar="HOST",
+                                      help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", help="TCP port.", min=1,
+                                      max=65535)] = 8000,
     log_level: Annotated[str, typer.Option(
-        help="debug, info, warning or error.")] = "info",
+        metavar="LEVEL", help="debug, info, warning or error.")] = "info",
 ) -> None:
-    """Serve the rules over HTTP/JSON for case-handling systems (docs at /docs)."""
+    """Serve the rules over HTTP/JSON for case-handling systems (docs at /docs).
+
+    \b
+    Example:
+      eligibility serve --port 8000   # then open http://127.0.0.1:8000/docs
+    """
     try:
+        import fastapi_offline  # noqa: F401  (the /docs assets)
         import uvicorn
 
         from eligibility.api import Settings, SettingsError, create_app

@@ -18,11 +18,13 @@ from typing import Annotated, Any
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from eligibility.cli.common import (
     AsOfOption,
+    FileArgument,
     JsonOption,
     LangOption,
     PackOption,
@@ -34,16 +36,22 @@ from eligibility.cli.common import (
     load_engine,
     open_household,
     parse_date,
-    read_document,
+    read_facts,
 )
 from eligibility.counterfactual import counterfactuals
 from eligibility.decision import Decision, MeasureResult
 from eligibility.engine import Engine
 from eligibility.errors import FactsError
 from eligibility.explain.calculation import changes_table
-from eligibility.explain.chart import sweep_table, terminal_chart, write_chart
+from eligibility.explain.chart import sweep_table, terminal_chart, unchanged_note, write_chart
 from eligibility.explain.messages import render
-from eligibility.explain.terminal import STATUS_STYLE, format_amount
+from eligibility.explain.terminal import (
+    STATUS_STYLE,
+    amount_width,
+    format_amount,
+    labels_for,
+    print_decision,
+)
 from eligibility.explain.whynot import WhyNotResult, format_fact_value, why_not
 from eligibility.pack.model import FieldSpec
 from eligibility.sweep import parse_range, sweep
@@ -61,12 +69,12 @@ from eligibility.whatif import (
 
 SetOption = Annotated[
     list[str] | None,
-    typer.Option("--set", "-s", help="Change a fact: PATH=VALUE, e.g. "
+    typer.Option("--set", "-s", metavar="PATH=VALUE", help="Change a fact: PATH=VALUE, e.g. "
                  "members[0].income_month=25000, 'members[+]=age=4,role=child', members=3."),
 ]
 RemoveOption = Annotated[
     list[str] | None,
-    typer.Option("--remove", help="Remove a fact or a member, e.g. members[1]."),
+    typer.Option("--remove", metavar="PATH", help="Remove a fact or a member, e.g. members[1]."),
 ]
 DetailsOption = Annotated[bool, typer.Option(
     "--details", help="Also show the steps of each amount's calculation that changed.")]
@@ -115,8 +123,14 @@ def _status_cell(m: MeasureResult | None, lang: str) -> Text:
         return Text("–")
     text = Text(render(f"status.{m.status}", lang), style=STATUS_STYLE[m.status])
     if m.amount is not None:
-        text.append(f"\n{format_amount(m.amount, m.unit, lang)}")
+        text.append(f"\n{format_amount(m.amount, m.unit, lang, nbsp=True)}")
     return text
+
+
+def _amount_column(decisions: list[Decision], lang: str) -> int:
+    """The width that keeps every amount of ``decisions`` whole in a status column."""
+    return amount_width(format_amount(m.amount, m.unit, lang)
+                        for d in decisions for m in d.measures if m.amount is not None)
 
 
 def _fmt(engine: Engine, path: str, value: Any, lang: str) -> str:
@@ -150,13 +164,15 @@ def _print_what_if(engine: Engine, result: WhatIfResult, lang: str, show_all: bo
         before = _fmt(engine, c.path, c.before, lang) if c.before is not None else "–"
         after = _fmt(engine, c.path, c.after, lang) if c.after is not None else \
             render("whatif.label.removed", lang)
-        changes.add_row(c.path, f"{before} → {after}")
+        changes.add_row(Text(c.path), Text(f"{before} → {after}"))
     console.print(changes)
-    table = Table(title=result.name, show_lines=True)
+    table = Table(title=escape(result.name) if result.name else None, show_lines=True)
+    width = _amount_column([result.baseline, result.variant], lang)
     table.add_column(render("label.measure", lang))
-    table.add_column(render("whatif.label.baseline", lang))
-    table.add_column(render("whatif.label.variant", lang))
-    table.add_column(render("whatif.label.change", lang))
+    table.add_column(render("whatif.label.baseline", lang), min_width=width)
+    table.add_column(render("whatif.label.variant", lang), min_width=width)
+    table.add_column(render("whatif.label.change", lang), min_width=width + 1,
+                     overflow="fold")  # a long fact path is folded, never cut
     old = {m.id: m for m in result.baseline.measures}
     new = {m.id: m for m in result.variant.measures}
     shown = 0
@@ -171,7 +187,7 @@ def _print_what_if(engine: Engine, result: WhatIfResult, lang: str, show_all: bo
                           style="green" if diff.amount_delta > 0 else "red")
         for r in diff.reasons_changed:
             change.append(("\n" if change.plain else "") + (r.message_after or r.title))
-        table.add_row(diff.title, _status_cell(old.get(diff.id), lang),
+        table.add_row(Text(diff.title), _status_cell(old.get(diff.id), lang),
                       _status_cell(new.get(diff.id), lang), change)
     if shown:
         console.print(table)
@@ -181,13 +197,21 @@ def _print_what_if(engine: Engine, result: WhatIfResult, lang: str, show_all: bo
 
 def _print_scenario(engine: Engine, baseline: Decision, results: list[WhatIfResult],
                     lang: str) -> None:
+    """Baseline and variants side by side; on a terminal too narrow for that (each
+    column must hold an amount whole), one what-if table per variant instead."""
+    width = _amount_column([baseline, *(r.variant for r in results)], lang)
+    if 16 + (len(results) + 1) * (max(width, 12) + 6) > console.width:
+        for r in results:
+            _print_what_if(engine, r, lang, show_all=False)
+        return
     table = Table(show_lines=True)
     table.add_column(render("label.measure", lang))
-    table.add_column(render("whatif.label.baseline", lang))
+    table.add_column(render("whatif.label.baseline", lang), min_width=width)
     for r in results:
-        table.add_column(r.name or render("whatif.label.variant", lang))
+        table.add_column(Text(r.name or render("whatif.label.variant", lang)),
+                         min_width=width + 3)
     for m in baseline.measures:
-        row: list[Any] = [m.title, _status_cell(m, lang)]
+        row: list[Any] = [Text(m.title), _status_cell(m, lang)]
         for r in results:
             diff = r.diff(m.id)
             cell = _status_cell(next((x for x in r.variant.measures if x.id == m.id), None),
@@ -202,18 +226,20 @@ def _print_scenario(engine: Engine, baseline: Decision, results: list[WhatIfResu
         table.add_row(*row)
     console.print(table)
     for r in results:
-        lines = [f"[bold]{r.name}[/bold]: " + ", ".join(
+        lines = Text(r.name or "", style="bold")
+        lines.append(": " + ", ".join(
             f"{c.path} → {_fmt(engine, c.path, c.after, lang) if c.after is not None else '–'}"
-            for c in r.changes)]
+            for c in r.changes))
         for diff in r.changed():
             for reason in diff.reasons_changed:
-                lines.append(f"  {diff.title}: {reason.message_after or reason.title}")
-        console.print("\n".join(lines), highlight=False)
+                lines.append(f"\n  {diff.title}: {reason.message_after or reason.title}")
+        console.print(lines, highlight=False)
 
 
 @app.command("what-if")
 def what_if_command(
-    file: Annotated[str, typer.Argument(help="Facts (YAML/JSON) or a scenario file with "
+    file: Annotated[str, typer.Argument(metavar="FILE",
+                                        help="Facts (YAML/JSON) or a scenario file with "
                                         "baseline: and variants:.")],
     set_: SetOption = None,
     remove: RemoveOption = None,
@@ -224,7 +250,13 @@ def what_if_command(
     as_json: JsonOption = False,
     details: DetailsOption = False,
 ) -> None:
-    """Compare the decision with changed facts (or a scenario's variants) side by side."""
+    """Compare the decision with changed facts (or a scenario's variants) side by side.
+
+    \b
+    Example:
+      eligibility what-if fixtures/enslig-oslo-lavinntekt.yaml --as-of 2026-07-01 \\
+        --set members[0].income_month=25000
+    """
     engine, document, when = open_household(file, pack, as_of, lang)
     if is_scenario(document):
         base_dir = Path(file).parent if file != "-" else Path(".")
@@ -260,8 +292,8 @@ def _measure_or_fail(engine: Engine, measure: str | None) -> None:
 
 @app.command("why-not")
 def why_not_command(
-    file: Annotated[str, typer.Argument(help="Facts as YAML or JSON; - reads stdin.")],
-    measure: Annotated[str | None, typer.Option("--measure", "-m",
+    file: FileArgument,
+    measure: Annotated[str | None, typer.Option("--measure", "-m", metavar="MEASURE",
                                                 help="Explain only this measure.")] = None,
     set_: SetOption = None,
     remove: RemoveOption = None,
@@ -273,7 +305,13 @@ def why_not_command(
         "--details", help="For each threshold and limit, the calculation steps that change "
                           "at that value.")] = False,
 ) -> None:
-    """For each measure not granted: what failed, and the fact values that would flip it."""
+    """For each measure not granted: what failed, and the fact values that would flip it.
+
+    \b
+    Example:
+      eligibility why-not fixtures/enslig-oslo-lavinntekt.yaml --as-of 2026-07-01 \\
+        -m depositumsgaranti
+    """
     engine, document, when = open_household(file, pack, as_of, lang)
     facts = _facts(document)
     _measure_or_fail(engine, measure)
@@ -330,18 +368,26 @@ def print_why_not(result: WhyNotResult, lang: str) -> None:
 
 @app.command("counterfactual")
 def counterfactual_command(
-    file: Annotated[str, typer.Argument(help="Facts as YAML or JSON; - reads stdin.")],
-    measure: Annotated[str, typer.Option("--measure", "-m", help="The measure to reach.")],
+    file: FileArgument,
+    measure: Annotated[str, typer.Option("--measure", "-m", metavar="MEASURE",
+                                         help="The measure to reach.")],
     also: Annotated[list[str] | None, typer.Option(
-        "--also", help="Also vary this fact (not marked changeable), e.g. members.age.")] = None,
-    max_facts: Annotated[int, typer.Option("--max-facts", min=1, max=3,
+        "--also", metavar="PATH",
+        help="Also vary this fact (not marked changeable), e.g. members.age.")] = None,
+    max_facts: Annotated[int, typer.Option("--max-facts", min=1, max=3, metavar="N",
                                            help="Change at most this many facts.")] = 2,
     pack: PackOption = "no",
     as_of: AsOfOption = None,
     lang: LangOption = "nb",
     as_json: JsonOption = False,
 ) -> None:
-    """The smallest changes of changeable facts that make a measure eligible."""
+    """The smallest changes of changeable facts that make a measure eligible.
+
+    \b
+    Example:
+      eligibility counterfactual fixtures/enslig-oslo-lavinntekt.yaml --as-of 2026-07-01 \\
+        -m depositumsgaranti
+    """
     engine, document, when = open_household(file, pack, as_of, lang)
     facts = _facts(document)
     _measure_or_fail(engine, measure)
@@ -358,7 +404,9 @@ def counterfactual_command(
     table = Table(show_lines=True)
     table.add_column(render("cf.label.facts", lang), justify="right")
     table.add_column(render("cf.label.changes", lang))
-    table.add_column(render("cf.label.result", lang))
+    table.add_column(render("cf.label.result", lang), min_width=amount_width(
+        format_amount(x.amount, result_unit(engine, measure), lang)
+        for x in result.solutions if x.amount is not None))
     for s in result.solutions:
         changes = "\n".join(
             f"{c.title} ({c.path}): {_fmt(engine, c.path, c.before, lang)} → "
@@ -377,25 +425,34 @@ def result_unit(engine: Engine, measure: str) -> str | None:
 
 @app.command("sweep")
 def sweep_command(
-    file: Annotated[str, typer.Argument(help="Facts as YAML or JSON; - reads stdin.")],
-    vary: Annotated[str, typer.Option("--vary", help="PATH=FROM..TO, e.g. "
+    file: FileArgument,
+    vary: Annotated[str, typer.Option("--vary", metavar="PATH=FROM..TO", help="PATH=FROM..TO, e.g. "
                                       "members[0].income_month=0..40000")],
-    step: Annotated[str | None, typer.Option("--step", help="Step between points "
+    step: Annotated[str | None, typer.Option("--step", metavar="STEP", help="Step between points "
                                              "(default: 1/50 of the range).")] = None,
     set_: SetOption = None,
     remove: RemoveOption = None,
     measure: Annotated[list[str] | None, typer.Option(
-        "--measure", "-m", help="Show only these measures.")] = None,
-    chart: Annotated[str | None, typer.Option("--chart", help="Write a chart: out.png or "
-                                              "out.svg.")] = None,
+        "--measure", "-m", metavar="MEASURE", help="Show only these measures.")] = None,
+    chart: Annotated[str | None, typer.Option(
+        "--chart", metavar="FILE", help="Write a chart: out.png or out.svg.")] = None,
     table: Annotated[bool, typer.Option("--table/--no-table",
                                         help="Print the table of points.")] = True,
+    all_measures: Annotated[bool, typer.Option(
+        "--all-measures", help="Show every measure in the table, also those that do not "
+        "change over the range.")] = False,
     pack: PackOption = "no",
     as_of: AsOfOption = None,
     lang: LangOption = "nb",
     as_json: JsonOption = False,
 ) -> None:
-    """Evaluate the household across a range of one fact; table, terminal chart, PNG/SVG."""
+    """Evaluate the household across a range of one fact; table, terminal chart, PNG/SVG.
+
+    \b
+    Example:
+      eligibility sweep fixtures/enslig-oslo-lavinntekt.yaml --as-of 2026-07-01 \\
+        --vary members[0].income_month=0..40000 --step 2000
+    """
     engine, document, when = open_household(file, pack, as_of, lang)
     facts = _facts(document)
     for m in measure or []:
@@ -416,7 +473,11 @@ def sweep_command(
         typer.echo(result.model_dump_json(indent=2))
         return
     if table:
-        console.print(sweep_table(result))
+        every = all_measures or bool(measure)
+        console.print(sweep_table(result, all_measures=every))
+        note = unchanged_note(result, all_measures=every)
+        if note:
+            console.print(note, style="dim")
     for line in terminal_chart(result):
         console.print(line, highlight=False, markup=False)
     if result.cliffs:
@@ -464,31 +525,35 @@ def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.Node:
 _Dumper.add_representer(Decimal, _represent_decimal)
 
 
-def _statuses(decision: Decision) -> dict[str, str]:
-    return {m.id: m.status for m in decision.measures}
-
-
 @app.command("ask")
 def ask_command(
-    file: Annotated[str, typer.Argument(help="Facts known so far (YAML or JSON).")],
-    save: Annotated[str | None, typer.Option("--save", help="Write the completed facts "
-                                             "to this YAML file.")] = None,
+    file: Annotated[str, typer.Argument(metavar="FILE",
+                                        help="Facts known so far (YAML or JSON).")],
+    save: Annotated[str | None, typer.Option(
+        "--save", metavar="FILE", help="Write the completed facts to this YAML file.")] = None,
     pack: PackOption = "no",
     as_of: AsOfOption = None,
     lang: LangOption = "nb",
 ) -> None:
-    """Ask the missing facts one at a time (most decisive first), re-evaluating after each."""
+    """Ask the missing facts one at a time (most decisive first), re-evaluating after each.
+
+    \b
+    Example:
+      eligibility ask fixtures/enslig-oslo-lavinntekt.yaml --save answers.yaml
+    """
     check_lang(lang)
     when = parse_date(as_of)
     if file == "-":
         fail("ask reads the answers from stdin; give the facts as a file")
-    facts = _facts(read_document(file))
+    facts = _facts(read_facts(file))
     engine = load_engine(pack)
     schema = engine.pack.schema
     skipped: list[str] = []
+    answered = 0
     console.print(render("ask.intro", lang), style="dim")
     decision = _evaluate(engine, facts, when, lang)
     _print_statuses(decision, lang)
+    ended_early = False
     while True:
         questions = [q for q in decision.missing_facts if q.path not in skipped]
         if not questions:
@@ -498,11 +563,15 @@ def ask_command(
         question = render("ask.members", lang) if spec is None and "." not in q.path \
             else q.question
         hint = _hint(spec, lang)
+        k = answered + len(skipped) + 1
+        console.print(render("ask.progress", lang, k=k, n=k - 1 + len(questions)),
+                      style="dim")
         prompt = f"{question} [{q.path}{'; ' + hint if hint else ''}]"
         try:
             answer = typer.prompt(prompt, default="", show_default=False)
         except (typer.Abort, EOFError):
             console.print()
+            ended_early = True
             break
         if not answer.strip():
             skipped.append(q.path)
@@ -519,24 +588,78 @@ def ask_command(
                           style="red", highlight=False)
             continue
         facts = updated
-        before = _statuses(decision)
+        answered += 1
+        before = decision
         decision = _evaluate(engine, facts, when, lang)
         settled = [m.title for m in decision.measures
-                   if before.get(m.id) == "undetermined" and m.status != "undetermined"]
+                   if _status_of(before, m.id) == "undetermined" and m.status != "undetermined"]
         if settled:
             console.print(render("ask.settled", lang, measures=", ".join(settled)),
                           style="cyan", highlight=False)
-        _print_statuses(decision, lang)
+        _print_changes(before, decision, lang)
     remaining = [q.path for q in decision.missing_facts]
     if remaining:
-        console.print(render("ask.skipped", lang, missing=", ".join(remaining)),
-                      highlight=False)
+        shown = ", ".join(remaining[:5]) + (f", … (+{len(remaining) - 5})"
+                                              if len(remaining) > 5 else "")
+        console.print(render("ask.skipped", lang, missing=shown), highlight=False)
     else:
         console.print(render("ask.done", lang), style="green")
+    console.print()
+    console.print(render("ask.result", lang), style="bold")
+    print_decision(decision, console, labels=labels_for(engine, lang))
+    if save is None and answered and ended_early:
+        save = _ask_where_to_save(lang, facts)
     if save is not None:
-        text = yaml.dump(facts, Dumper=_Dumper, allow_unicode=True, sort_keys=False)
-        Path(save).write_text(text, encoding="utf-8")
+        Path(save).write_text(_facts_yaml(facts), encoding="utf-8")
         console.print(render("ask.saved", lang, file=save), highlight=False)
+
+
+def _facts_yaml(facts: dict[str, Any]) -> str:
+    return yaml.dump(facts, Dumper=_Dumper, allow_unicode=True, sort_keys=False)
+
+
+def _ask_where_to_save(lang: str, facts: dict[str, Any]) -> str | None:
+    """Before answers given in an interrupted session are lost: ask for a file; if
+    there is no input left to ask with, print the facts so nothing is dropped silently."""
+    try:
+        target = typer.prompt(render("ask.save_prompt", lang), default="",
+                              show_default=False)
+    except (typer.Abort, EOFError):
+        console.print()
+        console.print(render("ask.not_saved", lang), style="yellow")
+        console.print(_facts_yaml(facts), highlight=False)
+        return None
+    return target.strip() or None
+
+
+def _status_of(decision: Decision, measure_id: str) -> str | None:
+    return next((m.status for m in decision.measures if m.id == measure_id), None)
+
+
+def _print_changes(before: Decision, after: Decision, lang: str) -> None:
+    """Only the measures whose status or amount the answer changed."""
+    old = {m.id: m for m in before.measures}
+    lines = []
+    for m in after.measures:
+        was = old.get(m.id)
+        if was is not None and (was.status, was.amount) == (m.status, m.amount):
+            continue
+        line = Text(f"  {m.title}: ")
+        if was is not None:
+            line.append(render(f"status.{was.status}", lang), style=STATUS_STYLE[was.status])
+            if was.amount is not None:
+                line.append(f" {format_amount(was.amount, was.unit, lang)}")
+            line.append(" → ")
+        line.append(render(f"status.{m.status}", lang), style=STATUS_STYLE[m.status])
+        if m.amount is not None:
+            line.append(f" {format_amount(m.amount, m.unit, lang)}")
+        lines.append(line)
+    if not lines:
+        console.print(render("ask.unchanged", lang), style="dim")
+        return
+    console.print(render("ask.changed", lang), style="cyan")
+    for line in lines:
+        console.print(line)
 
 
 def _evaluate(engine: Engine, facts: dict[str, Any], when: date, lang: str) -> Decision:

@@ -12,7 +12,6 @@ Decision. Two backends agree when they return equal outcomes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -40,8 +39,7 @@ class ReasonOutcome(NamedTuple):
     values: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True)
-class Outcomes:
+class Outcomes(NamedTuple):
     """The raw result of evaluating one measure, before it becomes text."""
 
     status: Status
@@ -62,8 +60,7 @@ class CriterionOutcome(NamedTuple):
     missing: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class HouseholdOutcomes:
+class HouseholdOutcomes(NamedTuple):
     """One household at one date: what the decision builder needs, from any backend."""
 
     as_of: date

@@ -112,6 +112,7 @@ class CompiledPack:
         self.measures: tuple[CompiledMeasure, ...] = tuple(
             self._compile_measure(m, i) for i, m in enumerate(pack.measures))
         self._snapshots: dict[date, tuple[dict[str, Any], frozenset[str]]] = {}
+        self._stale: dict[date, Mapping[str, str]] = {}
         self._in_force: dict[date, InForce] = {}
         self._lock = threading.Lock()
 
@@ -214,6 +215,25 @@ class CompiledPack:
             self._snapshots[as_of] = snapshot
         return snapshot
 
+    def stale_at(self, as_of: date) -> Mapping[str, str]:
+        """Each parameter whose version on ``as_of`` is used after the last date its source
+        confirms (``confirmed_until``), with its Decision entry
+        ``stale:NAME = VALUE (confirmed until DATE)`` (memoised)."""
+        cached = self._stale.get(as_of)
+        if cached is not None:
+            return cached
+        stale: dict[str, str] = {}
+        for name, param in self.pack.parameters.items():
+            version = param.version_at(as_of)
+            if version is not None and version.stale_on(as_of):
+                stale[name] = (f"stale:{name} = {_param_text(version.value)} "
+                               f"(confirmed until {version.confirmed_until})")
+        with self._lock:
+            if len(self._stale) > 256:
+                self._stale.clear()
+            self._stale[as_of] = stale
+        return stale
+
     def in_force_at(self, as_of: date) -> InForce:
         """The measures, requirements and criteria in force on ``as_of`` (memoised)."""
         cached = self._in_force.get(as_of)
@@ -300,3 +320,9 @@ def criteria_order(criteria: tuple[Criterion, ...]) -> list[str]:
     for c in criteria:
         visit(c.id)
     return order
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {_param_text(v)}" for k, v in value.items()) + "}"
+    return str(value)

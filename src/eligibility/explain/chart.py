@@ -15,37 +15,69 @@ from decimal import Decimal
 from pathlib import Path
 
 from rich.table import Table
+from rich.text import Text
 
 from eligibility.errors import EligibilityError
 from eligibility.explain.messages import render
-from eligibility.explain.terminal import format_amount
-from eligibility.sweep import SweepCell, SweepResult
+from eligibility.explain.terminal import NBSP, format_amount
+from eligibility.sweep import SweepCell, SweepMeasure, SweepResult
 
 _STATUS_CHAR = {"eligible": "█", "undetermined": "?", "not_eligible": "·"}
 _SPARK = "▁▂▃▄▅▆▇█"
+_STATUS_STYLE = {"eligible": "green", "undetermined": "yellow", "not_eligible": "dim"}
 _STATUS_COLOUR = {"eligible": "#2e7d32", "undetermined": "#f9a825", "not_eligible": "#e0e0e0"}
 
 
-def sweep_table(result: SweepResult) -> Table:
-    """One row per point: the varied value, then status and amount of each measure."""
-    lang = result.lang
-    table = Table(title=f"{result.title} ({result.path})", show_lines=False)
-    table.add_column(render("sweep.label.value", lang), justify="right")
+def varying(result: SweepResult) -> list[SweepMeasure]:
+    """The measures whose status or amount changes somewhere in the sweep."""
+    out = []
     for m in result.measures:
-        table.add_column(m.title)
+        cells = {(c.status, c.amount) for _, c in result.series(m.id)}
+        if len(cells) > 1:
+            out.append(m)
+    return out
+
+
+def _shown(result: SweepResult, all_measures: bool) -> list[SweepMeasure]:
+    return result.measures if all_measures else varying(result) or result.measures
+
+
+def unchanged_note(result: SweepResult, all_measures: bool = False) -> str | None:
+    """The line naming the measures the table leaves out (they do not change)."""
+    shown = _shown(result, all_measures)
+    hidden = [m.title for m in result.measures if m not in shown]
+    if not hidden:
+        return None
+    return render("sweep.unchanged", result.lang, measures=", ".join(hidden))
+
+
+def sweep_table(result: SweepResult, all_measures: bool = False) -> Table:
+    """One row per point: the varied value, then a status mark and the amount of each
+    measure — by default only the measures that vary (the others are named below the
+    title). Amounts are no-break and never wrapped; the header carries the unit."""
+    lang = result.lang
+    shown = _shown(result, all_measures)
+    table = Table(title=Text(f"{result.title} ({result.path})"), show_lines=False)
+    table.add_column(Text(render("sweep.label.value", lang)), justify="right", no_wrap=True)
+    for m in shown:
+        header = Text(m.title)
+        if m.unit:
+            header.append(f" ({m.unit})", style="dim")
+        table.add_column(header, justify="right", max_width=18)
     for point in result.points:
-        row = [format_amount(Decimal(point.value), result.unit, lang)]
-        for m in result.measures:
+        row: list[Text] = [Text(format_amount(Decimal(point.value), result.unit, lang,
+                                              nbsp=True), no_wrap=True)]
+        for m in shown:
             cell = point.measures.get(m.id)
-            row.append(_cell_text(cell, m.unit, lang) if cell else "")
+            row.append(_cell_text(cell, lang) if cell else Text(""))
         table.add_row(*row)
     return table
 
 
-def _cell_text(cell: SweepCell, unit: str | None, lang: str) -> str:
-    text = _STATUS_CHAR[cell.status] + " " + render(f"status.{cell.status}", lang)
+def _cell_text(cell: SweepCell, lang: str) -> Text:
+    text = Text(_STATUS_CHAR[cell.status], style=_STATUS_STYLE[cell.status], no_wrap=True)
     if cell.amount is not None:
-        text += f" {format_amount(cell.amount, unit, lang)}"
+        text.append(NBSP + format_amount(cell.amount, None, lang, nbsp=True))
     return text
 
 
@@ -92,6 +124,7 @@ def write_chart(result: SweepResult, path: Path) -> None:
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
+        from matplotlib.ticker import FuncFormatter
     except ImportError:  # pragma: no cover - depends on the installation
         raise EligibilityError("charts need matplotlib: pip install 'eligibility[charts]'") \
             from None
@@ -100,9 +133,9 @@ def write_chart(result: SweepResult, path: Path) -> None:
     with_amount = [m for m in result.measures
                    if any(c.amount is not None for _, c in result.series(m.id))]
     n = len(result.measures)
-    fig = Figure(figsize=(9, 3.2 + 0.35 * n), dpi=110)
+    fig = Figure(figsize=(9, 3.6 + 0.28 * n), dpi=110)
     FigureCanvasAgg(fig)
-    grid = fig.add_gridspec(2, 1, height_ratios=[3, max(1, 0.45 * n)], hspace=0.08)
+    grid = fig.add_gridspec(2, 1, height_ratios=[3.0, max(0.6, 0.28 * n)], hspace=0.08)
     ax = fig.add_subplot(grid[0])
     strip = fig.add_subplot(grid[1], sharex=ax)
     units = list(dict.fromkeys(m.unit for m in with_amount))[:2]
@@ -136,11 +169,21 @@ def write_chart(result: SweepResult, path: Path) -> None:
     strip.set_xlabel(f"{result.title} ({result.unit})" if result.unit else result.title)
     handles = [_patch(colour, render(f"status.{status}", lang))
                for status, colour in _STATUS_COLOUR.items()]
-    strip.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.45 - 0.05 * n),
-                 ncol=3, fontsize=8, frameon=False)
-    fig.subplots_adjust(left=0.22, right=0.98, top=0.92, bottom=0.12 + 0.02 * n)
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False,
+               bbox_to_anchor=(0.5, 0.0))
+    thousands = FuncFormatter(lambda value, _pos: _tick(value, lang))
+    strip.xaxis.set_major_formatter(thousands)
+    for target in axes.values():
+        target.yaxis.set_major_formatter(thousands)
+    height = fig.get_figheight()
+    fig.subplots_adjust(left=0.22, right=0.98, top=1 - 0.45 / height, bottom=0.85 / height)
     metadata = {"Date": None} if suffix == ".svg" else {"Software": None}
     fig.savefig(str(path), format=suffix[1:], metadata=metadata, bbox_inches="tight")
+
+
+def _tick(value: float, lang: str) -> str:
+    """An axis label with spaced thousands (``40 000``), never offset notation."""
+    return format_amount(Decimal(str(round(value, 2))).normalize(), None, lang)
 
 
 def _patch(colour: str, label: str) -> object:

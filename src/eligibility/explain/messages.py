@@ -54,6 +54,15 @@ CATALOG: dict[str, dict[str, str]] = {
         "label.advice": "Råd",
         "label.value": "Verdi",
         "label.criterion": "Kriterium",
+        # the compact terminal view (eligibility.explain.terminal)
+        "view.counts": "✓ {eligible} oppfyller vilkårene · ? {undetermined} kan ikke avgjøres "
+                       "ennå · ✗ {not_eligible} oppfyller ikke",
+        "view.missing": "mangler {count} opplysninger: {facts}",
+        "view.missing_one": "mangler: {facts}",
+        "view.more_questions": "… og {count} spørsmål til (--details viser alle)",
+        "view.unconfirmed_note": "* bygger på regler eller satser som ikke er bekreftet "
+                                 "(--details viser hvilke)",
+        "view.details_hint": "Full begrunnelse per vilkår: --details",
         # what-if, why-not, counterfactuals, sweeps, ask (eligibility.whatif & co.)
         "whatif.label.baseline": "Utgangspunkt",
         "whatif.label.variant": "Variant",
@@ -99,6 +108,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "sweep.cliff.amount": "{measure}: beløpet hopper fra {before} til {after} ved {value}",
         "sweep.chart_written": "Diagram skrevet til {file}",
         "sweep.legend": "█ oppfyller · ? kan ikke avgjøres · · oppfyller ikke",
+        "sweep.unchanged": "Uendret i hele området (--all-measures viser dem): {measures}",
         "ask.intro": "Svar på spørsmålene. Tomt svar hopper over spørsmålet; "
                      "Ctrl-D avslutter.",
         "ask.invalid": "Ugyldig svar «{answer}»: {expected}. Prøv igjen.",
@@ -115,6 +125,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "ask.skipped": "Ubesvart: {missing}",
         "ask.saved": "Opplysningene er lagret i {file}",
         "ask.settled": "Avklart av svaret: {measures}",
+        "ask.progress": "Spørsmål {k} av {n}",
+        "ask.changed": "Endret av svaret:",
+        "ask.unchanged": "Svaret endret ingen tiltak.",
+        "ask.save_prompt": "Svarene er ikke lagret. Filnavn å lagre til (tomt: forkast)",
+        "ask.not_saved": "Svarene ble ikke lagret; her er opplysningene:",
+        "ask.result": "Resultat",
     },
     "en": {
         "outcome.met": "{title}: met",
@@ -158,6 +174,15 @@ CATALOG: dict[str, dict[str, str]] = {
         "label.advice": "Advice",
         "label.value": "Value",
         "label.criterion": "Criterion",
+        # the compact terminal view (eligibility.explain.terminal)
+        "view.counts": "✓ {eligible} eligible · ? {undetermined} undetermined · "
+                       "✗ {not_eligible} not eligible",
+        "view.missing": "{count} facts missing: {facts}",
+        "view.missing_one": "missing: {facts}",
+        "view.more_questions": "… and {count} more questions (--details shows all)",
+        "view.unconfirmed_note": "* rests on rules or rates not yet confirmed "
+                                 "(--details shows which)",
+        "view.details_hint": "Full reasons per requirement: --details",
         # what-if, why-not, counterfactuals, sweeps, ask (eligibility.whatif & co.)
         "whatif.label.baseline": "Baseline",
         "whatif.label.variant": "Variant",
@@ -201,6 +226,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "sweep.cliff.amount": "{measure}: the amount jumps from {before} to {after} at {value}",
         "sweep.chart_written": "Chart written to {file}",
         "sweep.legend": "█ eligible · ? undetermined · · not eligible",
+        "sweep.unchanged": "Unchanged over the whole range (--all-measures shows them): "
+                           "{measures}",
         "ask.intro": "Answer the questions. An empty answer skips the question; "
                      "Ctrl-D ends.",
         "ask.invalid": "Invalid answer “{answer}”: {expected}. Please try again.",
@@ -217,6 +244,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "ask.skipped": "Unanswered: {missing}",
         "ask.saved": "The facts were saved to {file}",
         "ask.settled": "Settled by the answer: {measures}",
+        "ask.progress": "Question {k} of {n}",
+        "ask.changed": "Changed by the answer:",
+        "ask.unchanged": "The answer changed no measure.",
+        "ask.save_prompt": "The answers are not saved. File to save them to (empty: discard)",
+        "ask.not_saved": "The answers were not saved; here are the facts:",
+        "ask.result": "Result",
     },
 }
 

@@ -115,10 +115,14 @@ class FactsFile(_File):
 
 
 class ParamVersionModel(_File):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
     value: Any
     source: SourceModel | None = None
     unconfirmed: bool = False
     note: PlainText | None = None
+    set_: PlainText | None = Field(default=None, alias="set")
+    confirmed_until: date | None = None
 
 
 class ParamModel(_Cited):

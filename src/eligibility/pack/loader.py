@@ -38,6 +38,7 @@ from eligibility.expr.types import (
     Type,
 )
 from eligibility.pack import files as f
+from eligibility.pack.bundled import RULES_ENV, available_packs, find_pack
 from eligibility.pack.model import (
     Amount,
     Case,
@@ -58,31 +59,28 @@ from eligibility.pack.model import (
     Step,
     Text,
 )
+from eligibility.pack.sets import set_diagnostics
 from eligibility.pack.yamlio import LocStr, Mark, MarkedDict, YamlError, load_yaml_file
 
 M = TypeVar("M", bound=BaseModel)
-
-#: Where ``load_pack("no")`` looks when given a name instead of a folder.
-RULES_ENV = "ELIGIBILITY_RULES"
 
 _HASHED_DIRS = ("parameters", "criteria", "measures")
 
 
 def resolve_pack_dir(name_or_path: str | os.PathLike[str]) -> Path:
-    """A pack folder from a path, or from a bundled pack's name (e.g. ``"no"``)."""
+    """A pack folder from a path, or from a pack's name (e.g. ``"no"``): see
+    :mod:`eligibility.pack.bundled` for where names are looked up."""
     path = Path(name_or_path)
     if path.is_dir():
         return path
     name = str(name_or_path)
-    candidates = []
-    if os.environ.get(RULES_ENV):
-        candidates.append(Path(os.environ[RULES_ENV]) / name)
-    candidates.append(Path.cwd() / "rules" / name)
-    candidates.append(Path(__file__).resolve().parents[3] / "rules" / name)
-    for candidate in candidates:
-        if (candidate / "pack.yaml").is_file():
-            return candidate
-    raise PackError([Diagnostic(name, 1, 1, "no rule pack here: expected a folder with pack.yaml")])
+    found = find_pack(name)
+    if found is not None:
+        return found
+    known = ", ".join(dict.fromkeys(p.name for p in available_packs())) or "none"
+    raise PackError([Diagnostic(
+        name, 1, 1, "no rule pack here: expected a folder with pack.yaml, or the name of a "
+        f"bundled pack or one in ${RULES_ENV} (known: {known})")])
 
 
 def load_pack(name_or_path: str | os.PathLike[str]) -> RulePack:
@@ -193,7 +191,7 @@ class _Loader:
         if self.diags:
             raise PackError(self.diags)
         hashed = self.hashed_files()
-        return RulePack(
+        pack = RulePack(
             root=root,
             meta=meta,
             schema=schema,
@@ -205,6 +203,10 @@ class _Loader:
             invariants=invariants,
             files=tuple(str(p.relative_to(root)) for p in hashed),
         )
+        set_diags = set_diagnostics(pack)  # no formula splices parameter sets
+        if set_diags:
+            raise PackError(set_diags)
+        return pack
 
     def hashed_files(self) -> list[Path]:
         paths = [self.root / "pack.yaml", self.root / "facts.yaml"]
@@ -316,7 +318,8 @@ class _Loader:
                     continue
                 value = vm.value
                 version_meta = {"source": _source(vm.source) if vm.source else None,
-                                "unconfirmed": vm.unconfirmed, "note": vm.note}
+                                "unconfirmed": vm.unconfirmed, "note": vm.note,
+                                "set": vm.set_, "confirmed_until": vm.confirmed_until}
             normal = self.normal_value(name, value, len(m.keys), vmark)
             if normal is _BAD:
                 continue
@@ -325,6 +328,11 @@ class _Loader:
             versions.append(ParamVersion(when, normal, **version_meta))
         if len(shapes) > 1:
             self.error(mark, f"parameter {name!r}: its dated tables have different keys")
+        untagged = [v.valid_from for v in versions if v.set is None and v.value is not None]
+        if len(untagged) < len([v for v in versions if v.value is not None]) and untagged:
+            self.error(_key_mark(raw_values, untagged[0], mark),
+                       f"parameter {name!r}: the version of {untagged[0]} has no `set:` "
+                       "while others have one", "tag every version of a parameter, or none")
         if versions:
             first = versions[0].valid_from
             if first > meta.valid_from:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -105,11 +105,25 @@ class FactSchema:
 
 @dataclass(frozen=True)
 class ParamVersion:
+    """One dated value of a parameter.
+
+    ``set`` names the parameter set the value belongs to (the values that really
+    applied together, e.g. one amendment of a regulation); ``confirmed_until`` is
+    the last date its source confirms it (openfisca's ``last_value_still_valid_on``):
+    used after that date the value is *stale*.
+    """
+
     valid_from: date
     value: Any  # int | Decimal | bool | str | table (MappingProxyType) | None (closed)
     source: Source | None = None
     unconfirmed: bool = False
     note: str | None = None
+    set: str | None = None
+    confirmed_until: date | None = None
+
+    def stale_on(self, when: date) -> bool:
+        """Whether the value is used on ``when``, after the last date its source confirms."""
+        return self.confirmed_until is not None and when > self.confirmed_until
 
 
 @dataclass(frozen=True)
@@ -132,6 +146,14 @@ class Parameter:
             return None
         version = self.versions[i - 1]
         return None if version.value is None else version
+
+    def periods(self) -> list[tuple[ParamVersion, date | None]]:
+        """Each version with the last day it holds (``None``: open-ended)."""
+        out: list[tuple[ParamVersion, date | None]] = []
+        for i, version in enumerate(self.versions):
+            nxt = self.versions[i + 1].valid_from if i + 1 < len(self.versions) else None
+            out.append((version, nxt - timedelta(days=1) if nxt else None))
+        return out
 
 
 @dataclass(frozen=True)

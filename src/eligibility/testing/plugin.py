@@ -30,9 +30,6 @@ from eligibility.errors import PackError
 from eligibility.pack.loader import load_pack
 from eligibility.testing.cases import run_case
 from eligibility.testing.invariants import InvariantSet, load_invariants
-from eligibility.testing.mutants import run_mutants
-from eligibility.testing.mutants.runner import DEFAULT_EXAMPLES
-from eligibility.testing.properties import BUILTINS, Searcher
 from eligibility.testing.render import trace
 
 _PACKS = pytest.StashKey[dict[Path, "Engine | PackError"]]()
@@ -118,6 +115,8 @@ class PackFile(pytest.File):
             for inv in invariants.invariants:
                 yield InvariantItem.from_parent(self, name=f"invariant {inv.id}",
                                                 invariant_id=inv.id)
+        from eligibility.testing.properties import BUILTINS  # needs hypothesis
+
         for name in BUILTINS:
             yield InvariantItem.from_parent(self, name=f"built-in {name}", invariant_id=name)
         if self.config.getoption("--eligibility-mutants") is not None:
@@ -146,6 +145,8 @@ class InvariantItem(_Item):
         except PackError as exc:
             raise CheckFailure("invariants.yaml has errors:\n" + "\n".join(
                 str(d) for d in exc.diagnostics)) from None
+        from eligibility.testing.properties import Searcher  # needs hypothesis
+
         option = self.config.getoption("--eligibility-examples")
         seed = self.config.getoption("--eligibility-seed")
         searcher = Searcher(engine, option or invariants.examples, seed,
@@ -165,6 +166,9 @@ class MutantsItem(_Item):
     """Mutation testing of the pack: fails when the score is below the gate."""
 
     def runtest(self) -> None:
+        from eligibility.testing.mutants import run_mutants  # needs hypothesis
+        from eligibility.testing.mutants.runner import DEFAULT_EXAMPLES
+
         gate = float(self.config.getoption("--eligibility-mutants"))
         examples = self.config.getoption("--eligibility-examples")
         try:

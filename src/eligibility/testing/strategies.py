@@ -128,24 +128,35 @@ def _roles(spec: GroupSpec) -> tuple[str, ...]:
     return tuple(role.values or ()) if role is not None and role.kind == "enum" else ()
 
 
-@st.composite
-def _members(draw: st.DrawFn, spec: GroupSpec, complete: bool) -> list[dict[str, Any]]:
+def _members(spec: GroupSpec, complete: bool) -> st.SearchStrategy[list[dict[str, Any]]]:
+    """Member lists; every member strategy is built here once, not in each draw."""
     roles = _roles(spec)
     has_age = "age" in spec.fields and spec.fields["age"].kind == "int"
     most = min(spec.max_items or DEFAULT_MAX_MEMBERS, DEFAULT_MAX_MEMBERS)
-    count = draw(st.integers(1, max(1, most)))
     first_role = "applicant" if "applicant" in roles else None
-    members = [draw(member_strategy(spec, complete, first_role, True if has_age else None))]
+    first = member_strategy(spec, complete, first_role, True if has_age else None)
     others = [r for r in roles if r != "applicant"]
-    for _ in range(count - 1):
-        role = draw(st.sampled_from(others)) if others else None
+    by_role: dict[str | None, st.SearchStrategy[dict[str, Any]]] = {}
+    kinds: list[str | None] = [*others] if others else [None]
+    for role in kinds:
         adult: bool | None = None
         if has_age and role == "child":
             adult = False
         elif has_age and role == "partner":
             adult = True
-        members.append(draw(member_strategy(spec, complete, role, adult)))
-    return members
+        by_role[role] = member_strategy(spec, complete, role, adult)
+    role_choice = st.sampled_from(others) if others else None
+
+    @st.composite
+    def draw_members(draw: st.DrawFn) -> list[dict[str, Any]]:
+        count = draw(st.integers(1, max(1, most)))
+        members = [draw(first)]
+        for _ in range(count - 1):
+            role = draw(role_choice) if role_choice is not None else None
+            members.append(draw(by_role[role]))
+        return members
+
+    return draw_members()
 
 
 def set_fact(facts: dict[str, Any], path: str, value: Any, schema: FactSchema) -> None:
@@ -159,22 +170,6 @@ def set_fact(facts: dict[str, Any], path: str, value: Any, schema: FactSchema) -
         facts.setdefault(group, {})[name] = value
 
 
-@st.composite
-def _households(draw: st.DrawFn, schema: FactSchema, complete: bool,
-                given: Mapping[str, Any]) -> dict[str, Any]:
-    facts: dict[str, Any] = {}
-    for spec in schema.groups.values():
-        if spec.is_list:
-            facts[spec.name] = draw(_members(spec, complete))
-            continue
-        values = draw(_group(spec, complete))
-        if values or complete:
-            facts[spec.name] = values
-    for path, value in given.items():
-        set_fact(facts, path, value, schema)
-    return facts
-
-
 def households(pack: RulePack, complete: bool = False, as_of: date | None = None,
                given: Mapping[str, Any] | None = None) -> st.SearchStrategy[dict[str, Any]]:
     """Fact documents valid under ``pack``'s schema (usable with ``@given``).
@@ -182,10 +177,28 @@ def households(pack: RulePack, complete: bool = False, as_of: date | None = None
     ``complete=True`` gives every fact; otherwise any fact may be missing.
     ``given`` fixes facts (``{"housing.tenure": "leie"}``; a ``members.*`` path
     fixes that field on every member). ``as_of`` is accepted for symmetry with
-    :func:`scenarios`: fact ranges do not depend on the date.
+    :func:`scenarios`: fact ranges do not depend on the date. The strategies of
+    every group and member kind are built once here, not in each draw.
     """
     del as_of
-    return _households(pack.schema, complete, dict(given or {}))
+    schema = pack.schema
+    fixed = dict(given or {})
+    groups = [(spec.name, spec.is_list,
+               _members(spec, complete) if spec.is_list else _group(spec, complete))
+              for spec in schema.groups.values()]
+
+    @st.composite
+    def draw_household(draw: st.DrawFn) -> dict[str, Any]:
+        facts: dict[str, Any] = {}
+        for name, is_list, strategy in groups:
+            values = draw(strategy)
+            if is_list or values or complete:
+                facts[name] = values
+        for path, value in fixed.items():
+            set_fact(facts, path, value, schema)
+        return facts
+
+    return draw_household()
 
 
 def pack_period(pack: RulePack) -> tuple[date, date]:

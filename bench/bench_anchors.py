@@ -1,0 +1,309 @@
+"""The engine against the anchor engines on the anchor rule set, paired in one process.
+
+The anchor rule set (``shared/bench/anchors/rules_common.py``: 13 facts, 8 derived
+criteria, 7 measures and a bostøtte amount; not real law) is written as a pack in
+``bench/anchors/``. This script
+
+1. checks that the engine agrees with the hand-written ``evaluate_reference`` on
+   ``--check`` (default 10 000) generated households — every measure's status
+   (eligible ⇔ True), the ``priority`` criterion and the bostøtte amount (within
+   0.01 NOK) — through the full ``Engine.evaluate``, the summary level and the
+   fast core, and ZEN and durable_rules too;
+2. times, per call and interleaved round by round in this one process:
+   hand-written Python, GoRules ZEN's best call path (``ZenEngine.evaluate`` with a
+   loader returning a parsed ``ZenDecisionContent``), durable_rules (assert +
+   retract on one session), our fast core (validated facts → outcomes), fact
+   validation, the summary Decision, the full ``Engine.evaluate`` → Decision, and
+   ``evaluate`` + JSON bytes; with ``--baseline REV`` also the engine at git
+   revision REV (e.g. the commit before issue 9);
+3. prints median and p99 µs per call and the ratio to hand-written Python (median
+   over rounds of the per-round ratio), then the six ``fixtures/`` on ``rules/no``
+   (µs per full evaluation, and × faster than the baseline) and the memory a held
+   Decision takes (tracemalloc).
+
+What it does not prove: the households are the anchor generator's (complete facts
+only); absolute µs move by tens of percent on a shared machine, only the ratios of
+one run mean anything.
+
+    .venv/bin/python bench/bench_anchors.py [--anchors ../shared/bench/anchors]
+        [--n 2000] [--rounds 5] [--check 10000] [--baseline ac51a03]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from eligibility import Engine, load_pack
+from eligibility.decision import Decision
+from eligibility.pack.yamlio import load_yaml_text, plain
+
+ROOT = Path(__file__).resolve().parents[1]
+AS_OF = date(2025, 6, 1)
+MEASURES = ("startlan", "tilskudd_etablering", "bostotte", "kommunal_bolig",
+            "midlertidig_botilbud", "tilpasning", "housing_first")
+
+
+def facts_of(h: dict[str, Any]) -> dict[str, Any]:
+    return {"household": dict(h)}
+
+
+def row_of_decision(d: Decision) -> dict[str, Any]:
+    row: dict[str, Any] = {m.id: m.status == "eligible" for m in d.measures}
+    b = d.measure("bostotte")
+    row["bostotte_amount"] = float(b.amount) if b.status == "eligible" and b.amount else 0.0
+    row["priority"] = d.criterion("priority").value is True
+    return row
+
+
+def row_of_outcomes(out: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for _, cm, o in out.measures:
+        row[cm.measure.id] = o.status == "eligible"
+        if cm.measure.id == "bostotte":
+            row["bostotte_amount"] = (float(o.amount) if o.status == "eligible" and o.amount
+                                      else 0.0)
+    row["priority"] = next(c.value for c in out.criteria if c.criterion.id == "priority") is True
+    return row
+
+
+def agree(label: str, got: list[dict[str, Any]], want: list[dict[str, Any]]) -> int:
+    bad = 0
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        ok = all(bool(g[k]) == w[k] for k in (*MEASURES, "priority")) and abs(
+            float(g["bostotte_amount"]) - w["bostotte_amount"]) <= 0.01
+        if not ok:
+            bad += 1
+            if bad <= 3:
+                print(f"  MISMATCH {label} #{i}: got={g} want={w}", file=sys.stderr)
+    print(f"  {label:<28} {len(got) - bad}/{len(got)} agree")
+    return bad
+
+
+def time_calls(fn: Callable[[Any], Any], items: list[Any]) -> list[float]:
+    pc = time.perf_counter
+    samples = []
+    ap = samples.append
+    gc.disable()
+    try:
+        for it in items:
+            t0 = pc()
+            fn(it)
+            ap(pc() - t0)
+    finally:
+        gc.enable()
+    samples.sort()
+    return samples
+
+
+def held_kib(make: Callable[[Any], Any], items: list[Any]) -> float:
+    """KiB that stay allocated per Decision kept, over ``items`` (tracemalloc); shared
+    static parts built before are not counted, memo entries the new ones add are."""
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    held = [make(it) for it in items]
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del held
+    return (after - before) / 1024 / len(items)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default = next((p / "shared" / "bench" / "anchors" for p in (ROOT.parent, ROOT.parent.parent)
+                    if (p / "shared" / "bench" / "anchors").is_dir()), "")
+    parser.add_argument("--anchors", default=str(default),
+                        help="folder with rules_common.py, engine_zen.py, engine_durable.py "
+                             "(default: shared/bench/anchors beside the repository)")
+    parser.add_argument("--n", type=int, default=2000, help="calls per path per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--check", type=int, default=10_000, help="households checked")
+    parser.add_argument("--baseline", default=None, help="git revision to time beside")
+    parser.add_argument("--no-rules-no", action="store_true", help="skip the rules/no part")
+    args = parser.parse_args()
+
+    anchors = Path(args.anchors).resolve()
+    if not (anchors / "rules_common.py").exists():
+        print(f"no rules_common.py in {anchors} (give --anchors)", file=sys.stderr)
+        return 2
+    sys.path.insert(0, str(anchors))
+    import rules_common as rc
+
+    engine = Engine(load_pack(ROOT / "bench" / "anchors"))
+    base_engine = None
+    if args.baseline:
+        sys.path.insert(0, str(ROOT / "bench"))
+        from baseline import load_baseline
+        base = load_baseline(args.baseline)
+        base_engine = base.Engine(base.load_pack(ROOT / "bench" / "anchors"))
+
+    zen_eval: Callable[[dict[str, Any]], Any] | None = None
+    try:
+        import zen
+        from engine_zen import build_jdm
+        content = zen.ZenDecisionContent(json.dumps(build_jdm()))
+        zen_engine = zen.ZenEngine({"loader": lambda key: content})
+
+        def zen_eval(h: dict[str, Any]) -> Any:
+            return zen_engine.evaluate("housing", h)["result"]
+    except ImportError as exc:
+        print(f"(zen-engine not installed: {exc}; pip install -e '.[bench]')")
+    durable_eval: Callable[[dict[str, Any]], Any] | None = None
+    try:
+        from engine_durable import DurableEvaluator, define_ruleset
+        durable_eval = DurableEvaluator(define_ruleset("housing_bench"), mode="retract")
+    except ImportError as exc:
+        print(f"(durable-rules not installed: {exc}; pip install -e '.[bench]')")
+
+    # -- 1. agreement ---------------------------------------------------------
+    households = rc.generate_households(max(args.check, args.n))
+    check = households[: args.check]
+    want = [rc.evaluate_reference(h) for h in check]
+    print(f"agreement with evaluate_reference on {len(check)} generated households:")
+    bad = agree("Engine.evaluate (full)",
+                [row_of_decision(engine.evaluate(facts_of(h), AS_OF)) for h in check], want)
+    bad += agree("Engine.evaluate (summary)",
+                 [row_of_decision(engine.evaluate(facts_of(h), AS_OF, detail="summary"))
+                  for h in check], want)
+    valid = [engine.validate(facts_of(h)) for h in check]
+    bad += agree("fast core (outcomes)",
+                 [row_of_outcomes(engine.outcomes(v, AS_OF)) for v in valid], want)
+    if zen_eval is not None:
+        bad += agree("zen", [zen_eval(h) for h in check], want)
+    if durable_eval is not None:
+        bad += agree("durable_rules", [durable_eval(h) for h in check], want)
+    if bad:
+        print("engines disagree with the reference; not timing", file=sys.stderr)
+        return 1
+
+    # -- 2. timing ------------------------------------------------------------
+    items = households[: args.n]
+    raw = [facts_of(h) for h in items]
+    validated = [engine.validate(f) for f in raw]
+
+    def full(f: dict[str, Any]) -> Decision:
+        return engine.evaluate(f, AS_OF)
+
+    paths: list[tuple[str, Callable[[Any], Any], list[Any]]] = [
+        ("hand-written Python", rc.evaluate_reference, items),
+    ]
+    if zen_eval is not None:
+        paths.append(("ZEN, ZenEngine.evaluate", zen_eval, items))
+    if durable_eval is not None:
+        paths.append(("durable_rules assert+retract", durable_eval, items))
+    paths += [
+        ("our fast core (valid facts)", lambda v: engine.outcomes(v, AS_OF), validated),
+        ("  fast core, calculation=False",
+         lambda v: engine.outcomes(v, AS_OF, calculation=False), validated),
+        ("fact validation", engine.validate, raw),
+        ("evaluate, summary", lambda f: engine.evaluate(f, AS_OF, detail="summary"), raw),
+        ("evaluate → Decision (full)", full, raw),
+        ("  evaluate, calculation=False",
+         lambda f: engine.evaluate(f, AS_OF, calculation=False), raw),
+        ("evaluate + JSON bytes", lambda f: engine.evaluate_json(f, AS_OF), raw),
+        ("evaluate + model_dump_json", lambda f: full(f).model_dump_json(), raw),
+    ]
+    if base_engine is not None:
+        be = base_engine
+        paths.append((f"baseline {args.baseline} evaluate", lambda f: be.evaluate(f, AS_OF),
+                      raw))
+    for _, fn, its in paths:  # warm-up
+        for it in its[:200]:
+            fn(it)
+    medians: dict[str, list[float]] = {label: [] for label, _, _ in paths}
+    p99s: dict[str, list[float]] = {label: [] for label, _, _ in paths}
+    ratios: dict[str, list[float]] = {label: [] for label, _, _ in paths}
+    for _ in range(args.rounds):
+        plain_med = 0.0
+        for label, fn, its in paths:
+            samples = time_calls(fn, its)
+            med = samples[len(samples) // 2] * 1e6
+            medians[label].append(med)
+            p99s[label].append(samples[int(len(samples) * 0.99)] * 1e6)
+            if label == "hand-written Python":
+                plain_med = med
+            ratios[label].append(med / plain_med)
+    print(f"\nanchor rule set, {args.n} calls per path × {args.rounds} interleaved rounds "
+          "(µs per call; × = median of per-round ratios to hand-written Python):")
+    print(f"{'path':<34}{'median µs':>11}{'p99 µs':>10}{'× hand-written':>16}")
+    for label, _, _ in paths:
+        print(f"{label:<34}{statistics.median(medians[label]):>11.1f}"
+              f"{statistics.median(p99s[label]):>10.1f}{statistics.median(ratios[label]):>16.1f}")
+
+    fresh = [facts_of(h) for h in rc.generate_households(300, seed=7)]
+    print(f"\nheld Decision (anchor set, full, 300 households not seen before): "
+          f"{held_kib(full, fresh):.1f} KiB each; "
+          f"JSON {len(engine.evaluate_json(raw[0], AS_OF)) / 1024:.1f} KiB")
+
+    # -- 3. rules/no ----------------------------------------------------------
+    if args.no_rules_no:
+        return 0
+    rules = ROOT / "rules" / "no"
+    base_no = None
+    if base_engine is not None:
+        from baseline import rules_at
+        rules = rules_at(args.baseline)  # both engines on the same rules: the older ones
+        base_no = base.Engine(base.load_pack(rules))
+    no_pack = load_pack(rules)
+    no = Engine(no_pack)
+    print("\nrules/no, the six fixtures (µs per full evaluate, median of "
+          f"{args.rounds} rounds × 50 calls"
+          + (f"; both engines on rules/no as of {args.baseline}" if base_no else "") + "):")
+    print(f"{'fixture':<36}{'now µs':>9}{'no calc':>10}{'summary µs':>12}"
+          + (f"{'baseline µs':>13}{'× faster':>10}" if base_no else "")
+          + f"{'held KiB':>10}{'JSON KiB':>10}")
+    print("(held KiB: memory a kept Decision takes, on an engine that has seen only the "
+          "other fixtures)")
+    speedups = []
+    paths = sorted((ROOT / "fixtures").glob("*.yaml"))
+    documents = [plain(load_yaml_text(p.read_text(encoding="utf-8"), p.name)) for p in paths]
+    for path, facts in zip(paths, documents, strict=True):
+        # held: a fresh engine that has seen only the other fixtures
+        fresh_no = Engine(no_pack)
+        for other in documents:
+            if other is not facts:
+                fresh_no.evaluate(other, AS_OF)
+        kib = held_kib(partial(fresh_no.evaluate, as_of=AS_OF), [facts])
+        reps = [facts] * 50
+        now, nocalc, summ, old = [], [], [], []
+        for _ in range(args.rounds):
+            now.append(statistics.median(time_calls(lambda f: no.evaluate(f, AS_OF), reps)))
+            nocalc.append(statistics.median(time_calls(
+                lambda f: no.evaluate(f, AS_OF, calculation=False), reps)))
+            summ.append(statistics.median(time_calls(
+                lambda f: no.evaluate(f, AS_OF, detail="summary"), reps)))
+            if base_no is not None:
+                old.append(statistics.median(time_calls(
+                    lambda f: base_no.evaluate(f, AS_OF), reps)))
+        now_us = statistics.median(now) * 1e6
+        line = (f"{path.stem:<36}{now_us:>9.0f}{statistics.median(nocalc) * 1e6:>10.0f}"
+                f"{statistics.median(summ) * 1e6:>12.0f}")
+        if base_no is not None:
+            old_us = statistics.median(old) * 1e6
+            speedups.append((old_us / now_us, old_us / (statistics.median(nocalc) * 1e6)))
+            line += f"{old_us:>13.0f}{old_us / now_us:>10.1f}"
+        line += f"{kib:>10.1f}{len(no.evaluate_json(facts, AS_OF)) / 1024:>10.1f}"
+        print(line)
+    if speedups:
+        print(f"geometric mean speed-up over the baseline: "
+              f"{statistics.geometric_mean([a for a, _ in speedups]):.1f}× with the "
+              f"calculation recorded (the default), "
+              f"{statistics.geometric_mean([b for _, b in speedups]):.1f}× with "
+              "calculation=False (the baseline had no calculation)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

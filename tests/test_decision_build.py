@@ -1,0 +1,98 @@
+"""The decision builder: Decisions built once, without validation, equal to validated ones;
+the summary detail level; JSON bytes in one step."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from eligibility import Engine, load_pack
+from eligibility.decision import Decision
+from eligibility.decision_build import decision_bytes
+from eligibility.pack.yamlio import load_yaml_text, plain
+from tests.conftest import household
+
+ROOT = Path(__file__).resolve().parents[1]
+AS_OF = date(2025, 6, 1)
+
+
+@pytest.fixture(scope="module")
+def no_engine() -> Engine:
+    return Engine(load_pack(ROOT / "rules" / "no"))
+
+
+def fixtures() -> list[dict[str, object]]:
+    return [plain(load_yaml_text(p.read_text(encoding="utf-8"), p.name))
+            for p in sorted((ROOT / "fixtures").glob("*.yaml"))]
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_built_decision_equals_a_validated_one(no_engine: Engine, lang: str) -> None:
+    for facts in [*fixtures(), {}]:
+        decision = no_engine.evaluate(facts, AS_OF, lang)
+        validated = Decision.model_validate(decision.model_dump())
+        assert validated == decision
+        assert validated.model_dump_json() == decision.model_dump_json()
+
+
+def test_summary_has_everything_but_the_reasons(no_engine: Engine) -> None:
+    for facts in [*fixtures(), {}]:
+        full = json.loads(no_engine.evaluate(facts, AS_OF).model_dump_json())
+        summary = json.loads(no_engine.evaluate(facts, AS_OF, detail="summary")
+                             .model_dump_json())
+        assert all(m["reasons"] == [] for m in summary["measures"])
+        assert any(m["reasons"] for m in full["measures"])
+        assert all(m["calculation"] is None for m in summary["measures"])
+        for m in full["measures"]:
+            m["reasons"] = []
+            m["calculation"] = None
+        assert summary == full
+
+
+def test_summary_of_missing_facts_names_them(engine: Engine) -> None:
+    decision = engine.evaluate({}, date(2023, 6, 1), detail="summary")
+    assert {m.status for m in decision.measures} == {"undetermined"}
+    assert "situation.homeless" in {f.path for f in decision.missing_facts}
+
+
+def test_unknown_detail_is_refused(engine: Engine) -> None:
+    with pytest.raises(ValueError, match="summary"):
+        engine.evaluate(household(), date(2023, 6, 1), detail="short")  # type: ignore[arg-type]
+
+
+def test_evaluate_json_is_the_decisions_json(no_engine: Engine) -> None:
+    facts = fixtures()[0]
+    assert (no_engine.evaluate_json(facts, AS_OF, "en")
+            == no_engine.evaluate(facts, AS_OF, "en").model_dump_json().encode())
+
+
+def test_shared_parts_do_not_leak_between_decisions(engine: Engine) -> None:
+    first = engine.evaluate(household(), date(2023, 6, 1), "en")
+    poor = household(members=[{"age": 40, "income_month": 0, "disability": False}])
+    engine.evaluate(poor, date(2023, 6, 1), "en")
+    engine.evaluate(household(), date(2023, 6, 1), "nb")
+    again = engine.evaluate(household(), date(2023, 6, 1), "en")
+    assert again.model_dump_json() == first.model_dump_json()
+    assert first.measure("bostotte").amount == 983
+
+
+def test_decimal_values_keep_their_digits(engine: Engine) -> None:
+    one = household(economy={"bank_loan_refused": True, "years_problem": "5.0",
+                             "savings_used": False})
+    two = household(economy={"bank_loan_refused": True, "years_problem": "5.00",
+                             "savings_used": False})
+    texts = [engine.evaluate(f, date(2023, 6, 1)).model_dump_json() for f in (one, two, one)]
+    assert '"5.0"' in texts[0] and '"5.00"' in texts[1] and texts[2] == texts[0]
+
+
+def test_decision_bytes_match_pydantic_also_where_orjson_refuses(engine: Engine) -> None:
+    decision = engine.evaluate(household(), date(2023, 6, 1), "en")
+    assert decision_bytes(decision) == decision.model_dump_json().encode()
+    data = decision.model_dump()
+    data["criteria"][0]["value"] = 2**70  # beyond 64 bits: pydantic-core writes it
+    odd = Decision.model_validate(data)
+    assert decision_bytes(odd) == odd.__pydantic_serializer__.to_json(odd)
+    assert str(2**70).encode() in decision_bytes(odd)
