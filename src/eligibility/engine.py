@@ -9,6 +9,9 @@ reference otherwise (:mod:`eligibility.compile.fast`,
 :mod:`eligibility.compile.reference`), and hands the outcomes to the builder. An
 Engine holds no per-call state: each evaluation gets its own context, so one Engine
 can serve many threads.
+``Engine(pack, backend="rete")`` evaluates with durable_rules instead
+(:mod:`eligibility.compile.rete`, the ``rete`` extra): the same outcomes, every call
+serialised behind one lock.
 
 The names other modules build on are re-exported here: ``CompiledPack``,
 ``CompiledMeasure``, ``CompiledRequirement``, ``Outcomes``, ``HouseholdOutcomes``,
@@ -36,7 +39,11 @@ from eligibility.decision_build import DETAILS, DecisionBuilder, Detail, decisio
 from eligibility.facts import FactValidator, ValidFacts
 from eligibility.pack.model import RulePack
 
+#: How an Engine can execute the pack: the reference closures, or durable_rules (rete extra).
+BACKENDS = ("reference", "rete")
+
 __all__ = [
+    "BACKENDS",
     "CompiledMeasure",
     "CompiledPack",
     "CompiledRequirement",
@@ -52,12 +59,20 @@ __all__ = [
 class Engine:
     """Compiles a pack once and evaluates households (see module docstring)."""
 
-    def __init__(self, pack: RulePack) -> None:
+    def __init__(self, pack: RulePack, backend: str = "reference") -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         self.pack = pack
+        self.backend = backend
         self.validator = FactValidator(pack.schema)
         self.compiled = compile_pack(pack)
         self.fast = FastPack(self.compiled)
         self.builder = DecisionBuilder(self.compiled)
+        self._rete: Any = None
+        if backend == "rete":  # durable_rules (optional extra); compiles and registers now
+            from eligibility.compile.rete.backend import ReteBackend
+
+            self._rete = ReteBackend(self.compiled)
 
     @property
     def measures(self) -> tuple[CompiledMeasure, ...]:
@@ -89,6 +104,10 @@ class Engine:
         """The raw outcomes for one household (what the decision builder consumes);
         ``observe=False`` skips recording the values each reason shows, ``calculation``
         records the steps of every amount."""
+        if self._rete is not None:
+            rete: HouseholdOutcomes = self._rete.outcomes(self.validate(facts),
+                                                          as_of or date.today(), calculation)
+            return rete
         return self.fast.evaluate_household(self.validate(facts), as_of or date.today(),
                                             observe, calculation)
 

@@ -8,6 +8,7 @@ import typer
 
 from eligibility.cli.common import (
     AsOfOption,
+    BackendOption,
     FileArgument,
     JsonOption,
     LangOption,
@@ -42,6 +43,7 @@ def evaluate(
         "--summary", help="Statuses, amounts, criteria, missing facts and provenance only: "
         "no per-requirement reasons and no calculation (faster).",
     )] = False,
+    backend: BackendOption = "reference",
 ) -> None:
     """Evaluate one household against the pack: one line per measure, then the
     questions to ask (--details: every reason; --json: the Decision).
@@ -50,7 +52,7 @@ def evaluate(
     Example:
       eligibility evaluate fixtures/enslig-oslo-lavinntekt.yaml --as-of 2026-07-01
     """
-    engine, facts, when = open_household(file, pack, as_of, lang)
+    engine, facts, when = open_household(file, pack, as_of, lang, backend)
     detail: Detail = "summary" if summary else "full"
     decision = guarded(lambda: engine.evaluate(facts, as_of=when, lang=lang, detail=detail))
     analysis = guarded(lambda: explain_why_not(engine, facts, when, lang)) if why_not else None
