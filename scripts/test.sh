@@ -13,5 +13,10 @@ if [ -z "$examples" ] && [ "${CI:-}" = "true" ]; then examples=2000; fi
 "$PY/ruff" check src tests bench
 "$PY/mypy"
 "$PY/eligibility" check rules/no --coverage ${examples:+--examples "$examples"}
+# Mutation testing of the bundled pack: a seeded sample of 150 of its mutants (every operator
+# represented), 20 households per invariant. It scored 61.0 % (83 of 136) when the gate was
+# set; the gate leaves a little room for a run the time budget cuts short (docs/testing.md).
+"$PY/eligibility" check rules/no --mutants --max 150 --seed 0 --examples 20 --workers 2 \
+  --time-budget 240 --fail-under 58
 if [ "${ELIGIBILITY_SKIP_WHEEL:-}" != "1" ]; then bash scripts/wheel-check.sh; fi
 "$PY/python" -m pytest -p no:cacheprovider "$@"

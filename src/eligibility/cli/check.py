@@ -7,6 +7,9 @@ generated households for violations of the declared and built-in invariants
 exceptions and branches the cases and the generated households exercised;
 ``--fail-under P`` fails when the cases cover less than P per cent. A summary
 line ends every run; the exit code is 1 on any error, failed case or violation.
+``--mutants`` runs mutation testing instead of the invariant search (see
+:mod:`eligibility.cli.mutants`): ``--max N`` mutants, ``--seed S``, ``--examples``
+households per invariant, and ``--fail-under P`` gates the mutation score.
 """
 
 from __future__ import annotations
@@ -116,11 +119,26 @@ def check(
         = False,
     fail_under: Annotated[float | None, typer.Option(
         "--fail-under", min=0, max=100, metavar="PERCENT",
-        help="Fail if the cases cover less than this per cent of the rule items.")] = None,
+        help="Fail if the cases cover less than this per cent of the rule items "
+             "(with --mutants: if the mutation score is below this per cent).")] = None,
     stale_after: Annotated[datetime | None, typer.Option(
         "--stale-after", formats=["%Y-%m-%d"],
         help="List every parameter version used up to this date (YYYY-MM-DD) after the "
              "last date its source confirms (`confirmed_until`).")] = None,
+    mutants: Annotated[bool, typer.Option(
+        "--mutants", help="Mutation testing: would the cases and invariants notice a "
+                          "wrong rule? Reports the mutation score and surviving mutants.")]
+        = False,
+    max_mutants: Annotated[int | None, typer.Option(
+        "--max", min=1, metavar="N", help="With --mutants: run at most N mutants (seeded "
+                                          "sample, every operator represented).")] = None,
+    time_budget: Annotated[float, typer.Option(
+        "--time-budget", min=1, metavar="SECONDS",
+        help="With --mutants: stop after this many seconds (the score is then marked "
+             "PARTIAL).")] = 600,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, metavar="N",
+        help="With --mutants: worker processes (default: CPU count).")] = None,
     backend: BackendOption = "reference",
 ) -> None:
     """Check a pack: static checks, cases, invariants; exit 1 on any error or violation.
@@ -166,6 +184,17 @@ def check(
                       Text.assemble(("FAIL", "red"), "\n" + "\n".join(r.problems)))
     if results:
         console.print(table)
+    if mutants:
+        if failed:
+            err_console.print(f"[bold red]{len(failed)} case(s) fail on the unmutated pack"
+                              "[/bold red]: fix them before mutation testing")
+            raise typer.Exit(1)
+        need_extra("hypothesis", "testing", "mutation testing")
+        from eligibility.cli.mutants import mutation_check
+
+        code = mutation_check(pack_dir, max_mutants, seed, examples or 30, workers,
+                              time_budget, fail_under)
+        raise typer.Exit(code)
     case_cov = Coverage(pack)
     case_cov.record_all(r.decision for r in results if r.decision is not None)
     gen_cov = Coverage(pack) if coverage else None

@@ -8,8 +8,13 @@ and per built-in invariant, and one item per case file
 (``rules/<pack>/cases/*.yaml``). Failures print the pack's diagnostics, the
 case's differences, or the shrunk counterexample as a YAML case with the trace —
 never a traceback. Options: ``--eligibility-examples N`` (households per
-invariant) and ``--eligibility-seed S``. Loaded packs are cached per session in
-``config.stash``.
+invariant) and ``--eligibility-seed S``. ``--eligibility-mutants [P]`` adds one
+item per pack (``rules/<pack>/pack.yaml::mutants``) that mutation-tests the pack
+(:mod:`eligibility.testing.mutants`; at most ``--eligibility-mutants-max N``
+mutants, in ``--eligibility-mutants-workers N`` processes) and fails when the
+mutation score is below P per cent (default 100: every scored mutant must be
+killed), listing the surviving mutants. Loaded packs
+are cached per session in ``config.stash``.
 """
 
 from __future__ import annotations
@@ -41,6 +46,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "invariants.yaml settings, else 100)")
     group.addoption("--eligibility-seed", type=int, default=0,
                     help="seed of the invariant search (default 0)")
+    group.addoption("--eligibility-mutants", type=float, nargs="?", const=100.0, default=None,
+                    metavar="P",
+                    help="mutation-test each pack; fail when its mutation score is below P "
+                         "per cent (default 100)")
+    group.addoption("--eligibility-mutants-max", type=int, default=100, metavar="N",
+                    help="mutants per pack with --eligibility-mutants (default 100)")
+    group.addoption("--eligibility-mutants-workers", type=int, default=None, metavar="N",
+                    help="worker processes for --eligibility-mutants (default: CPU count)")
 
 
 def _is_pack(path: Path) -> bool:
@@ -106,6 +119,8 @@ class PackFile(pytest.File):
 
         for name in BUILTINS:
             yield InvariantItem.from_parent(self, name=f"built-in {name}", invariant_id=name)
+        if self.config.getoption("--eligibility-mutants") is not None:
+            yield MutantsItem.from_parent(self, name="mutants")
 
 
 class StaticItem(_Item):
@@ -145,6 +160,35 @@ class InvariantItem(_Item):
         if result.violation is not None:
             raise CheckFailure(f"{result.title} (seed {seed}, {result.examples} examples)\n"
                                + result.violation.report(result.id))
+
+
+class MutantsItem(_Item):
+    """Mutation testing of the pack: fails when the score is below the gate."""
+
+    def runtest(self) -> None:
+        from eligibility.testing.mutants import run_mutants  # needs hypothesis
+        from eligibility.testing.mutants.runner import DEFAULT_EXAMPLES
+
+        gate = float(self.config.getoption("--eligibility-mutants"))
+        examples = self.config.getoption("--eligibility-examples")
+        try:
+            report = run_mutants(
+                self.path.parent, max_mutants=self.config.getoption("--eligibility-mutants-max"),
+                seed=self.config.getoption("--eligibility-seed"),
+                examples=examples or DEFAULT_EXAMPLES,
+                workers=self.config.getoption("--eligibility-mutants-workers"))
+        except PackError as exc:
+            raise CheckFailure(f"the pack {self.path.parent} does not load:\n" + "\n".join(
+                str(d) for d in exc.diagnostics)) from None
+        if not report.baseline_ok:
+            raise CheckFailure("the unmutated pack fails its own tests: " + ", ".join(
+                [f"case {c!r}" for c in report.baseline_failed_cases]
+                + [f"invariant {i}" for i in report.baseline_violated]))
+        self.add_report_section("call", "mutants", report.text())
+        score = report.total.score
+        if score is not None and score < gate:
+            raise CheckFailure(f"mutation score {score:.1f}% is below {gate:g}%\n"
+                               + report.text())
 
 
 class CaseFile(pytest.File):

@@ -118,6 +118,7 @@ class Searcher:
     coverage: Coverage | None = None
     fixed_examples: bool = False  # True: `examples` overrides each invariant's own count
     information_exempt: frozenset[str] = frozenset()
+    shrink: bool = True  # False: report the first violation found, unshrunk (faster)
     _fns: dict[int, Fn] = field(default_factory=dict)
     _fresh: Engine | None = None
 
@@ -174,7 +175,8 @@ class Searcher:
 
         @settings(max_examples=examples, database=None, deadline=None,
                   suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
-                  verbosity=Verbosity.quiet, phases=(Phase.generate, Phase.shrink),
+                  verbosity=Verbosity.quiet,
+                  phases=(Phase.generate, Phase.shrink) if self.shrink else (Phase.generate,),
                   print_blob=False)
         @seed(self.seed)
         @given(strategy)

@@ -54,7 +54,9 @@ def _inline(value: Any) -> str:
 
 
 def case_yaml(name: str, facts: dict[str, Any], as_of: date, decision: Decision | None,
-              measures: Iterable[str], criteria: Iterable[str], note: str) -> str:
+              measures: Iterable[str], criteria: Iterable[str], note: str,
+              expect_comment: str = "CURRENT output: correct it to what the law requires",
+              ) -> str:
     """A ready-to-paste case; ``expect`` holds the current (suspect) outputs."""
     out = [f"name: {_inline(name)}", f"as_of: {as_of.isoformat()}", "facts:",
            _flow_members(facts)]
@@ -73,7 +75,7 @@ def case_yaml(name: str, facts: dict[str, Any], as_of: date, decision: Decision 
         expect_c = [f"    {cid}: {_inline(crit[cid].value)}" for cid in criteria
                     if cid in crit and crit[cid].known]
         if expect_m or expect_c:
-            out.append("expect:  # CURRENT output: correct it to what the law requires")
+            out.append(f"expect:  # {expect_comment}")
             if expect_m:
                 out.append("  measures:")
                 out.extend(expect_m)
