@@ -4,7 +4,6 @@ measures; each period's decision equals a point evaluation on any day inside it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path

@@ -5,7 +5,8 @@ wrapper ``{value: ..., source: ..., confirmed: true|false}`` naming where it cam
 from (``source`` from the vocabulary the pack declares as ``fact_sources`` in
 pack.yaml; ``confirmed`` defaults to false: a fact is a hypothesis until it is
 confirmed), or a list of dated values ``[{from: DATE, value: ..., source?,
-confirmed?}, ...]`` (ascending dates; before the first date the fact is absent).
+confirmed?}, ...]`` (ascending dates; before the first date the fact is absent; a
+dated value without ``source`` or ``confirmed`` has unknown provenance).
 :func:`read_given` parses a document once into :class:`GivenFacts`;
 :meth:`GivenFacts.at` gives the plain document on one date, which then goes to
 :class:`~eligibility.facts.FactValidator` as usual; :meth:`GivenFacts.unconfirmed_at`
@@ -153,8 +154,10 @@ class _Reader:
                 self.fail(f"{path}.source", "not a fact source of this pack", source,
                           "one of " + ", ".join(self.vocabulary))
                 return None
-        confirmed = item.get("confirmed", False)
-        if not isinstance(confirmed, bool):
+        # a wrapper is a hypothesis until confirmed; a bare dated value has unknown provenance
+        confirmed = item.get("confirmed",
+                             None if start is not None and source is None else False)
+        if confirmed is not None and not isinstance(confirmed, bool):
             self.fail(f"{path}.confirmed", "must be true or false", confirmed, "true or false")
             return None
         return Given(start, value, source, confirmed)
@@ -233,8 +236,6 @@ def confirm_list(engine: Engine, given: GivenFacts, when: date,
     from eligibility.decision import ConfirmFact
 
     unconfirmed = given.unconfirmed_at(when)
-    if not unconfirmed:
-        return decision
     in_decision = {m.id for m in decision.measures}
     items: list[ConfirmFact] = []
     for path, g in unconfirmed:
