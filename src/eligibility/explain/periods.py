@@ -96,7 +96,7 @@ def periods_table(result: PeriodResult, lang: str) -> Table:
     table = Table(show_lines=False)
     table.add_column(t("period", lang), no_wrap=True)
     table.add_column(t("changes", lang))
-    table.add_column(t("outcome", lang), min_width=28)
+    table.add_column(t("outcome", lang), min_width=24)
     for i, period in enumerate(result.periods):
         dates = f"{period.start.isoformat()} – {period.end.isoformat()}"
         if i == 0:
