@@ -9,6 +9,9 @@ reference otherwise (:mod:`eligibility.compile.fast`,
 :mod:`eligibility.compile.reference`), and hands the outcomes to the builder. An
 Engine holds no per-call state: each evaluation gets its own context, so one Engine
 can serve many threads.
+``Engine(pack, backend="rete")`` evaluates with durable_rules instead
+(:mod:`eligibility.compile.rete`, the ``rete`` extra): the same outcomes, every call
+serialised behind one lock.
 
 The names other modules build on are re-exported here: ``CompiledPack``,
 ``CompiledMeasure``, ``CompiledRequirement``, ``Outcomes``, ``HouseholdOutcomes``,
@@ -38,7 +41,11 @@ from eligibility.pack.model import RulePack
 from eligibility.periods import PeriodResult, evaluate_period
 from eligibility.provenance import GivenFacts, confirm_list, read_given
 
+#: How an Engine can execute the pack: the reference closures, or durable_rules (rete extra).
+BACKENDS = ("reference", "rete")
+
 __all__ = [
+    "BACKENDS",
     "CompiledMeasure",
     "CompiledPack",
     "CompiledRequirement",
@@ -54,12 +61,20 @@ __all__ = [
 class Engine:
     """Compiles a pack once and evaluates households (see module docstring)."""
 
-    def __init__(self, pack: RulePack) -> None:
+    def __init__(self, pack: RulePack, backend: str = "reference") -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         self.pack = pack
+        self.backend = backend
         self.validator = FactValidator(pack.schema)
         self.compiled = compile_pack(pack)
         self.fast = FastPack(self.compiled)
         self.builder = DecisionBuilder(self.compiled)
+        self._rete: Any = None
+        if backend == "rete":  # durable_rules (optional extra); compiles and registers now
+            from eligibility.compile.rete.backend import ReteBackend
+
+            self._rete = ReteBackend(self.compiled)
 
     @property
     def measures(self) -> tuple[CompiledMeasure, ...]:
@@ -101,6 +116,10 @@ class Engine:
         ``observe=False`` skips recording the values each reason shows, ``calculation``
         records the steps of every amount."""
         when = as_of or date.today()
+        if self._rete is not None:
+            rete: HouseholdOutcomes = self._rete.outcomes(self.validate(facts, when), when,
+                                                          calculation)
+            return rete
         return self.fast.evaluate_household(self.validate(facts, when), when,
                                             observe, calculation)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 # Each module registers its commands on `app`; add a new command module to this list.
 from eligibility.cli import (  # noqa: F401
+    batch,
     check,
     evaluate,
     packs,

@@ -20,9 +20,17 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from eligibility.cli.common import app, console, err_console, need_extra
+from eligibility.cli.common import (
+    BackendOption,
+    app,
+    check_backend,
+    console,
+    err_console,
+    fail,
+    need_extra,
+)
 from eligibility.engine import Engine
-from eligibility.errors import PackError
+from eligibility.errors import EligibilityError, PackError
 from eligibility.pack.lint import untitled_amount_steps
 from eligibility.pack.loader import load_pack
 from eligibility.pack.model import RulePack
@@ -113,6 +121,7 @@ def check(
         "--stale-after", formats=["%Y-%m-%d"],
         help="List every parameter version used up to this date (YYYY-MM-DD) after the "
              "last date its source confirms (`confirmed_until`).")] = None,
+    backend: BackendOption = "reference",
 ) -> None:
     """Check a pack: static checks, cases, invariants; exit 1 on any error or violation.
 
@@ -137,7 +146,14 @@ def check(
         raise typer.Exit(1) from None
     if stale_after is not None:
         _stale_report(pack, stale_after.date())
-    engine = Engine(pack)
+    check_backend(backend)
+    try:
+        engine = Engine(pack, backend=backend)
+    except PackError as exc:
+        _print_errors(exc, f"{pack_dir} (--backend {backend})")
+        raise typer.Exit(1) from None
+    except EligibilityError as exc:
+        fail(str(exc))
     results = run_cases(engine)
     failed = [r for r in results if not r.passed]
     table = Table(title=f"{pack.meta.id} {pack.meta.version}: cases")

@@ -23,7 +23,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from eligibility.engine import Engine
+from eligibility.engine import BACKENDS, Engine
 from eligibility.errors import EligibilityError, FactsError, PackError
 from eligibility.pack.loader import load_pack
 from eligibility.pack.yamlio import YamlError, load_yaml_text, plain
@@ -57,6 +57,9 @@ LangOption = Annotated[str, typer.Option("--lang", metavar="LANG",
 FileArgument = Annotated[str, typer.Argument(metavar="FILE",
                                              help="Facts as YAML or JSON; - reads stdin.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the Decision as JSON.")]
+BackendOption = Annotated[str, typer.Option(
+    "--backend", help="How the pack is executed: reference (default) or rete "
+                      "(durable_rules; needs the rete extra, Python < 3.13).")]
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -158,18 +161,25 @@ def read_facts(source: str) -> Any:
 
 
 def open_household(file: str, pack: str, as_of: str | None,
-                   lang: str) -> tuple[Engine, Any, date]:
+                   lang: str, backend: str = "reference") -> tuple[Engine, Any, date]:
     """What most commands start with: check the options, read the facts document,
     load the pack. Any problem ends the command with a clean message."""
     check_lang(lang)
     when = parse_date(as_of)
     document = read_facts(file)
-    return load_engine(pack), document, when
+    return load_engine(pack, backend), document, when
 
 
-def load_engine(pack: str) -> Engine:
+def check_backend(backend: str) -> str:
+    if backend not in BACKENDS:
+        fail(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    return backend
+
+
+def load_engine(pack: str, backend: str = "reference") -> Engine:
+    check_backend(backend)
     with user_errors():
-        return Engine(load_pack(pack))
+        return Engine(load_pack(pack), backend=backend)
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -10,6 +10,7 @@ import typer
 
 from eligibility.cli.common import (
     AsOfOption,
+    BackendOption,
     FileArgument,
     JsonOption,
     LangOption,
@@ -61,6 +62,7 @@ def evaluate(
         "--monthly", help="With --from/--to: also split at every month start for the "
         "measures decided month by month (bostøtte).",
     )] = False,
+    backend: BackendOption = "reference",
 ) -> None:
     """Evaluate one household against the pack: one line per measure, then the
     questions to ask (--details: every reason; --json: the Decision).
@@ -69,7 +71,7 @@ def evaluate(
     Example:
       eligibility evaluate fixtures/enslig-oslo-lavinntekt.yaml --as-of 2026-07-01
     """
-    engine, facts, when = open_household(file, pack, as_of, lang)
+    engine, facts, when = open_household(file, pack, as_of, lang, backend)
     detail: Detail = "summary" if summary else "full"
     if start is not None or end is not None or monthly:
         print_periods(engine, facts, start, end, monthly, lang, as_json, detail)

@@ -1,0 +1,295 @@
+"""Batch files in and out: JSON Lines and Parquet, chosen by the file's suffix.
+
+:func:`read_chunks` yields the input in chunks of rows, each a
+:class:`Chunk` that knows its first row number; a line that is not JSON, or a
+blank line, becomes a row with an error (never skipped). :class:`OutputWriter`
+appends output frames (the flat contract of :mod:`eligibility.batch.run`) to a
+``.parquet`` file (flat columns) or a ``.jsonl`` file (one nested object per
+row). :func:`read_output` reads either back into the flat frame, for ``diff``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import polars as pl
+
+from eligibility.batch.frame import RawRow, build_frame, unwrap
+from eligibility.errors import EligibilityError
+from eligibility.facts import FactValidator
+from eligibility.pack.model import RulePack
+
+SUFFIXES = (".jsonl", ".parquet")
+DEFAULT_CHUNK = 100_000
+
+
+class BatchFileError(EligibilityError):
+    """A batch file that cannot be read or written (names the file)."""
+
+
+def kind_of(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".ndjson":
+        return "jsonl"
+    if suffix not in SUFFIXES:
+        raise BatchFileError(f"{path}: unknown file type {suffix or '(none)'!r}; "
+                             "use .jsonl or .parquet")
+    return suffix[1:]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Rows ``start`` … of the input: JSON lines, or an input-shape frame (Parquet)."""
+
+    kind: str  # "jsonl" | "parquet" | "parquet-groups" (row groups read where evaluated)
+    start: int
+    lines: tuple[str, ...] = ()
+    frame: pl.DataFrame | None = None
+    path: str | None = None
+    groups: tuple[int, ...] = ()
+    rows: int = 0
+
+    def __len__(self) -> int:
+        if self.kind == "jsonl":
+            return len(self.lines)
+        return self.frame.height if self.frame is not None else self.rows
+
+    def load(self) -> pl.DataFrame:
+        """The input-shape frame of a Parquet chunk (reading its row groups if needed)."""
+        if self.frame is not None:
+            return self.frame
+        import pyarrow.parquet as pq
+
+        assert self.path is not None
+        frame = pl.from_arrow(pq.ParquetFile(self.path).read_row_groups(list(self.groups)))
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+
+
+def count_rows(path: Path) -> int | None:
+    """Rows in an input file (for the progress bar), or None if it is unknown cheaply."""
+    try:
+        if kind_of(path) == "parquet":
+            import pyarrow.parquet as pq
+
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        with path.open("rb") as fh:
+            return sum(1 for line in fh if line.strip())
+    except (OSError, ValueError, EligibilityError):
+        return None
+
+
+def read_chunks(path: Path, size: int = DEFAULT_CHUNK, by_groups: bool = False
+                ) -> Iterator[Chunk]:
+    """The input file in chunks of ``size`` rows, in order.
+
+    With ``by_groups`` a Parquet chunk names whole row groups (about ``size`` rows)
+    instead of holding the data, so a worker process reads them itself.
+    """
+    kind = kind_of(path)
+    if not path.is_file():
+        raise BatchFileError(f"{path}: no such file")
+    if kind == "parquet" and by_groups:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            meta = pq.ParquetFile(path).metadata
+        except (OSError, pa.ArrowException) as exc:
+            raise BatchFileError(f"{path}: not a readable Parquet file ({exc})") from None
+        start, groups, rows = 0, [], 0
+        for i in range(meta.num_row_groups):
+            groups.append(i)
+            rows += meta.row_group(i).num_rows
+            if rows >= size:
+                yield Chunk("parquet-groups", start, path=str(path), groups=tuple(groups),
+                            rows=rows)
+                start, groups, rows = start + rows, [], 0
+        if groups:
+            yield Chunk("parquet-groups", start, path=str(path), groups=tuple(groups),
+                        rows=rows)
+        return
+    if kind == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            source = pq.ParquetFile(path)
+            start = 0
+            for batch in source.iter_batches(batch_size=size):
+                frame = pl.from_arrow(pa.Table.from_batches([batch]))
+                assert isinstance(frame, pl.DataFrame)
+                yield Chunk("parquet", start, frame=frame)
+                start += frame.height
+        except (OSError, pa.ArrowException) as exc:
+            raise BatchFileError(f"{path}: not a readable Parquet file ({exc})") from None
+        return
+    start = 0
+    lines: list[str] = []
+    try:
+        with path.open("r", encoding="utf-8", errors="replace") as fh:
+            for raw in fh:
+                line = raw.rstrip("\n").rstrip("\r")
+                lines.append(line)
+                if len(lines) >= size:
+                    yield Chunk("jsonl", start, lines=tuple(lines))
+                    start += len(lines)
+                    lines = []
+    except OSError as exc:
+        raise BatchFileError(f"{path}: cannot be read ({exc})") from None
+    # a final newline does not make an extra row; blank lines elsewhere do
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if lines:
+        yield Chunk("jsonl", start, lines=tuple(lines))
+
+
+def jsonl_rows(lines: tuple[str, ...], start: int) -> list[RawRow]:
+    rows = []
+    for i, line in enumerate(lines):
+        number = start + i
+        if not line.strip():
+            rows.append(RawRow(number, None, None, f"line {number + 1}: empty line"))
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError as exc:
+            rows.append(RawRow(number, None, None,
+                               f"line {number + 1}: not valid JSON ({exc})"))
+            continue
+        ident, facts = unwrap(value)
+        rows.append(RawRow(number, ident, facts))
+    return rows
+
+
+def chunk_frame(pack: RulePack, validator: FactValidator, chunk: Chunk) -> pl.DataFrame:
+    """The facts frame of one chunk."""
+    if chunk.kind == "jsonl":
+        return build_frame(pack, validator, jsonl_rows(chunk.lines, chunk.start))
+    from eligibility.batch.columns import facts_frame
+
+    return facts_frame(pack, chunk.load(), chunk.start, validator)
+
+
+# -- output -------------------------------------------------------------------------
+def nested(row: dict[str, Any]) -> dict[str, Any]:
+    """One flat output row as the nested JSON object of the contract."""
+    out: dict[str, Any] = {"row": row["row"], "id": row["id"], "error": row["error"]}
+    measures: dict[str, dict[str, Any]] = {}
+    provenance: dict[str, Any] = {}
+    for key, value in row.items():
+        if key.startswith("provenance."):
+            provenance[key[11:]] = value
+            continue
+        mid, dot, rest = key.partition(".")
+        if not dot:
+            continue
+        entry = measures.setdefault(mid, {"status": None, "amount": None,
+                                          "missing_facts": None, "requirements": {}})
+        if rest.startswith("requirements."):
+            entry["requirements"][rest[13:]] = value
+        else:
+            entry[rest] = value
+    out["measures"] = None if row["error"] is not None else measures
+    out["provenance"] = provenance
+    return out
+
+
+def flat(obj: dict[str, Any]) -> dict[str, Any]:
+    """The inverse of :func:`nested`."""
+    row: dict[str, Any] = {"row": obj.get("row"), "id": obj.get("id"),
+                           "error": obj.get("error")}
+    for mid, entry in (obj.get("measures") or {}).items():
+        for key in ("status", "amount", "missing_facts"):
+            row[f"{mid}.{key}"] = entry.get(key)
+        for rid, outcome in (entry.get("requirements") or {}).items():
+            row[f"{mid}.requirements.{rid}"] = outcome
+    for key, value in (obj.get("provenance") or {}).items():
+        row[f"provenance.{key}"] = value
+    return row
+
+
+class OutputWriter:
+    """Appends output frames to ``path`` (.jsonl or .parquet); use as a context manager."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.kind = kind_of(path)
+        self._parquet: Any = None
+        self._text: Any = None
+        self.rows = 0
+        try:
+            if self.kind == "jsonl":
+                self._text = path.open("w", encoding="utf-8")
+        except OSError as exc:
+            raise BatchFileError(f"{path}: cannot be written ({exc})") from None
+
+    def write(self, frame: pl.DataFrame) -> None:
+        self.rows += frame.height
+        if self.kind == "jsonl":
+            for row in frame.iter_rows(named=True):
+                self._text.write(json.dumps(nested(row), ensure_ascii=False) + "\n")
+            return
+        table = frame.to_arrow()
+        if self._parquet is None:
+            import pyarrow.parquet as pq
+
+            try:
+                # statistics of ~90 text and list columns cost more than the data;
+                # row and id keep theirs (readers filter on them)
+                self._parquet = pq.ParquetWriter(self.path, table.schema,
+                                                 write_statistics=["row", "id"])
+            except OSError as exc:
+                raise BatchFileError(f"{self.path}: cannot be written ({exc})") from None
+        self._parquet.write_table(table)
+
+    def close(self) -> None:
+        if self._text is not None:
+            self._text.close()
+        if self._parquet is not None:
+            self._parquet.close()
+        elif self.kind == "parquet" and self.rows == 0:
+            pl.DataFrame({"row": [], "id": [], "error": []},
+                         schema={"row": pl.Int64, "id": pl.String,
+                                 "error": pl.String}).write_parquet(self.path)
+
+    def __enter__(self) -> OutputWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def read_output(path: Path) -> pl.DataFrame:
+    """A batch output file (either format) as the flat frame."""
+    kind = kind_of(path)
+    if not path.is_file():
+        raise BatchFileError(f"{path}: no such file")
+    if kind == "parquet":
+        try:
+            return pl.read_parquet(path)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise BatchFileError(f"{path}: not a readable Parquet file ({exc})") from None
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(flat(json.loads(line)))
+            except (ValueError, AttributeError) as exc:
+                raise BatchFileError(f"{path}:{number}: not a batch output row ({exc})") \
+                    from None
+    if not rows:
+        return pl.DataFrame({"row": [], "id": [], "error": []},
+                            schema={"row": pl.Int64, "id": pl.String, "error": pl.String})
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    schema = {k: (pl.List(pl.String) if k.endswith(".missing_facts") else
+                  pl.Int64 if k == "row" else pl.String) for k in keys}
+    return pl.DataFrame(rows, schema=schema)

@@ -1,0 +1,141 @@
+"""Run a whole batch file: read in chunks, evaluate (here or in worker processes), write.
+
+:func:`run_file` is what ``eligibility batch`` calls. Chunks are evaluated in this
+process, in a pool of worker processes (``workers > 1``; each worker loads and
+compiles the pack once) or on a Dask cluster (:mod:`eligibility.batch.dask`);
+in every case the output is written in input order and has one row per input
+row. :class:`RunSummary` is the closing count.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from multiprocessing import get_context
+from pathlib import Path
+
+import polars as pl
+
+from eligibility.batch.io import DEFAULT_CHUNK, Chunk, OutputWriter, chunk_frame, read_chunks
+from eligibility.batch.run import Backend, ChunkStats, make_backend
+from eligibility.engine import Engine
+from eligibility.pack.loader import load_pack
+
+
+@dataclass
+class RunSummary:
+    """The closing count of a batch run."""
+
+    rows_in: int = 0
+    rows_out: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    backend: str = ""
+    reference_rows: int = 0
+    fallback: dict[str, str] = field(default_factory=dict)
+    status_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def households_per_second(self) -> float:
+        return self.rows_in / self.seconds if self.seconds > 0 else 0.0
+
+
+def evaluate_chunk(backend: Backend, engine: Engine, chunk: Chunk) -> tuple[pl.DataFrame,
+                                                                          ChunkStats]:
+    frame = chunk_frame(engine.pack, engine.validator, chunk)
+    return backend.evaluate(frame)
+
+
+# -- worker processes -------------------------------------------------------------
+@lru_cache(maxsize=8)
+def compiled(pack_dir: str, as_of: date, backend: str) -> tuple[Engine, Backend]:
+    """The pack loaded and compiled once per process (workers, Dask) and date."""
+    engine = Engine(load_pack(pack_dir))
+    return engine, make_backend(backend, engine, as_of)
+
+
+def _work(chunk: Chunk, pack_dir: str, as_of: date,
+          backend: str) -> tuple[pl.DataFrame, ChunkStats]:
+    engine, evaluator = compiled(pack_dir, as_of, backend)
+    return evaluate_chunk(evaluator, engine, chunk)
+
+
+def _in_order(pool: ProcessPoolExecutor, chunks: Iterator[Chunk], depth: int,
+              job: tuple[str, date, str]) -> Iterator[tuple[pl.DataFrame, ChunkStats]]:
+    """Results in input order, with at most ``depth`` chunks in flight."""
+    pending: deque[Future[tuple[pl.DataFrame, ChunkStats]]] = deque()
+    for chunk in chunks:
+        pending.append(pool.submit(_work, chunk, *job))
+        if len(pending) >= depth:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _count(summary: RunSummary, out: pl.DataFrame) -> None:
+    for col in out.columns:
+        if col.endswith(".status"):
+            counts = summary.status_counts.setdefault(col[:-7], {})
+            for status, n in out[col].value_counts().iter_rows():
+                key = status or "error"
+                counts[key] = counts.get(key, 0) + n
+
+
+def run_file(source: Path, target: Path, pack_dir: str, as_of: date, backend: str = "auto",
+             workers: int = 1, chunk_size: int = DEFAULT_CHUNK,
+             progress: Callable[[int], None] | None = None,
+             dask: str | None = None) -> RunSummary:
+    """Evaluate every household of ``source`` into ``target`` (see module docstring)."""
+    engine = Engine(load_pack(pack_dir))
+    pack_dir = str(engine.pack.root)
+    local = make_backend(backend, engine, as_of)
+    summary = RunSummary(backend=local.name)
+    summary.fallback = dict(getattr(local, "fallback", {}))
+    started = time.perf_counter()
+    chunks = read_chunks(source, chunk_size, by_groups=workers > 1 or dask is not None)
+    with OutputWriter(target) as writer:
+        results: Iterator[tuple[pl.DataFrame, ChunkStats]]
+        pool: ProcessPoolExecutor | None = None
+        saved: str | None = None
+        if dask is not None:
+            from eligibility.batch.dask import cluster_results
+
+            results = cluster_results(dask, source, pack_dir, as_of, backend, chunk_size)
+        elif workers > 1:
+            # spawn, not fork: a forked child of a process running polars threads can
+            # hang; one polars thread per worker (the environment the workers start
+            # with, while the pool lives), the workers are the parallelism
+            saved = os.environ.get("POLARS_MAX_THREADS")
+            os.environ["POLARS_MAX_THREADS"] = "1"
+            pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+            results = _in_order(pool, chunks, 2 * workers, (pack_dir, as_of, backend))
+        else:
+            results = (evaluate_chunk(local, engine, chunk) for chunk in chunks)
+        try:
+            for out, stats in results:
+                writer.write(out)
+                summary.rows_in += stats.rows
+                summary.rows_out += out.height
+                summary.errors += stats.errors
+                summary.reference_rows += stats.reference_rows
+                _count(summary, out)
+                if progress is not None:
+                    progress(out.height)
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+                if saved is None:
+                    os.environ.pop("POLARS_MAX_THREADS", None)
+                else:
+                    os.environ["POLARS_MAX_THREADS"] = saved
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+__all__ = ["RunSummary", "evaluate_chunk", "run_file"]

@@ -1,0 +1,384 @@
+"""A whole pack compiled to polars for one ``as_of``: criteria, lets, amounts, outcomes.
+
+:class:`PolarsPlan` walks the pack once per evaluation date. Criteria become
+columns (in dependency order), each measure's ``let`` values and amount become
+columns, each requirement and exception a boolean column, and from those the
+outcome of every requirement (met, not_met, unknown, waived, discretionary)
+and the measure's status, with the same rules as the reference evaluator. A
+measure with a construct polars cannot express is listed in
+:attr:`PolarsPlan.fallback` with the reason; the batch runner evaluates it with
+the reference. Missing facts are a second, optional pass
+(:meth:`PolarsPlan.missing`) that only the undetermined rows need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from eligibility.compile.polars.compiler import (
+    DEC,
+    EMPTY,
+    SEP,
+    Col,
+    Compiler,
+    Scope,
+    Unsupported,
+    cat,
+    round_half_up,
+)
+from eligibility.expr import ast
+from eligibility.pack.model import Criterion, Measure, RulePack
+
+KINDS = {"bool": "bool", "int": "int", "number": "dec", "money": "dec", "enum": "str",
+         "string": "str", "date": "date"}
+DTYPES: dict[str, pl.DataType] = {"bool": pl.Boolean(), "int": pl.Int64(), "dec": DEC,
+                                  "str": pl.String(), "date": pl.Date()}
+#: Requirement outcomes and statuses are enums inside the plan (cheap to compute);
+#: the batch output casts them to text.
+OUTCOME = pl.Enum(["met", "not_met", "unknown", "waived", "discretionary"])
+STATUS = pl.Enum(["eligible", "not_eligible", "undetermined"])
+#: Places kept by each rounding rule, and how.
+ROUNDING = {"krone": 0, "krone_down": 0, "ore": 2}
+
+
+def fact_dtypes(pack: RulePack) -> dict[str, pl.DataType]:
+    """The frame schema of a pack's facts: one column per fact, ``members`` as list."""
+    out: dict[str, pl.DataType] = {}
+    member: dict[str, pl.DataType] = {}
+    for spec in pack.schema.all_fields():
+        dtype = DTYPES[KINDS[spec.kind]]
+        if spec.in_list:
+            member[spec.name] = dtype
+        else:
+            out[spec.path] = dtype
+    if member:
+        out["members"] = pl.List(pl.Struct(member))
+    return out
+
+
+@dataclass
+class RequirementPlan:
+    id: str
+    discretionary: bool
+    value: Col | None
+    exceptions: list[Col]
+
+
+@dataclass
+class MeasurePlan:
+    id: str
+    rounding: str | None
+    amount: Col | None
+    lets: list[tuple[str, Col]]
+    requirements: list[RequirementPlan]
+    checks: list[pl.Expr] = field(default_factory=list)
+
+
+def _criteria_refs(node: ast.Node) -> set[str]:
+    return {n.parts[1] for n in ast.walk(node)
+            if isinstance(n, ast.Name) and n.parts[0] == "criteria" and len(n.parts) > 1}
+
+
+class PolarsPlan:
+    """The pack compiled to polars expressions for one date (see module docstring)."""
+
+    def __init__(self, pack: RulePack, as_of: date, params: dict[str, Any]) -> None:
+        self.pack = pack
+        self.as_of = as_of
+        self.fallback: dict[str, str] = {}
+        facts = {f.path: KINDS[f.kind] for f in pack.schema.all_fields() if not f.in_list}
+        members = {f.name: KINDS[f.kind] for f in pack.schema.all_fields() if f.in_list}
+        self._columns: dict[str, Col] = {}
+        self._criteria: list[tuple[str, Col]] = []
+        broken: dict[str, str] = {}
+        for criterion in _ordered(pack.criteria):
+            scope = Scope(facts, members, self._columns, params, as_of,
+                          where=f"{criterion.file} criterion {criterion.id}")
+            bad = sorted(c for c in _criteria_refs(criterion.expr.node) if c in broken)
+            if bad:
+                broken[criterion.id] = broken[bad[0]]
+                continue
+            try:
+                col = Compiler(scope).compile(criterion.expr.node)
+            except Unsupported as exc:
+                broken[criterion.id] = str(exc)
+                continue
+            self._criteria.append((criterion.id, col))
+            self._columns[f"criteria.{criterion.id}"] = Col(
+                pl.col(f"__c.{criterion.id}"), col.kind,
+                None if col.miss is None else pl.col(f"__cm.{criterion.id}"))
+        self.measures: list[MeasurePlan] = []
+        self.in_force: list[Measure] = [m for m in pack.measures if m.in_force(as_of)]
+        for m in self.in_force:
+            try:
+                self.measures.append(self._measure(m, facts, members, params, broken))
+            except Unsupported as exc:
+                self.fallback[m.id] = str(exc)
+
+    # -- compilation -----------------------------------------------------------
+    def _measure(self, m: Measure, facts: dict[str, str], members: dict[str, str],
+                 params: dict[str, Any], broken: dict[str, str]) -> MeasurePlan:
+        exprs = [e for _, e in m.lets] + [r.expr for r in m.requirements if r.expr]
+        exprs += [e.expr for r in m.requirements for e in r.exceptions]
+        if m.amount:
+            exprs.append(m.amount.expr)
+        for expr in exprs:
+            for cid in sorted(_criteria_refs(expr.node)):
+                if cid in broken:
+                    raise Unsupported(f"uses criterion {cid!r}: {broken[cid]}")
+        columns = dict(self._columns)
+        checks: list[pl.Expr] = []
+        lets: list[tuple[str, Col]] = []
+        for name, expr in m.lets:
+            scope = Scope(facts, members, columns, params, self.as_of,
+                          where=f"{m.file} let {name}")
+            col = Compiler(scope).compile(expr.node)
+            checks.extend(col.checks)
+            lets.append((name, col))
+            columns[name] = Col(pl.col(f"__l.{m.id}.{name}"), col.kind,
+                                None if col.miss is None else pl.col(f"__lm.{m.id}.{name}"))
+        scope = Scope(facts, members, columns, params, self.as_of, where=m.file)
+        compiler = Compiler(scope)
+        amount: Col | None = None
+        rounding: str | None = None
+        if m.amount is not None:
+            rounding = m.amount.rounding
+            if rounding not in ROUNDING and self._divides(m.amount.expr.node, m):
+                raise Unsupported(f"amount rounding {rounding!r} after a division: the "
+                                  "unrounded quotient needs more places than polars "
+                                  "Decimal(38, 10) keeps", m.file)
+            raw = compiler.compile(m.amount.expr.node)
+            checks.extend(raw.checks)
+            value = raw.value if raw.kind == "dec" else raw.value.cast(DEC)
+            rounded = (value.floor() if rounding == "krone_down" else value
+                       if rounding not in ROUNDING
+                       else round_half_up(value, ROUNDING[rounding]).cast(DEC))
+            amount = Col(rounded, "dec", raw.miss, raw.checks)
+            columns["amount"] = Col(pl.col(f"__a.{m.id}"), "dec",
+                                    None if raw.miss is None else pl.col(f"__am.{m.id}"))
+        requirements = []
+        for req in m.requirements:
+            if not req.in_force(self.as_of):
+                continue
+            req_value = compiler.compile(req.expr.node) if req.expr else None
+            excs = [compiler.compile(e.expr.node) for e in req.exceptions]
+            for part in [req_value, *excs]:
+                if part is not None:
+                    checks.extend(part.checks)
+            requirements.append(RequirementPlan(req.id, req.discretionary, req_value, excs))
+        return MeasurePlan(m.id, rounding, amount, lets, requirements, checks)
+
+    def _divides(self, node: ast.Node, m: Measure, seen: set[str] | None = None) -> bool:
+        """Whether ``node`` (through the lets and criteria it reads) divides."""
+        seen = set() if seen is None else seen
+        lets = dict(m.lets)
+        by_id = {c.id: c for c in self.pack.criteria}
+        for n in ast.walk(node):
+            if isinstance(n, ast.Binary) and n.op == "/":
+                return True
+            if isinstance(n, ast.Call) and n.func == "monthly":
+                return True
+            if isinstance(n, ast.Name) and n.dotted not in seen:
+                seen.add(n.dotted)
+                if n.dotted in lets and self._divides(lets[n.dotted].node, m, seen):
+                    return True
+                if n.parts[0] == "criteria" and len(n.parts) > 1 and n.parts[1] in by_id \
+                        and self._divides(by_id[n.parts[1]].expr.node, m, seen):
+                    return True
+        return False
+
+    # -- execution -------------------------------------------------------------
+    def _chain(self, frame: pl.LazyFrame, misses: bool) -> tuple[pl.LazyFrame, list[str]]:
+        """The frame with every plan column; the names of the row-check columns.
+
+        Each check sits in the same ``with_columns`` as the value it guards, so polars
+        computes their common sub-expressions once.
+        """
+        checks: list[str] = []
+
+        def guarded(cols: list[pl.Expr], *parts: Col | None) -> list[pl.Expr]:
+            for part in parts:
+                for check in part.checks if part is not None else ():
+                    checks.append(f"__k{len(checks)}")
+                    cols.append(check.alias(checks[-1]))
+            return cols
+
+        for cid, col in self._criteria:
+            cols = [col.value.alias(f"__c.{cid}")]
+            if misses and col.miss is not None:
+                cols.append(col.miss.alias(f"__cm.{cid}"))
+            frame = frame.with_columns(guarded(cols, col))
+        for mp in self.measures:
+            for name, col in mp.lets:
+                cols = [col.value.alias(f"__l.{mp.id}.{name}")]
+                if misses and col.miss is not None:
+                    cols.append(col.miss.alias(f"__lm.{mp.id}.{name}"))
+                frame = frame.with_columns(guarded(cols, col))
+            if mp.amount is not None:
+                cols = [mp.amount.value.alias(f"__a.{mp.id}")]
+                if misses and mp.amount.miss is not None:
+                    cols.append(mp.amount.miss.alias(f"__am.{mp.id}"))
+                frame = frame.with_columns(guarded(cols, mp.amount))
+            cols = []
+            for rp in mp.requirements:
+                cols.append(_outcome(rp).alias(f"{mp.id}.requirements.{rp.id}"))
+                guarded(cols, rp.value, *rp.exceptions)
+            frame = frame.with_columns(cols)
+            frame = frame.with_columns(_status(mp).alias(f"{mp.id}.status"))
+        return frame, checks
+
+    def evaluate(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Statuses, amounts and requirement outcomes of every supported measure.
+
+        Adds ``__unsure``: true where a row would make the reference raise (a
+        division by zero, a key missing from a parameter table); those rows belong
+        to the reference.
+        """
+        lf, checks = self._chain(frame.lazy(), misses=False)
+        out: list[pl.Expr] = [pl.col("__row")]
+        for mp in self.measures:
+            out.append(pl.col(f"{mp.id}.status"))
+            if mp.amount is not None:
+                amount = pl.col(f"__a.{mp.id}")
+                if mp.rounding in ROUNDING:
+                    text = amount.cast(pl.Decimal(38, ROUNDING[mp.rounding])).cast(pl.String)
+                else:  # exact, without trailing zeros
+                    text = (amount.cast(pl.String).str.replace(r"(\.\d*?)0+$", "${1}")
+                            .str.replace(r"\.$", ""))
+                shown = pl.when(pl.col(f"{mp.id}.status") != "not_eligible").then(text)
+                out.append(shown.alias(f"{mp.id}.amount"))
+            else:
+                out.append(pl.lit(None, pl.String).alias(f"{mp.id}.amount"))
+            out.extend(pl.col(f"{mp.id}.requirements.{rp.id}") for rp in mp.requirements)
+        unsure = pl.any_horizontal([pl.col(c) for c in checks]) if checks else pl.lit(False)
+        out.append(unsure.fill_null(False).alias("__unsure"))
+        return lf.select(out).collect(engine="in-memory")
+
+    def missing(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``<measure>.missing_facts`` (list of paths, in reading order) for every row."""
+        lf, _ = self._chain(with_member_index(frame).lazy(), misses=True)
+        out: list[pl.Expr] = [pl.col("__row")]
+        for mp in self.measures:
+            seen: list[pl.Expr] = []
+            for rp in mp.requirements:
+                need = _requirement_miss(rp)
+                if need is None:
+                    continue
+                outcome = pl.col(f"{mp.id}.requirements.{rp.id}")
+                seen.append(pl.when(outcome.is_in(["unknown", "discretionary"]))
+                            .then(need).otherwise(EMPTY))
+            text = cat(*seen)
+            if text is None:
+                paths = pl.lit([], pl.List(pl.String))
+            else:
+                undetermined = pl.col(f"{mp.id}.status") == "undetermined"
+                joined = pl.when(undetermined).then(text).otherwise(EMPTY)
+                paths = (joined.str.split(SEP).list.eval(pl.element().filter(
+                    pl.element() != "")).list.unique(maintain_order=True))
+            out.append(paths.alias(f"{mp.id}.missing_facts"))
+        return lf.select(out).collect(engine="in-memory")
+
+
+def with_member_index(frame: pl.DataFrame) -> pl.DataFrame:
+    """``members`` with each member's position as the struct field ``__i``."""
+    if "members" not in frame.columns:
+        return frame
+    import numpy as np
+    import pyarrow as pa
+
+    arr = frame["members"].to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    offsets = np.asarray(arr.offsets)
+    values = arr.values
+    lengths = np.diff(offsets)
+    index = np.zeros(len(values), dtype=np.int64)
+    index[offsets[0]:offsets[-1]] = (np.arange(offsets[0], offsets[-1])
+                                     - np.repeat(offsets[:-1], lengths))
+    fields = [values.field(i) for i in range(values.type.num_fields)]
+    names = [values.type.field(i).name for i in range(values.type.num_fields)]
+    struct = pa.StructArray.from_arrays([*fields, pa.array(index)], names=[*names, "__i"])
+    listed = type(arr).from_arrays(arr.offsets, struct, mask=arr.is_null())
+    series = pl.from_arrow(listed)
+    assert isinstance(series, pl.Series)
+    return frame.with_columns(series.alias("members"))
+
+
+def has_unknown(pack: RulePack) -> pl.Expr:
+    """True for rows where some fact is missing (only those can have missing facts)."""
+    cols = [pl.col(f.path).is_null() for f in pack.schema.all_fields() if not f.in_list]
+    members = [f.name for f in pack.schema.all_fields() if f.in_list]
+    if members:
+        cols.append(pl.col("members").is_null())
+        cols.append(pl.col("members").list.eval(pl.any_horizontal(
+            [pl.element().struct.field(m).is_null() for m in members])).list.any())
+    return pl.any_horizontal(cols).fill_null(True)
+
+
+def _outcome(rp: RequirementPlan) -> pl.Expr:
+    v = rp.value.value if rp.value is not None else pl.lit(None, pl.Boolean)
+    not_true = v.fill_null(False).not_()
+    chain: Any = pl
+    if rp.exceptions:
+        waived = not_true & pl.any_horizontal([e.value.fill_null(False)
+                                               for e in rp.exceptions])
+        exc_unknown = pl.any_horizontal([e.value.is_null() for e in rp.exceptions])
+        chain = chain.when(waived).then(pl.lit("waived", OUTCOME))
+    else:
+        exc_unknown = pl.lit(False)
+    if rp.discretionary:
+        if not rp.exceptions:
+            return pl.lit("discretionary", OUTCOME)
+        result: pl.Expr = chain.otherwise(pl.lit("discretionary", OUTCOME))
+        return result
+    result = (chain.when(v).then(pl.lit("met", OUTCOME))
+              .when(v.not_() & exc_unknown.not_()).then(pl.lit("not_met", OUTCOME))
+              .otherwise(pl.lit("unknown", OUTCOME)))
+    return result
+
+
+def _status(mp: MeasurePlan) -> pl.Expr:
+    outcomes = [pl.col(f"{mp.id}.requirements.{rp.id}") for rp in mp.requirements]
+    if not outcomes:
+        return pl.lit("eligible", STATUS)
+    failed = pl.any_horizontal([o == "not_met" for o in outcomes])
+    open_ = pl.any_horizontal([o.is_in(["unknown", "discretionary"]) for o in outcomes])
+    return (pl.when(failed).then(pl.lit("not_eligible", STATUS))
+            .when(open_).then(pl.lit("undetermined", STATUS))
+            .otherwise(pl.lit("eligible", STATUS)))
+
+
+def _requirement_miss(rp: RequirementPlan) -> pl.Expr | None:
+    """The missing facts one requirement records: its value, then each exception read."""
+    v = rp.value.value if rp.value is not None else pl.lit(None, pl.Boolean)
+    parts: list[pl.Expr | None] = [rp.value.miss if rp.value is not None else None]
+    not_true = v.fill_null(False).not_()
+    earlier: list[pl.Expr] = []
+    for e in rp.exceptions:
+        if e.miss is not None:
+            read = not_true if not earlier else not_true & pl.any_horizontal(earlier).not_()
+            parts.append(pl.when(read).then(e.miss).otherwise(EMPTY))
+        earlier.append(e.value.fill_null(False))
+    return cat(*parts)
+
+
+def _ordered(criteria: tuple[Criterion, ...]) -> list[Criterion]:
+    by_id = {c.id: c for c in criteria}
+    done: set[str] = set()
+    order: list[Criterion] = []
+
+    def visit(cid: str) -> None:
+        if cid in done or cid not in by_id:
+            return
+        done.add(cid)
+        for dep in sorted(_criteria_refs(by_id[cid].expr.node)):
+            visit(dep)
+        order.append(by_id[cid])
+
+    for c in criteria:
+        visit(c.id)
+    return order
