@@ -19,10 +19,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from eligibility.budget import NO_DEADLINE, Deadline
 from eligibility.decision import MeasureResult, Status
 from eligibility.engine import CompiledMeasure, Engine, Outcomes
+from eligibility.errors import BudgetExceeded
 from eligibility.explain.messages import render
 from eligibility.explain.terminal import format_amount
 from eligibility.explain.whynot import (
@@ -80,6 +82,8 @@ class CounterfactualResult(_Model):
     missing_facts: list[str] = []
     solutions: list[Counterfactual]
     message: str
+    partial: bool = Field(False, description="The search reached its time budget: "
+                          "`solutions` holds what it found before it stopped.")
 
 
 def reached(out: Outcomes) -> bool:
@@ -121,12 +125,12 @@ def _size(engine: Engine, facts: dict[str, Any], changes: dict[str, Any]) -> Dec
 
 class _Search:
     def __init__(self, engine: Engine, facts: dict[str, Any], as_of: date, cm: CompiledMeasure,
-                 candidates: list[str]) -> None:
+                 candidates: list[str], deadline: Deadline = NO_DEADLINE) -> None:
         self.engine = engine
         self.facts = facts
         self.cm = cm
         self.candidates = candidates
-        self.prober = Prober(engine, facts, as_of, cm.measure.id)
+        self.prober = Prober(engine, facts, as_of, cm.measure.id, deadline=deadline)
         base = self.prober.outcomes({})
         self.open_requirements = [r[0].req.id for r in base.reasons
                                   if r[1] in ("not_met", "unknown")] if base else []
@@ -205,13 +209,15 @@ class _Search:
 
 def counterfactuals(engine: Engine, facts: dict[str, Any], measure_id: str, as_of: date,
                     lang: str = "nb", also: list[str] | None = None,
-                    max_facts: int = 2) -> CounterfactualResult:
+                    max_facts: int = 2, budget: float | None = None) -> CounterfactualResult:
     """The smallest verified changes of changeable facts (and ``also``) that grant the measure.
 
     ``also`` names further facts that may change, as schema paths
     (``members.age``) or concrete ones (``members[1].age``). Raises ``KeyError``
-    for an unknown measure.
+    for an unknown measure. ``budget`` (seconds) bounds the search; when it runs out
+    the result holds the solutions found so far and says ``partial``.
     """
+    deadline = Deadline.after(budget)
     decision = engine.evaluate(facts, as_of=as_of, lang=lang)
     current = decision.measure(measure_id)
     cm = next(m for m in engine.measures if m.measure.id == measure_id)
@@ -239,10 +245,18 @@ def counterfactuals(engine: Engine, facts: dict[str, Any], measure_id: str, as_o
             already=True, searched=candidates, solutions=[],
             message=render("cf.already", lang, measure=current.title,
                            status=render(f"status.{current.status}", lang)))
-    search = _Search(engine, facts, as_of, cm, candidates)
-    search.run(max(1, max_facts))
+    partial = False
+    found: list[dict[str, Any]] = []
+    try:
+        search = _Search(engine, facts, as_of, cm, candidates, deadline)
+        try:
+            search.run(max(1, max_facts))
+        finally:
+            found = list(search.found.values())
+    except BudgetExceeded:
+        partial = True
     solutions = []
-    for changes in search.found.values():
+    for changes in found:
         verdict = engine.evaluate(apply_changes(facts, changes), as_of=as_of, lang=lang)
         m = verdict.measure(measure_id)
         ok = _reached_result(m)
@@ -278,7 +292,7 @@ def counterfactuals(engine: Engine, facts: dict[str, Any], measure_id: str, as_o
     return CounterfactualResult(
         measure=measure_id, title=current.title, status=current.status, target=target,
         already=False, searched=candidates, missing_facts=current.missing_facts,
-        solutions=solutions, message=message)
+        solutions=solutions, message=message, partial=partial)
 
 
 __all__ = ["Change", "Counterfactual", "CounterfactualResult", "counterfactuals",

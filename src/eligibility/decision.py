@@ -156,7 +156,7 @@ class Provenance(_Out):
 class Decision(_Out):
     """The engine's answer for one household (see module docstring)."""
 
-    lang: Literal["nb", "en"]
+    lang: Literal["nb", "nn", "en"]
     as_of: date
     measures: list[MeasureResult]
     criteria: list[CriterionResult]

@@ -184,7 +184,7 @@ class DecisionBuilder:
     # -- the Decision ----------------------------------------------------------
     def build(self, outcomes: HouseholdOutcomes, lang: str = "nb",
               detail: Detail = "full") -> Decision:
-        """The Decision for ``outcomes`` in ``lang`` (``nb`` or ``en``)."""
+        """The Decision for ``outcomes`` in ``lang`` (``nb``, ``nn`` or ``en``)."""
         results: list[tuple[tuple[int, int, int, int], MeasureResult]] = []
         affects: dict[str, list[str]] = {}
         full = detail == "full"
@@ -204,7 +204,7 @@ class DecisionBuilder:
         when = outcomes.as_of
         base = self._provenance_base
         return construct(Decision, {
-            "lang": "en" if lang == "en" else "nb",
+            "lang": lang if lang in ("nn", "en") else "nb",
             "as_of": when,
             "measures": [r for _, r in results],
             "criteria": [self.criterion_result(c, lang) for c in outcomes.criteria],

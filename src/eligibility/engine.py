@@ -37,6 +37,7 @@ from eligibility.compile.runtime import Ctx
 from eligibility.decision import Decision
 from eligibility.decision_build import DETAILS, DecisionBuilder, Detail, decision_bytes
 from eligibility.facts import FactValidator, ValidFacts
+from eligibility.options import as_of_date, check_lang
 from eligibility.pack.model import RulePack
 from eligibility.periods import PeriodResult, evaluate_period
 from eligibility.provenance import GivenFacts, confirm_list, read_given
@@ -110,30 +111,32 @@ class Engine:
         requirements = self.compiled.in_force_at(ctx.as_of).requirements[cm.index]
         return evaluate_measure(cm, ctx, requirements, calculation=False)
 
-    def outcomes(self, facts: Any, as_of: date | None = None,
+    def outcomes(self, facts: Any, as_of: date | str | None = None,
                  observe: bool = True, calculation: bool = True) -> HouseholdOutcomes:
         """The raw outcomes for one household (what the decision builder consumes);
         ``observe=False`` skips recording the values each reason shows, ``calculation``
         records the steps of every amount."""
-        when = as_of or date.today()
+        when = as_of_date(as_of)
         if self._rete is not None:
             rete: HouseholdOutcomes = self._rete.outcomes(self.validate(facts, when), when,
                                                           calculation)
             return rete
-        return self.fast.evaluate_household(self.validate(facts, when), when,
-                                            observe, calculation)
+        return self.fast.evaluate_household(self.validate(facts, when), when, observe,
+                                            calculation)
 
-    def reference_outcomes(self, facts: Any, as_of: date | None = None,
+    def reference_outcomes(self, facts: Any, as_of: date | str | None = None,
                            observe: bool = True, calculation: bool = True,
                            ) -> HouseholdOutcomes:
         """:meth:`outcomes` on the three-valued reference alone (no fast path)."""
-        when = as_of or date.today()
+        when = as_of_date(as_of)
         return evaluate_household(self.compiled, self.validate(facts, when), when,
                                   observe, calculation)
 
-    def evaluate(self, facts: Any, as_of: date | None = None, lang: str = "nb",
+    def evaluate(self, facts: Any, as_of: date | str | None = None, lang: str = "nb",
                  calculation: bool = True, detail: Detail = "full") -> Decision:
-        """Evaluate one household's facts at ``as_of`` (default: today).
+        """Evaluate one household's facts at ``as_of`` (a date or ``"YYYY-MM-DD"``;
+        default: today) with texts in ``lang`` (``nb``, ``nn`` or ``en``; anything else
+        is an :class:`~eligibility.options.OptionError`).
 
         ``calculation`` puts the steps of every amount into the Decision.
         ``detail="summary"`` gives statuses, amounts, criteria, missing facts and
@@ -141,8 +144,9 @@ class Engine:
         calculation."""
         if detail not in DETAILS:
             raise ValueError(f"detail must be one of {', '.join(DETAILS)}, not {detail!r}")
+        lang = check_lang(lang)
         full = detail == "full"
-        when = as_of or date.today()
+        when = as_of_date(as_of)
         given = None if isinstance(facts, ValidFacts) else self.given(facts)
         if given is not None and not given.plain:
             facts = self.validator.validate(given.at(when))
@@ -151,13 +155,15 @@ class Engine:
         return decision if given is None or given.plain else confirm_list(
             self, given, when, decision)
 
-    def evaluate_period(self, facts: Any, start: date, end: date, monthly: bool = False,
-                        lang: str = "nb", detail: Detail = "full") -> PeriodResult:
-        """One result per sub-period of ``start``..``end``, split wherever something the
-        decision uses changes (see :mod:`eligibility.periods`)."""
-        return evaluate_period(self, facts, start, end, monthly, lang, detail)
+    def evaluate_period(self, facts: Any, start: date | str, end: date | str,
+                        monthly: bool = False, lang: str = "nb",
+                        detail: Detail = "full") -> PeriodResult:
+        """One result per sub-period of ``start``..``end`` (dates or ``"YYYY-MM-DD"``),
+        split wherever something the decision uses changes (see :mod:`eligibility.periods`)."""
+        return evaluate_period(self, facts, as_of_date(start), as_of_date(end), monthly,
+                               check_lang(lang), detail)
 
-    def evaluate_json(self, facts: Any, as_of: date | None = None, lang: str = "nb",
+    def evaluate_json(self, facts: Any, as_of: date | str | None = None, lang: str = "nb",
                       calculation: bool = True, detail: Detail = "full") -> bytes:
         """:meth:`evaluate` serialised once to compact JSON bytes (the bytes of
         ``model_dump_json()``; see :func:`~eligibility.decision_build.decision_bytes`)."""

@@ -8,8 +8,26 @@ a traceback.
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any
+
+from eligibility.limits import MAX_ECHOED_VALUE, MAX_REPORTED_ISSUES
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = MAX_ECHOED_VALUE
+_SHORT.maxother = MAX_ECHOED_VALUE
+_SHORT.maxlevel = 2
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 4
+
+
+def short_repr(value: Any) -> str:
+    """A bounded ``repr`` of a value seen in bad input (cheap for any size)."""
+    try:
+        text = _SHORT.repr(value)
+    except Exception:  # a hostile object's __repr__ must not escape
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= MAX_ECHOED_VALUE + 10 else text[:MAX_ECHOED_VALUE] + "…"
 
 
 class EligibilityError(Exception):
@@ -53,21 +71,33 @@ class FactIssue:
     value: Any = None
     expected: str | None = None
 
+    def shown_value(self) -> str | None:
+        """The value seen, as a bounded ``repr`` (``None`` when there is none)."""
+        return None if self.value is None else short_repr(self.value)
+
     def __str__(self) -> str:
         text = f"{self.path}: {self.message}"
         if self.value is not None:
-            text += f" (got {self.value!r})"
+            text += f" (got {self.shown_value()})"
         return text
 
 
 class FactsError(EligibilityError):
-    """Facts that do not fit the pack's fact schema; names every bad field."""
+    """Facts that do not fit the pack's fact schema; names every bad field.
+
+    The message is rendered when asked for, and bounded: the first
+    :data:`~eligibility.limits.MAX_REPORTED_ISSUES` issues, each value shortened.
+    """
 
     def __init__(self, issues: list[FactIssue]) -> None:
         self.issues = list(issues)
-        super().__init__(
-            f"{len(self.issues)} invalid fact(s): " + "; ".join(str(i) for i in self.issues)
-        )
+        super().__init__()
+
+    def __str__(self) -> str:
+        shown = "; ".join(str(i) for i in self.issues[:MAX_REPORTED_ISSUES])
+        more = len(self.issues) - MAX_REPORTED_ISSUES
+        tail = f"; and {more} more" if more > 0 else ""
+        return f"{len(self.issues)} invalid fact(s): {shown}{tail}"
 
 
 class AsOfError(EligibilityError):
@@ -84,3 +114,7 @@ class EvaluationError(EligibilityError):
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class BudgetExceeded(EligibilityError):
+    """A search (why-not, counterfactual, sweep) ran out of its time budget."""

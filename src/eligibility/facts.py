@@ -7,6 +7,13 @@ flattened to ``"group.field"`` keys for the evaluator, the member list, and a
 canonical JSON form whose SHA-256 goes into the Decision's provenance. Every
 invalid field is reported at once, by path, with the value seen and what was
 expected — never a traceback.
+
+Before pydantic sees a document, :func:`check_shape` walks it once, iteratively,
+and refuses what would be expensive to validate or to compute with (the limits of
+:mod:`eligibility.limits`): nesting, object and member-list sizes, string length,
+and the digits and exponent of every number — including numbers still written as
+text in a numeric field (``"9e999999"`` is refused, never expanded). Only
+:class:`~eligibility.errors.FactsError` leaves this module for bad input.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -27,7 +35,19 @@ try:  # optional: the api and test extras install it
     import orjson as _orjson
 except ImportError:  # pragma: no cover - exercised only without the extra
     _orjson = None  # type: ignore[assignment]
+from eligibility.limits import (
+    DEFAULT_MAX_MEMBERS,
+    MAX_FACTS_DEPTH,
+    MAX_NUMBER_DIGITS,
+    MAX_NUMBER_EXPONENT,
+    MAX_OBJECT_KEYS,
+    MAX_STRING_LENGTH,
+    MAX_YAML_NODES,
+)
 from eligibility.pack.model import FactSchema, FieldSpec
+from eligibility.pack.yamlio import number_problem, number_text_problem
+
+_NUMERIC = frozenset({"int", "number", "money"})
 
 
 @dataclass(frozen=True)
@@ -61,15 +81,48 @@ def _annotation(spec: FieldSpec) -> Any:
 def _field(spec: FieldSpec) -> tuple[Any, Any]:
     annotation = _annotation(spec)
     kwargs: dict[str, Any] = {"description": spec.title.en}
-    if spec.minimum is not None and spec.kind in ("int", "number", "money"):
-        kwargs["ge"] = spec.minimum
-    if spec.maximum is not None and spec.kind in ("int", "number", "money"):
-        kwargs["le"] = spec.maximum
+    if spec.kind in _NUMERIC:
+        # the schema's bounds, else the engine's number limit (so the JSON Schema says it)
+        bound = 10 ** MAX_NUMBER_EXPONENT
+        kwargs["ge"] = spec.minimum if spec.minimum is not None else -bound
+        kwargs["le"] = spec.maximum if spec.maximum is not None else bound
+    elif spec.kind == "string":
+        kwargs["max_length"] = MAX_STRING_LENGTH
     if spec.kind in ("number", "money"):
         kwargs["allow_inf_nan"] = False
+        kwargs["json_schema_extra"] = _numeric_text_schema(spec)
     if spec.required:
         return annotation, Field(..., **kwargs)
     return annotation | None, Field(None, **kwargs)
+
+
+def _numeric_text_schema(spec: FieldSpec) -> Callable[[dict[str, Any]], None]:
+    """A JSON Schema pattern for a number written as text (``"12500.50"``) that keeps
+    inside the field's bounds: no sign when it cannot be negative, and fewer digits
+    than its maximum has."""
+    digits = MAX_NUMBER_EXPONENT
+    if spec.maximum is not None and spec.maximum >= 10:
+        digits = min(digits, len(str(int(spec.maximum))) - 1)
+    elif spec.maximum is not None:
+        digits = 0
+    sign = "" if spec.minimum is not None and spec.minimum >= 0 else "-?"
+    pattern = f"^{sign}[0-9]{{1,{digits}}}(\\.[0-9]{{1,10}})?$" if digits else None
+    positive_only = spec.minimum is not None and spec.minimum > 0
+
+    def extra(field_schema: dict[str, Any]) -> None:
+        branches = field_schema.get("anyOf")
+        if not isinstance(branches, list):
+            return
+        kept = []
+        for branch in branches:
+            if branch.get("type") == "string":
+                if pattern is None or positive_only:
+                    continue  # text is still read, but not promised here
+                branch["pattern"] = pattern
+            kept.append(branch)
+        field_schema["anyOf"] = kept
+
+    return extra
 
 
 def build_facts_model(schema: FactSchema) -> type[BaseModel]:
@@ -81,8 +134,10 @@ def build_facts_model(schema: FactSchema) -> type[BaseModel]:
             f"Facts_{group.name}", __base__=_Group, **fields
         )
         if group.is_list:
+            # a household has at least one member (an empty list is not "unknown")
             groups[group.name] = (list[model] | None,
-                                  Field(None, max_length=group.max_items or 100))
+                                  Field(None, min_length=1,
+                                        max_length=group.max_items or DEFAULT_MAX_MEMBERS))
         else:
             groups[group.name] = (model | None, None)
     facts_model: type[BaseModel] = create_model(
@@ -163,6 +218,133 @@ def canonical_bytes(value: Any) -> bytes:
         except (_orjson.JSONEncodeError, TypeError):
             pass  # e.g. an integer beyond 64 bits
     return canonical_json(value).encode()
+def _kind_at(schema: FactSchema | None, path: tuple[Any, ...]) -> str | None:
+    """The kind of the schema field at ``path`` (``(group, field)`` or
+    ``(members, i, field)``), if there is one."""
+    if schema is None or not path or not isinstance(path[0], str):
+        return None
+    group = schema.groups.get(path[0])
+    if group is None:
+        return None
+    rest = path[1:]
+    if group.is_list:
+        if len(rest) != 2 or not isinstance(rest[0], int):
+            return None
+        rest = rest[1:]
+    if len(rest) != 1 or not isinstance(rest[0], str):
+        return None
+    spec = group.fields.get(rest[0])
+    return spec.kind if spec is not None else None
+
+
+def _is_unicode(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8 (no lone surrogates)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_shape(raw: Any, schema: FactSchema | None = None,
+                path: tuple[Any, ...] = ()) -> None:
+    """Refuse a facts document (or a part of one at ``path``) that is over the limits.
+
+    One iterative pass, cheap for any input: depth, keys per object, list lengths,
+    string lengths, number digits and exponents (also of numbers written as text in a
+    numeric field of ``schema``). Raises :class:`FactsError` naming each bad path.
+    """
+    max_list = DEFAULT_MAX_MEMBERS
+    if schema is not None:
+        max_list = max((g.max_items or DEFAULT_MAX_MEMBERS for g in schema.groups.values()
+                        if g.is_list), default=DEFAULT_MAX_MEMBERS)
+    issues: list[FactIssue] = []
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(raw, path)]
+    seen = 0
+    while stack and len(issues) < 20:
+        value, where = stack.pop()
+        seen += 1
+        if seen > MAX_YAML_NODES:
+            issues.append(FactIssue(_path(path), f"the document holds more than "
+                                                 f"{MAX_YAML_NODES} values"))
+            break
+        depth = len(where)
+        if isinstance(value, dict):
+            if depth >= MAX_FACTS_DEPTH:
+                issues.append(FactIssue(_path(where), f"nested deeper than {MAX_FACTS_DEPTH} "
+                                                      "levels"))
+                continue
+            if len(value) > MAX_OBJECT_KEYS:
+                issues.append(FactIssue(_path(where), f"an object may have at most "
+                                                      f"{MAX_OBJECT_KEYS} keys, got {len(value)}"))
+                continue
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    issues.append(FactIssue(_path(where), "every key must be text",
+                                            type(key).__name__))
+                    continue
+                if len(key) > 100 or not _is_unicode(key):
+                    issues.append(FactIssue(_path(where), "a key must be valid text of at "
+                                                          "most 100 characters",
+                                            key.encode("utf-8", "replace").decode()))
+                    continue
+                stack.append((item, (*where, key)))
+        elif isinstance(value, list | tuple):
+            if depth >= MAX_FACTS_DEPTH:
+                issues.append(FactIssue(_path(where), f"nested deeper than {MAX_FACTS_DEPTH} "
+                                                      "levels"))
+                continue
+            if len(value) > max_list:
+                issues.append(FactIssue(_path(where), f"a list may have at most {max_list} "
+                                                      f"items, got {len(value)}"))
+                continue
+            stack.extend((item, (*where, i)) for i, item in enumerate(value))
+        elif isinstance(value, str):
+            if not _is_unicode(value):
+                issues.append(FactIssue(_path(where), "the text is not valid Unicode "
+                                                      "(it holds a lone surrogate)"))
+            elif len(value) > MAX_STRING_LENGTH:
+                issues.append(FactIssue(_path(where), f"text may have at most "
+                                                      f"{MAX_STRING_LENGTH} characters, got "
+                                                      f"{len(value)}"))
+            elif _kind_at(schema, where) in _NUMERIC:
+                problem = number_text_problem(value)
+                if problem:
+                    issues.append(FactIssue(_path(where), problem, value))
+        elif isinstance(value, bool):
+            continue
+        elif isinstance(value, int | Decimal):
+            problem = number_problem(value)
+            if problem:
+                issues.append(FactIssue(_path(where), problem, value))
+        elif isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                issues.append(FactIssue(_path(where), "not a finite number", value))
+            else:
+                problem = number_problem(Decimal(repr(value)))
+                if problem:
+                    issues.append(FactIssue(_path(where), problem, value))
+    if issues:
+        raise FactsError(issues)
+
+
+def _plain_leaf(value: Any, kind: str | None) -> bool:
+    """Whether one field value is certainly within the limits (the common case)."""
+    cls = type(value)
+    if value is None or cls is bool:
+        return True
+    if cls is int:
+        return bool(value.bit_length() <= 66)  # < 10^20
+    if cls is str:
+        if kind in _NUMERIC:  # a number as text: short, and no exponent to expand
+            return len(value) <= MAX_NUMBER_DIGITS and value.isascii() \
+                and "e" not in value and "E" not in value
+        return len(value) <= MAX_STRING_LENGTH and value.isascii()
+    if cls is Decimal:
+        return number_problem(value) is None
+    return False
 
 
 class FactValidator:
@@ -172,16 +354,52 @@ class FactValidator:
         self.schema = schema
         self.model = build_facts_model(schema)
         self.list_group = next((g.name for g in schema.groups.values() if g.is_list), None)
+        self._kinds = {g.name: {f.name: f.kind for f in g.fields.values()}
+                       for g in schema.groups.values()}
+        self._lists = {g.name: g.max_items or DEFAULT_MAX_MEMBERS
+                       for g in schema.groups.values() if g.is_list}
+
+    def _plain_shape(self, raw: dict[str, Any]) -> bool:
+        """A fast look at the usual shape (groups of plain values, a short member list);
+        ``False`` means :func:`check_shape` must look closely."""
+        if len(raw) > MAX_OBJECT_KEYS:
+            return False
+        for gname, group in raw.items():
+            kinds = self._kinds.get(gname) if type(gname) is str else None
+            if kinds is None:
+                return False
+            if type(group) is dict:
+                items = [group]
+            elif type(group) is list and gname in self._lists:
+                if len(group) > self._lists[gname]:
+                    return False
+                items = group
+            elif group is None:
+                continue
+            else:
+                return False
+            for item in items:
+                if type(item) is not dict or len(item) > MAX_OBJECT_KEYS:
+                    return False
+                for fname, value in item.items():
+                    if type(fname) is not str or not _plain_leaf(value, kinds.get(fname)):
+                        return False
+        return True
 
     def validate(self, raw: Any) -> ValidFacts:
         if not isinstance(raw, dict):
             raise FactsError([FactIssue("(facts)", "the facts must be a mapping of groups",
                                         type(raw).__name__, "an object")])
+        if not self._plain_shape(raw):
+            check_shape(raw, self.schema)  # finds and names what is wrong
         try:
             model = self.model.model_validate(raw)
-        except ValidationError as exc:
+        except (ValueError, TypeError, ArithmeticError, RecursionError) as exc:
+            if not isinstance(exc, ValidationError):
+                raise FactsError([FactIssue("(facts)", "the facts cannot be read: "
+                                            f"{type(exc).__name__}")]) from None
             issues = []
-            for err in exc.errors():
+            for err in exc.errors(include_url=False):
                 loc = tuple(err.get("loc", ()))
                 message = err.get("msg", "invalid")
                 if err.get("type") == "extra_forbidden":

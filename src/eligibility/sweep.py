@@ -17,8 +17,9 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from eligibility.budget import Deadline
 from eligibility.decision import Status
 from eligibility.engine import Engine
 from eligibility.explain.messages import render
@@ -75,6 +76,8 @@ class SweepResult(_Model):
     measures: list[SweepMeasure]
     points: list[SweepPoint]
     cliffs: list[Cliff] = []
+    partial: bool = Field(False, description="The sweep reached its time budget: `points` "
+                          "stops at the last value evaluated before it.")
 
     def series(self, measure_id: str) -> list[tuple[Any, SweepCell]]:
         return [(p.value, p.measures[measure_id]) for p in self.points
@@ -135,8 +138,15 @@ def sweep_values(start: Any, stop: Any, step: Any) -> list[Any]:
 
 
 def sweep(engine: Engine, facts: dict[str, Any], path: str, start: Any, stop: Any, step: Any,
-          as_of: date, lang: str = "nb", changes: dict[str, Any] | None = None) -> SweepResult:
-    """Evaluate ``facts`` (with ``changes``) at every value of ``path`` in the range."""
+          as_of: date, lang: str = "nb", changes: dict[str, Any] | None = None,
+          budget: float | None = None) -> SweepResult:
+    """Evaluate ``facts`` (with ``changes``) at every value of ``path`` in the range.
+
+    ``budget`` (seconds) bounds the sweep; when it runs out the points so far are
+    returned and the result says ``partial``.
+    """
+    deadline = Deadline.after(budget)
+    partial = False
     spec = field_spec(engine.pack.schema, path)
     if spec is None:
         raise ChangeError(f"{path}: not a fact of this pack")
@@ -144,6 +154,9 @@ def sweep(engine: Engine, facts: dict[str, Any], path: str, start: Any, stop: An
     points: list[SweepPoint] = []
     measures: dict[str, SweepMeasure] = {}
     for value in sweep_values(start, stop, step):
+        if deadline.passed:
+            partial = True
+            break
         decision = engine.evaluate(apply_changes(base, {path: value}), as_of=as_of, lang=lang,
                                    calculation=False)
         cells = {}
@@ -153,7 +166,8 @@ def sweep(engine: Engine, facts: dict[str, Any], path: str, start: Any, stop: An
         points.append(SweepPoint(value=value, measures=cells))
     order = list(measures.values())
     result = SweepResult(path=path, title=engine.title_of(path, lang), unit=spec.unit,
-                         lang=lang, as_of=as_of, measures=order, points=points)
+                         lang=lang, as_of=as_of, measures=order, points=points,
+                         partial=partial)
     return result.model_copy(update={"cliffs": find_cliffs(result)})
 
 

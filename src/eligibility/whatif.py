@@ -30,8 +30,17 @@ from eligibility.decision import Decision, MeasureResult, Outcome, Status
 from eligibility.engine import Engine
 from eligibility.errors import EligibilityError
 from eligibility.explain.calculation import changed_steps
+from eligibility.facts import check_shape
+from eligibility.limits import DEFAULT_MAX_MEMBERS, MAX_OBJECT_KEYS
 from eligibility.pack.model import FactSchema, FieldSpec
-from eligibility.pack.yamlio import YamlError, load_yaml_text, plain
+from eligibility.pack.yamlio import (
+    YamlError,
+    load_facts_text,
+    load_yaml_text,
+    number_problem,
+    plain,
+    read_text_file,
+)
 
 _PATH = re.compile(
     r"^(?P<group>[A-Za-z_][A-Za-z0-9_]*)"
@@ -211,9 +220,10 @@ def parse_value(schema: FactSchema, path: str, text: str) -> Any:
     if name is None:
         if gspec.is_list and index is None:
             try:
-                count = int(raw)
+                count = int(raw) if len(raw) <= 10 else -1
             except ValueError:
-                raise ChangeError(f"{path}: give the number of members, got {text!r}") from None
+                raise ChangeError(f"{path}: give the number of members, "
+                                  f"got {text[:60]!r}") from None
             return count
         return _parse_mapping(schema, group, path, raw)
     spec = gspec.fields[name]
@@ -230,7 +240,7 @@ def parse_field(spec: FieldSpec, raw: str, path: str) -> Any:
             return True
         if low in _FALSE:
             return False
-        raise ChangeError(f"{path}: expected true or false (ja/nei), got {raw!r}")
+        raise ChangeError(f"{path}: expected true or false (ja/nei), got {raw[:60]!r}")
     if kind in ("int", "number", "money"):
         cleaned = raw.replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
         cleaned = cleaned.replace("_", "").replace(",", ".")
@@ -239,30 +249,33 @@ def parse_field(spec: FieldSpec, raw: str, path: str) -> Any:
         except InvalidOperation:
             value = Decimal("NaN")
         if not value.is_finite():
-            raise ChangeError(f"{path}: expected {_kind_text(spec)}, got {raw!r}")
+            raise ChangeError(f"{path}: expected {_kind_text(spec)}, got {raw[:40]!r}")
+        problem = number_problem(value)
+        if problem:
+            raise ChangeError(f"{path}: {problem}, got {raw[:40]!r}")
         if kind == "int":
             if value != value.to_integral_value():
-                raise ChangeError(f"{path}: expected a whole number, got {raw!r}")
+                raise ChangeError(f"{path}: expected a whole number, got {raw[:60]!r}")
             result: Any = int(value)
         else:
             result = value
         if spec.minimum is not None and result < spec.minimum:
-            raise ChangeError(f"{path}: must be at least {spec.minimum}, got {raw!r}")
+            raise ChangeError(f"{path}: must be at least {spec.minimum}, got {raw[:60]!r}")
         if spec.maximum is not None and result > spec.maximum:
-            raise ChangeError(f"{path}: must be at most {spec.maximum}, got {raw!r}")
+            raise ChangeError(f"{path}: must be at most {spec.maximum}, got {raw[:60]!r}")
         return result
     if kind == "enum":
         values = spec.values or ()
         if raw in values:
             return raw
         hint = _suggest(raw, list(values))
-        raise ChangeError(f"{path}: expected one of {', '.join(values)}, got {raw!r}"
+        raise ChangeError(f"{path}: expected one of {', '.join(values)}, got {raw[:60]!r}"
                           + (f" (did you mean {hint[0]!r}?)" if hint else ""))
     if kind == "date":
         try:
             return date.fromisoformat(raw)
         except ValueError:
-            raise ChangeError(f"{path}: expected a date YYYY-MM-DD, got {raw!r}") from None
+            raise ChangeError(f"{path}: expected a date YYYY-MM-DD, got {raw[:60]!r}") from None
     return raw
 
 
@@ -275,7 +288,7 @@ def _kind_text(spec: FieldSpec) -> str:
 def _parse_mapping(schema: FactSchema, group: str, path: str, raw: str) -> dict[str, Any]:
     if raw.startswith("{"):
         try:
-            doc = plain(load_yaml_text(raw, path))
+            doc = plain(load_yaml_text(raw, path, aliases=False))
         except YamlError as exc:
             raise ChangeError(f"{path}: {exc.diagnostic.message}") from None
         if not isinstance(doc, dict):
@@ -287,10 +300,10 @@ def _parse_mapping(schema: FactSchema, group: str, path: str, raw: str) -> dict[
         key, eq, value = part.partition("=")
         key = key.strip()
         if not eq:
-            raise ChangeError(f"{path}: expected field=value pairs, got {part!r}")
+            raise ChangeError(f"{path}: expected field=value pairs, got {part[:60]!r}")
         if key not in fields:
             hint = _suggest(key, list(fields))
-            raise ChangeError(f"{path}: {group!r} has no fact {key!r}"
+            raise ChangeError(f"{path}: {group!r} has no fact {str(key)[:60]!r}"
                               + (f" (did you mean {hint[0]!r}?)" if hint else ""))
         out[key] = parse_field(fields[key], value, f"{path}.{key}")
     return out
@@ -304,17 +317,20 @@ def coerce_mapping(schema: FactSchema, group: str, path: str,
     for key, value in doc.items():
         if key not in fields:
             hint = _suggest(str(key), list(fields))
-            raise ChangeError(f"{path}: {group!r} has no fact {key!r}"
+            raise ChangeError(f"{path}: {group!r} has no fact {str(key)[:60]!r}"
                               + (f" (did you mean {hint[0]!r}?)" if hint else ""))
         out[key] = coerce_value(fields[key], value, f"{path}.{key}")
     return out
 
 
 def coerce_value(spec: FieldSpec, value: Any, path: str) -> Any:
-    """A value from YAML/JSON as the field's type (strings are parsed; floats refused)."""
-    if isinstance(value, float):
-        raise ChangeError(f"{path}: write the number as exact text (e.g. \"1234.50\"), "
-                          "binary floats are not accepted")
+    """A value from YAML/JSON as the field's type (strings are parsed). A JSON float is
+    read as the decimal it was written as (its shortest repr, as the evaluation reads
+    facts), never as the binary fraction."""
+    if isinstance(value, float) and spec.kind in ("int", "number", "money"):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ChangeError(f"{path}: expected {_kind_text(spec)}, got {value!r}")
+        return parse_field(spec, repr(value), path)
     if isinstance(value, str) and spec.kind not in ("string", "enum"):
         return parse_field(spec, value, path)
     return value
@@ -349,6 +365,13 @@ def apply_changes(facts: dict[str, Any], changes: dict[str, Any]) -> dict[str, A
     decision asks about them). Raises :class:`ChangeError` on a path that does
     not fit the facts (e.g. a member that does not exist).
     """
+    check_shape(facts)
+    if len(changes) > MAX_OBJECT_KEYS:
+        raise ChangeError(f"at most {MAX_OBJECT_KEYS} changes at once, got {len(changes)}")
+    for path, value in changes.items():
+        if not isinstance(path, str) or len(path) > 200:
+            raise ChangeError("a change's path must be text of at most 200 characters")
+        check_shape(value, path=(path,))
     out: dict[str, Any] = copy.deepcopy(dict(facts))
     for path, value in changes.items():
         _apply_one(out, path, copy.deepcopy(value))
@@ -362,8 +385,9 @@ def _apply_one(facts: dict[str, Any], path: str, value: Any) -> None:
             facts.pop(group, None)
         elif isinstance(value, int) and not isinstance(value, bool):
             members = facts.get(group) or []
-            if not isinstance(members, list) or value < 0:
-                raise ChangeError(f"{path}: cannot set {group} to {value}")
+            if not isinstance(members, list) or not 0 <= value <= DEFAULT_MAX_MEMBERS:
+                raise ChangeError(f"{path}: cannot set {group} to {value} "
+                                  f"(0 to {DEFAULT_MAX_MEMBERS} members)")
             facts[group] = members[:value] + [{} for _ in range(value - len(members))]
         else:
             facts[group] = value
@@ -535,16 +559,10 @@ def is_scenario(doc: Any) -> bool:
 
 
 def _read_facts_file(path: Path) -> Any:
-    if not path.is_file():
+    if not path.exists():
         raise ChangeError(f"the scenario's baseline file {str(path)!r} does not exist")
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".json":
-        try:
-            return json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            raise ChangeError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
     try:
-        return plain(load_yaml_text(text, str(path)))
+        return load_facts_text(read_text_file(path, str(path)), str(path))
     except YamlError as exc:
         raise ChangeError(str(exc.diagnostic)) from None
 

@@ -71,10 +71,11 @@ def test_body_over_the_limit_is_413(make_client: Callable[..., TestClient]) -> N
     assert client.post(EVAL, json={"facts": MINI_CASE}).status_code == 200
 
 
-def test_batch_over_the_limit_is_413(make_client: Callable[..., TestClient]) -> None:
+def test_batch_over_the_limit_is_422(make_client: Callable[..., TestClient]) -> None:
+    # the OpenAPI document declares maxItems: a longer list is an invalid request
     client = make_client(max_batch=3)
-    body = problem(client.post(BATCH, json={"items": [{"facts": {}}] * 4}), 413,
-                   "body-too-large")
+    body = problem(client.post(BATCH, json={"items": [{"facts": {}}] * 4}), 422,
+                   "invalid-request")
     assert paths(body) == ["items"]
     assert client.post(BATCH, json={"items": [{"facts": {}}] * 3}).status_code == 200
 

@@ -93,3 +93,11 @@ def test_serve_user_errors_are_one_paragraph(monkeypatch: pytest.MonkeyPatch, ar
     assert result.exit_code == 2
     assert message in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+def test_search_budget_setting() -> None:
+    assert Settings.from_env({}).search_budget_seconds == 1.5
+    assert Settings.from_env({"ELIGIBILITY_SEARCH_BUDGET": "0.25"}).search_budget_seconds == 0.25
+    for bad in ("0", "-1", "x", "61"):
+        with pytest.raises(SettingsError):
+            Settings.from_env({"ELIGIBILITY_SEARCH_BUDGET": bad})

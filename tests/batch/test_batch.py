@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -205,3 +207,21 @@ def test_cli_batch_diff_generate(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "use .jsonl or .parquet" in res.output
     res = runner.invoke(app, ["batch", str(data), str(out), "--backend", "fortran"])
     assert res.exit_code == 2 and "unknown backend" in res.output
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 13),
+                    reason="durable-rules 2.0.28 does not import on Python >= 3.13")
+def test_cli_batch_with_the_rete_backend_gives_the_reference_rows(
+        tmp_path: Path, households: pl.DataFrame) -> None:
+    # durable_rules runs in a child process: a crash there fails this test, not pytest
+    source = _jsonl_with_bad_rows(tmp_path, households.head(40))
+    ref, rete = tmp_path / "ref.parquet", tmp_path / "rete.parquet"
+    run_file(source, ref, NO_DIR, AS_OF, "reference", chunk_size=64)
+    proc = subprocess.run(
+        [sys.executable, "-c", "from eligibility.cli import main; main()", "batch",
+         str(source), str(rete), "--pack", NO_DIR, "--as-of", AS_OF.isoformat(),
+         "--backend", "rete"],
+        capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "rows in 45 · rows out 45 · rows with errors 5" in proc.stdout
+    assert pl.read_parquet(rete).equals(pl.read_parquet(ref))

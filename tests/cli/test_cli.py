@@ -87,7 +87,7 @@ def test_bad_input_files_exit_2(tmp_path: Path) -> None:
         (["evaluate", str(tmp_path / "nope.yaml"), *ARGS], "no such file"),
         (["evaluate", str(tmp_path / "broken.yaml"), *ARGS], "broken.yaml:"),
         (["evaluate", "-", "--pack", str(MINI), "--as-of", "1.1.2024"], "YYYY-MM-DD"),
-        (["evaluate", "-", *ARGS, "--lang", "de"], "--lang must be nb or en"),
+        (["evaluate", "-", *ARGS, "--lang", "de"], "--lang must be nb, nn or en"),
         (["evaluate", "-", "--pack", str(MINI), "--as-of", "2019-01-01"], "outside the period"),
         (["evaluate", "-", "--pack", str(tmp_path), "--as-of", "2023-01-01"], "no pack.yaml"),
     ]:
@@ -132,3 +132,19 @@ def test_evaluate_why_not_adds_thresholds_to_the_json(tmp_path: Path) -> None:
     # amount = round(0.737 × (60 000 − 20 000 − 0.2 × 12 × income) / 12) must reach 50:
     # income 16 330 → 49.62 → 50 (paid); 16 331 → 49.48 → 49 (not paid)
     assert flips and flips[0]["value"] == "16330" and flips[0]["verified"] is True
+
+
+def test_the_entry_point_never_prints_a_traceback(monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import eligibility.cli.common as common
+    from eligibility.cli import main
+
+    def broken(pack: str) -> None:
+        raise RuntimeError("a bug, not a user error")
+
+    monkeypatch.setattr(common, "load_engine", broken)
+    with pytest.raises(SystemExit) as info:
+        main(["evaluate", "fixtures/familie-utkastelse.yaml"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert "Traceback" not in err and "failed unexpectedly (RuntimeError" in err

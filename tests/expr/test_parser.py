@@ -121,3 +121,36 @@ def test_tokens_end_with_end_marker() -> None:
 def test_very_long_expression_is_refused() -> None:
     with pytest.raises(ExprSyntaxError):
         parse("1 + " * 5000 + "1")
+
+
+def test_nesting_up_to_the_limit_parses() -> None:
+    from eligibility.limits import MAX_EXPR_NESTING
+
+    depth = MAX_EXPR_NESTING - 1
+    node = parse("(" * depth + "1" + ")" * depth)
+    assert isinstance(node, ast.Number) and node.value == 1
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("(" * 1000 + "1" + ")" * 1000, "nested more than"),
+    ("-" * 5000 + "1", "nested more than"),
+    ("min(" * 1000 + "1" + ", 1)" * 1000, "nested more than"),
+    ("1 in " + "[" * 2000 + "]" * 2000, "nested more than"),
+    (" + ".join(["1"] * 2400), "levels of operations"),
+    ("9" * 5000, "at most 30 digits"),
+    ("１２ > 1", "unexpected character '１'"),
+    ("\u0661 + 1", "unexpected character"),
+])
+def test_hostile_expressions_are_refused_at_a_position(text: str, fragment: str) -> None:
+    with pytest.raises(ExprSyntaxError) as info:
+        parse(text)
+    assert fragment in info.value.message
+    assert 0 <= info.value.offset <= len(text)
+
+
+def test_long_chains_of_signs_and_not_build_the_same_tree() -> None:
+    node = parse("- - -1")
+    assert isinstance(node, ast.Unary) and isinstance(node.operand, ast.Unary)
+    assert repr(parse("not not true")) == repr(
+        ast.Unary(0, 12, "not", ast.Unary(4, 12, "not", ast.Boolean(8, 12, True))))
+    assert repr(parse("+ + 1")) == repr(ast.Number(4, 5, 1))

@@ -17,7 +17,7 @@ Copier = Callable[..., Path]
 
 def diagnostics(path: Path) -> list[Diagnostic]:
     with pytest.raises(PackError) as info:
-        load_pack(path)
+        load_pack(path, full=True)
     return info.value.diagnostics
 
 
@@ -195,3 +195,52 @@ def test_no_pack_here(tmp_path: Path) -> None:
     with pytest.raises(PackError) as info:
         load_pack(tmp_path)
     assert "no pack.yaml" in str(info.value)
+
+
+def test_cases_and_invariants_are_read_only_when_asked_for(pack_copy: Copier) -> None:
+    path = pack_copy(write={"cases/broken.yaml": "name: [unclosed\n"})
+    pack = load_pack(path)  # an Engine never needs the cases: they are not read
+    with pytest.raises(PackError) as info:
+        _ = pack.cases
+    assert info.value.diagnostics[0].file.endswith("cases/broken.yaml")
+    with pytest.raises(PackError):
+        load_pack(path, full=True)  # what `check` does: everything, reported together
+
+
+def test_a_cases_read_is_kept(mini_pack: RulePack) -> None:
+    assert mini_pack.cases is mini_pack.cases and len(mini_pack.cases) == 1
+
+
+@pytest.mark.parametrize(("rel", "text", "fragment"), [
+    ("measures/empty.yaml", "", "the file is empty (or holds only comments)"),
+    ("parameters/notes.yaml", "# later\n", "the file is empty (or holds only comments)"),
+])
+def test_empty_files_are_named(pack_copy: Copier, rel: str, text: str, fragment: str) -> None:
+    d = only(pack_copy(write={rel: text}))
+    assert d.file.endswith(rel) and (d.line, d.column) == (1, 1) and fragment in d.message
+
+
+def test_nothing_outside_the_pack_is_read(pack_copy: Copier, tmp_path: Path) -> None:
+    import os
+
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text("id: stolen\n", encoding="utf-8")
+    path = pack_copy()
+    (path / "measures" / "passwd.yaml").symlink_to("/etc/passwd")
+    (path / "measures" / "x.yaml").symlink_to(outside)
+    (path / "measures" / "dir.yaml").mkdir()
+    os.mkfifo(path / "measures" / "fifo.yaml")
+    found = {Path(d.file).name: d.message for d in diagnostics(path)}
+    assert "outside the pack folder" in found["passwd.yaml"]
+    assert "outside the pack folder" in found["x.yaml"]
+    assert found["dir.yaml"] == "not a regular file"
+    assert found["fifo.yaml"] == "not a regular file"
+
+
+def test_a_symlink_inside_the_pack_is_fine(pack_copy: Copier) -> None:
+    path = pack_copy()
+    original = path / "measures" / "botilbud.yaml"
+    moved = path / "measures" / "botilbud.src"
+    original.rename(moved)
+    original.symlink_to(moved)
+    assert load_pack(path).measure("midlertidig_botilbud")

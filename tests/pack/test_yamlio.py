@@ -57,3 +57,58 @@ def test_positions_inside_folded_expressions() -> None:
 def test_plain_strips_wrappers() -> None:
     data = plain(load_yaml_text("a: {b: [x, 1]}\n", "x.yaml"))
     assert data == {"a": {"b": ["x", 1]}} and type(data["a"]["b"][0]) is str
+
+
+def test_libyaml_is_used_and_keeps_positions_of_folded_text() -> None:
+    from eligibility.pack.yamlio import WITH_LIBYAML
+
+    assert WITH_LIBYAML  # PyYAML wheels ship libyaml; start-up depends on it
+    data = load_yaml_text("a: 1\nwhen: >\n  x.y and\n  zz.w > 1\n", "x.yaml")
+    text = data["when"]
+    assert isinstance(text, LocStr)
+    at = text.position(text.index("zz"))
+    assert (at.line, at.column) == (4, 3)
+
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]\n"
+    for i in range(8))
+
+
+@pytest.mark.parametrize(("text", "aliases", "where", "fragment"), [
+    (BOMB, True, (6, 4), "more than 200000 values"),
+    ("a: &x 1\nb: *x\n", False, (1, 4), "aliases (&anchor / *alias) are not allowed"),
+    ("a: &x [*x]\n", True, (1, 4), "an alias refers to itself"),
+    ("a: " + "[" * 40 + "]" * 40, True, (1, 35), "nested deeper than 32 levels"),
+    ("a: b\nc: d\x00\n", True, (2, 5), "character 0x0000 is not allowed"),
+    ("a: \x9a\n", True, (1, 4), "character 0x009a"),
+    ("a:\n  b: 2026-01-01T25:61:00Z\n", True, (2, 6), "as a date or time: hour must be in 0..23"),
+    ("a: 0000-01-01\n", True, (1, 4), "year 0 is out of range"),
+    ("a: " + "9" * 5000 + "\n", True, (1, 4), "at most 21 digits"),
+    ("a: 1.0e+99999\n", True, (1, 4), "at most 1e20 in size"),
+])
+def test_hostile_yaml_is_our_own_error(text: str, aliases: bool, where: tuple[int, int],
+                                       fragment: str) -> None:
+    with pytest.raises(YamlError) as info:
+        load_yaml_text(text, "x.yaml", aliases=aliases)
+    d = info.value.diagnostic
+    assert (d.file, d.line, d.column) == ("x.yaml", *where)
+    assert fragment in d.message
+
+
+def test_aliases_in_rule_files_are_expanded_within_the_bound() -> None:
+    assert plain(load_yaml_text("a: &x [1, 2]\nb: *x\n", "x.yaml")) == {"a": [1, 2],
+                                                                          "b": [1, 2]}
+
+
+def test_facts_documents_json_and_yaml() -> None:
+    from eligibility.pack.yamlio import load_facts_text
+
+    assert load_facts_text('{"a": 1.5}', "f.json") == {"a": Decimal("1.5")}
+    for text in ("[" * 5000 + "]" * 5000, '{"a": ' + "9" * 5000 + "}", '{"a": NaN}',
+                 '{"a": 1e999}', '{"a": 1,}'):
+        with pytest.raises(YamlError) as info:
+            load_facts_text(text, "f.json")
+        assert info.value.diagnostic.file == "f.json"
+    with pytest.raises(YamlError):
+        load_facts_text("a: &x 1\nb: *x\n", "f.yaml")

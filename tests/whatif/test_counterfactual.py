@@ -66,3 +66,10 @@ def test_startlan_combination_with_named_facts(engine: Engine) -> None:
 def test_already_eligible(engine: Engine) -> None:
     result = counterfactuals(engine, household(), "bostotte", AS_OF, "en")
     assert result.already and not result.solutions
+
+
+def test_a_spent_budget_gives_a_partial_result(engine: Engine) -> None:
+    facts = household(members=[{"age": 40, "income_month": 30000}])
+    assert not counterfactuals(engine, facts, "bostotte", AS_OF, "en").partial
+    spent = counterfactuals(engine, facts, "bostotte", AS_OF, "en", budget=1e-9)
+    assert spent.partial and spent.solutions == []

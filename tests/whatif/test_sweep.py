@@ -62,3 +62,12 @@ def test_charts(engine: Engine, tmp_path: Path) -> None:
     strip = next(line for line in lines if line.startswith("Bostøtte"))
     # eligible up to 16 000, not from 18 000: 9 full blocks then 2 dots
     assert strip.endswith("█" * 9 + "··")
+
+
+def test_a_spent_budget_gives_a_partial_sweep(engine: Engine) -> None:
+    facts = household()
+    spent = sweep(engine, facts, INCOME, Decimal(0), Decimal(20000), Decimal(1250), AS_OF,
+                  "en", budget=1e-9)
+    assert spent.partial and spent.points == []
+    full = sweep(engine, facts, INCOME, Decimal(0), Decimal(20000), Decimal(1250), AS_OF, "en")
+    assert not full.partial and len(full.points) == 17

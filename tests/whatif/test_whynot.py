@@ -117,3 +117,12 @@ def test_unknown_requirement_lists_missing_facts(engine: Engine) -> None:
     m = why_not(engine, facts, AS_OF, "en", "bostotte").measures[0]
     assert m.status == "undetermined"
     assert COST in m.missing_facts
+
+
+def test_a_spent_budget_gives_a_partial_result(engine: Engine) -> None:
+    facts = _rich()
+    full = why_not(engine, facts, AS_OF, "en")
+    assert not full.partial and full.measures
+    spent = why_not(engine, facts, AS_OF, "en", budget=1e-9)
+    assert spent.partial and spent.measures == []
+    assert spent.provenance == full.provenance

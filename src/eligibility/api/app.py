@@ -42,6 +42,7 @@ from eligibility.api.settings import Settings
 from eligibility.pack.loader import load_pack
 from eligibility.pack.model import RulePack
 from eligibility.version import __version__
+from eligibility.web.routes import mount_web
 
 
 def _problem(request: Request, err: ProblemError) -> Response:
@@ -144,6 +145,7 @@ def create_app(packs: list[RulePack] | None = None,
     )
     _mount_docs(app)
     app.include_router(build_router(registry, settings))
+    mount_web(app, registry, settings)
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from eligibility.engine import Engine
-from eligibility.errors import FactsError
-from eligibility.pack.yamlio import YamlError, load_yaml_text, plain
+from eligibility.errors import FactsError, PackError
+from eligibility.pack.yamlio import YamlError, load_facts_text, plain, read_text_file
 
 MAX_EXAMPLES = 5
 
@@ -72,7 +72,11 @@ def _summary(text: str, fallback: str) -> str:
 def examples_for(engine: Engine) -> list[Example]:
     """Up to :data:`MAX_EXAMPLES` households that fit ``engine``'s pack."""
     case_dates: dict[str, date] = {}
-    for case in engine.pack.cases:
+    try:
+        cases = engine.pack.cases  # read on first use; a broken case file is no example
+    except PackError:
+        cases = ()
+    for case in cases:
         try:
             case_dates.setdefault(engine.validate(case.facts).sha256, case.as_of)
         except FactsError:
@@ -81,8 +85,8 @@ def examples_for(engine: Engine) -> list[Example]:
     for folder in fixture_dirs(engine):
         for path in sorted(folder.glob("*.yaml")):
             try:
-                text = path.read_text(encoding="utf-8")
-                facts = plain(load_yaml_text(text, path.name))
+                text = read_text_file(path, path.name)
+                facts = load_facts_text(text, path.name)
                 valid = engine.validate(facts)
             except (OSError, UnicodeDecodeError, YamlError, FactsError):
                 continue
@@ -92,7 +96,7 @@ def examples_for(engine: Engine) -> list[Example]:
                 return found
     if found:
         return found
-    for case in engine.pack.cases[:MAX_EXAMPLES]:
+    for case in cases[:MAX_EXAMPLES]:
         found.append(Example(Path(case.file).stem, case.name, to_json(plain(case.facts)),
                              case.as_of))
     return found

@@ -11,6 +11,7 @@ never a traceback or a value), and writes one JSON access line per request.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import re
@@ -26,6 +27,7 @@ from eligibility.api.logs import ACCESS_LOGGER, ERROR_LOGGER, access_record
 from eligibility.api.problems import Problem, ProblemError, build_problem
 from eligibility.api.registry import PackRegistry, Served
 from eligibility.api.settings import Settings
+from eligibility.limits import HTTP_BODY_READ_SECONDS
 
 SCOPE_KEY = "eligibility.request"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
@@ -41,6 +43,8 @@ class RequestContext:
     registry: PackRegistry | None = None
     served: Served | None = None
     facts_sha256: list[str] = field(default_factory=list)
+    #: whether the caller may see pack metadata (no token is set, or it sent the token)
+    authenticated: bool = True
 
 
 def request_context(scope: Scope) -> RequestContext:
@@ -54,6 +58,8 @@ def request_context(scope: Scope) -> RequestContext:
 def problem_for(scope: Scope, err: ProblemError) -> Problem:
     """The problem body for ``err``, naming the request's pack when it is known."""
     ctx = request_context(scope)
+    if not ctx.authenticated:
+        return build_problem(err, scope.get("path"), ctx.request_id, None)
     if ctx.served is None and ctx.registry is not None and err.kind.slug != "unknown-pack":
         pack_id = (scope.get("path_params") or {}).get("pack_id")
         if isinstance(pack_id, str) and pack_id in ctx.registry.ids():
@@ -88,7 +94,7 @@ class ServiceMiddleware:
                    for k, v in scope.get("headers", [])}
         given_id = headers.get("x-request-id", "")
         ctx = RequestContext(given_id if _REQUEST_ID.match(given_id) else uuid.uuid4().hex,
-                             self.registry)
+                             self.registry, authenticated=self._authenticated(headers))
         scope[SCOPE_KEY] = ctx
         status = {"code": 500, "started": False}
 
@@ -98,7 +104,9 @@ class ServiceMiddleware:
                 status["started"] = True
                 extra = [(b"x-request-id", ctx.request_id.encode())]
                 present = {k.lower() for k, _ in message.get("headers", [])}
-                if ctx.served is not None:
+                if not ctx.authenticated:
+                    pass  # with a token set, pack metadata only to callers that send it
+                elif ctx.served is not None:
                     for name, value in ctx.served.headers().items():
                         if name.lower().encode() not in present:
                             extra.append((name.lower().encode(), value.encode()))
@@ -136,15 +144,18 @@ class ServiceMiddleware:
                 pack=ctx.served.pack.meta.id if ctx.served else None,
                 facts_sha256=ctx.facts_sha256)})
 
-    def _refuse(self, scope: Scope, headers: dict[str, str]) -> ProblemError | None:
+    def _authenticated(self, headers: dict[str, str]) -> bool:
         token = self.settings.api_token
-        path = scope.get("path", "")
-        if token is None or scope["method"] == "OPTIONS" or path in _OPEN_PATHS \
-                or not path.startswith("/v1/"):
-            return None
+        if token is None:
+            return True
         scheme, _, given = headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(
-                given.strip().encode(), token.encode()):
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode("utf-8", "replace"), token.encode())
+
+    def _refuse(self, scope: Scope, headers: dict[str, str]) -> ProblemError | None:
+        path = scope.get("path", "")
+        if request_context(scope).authenticated or scope["method"] == "OPTIONS" \
+                or path in _OPEN_PATHS or not path.startswith("/v1/"):
             return None
         return ProblemError("unauthorized",
                             "send the header 'Authorization: Bearer <token>' with the "
@@ -161,8 +172,15 @@ class ServiceMiddleware:
             return receive, too_large
         chunks: list[bytes] = []
         size = 0
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + HTTP_BODY_READ_SECONDS
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                return receive, ProblemError(
+                    "request-timeout", f"the request body did not arrive within "
+                                       f"{HTTP_BODY_READ_SECONDS} seconds")
             if message["type"] == "http.disconnect":
                 break
             chunk = message.get("body", b"")

@@ -17,7 +17,7 @@ from fastapi.openapi.utils import get_openapi
 
 from eligibility.api.examples import examples_for
 from eligibility.api.problems import PROBLEM_JSON, Problem
-from eligibility.api.registry import PackRegistry, Served
+from eligibility.api.registry import HASH_PATTERN, PackRegistry, Served
 from eligibility.api.settings import Settings
 
 COMPONENTS = "#/components/schemas/"
@@ -40,6 +40,7 @@ _ERRORS: dict[str, str] = {
     "401": "Missing or wrong bearer token (only when the server sets a token).",
     "404": "No such pack.",
     "409": "The pinned pack hash is not the one the server holds.",
+    "408": "The body did not arrive in time.",
     "413": "The body (or batch) is larger than the server accepts.",
     "415": "The body is not application/json.",
     "422": "A field is invalid; `errors` lists the path of every one.",
@@ -52,6 +53,114 @@ _PACK_HEADERS = {
     "X-Eligibility-Pack-Hash": "Its content hash (SHA-256).",
     "X-Request-Id": "The request's id, also in the access log.",
 }
+
+
+def _years_from(year: int) -> str:
+    """A regex alternation matching four-digit years ≥ ``year``."""
+    text = f"{year:04d}"
+    options = [text]
+    for i, ch in enumerate(text):
+        if ch != "9":
+            rest = 3 - i
+            options.append(text[:i] + f"[{int(ch) + 1}-9]" + (f"[0-9]{{{rest}}}" if rest else ""))
+    return "|".join(options)
+
+
+def _date_pattern(registry: PackRegistry) -> str | None:
+    """A pattern for the dates every served pack covers (from its first full year on),
+    or ``None`` when a pack ends (then the date is only checked on the server)."""
+    metas = [s.pack.meta for s in registry.all()]
+    if not metas or any(m.valid_to is not None for m in metas):
+        return None
+    first = max(m.valid_from for m in metas)
+    year = first.year if (first.month, first.day) == (1, 1) else first.year + 1
+    return f"^(?:{_years_from(year)})-[0-9]{{2}}-[0-9]{{2}}$"
+
+
+def _declare_dates(components: dict[str, Any], doc: dict[str, Any],
+                   registry: PackRegistry) -> None:
+    """``as_of`` says which dates the packs cover (else the answer is 422)."""
+    pattern = _date_pattern(registry)
+    if pattern is None:
+        return
+    for name in ("EvaluateRequest", "WhatIfRequest", "WhyNotRequest"):
+        prop = components.get(name, {}).get("properties", {}).get("as_of", {})
+        for branch in prop.get("anyOf", [prop]):
+            if branch.get("format") == "date":
+                branch["pattern"] = pattern
+    for item in doc.get("paths", {}).values():
+        for op in item.values():
+            for param in op.get("parameters", []):
+                schema = param.get("schema", {})
+                if param.get("name") == "as_of":
+                    for branch in schema.get("anyOf", [schema]):
+                        if branch.get("format") == "date":
+                            branch["pattern"] = pattern
+
+
+def _declare_measures(components: dict[str, Any], registry: PackRegistry) -> None:
+    """Why-not ``measure_id``: the measures in force on every date ``as_of`` may take."""
+    request = components.get("WhyNotRequest", {})
+    prop = request.get("properties", {}).get("measure_id")
+    metas = [s.pack.meta for s in registry.all()]
+    if prop is None or not metas:
+        return
+    first = max(m.valid_from for m in metas)
+    ids = sorted({m.id for s in registry.all() for m in s.pack.measures
+                  if (m.valid_from is None or m.valid_from <= first) and m.valid_to is None})
+    for branch in prop.get("anyOf", [prop]):
+        if branch.get("type") == "string":
+            branch["enum"] = ids
+    prop["description"] = prop.get("description", "") + (
+        " Measures that start later are also taken on dates they are in force.")
+
+
+def _declare_changes(components: dict[str, Any], registry: PackRegistry) -> None:
+    """What-if ``changes``: the fact paths it takes, and each path's value."""
+    request = components.get("WhatIfRequest")
+    if request is None or "changes" not in request.get("properties", {}):
+        return
+    props: dict[str, Any] = {}
+    for served in registry.all():
+        schema = served.facts_schema
+        defs = schema.get("$defs", {})
+        for group in served.pack.schema.groups.values():
+            part = defs.get(f"Facts_{group.name}", {}).get("properties", {})
+            g = re.escape(group.name)
+            if group.is_list:
+                limit = group.max_items or 100
+                props[f"^{g}$"] = {"anyOf": [
+                    {"type": "integer", "minimum": 1, "maximum": limit}, {"type": "null"}]}
+                props[f"^{g}\\[\\+\\]$"] = {"$ref": COMPONENTS + _component_name(
+                    f"Facts.{served.pack.meta.id}.Facts_{group.name}")}
+                continue  # members[N] and members[N].field: only for members that exist
+            prefix = f"^{g}\\."
+            for fname in group.fields:
+                value = dict(part.get(fname, {}))
+                for key in ("default", "title", "description"):
+                    value.pop(key, None)
+                if "$ref" in repr(value):
+                    value = {}  # a shared definition: described with the facts instead
+                props[f"{prefix}{re.escape(fname)}$"] = value
+    changes = request["properties"]["changes"]
+    changes.pop("additionalProperties", None)
+    changes["patternProperties"] = props
+    changes["additionalProperties"] = False
+    changes["maxProperties"] = 1000
+    changes["description"] = (
+        changes.get("description", "") + " Declared here: `group.field`, `members` (the "
+        "number of members) and `members[+]` (add one). `members[N]` (replace or, with "
+        "null, remove member N) and `members[N].field` are also taken for a member the "
+        "household has; another N is a 422.")
+
+
+def _not_null(param: dict[str, Any]) -> None:
+    """An optional parameter is left out, never sent as ``null``: declare only its type."""
+    schema = param.get("schema", {})
+    branches = [b for b in schema.get("anyOf", []) if b.get("type") != "null"]
+    if "anyOf" in schema and len(branches) == 1:
+        rest = {k: v for k, v in schema.items() if k != "anyOf"}
+        param["schema"] = {**rest, **branches[0]}
 
 
 def _component_name(text: str) -> str:
@@ -113,19 +222,27 @@ def build_openapi(routes: list[Any], registry: PackRegistry, settings: Settings,
 
     fact_refs = [{"$ref": COMPONENTS + _facts_component(s, components)}
                  for s in registry.all()]
-    request = components.get("EvaluateRequest")
-    if request and fact_refs:
-        described = request["properties"]["facts"].get("description", "")
-        request["properties"]["facts"] = (
-            {**fact_refs[0], "description": described} if len(fact_refs) == 1
-            else {"anyOf": fact_refs, "description": described})
+    for name in ("EvaluateRequest", "WhatIfRequest", "WhyNotRequest"):
+        request = components.get(name)
+        if request and fact_refs and "facts" in request.get("properties", {}):
+            described = request["properties"]["facts"].get("description", "")
+            request["properties"]["facts"] = (
+                {**fact_refs[0], "description": described} if len(fact_refs) == 1
+                else {"anyOf": fact_refs, "description": described})
     batch = components.get("BatchRequest")
     if batch:
+        # each item is checked on its own (a bad one gets a problem in the 200 answer),
+        # so the items themselves are not constrained here
         batch["properties"]["items"] = {
-            "type": "array", "items": {"$ref": COMPONENTS + "EvaluateRequest"},
+            "type": "array", "items": {"description": "An EvaluateRequest."},
             "maxItems": settings.max_batch,
-            "description": batch["properties"]["items"].get("description", ""),
+            "description": batch["properties"]["items"].get("description", "")
+            + " Each item has the shape of `EvaluateRequest`.",
         }
+
+    _declare_dates(components, doc, registry)
+    _declare_measures(components, registry)
+    _declare_changes(components, registry)
 
     single_examples, batch_examples = _examples(registry)
     ids = registry.ids()
@@ -147,7 +264,7 @@ def build_openapi(routes: list[Any], registry: PackRegistry, settings: Settings,
             if any(p.get("in") == "query" for p in op.get("parameters", [])):
                 codes.append("422")
             if method == "post":
-                codes += ["400", "413", "415", "422"]
+                codes += ["400", "408", "413", "415", "422"]
             if path == "/v1/ready":
                 responses["503"] = {"description": "No pack is loaded.",
                                     "content": {PROBLEM_JSON: {"schema": problem_ref}}}
@@ -157,6 +274,9 @@ def build_openapi(routes: list[Any], registry: PackRegistry, settings: Settings,
             responses["default"] = {"description": "Any other error, as a problem.",
                                     "content": {PROBLEM_JSON: {"schema": problem_ref}}}
             for param in op.get("parameters", []):
+                _not_null(param)
+                if param.get("name") == "X-Eligibility-Pack-Hash":
+                    param["schema"] = {"type": "string", "pattern": HASH_PATTERN}
                 if param.get("name") == "pack_id" and ids:
                     param["schema"] = {"type": "string", "enum": ids}
                     param["example"] = ids[0]

@@ -41,6 +41,8 @@ KINDS: dict[str, Kind] = {k.slug: k for k in (
          "Opplysningene passer ikke med regelpakkens skjema"),
     Kind("as-of-out-of-range", 422, "The date is outside the period the pack covers",
          "Datoen er utenfor perioden regelpakken dekker"),
+    Kind("budget-exceeded", 422, "The search reached its time budget",
+         "Søket nådde tidsgrensen sin"),
     Kind("evaluation-error", 422, "The rules cannot be computed for these facts",
          "Reglene kan ikke beregnes for disse opplysningene"),
     Kind("unauthorized", 401, "A valid bearer token is required",
@@ -50,6 +52,8 @@ KINDS: dict[str, Kind] = {k.slug: k for k in (
          "Regelpakken finnes ikke på denne serveren"),
     Kind("method-not-allowed", 405, "Method not allowed", "Metoden er ikke tillatt"),
     Kind("not-acceptable", 406, "Not acceptable", "Ikke akseptabelt"),
+    Kind("request-timeout", 408, "The request body arrived too slowly",
+         "Forespørselen kom for sakte"),
     Kind("pack-hash-conflict", 409, "The server holds another version of the pack",
          "Serveren har en annen versjon av regelpakken"),
     Kind("body-too-large", 413, "The request body is too large",
@@ -160,6 +164,19 @@ def from_facts_error(exc: FactsError, prefix: str = "facts") -> ProblemError:
     )
 
 
+def _text(text: str) -> str:
+    """``text`` as valid Unicode (a lone surrogate from the request becomes '?')."""
+    return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _clean(error: FieldError) -> FieldError:
+    value = _text(error.value) if isinstance(error.value, str) else error.value
+    if isinstance(value, float) and (value != value or value in (float("inf"), -float("inf"))):
+        value = str(value)
+    return FieldError(path=_text(error.path), message=_text(error.message),
+                      expected=_text(error.expected) if error.expected else None, value=value)
+
+
 def build_problem(err: ProblemError, instance: str | None, request_id: str | None,
                   pack: tuple[str, str, str] | None = None) -> Problem:
     kind = err.kind
@@ -168,9 +185,9 @@ def build_problem(err: ProblemError, instance: str | None, request_id: str | Non
         title=kind.en,
         title_nb=kind.nb,
         status=kind.status,
-        detail=err.detail,
-        instance=instance,
-        errors=err.errors,
+        detail=_text(err.detail),
+        instance=_text(instance) if instance is not None else None,
+        errors=[_clean(e) for e in err.errors],
         pack_id=pack[0] if pack else None,
         pack_version=pack[1] if pack else None,
         content_hash=pack[2] if pack else None,

@@ -45,8 +45,9 @@ from eligibility.api.settings import Settings
 from eligibility.decision import Decision
 from eligibility.decision_build import Detail, decision_bytes
 from eligibility.engine import Engine
-from eligibility.errors import AsOfError, EvaluationError, FactsError
+from eligibility.errors import AsOfError, BudgetExceeded, EvaluationError, FactsError
 from eligibility.explain.whynot import WhyNotResult, why_not
+from eligibility.options import OptionError
 from eligibility.version import __version__
 from eligibility.whatif import ChangeError, WhatIfResult, what_if
 
@@ -115,6 +116,12 @@ def guarded(work: Callable[[], T], as_of: date, prefix: str = "") -> T:
                                        value=as_of.isoformat())]) from None
     except EvaluationError as exc:
         raise ProblemError("evaluation-error", str(exc)) from None
+    except BudgetExceeded as exc:
+        raise ProblemError("budget-exceeded", str(exc)) from None
+    except OptionError as exc:
+        raise ProblemError("invalid-request", str(exc)) from None
+    except RecursionError:
+        raise ProblemError("invalid-request", "the request is nested too deeply") from None
     except (InvalidOperation, ArithmeticError) as exc:
         raise ProblemError(
             "evaluation-error",
@@ -208,7 +215,7 @@ def build_router(registry: PackRegistry, settings: Settings) -> APIRouter:
         served = served_for(request, pack_id, pin, body.pack_hash)
         if len(body.items) > settings.max_batch:
             raise ProblemError(
-                "body-too-large",
+                "invalid-request",
                 f"a batch holds at most {settings.max_batch} items, got {len(body.items)}",
                 [FieldError(path="items", message=f"at most {settings.max_batch} items",
                             value=len(body.items))])
@@ -277,7 +284,7 @@ def build_router(registry: PackRegistry, settings: Settings) -> APIRouter:
                                [FieldError(path="measure_id", message=detail,
                                            value=measure_id[:200])])
         result = guarded(lambda: why_not(served.engine, body.facts, as_of, body.lang,
-                                         measure_id), as_of)
+                                         measure_id, settings.search_budget_seconds), as_of)
         request_context(request.scope).facts_sha256.append(result.provenance.facts_sha256)
         return json_response(result.model_dump_json())
 

@@ -35,7 +35,7 @@ def _iso_date_text(value: Any) -> Any:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
-Lang = Literal["nb", "en"]
+Lang = Literal["nb", "nn", "en"]
 PackHash = Annotated[str, Field(
     pattern=HASH_PATTERN,
     description="Pin the pack: the request is refused with 409 unless the server's pack "

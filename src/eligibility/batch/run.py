@@ -14,7 +14,7 @@ A row that cannot be evaluated gets its error; no row is ever dropped.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -23,9 +23,12 @@ from typing import Any, Protocol
 import polars as pl
 
 from eligibility.batch.frame import facts_of
+from eligibility.compile.outcomes import Outcomes
+from eligibility.compile.pack import CompiledMeasure
 from eligibility.compile.runtime import UNKNOWN, Ctx
 from eligibility.engine import Engine
 from eligibility.errors import EligibilityError
+from eligibility.facts import ValidFacts
 from eligibility.pack.model import Measure
 from eligibility.version import __version__
 
@@ -116,11 +119,9 @@ class ReferenceBackend:
             if rec["error"] is None:
                 try:
                     valid = engine.validate(facts_of(engine.pack, row))
-                    ctx = Ctx(valid.flat, valid.members, as_of, params)
-                    for cm in measures:
+                    for cm, res in self.measure_outcomes(valid, measures, params):
                         mid = cm.measure.id
                         rounding = cm.measure.amount.rounding if cm.measure.amount else ""
-                        res = engine.evaluate_measure(cm, ctx)
                         rec[f"{mid}.status"] = res.status
                         rec[f"{mid}.amount"] = (None if res.status == "not_eligible"
                                                 else format_amount(res.amount, rounding))
@@ -132,10 +133,36 @@ class ReferenceBackend:
             out.append(rec)
         return out
 
+    def measure_outcomes(self, valid: ValidFacts, measures: list[CompiledMeasure],
+                         params: dict[str, Any]) -> Iterator[tuple[CompiledMeasure, Outcomes]]:
+        """Each of ``measures`` with its outcomes for one validated household."""
+        ctx = Ctx(valid.flat, valid.members, self.as_of, params)
+        for cm in measures:
+            yield cm, self.engine.evaluate_measure(cm, ctx)
+
     def evaluate(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, ChunkStats]:
         recs = self.records(frame)
         stats = ChunkStats(rows=frame.height, errors=sum(r["error"] is not None for r in recs))
         return finish(self, frame, _records_frame(recs, self.schema)), stats
+
+
+class ReteBatchBackend(ReferenceBackend):
+    """The durable_rules backend (the ``rete`` extra), one household per session: the
+    same records as :class:`ReferenceBackend`, executed by forward chaining. Each
+    worker process holds its own rete host."""
+
+    name = "rete"
+
+    def __init__(self, engine: Engine, as_of: date) -> None:
+        super().__init__(Engine(engine.pack, backend="rete"), as_of)
+
+    def measure_outcomes(self, valid: ValidFacts, measures: list[CompiledMeasure],
+                         params: dict[str, Any]) -> Iterator[tuple[CompiledMeasure, Outcomes]]:
+        wanted = {id(cm) for cm in measures}
+        household = self.engine.outcomes(valid, self.as_of, observe=False, calculation=False)
+        for _, cm, res in household.measures:
+            if id(cm) in wanted:
+                yield cm, res
 
 
 def _message(exc: BaseException) -> str:
@@ -260,6 +287,7 @@ BACKENDS: dict[str, Callable[[Engine, date], Backend]] = {
     "auto": _auto,
     "polars": PolarsBackend,
     "reference": ReferenceBackend,
+    "rete": ReteBatchBackend,
 }
 
 

@@ -42,7 +42,8 @@ def batch(
     pack: PackOption = "no",
     as_of: AsOfOption = None,
     backend: Annotated[str, typer.Option(
-        "--backend", help="auto (polars where it can), polars or reference.")] = "auto",
+        "--backend", help="auto (polars where it can), polars, reference or rete "
+        "(durable_rules; the rete extra, Python < 3.13).")] = "auto",
     workers: Annotated[int, typer.Option(
         "--workers", min=1, help="Worker processes on this machine.")] = 1,
     dask: Annotated[str | None, typer.Option(

@@ -133,7 +133,7 @@ def check(
         need_extra("hypothesis", "testing", "the invariant search (turn it off with "
                    "--no-properties)")
     try:
-        pack = load_pack(pack_dir)
+        pack = load_pack(pack_dir, full=True)
     except PackError as exc:
         _print_errors(exc, pack_dir)
         raise typer.Exit(1) from None

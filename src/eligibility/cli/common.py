@@ -10,7 +10,6 @@ optional dependency into the exact ``pip install 'eligibility[extra]'`` line.
 from __future__ import annotations
 
 import importlib
-import json
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -25,8 +24,9 @@ from rich.markup import escape
 
 from eligibility.engine import BACKENDS, Engine
 from eligibility.errors import EligibilityError, FactsError, PackError
+from eligibility.limits import MAX_FILE_BYTES, MAX_REPORTED_ISSUES
 from eligibility.pack.loader import load_pack
-from eligibility.pack.yamlio import YamlError, load_yaml_text, plain
+from eligibility.pack.yamlio import YamlError, load_facts_text, read_text_file
 
 app = typer.Typer(
     name="eligibility",
@@ -53,7 +53,7 @@ AsOfOption = Annotated[
                  help="Date the law is read at, YYYY-MM-DD (default: today)."),
 ]
 LangOption = Annotated[str, typer.Option("--lang", metavar="LANG",
-                                         help="Language of texts: nb or en.")]
+                                         help="Language of texts: nb, nn or en.")]
 FileArgument = Annotated[str, typer.Argument(metavar="FILE",
                                              help="Facts as YAML or JSON; - reads stdin.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the Decision as JSON.")]
@@ -86,10 +86,13 @@ def user_errors() -> Iterator[None]:
         fail(str(exc))
     except FactsError as exc:
         lines = "\n".join(
-            f"  {i.path}: {i.message}" + (f" (got {i.value!r})" if i.value is not None else "")
+            f"  {i.path}: {i.message}" + (f" (got {i.shown_value()})" if i.value is not None
+                                          else "")
             + (f"; expected {i.expected}" if i.expected else "")
-            for i in exc.issues
+            for i in exc.issues[:MAX_REPORTED_ISSUES]
         )
+        if len(exc.issues) > MAX_REPORTED_ISSUES:
+            lines += f"\n  … and {len(exc.issues) - MAX_REPORTED_ISSUES} more"
         fail(f"the facts do not fit the pack's schema:\n{lines}")
     except EligibilityError as exc:
         fail(str(exc))
@@ -114,33 +117,26 @@ def parse_date(value: str | None, option: str = "--as-of") -> date:
 
 
 def check_lang(lang: str) -> str:
-    if lang not in ("nb", "en"):
-        fail(f"--lang must be nb or en, got {lang!r}")
+    if lang not in ("nb", "nn", "en"):
+        fail(f"--lang must be nb, nn or en, got {lang!r}")
     return lang
 
 
 def read_document(source: str) -> Any:
     """Read a YAML or JSON document from a file, or from stdin when ``source`` is ``-``."""
     if source == "-":
-        text, name = sys.stdin.read(), "<stdin>"
+        text, name = sys.stdin.read(MAX_FILE_BYTES + 1), "<stdin>"
     else:
         path = Path(source)
-        if not path.is_file():
+        if not path.exists():
             fail(f"no such file: {source}")
         try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            fail(f"{source} is not UTF-8 text")
+            text = read_text_file(path, source)
+        except YamlError as exc:
+            fail(str(exc.diagnostic))
         name = source
-    if name.endswith(".json"):
-        try:
-            from decimal import Decimal
-
-            return json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            fail(f"{name}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}")
     try:
-        return plain(load_yaml_text(text, name))
+        return load_facts_text(text, name)
     except YamlError as exc:
         fail(str(exc.diagnostic))
 

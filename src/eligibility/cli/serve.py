@@ -14,6 +14,11 @@ from typing import Annotated
 import typer
 
 from eligibility.cli.common import app, fail, user_errors
+from eligibility.limits import (
+    HTTP_KEEP_ALIVE_SECONDS,
+    HTTP_MAX_CONCURRENCY,
+    HTTP_MAX_HEADER_BYTES,
+)
 
 
 @app.command()
@@ -60,4 +65,8 @@ def serve(
     configure_logging(log_level)
     uvicorn.run(service, host=host, port=port, log_config=None, access_log=False,
                 log_level=log_level.lower(), server_header=False, proxy_headers=True,
-                timeout_graceful_shutdown=10)
+                timeout_graceful_shutdown=10,
+                # slow or idle clients are let go; past the limit new connections get 503
+                timeout_keep_alive=HTTP_KEEP_ALIVE_SECONDS,
+                limit_concurrency=HTTP_MAX_CONCURRENCY,
+                h11_max_incomplete_event_size=HTTP_MAX_HEADER_BYTES)

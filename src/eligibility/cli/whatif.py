@@ -492,11 +492,11 @@ def _hint(spec: FieldSpec | None, lang: str) -> str:
     if spec is None:
         return ""
     if spec.kind == "bool":
-        return "ja/nei" if lang == "nb" else "yes/no"
+        return "yes/no" if lang == "en" else "ja/nei"
     if spec.kind == "enum":
         return "/".join(spec.values or ())
     if spec.kind == "date":
-        return "ÅÅÅÅ-MM-DD" if lang == "nb" else "YYYY-MM-DD"
+        return "YYYY-MM-DD" if lang == "en" else "ÅÅÅÅ-MM-DD"
     return spec.unit or ""
 
 

@@ -53,7 +53,7 @@ def format_number(value: Any, lang: str, unit: str | None = None) -> str:
         if "." in text:
             text = text.rstrip("0").rstrip(".")
         text = text.replace(",", " ")
-        if lang == "nb":
+        if lang != "en":
             text = text.replace(".", ",")
     elif value is None or value is UNKNOWN:
         return "?"

@@ -1,8 +1,8 @@
-"""Message catalogs in bokmål and English, keyed by message id.
+"""Message catalogs in bokmål, nynorsk and English, keyed by message id.
 
 Logic never builds text: reasons carry a message key and arguments, and the text
-is rendered here from the catalog of the chosen language. Add a key to both
-catalogs at once (a test checks that they have the same keys and placeholders).
+is rendered here from the catalog of the chosen language. Add a key to every
+catalog at once (a test checks that they have the same keys and placeholders).
 """
 
 from __future__ import annotations
@@ -131,6 +131,125 @@ CATALOG: dict[str, dict[str, str]] = {
         "ask.save_prompt": "Svarene er ikke lagret. Filnavn å lagre til (tomt: forkast)",
         "ask.not_saved": "Svarene ble ikke lagret; her er opplysningene:",
         "ask.result": "Resultat",
+    },
+    "nn": {
+        "outcome.met": "{title}: oppfylt",
+        "outcome.not_met": "{title}: ikkje oppfylt",
+        "outcome.waived": "{title}: unntaket «{exception}» gjeld",
+        "outcome.unknown": "{title}: kan ikkje avgjerast – manglar {missing}",
+        "outcome.discretionary": "{title}: kommunen vurderer dette skjønnsmessig",
+        "outcome.discretionary_hint": "{title}: kommunen vurderer dette skjønnsmessig "
+                                      "(utrekna: {indicator})",
+        "status.eligible": "Oppfyller vilkåra",
+        "status.not_eligible": "Oppfyller ikkje vilkåra",
+        "status.undetermined": "Kan ikkje avgjerast enno",
+        "summary.eligible": "Oppfyller vilkåra",
+        "summary.not_eligible": "Ikkje oppfylt: {failed}",
+        "summary.missing": "Manglar opplysningar: {missing}",
+        "summary.discretion": "Må vurderast av sakshandsamar: {discretionary}",
+        "value.true": "ja",
+        "value.false": "nei",
+        "value.unknown": "ukjend",
+        "calc.title": "Utrekning: {measure}",
+        "calc.step": "Steg",
+        "calc.expression": "Reknestykke",
+        "calc.value": "Verdi",
+        "calc.waiting": "ventar på {missing}",
+        "calc.rounded": "avrunda frå {exact}",
+        "calc.from": "frå {date}",
+        "calc.changed": "Endra steg i utrekninga: {measure}",
+        "calc.before": "Før",
+        "calc.after": "Etter",
+        "label.measure": "Tiltak",
+        "label.status": "Status",
+        "label.amount": "Beløp",
+        "label.reasons": "Grunngiving",
+        "label.sources": "Rettsgrunnlag",
+        "label.criteria": "Prioriterte grupper og avleidde fakta",
+        "label.missing": "Spørsmål som bør stillast",
+        "label.affects": "påverkar",
+        "label.priority": "prioritet",
+        "label.unconfirmed": "ikkje stadfesta",
+        "label.provenance": "Regelsett",
+        "label.advice": "Råd",
+        "label.value": "Verdi",
+        "label.criterion": "Kriterium",
+        # what-if, why-not, counterfactuals, sweeps, ask (eligibility.whatif & co.)
+        "whatif.label.baseline": "Utgangspunkt",
+        "whatif.label.variant": "Variant",
+        "whatif.label.change": "Endring",
+        "whatif.label.changes": "Endra fakta",
+        "whatif.label.reasons_changed": "Endra grunngivingar",
+        "whatif.label.removed": "fjerna",
+        "whatif.label.added": "lagt til",
+        "whatif.no_change": "Ingen tiltak blir endra.",
+        "whynot.requirement.at_or_below": "{subject}: oppfylt viss {fact} er {value} eller "
+                                          "lågare (no {current})",
+        "whynot.requirement.at_or_above": "{subject}: oppfylt viss {fact} er {value} eller "
+                                          "høgare (no {current})",
+        "whynot.requirement.set_to": "{subject}: oppfylt viss {fact} er {value} (no {current})",
+        "whynot.measure.at_or_below": "{subject} viss {fact} er {value} eller lågare "
+                                      "(no {current})",
+        "whynot.measure.at_or_above": "{subject} viss {fact} er {value} eller høgare "
+                                      "(no {current})",
+        "whynot.measure.set_to": "{subject} viss {fact} er {value} (no {current})",
+        "whynot.measure.limit_at_or_below": "{subject} så lenge {fact} er {value} eller "
+                                            "lågare (no {current})",
+        "whynot.measure.limit_at_or_above": "{subject} så lenge {fact} er {value} eller "
+                                            "høgare (no {current})",
+        "whynot.amount_then": " – beløp då: {amount}",
+        "whynot.nothing": "Alle tiltak er innvilga; ingenting å forklare.",
+        "whynot.label.thresholds": "Kva som endrar utfallet (eitt faktum om gongen)",
+        "whynot.label.limits": "Grenser for utfallet i dag (eitt faktum om gongen)",
+        "whynot.label.expression": "Regel",
+        "whynot.no_single_fact": "Inga enkeltopplysning endrar utfallet åleine.",
+        "cf.title": "Minste endringar som gir «{measure}»: {status}",
+        "cf.already": "«{measure}» har allereie status: {status}.",
+        "cf.none": "Fann inga endring av høgst {n} opplysningar blant dei som kan endrast "
+                   "({fields}).",
+        "cf.missing": "Desse opplysningane manglar og bør svarast på først: {missing}",
+        "cf.pending": "oppfyller vilkåra, med atterhald om skjønnet til kommunen",
+        "cf.label.facts": "Tal på endringar",
+        "cf.label.changes": "Endringar",
+        "cf.label.result": "Resultat",
+        "sweep.title": "{measure} når {fact} varierer",
+        "sweep.label.value": "Verdi",
+        "sweep.label.cliffs": "Klipper og tersklar",
+        "sweep.cliff.status": "{measure}: {before} → {after} ved {value}",
+        "sweep.cliff.amount": "{measure}: beløpet hoppar frå {before} til {after} ved {value}",
+        "sweep.chart_written": "Diagram skrive til {file}",
+        "sweep.legend": "█ oppfyller · ? kan ikkje avgjerast · · oppfyller ikkje",
+        "ask.intro": "Svar på spørsmåla. Tomt svar hoppar over spørsmålet; "
+                     "Ctrl-D avsluttar.",
+        "ask.invalid": "Ugyldig svar «{answer}»: {expected}. Prøv igjen.",
+        "ask.expected.bool": "svar ja eller nei",
+        "ask.expected.int": "skriv eit heiltal",
+        "ask.expected.number": "skriv eit tal",
+        "ask.expected.money": "skriv eit beløp",
+        "ask.expected.enum": "vel ein av {values}",
+        "ask.expected.date": "skriv ein dato ÅÅÅÅ-MM-DD",
+        "ask.expected.string": "skriv ein tekst",
+        "ask.expected.range": "{expected} mellom {minimum} og {maximum}",
+        "ask.members": "Kor mange personar bur i hushaldet?",
+        "ask.done": "Alle spørsmål som har noko å seie for utfallet, er svara på.",
+        "ask.skipped": "Ikkje svara på: {missing}",
+        "ask.saved": "Opplysningane er lagra i {file}",
+        "ask.settled": "Avklart av svaret: {measures}",
+        "ask.changed": "Endra av svaret:",
+        "ask.not_saved": "Svara vart ikkje lagra; her er opplysningane:",
+        "ask.progress": "Spørsmål {k} av {n}",
+        "ask.result": "Resultat",
+        "ask.save_prompt": "Svara er ikkje lagra. Filnamn å lagre til (tomt: forkast)",
+        "ask.unchanged": "Svaret endra ingen tiltak.",
+        "sweep.unchanged": "Uendra i heile området (--all-measures viser dei): {measures}",
+        "view.counts": "✓ {eligible} oppfyller vilkåra · ? {undetermined} kan ikkje avgjerast "
+                       "enno · ✗ {not_eligible} oppfyller ikkje",
+        "view.details_hint": "Full grunngiving per vilkår: --details",
+        "view.missing": "manglar {count} opplysningar: {facts}",
+        "view.missing_one": "manglar: {facts}",
+        "view.more_questions": "… og {count} spørsmål til (--details viser alle)",
+        "view.unconfirmed_note": "* byggjer på reglar eller satsar som ikkje er stadfesta "
+                                 "(--details viser kva)",
     },
     "en": {
         "outcome.met": "{title}: met",

@@ -1,4 +1,4 @@
-"""Render a Decision for a person at a terminal (rich, nb or en, 80 columns and up).
+"""Render a Decision for a person at a terminal (rich, nb, nn or en, 80 columns and up).
 
 Two views of the same Decision. The compact view (the default of
 ``eligibility evaluate``) has one row per measure — a status mark, the title,
@@ -59,7 +59,7 @@ def format_amount(amount: Decimal | None, unit: str | None, lang: str,
     groups.insert(0, whole)
     text = sign + space.join(groups)
     if frac and set(frac) != {"0"}:
-        text += ("," if lang == "nb" else ".") + frac
+        text += ("." if lang == "en" else ",") + frac
     return f"{text}{space}{unit}" if unit else text
 
 

@@ -19,11 +19,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from eligibility.budget import NO_DEADLINE, Deadline
 from eligibility.decision import Decision, Outcome, Provenance, Status
 from eligibility.engine import CompiledMeasure, Engine, Outcomes
-from eligibility.errors import EligibilityError, FactsError
+from eligibility.errors import BudgetExceeded, EligibilityError, FactsError
 from eligibility.explain.messages import render
 from eligibility.explain.terminal import format_amount
 from eligibility.expr import ast
@@ -93,10 +94,12 @@ class MeasureWhyNot(_Model):
 class WhyNotResult(_Model):
     """Why not, for every measure (or one) of a household's decision."""
 
-    lang: Literal["nb", "en"]
+    lang: Literal["nb", "nn", "en"]
     as_of: date
     measures: list[MeasureWhyNot]
     provenance: Provenance
+    partial: bool = Field(False, description="The search reached its time budget: "
+                          "`measures` holds the ones analysed before it stopped.")
 
 
 # -- dependencies -----------------------------------------------------------
@@ -185,8 +188,10 @@ class Prober:
     """
 
     def __init__(self, engine: Engine, facts: dict[str, Any], as_of: date, measure_id: str,
-                 fixed: dict[str, Any] | None = None) -> None:
+                 fixed: dict[str, Any] | None = None,
+                 deadline: Deadline = NO_DEADLINE) -> None:
         self.engine = engine
+        self.deadline = deadline
         self.facts = apply_changes(facts, fixed) if fixed else facts
         self.as_of = as_of
         self.cm = next(m for m in engine.measures if m.measure.id == measure_id)
@@ -197,6 +202,7 @@ class Prober:
         key = tuple(sorted((p, repr(v)) for p, v in changes.items()))
         if key in self._cache:
             return self._cache[key]
+        self.deadline.check()
         self.calls += 1
         try:
             valid = self.engine.validate(apply_changes(self.facts, changes))
@@ -457,7 +463,7 @@ def measure_limits(engine: Engine, prober: Prober, facts: dict[str, Any], paths:
 
 
 def why_not(engine: Engine, facts: dict[str, Any], as_of: date, lang: str = "nb",
-            measure_id: str | None = None) -> WhyNotResult:
+            measure_id: str | None = None, budget: float | None = None) -> WhyNotResult:
     """Explain every measure that is not eligible (or only ``measure_id``).
 
     For each failed or undecided requirement: its expression, the values seen,
@@ -466,7 +472,11 @@ def why_not(engine: Engine, facts: dict[str, Any], as_of: date, lang: str = "nb"
     which its status improves with everything else unchanged — e.g. the monthly
     income at or below which bostøtte is paid, found through the amount formula
     and the minimum payout. Raises ``KeyError`` for an unknown ``measure_id``.
+
+    ``budget`` (seconds) bounds the search: when it runs out, the result holds the
+    measures analysed in full before then and says ``partial``.
     """
+    deadline = Deadline.after(budget)
     decision: Decision = engine.evaluate(facts, as_of=as_of, lang=lang)
     ids = [m.id for m in decision.measures]
     if measure_id is not None and measure_id not in ids:
@@ -474,49 +484,61 @@ def why_not(engine: Engine, facts: dict[str, Any], as_of: date, lang: str = "nb"
     list_group = next((g.name for g in engine.pack.schema.groups.values() if g.is_list),
                       "members")
     out: list[MeasureWhyNot] = []
+    partial = False
     for result in decision.measures:
         if measure_id is not None and result.id != measure_id:
             continue
         if result.status == "eligible" and measure_id is None:
             continue
         cm = next(m for m in engine.measures if m.measure.id == result.id)
-        prober = Prober(engine, facts, as_of, result.id)
-        base = prober.outcomes({})
-        current_rank = rank(base) if base is not None else 0
-        requirements: list[RequirementWhyNot] = []
-        all_paths: dict[str, None] = {}
-        for reason in result.reasons:
-            if reason.outcome in ("met", "waived"):
-                continue
-            creq = next(c for c in cm.requirements if c.req.id == reason.requirement)
-            paths = concrete_paths(
-                fact_dependencies(engine, cm, requirement_nodes(cm, reason.requirement)),
-                facts, list_group)
-            flips: list[Flip] = []
-            if reason.outcome in ("not_met", "unknown"):
-                all_paths.update(dict.fromkeys(paths))
-                flips = _requirement_flips(engine, prober, facts, reason.requirement,
-                                           reason.title, paths, lang)
-            requirements.append(RequirementWhyNot(
-                requirement=reason.requirement, title=reason.title, outcome=reason.outcome,
-                expression=creq.req.expr.text if creq.req.expr else None,
-                values=reason.values, missing_facts=reason.missing_facts, flips=flips,
-                message=reason.message,
-            ))
-        thresholds = measure_flips(
-            engine, prober, facts, list(all_paths), result.title, lang,
-            lambda o, r=current_rank: rank(o) > r)  # type: ignore[misc]
-        limits: list[Flip] = []
-        if measure_id is not None:
-            nodes = [n for c in cm.requirements for n in requirement_nodes(cm, c.req.id)]
-            limits = measure_limits(
-                engine, prober, facts,
-                concrete_paths(fact_dependencies(engine, cm, nodes), facts, list_group),
-                result.title, lang, lambda o, r=current_rank: rank(o) < r)  # type: ignore[misc]
-        out.append(MeasureWhyNot(
-            id=result.id, title=result.title, status=result.status, summary=result.summary,
-            requirements=requirements, thresholds=thresholds, limits=limits,
-            missing_facts=result.missing_facts,
-        ))
+        prober = Prober(engine, facts, as_of, result.id, deadline=deadline)
+        try:
+            out.append(_measure_why_not(engine, prober, cm, result, facts, lang, measure_id,
+                                        list_group))
+        except BudgetExceeded:
+            partial = True
+            break
     return WhyNotResult(lang=decision.lang, as_of=decision.as_of, measures=out,
-                        provenance=decision.provenance)
+                        provenance=decision.provenance, partial=partial)
+
+
+def _measure_why_not(engine: Engine, prober: Prober, cm: CompiledMeasure, result: Any,
+                     facts: dict[str, Any], lang: str, measure_id: str | None,
+                     list_group: str) -> MeasureWhyNot:
+    base = prober.outcomes({})
+    current_rank = rank(base) if base is not None else 0
+    requirements: list[RequirementWhyNot] = []
+    all_paths: dict[str, None] = {}
+    for reason in result.reasons:
+        if reason.outcome in ("met", "waived"):
+            continue
+        creq = next(c for c in cm.requirements if c.req.id == reason.requirement)
+        paths = concrete_paths(
+            fact_dependencies(engine, cm, requirement_nodes(cm, reason.requirement)),
+            facts, list_group)
+        flips: list[Flip] = []
+        if reason.outcome in ("not_met", "unknown"):
+            all_paths.update(dict.fromkeys(paths))
+            flips = _requirement_flips(engine, prober, facts, reason.requirement,
+                                       reason.title, paths, lang)
+        requirements.append(RequirementWhyNot(
+            requirement=reason.requirement, title=reason.title, outcome=reason.outcome,
+            expression=creq.req.expr.text if creq.req.expr else None,
+            values=reason.values, missing_facts=reason.missing_facts, flips=flips,
+            message=reason.message,
+        ))
+    thresholds = measure_flips(
+        engine, prober, facts, list(all_paths), result.title, lang,
+        lambda o, r=current_rank: rank(o) > r)  # type: ignore[misc]
+    limits: list[Flip] = []
+    if measure_id is not None:
+        nodes = [n for c in cm.requirements for n in requirement_nodes(cm, c.req.id)]
+        limits = measure_limits(
+            engine, prober, facts,
+            concrete_paths(fact_dependencies(engine, cm, nodes), facts, list_group),
+            result.title, lang, lambda o, r=current_rank: rank(o) < r)  # type: ignore[misc]
+    return MeasureWhyNot(
+        id=result.id, title=result.title, status=result.status, summary=result.summary,
+        requirements=requirements, thresholds=thresholds, limits=limits,
+        missing_facts=result.missing_facts,
+    )

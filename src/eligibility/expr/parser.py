@@ -4,8 +4,12 @@ The grammar is deliberately small (see ``docs/rule-authoring.md``): literals,
 dotted names, arithmetic, comparisons (chained), three-valued ``and``/``or``/
 ``not``, ``if … then … else …``, calls to whitelisted functions and list literals
 after ``in``. Anything else — subscripts, lambdas, dunder names, keyword
-arguments, statements — is a :class:`ExprSyntaxError` with the offset of the
-offending character. The parser never hands text to Python.
+arguments, statements, non-ASCII digits — is a :class:`ExprSyntaxError` with the
+offset of the offending character. The parser never hands text to Python, and it
+is bounded (:mod:`eligibility.limits`): the length of the text, the nesting of
+parentheses, calls, lists and operator chains, the depth of the tree it builds and
+the digits of a literal are checked as it goes, so any text is parsed or refused
+with a positioned error, never a ``RecursionError``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,12 @@ from datetime import date
 from decimal import Decimal
 
 from eligibility.expr import ast
+from eligibility.limits import (
+    MAX_EXPR_LENGTH,
+    MAX_EXPR_NESTING,
+    MAX_EXPR_TREE_DEPTH,
+    MAX_NUMBER_DIGITS,
+)
 
 #: Functions an expression may call; anything else is rejected by the parser.
 FUNCTIONS: frozenset[str] = frozenset(
@@ -64,7 +74,7 @@ _TOKEN_RE = re.compile(
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>==|!=|<=|>=|[-+*/(),.<>\[\]])
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.ASCII,
 )
 
 
@@ -104,6 +114,13 @@ class _Parser:
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
+        self.depth = 0
+
+    def enter(self, at: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_EXPR_NESTING:
+            raise ExprSyntaxError(f"the expression is nested more than {MAX_EXPR_NESTING} "
+                                  "levels deep", at, "split it into `let` names or criteria")
 
     # -- helpers -----------------------------------------------------------
     @property
@@ -151,15 +168,19 @@ class _Parser:
         return node
 
     def expression(self) -> ast.Node:
-        if self.is_word("if"):
-            start = self.advance().start
-            cond = self.expression()
-            self.expect_word("then")
-            then = self.expression()
-            self.expect_word("else")
-            orelse = self.expression()
-            return ast.If(start, orelse.end, cond, then, orelse)
-        return self.or_expr()
+        self.enter(self.tok.start)
+        try:
+            if self.is_word("if"):
+                start = self.advance().start
+                cond = self.expression()
+                self.expect_word("then")
+                then = self.expression()
+                self.expect_word("else")
+                orelse = self.expression()
+                return ast.If(start, orelse.end, cond, then, orelse)
+            return self.or_expr()
+        finally:
+            self.depth -= 1
 
     def or_expr(self) -> ast.Node:
         first = self.and_expr()
@@ -182,11 +203,15 @@ class _Parser:
         return ast.BoolOp(first.start, operands[-1].end, "and", tuple(operands))
 
     def not_expr(self) -> ast.Node:
-        if self.is_word("not"):
-            start = self.advance().start
-            operand = self.not_expr()
-            return ast.Unary(start, operand.end, "not", operand)
-        return self.comparison()
+        starts: list[int] = []
+        while self.is_word("not"):
+            starts.append(self.advance().start)
+            self.enter(starts[-1])
+        self.depth -= len(starts)
+        node = self.comparison()
+        for start in reversed(starts):
+            node = ast.Unary(start, node.end, "not", node)
+        return node
 
     def comparison(self) -> ast.Node:
         first = self.additive()
@@ -230,14 +255,19 @@ class _Parser:
         return node
 
     def unary(self) -> ast.Node:
-        if self.is_op("-"):
-            start = self.advance().start
-            operand = self.unary()
-            return ast.Unary(start, operand.end, "-", operand)
-        if self.is_op("+"):
-            self.advance()
-            return self.unary()
-        return self.primary()
+        starts: list[int] = []
+        signs = 0
+        while self.is_op("-") or self.is_op("+"):
+            tok = self.advance()
+            signs += 1
+            self.enter(tok.start)
+            if tok.text == "-":
+                starts.append(tok.start)
+        self.depth -= signs
+        node = self.primary()
+        for start in reversed(starts):
+            node = ast.Unary(start, node.end, "-", node)
+        return node
 
     def primary(self) -> ast.Node:
         tok = self.tok
@@ -351,6 +381,9 @@ class _Parser:
 
 def _number(tok: Token) -> ast.Number:
     text = tok.text.replace("_", "")
+    if sum(ch.isdigit() for ch in text.lstrip("0")) > MAX_NUMBER_DIGITS:
+        raise ExprSyntaxError(f"a number may have at most {MAX_NUMBER_DIGITS} digits",
+                              tok.start)
     percent = text.endswith("%")
     if percent:
         text = text[:-1]
@@ -366,6 +399,22 @@ def _number(tok: Token) -> ast.Number:
 
 def parse(text: str) -> ast.Node:
     """Parse one expression; raise :class:`ExprSyntaxError` on anything outside the grammar."""
-    if len(text) > 10_000:
-        raise ExprSyntaxError("expression is longer than 10 000 characters", 0)
-    return _Parser(text).parse()
+    if len(text) > MAX_EXPR_LENGTH:
+        raise ExprSyntaxError(f"expression is longer than {MAX_EXPR_LENGTH} characters", 0)
+    node = _Parser(text).parse()
+    _check_tree_depth(node)
+    return node
+
+
+def _check_tree_depth(root: ast.Node) -> None:
+    """Refuse a tree deeper than the limit (e.g. a 2 000-term sum), iteratively, so that
+    the checker, the compiler and the evaluation never recurse past it."""
+    stack: list[tuple[ast.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_EXPR_TREE_DEPTH:
+            raise ExprSyntaxError(
+                f"the expression has more than {MAX_EXPR_TREE_DEPTH} levels of operations "
+                "(a long chain such as a + b + c … counts one level per term)", node.start,
+                "split it into `let` names or criteria")
+        stack.extend((child, depth + 1) for child in ast.children(node))

@@ -60,7 +60,15 @@ from eligibility.pack.model import (
     Text,
 )
 from eligibility.pack.sets import set_diagnostics
-from eligibility.pack.yamlio import LocStr, Mark, MarkedDict, YamlError, load_yaml_file
+from eligibility.pack.yamlio import (
+    LocStr,
+    Mark,
+    MarkedDict,
+    YamlError,
+    load_yaml_text,
+    plain,
+    read_text_file,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -83,17 +91,43 @@ def resolve_pack_dir(name_or_path: str | os.PathLike[str]) -> Path:
         f"bundled pack or one in ${RULES_ENV} (known: {known})")])
 
 
-def load_pack(name_or_path: str | os.PathLike[str]) -> RulePack:
-    """Load and check a rule pack; raise :class:`PackError` listing every problem."""
+def load_pack(name_or_path: str | os.PathLike[str], *, full: bool = False) -> RulePack:
+    """Load and check a rule pack; raise :class:`PackError` listing every problem.
+
+    ``cases/`` and ``invariants.yaml`` are read when first asked for
+    (:attr:`RulePack.cases`, :attr:`RulePack.invariants`), so an Engine does not pay
+    for them; ``full=True`` (what ``eligibility check`` uses) reads and checks them
+    now and reports their problems together with the rest of the pack's.
+    """
     root = resolve_pack_dir(name_or_path)
-    return _Loader(root).load()
+    return _Loader(root).load(full=full)
+
+
+def load_cases(pack: RulePack) -> tuple[Case, ...]:
+    """The pack's ``cases/`` (:class:`PackError` with file:line on any problem)."""
+    loader = _Loader(pack.root)
+    cases = loader.load_cases(list(pack.measures), list(pack.criteria))
+    if loader.diags:
+        raise PackError(loader.diags)
+    return tuple(cases)
+
+
+def load_invariants_document(pack: RulePack) -> Any:
+    """The pack's ``invariants.yaml`` as read (positions intact), or ``None``."""
+    loader = _Loader(pack.root)
+    raw = loader.read_optional(pack.root / "invariants.yaml")
+    if loader.diags:
+        raise PackError(loader.diags)
+    return raw
 
 
 class _Loader:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.real_root = root.resolve()
         self.diags: list[Diagnostic] = []
         self.unreadable = False  # a parameter or criteria file could not be read
+        self.texts: dict[Path, str] = {}  # every file read, for the content hash
 
     # -- plumbing ----------------------------------------------------------
     def rel(self, path: Path) -> str:
@@ -105,12 +139,57 @@ class _Loader:
     def error(self, mark: Mark, message: str, hint: str | None = None) -> None:
         self.diags.append(Diagnostic(mark.file, mark.line, mark.column, message, hint))
 
-    def read(self, path: Path) -> Any:
+    def inside(self, path: Path) -> bool:
+        """Whether ``path`` (after every symlink) lies inside the pack folder; if not,
+        the problem is recorded."""
         try:
-            return load_yaml_file(path, self.rel(path))
+            real = path.resolve()
+        except (OSError, RuntimeError):
+            self.error(Mark(self.rel(path), 1, 1), "the path cannot be resolved "
+                                                   "(a symlink loop?)")
+            return False
+        if real != self.real_root and not real.is_relative_to(self.real_root):
+            self.error(Mark(self.rel(path), 1, 1), "the path leads outside the pack folder "
+                                                   "(a symlink?); a pack reads only its own "
+                                                   "files")
+            return False
+        return True
+
+    def read(self, path: Path) -> Any:
+        """One YAML file of the pack, or ``None`` when it cannot be used (recorded)."""
+        name = self.rel(path)
+        if not self.inside(path):
+            return None
+        try:
+            text = read_text_file(path, name)
+            raw = load_yaml_text(text, name)
         except YamlError as exc:
             self.diags.append(exc.diagnostic)
             return None
+        self.texts[path] = text
+        if raw is None:
+            self.error(Mark(name, 1, 1), "the file is empty (or holds only comments)")
+        return raw
+
+    def read_optional(self, path: Path) -> Any:
+        """Like :meth:`read` for a file the pack may leave out."""
+        return self.read(path) if os.path.lexists(path) else None
+
+    def folder_files(self, folder: str) -> list[Path]:
+        """The ``*.yaml`` files of one of the pack's folders, in name order; a folder or
+        file that leads outside the pack is recorded and left out."""
+        base = self.root / folder
+        if not os.path.lexists(base) or not self.inside(base):
+            return []
+        if not base.is_dir():
+            self.error(Mark(self.rel(base), 1, 1), f"{folder} must be a folder")
+            return []
+        try:
+            names = sorted(e.name for e in os.scandir(base) if e.name.endswith(".yaml"))
+        except OSError as exc:
+            self.error(Mark(self.rel(base), 1, 1), f"cannot list the folder: {exc.strerror}")
+            return []
+        return [base / n for n in names]
 
     def validate(self, model: type[M], data: Any, mark: Mark) -> M | None:
         if not isinstance(data, dict):
@@ -127,7 +206,7 @@ class _Loader:
         """Each ``key: definition`` of every YAML file in ``folder`` (file order, then key
         order), with the file, its display name and the key's position. A file that
         cannot be read marks the pack as unreadable (its names would be missing)."""
-        for path in sorted((self.root / folder).glob("*.yaml")):
+        for path in self.folder_files(folder):
             raw = self.read(path)
             if raw is None:
                 self.unreadable = True
@@ -143,7 +222,7 @@ class _Loader:
     def documents(self, folder: str, model: type[M]) -> Iterator[tuple[Any, str, Mark, M]]:
         """Each YAML file of ``folder`` that reads and validates as one ``model``
         document, with its display name and position (problems are recorded)."""
-        for path in sorted((self.root / folder).glob("*.yaml")):
+        for path in self.folder_files(folder):
             raw = self.read(path)
             if raw is None:
                 continue
@@ -154,15 +233,15 @@ class _Loader:
                 yield raw, file, fmark, validated
 
     # -- the whole pack ----------------------------------------------------
-    def load(self) -> RulePack:
+    def load(self, full: bool = False) -> RulePack:
         root = self.root
         pack_path = root / "pack.yaml"
-        if not pack_path.is_file():
+        if not os.path.lexists(pack_path):
             raise PackError([Diagnostic(self.rel(root), 1, 1, "no pack.yaml in this folder")])
         pack_raw = self.read(pack_path)
         facts_path = root / "facts.yaml"
-        facts_raw = self.read(facts_path) if facts_path.is_file() else None
-        if not facts_path.is_file():
+        facts_raw = self.read_optional(facts_path)
+        if not os.path.lexists(facts_path):
             self.error(Mark(self.rel(facts_path), 1, 1), "missing facts.yaml (the fact schema)")
         if self.diags:
             raise PackError(self.diags)
@@ -185,9 +264,11 @@ class _Loader:
         for c in criteria:
             names[f"criteria.{c.id}"] = c.expr.type
         measures = self.load_measures(meta, names, schema, param_infos)
-        cases = self.load_cases(measures, criteria)
-        invariants_path = root / "invariants.yaml"
-        invariants = self.read(invariants_path) if invariants_path.is_file() else None
+        cases: list[Case] = []
+        invariants = None
+        if full:
+            cases = self.load_cases(measures, criteria)
+            invariants = self.read_optional(root / "invariants.yaml")
         if self.diags:
             raise PackError(self.diags)
         hashed = self.hashed_files()
@@ -198,20 +279,21 @@ class _Loader:
             parameters=MappingProxyType(params),
             criteria=tuple(criteria),
             measures=tuple(measures),
-            cases=tuple(cases),
-            content_hash=_content_hash(root, hashed),
-            invariants=invariants,
+            content_hash=_content_hash(root, hashed, self.texts),
             files=tuple(str(p.relative_to(root)) for p in hashed),
         )
         set_diags = set_diagnostics(pack)  # no formula splices parameter sets
         if set_diags:
             raise PackError(set_diags)
+        if full:
+            pack.preload(tuple(cases), invariants)
         return pack
 
     def hashed_files(self) -> list[Path]:
+        """The files the content hash covers: exactly the rule files that were read."""
         paths = [self.root / "pack.yaml", self.root / "facts.yaml"]
         for sub in _HASHED_DIRS:
-            paths.extend(sorted((self.root / sub).glob("*.yaml")))
+            paths.extend(p for p in sorted(self.texts) if p.parent == self.root / sub)
         return paths
 
     # -- pack.yaml and facts.yaml -----------------------------------------
@@ -677,8 +759,6 @@ class _Loader:
                         self.error(_key_mark(section, key, fmark),
                                    f"unknown calculation step {key!r} of measure {mid!r}",
                                    f"did you mean {close[0]!r}?" if close else None)
-            from eligibility.pack.yamlio import plain
-
             cases.append(Case(
                 name=model.name,
                 file=file,
@@ -838,15 +918,17 @@ def _pydantic_diag(err: Mapping[str, Any], data: Any, mark: Mark,
     return Diagnostic(where.file, where.line, where.column, message, hint)
 
 
-def _content_hash(root: Path, paths: list[Path]) -> str:
+def _content_hash(root: Path, paths: list[Path], texts: Mapping[Path, str]) -> str:
+    """SHA-256 over the rule files as they were read (never read a second time)."""
     digest = hashlib.sha256()
     for path in paths:
-        if path.is_file():
+        if path in texts:
             digest.update(str(path.relative_to(root)).encode())
             digest.update(b"\0")
-            digest.update(path.read_bytes())
+            digest.update(texts[path].encode("utf-8"))
             digest.update(b"\0")
     return digest.hexdigest()
 
 
-__all__ = ["field_type", "load_pack", "resolve_pack_dir"]
+__all__ = ["field_type", "load_cases", "load_invariants_document", "load_pack",
+           "resolve_pack_dir"]

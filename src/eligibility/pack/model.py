@@ -13,6 +13,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -308,10 +309,30 @@ class RulePack:
     parameters: MappingProxyType[str, Parameter]
     criteria: tuple[Criterion, ...]
     measures: tuple[Measure, ...]
-    cases: tuple[Case, ...]
     content_hash: str
-    invariants: Any = None
     files: tuple[str, ...] = field(default=())
+
+    @cached_property
+    def cases(self) -> tuple[Case, ...]:
+        """The pack's ``cases/``, read on first use (``check`` and the test tools; an
+        Engine never needs them). :class:`~eligibility.errors.PackError` on problems."""
+        from eligibility.pack.loader import load_cases
+
+        return load_cases(self)
+
+    @cached_property
+    def invariants(self) -> Any:
+        """The pack's ``invariants.yaml`` as read (positions intact), or ``None``; read
+        on first use."""
+        from eligibility.pack.loader import load_invariants_document
+
+        return load_invariants_document(self)
+
+    def preload(self, cases: tuple[Case, ...], invariants: Any) -> None:
+        """Fill :attr:`cases` and :attr:`invariants` from a loader that already read
+        them (only :func:`~eligibility.pack.loader.load_pack` with ``full=True``)."""
+        self.__dict__["cases"] = cases
+        self.__dict__["invariants"] = invariants
 
     @property
     def id(self) -> str:
