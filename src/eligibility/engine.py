@@ -89,7 +89,7 @@ class Engine:
     def given(self, facts: Any) -> GivenFacts:
         """Parse a facts document's ``{value, source, confirmed}`` wrappers and dated
         values (:mod:`eligibility.provenance`; raises FactsError)."""
-        return read_given(facts, self.pack.meta.fact_sources)
+        return read_given(facts, self.pack.meta.fact_sources, self.pack.schema)
 
     def validate(self, facts: Any, as_of: date | None = None) -> ValidFacts:
         """Validate raw facts against the pack's schema (raises FactsError); dated

@@ -28,15 +28,12 @@ from eligibility.compile.pack import CompiledPack, refs
 from eligibility.decision import Decision, Status
 from eligibility.errors import AsOfError
 from eligibility.expr import ast
+from eligibility.limits import MAX_PERIOD_DAYS, MAX_PERIODS
 
 if TYPE_CHECKING:
     from eligibility.decision_build import Detail
     from eligibility.engine import Engine
 
-#: the longest period one call decides (bounded work)
-MAX_PERIOD_DAYS = 366 * 10
-#: the most sub-periods one call returns
-MAX_PERIODS = 400
 
 ChangeKind = Literal["parameter", "stale", "measure", "requirement", "criterion", "month",
                      "fact", "date"]

@@ -5,7 +5,8 @@ wrapper ``{value: ..., source: ..., confirmed: true|false}`` naming where it cam
 from (``source`` from the vocabulary the pack declares as ``fact_sources`` in
 pack.yaml; ``confirmed`` defaults to false: a fact is a hypothesis until it is
 confirmed), or a list of dated values ``[{from: DATE, value: ..., source?,
-confirmed?}, ...]`` (ascending dates; before the first date the fact is absent; a
+confirmed?}, ...]`` (ascending dates, at most
+:data:`~eligibility.limits.MAX_DATED_VALUES`; before the first date the fact is absent; a
 dated value without ``source`` or ``confirmed`` has unknown provenance).
 :func:`read_given` parses a document once into :class:`GivenFacts`;
 :meth:`GivenFacts.at` gives the plain document on one date, which then goes to
@@ -24,13 +25,14 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from eligibility.errors import FactIssue, FactsError
+from eligibility.facts import check_shape
+from eligibility.limits import MAX_DATED_VALUES
 
 if TYPE_CHECKING:
     from eligibility.decision import Decision
     from eligibility.engine import Engine
+    from eligibility.pack.model import FactSchema
 
-#: at most this many dated values per fact (bounded input)
-MAX_DATED_VALUES = 120
 WRAPPER_KEYS = ("value", "source", "confirmed")
 DATED_KEYS = ("from", "value", "source", "confirmed")
 
@@ -200,12 +202,26 @@ def _special(value: Any) -> bool:
     return isinstance(value, (dict, list))
 
 
-def read_given(raw: Any, vocabulary: tuple[str, ...] = ()) -> GivenFacts:
+def _has_special(raw: dict[str, Any]) -> bool:
+    for gval in raw.values():
+        if isinstance(gval, dict) and any(_special(v) for v in gval.values()):
+            return True
+        if isinstance(gval, list) and any(
+                isinstance(m, dict) and any(_special(v) for v in m.values()) for m in gval):
+            return True
+    return False
+
+
+def read_given(raw: Any, vocabulary: tuple[str, ...] = (),
+               schema: FactSchema | None = None) -> GivenFacts:
     """Parse the wrappers and dated values of a facts document (raises FactsError).
 
-    Anything not a mapping of groups is left for the validator to refuse."""
-    if not isinstance(raw, dict):
+    A document with wrappers or dated values is first held to the limits of
+    :func:`~eligibility.facts.check_shape`; anything not a mapping of groups, or with
+    plain values only, is left for the validator."""
+    if not isinstance(raw, dict) or not _has_special(raw):
         return GivenFacts(raw, ())
+    check_shape(raw, schema)
     reader = _Reader(vocabulary)
     special: list[GivenFact] = []
     for group, gval in raw.items():
