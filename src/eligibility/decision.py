@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 Status = Literal["eligible", "not_eligible", "undetermined"]
 Outcome = Literal["met", "not_met", "waived", "unknown", "discretionary"]
@@ -132,6 +132,16 @@ class MissingFact(_Out):
     affects: list[str]
 
 
+class ConfirmFact(_Out):
+    """A fact given with a source but not confirmed, that measures in the decision read:
+    confirm it before deciding (distinct from a missing fact)."""
+
+    path: str
+    source: str | None = None
+    value: Any = None
+    affects: list[str]
+
+
 class Provenance(_Out):
     """Everything needed to reproduce the decision byte for byte."""
 
@@ -156,6 +166,11 @@ class Decision(_Out):
     #: granted, the failed requirements and the fact values that would flip them (the
     #: ``measures`` of :class:`eligibility.explain.whynot.WhyNotResult`).
     why_not: list[dict[str, Any]] | None = None
+    #: Only when the facts were given with sources (``{value, source, confirmed}``): the
+    #: unconfirmed facts the measures read, to confirm before deciding. Left out of the
+    #: JSON when absent, so plain-value input gives the same bytes as before.
+    confirm_before_deciding: list[ConfirmFact] | None = Field(
+        None, exclude_if=lambda v: v is None)
 
     def measure(self, measure_id: str) -> MeasureResult:
         for m in self.measures:

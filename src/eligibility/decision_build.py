@@ -88,6 +88,10 @@ def construct(cls: type[M], values: dict[str, Any]) -> M:
 
 def _default(obj: Any) -> Any:
     if isinstance(obj, BaseModel):
+        if obj.__class__ is Decision and obj.confirm_before_deciding is None:
+            fields = dict(obj.__dict__)
+            del fields["confirm_before_deciding"]  # left out when absent (see Decision)
+            return fields
         return obj.__dict__  # the Decision models: fields in order, no aliases
     if isinstance(obj, Decimal):
         return str(obj)  # as pydantic writes a Decimal
@@ -214,6 +218,7 @@ class DecisionBuilder:
                 "facts_sha256": outcomes.facts_sha256,
             }),
             "why_not": None,
+            "confirm_before_deciding": None,
         })
 
     def _measure_unconfirmed(self, cm: CompiledMeasure, outcomes: HouseholdOutcomes,

@@ -39,6 +39,8 @@ from eligibility.decision_build import DETAILS, DecisionBuilder, Detail, decisio
 from eligibility.facts import FactValidator, ValidFacts
 from eligibility.options import as_of_date, check_lang
 from eligibility.pack.model import RulePack
+from eligibility.periods import PeriodResult, evaluate_period
+from eligibility.provenance import GivenFacts, confirm_list, read_given
 
 #: How an Engine can execute the pack: the reference closures, or durable_rules (rete extra).
 BACKENDS = ("reference", "rete")
@@ -84,10 +86,19 @@ class Engine:
         """The value of every parameter on ``as_of``, and which of them are unconfirmed."""
         return self.compiled.parameters_at(as_of)
 
-    def validate(self, facts: Any) -> ValidFacts:
-        """Validate raw facts against the pack's schema (raises FactsError)."""
+    def given(self, facts: Any) -> GivenFacts:
+        """Parse a facts document's ``{value, source, confirmed}`` wrappers and dated
+        values (:mod:`eligibility.provenance`; raises FactsError)."""
+        return read_given(facts, self.pack.meta.fact_sources, self.pack.schema)
+
+    def validate(self, facts: Any, as_of: date | None = None) -> ValidFacts:
+        """Validate raw facts against the pack's schema (raises FactsError); dated
+        values are read on ``as_of`` (default: today)."""
         if isinstance(facts, ValidFacts):
             return facts
+        given = self.given(facts)
+        if not given.plain:
+            facts = given.at(as_of or date.today())
         return self.validator.validate(facts)
 
     def context(self, facts: ValidFacts, as_of: date) -> Ctx:
@@ -107,16 +118,18 @@ class Engine:
         records the steps of every amount."""
         when = as_of_date(as_of)
         if self._rete is not None:
-            rete: HouseholdOutcomes = self._rete.outcomes(self.validate(facts), when,
+            rete: HouseholdOutcomes = self._rete.outcomes(self.validate(facts, when), when,
                                                           calculation)
             return rete
-        return self.fast.evaluate_household(self.validate(facts), when, observe, calculation)
+        return self.fast.evaluate_household(self.validate(facts, when), when, observe,
+                                            calculation)
 
     def reference_outcomes(self, facts: Any, as_of: date | str | None = None,
                            observe: bool = True, calculation: bool = True,
                            ) -> HouseholdOutcomes:
         """:meth:`outcomes` on the three-valued reference alone (no fast path)."""
-        return evaluate_household(self.compiled, self.validate(facts), as_of_date(as_of),
+        when = as_of_date(as_of)
+        return evaluate_household(self.compiled, self.validate(facts, when), when,
                                   observe, calculation)
 
     def evaluate(self, facts: Any, as_of: date | str | None = None, lang: str = "nb",
@@ -133,8 +146,22 @@ class Engine:
             raise ValueError(f"detail must be one of {', '.join(DETAILS)}, not {detail!r}")
         lang = check_lang(lang)
         full = detail == "full"
-        outcomes = self.outcomes(facts, as_of, observe=full, calculation=calculation and full)
-        return self.builder.build(outcomes, lang, detail)
+        when = as_of_date(as_of)
+        given = None if isinstance(facts, ValidFacts) else self.given(facts)
+        if given is not None and not given.plain:
+            facts = self.validator.validate(given.at(when))
+        outcomes = self.outcomes(facts, when, observe=full, calculation=calculation and full)
+        decision = self.builder.build(outcomes, lang, detail)
+        return decision if given is None or given.plain else confirm_list(
+            self, given, when, decision)
+
+    def evaluate_period(self, facts: Any, start: date | str, end: date | str,
+                        monthly: bool = False, lang: str = "nb",
+                        detail: Detail = "full") -> PeriodResult:
+        """One result per sub-period of ``start``..``end`` (dates or ``"YYYY-MM-DD"``),
+        split wherever something the decision uses changes (see :mod:`eligibility.periods`)."""
+        return evaluate_period(self, facts, as_of_date(start), as_of_date(end), monthly,
+                               check_lang(lang), detail)
 
     def evaluate_json(self, facts: Any, as_of: date | str | None = None, lang: str = "nb",
                       calculation: bool = True, detail: Detail = "full") -> bytes:

@@ -37,6 +37,13 @@ MAX_REPORTED_ISSUES: Final = 50
 #: Characters of a bad value echoed in an error message.
 MAX_ECHOED_VALUE: Final = 80
 
+#: Dated values of one fact (``[{from: DATE, value: ...}, ...]``; the list limit above).
+MAX_DATED_VALUES: Final = DEFAULT_MAX_MEMBERS
+#: Days one period evaluation may cover (``evaluate_period``, ``--from``/``--to``).
+MAX_PERIOD_DAYS: Final = 366 * 10
+#: Sub-periods one period evaluation may split into.
+MAX_PERIODS: Final = 400
+
 # -- YAML (rule files and fact files) ---------------------------------------------
 #: Nesting of mappings/sequences in one YAML document.
 MAX_YAML_DEPTH: Final = 32

@@ -84,10 +84,11 @@ def _declare_dates(components: dict[str, Any], doc: dict[str, Any],
     if pattern is None:
         return
     for name in ("EvaluateRequest", "WhatIfRequest", "WhyNotRequest"):
-        prop = components.get(name, {}).get("properties", {}).get("as_of", {})
-        for branch in prop.get("anyOf", [prop]):
-            if branch.get("format") == "date":
-                branch["pattern"] = pattern
+        for key in ("as_of", "from", "to"):  # from/to: a period (docs/periods.md)
+            prop = components.get(name, {}).get("properties", {}).get(key, {})
+            for branch in prop.get("anyOf", [prop]):
+                if branch.get("format") == "date":
+                    branch["pattern"] = pattern
     for item in doc.get("paths", {}).values():
         for op in item.values():
             for param in op.get("parameters", []):

@@ -79,9 +79,24 @@ def require_json(request: Request) -> None:
 def evaluate_one(engine: Engine, req: EvaluateRequest, prefix: str,
                  detail: Detail = "full") -> Decision:
     """Evaluate one request; engine errors become problems naming paths under ``prefix``."""
+    if req.start is not None or req.end is not None or req.monthly:
+        raise ProblemError("invalid-request", "a period (from/to) is decided one household "
+                           "at a time, at POST /v1/packs/{pack_id}/evaluate",
+                           [FieldError(path=f"{prefix}from", message="not accepted here")])
     as_of = req.as_of or date.today()
     return guarded(lambda: engine.evaluate(req.facts, as_of=as_of, lang=req.lang,
                                            detail=detail), as_of, prefix)
+
+
+def evaluate_period(engine: Engine, req: EvaluateRequest, detail: Detail) -> str:
+    """``from``/``to`` in the evaluate body: the periods (docs/periods.md) as JSON."""
+    if req.start is None or req.end is None:
+        missing = "from" if req.start is None else "to"
+        raise ProblemError("invalid-request", "a period needs both from and to",
+                           [FieldError(path=missing, message="required with a period")])
+    start, end = req.start, req.end
+    return guarded(lambda: engine.evaluate_period(req.facts, start, end, req.monthly,
+                                                  req.lang, detail).to_json(None), start)
 
 
 def decision_json(decision: Decision) -> bytes:
@@ -186,6 +201,8 @@ def build_router(registry: PackRegistry, settings: Settings) -> APIRouter:
     def evaluate(request: Request, pack_id: PackId, body: EvaluateRequest,
                  pin: PinHeader = None, detail: DetailQuery = "full") -> Response:
         served = served_for(request, pack_id, pin, body.pack_hash)
+        if body.start is not None or body.end is not None or body.monthly:
+            return json_response(evaluate_period(served.engine, body, detail))
         decision = evaluate_one(served.engine, body, "", detail)
         request_context(request.scope).facts_sha256.append(decision.provenance.facts_sha256)
         return json_response(decision_json(decision))

@@ -61,6 +61,14 @@ class EvaluateRequest(_In):
         None, description="The date the law is read at, YYYY-MM-DD (default: today).")
     lang: Lang = Field("nb", description="Language of texts in the decision.")
     pack_hash: PackHash | None = None
+    start: IsoDate | None = Field(
+        None, alias="from", description="With `to`: decide the period from this date; the "
+        "answer is then the periods (docs/periods.md), one per sub-period.")
+    end: IsoDate | None = Field(None, alias="to", description="Last day of the period.")
+    monthly: bool = Field(False, description="With `from`/`to`: also split at every month "
+                          "start for the measures decided month by month (bostøtte).")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class WhatIfRequest(EvaluateRequest):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from datetime import date
+from typing import Annotated, Any
 
 import typer
 
@@ -15,14 +17,20 @@ from eligibility.cli.common import (
     PackOption,
     app,
     console,
+    fail,
     guarded,
+    load_engine,
     open_household,
+    parse_date,
 )
 from eligibility.cli.whatif import print_why_not
 from eligibility.decision_build import Detail
+from eligibility.engine import Engine
 from eligibility.explain.calculation import calculation_renderables
+from eligibility.explain.periods import breakpoints_table, confirm_table, periods_table
 from eligibility.explain.terminal import labels_for, print_decision
 from eligibility.explain.whynot import why_not as explain_why_not
+from eligibility.periods import pack_breakpoints
 
 
 @app.command()
@@ -43,6 +51,17 @@ def evaluate(
         "--summary", help="Statuses, amounts, criteria, missing facts and provenance only: "
         "no per-requirement reasons and no calculation (faster).",
     )] = False,
+    start: Annotated[str | None, typer.Option(
+        "--from", metavar="DATE", help="Decide a period from this date (with --to): one "
+        "result per sub-period, split where a rule, parameter or dated fact changes.",
+    )] = None,
+    end: Annotated[str | None, typer.Option(
+        "--to", metavar="DATE", help="Last day of the period (with --from).",
+    )] = None,
+    monthly: Annotated[bool, typer.Option(
+        "--monthly", help="With --from/--to: also split at every month start for the "
+        "measures decided month by month (bostøtte).",
+    )] = False,
     backend: BackendOption = "reference",
 ) -> None:
     """Evaluate one household against the pack: one line per measure, then the
@@ -54,6 +73,9 @@ def evaluate(
     """
     engine, facts, when = open_household(file, pack, as_of, lang, backend)
     detail: Detail = "summary" if summary else "full"
+    if start is not None or end is not None or monthly:
+        print_periods(engine, facts, start, end, monthly, lang, as_json, detail)
+        return
     decision = guarded(lambda: engine.evaluate(facts, as_of=when, lang=lang, detail=detail))
     analysis = guarded(lambda: explain_why_not(engine, facts, when, lang)) if why_not else None
     if analysis is not None:
@@ -63,6 +85,10 @@ def evaluate(
         typer.echo(decision.to_json())
         return
     print_decision(decision, console, details=details, labels=labels_for(engine, lang))
+    confirm = confirm_table(decision, lang)
+    if confirm is not None:
+        console.print()
+        console.print(confirm)
     if details:
         for table in calculation_renderables(decision):
             console.print()
@@ -70,3 +96,51 @@ def evaluate(
     if analysis is not None:
         console.print()
         print_why_not(analysis, lang)
+
+
+def _range(start: str | None, end: str | None) -> tuple[date, date]:
+    if start is None or end is None:
+        fail("give both --from and --to (YYYY-MM-DD)")
+    return parse_date(start, "--from"), parse_date(end, "--to")
+
+
+def print_periods(engine: Engine, facts: Any, start: str | None, end: str | None,
+                  monthly: bool, lang: str, as_json: bool, detail: Detail) -> None:
+    """``evaluate FILE --from --to``: the periods table, or the JSON contract."""
+    first, last = _range(start, end)
+    result = guarded(lambda: engine.evaluate_period(facts, first, last, monthly, lang,
+                                                    detail))
+    if as_json:
+        typer.echo(result.to_json())
+        return
+    console.print(periods_table(result, lang))
+
+
+@app.command("periods")
+def periods_command(
+    pack: Annotated[str, typer.Argument(metavar="PACK", help="Rule pack folder or name.")],
+    start: Annotated[str | None, typer.Option("--from", metavar="DATE",
+                                              help="First day, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", metavar="DATE",
+                                            help="Last day, YYYY-MM-DD.")] = None,
+    monthly: Annotated[bool, typer.Option(
+        "--monthly", help="Also list the month starts of monthly measures.")] = False,
+    lang: LangOption = "nb",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the breakpoints as JSON.")
+                       ] = False,
+) -> None:
+    """List the dates in a period where the pack's rules or parameters change, and what
+    changes at each.
+
+    \b
+    Example:
+      eligibility periods no --from 2025-01-01 --to 2026-12-31
+    """
+    first, last = _range(start, end)
+    engine = load_engine(pack)
+    points = guarded(lambda: pack_breakpoints(engine.compiled, first, last, monthly))
+    if as_json:
+        typer.echo(json.dumps([p.model_dump(mode="json") for p in points], indent=2,
+                              ensure_ascii=False))
+        return
+    console.print(breakpoints_table(points, lang))

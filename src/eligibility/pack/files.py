@@ -80,6 +80,8 @@ class PackFile(_File):
     valid_to: date | None = None
     goals: dict[str, TextModel]
     sources: list[SourceModel] = Field(min_length=1)
+    #: where a fact may come from (``{value, source, confirmed}`` in the facts)
+    fact_sources: list[PlainText] = Field(default_factory=list)
 
 
 FieldType = Literal["bool", "int", "number", "money", "enum", "date", "string"]
@@ -214,6 +216,8 @@ class MeasureModel(_Dated):
     priority: list[PriorityModel] = Field(default_factory=list)
     unconfirmed: bool = False
     note: PlainText | None = None
+    #: decided one calendar month at a time (periods split at every month start)
+    monthly: bool = False
 
 
 class ExpectMeasure(_File):

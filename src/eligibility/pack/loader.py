@@ -309,6 +309,7 @@ class _Loader:
             sources=tuple(_source(s) for s in m.sources),
             jurisdiction=m.jurisdiction,
             description=_text(m.description) if m.description else None,
+            fact_sources=tuple(m.fact_sources),
         )
 
     def build_schema(self, m: f.FactsFile, raw: Any) -> FactSchema:
@@ -689,6 +690,7 @@ class _Loader:
             unconfirmed=m.unconfirmed,
             note=m.note,
             steps=tuple(steps),
+            monthly=m.monthly,
         )
 
     # -- expressions --------------------------------------------------------

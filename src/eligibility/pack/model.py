@@ -257,6 +257,8 @@ class Measure:
     note: str | None = None
     #: one per ``let`` (in file order), then ``amount`` when the measure has one
     steps: tuple[Step, ...] = ()
+    #: decided one calendar month at a time (periods split at every month start)
+    monthly: bool = False
 
     def in_force(self, when: date) -> bool:
         return _in_force(self.valid_from, self.valid_to, when)
@@ -293,6 +295,8 @@ class PackMeta:
     sources: tuple[Source, ...]
     jurisdiction: str | None = None
     description: Text | None = None
+    #: the vocabulary of fact sources (``{value, source, confirmed}`` in the facts)
+    fact_sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,124 @@
+"""Fact provenance: {value, source, confirmed} wrappers, the confirm-before-deciding list,
+and that confirming a fact without changing its value never changes an outcome."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eligibility import Engine, load_pack
+from eligibility.errors import FactsError
+from tests.conftest import household
+
+WHEN = date(2025, 1, 1)
+SOURCES = "sources: [{ref: \"Test source\"}]\n"
+
+
+@pytest.fixture(scope="module")
+def sourced(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    import shutil
+    root = Path(__file__).resolve().parents[1] / "tests" / "packs" / "mini"
+    target = tmp_path_factory.mktemp("provenance") / "pack"
+    shutil.copytree(root, target)
+    pack_yaml = target / "pack.yaml"
+    text = pack_yaml.read_text(encoding="utf-8")
+    assert SOURCES in text
+    pack_yaml.write_text(text.replace(
+        SOURCES, SOURCES + "fact_sources: [folkeregisteret, a-ordningen, applicant]\n"),
+        encoding="utf-8")
+    return Engine(load_pack(target))
+
+
+def wrap(value: Any, source: str = "a-ordningen", confirmed: bool = False) -> dict[str, Any]:
+    return {"value": value, "source": source, "confirmed": confirmed}
+
+
+def test_plain_input_gives_the_same_json(sourced: Engine) -> None:
+    plain = sourced.evaluate_json(household(), WHEN)
+    assert b"confirm_before_deciding" not in plain
+    assert sourced.evaluate(household(), WHEN).to_json().find("confirm_before") == -1
+    confirmed = household(housing={"tenure": "leie",
+                                   "cost_month": wrap(6000, confirmed=True)})
+    decision = sourced.evaluate(confirmed, WHEN)
+    assert decision.confirm_before_deciding == []
+    assert decision.provenance.facts_sha256 == sourced.evaluate(
+        household(), WHEN).provenance.facts_sha256
+
+
+def test_unconfirmed_facts_are_listed_per_measure(sourced: Engine) -> None:
+    facts = household(housing={"tenure": "leie", "cost_month": wrap(6000)},
+                      members=[{"age": 40, "disability": False,
+                                "income_month": wrap(10000, "applicant")}])
+    decision = sourced.evaluate(facts, WHEN)
+    items = {c.path: c for c in decision.confirm_before_deciding or []}
+    assert set(items) == {"housing.cost_month", "members[0].income_month"}
+    assert "bostotte" in items["housing.cost_month"].affects
+    assert items["members[0].income_month"].source == "applicant"
+    assert decision.missing_facts == []  # distinct from missing facts
+    data = json.loads(sourced.evaluate_json(facts, WHEN))
+    assert data["confirm_before_deciding"][0]["affects"]
+
+
+def test_a_fact_no_measure_reads_is_not_listed(sourced: Engine) -> None:
+    facts = household(situation={"homeless": False, "forced_sale": wrap(False)})
+    affects = {c.path: c.affects for c in sourced.evaluate(facts, WHEN).confirm_before_deciding
+               or []}
+    reading = [fm.cm.measure.id for fm in sourced.fast.measures
+               if "situation.forced_sale" in fm.reads.facts]
+    assert affects.get("situation.forced_sale", []) == reading
+
+
+@pytest.mark.parametrize(("value", "path"), [
+    ({"value": 6000, "source": "gossip"}, "housing.cost_month.source"),
+    ({"value": 6000, "origin": "applicant"}, "housing.cost_month.origin"),
+    ({"source": "applicant"}, "housing.cost_month.value"),
+    ({"value": 6000, "confirmed": "yes"}, "housing.cost_month.confirmed"),
+    ({"value": {"nested": 1}}, "housing.cost_month.value"),
+])
+def test_bad_wrappers_name_the_path(sourced: Engine, value: Any, path: str) -> None:
+    with pytest.raises(FactsError) as info:
+        sourced.evaluate(household(housing={"tenure": "leie", "cost_month": value}), WHEN)
+    assert [i.path for i in info.value.issues] == [path]
+
+
+def test_a_pack_without_sources_refuses_a_source(engine: Engine) -> None:
+    with pytest.raises(FactsError) as info:
+        engine.evaluate(household(housing={"tenure": "leie", "cost_month": wrap(6000)}), WHEN)
+    assert info.value.issues[0].path == "housing.cost_month.source"
+    # a wrapper without a source is fine in any pack
+    decision = engine.evaluate(household(housing={"tenure": "leie",
+                                                  "cost_month": {"value": 6000}}), WHEN)
+    assert decision.confirm_before_deciding and decision.confirm_before_deciding[0].source is None
+
+
+def _outcomes(engine: Engine, facts: Any) -> Any:
+    d = engine.evaluate(facts, WHEN)
+    return [(m.id, m.status, m.amount, [r.outcome for r in m.reasons]) for m in d.measures]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(income=st.integers(0, 40000), cost=st.integers(0, 20000),
+       registered=st.booleans(), which=st.sets(st.sampled_from(["cost", "income", "reg"])))
+def test_confirming_a_fact_never_changes_an_outcome(
+        sourced: Engine, income: int, cost: int, registered: bool, which: set[str]) -> None:
+    def facts(confirm: Callable[[str], bool]) -> dict[str, Any]:
+        def w(name: str, v: Any) -> Any:
+            return wrap(v, confirmed=confirm(name)) if name in which else v
+        return household(
+            household={"kommunegruppe": 4, "registered": w("reg", registered)},
+            housing={"tenure": "leie", "cost_month": w("cost", cost)},
+            members=[{"age": 40, "disability": False, "income_month": w("income", income)}])
+
+    unconfirmed = sourced.evaluate(facts(lambda _: False), WHEN)
+    confirmed = sourced.evaluate(facts(lambda _: True), WHEN)
+    assert _outcomes(sourced, facts(lambda _: False)) == _outcomes(sourced, facts(lambda _: True))
+    assert confirmed.confirm_before_deciding in ([], None)
+    assert unconfirmed.model_dump(exclude={"confirm_before_deciding"}) == confirmed.model_dump(
+        exclude={"confirm_before_deciding"})
