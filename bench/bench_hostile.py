@@ -20,11 +20,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+from serving import wait_ready
 
 from eligibility.api.examples import to_json
 from eligibility.pack.yamlio import load_yaml_file, plain
@@ -120,15 +120,7 @@ def main() -> None:
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/v1/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None:
-                sys.exit("the server did not start")
-            time.sleep(0.1)
+        wait_ready(base, server)
         idle = rss_mb(server.pid)
         print(f"server idle RSS {idle:.0f} MB")
         worst_cpu, worst_rss, errors = 0.0, idle, 0

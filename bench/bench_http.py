@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from serving import wait_ready
 
 from eligibility.api.examples import to_json
 from eligibility.pack.yamlio import load_yaml_text, plain
@@ -124,17 +125,7 @@ def run(args: argparse.Namespace, revision: str | None) -> None:
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/v1/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None:
-                sys.exit("the server did not start")
-            time.sleep(0.1)
-        else:
-            sys.exit("the server did not become ready")
+        wait_ready(base, server)
         pack = httpx.get(f"{base}/v1/packs/{args.pack}").json()
         households = fixtures()
         as_of = "2026-07-01"
