@@ -148,3 +148,102 @@ def test_division_by_zero_rows_go_to_the_reference(pack_copy: Callable[..., Path
     assert stats.reference_rows == 1
     assert fast["error"].to_list()[0] is None
     assert "division by zero" in fast["error"].to_list()[1]
+
+
+#: Measures that exercise the exact integer (``fix``) arithmetic: rates, min/max, abs,
+#: floor/ceil/round, member sums of money, ``in`` lists with decimals, if-then-else of
+#: an int and a decimal, every rounding rule (halves, negative amounts), a let with more
+#: than ten places (stored in Decimal) and a quotient mixed in.
+ARITHMETIC = """\
+id: {id}
+title: {{nb: Regnestykke, en: Arithmetic}}
+goal: leie
+kind: right
+sources: [{{ref: "Test source"}}]
+let:
+  fine: housing.cost_month * 0.000000001
+  half: housing.cost_month * 0.5 - 1000.25
+requires:
+  share:
+    title: {{nb: Andel, en: Share}}
+    when: yearly(housing.cost_month) >= 0.2 * yearly(sum(members, income_month))
+  listed:
+    title: {{nb: Oppført, en: Listed}}
+    when: not (housing.cost_month in [1000, 2500.5]) or economy.years_problem != 2.5
+  branch:
+    title: {{nb: Gren, en: Branch}}
+    when: (if economy.years_problem > 1.5 then housing.cost_month else 0.5) >= 100
+  whole:
+    title: {{nb: Hel, en: Whole}}
+    when: round(housing.cost_month, 2) == housing.cost_month or amount < 0
+amount:
+  unit: NOK/month
+  rounding: {rounding}
+  formula: {formula}
+"""
+
+FORMULAS = {
+    "krone": "half + ceil(housing.cost_month * 0.3) - floor(half * 0.5)",
+    "krone_down": "0.3 * housing.cost_month - sum(members, income_month * 0.05, age >= 18)",
+    "ore": "max(0.005, min(housing.cost_month, 8000.125) * 0.737) - abs(housing.cost_month"
+           " - 2500.5) + round(half, 1) + fine / 3",
+    "none": "housing.cost_month * 0.737 * 0.18 + max(half, -0.25)"
+            " - housing.cost_month * 0.0000001",
+}
+
+#: Money at the boundaries: halves after each rate, ten places, zero, huge values.
+BOUNDARY_COSTS = ["0", "1000", "2500.5", "2000.5", "2001", "1999.5", "0.01", "8000.125",
+                  "8000.13", "0.0000000001", "12345.6789012345", "99999999999999999.5",
+                  "1000.25", "1000.75", "1e15"]
+
+
+def test_exact_integer_arithmetic_equals_reference(pack_copy: Callable[..., Path]) -> None:
+    """Every rounding rule and the fixed-point operations, on boundary values and on
+    generated households, agree with the reference to the øre."""
+    root = pack_copy(write={f"measures/regn_{r}.yaml": ARITHMETIC.format(
+        id=f"regn_{r}", rounding=r, formula=f) for r, f in FORMULAS.items()})
+    pack = load_pack(root)
+    engine = Engine(pack)
+    as_of = date(2025, 6, 1)
+    params = engine.parameters_at(as_of)[0]
+    ore = {"housing.cost_month": 2, "members.income_month": 2, "economy.years_problem": 2}
+    for scales, half in (({}, "dec"), (ore, "fix")):
+        plan = PolarsPlan(pack, as_of, params, scales=scales)
+        assert not plan.fallback
+        kinds = {mp.id: mp.amount.kind for mp in plan.measures if mp.amount is not None}
+        assert kinds["regn_krone_down"] == "fix"
+        assert kinds["regn_ore"] == "dec"  # the quotient
+        assert kinds["regn_none"] == kinds["regn_krone"] == half  # they read half
+        lets = {name: col.kind for mp in plan.measures for name, col in mp.lets
+                if mp.id.startswith("regn")}
+        # fine has 19 places (11 read as øre): kept in Decimal; half has 11, or 3 as øre
+        assert lets == {"fine": "dec", "half": half}
+    docs: list[Any] = []
+    for i, cost in enumerate(BOUNDARY_COSTS):
+        years = ["2.5", "1.5", "0", "3.25", "1.75"][i % 5]
+        docs.append({"housing": {"cost_month": cost},
+                     "economy": {"years_problem": years},
+                     "members": [{"age": 40, "income_month": cost},
+                                 {"age": 10 + i, "income_month": "0.5"}]})
+    docs.append({"housing": {"cost_month": "2500.5"}, "members": [{"age": 30}]})
+    docs.append({"economy": {"years_problem": "2.5"}})
+    sample: list[Any] = []
+
+    @settings(max_examples=4, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(st.lists(households(pack), min_size=20, max_size=20))
+    def collect(batch: list[Any]) -> None:
+        sample.extend(batch)
+
+    collect()
+    whole_ore = [d for d in docs + sample if all(
+        "." not in str(v) or len(str(v).split(".")[1]) <= 2
+        for v in (d.get("housing", {}).get("cost_month"),
+                  *(m.get("income_month") for m in d.get("members", []))))]
+    for batch in (docs + sample, whole_ore):  # ten places and øre
+        fast, ref, backend = _both(engine, batch, as_of)
+        assert backend.fallback == {}
+        _assert_same(fast, ref)
+        amounts = fast["regn_krone.amount"].to_list()
+        assert any(a is not None and a.startswith("-") for a in amounts)  # negatives
+    assert len(backend._plans) == 2  # the øre plan was used for the second batch

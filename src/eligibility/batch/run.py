@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
 
@@ -31,6 +31,9 @@ from eligibility.errors import EligibilityError
 from eligibility.facts import ValidFacts
 from eligibility.pack.model import Measure
 from eligibility.version import __version__
+
+if TYPE_CHECKING:
+    from eligibility.compile.polars import PolarsPlan
 
 
 @dataclass
@@ -217,17 +220,36 @@ class PolarsBackend:
         self.engine = engine
         self.as_of = as_of
         self.schema = output_schema(engine, as_of)
-        params, _ = engine.parameters_at(as_of)
-        self.plan = PolarsPlan(engine.pack, as_of, params)
+        self._params, _ = engine.parameters_at(as_of)
+        self.plan = PolarsPlan(engine.pack, as_of, self._params)
+        #: plans by the set of number facts read at øre scale (see plan_for)
+        self._plans: dict[frozenset[str], PolarsPlan] = {frozenset(): self.plan}
         self.reference = ReferenceBackend(engine, as_of)
         #: measures the reference evaluates for every row, with the reason
         self.fallback = dict(self.plan.fallback)
 
+    def plan_for(self, frame: pl.DataFrame) -> PolarsPlan:
+        """The plan for this frame: number facts whose values all have at most two
+        places are read as øre (exact either way; smaller integers are faster). Built
+        once per set of such facts."""
+        from eligibility.compile.polars.plan import ORE, PolarsPlan, coarse_facts
+
+        coarse = coarse_facts(self.engine.pack, frame)
+        plan = self._plans.get(coarse)
+        if plan is None:
+            plan = PolarsPlan(self.engine.pack, self.as_of, self._params,
+                              scales=dict.fromkeys(coarse, ORE))
+            if plan.fallback != self.plan.fallback:  # never expected; stay consistent
+                plan = self.plan
+            self._plans[coarse] = plan
+        return plan
+
     def evaluate(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, ChunkStats]:
         stats = ChunkStats(rows=frame.height, fallback=dict(self.fallback))
         good = frame.filter(pl.col("__error").is_null())
-        res = self.plan.evaluate(good)
-        statuses = [f"{mp.id}.status" for mp in self.plan.measures]
+        plan = self.plan_for(good)
+        res = plan.evaluate(good)
+        statuses = [f"{mp.id}.status" for mp in plan.measures]
         empty = pl.lit([], pl.List(pl.String))
         if statuses:
             open_rows = res.filter(pl.any_horizontal(
@@ -236,13 +258,13 @@ class PolarsBackend:
             subset = good.filter(self._has_unknown(self.engine.pack)).join(
                 open_rows.select("__row"), on="__row", how="semi")
             if subset.height:
-                res = res.join(self.plan.missing(subset), on="__row", how="left",
+                res = res.join(plan.missing(subset), on="__row", how="left",
                                maintain_order="left")
                 res = res.with_columns([pl.col(f"{mp.id}.missing_facts").fill_null(empty)
-                                        for mp in self.plan.measures])
+                                        for mp in plan.measures])
             else:
                 res = res.with_columns([empty.alias(f"{mp.id}.missing_facts")
-                                        for mp in self.plan.measures])
+                                        for mp in plan.measures])
         res = res.with_columns(pl.lit(None, pl.String).alias("error"))
         unsure = res.filter(pl.col("__unsure")).select("__row")
         stats.reference_rows = unsure.height

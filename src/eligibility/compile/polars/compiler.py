@@ -7,15 +7,23 @@ string expression (each path followed by :data:`SEP`, mirroring exactly what the
 reference closures keep in ``ctx.missing``), and row checks — boolean
 expressions that are true where the reference would raise (division by zero, a
 key missing from a parameter table), so those rows are handed to the reference.
-Numbers are ``Decimal(38, 10)``; parameters are literals for one ``as_of``. A
-construct this backend cannot express raises :class:`Unsupported` with its
-position, once, at compile time.
+Numbers are exact. Where an expression only adds, subtracts, multiplies,
+compares, takes min/max/abs or rounds, a number is a ``fix`` column: an
+``Int128`` holding the value times ``10**scale`` (the scale and a bound on the
+magnitude are known at compile time, so the compiler proves there is no
+overflow; a money fact is the physical integer of its ``Decimal(38, 10)``
+column, a rate like 0.737 is 737 at scale 3). Integer arithmetic is several
+times faster than polars' Decimal. Division (and ``monthly``) uses
+``Decimal(38, 10)`` (kind ``dec``); an expression whose exact value would not fit
+either way is compiled in Decimal throughout (:class:`NeedDecimal`).
+Parameters are literals for one ``as_of``. A construct this backend cannot
+express raises :class:`Unsupported` with its position, once, at compile time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -24,10 +32,21 @@ import polars as pl
 
 from eligibility.compile.closures import NoValue
 from eligibility.expr import ast
+from eligibility.limits import MAX_NUMBER_EXPONENT
 
-#: Numbers (money and ratios) are fixed-point decimals with ten places.
+#: Numbers that need Decimal (quotients) are fixed-point decimals with ten places.
 SCALE = 10
 DEC = pl.Decimal(38, SCALE)
+#: Exact fixed-point numbers: the value times 10**scale as a 128-bit integer.
+FIX = pl.Int128()
+#: Largest magnitude a ``fix`` value may reach (Int128 holds 1.7e38; Decimal(38) 1e38).
+FIX_LIMIT = 10**37
+#: Magnitude of an Int64 column whose range is unknown.
+INT_BOUND = 2**63
+#: Default bound of a number fact without a schema maximum (the validator's limit).
+NUMBER_BOUND = 10**MAX_NUMBER_EXPONENT
+#: Bound on the number of members an aggregate sums over (generous; validator: ≤ 100).
+MEMBERS_BOUND = 1000
 #: Separator after every path in a missing-facts string.
 SEP = "\x1f"
 EMPTY = pl.lit("", pl.String)
@@ -47,6 +66,10 @@ class Unsupported(Exception):
         return f"{self.where}{at}: {self.message}" if self.where else self.message
 
 
+class NeedDecimal(Unsupported):
+    """An exact ``fix`` value that would not fit: compile the expression in Decimal."""
+
+
 @dataclass(frozen=True)
 class Col:
     """One compiled expression (see module docstring)."""
@@ -55,6 +78,12 @@ class Col:
     kind: str
     miss: pl.Expr | None = None  # None: never reads a missing fact
     checks: tuple[pl.Expr, ...] = ()
+    scale: int = 0  # kind fix: value = physical / 10**scale
+    bound: int = INT_BOUND  # kinds int and fix: |physical| <= bound
+
+    def but(self, value: pl.Expr, **changes: Any) -> Col:
+        """This column with another value (and optionally kind, scale, bound)."""
+        return replace(self, value=value, **changes)
 
 
 def cat(*parts: pl.Expr | None) -> pl.Expr | None:
@@ -72,15 +101,28 @@ def _checks(*cols: Col) -> tuple[pl.Expr, ...]:
     return tuple(c for col in cols for c in col.checks)
 
 
-def lit_value(value: Any) -> Col:
-    """A Python value (literal or parameter) as a polars literal."""
+def fix_parts(value: Decimal) -> tuple[int, int]:
+    """A finite Decimal as (physical integer, scale): 0.737 -> (737, 3)."""
+    exponent = value.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    scale = max(0, -exponent)
+    return int(value.scaleb(scale)), scale
+
+
+def lit_value(value: Any, exact: bool = False) -> Col:
+    """A Python value (literal or parameter) as a polars literal (``exact``: a
+    fractional Decimal as ``fix``)."""
     if isinstance(value, bool):
         return Col(pl.lit(value, pl.Boolean), "bool")
     if isinstance(value, int):
-        return Col(pl.lit(value, pl.Int64), "int")
+        return Col(pl.lit(value, pl.Int64), "int", bound=abs(value))
     if isinstance(value, Decimal):
         if value == value.to_integral_value() and abs(value) < 2**62:
-            return Col(pl.lit(int(value), pl.Int64), "int")
+            return Col(pl.lit(int(value), pl.Int64), "int", bound=abs(int(value)))
+        if exact:
+            physical, scale = fix_parts(value)
+            if abs(physical) <= FIX_LIMIT:
+                return Col(pl.lit(physical, FIX), "fix", scale=scale, bound=abs(physical))
         return Col(pl.lit(value, DEC), "dec")
     if isinstance(value, str):
         return Col(pl.lit(value, pl.String), "str")
@@ -89,31 +131,119 @@ def lit_value(value: Any) -> Col:
     raise Unsupported(f"a value of type {type(value).__name__} has no polars form")
 
 
-def _plain(value: Any, kind: str) -> Any:
-    """A table value as the Python value of its column kind."""
+def _plain(value: Any, kind: str, scale: int = 0) -> Any:
+    """A table value as the Python value of its column kind (``fix``: the physical
+    integer at ``scale``)."""
     if kind == "dec":
         return Decimal(value)
+    if kind == "fix":
+        return int(Decimal(value).scaleb(scale))
     if kind == "int" and isinstance(value, Decimal):
         return int(value)
     return value
 
 
+NUMERIC = ("int", "fix", "dec")
+
+
 def as_dec(col: Col) -> pl.Expr:
-    return col.value if col.kind == "dec" else col.value.cast(DEC)
+    """The value as ``Decimal(38, 10)`` (exact: a ``fix`` of more places cannot be)."""
+    if col.kind == "dec":
+        return col.value
+    if col.kind == "fix":
+        if col.scale > SCALE:
+            raise NeedDecimal(f"a value with {col.scale} decimal places used with a quotient")
+        return fix_decimal(col.value, col.scale).cast(DEC)
+    return col.value.cast(DEC)
+
+
+def check_bound(bound: int) -> int:
+    if bound > FIX_LIMIT:
+        raise NeedDecimal("an exact value could exceed 128 bits")
+    return bound
+
+
+def as_fix(col: Col, scale: int | None = None) -> Col:
+    """An ``int`` or ``fix`` column as ``fix`` at ``scale`` (default: its own)."""
+    if col.kind == "int":
+        col = col.but(col.value.cast(FIX), kind="fix", scale=0)
+    assert col.kind == "fix"
+    if scale is None or scale == col.scale:
+        return col
+    factor = 10 ** (scale - col.scale)
+    return col.but(col.value * pl.lit(factor, FIX), scale=scale,
+                   bound=check_bound(col.bound * factor))
+
+
+def numeric_kind(*cols: Col) -> str | None:
+    """The common numeric kind of ``cols`` (None if one is not a number)."""
+    kinds = {c.kind for c in cols}
+    if not kinds <= set(NUMERIC):
+        return None
+    return "dec" if "dec" in kinds else "fix" if "fix" in kinds else "int"
+
+
+def aligned(*cols: Col) -> tuple[list[pl.Expr], str, int, int]:
+    """Values of the same kind (and scale): (values, kind, scale, bound)."""
+    kind = numeric_kind(*cols)
+    if kind == "int":
+        return [c.value for c in cols], "int", 0, max(c.bound for c in cols)
+    if kind == "dec":
+        return [as_dec(c) for c in cols], "dec", 0, 0
+    if kind == "fix":
+        scale = max(c.scale for c in cols if c.kind == "fix")
+        fixed = [as_fix(c, scale) for c in cols]
+        return [f.value for f in fixed], "fix", scale, max(f.bound for f in fixed)
+    return [c.value for c in cols], cols[0].kind, 0, 0
 
 
 def _numeric_pair(a: Col, b: Col) -> tuple[pl.Expr, pl.Expr, str]:
-    if a.kind == "int" and b.kind == "int":
-        return a.value, b.value, "int"
-    if a.kind in ("int", "dec") and b.kind in ("int", "dec"):
-        return as_dec(a), as_dec(b), "dec"
-    return a.value, b.value, a.kind
+    (x, y), kind, _, _ = aligned(a, b)
+    return x, y, kind
+
+
+def dtype_of(kind: str) -> pl.DataType:
+    return {"bool": pl.Boolean(), "int": pl.Int64(), "dec": DEC, "fix": FIX,
+            "str": pl.String(), "date": pl.Date()}[kind]
 
 
 def _null(kind: str) -> pl.Expr:
-    dtype: pl.DataType = {"bool": pl.Boolean(), "int": pl.Int64(), "dec": DEC,
-                          "str": pl.String(), "date": pl.Date()}[kind]
-    return pl.lit(None, dtype)
+    return pl.lit(None, dtype_of(kind))
+
+
+def negate(value: pl.Expr, kind: str) -> pl.Expr:
+    """``-value`` (polars has no negation of Int128: subtract from zero)."""
+    return pl.lit(0, FIX) - value if kind == "fix" else -value
+
+
+def fix_round(col: Col, places: int, how: str = "half_up") -> Col:
+    """A ``fix`` rounded to ``places`` (``half_up``: half away from zero, like Decimal's
+    ROUND_HALF_UP; ``floor``: towards minus infinity, ROUND_FLOOR)."""
+    if col.scale <= places:
+        return col
+    q = 10 ** (col.scale - places)
+    if how == "floor":
+        value = col.value.floordiv(pl.lit(q, FIX))
+    else:
+        mag = (col.value.abs() + pl.lit(q // 2, FIX)).floordiv(pl.lit(q, FIX))
+        value = pl.when(col.value < 0).then(negate(mag, "fix")).otherwise(mag)
+    return col.but(value, scale=places, bound=col.bound // q + 1)
+
+
+def fix_decimal(value: pl.Expr, scale: int) -> pl.Expr:
+    """A ``fix`` value as ``Decimal(38, scale)`` (exact: its physical value is the same)."""
+    unit = pl.lit(Decimal(1).scaleb(-scale), pl.Decimal(38, scale))
+    return value.cast(pl.Decimal(38, 0)) * unit
+
+
+def fix_text(value: pl.Expr, scale: int, strip: bool) -> pl.Expr:
+    """A ``fix`` value as exact decimal text (``strip``: without trailing zeros)."""
+    if scale == 0:
+        return value.cast(pl.String)
+    text = fix_decimal(value, scale).cast(pl.String)
+    if not strip:
+        return text
+    return text.str.strip_chars_end("0").str.strip_chars_end(".")
 
 
 def round_half_up(value: pl.Expr, places: int) -> pl.Expr:
@@ -134,13 +264,30 @@ class Scope:
     params: Mapping[str, Any]
     as_of: date
     where: str = ""
+    #: fact path / member field -> largest magnitude its schema allows
+    bounds: Mapping[str, int] = field(default_factory=dict)
+    #: number fact path -> places its values have in this frame (default: all ten)
+    scales: Mapping[str, int] = field(default_factory=dict)
 
 
 class Compiler:
-    """Compiles AST nodes under one :class:`Scope` (see module docstring)."""
+    """Compiles AST nodes under one :class:`Scope` (see module docstring); ``exact``:
+    numbers as ``fix`` where they can be."""
 
-    def __init__(self, scope: Scope) -> None:
+    def __init__(self, scope: Scope, exact: bool = False) -> None:
         self.scope = scope
+        self.exact = exact
+
+    def _fact(self, name: str, value: pl.Expr, kind: str) -> tuple[pl.Expr, str, int, int]:
+        """A fact column's value, kind, scale and bound in this compiler's mode."""
+        bound = self.scope.bounds.get(name, NUMBER_BOUND if kind == "dec" else INT_BOUND)
+        if kind == "dec" and self.exact:
+            scale = self.scope.scales.get(name, SCALE)
+            physical = value.to_physical()
+            if scale < SCALE:  # the frame's values have no more places than this
+                physical = physical.floordiv(pl.lit(10 ** (SCALE - scale), FIX))
+            return physical, "fix", scale, check_bound(bound * 10**scale)
+        return value, kind, 0, bound
 
     def compile(self, node: ast.Node, in_member: bool = False) -> Col:
         handler: Callable[[Any, bool], Col] = getattr(self, "_" + type(node).__name__)
@@ -152,7 +299,7 @@ class Compiler:
     # literals -------------------------------------------------------------
     def _literal(self, node: ast.Number | ast.String | ast.Boolean | ast.DateLit,
                  in_member: bool) -> Col:
-        return lit_value(node.value)
+        return lit_value(node.value, self.exact)
 
     _Number = _String = _Boolean = _DateLit = _literal
 
@@ -168,8 +315,10 @@ class Compiler:
             # ``__i``, the member's position, is added by PolarsPlan.missing
             path = (pl.lit("members[") + pl.element().struct.field("__i").cast(pl.String)
                     + pl.lit(f"].{dotted}{SEP}"))
-            return Col(value, scope.member_fields[dotted],
-                       pl.when(value.is_null()).then(path).otherwise(EMPTY))
+            read, kind, scale, bound = self._fact(f"members.{dotted}", value,
+                                                  scope.member_fields[dotted])
+            return Col(read, kind, pl.when(value.is_null()).then(path).otherwise(EMPTY),
+                       scale=scale, bound=bound)
         if dotted == "as_of":
             return lit_value(scope.as_of)
         if in_member:
@@ -179,18 +328,23 @@ class Compiler:
             col = scope.columns[dotted]
             miss = None if col.miss is None else (
                 pl.when(col.value.is_null()).then(col.miss).otherwise(EMPTY))
-            return Col(col.value, col.kind, miss)
+            out = Col(col.value, col.kind, miss, scale=col.scale, bound=col.bound)
+            if out.kind == "fix" and not self.exact:
+                return out.but(as_dec(out), kind="dec", scale=0)
+            return out
         if dotted in scope.facts:
             value = pl.col(dotted)
-            return Col(value, scope.facts[dotted],
-                       pl.when(value.is_null()).then(pl.lit(dotted + SEP)).otherwise(EMPTY))
+            read, kind, scale, bound = self._fact(dotted, value, scope.facts[dotted])
+            return Col(read, kind,
+                       pl.when(value.is_null()).then(pl.lit(dotted + SEP)).otherwise(EMPTY),
+                       scale=scale, bound=bound)
         raise self.refuse(node, f"name {dotted!r} has no column")
 
     # operators ------------------------------------------------------------
     def _Unary(self, node: ast.Unary, in_member: bool) -> Col:
         inner = self.compile(node.operand, in_member)
-        value = inner.value.not_() if node.op == "not" else -inner.value
-        return Col(value, inner.kind, inner.miss, inner.checks)
+        value = inner.value.not_() if node.op == "not" else negate(inner.value, inner.kind)
+        return inner.but(value)
 
     def _Binary(self, node: ast.Binary, in_member: bool) -> Col:
         a = self.compile(node.left, in_member)
@@ -203,9 +357,17 @@ class Compiler:
             zero = den == 0
             safe = pl.when(zero).then(pl.lit(None, DEC)).otherwise(den)
             return Col(as_dec(a) / safe, "dec", miss, (*checks, zero.fill_null(False)))
-        x, y, kind = _numeric_pair(a, b)
+        if node.op == "*" and numeric_kind(a, b) == "fix":
+            fa, fb = as_fix(a), as_fix(b)
+            return Col(fa.value * fb.value, "fix", miss, checks, scale=fa.scale + fb.scale,
+                       bound=check_bound(fa.bound * fb.bound))
+        (x, y), kind, scale, bound = aligned(a, b)
         value = {"+": x + y, "-": x - y, "*": x * y}[node.op]
-        return Col(value, kind, miss, checks)
+        if kind == "int":  # Int64 as before; the bound only matters once it is a fix
+            bound = a.bound * b.bound if node.op == "*" else a.bound + b.bound
+        elif kind == "fix":
+            bound = check_bound(2 * bound)
+        return Col(value, kind, miss, checks, scale=scale, bound=bound)
 
     def _Compare(self, node: ast.Compare, in_member: bool) -> Col:
         pairs = [self._compare_pair(op, node.operands[i], node.operands[i + 1], in_member)
@@ -222,12 +384,18 @@ class Compiler:
             if all(isinstance(i, ast.String | ast.Number | ast.Boolean)
                    for i in right_node.items):
                 choices = [i.value for i in right_node.items]  # type: ignore[attr-defined]
-                hit = left.value.is_in(pl.lit(pl.Series(choices)).implode())
+                numbers = any(isinstance(c, Decimal) for c in choices) or left.kind in (
+                    "fix", "dec")
+                probe = as_dec(left) if left.kind == "fix" else left.value
+                series = pl.Series([Decimal(c) for c in choices], dtype=DEC) if numbers and all(
+                    isinstance(c, int | Decimal) and not isinstance(c, bool)
+                    for c in choices) else pl.Series(choices)
+                hit = probe.is_in(pl.lit(series).implode())
                 value = pl.when(left.value.is_null()).then(pl.lit(None, pl.Boolean)).otherwise(
                     hit.not_() if negate else hit)
                 return Col(value, "bool", left.miss, left.checks)
-            found = pl.any_horizontal([(left.value == i.value).fill_null(False)
-                                       for i in items])
+            pairs = [_numeric_pair(left, i)[:2] for i in items]
+            found = pl.any_horizontal([(x == y).fill_null(False) for x, y in pairs])
             unknown = pl.any_horizontal([i.value.is_null() for i in items])
             value = (pl.when(left.value.is_null()).then(pl.lit(None, pl.Boolean))
                      .when(found).then(pl.lit(not negate))
@@ -248,7 +416,7 @@ class Compiler:
         c = self.compile(node.cond, in_member)
         t = self.compile(node.then, in_member)
         e = self.compile(node.orelse, in_member)
-        tv, ev, kind = _numeric_pair(t, e)
+        (tv, ev), kind, scale, bound = aligned(t, e)
         same = (tv == ev).fill_null(False)
         value = (pl.when(c.value).then(tv).when(c.value.not_()).then(ev)
                  .when(same).then(tv).otherwise(_null(kind)))
@@ -258,7 +426,7 @@ class Compiler:
                     .when(c.value.not_()).then(cat(c.miss, e.miss, EMPTY))
                     .when(same).then(EMPTY)
                     .otherwise(cat(c.miss, t.miss, e.miss, EMPTY)))
-        return Col(value, kind, miss, _checks(c, t, e))
+        return Col(value, kind, miss, _checks(c, t, e), scale=scale, bound=bound)
 
     # calls ----------------------------------------------------------------
     def _Call(self, node: ast.Call, in_member: bool) -> Col:
@@ -271,18 +439,21 @@ class Compiler:
     def _args(self, node: ast.Call, in_member: bool) -> list[Col]:
         return [self.compile(a, in_member) for a in node.args]
 
-    def _strict(self, args: list[Col], value: pl.Expr, kind: str) -> Col:
+    def _strict(self, args: list[Col], value: pl.Expr, kind: str, scale: int = 0,
+                bound: int = INT_BOUND) -> Col:
         """A function of its arguments, unknown as soon as one argument is."""
         if len(args) > 1:
             any_null = pl.any_horizontal([a.value.is_null() for a in args])
             value = pl.when(any_null).then(_null(kind)).otherwise(value)
-        return Col(value, kind, cat(*(a.miss for a in args)), _checks(*args))
+        return Col(value, kind, cat(*(a.miss for a in args)), _checks(*args), scale=scale,
+                   bound=bound)
 
     def _extreme(self, node: ast.Call, in_member: bool, pick: Callable[..., pl.Expr]) -> Col:
         args = self._args(node, in_member)
-        kind = "int" if all(a.kind == "int" for a in args) else "dec"
-        values = [a.value if kind == "int" else as_dec(a) for a in args]
-        return self._strict(args, pick(values), kind)
+        if numeric_kind(*args) is None:
+            raise self.refuse(node, "min/max of something that is not a number")
+        values, kind, scale, bound = aligned(*args)
+        return self._strict(args, pick(values), kind, scale, bound)
 
     def _call_min(self, node: ast.Call, in_member: bool) -> Col:
         return self._extreme(node, in_member, pl.min_horizontal)
@@ -292,11 +463,19 @@ class Compiler:
 
     def _call_abs(self, node: ast.Call, in_member: bool) -> Col:
         (a,) = self._args(node, in_member)
-        return self._strict([a], a.value.abs(), a.kind)
+        return a.but(a.value.abs())
 
     def _to_int(self, a: Col, how: str) -> Col:
         if a.kind == "int":
             return a
+        if a.kind == "fix":
+            if how == "floor":
+                value = fix_round(a, 0, "floor").value
+            else:
+                value = negate(fix_round(a.but(negate(a.value, "fix")), 0, "floor").value,
+                               "fix")
+            return self._strict([a], value.cast(pl.Int64), "int",
+                                bound=a.bound // 10**a.scale + 1)
         value = as_dec(a).floor() if how == "floor" else as_dec(a).ceil()
         return self._strict([a], value.cast(pl.Int64), "int")
 
@@ -311,6 +490,11 @@ class Compiler:
         digits = int(node.args[1].value) if len(node.args) == 2 else 0  # type: ignore[attr-defined]
         if a.kind == "int":
             return a
+        if a.kind == "fix":
+            out = fix_round(a, digits)
+            if digits == 0:
+                return out.but(out.value.cast(pl.Int64), kind="int", scale=0)
+            return out
         rounded = round_half_up(as_dec(a), digits)
         if digits == 0:
             return Col(rounded.cast(pl.Int64), "int", a.miss, a.checks)
@@ -318,7 +502,9 @@ class Compiler:
 
     def _call_yearly(self, node: ast.Call, in_member: bool) -> Col:
         (a,) = self._args(node, in_member)
-        return Col(a.value * 12, a.kind, a.miss, a.checks)
+        if a.kind == "fix":
+            return a.but(a.value * pl.lit(12, FIX), bound=check_bound(a.bound * 12))
+        return a.but(a.value * 12, bound=a.bound * 12)
 
     def _call_monthly(self, node: ast.Call, in_member: bool) -> Col:
         (a,) = self._args(node, in_member)
@@ -365,7 +551,7 @@ class Compiler:
                                     f"{self.scope.as_of.isoformat()}")
         keys = [self.compile(k, in_member) for k in node.args[1:]]
         if not keys:
-            return lit_value(value)
+            return lit_value(value, self.exact)
         # flatten the table to (key tuple, value) pairs
         entries: list[tuple[tuple[Any, ...], Any]] = [((), value)]
         for _ in keys:
@@ -375,11 +561,13 @@ class Compiler:
                     raise self.refuse(node, f"parameter {name!r} has fewer keys than given")
                 nxt.extend(((*prefix, k), v) for k, v in table.items())
             entries = nxt
-        leaves = [lit_value(v) for _, v in entries]
+        leaves = [lit_value(v, self.exact) for _, v in entries]
         kinds = {c.kind for c in leaves}
-        kind = "dec" if kinds <= {"int", "dec"} and "dec" in kinds else leaves[0].kind
-        if len(kinds - {"int", "dec"}) and len(kinds) > 1:
+        kind = numeric_kind(*leaves) or leaves[0].kind
+        if len(kinds - set(NUMERIC)) and len(kinds) > 1:
             raise self.refuse(node, f"parameter {name!r} mixes value types")
+        scale = max((c.scale for c in leaves), default=0) if kind == "fix" else 0
+        bound = max((c.bound for c in leaves), default=0) * 10**scale
         if any(k.kind == "dec" for k in keys):
             raise self.refuse(node, f"parameter {name!r} looked up by a decimal key")
         known = pl.all_horizontal([k.value.is_not_null() for k in keys])
@@ -395,9 +583,8 @@ class Compiler:
         else:
             combined = pl.concat_str([k.value.cast(pl.String) for k in keys], separator=SEP)
             old = [SEP.join(str(part) for part in key_tuple) for key_tuple, _ in entries]
-        dtype = {"dec": DEC, "int": pl.Int64(), "bool": pl.Boolean(), "str": pl.String(),
-                 "date": pl.Date()}[kind]
-        new = [_plain(v, kind) for _, v in entries]
+        dtype = dtype_of(kind)
+        new = [_plain(v, kind, scale) for _, v in entries]
         result = combined.replace_strict(old, pl.Series(new, dtype=dtype), default=None,
                                          return_dtype=dtype)
         not_found = (known & result.is_null()).fill_null(False)
@@ -412,7 +599,8 @@ class Compiler:
             part = k.miss if not earlier else (
                 pl.when(pl.all_horizontal(earlier)).then(k.miss).otherwise(EMPTY))
             miss = cat(miss, part)
-        return Col(result, kind, miss, (*_checks(*keys), not_found))
+        return Col(result, kind, miss, (*_checks(*keys), not_found), scale=scale,
+                   bound=check_bound(bound) if kind == "fix" else bound)
 
     # aggregates over members -------------------------------------------------
     def _members(self, node: ast.Call, in_member: bool) -> pl.Expr:
@@ -456,7 +644,7 @@ class Compiler:
         term = self.compile(node.args[1], True)
         tv = as_dec(term) if term.kind == "dec" else term.value
         kind = term.kind
-        zero = pl.lit(0, DEC if kind == "dec" else pl.Int64)
+        zero = pl.lit(0, dtype_of(kind) if kind in NUMERIC else pl.Int64)
         if len(node.args) == 3:
             cond = self.compile(node.args[2], True)
             part = pl.when(cond.value.not_()).then(zero).otherwise(tv)
@@ -472,9 +660,11 @@ class Compiler:
         total = members.list.eval(part.fill_null(zero).sum()).list.first().fill_null(zero)
         unknown = members.list.eval(bad.fill_null(True)).list.any()
         value = pl.when(unknown).then(_null(kind)).otherwise(total.cast(
-            DEC if kind == "dec" else pl.Int64))
+            dtype_of(kind) if kind in NUMERIC else pl.Int64))
         out = self._agg(members, value, self._member_miss(members, elem_miss))
-        return Col(out.value, kind, out.miss, checks)
+        bound = term.bound * MEMBERS_BOUND
+        return Col(out.value, kind, out.miss, checks, scale=term.scale,
+                   bound=check_bound(bound) if kind == "fix" else bound)
 
     def _quantifier(self, node: ast.Call, in_member: bool, stop: bool) -> Col:
         members = self._members(node, in_member)

@@ -13,6 +13,7 @@ the reference. Missing facts are a second, optional pass
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -22,12 +23,19 @@ import polars as pl
 from eligibility.compile.polars.compiler import (
     DEC,
     EMPTY,
+    NUMBER_BOUND,
+    SCALE,
     SEP,
     Col,
     Compiler,
+    NeedDecimal,
     Scope,
     Unsupported,
+    as_dec,
+    as_fix,
     cat,
+    fix_round,
+    fix_text,
     round_half_up,
 )
 from eligibility.expr import ast
@@ -43,6 +51,75 @@ OUTCOME = pl.Enum(["met", "not_met", "unknown", "waived", "discretionary"])
 STATUS = pl.Enum(["eligible", "not_eligible", "undetermined"])
 #: Places kept by each rounding rule, and how.
 ROUNDING = {"krone": 0, "krone_down": 0, "ore": 2}
+
+
+def fact_bounds(pack: RulePack) -> dict[str, int]:
+    """The largest magnitude each numeric fact may have (schema bounds, else the
+    validator's number limit), by path (``members.age`` for member fields)."""
+    out: dict[str, int] = {}
+    for spec in pack.schema.all_fields():
+        if spec.kind not in ("int", "number", "money"):
+            continue
+        limits = [abs(v) for v in (spec.minimum, spec.maximum) if v is not None]
+        if len(limits) == 2:
+            out[spec.path] = int(max(limits)) + 1
+        elif spec.kind != "int":
+            out[spec.path] = NUMBER_BOUND
+    return out
+
+
+#: Places a money value usually has (øre); frames whose values all fit get a plan
+#: that reads those facts at this scale (smaller integers, fewer places downstream).
+ORE = 2
+
+
+def number_facts(pack: RulePack) -> list[str]:
+    """Paths of the number and money facts (``members.x`` for member fields)."""
+    return [f.path for f in pack.schema.all_fields() if KINDS[f.kind] == "dec"]
+
+
+def coarse_facts(pack: RulePack, frame: pl.DataFrame) -> frozenset[str]:
+    """The number facts whose values in ``frame`` all have at most :data:`ORE` places."""
+    unit = pl.lit(10 ** (SCALE - ORE), pl.Int128())
+    checks = []
+    for spec in pack.schema.all_fields():
+        if KINDS[spec.kind] != "dec":
+            continue
+        if spec.in_list:
+            if "members" not in frame.columns:
+                continue
+            inner = pl.element().struct.field(spec.name).to_physical() % unit == 0
+            ok = pl.col("members").list.eval(inner.fill_null(True)).list.all()
+        elif spec.path in frame.columns:
+            ok = (pl.col(spec.path).to_physical() % unit == 0).fill_null(True)
+        else:
+            continue
+        checks.append(ok.fill_null(True).all().alias(spec.path))
+    if not checks or frame.height == 0:
+        return frozenset()
+    row = frame.select(checks).row(0, named=True)
+    return frozenset(path for path, ok in row.items() if ok)
+
+
+def compile_exact(scope: Scope, node: ast.Node, max_scale: int | None = SCALE) -> Col:
+    """``node`` with exact integer (``fix``) numbers where possible, else in Decimal.
+
+    A stored column (criterion, let) keeps at most ``max_scale`` places so that a
+    Decimal expression reading it converts it exactly.
+    """
+    try:
+        col = Compiler(scope, exact=True).compile(node)
+    except NeedDecimal:
+        return Compiler(scope).compile(node)
+    if col.kind == "fix" and max_scale is not None and col.scale > max_scale:
+        return Compiler(scope).compile(node)
+    return col
+
+
+def stored(col: Col, name: str, miss_name: str) -> Col:
+    """How later expressions read a column computed earlier in the plan."""
+    return Col(pl.col(name), col.kind, None if col.miss is None else pl.col(miss_name),
+               scale=col.scale, bound=col.bound)
 
 
 def fact_dtypes(pack: RulePack) -> dict[str, pl.DataType]:
@@ -86,31 +163,35 @@ def _criteria_refs(node: ast.Node) -> set[str]:
 class PolarsPlan:
     """The pack compiled to polars expressions for one date (see module docstring)."""
 
-    def __init__(self, pack: RulePack, as_of: date, params: dict[str, Any]) -> None:
+    def __init__(self, pack: RulePack, as_of: date, params: dict[str, Any],
+                 scales: Mapping[str, int] | None = None) -> None:
         self.pack = pack
         self.as_of = as_of
+        #: places of the number facts in the frames this plan is for (see coarse_facts)
+        self.scales = dict(scales or {})
         self.fallback: dict[str, str] = {}
         facts = {f.path: KINDS[f.kind] for f in pack.schema.all_fields() if not f.in_list}
         members = {f.name: KINDS[f.kind] for f in pack.schema.all_fields() if f.in_list}
+        self._bounds = fact_bounds(pack)
         self._columns: dict[str, Col] = {}
         self._criteria: list[tuple[str, Col]] = []
         broken: dict[str, str] = {}
         for criterion in _ordered(pack.criteria):
             scope = Scope(facts, members, self._columns, params, as_of,
-                          where=f"{criterion.file} criterion {criterion.id}")
+                          where=f"{criterion.file} criterion {criterion.id}",
+                          bounds=self._bounds, scales=self.scales)
             bad = sorted(c for c in _criteria_refs(criterion.expr.node) if c in broken)
             if bad:
                 broken[criterion.id] = broken[bad[0]]
                 continue
             try:
-                col = Compiler(scope).compile(criterion.expr.node)
+                col = compile_exact(scope, criterion.expr.node)
             except Unsupported as exc:
                 broken[criterion.id] = str(exc)
                 continue
             self._criteria.append((criterion.id, col))
-            self._columns[f"criteria.{criterion.id}"] = Col(
-                pl.col(f"__c.{criterion.id}"), col.kind,
-                None if col.miss is None else pl.col(f"__cm.{criterion.id}"))
+            self._columns[f"criteria.{criterion.id}"] = stored(
+                col, f"__c.{criterion.id}", f"__cm.{criterion.id}")
         self.measures: list[MeasurePlan] = []
         self.in_force: list[Measure] = [m for m in pack.measures if m.in_force(as_of)]
         for m in self.in_force:
@@ -135,14 +216,14 @@ class PolarsPlan:
         lets: list[tuple[str, Col]] = []
         for name, expr in m.lets:
             scope = Scope(facts, members, columns, params, self.as_of,
-                          where=f"{m.file} let {name}")
-            col = Compiler(scope).compile(expr.node)
+                          where=f"{m.file} let {name}", bounds=self._bounds,
+                          scales=self.scales)
+            col = compile_exact(scope, expr.node)
             checks.extend(col.checks)
             lets.append((name, col))
-            columns[name] = Col(pl.col(f"__l.{m.id}.{name}"), col.kind,
-                                None if col.miss is None else pl.col(f"__lm.{m.id}.{name}"))
-        scope = Scope(facts, members, columns, params, self.as_of, where=m.file)
-        compiler = Compiler(scope)
+            columns[name] = stored(col, f"__l.{m.id}.{name}", f"__lm.{m.id}.{name}")
+        scope = Scope(facts, members, columns, params, self.as_of, where=m.file,
+                      bounds=self._bounds, scales=self.scales)
         amount: Col | None = None
         rounding: str | None = None
         if m.amount is not None:
@@ -151,21 +232,29 @@ class PolarsPlan:
                 raise Unsupported(f"amount rounding {rounding!r} after a division: the "
                                   "unrounded quotient needs more places than polars "
                                   "Decimal(38, 10) keeps", m.file)
-            raw = compiler.compile(m.amount.expr.node)
+            raw = compile_exact(scope, m.amount.expr.node, max_scale=None)
             checks.extend(raw.checks)
-            value = raw.value if raw.kind == "dec" else raw.value.cast(DEC)
-            rounded = (value.floor() if rounding == "krone_down" else value
-                       if rounding not in ROUNDING
-                       else round_half_up(value, ROUNDING[rounding]).cast(DEC))
-            amount = Col(rounded, "dec", raw.miss, raw.checks)
-            columns["amount"] = Col(pl.col(f"__a.{m.id}"), "dec",
-                                    None if raw.miss is None else pl.col(f"__am.{m.id}"))
+            if raw.kind in ("int", "fix"):  # exact integers: round in integers
+                fixed = raw if raw.kind == "fix" else raw.but(raw.value.cast(pl.Int128()),
+                                                             kind="fix", scale=0)
+                if rounding in ROUNDING:  # exactly the rule's places (ore: "12.50")
+                    places = ROUNDING[rounding]
+                    fixed = as_fix(fix_round(fixed, places, "floor" if rounding ==
+                                             "krone_down" else "half_up"), places)
+                amount = fixed
+            else:
+                value = as_dec(raw)
+                rounded = (value.floor() if rounding == "krone_down" else value
+                           if rounding not in ROUNDING
+                           else round_half_up(value, ROUNDING[rounding]).cast(DEC))
+                amount = Col(rounded, "dec", raw.miss, raw.checks)
+            columns["amount"] = stored(amount, f"__a.{m.id}", f"__am.{m.id}")
         requirements = []
         for req in m.requirements:
             if not req.in_force(self.as_of):
                 continue
-            req_value = compiler.compile(req.expr.node) if req.expr else None
-            excs = [compiler.compile(e.expr.node) for e in req.exceptions]
+            req_value = compile_exact(scope, req.expr.node) if req.expr else None
+            excs = [compile_exact(scope, e.expr.node) for e in req.exceptions]
             for part in [req_value, *excs]:
                 if part is not None:
                     checks.extend(part.checks)
@@ -244,11 +333,13 @@ class PolarsPlan:
             out.append(pl.col(f"{mp.id}.status"))
             if mp.amount is not None:
                 amount = pl.col(f"__a.{mp.id}")
-                if mp.rounding in ROUNDING:
+                if mp.amount.kind == "fix":
+                    text = fix_text(amount, mp.amount.scale, mp.rounding not in ROUNDING)
+                elif mp.rounding in ROUNDING:
                     text = amount.cast(pl.Decimal(38, ROUNDING[mp.rounding])).cast(pl.String)
-                else:  # exact, without trailing zeros
-                    text = (amount.cast(pl.String).str.replace(r"(\.\d*?)0+$", "${1}")
-                            .str.replace(r"\.$", ""))
+                else:  # exact, without trailing zeros (a Decimal(38, 10) always has a point)
+                    text = amount.cast(pl.String).str.strip_chars_end("0").str.strip_chars_end(
+                        ".")
                 shown = pl.when(pl.col(f"{mp.id}.status") != "not_eligible").then(text)
                 out.append(shown.alias(f"{mp.id}.amount"))
             else:
