@@ -248,7 +248,7 @@ class PolarsBackend:
         stats = ChunkStats(rows=frame.height, fallback=dict(self.fallback))
         good = frame.filter(pl.col("__error").is_null())
         plan = self.plan_for(good)
-        res = plan.evaluate(good)
+        res = plan.amount_text(plan.evaluate(good))
         statuses = [f"{mp.id}.status" for mp in plan.measures]
         empty = pl.lit([], pl.List(pl.String))
         if statuses:

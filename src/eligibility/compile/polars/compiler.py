@@ -236,16 +236,6 @@ def fix_decimal(value: pl.Expr, scale: int) -> pl.Expr:
     return value.cast(pl.Decimal(38, 0)) * unit
 
 
-def fix_text(value: pl.Expr, scale: int, strip: bool) -> pl.Expr:
-    """A ``fix`` value as exact decimal text (``strip``: without trailing zeros)."""
-    if scale == 0:
-        return value.cast(pl.String)
-    text = fix_decimal(value, scale).cast(pl.String)
-    if not strip:
-        return text
-    return text.str.strip_chars_end("0").str.strip_chars_end(".")
-
-
 def round_half_up(value: pl.Expr, places: int) -> pl.Expr:
     """Round a Decimal expression half away from zero (Decimal's ROUND_HALF_UP)."""
     factor = pl.lit(Decimal(10) ** places, DEC)
@@ -390,7 +380,11 @@ class Compiler:
                 series = pl.Series([Decimal(c) for c in choices], dtype=DEC) if numbers and all(
                     isinstance(c, int | Decimal) and not isinstance(c, bool)
                     for c in choices) else pl.Series(choices)
-                hit = probe.is_in(pl.lit(series).implode())
+                if len(choices) <= 16:  # a few equalities beat is_in (a hash set)
+                    hit = pl.any_horizontal([(probe == pl.lit(c, series.dtype)).fill_null(False)
+                                             for c in series])
+                else:
+                    hit = probe.is_in(pl.lit(series).implode())
                 value = pl.when(left.value.is_null()).then(pl.lit(None, pl.Boolean)).otherwise(
                     hit.not_() if negate else hit)
                 return Col(value, "bool", left.miss, left.checks)
@@ -585,8 +579,9 @@ class Compiler:
             old = [SEP.join(str(part) for part in key_tuple) for key_tuple, _ in entries]
         dtype = dtype_of(kind)
         new = [_plain(v, kind, scale) for _, v in entries]
-        result = combined.replace_strict(old, pl.Series(new, dtype=dtype), default=None,
-                                         return_dtype=dtype)
+        dense = _dense_table(keys, entries, new, dtype) if ints else None
+        result = dense if dense is not None else combined.replace_strict(
+            old, pl.Series(new, dtype=dtype), default=None, return_dtype=dtype)
         not_found = (known & result.is_null()).fill_null(False)
         if in_member:
             raise self.refuse(node, "a parameter table looked up inside a member aggregate")
@@ -683,6 +678,38 @@ class Compiler:
 
     def _call_all(self, node: ast.Call, in_member: bool) -> Col:
         return self._quantifier(node, in_member, stop=False)
+
+
+#: Largest dense table (product of the key ranges) looked up by position.
+DENSE_TABLE = 65536
+
+
+def _dense_table(keys: list[Col], entries: list[tuple[tuple[Any, ...], Any]],
+                 values: list[Any], dtype: pl.DataType) -> pl.Expr | None:
+    """An integer-keyed table as one array indexed by the keys' position (a gather:
+    cheaper than a hash look-up); None where the key ranges are too wide. A key
+    outside the table or an absent entry gives null, like the hash look-up."""
+    lows = [min(t[i] for t, _ in entries) for i in range(len(keys))]
+    highs = [max(t[i] for t, _ in entries) for i in range(len(keys))]
+    sizes = [h - lo + 1 for lo, h in zip(lows, highs, strict=True)]
+    total = 1
+    for size in sizes:
+        total *= size
+    if total > DENSE_TABLE:
+        return None
+    strides = [1] * len(keys)
+    for i in range(len(keys) - 2, -1, -1):
+        strides[i] = strides[i + 1] * sizes[i + 1]
+    table: list[Any] = [None] * total
+    for (key_tuple, _), value in zip(entries, values, strict=True):
+        table[sum((part - lo) * st for part, lo, st in zip(key_tuple, lows, strides,
+                                                            strict=True))] = value
+    index = sum(((k.value.cast(pl.Int64) - lo) * st
+                 for k, lo, st in zip(keys, lows, strides, strict=True)), pl.lit(0, pl.Int64))
+    inside = pl.all_horizontal([(k.value >= lo) & (k.value <= hi)
+                                for k, lo, hi in zip(keys, lows, highs, strict=True)])
+    looked = pl.lit(pl.Series(table, dtype=dtype)).gather(index.clip(0, total - 1))
+    return pl.when(inside).then(looked).otherwise(pl.lit(None, dtype))
 
 
 def _kleene(cols: list[Col], op: str) -> Col:

@@ -34,8 +34,8 @@ from eligibility.compile.polars.compiler import (
     as_dec,
     as_fix,
     cat,
+    fix_decimal,
     fix_round,
-    fix_text,
     round_half_up,
 )
 from eligibility.expr import ast
@@ -323,7 +323,9 @@ class PolarsPlan:
     def evaluate(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Statuses, amounts and requirement outcomes of every supported measure.
 
-        Adds ``__unsure``: true where a row would make the reference raise (a
+        ``<m>.amount`` is the exact amount as a Decimal column (null where the
+        household is not eligible); :meth:`amount_text` turns it into the contract's
+        text. Adds ``__unsure``: true where a row would make the reference raise (a
         division by zero, a key missing from a parameter table); those rows belong
         to the reference.
         """
@@ -334,13 +336,12 @@ class PolarsPlan:
             if mp.amount is not None:
                 amount = pl.col(f"__a.{mp.id}")
                 if mp.amount.kind == "fix":
-                    text = fix_text(amount, mp.amount.scale, mp.rounding not in ROUNDING)
+                    value = fix_decimal(amount, mp.amount.scale)
                 elif mp.rounding in ROUNDING:
-                    text = amount.cast(pl.Decimal(38, ROUNDING[mp.rounding])).cast(pl.String)
-                else:  # exact, without trailing zeros (a Decimal(38, 10) always has a point)
-                    text = amount.cast(pl.String).str.strip_chars_end("0").str.strip_chars_end(
-                        ".")
-                shown = pl.when(pl.col(f"{mp.id}.status") != "not_eligible").then(text)
+                    value = amount.cast(pl.Decimal(38, ROUNDING[mp.rounding]))
+                else:
+                    value = amount
+                shown = pl.when(pl.col(f"{mp.id}.status") != "not_eligible").then(value)
                 out.append(shown.alias(f"{mp.id}.amount"))
             else:
                 out.append(pl.lit(None, pl.String).alias(f"{mp.id}.amount"))
@@ -348,6 +349,21 @@ class PolarsPlan:
         unsure = pl.any_horizontal([pl.col(c) for c in checks]) if checks else pl.lit(False)
         out.append(unsure.fill_null(False).alias("__unsure"))
         return lf.select(out).collect(engine="in-memory")
+
+    def amount_text(self, res: pl.DataFrame) -> pl.DataFrame:
+        """The amounts of :meth:`evaluate` as the contract writes them: the decimal
+        rounded as the rule says, or (rounding ``none``) exact without trailing zeros."""
+        cols = []
+        for mp in self.measures:
+            name = f"{mp.id}.amount"
+            dtype = res.schema[name]
+            if mp.amount is None or not isinstance(dtype, pl.Decimal):
+                continue
+            text = pl.col(name).cast(pl.String)
+            if mp.rounding not in ROUNDING and (dtype.scale or 0) > 0:
+                text = text.str.strip_chars_end("0").str.strip_chars_end(".")
+            cols.append(text.alias(name))
+        return res.with_columns(cols) if cols else res
 
     def missing(self, frame: pl.DataFrame) -> pl.DataFrame:
         """``<measure>.missing_facts`` (list of paths, in reading order) for every row."""
