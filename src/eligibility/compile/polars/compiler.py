@@ -447,7 +447,13 @@ class Compiler:
         if numeric_kind(*args) is None:
             raise self.refuse(node, "min/max of something that is not a number")
         values, kind, scale, bound = aligned(*args)
-        return self._strict(args, pick(values), kind, scale, bound)
+        smaller = pick is pl.min_horizontal
+        out = values[0]
+        for v in values[1:]:  # no ``otherwise``: unknown as soon as one side is
+            first = (out <= v) if smaller else (out >= v)
+            out = pl.when(first).then(out).when(first.not_()).then(v)
+        return Col(out, kind, cat(*(a.miss for a in args)), _checks(*args), scale=scale,
+                   bound=bound)
 
     def _call_min(self, node: ast.Call, in_member: bool) -> Col:
         return self._extreme(node, in_member, pl.min_horizontal)

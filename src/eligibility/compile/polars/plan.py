@@ -175,6 +175,7 @@ class PolarsPlan:
         self._bounds = fact_bounds(pack)
         self._columns: dict[str, Col] = {}
         self._criteria: list[tuple[str, Col]] = []
+        self._criterion_nodes: dict[str, ast.Node] = {}
         broken: dict[str, str] = {}
         for criterion in _ordered(pack.criteria):
             scope = Scope(facts, members, self._columns, params, as_of,
@@ -190,6 +191,7 @@ class PolarsPlan:
                 broken[criterion.id] = str(exc)
                 continue
             self._criteria.append((criterion.id, col))
+            self._criterion_nodes[criterion.id] = criterion.expr.node
             self._columns[f"criteria.{criterion.id}"] = stored(
                 col, f"__c.{criterion.id}", f"__cm.{criterion.id}")
         self.measures: list[MeasurePlan] = []
@@ -296,28 +298,44 @@ class PolarsPlan:
                     cols.append(check.alias(checks[-1]))
             return cols
 
+        # one with_columns per dependency level (polars computes a stage's columns in
+        # parallel): criteria by level, the i-th let of every measure, the amounts,
+        # the requirement outcomes, the statuses
+        stages: list[list[pl.Expr]] = []
+        levels: dict[str, int] = {}
         for cid, col in self._criteria:
+            deps = _criteria_refs(self._criterion_nodes[cid])
+            level = 1 + max((levels[d] for d in deps if d in levels), default=-1)
+            levels[cid] = level
+            while len(stages) <= level:
+                stages.append([])
             cols = [col.value.alias(f"__c.{cid}")]
             if misses and col.miss is not None:
                 cols.append(col.miss.alias(f"__cm.{cid}"))
-            frame = frame.with_columns(guarded(cols, col))
+            stages[level].extend(guarded(cols, col))
+        let_stages: list[list[pl.Expr]] = []
+        amounts: list[pl.Expr] = []
+        requirements: list[pl.Expr] = []
         for mp in self.measures:
-            for name, col in mp.lets:
+            for i, (name, col) in enumerate(mp.lets):
                 cols = [col.value.alias(f"__l.{mp.id}.{name}")]
                 if misses and col.miss is not None:
                     cols.append(col.miss.alias(f"__lm.{mp.id}.{name}"))
-                frame = frame.with_columns(guarded(cols, col))
+                while len(let_stages) <= i:
+                    let_stages.append([])
+                let_stages[i].extend(guarded(cols, col))
             if mp.amount is not None:
                 cols = [mp.amount.value.alias(f"__a.{mp.id}")]
                 if misses and mp.amount.miss is not None:
                     cols.append(mp.amount.miss.alias(f"__am.{mp.id}"))
-                frame = frame.with_columns(guarded(cols, mp.amount))
-            cols = []
+                amounts.extend(guarded(cols, mp.amount))
             for rp in mp.requirements:
-                cols.append(_outcome(rp).alias(f"{mp.id}.requirements.{rp.id}"))
-                guarded(cols, rp.value, *rp.exceptions)
-            frame = frame.with_columns(cols)
-            frame = frame.with_columns(_status(mp).alias(f"{mp.id}.status"))
+                requirements.append(_outcome(rp).alias(f"{mp.id}.requirements.{rp.id}"))
+                guarded(requirements, rp.value, *rp.exceptions)
+        statuses = [_status(mp).alias(f"{mp.id}.status") for mp in self.measures]
+        for stage in [*stages, *let_stages, amounts, requirements, statuses]:
+            if stage:
+                frame = frame.with_columns(stage)
         return frame, checks
 
     def evaluate(self, frame: pl.DataFrame) -> pl.DataFrame:
