@@ -170,7 +170,7 @@ def test_diff_names_status_amount_and_requirement_changes(tmp_path: Path,
     assert diff_outputs(old, old).height == 0
     changes = diff_outputs(old, new)
     assert changes.height > 0
-    assert set(changes["kind"].unique()) <= {"status", "amount"}
+    assert set(changes["kind"].unique()) <= {"status", "amount", "requirements"}
     status = changes.filter(pl.col("kind") == "status")
     assert status.height > 0
     assert (status["old_status"] != status["new_status"]).all()
@@ -183,6 +183,19 @@ def test_diff_names_status_amount_and_requirement_changes(tmp_path: Path,
     assert table["households"].sum() == changes.height
     dropped = diff_outputs(old, new.filter(pl.col("id") != "h0000003"))
     assert "removed" in dropped["kind"].to_list()
+
+
+def test_diff_lists_a_requirement_change_without_a_status_change() -> None:
+    old = pl.DataFrame({"row": [0, 1], "id": ["a", "b"], "error": [None, None],
+                        "m.status": ["not_eligible", "eligible"], "m.amount": [None, "10"],
+                        "m.requirements.r1": ["not_met", "met"],
+                        "m.requirements.r2": ["met", "met"]})
+    new = old.with_columns(pl.Series("m.requirements.r2", ["not_met", "met"]))
+    changes = diff_outputs(old, new)
+    assert changes.select("id", "kind", "old_status", "new_status").rows() == [
+        ("a", "requirements", "not_eligible", "not_eligible")]
+    assert changes["requirements_changed"].to_list() == [["r2"]]
+    assert changes["amount_change"].to_list() == ["0.00"]
 
 
 def test_cli_batch_diff_generate(tmp_path: Path) -> None:

@@ -3,7 +3,8 @@
 :func:`diff_outputs` joins OLD and NEW on ``id`` (or on ``row`` when the inputs
 have no ids) and gives one row per household and measure that changed:
 ``kind`` is ``status`` (the status changed), ``amount`` (same status, another
-amount), ``added`` / ``removed`` (the household is only in one file) or
+amount), ``requirements`` (same status and amount, but a requirement's outcome
+changed: e.g. a second reason for a refusal), ``added`` / ``removed`` (the household is only in one file) or
 ``error`` (the row failed in one run and not the other); with the old and new
 status and amount, the amount change as an exact decimal string, and the
 requirements whose outcome changed (``requirements_changed``). :func:`summary`
@@ -70,7 +71,8 @@ def diff_outputs(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
                 .when(in_new.not_()).then(pl.lit("removed"))
                 .when(eo.is_null().ne_missing(en.is_null())).then(pl.lit("error"))
                 .when(so.ne_missing(sn)).then(pl.lit("status"))
-                .when(ao.ne_missing(an)).then(pl.lit("amount")))
+                .when(ao.ne_missing(an)).then(pl.lit("amount"))
+                .when(reqs.list.len() > 0).then(pl.lit("requirements")))
         change = (an.cast(MONEY, strict=False).fill_null(Decimal(0))
                   - ao.cast(MONEY, strict=False).fill_null(Decimal(0)))
         parts.append(joined.select(
