@@ -449,9 +449,8 @@ class Compiler:
         values, kind, scale, bound = aligned(*args)
         smaller = pick is pl.min_horizontal
         out = values[0]
-        for v in values[1:]:  # no ``otherwise``: unknown as soon as one side is
-            first = (out <= v) if smaller else (out >= v)
-            out = pl.when(first).then(out).when(first.not_()).then(v)
+        for v in values[1:]:
+            out = _least(out, v, kind, bound) if smaller else _greatest(out, v, kind, bound)
         return Col(out, kind, cat(*(a.miss for a in args)), _checks(*args), scale=scale,
                    bound=bound)
 
@@ -684,6 +683,35 @@ class Compiler:
 
     def _call_all(self, node: ast.Call, in_member: bool) -> Col:
         return self._quantifier(node, in_member, stop=False)
+
+
+def _pair_by_size(x: pl.Expr, y: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(larger, smaller) expression tree: the smaller one is the one read twice."""
+    return (x, y) if len(str(x)) >= len(str(y)) else (y, x)
+
+
+def _least(x: pl.Expr, y: pl.Expr, kind: str, bound: int) -> pl.Expr:
+    """min(x, y), unknown when either is. Integers: ``y + min(x - y, 0)``, which reads
+    the larger tree once (polars does not always share the sub-expressions of a
+    when/then chain); else a when/then without ``otherwise``."""
+    if kind == "fix" or (kind == "int" and 2 * bound < INT_BOUND):
+        if kind == "fix":
+            check_bound(2 * bound)
+        x, y = _pair_by_size(x, y)
+        return y + (x - y).clip(upper_bound=0)
+    first = x <= y
+    return pl.when(first).then(x).when(first.not_()).then(y)
+
+
+def _greatest(x: pl.Expr, y: pl.Expr, kind: str, bound: int) -> pl.Expr:
+    """max(x, y), unknown when either is (see :func:`_least`)."""
+    if kind == "fix" or (kind == "int" and 2 * bound < INT_BOUND):
+        if kind == "fix":
+            check_bound(2 * bound)
+        x, y = _pair_by_size(x, y)
+        return y + (x - y).clip(lower_bound=0)
+    first = x >= y
+    return pl.when(first).then(x).when(first.not_()).then(y)
 
 
 #: Largest dense table (product of the key ranges) looked up by position.
