@@ -5,10 +5,11 @@ have no ids) and gives one row per household and measure that changed:
 ``kind`` is ``status`` (the status changed), ``amount`` (same status, another
 amount), ``requirements`` (same status and amount, but a requirement's outcome
 changed: e.g. a second reason for a refusal), ``added`` / ``removed`` (the
-household is only in one file) or ``error`` (the row failed in one run and not the other); with the old and new
-status and amount, the amount change as an exact decimal string, and the
-requirements whose outcome changed (``requirements_changed``). :func:`summary`
-counts changes by measure and kind with the total amount change.
+household is only in one file) or ``error`` (the row failed in one run and not
+the other); with the old and new status and amount, the amount change as an
+exact decimal string, and the requirements whose outcome changed
+(``requirements_changed``). :func:`summary` counts changes by measure and kind
+with the total amount change.
 """
 
 from __future__ import annotations
