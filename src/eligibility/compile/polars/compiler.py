@@ -101,6 +101,16 @@ def _checks(*cols: Col) -> tuple[pl.Expr, ...]:
     return tuple(c for col in cols for c in col.checks)
 
 
+def coarse_column(path: str) -> str:
+    """The plan's column of a number fact read at a smaller scale (see Scope.scales)."""
+    return f"__o.{path}"
+
+
+def coarse_value(path: str, scale: int) -> pl.Expr:
+    """That column: the fact's ``Decimal(38, 10)`` physical value at ``scale``."""
+    return pl.col(path).to_physical().floordiv(pl.lit(10 ** (SCALE - scale), FIX))
+
+
 def fix_parts(value: Decimal) -> tuple[int, int]:
     """A finite Decimal as (physical integer, scale): 0.737 -> (737, 3)."""
     exponent = value.normalize().as_tuple().exponent
@@ -274,7 +284,9 @@ class Compiler:
         if kind == "dec" and self.exact:
             scale = self.scope.scales.get(name, SCALE)
             physical = value.to_physical()
-            if scale < SCALE:  # the frame's values have no more places than this
+            if scale < SCALE and not name.startswith("members."):
+                physical = pl.col(coarse_column(name))  # computed once by the plan
+            elif scale < SCALE:  # the frame's values have no more places than this
                 physical = physical.floordiv(pl.lit(10 ** (SCALE - scale), FIX))
             return physical, "fix", scale, check_bound(bound * 10**scale)
         return value, kind, 0, bound

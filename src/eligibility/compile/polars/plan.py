@@ -34,6 +34,8 @@ from eligibility.compile.polars.compiler import (
     as_dec,
     as_fix,
     cat,
+    coarse_column,
+    coarse_value,
     fix_decimal,
     fix_round,
     round_half_up,
@@ -301,11 +303,15 @@ class PolarsPlan:
         # one with_columns per dependency level (polars computes a stage's columns in
         # parallel): criteria by level, the i-th let of every measure, the amounts,
         # the requirement outcomes, the statuses
-        stages: list[list[pl.Expr]] = []
+        coarse = [coarse_value(path, scale).alias(coarse_column(path))
+                  for path, scale in self.scales.items()
+                  if scale < SCALE and not path.startswith("members.")]
+        stages: list[list[pl.Expr]] = [coarse] if coarse else []
+        first = len(stages)
         levels: dict[str, int] = {}
         for cid, col in self._criteria:
             deps = _criteria_refs(self._criterion_nodes[cid])
-            level = 1 + max((levels[d] for d in deps if d in levels), default=-1)
+            level = 1 + max((levels[d] for d in deps if d in levels), default=first - 1)
             levels[cid] = level
             while len(stages) <= level:
                 stages.append([])
