@@ -153,6 +153,15 @@ def test_worker_processes_keep_input_order(tmp_path: Path, households: pl.DataFr
     assert result.rows_out == 125
     assert pl.read_parquet(tmp_path / "one.parquet").equals(
         pl.read_parquet(tmp_path / "two.parquet"))
+    # JSON Lines out: the workers encode the rows, the text is the same
+    one = run_file(source, tmp_path / "one.jsonl", NO_DIR, AS_OF, "polars", chunk_size=30)
+    two = run_file(source, tmp_path / "two.jsonl", NO_DIR, AS_OF, "polars", workers=2,
+                   chunk_size=30)
+    text = (tmp_path / "two.jsonl").read_text(encoding="utf-8")
+    assert text == (tmp_path / "one.jsonl").read_text(encoding="utf-8")
+    assert len(text.splitlines()) == two.rows_out == 125
+    assert two.status_counts == one.status_counts
+    assert sum(two.status_counts["bostotte"].values()) == 125
 
 
 def test_diff_names_status_amount_and_requirement_changes(tmp_path: Path,

@@ -214,6 +214,13 @@ def flat(obj: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def jsonl_text(frame: pl.DataFrame) -> str:
+    """Output rows as JSON Lines text (one nested object per row); worker processes
+    encode their chunks with this so the writing process only appends text."""
+    return "".join(json.dumps(nested(row), ensure_ascii=False) + "\n"
+                   for row in frame.iter_rows(named=True))
+
+
 class OutputWriter:
     """Appends output frames to ``path`` (.jsonl or .parquet); use as a context manager."""
 
@@ -230,11 +237,10 @@ class OutputWriter:
             raise BatchFileError(f"{path}: cannot be written ({exc})") from None
 
     def write(self, frame: pl.DataFrame) -> None:
-        self.rows += frame.height
         if self.kind == "jsonl":
-            for row in frame.iter_rows(named=True):
-                self._text.write(json.dumps(nested(row), ensure_ascii=False) + "\n")
+            self.write_text(jsonl_text(frame), frame.height)
             return
+        self.rows += frame.height
         table = frame.to_arrow()
         if self._parquet is None:
             import pyarrow.parquet as pq
@@ -247,6 +253,12 @@ class OutputWriter:
             except OSError as exc:
                 raise BatchFileError(f"{self.path}: cannot be written ({exc})") from None
         self._parquet.write_table(table)
+
+    def write_text(self, text: str, rows: int) -> None:
+        """Append ``rows`` output rows already encoded by :func:`jsonl_text`."""
+        assert self.kind == "jsonl"
+        self.rows += rows
+        self._text.write(text)
 
     def close(self) -> None:
         if self._text is not None:

@@ -22,7 +22,15 @@ from pathlib import Path
 
 import polars as pl
 
-from eligibility.batch.io import DEFAULT_CHUNK, Chunk, OutputWriter, chunk_frame, read_chunks
+from eligibility.batch.io import (
+    DEFAULT_CHUNK,
+    Chunk,
+    OutputWriter,
+    chunk_frame,
+    jsonl_text,
+    kind_of,
+    read_chunks,
+)
 from eligibility.batch.run import Backend, ChunkStats, make_backend
 from eligibility.engine import Engine
 from eligibility.pack.loader import load_pack
@@ -60,16 +68,32 @@ def compiled(pack_dir: str, as_of: date, backend: str) -> tuple[Engine, Backend]
     return engine, make_backend(backend, engine, as_of)
 
 
-def _work(chunk: Chunk, pack_dir: str, as_of: date,
-          backend: str) -> tuple[pl.DataFrame, ChunkStats]:
+@dataclass(frozen=True)
+class Encoded:
+    """A chunk's output rows encoded by the worker (JSON Lines text), with the
+    status counts the closing count needs: the writing process only appends it."""
+
+    text: str
+    height: int
+    counts: dict[str, dict[str, int]]
+
+
+Result = tuple[pl.DataFrame | Encoded, ChunkStats]
+
+
+def _work(chunk: Chunk, pack_dir: str, as_of: date, backend: str,
+          encode: str | None = None) -> Result:
     engine, evaluator = compiled(pack_dir, as_of, backend)
-    return evaluate_chunk(evaluator, engine, chunk)
+    out, stats = evaluate_chunk(evaluator, engine, chunk)
+    if encode == "jsonl":  # the slow part of writing JSON Lines runs in the worker
+        return Encoded(jsonl_text(out), out.height, status_counts(out)), stats
+    return out, stats
 
 
 def _in_order(pool: ProcessPoolExecutor, chunks: Iterator[Chunk], depth: int,
-              job: tuple[str, date, str]) -> Iterator[tuple[pl.DataFrame, ChunkStats]]:
+              job: tuple[str, date, str, str | None]) -> Iterator[Result]:
     """Results in input order, with at most ``depth`` chunks in flight."""
-    pending: deque[Future[tuple[pl.DataFrame, ChunkStats]]] = deque()
+    pending: deque[Future[Result]] = deque()
     for chunk in chunks:
         pending.append(pool.submit(_work, chunk, *job))
         if len(pending) >= depth:
@@ -78,13 +102,23 @@ def _in_order(pool: ProcessPoolExecutor, chunks: Iterator[Chunk], depth: int,
         yield pending.popleft().result()
 
 
-def _count(summary: RunSummary, out: pl.DataFrame) -> None:
+def status_counts(out: pl.DataFrame) -> dict[str, dict[str, int]]:
+    """Rows per status of each measure (``error`` for error rows)."""
+    result: dict[str, dict[str, int]] = {}
     for col in out.columns:
         if col.endswith(".status"):
-            counts = summary.status_counts.setdefault(col[:-7], {})
+            counts = result.setdefault(col[:-7], {})
             for status, n in out[col].value_counts().iter_rows():
                 key = status or "error"
                 counts[key] = counts.get(key, 0) + n
+    return result
+
+
+def _count(summary: RunSummary, counts: dict[str, dict[str, int]]) -> None:
+    for measure, by_status in counts.items():
+        mine = summary.status_counts.setdefault(measure, {})
+        for key, n in by_status.items():
+            mine[key] = mine.get(key, 0) + n
 
 
 def run_file(source: Path, target: Path, pack_dir: str, as_of: date, backend: str = "auto",
@@ -100,7 +134,7 @@ def run_file(source: Path, target: Path, pack_dir: str, as_of: date, backend: st
     started = time.perf_counter()
     chunks = read_chunks(source, chunk_size, by_groups=workers > 1 or dask is not None)
     with OutputWriter(target) as writer:
-        results: Iterator[tuple[pl.DataFrame, ChunkStats]]
+        results: Iterator[Result]
         pool: ProcessPoolExecutor | None = None
         saved: str | None = None
         if dask is not None:
@@ -114,17 +148,23 @@ def run_file(source: Path, target: Path, pack_dir: str, as_of: date, backend: st
             saved = os.environ.get("POLARS_MAX_THREADS")
             os.environ["POLARS_MAX_THREADS"] = "1"
             pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
-            results = _in_order(pool, chunks, 2 * workers, (pack_dir, as_of, backend))
+            encode = "jsonl" if kind_of(target) == "jsonl" else None
+            results = _in_order(pool, chunks, 2 * workers, (pack_dir, as_of, backend, encode))
         else:
             results = (evaluate_chunk(local, engine, chunk) for chunk in chunks)
         try:
             for out, stats in results:
-                writer.write(out)
+                if isinstance(out, Encoded):
+                    writer.write_text(out.text, out.height)
+                    counts = out.counts
+                else:
+                    writer.write(out)
+                    counts = status_counts(out)
                 summary.rows_in += stats.rows
                 summary.rows_out += out.height
                 summary.errors += stats.errors
                 summary.reference_rows += stats.reference_rows
-                _count(summary, out)
+                _count(summary, counts)
                 if progress is not None:
                     progress(out.height)
         finally:
