@@ -47,6 +47,13 @@ def peak_rss_mib() -> tuple[float, float]:
     return me, kids
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (user + system)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def anchor_columns(n: int, seed: int = 20251125) -> dict[str, np.ndarray]:
     """The anchor benchmarks' household generator (rules_common.generate_columns)."""
     rng = np.random.default_rng(seed)
@@ -117,15 +124,17 @@ def bench_anchor(pack_dir: Path, n: int) -> None:
     backend = PolarsBackend(engine, AS_OF)
     if backend.fallback:
         print("anchor: measures on the reference:", backend.fallback)
-    runs_np, runs_pl, runs_text = [], [], []
+    runs_np, runs_pl, runs_text, cpu_np, cpu_pl = [], [], [], [], []
     for _ in range(3):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         want = numpy_rules(cols)
         runs_np.append(time.perf_counter() - started)
-        started = time.perf_counter()
+        cpu_np.append(time.process_time() - cpu)
+        started, cpu = time.perf_counter(), time.process_time()
         plan = backend.plan_for(frame)  # checks which money facts are whole øre
         got = plan.evaluate(frame)
         runs_pl.append(time.perf_counter() - started)
+        cpu_pl.append(time.process_time() - cpu)
         started = time.perf_counter()
         plan.amount_text(got)
         runs_text.append(time.perf_counter() - started)
@@ -140,6 +149,10 @@ def bench_anchor(pack_dir: Path, n: int) -> None:
           f"outcomes, exact Decimal amounts) {n / t_pl:,.0f} hh/s → polars/numpy = "
           f"{t_np / t_pl:.2f}×; + amount text {t_np / (t_pl + t_text):.2f}×; + column "
           f"validation {t_np / (t_pl + t_text + t_validate):.2f}×")
+    print(f"  CPU time (all threads; steadier on a shared machine): numpy "
+          f"{min(cpu_np) * 1e3:.0f} ms, polars plan {min(cpu_pl) * 1e3:.0f} ms → "
+          f"{min(cpu_np) / min(cpu_pl):.2f}× (polars runs on "
+          f"{pl.thread_pool_size()} threads, numpy on one)")
 
 
 def bench_rules_no(n: int, tmp: Path) -> None:
@@ -148,11 +161,14 @@ def bench_rules_no(n: int, tmp: Path) -> None:
     generate(pack, n, seed=20251125).write_parquet(source, row_group_size=100_000)
     for workers in (1, 2):
         target = tmp / f"out{workers}.parquet"
+        cpu = _cpu_seconds()
         result = run_file(source, target, str(ROOT / "rules" / "no"), AS_OF, "polars",
                           workers=workers)
+        cpu = _cpu_seconds() - cpu
         me, kids = peak_rss_mib()
         print(f"rules/no @ {n:,}, {workers} process(es): {result.households_per_second:,.0f} "
-              f"hh/s ({result.seconds:.1f} s); peak RSS this process {me:,.0f} MiB, "
+              f"hh/s ({result.seconds:.1f} s; CPU {cpu:.1f} s = {n / cpu:,.0f} hh per "
+              f"CPU-second); peak RSS this process {me:,.0f} MiB, "
               f"largest child {kids:,.0f} MiB; rows out {result.rows_out:,}, "
               f"reference rows {result.reference_rows}")
 
