@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -26,11 +27,14 @@ from eligibility.cli.common import (
 from eligibility.cli.whatif import print_why_not
 from eligibility.decision_build import Detail
 from eligibility.engine import Engine
+from eligibility.errors import PeriodError
 from eligibility.explain.calculation import calculation_renderables
 from eligibility.explain.periods import breakpoints_table, confirm_table, periods_table
 from eligibility.explain.terminal import labels_for, print_decision
 from eligibility.explain.whynot import why_not as explain_why_not
 from eligibility.periods import pack_breakpoints
+
+T = TypeVar("T")
 
 
 @app.command()
@@ -104,12 +108,22 @@ def _range(start: str | None, end: str | None) -> tuple[date, date]:
     return parse_date(start, "--from"), parse_date(end, "--to")
 
 
+def period_guarded(fn: Callable[[], T]) -> T:
+    """:func:`guarded`, with a period error naming its option (``--from``/``--to``)."""
+    def work() -> T:
+        try:
+            return fn()
+        except PeriodError as exc:
+            fail(f"--{exc.field} {exc.value}: {exc}")
+    return guarded(work)
+
+
 def print_periods(engine: Engine, facts: Any, start: str | None, end: str | None,
                   monthly: bool, lang: str, as_json: bool, detail: Detail) -> None:
     """``evaluate FILE --from --to``: the periods table, or the JSON contract."""
     first, last = _range(start, end)
-    result = guarded(lambda: engine.evaluate_period(facts, first, last, monthly, lang,
-                                                    detail))
+    result = period_guarded(lambda: engine.evaluate_period(facts, first, last, monthly,
+                                                           lang, detail))
     if as_json:
         typer.echo(result.to_json())
         return
@@ -138,7 +152,7 @@ def periods_command(
     """
     first, last = _range(start, end)
     engine = load_engine(pack)
-    points = guarded(lambda: pack_breakpoints(engine.compiled, first, last, monthly))
+    points = period_guarded(lambda: pack_breakpoints(engine.compiled, first, last, monthly))
     if as_json:
         typer.echo(json.dumps([p.model_dump(mode="json") for p in points], indent=2,
                               ensure_ascii=False))
