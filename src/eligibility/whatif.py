@@ -44,6 +44,7 @@ from eligibility.pack.yamlio import (
     read_text_file,
 )
 from eligibility.periods import Change, PeriodResult
+from eligibility.provenance import WRAPPER_KEYS
 
 _PATH = re.compile(
     r"^(?P<group>[A-Za-z_][A-Za-z0-9_]*)"
@@ -528,6 +529,8 @@ def _fact_changes(facts: dict[str, Any], changed: dict[str, Any],
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict) and "value" in value and set(value) <= set(WRAPPER_KEYS):
+        value = value["value"]  # a fact given with a source: its value
     return json.loads(json.dumps(value, default=str)) if isinstance(value, list | dict) \
         else value
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
@@ -18,23 +16,18 @@ from eligibility.cli.common import (
     PackOption,
     app,
     console,
-    fail,
     guarded,
     load_engine,
     open_household,
-    parse_date,
 )
-from eligibility.cli.whatif import print_why_not
+from eligibility.cli.whatif import period_guarded, period_range, print_why_not
 from eligibility.decision_build import Detail
 from eligibility.engine import Engine
-from eligibility.errors import PeriodError
 from eligibility.explain.calculation import calculation_renderables
 from eligibility.explain.periods import breakpoints_table, confirm_table, periods_table
 from eligibility.explain.terminal import labels_for, print_decision
 from eligibility.explain.whynot import why_not as explain_why_not
 from eligibility.periods import pack_breakpoints
-
-T = TypeVar("T")
 
 
 @app.command()
@@ -102,26 +95,10 @@ def evaluate(
         print_why_not(analysis, lang)
 
 
-def _range(start: str | None, end: str | None) -> tuple[date, date]:
-    if start is None or end is None:
-        fail("give both --from and --to (YYYY-MM-DD)")
-    return parse_date(start, "--from"), parse_date(end, "--to")
-
-
-def period_guarded(fn: Callable[[], T]) -> T:
-    """:func:`guarded`, with a period error naming its option (``--from``/``--to``)."""
-    def work() -> T:
-        try:
-            return fn()
-        except PeriodError as exc:
-            fail(f"--{exc.field} {exc.value}: {exc}")
-    return guarded(work)
-
-
 def print_periods(engine: Engine, facts: Any, start: str | None, end: str | None,
                   monthly: bool, lang: str, as_json: bool, detail: Detail) -> None:
     """``evaluate FILE --from --to``: the periods table, or the JSON contract."""
-    first, last = _range(start, end)
+    first, last = period_range(start, end)
     result = period_guarded(lambda: engine.evaluate_period(facts, first, last, monthly,
                                                            lang, detail))
     if as_json:
@@ -150,7 +127,7 @@ def periods_command(
     Example:
       eligibility periods no --from 2025-01-01 --to 2026-12-31
     """
-    first, last = _range(start, end)
+    first, last = period_range(start, end)
     engine = load_engine(pack)
     points = period_guarded(lambda: pack_breakpoints(engine.compiled, first, last, monthly))
     if as_json:
