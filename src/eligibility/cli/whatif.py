@@ -142,6 +142,11 @@ def _amount_column(decisions: list[Decision], lang: str) -> int:
 
 
 def _fmt(engine: Engine, path: str, value: Any, lang: str) -> str:
+    if isinstance(value, list) and value and all(
+            isinstance(v, dict) and "from" in v and "value" in v for v in value):
+        # dated values: each with the day it takes effect
+        return "; ".join(f"{_fmt(engine, path, v['value'], lang)} ({v['from']})"
+                         for v in value)
     if isinstance(value, dict | list):
         return yaml.safe_dump(value, default_flow_style=True, allow_unicode=True).strip() \
             if not _has_decimal(value) else str(value)
