@@ -112,6 +112,13 @@ def test_openapi_states_the_period_rules(client: TestClient) -> None:
     period = doc["components"]["schemas"]["WhatIfPeriod"]["properties"]
     assert {"from", "to", "baseline", "variant", "measures", "changes"} <= set(period)
     assert "refused" in paths["/v1/packs/{pack_id}/why-not"]["post"]["description"]
+    schemas = doc["components"]["schemas"]
+    for name in ("EvaluateRequest", "WhatIfRequest"):
+        assert schemas[name]["dependentRequired"] == {"from": ["to"], "to": ["from"]}
+        assert schemas[name]["then"] == {"required": ["from", "to"]}
+    why_not = schemas["WhyNotRequest"]
+    assert not {"from", "to", "monthly"} & set(why_not["properties"])
+    assert why_not["additionalProperties"] is False
 
 
 # -- what-if over a period; why-not refuses one --------------------------------------------
