@@ -84,6 +84,8 @@ def test_only_the_failing_requirements_of_a_measure_not_granted(sourced: Engine)
     decision = sourced.evaluate(facts, WHEN)
     assert decision.measure("startlan").status == "not_eligible"
     assert _affects(sourced, facts) == {"economy.bank_loan_refused": ["startlan"]}
+    summary = sourced.evaluate(facts, WHEN, detail="summary")  # no reasons in the Decision
+    assert summary.confirm_before_deciding == decision.confirm_before_deciding
     # with `langvarig` failing too, its facts and its exceptions' facts decide as well
     failing = household(economy={"bank_loan_refused": wrap(False), "years_problem": wrap(0),
                                  "savings_used": wrap(True)},
