@@ -10,8 +10,8 @@ amounts changed and by how much, and which requirements changed outcome; over a
 period (:func:`what_if_period`), the same per sub-period. Both decisions carry their
 own "confirm before deciding" items when the facts are given with sources.
 Scenario files (a baseline and named variants) are compared with
-:func:`compare_scenario`. Nothing here guesses: every variant is a full
-re-evaluation by the engine.
+:func:`compare_scenario` (over a period: :func:`compare_scenario_period`). Nothing
+here guesses: every variant is a full re-evaluation by the engine.
 """
 
 from __future__ import annotations
@@ -697,3 +697,21 @@ def compare_scenario(engine: Engine, scenario: Scenario, as_of: date,
     baseline = results[0].baseline if results else engine.evaluate(
         scenario.baseline, as_of=as_of, lang=lang)
     return ScenarioResult(baseline=baseline, variants=results)
+
+
+class ScenarioPeriodResult(_Model):
+    """Every variant of a scenario compared with the baseline over a period."""
+
+    variants: list[WhatIfPeriodResult]
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return self.model_dump_json(indent=indent, by_alias=True)
+
+
+def compare_scenario_period(engine: Engine, scenario: Scenario, start: date, end: date,
+                            monthly: bool = False, lang: str = "nb") -> ScenarioPeriodResult:
+    """:func:`what_if_period` for every variant of a scenario."""
+    return ScenarioPeriodResult(variants=[
+        what_if_period(engine, scenario.baseline, changes, start, end, monthly, lang,
+                       name=vname)
+        for vname, changes in scenario.variants.items()])

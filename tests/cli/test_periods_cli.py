@@ -136,13 +136,25 @@ def test_what_if_over_a_period(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert only.exit_code == 2 and "--to" in only.output
 
 
-def test_what_if_refuses_a_period_for_a_scenario(tmp_path: Path) -> None:
+def test_what_if_a_scenario_over_a_period(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
     scenario = tmp_path / "s.json"
     scenario.write_text(json.dumps({"baseline": household(), "variants": {
-        "more": {"set": {"members[0].income_month": 14000}}}}))
-    result = runner.invoke(app, ["what-if", str(scenario), *RANGE])
-    assert result.exit_code == 2 and "--from/--to" in result.output
-    assert "scenario" in result.output
+        "more": {"set": {"members[0].income_month": 14000}},
+        "cheaper": {"set": {"housing.cost_month": 4000}}}}))
+    result = runner.invoke(app, ["what-if", str(scenario), *RANGE, "--json"])
+    assert result.exit_code == 0, result.output
+    variants = json.loads(result.output)["variants"]
+    assert [v["name"] for v in variants] == ["more", "cheaper"]
+    assert all([p["from"] for p in v["periods"]] == ["2023-06-01", "2024-01-01"]
+               for v in variants)
+    monkeypatch.setattr(console, "width", 160)
+    table = runner.invoke(app, ["what-if", str(scenario), *RANGE, "--lang", "en",
+                                "--details"])
+    assert table.exit_code == 0, table.output
+    assert "more" in table.output and "cheaper" in table.output
+    assert table.output.count("2024-01-01 – 2024-12-31") == 2
+    assert "Calculation steps that changed" in table.output  # --details, per sub-period
 
 
 def test_what_if_shows_what_to_confirm_on_both_sides(tmp_path: Path,

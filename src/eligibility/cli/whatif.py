@@ -61,10 +61,12 @@ from eligibility.whatif import (
     ChangeError,
     FactChange,
     MeasureDiff,
+    WhatIfPeriod,
     WhatIfPeriodResult,
     WhatIfResult,
     apply_changes,
     compare_scenario,
+    compare_scenario_period,
     field_spec,
     is_scenario,
     load_scenario,
@@ -88,7 +90,7 @@ DetailsOption = Annotated[bool, typer.Option(
     "--details", help="Also show the steps of each amount's calculation that changed.")]
 
 
-def print_step_changes(result: WhatIfResult, lang: str) -> None:
+def print_step_changes(result: WhatIfResult | WhatIfPeriod, lang: str) -> None:
     """The calculation steps that changed, one small table per measure."""
     old = {m.id: m for m in result.baseline.measures}
     new = {m.id: m for m in result.variant.measures}
@@ -227,9 +229,12 @@ def _print_what_if(engine: Engine, result: WhatIfResult, lang: str, show_all: bo
 
 
 def _print_what_if_period(engine: Engine, result: WhatIfPeriodResult, lang: str,
-                          show_all: bool) -> None:
+                          show_all: bool, details: bool = False) -> None:
     """One block per sub-period: its dates, what took effect, the measures that differ
-    and the facts to confirm on either side."""
+    (with ``details``, the calculation steps that changed) and the facts to confirm on
+    either side."""
+    if result.name:
+        console.print(Text(result.name, style="bold"))
     _print_fact_changes(engine, result.changes, lang)
     for period in result.periods:
         console.print()
@@ -237,9 +242,11 @@ def _print_what_if_period(engine: Engine, result: WhatIfPeriodResult, lang: str,
         if period.changes:
             head.append("  " + changes_line(period.changes, lang), style="dim")
         console.print(head)
-        table = _measures_table(result.name, period.baseline, period.variant,
+        table = _measures_table(None, period.baseline, period.variant,
                                 period.measures, lang, show_all)
         console.print(table if table is not None else render("whatif.no_change", lang))
+        if details:
+            print_step_changes(period, lang)
         _print_confirm(period.baseline, period.variant, lang)
 
 
@@ -317,9 +324,6 @@ def what_if_command(
     """
     engine, document, when = open_household(file, pack, as_of, lang)
     period = start is not None or end is not None or monthly
-    if period and is_scenario(document):
-        fail("--from/--to: a scenario file is compared on one date (--as-of); give the "
-             "facts file and --set/--remove to compare over a period")
     if is_scenario(document):
         base_dir = Path(file).parent if file != "-" else Path(".")
         scenario = guarded(lambda: load_scenario(document, engine.pack.schema, base_dir))
@@ -327,6 +331,18 @@ def what_if_command(
         if extra:
             scenario = scenario.model_copy(update={"baseline": guarded(
                 lambda: apply_changes(scenario.baseline, extra))})
+        if period:
+            first, last = period_range(start, end)
+            variants = period_guarded(lambda: compare_scenario_period(
+                engine, scenario, first, last, monthly, lang))
+            if as_json:
+                typer.echo(variants.to_json())
+                return
+            for i, variant in enumerate(variants.variants):
+                if i:
+                    console.print()
+                _print_what_if_period(engine, variant, lang, show_all, details)
+            return
         res = guarded(lambda: compare_scenario(engine, scenario, when, lang))
         if as_json:
             typer.echo(res.model_dump_json(indent=2))
@@ -344,7 +360,7 @@ def what_if_command(
         if as_json:
             typer.echo(over.to_json())
         else:
-            _print_what_if_period(engine, over, lang, show_all)
+            _print_what_if_period(engine, over, lang, show_all, details)
         return
     result = guarded(lambda: what_if(engine, facts, changes, when, lang))
     if as_json:
