@@ -78,3 +78,16 @@ def test_both_sides_list_their_own_facts_to_confirm(engine: Engine) -> None:
     plain = what_if(engine, household(), {"members[0].income_month": 30000}, START)
     assert plain.baseline.confirm_before_deciding is None
     assert "confirm_before_deciding" not in plain.model_dump_json()
+
+
+def test_a_scenario_over_a_period_is_each_variant_over_it(engine: Engine) -> None:
+    from eligibility.whatif import Scenario, compare_scenario_period
+
+    variants = {"more": {"members[0].income_month": 14000},
+                "cheaper": {"housing.cost_month": 4000}}
+    result = compare_scenario_period(engine, Scenario(baseline=household(), variants=variants),
+                                     START, END)
+    assert [v.name for v in result.variants] == ["more", "cheaper"]
+    for variant, (name, changes) in zip(result.variants, variants.items(), strict=True):
+        alone = what_if_period(engine, household(), changes, START, END, name=name)
+        assert variant == alone
