@@ -122,7 +122,7 @@ def check(
         help="Fail if the cases cover less than this per cent of the rule items "
              "(with --mutants: if the mutation score is below this per cent).")] = None,
     stale_after: Annotated[datetime | None, typer.Option(
-        "--stale-after", formats=["%Y-%m-%d"],
+        "--stale-after", formats=["%Y-%m-%d"], metavar="DATE",
         help="List every parameter version used up to this date (YYYY-MM-DD) after the "
              "last date its source confirms (`confirmed_until`).")] = None,
     mutants: Annotated[bool, typer.Option(

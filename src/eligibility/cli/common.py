@@ -21,6 +21,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperArgument, TyperCommand
 
 from eligibility.engine import BACKENDS, Engine
 from eligibility.errors import EligibilityError, FactsError, PackError
@@ -28,7 +29,45 @@ from eligibility.limits import MAX_FILE_BYTES, MAX_REPORTED_ISSUES
 from eligibility.pack.loader import load_pack
 from eligibility.pack.yamlio import YamlError, load_facts_text, read_text_file
 
-app = typer.Typer(
+
+class _PlainArgument(TyperArgument):
+    """A positional argument shown by its metavar alone: ``FILE`` in the usage line
+    (``[FILE]`` when optional) and in the argument list, never ``{FILE}`` or
+    ``FILE <str>``."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+    def _usage_display_name(self) -> str:
+        name = self.metavar or (self.name or "").upper()
+        name = name if self.required else f"[{name}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+    def _rich_display_name(self) -> str:
+        return self.metavar or (self.name or "").upper()
+
+
+class _PlainCommand(TyperCommand):
+    """A command whose positional arguments show plain metavars (typer gives no option
+    for it: its arguments are built as :class:`TyperArgument` inside ``typer.main``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if type(param) is TyperArgument:
+                param.__class__ = _PlainArgument
+
+
+class _App(typer.Typer):
+    """The typer app whose commands are :class:`_PlainCommand` unless told otherwise."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]],
+                                                               Callable[..., Any]]:
+        kwargs.setdefault("cls", _PlainCommand)
+        return super().command(*args, **kwargs)
+
+
+app = _App(
     name="eligibility",
     no_args_is_help=True,
     add_completion=False,
@@ -58,7 +97,7 @@ FileArgument = Annotated[str, typer.Argument(metavar="FILE",
                                              help="Facts as YAML or JSON; - reads stdin.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the Decision as JSON.")]
 BackendOption = Annotated[str, typer.Option(
-    "--backend", help="How the pack is executed: reference (default) or rete "
+    "--backend", metavar="BACKEND", help="How the pack is executed: reference (default) or rete "
                       "(durable_rules; needs the rete extra, Python < 3.13).")]
 
 
