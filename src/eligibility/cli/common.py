@@ -58,16 +58,15 @@ class _PlainCommand(TyperCommand):
                 param.__class__ = _PlainArgument
 
 
-class _App(typer.Typer):
-    """The typer app whose commands are :class:`_PlainCommand` unless told otherwise."""
+def plain_arguments(typer_app: typer.Typer) -> None:
+    """Build every command registered on ``typer_app`` so far as a :class:`_PlainCommand`
+    (unless it names its own class); called once all command modules are imported."""
+    for info in typer_app.registered_commands:
+        if info.cls in (None, TyperCommand):
+            info.cls = _PlainCommand
 
-    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]],
-                                                               Callable[..., Any]]:
-        kwargs.setdefault("cls", _PlainCommand)
-        return super().command(*args, **kwargs)
 
-
-app = _App(
+app = typer.Typer(
     name="eligibility",
     no_args_is_help=True,
     add_completion=False,
