@@ -95,6 +95,27 @@ LangOption = Annotated[str, typer.Option("--lang", metavar="LANG",
 FileArgument = Annotated[str, typer.Argument(metavar="FILE",
                                              help="Facts as YAML or JSON; - reads stdin.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the Decision as JSON.")]
+TimeBudgetOption = Annotated[float, typer.Option(
+    "--time-budget", min=0.1, max=3600, metavar="SECONDS",
+    help="Stop the search after this many seconds and show what it found so far "
+         "(marked partial).")]
+
+
+def budget_note(partial: bool, found: int, seconds: float, what: str,
+                empty_is_error: bool = True) -> None:
+    """After a search: nothing when it finished; a warning on stderr when it stopped at
+    its time budget with ``found`` results; a user error (exit 2) when it found none
+    (unless ``empty_is_error`` is false: the search was an addition to a decision)."""
+    if not partial:
+        return
+    if found == 0 and empty_is_error:
+        fail(f"the {what} stopped at its time budget of {seconds:g} s before it found "
+             "anything; allow more with --time-budget SECONDS")
+    err_console.print(f"warning: the {what} stopped at its time budget of {seconds:g} s; "
+                      "what is shown is partial (allow more with --time-budget SECONDS)",
+                      highlight=False, markup=False, soft_wrap=True)
+
+
 BackendOption = Annotated[str, typer.Option(
     "--backend", metavar="BACKEND", help="How the pack is executed: reference (default) or rete "
                       "(durable_rules; needs the rete extra, Python < 3.13).")]
