@@ -15,8 +15,8 @@ runner = CliRunner()
 GROUP = typer.main.get_command(app)
 ALL_COMMANDS = sorted(GROUP.commands)  # type: ignore[attr-defined]
 USAGE = {
-    "ask": "FILE", "batch": "SOURCE TARGET", "check": "PACK", "counterfactual": "FILE",
-    "diff": "OLD NEW", "doc": "PACK DIR", "evaluate": "FILE", "generate": "TARGET",
+    "ask": "FILE", "batch": "IN OUT", "check": "PACK", "counterfactual": "FILE",
+    "diff": "OLD NEW", "doc": "PACK DIR", "evaluate": "FILE", "generate": "OUT",
     "packs": "", "periods": "PACK", "serve": "", "sweep": "FILE", "what-if": "FILE",
     "why-not": "FILE",
 }

@@ -37,9 +37,9 @@ def _need_batch_extra() -> None:
 
 @app.command()
 def batch(
-    source: Annotated[Path, typer.Argument(metavar="SOURCE",
+    source: Annotated[Path, typer.Argument(metavar="IN",
                                            help="Households: .jsonl or .parquet.")],
-    target: Annotated[Path, typer.Argument(metavar="TARGET", help="Output: .jsonl or .parquet.")],
+    target: Annotated[Path, typer.Argument(metavar="OUT", help="Output: .jsonl or .parquet.")],
     pack: PackOption = "no",
     as_of: AsOfOption = None,
     backend: Annotated[str, typer.Option(
@@ -55,7 +55,7 @@ def batch(
     show_summary: Annotated[bool, typer.Option(
         "--summary", help="Print the statuses per measure after the run.")] = False,
 ) -> None:
-    """Evaluate every household of SOURCE into TARGET, one output row per input row."""
+    """Evaluate every household of IN into OUT, one output row per input row."""
     _need_batch_extra()
     from eligibility.batch.io import count_rows, kind_of
     from eligibility.batch.pipeline import run_file
@@ -136,7 +136,7 @@ def diff(
 
 @app.command()
 def generate(
-    target: Annotated[Path, typer.Argument(metavar="TARGET", help="Output: .jsonl or .parquet.")],
+    target: Annotated[Path, typer.Argument(metavar="OUT", help="Output: .jsonl or .parquet.")],
     n: Annotated[int, typer.Option("--n", min=0, metavar="N", help="Number of households.")] = 1000,
     pack: PackOption = "no",
     seed: Annotated[int, typer.Option("--seed", metavar="SEED", help="Random seed.")] = 20251125,
