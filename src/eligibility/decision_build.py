@@ -46,7 +46,7 @@ from eligibility.decision import (
     Reason,
     SourceRef,
 )
-from eligibility.explain.calculation import decision_steps
+from eligibility.explain.calculation import StepViews
 from eligibility.explain.messages import render
 from eligibility.pack.model import RuleException
 from eligibility.version import __version__
@@ -156,6 +156,7 @@ class DecisionBuilder:
         self._results: dict[tuple[Any, ...], MeasureResult] = {}
         self._measures: dict[tuple[int, str], dict[str, Any]] = {}
         self._unconfirmed: dict[tuple[int, date], frozenset[str]] = {}
+        self._steps = StepViews()
         meta = self.pack.meta
         self._provenance_base = {"pack_id": meta.id, "pack_version": meta.version,
                                  "content_hash": self.pack.content_hash,
@@ -381,7 +382,7 @@ class DecisionBuilder:
             "sources": static_m["sources"],
             "unconfirmed": sorted(unconfirmed_set),
             "advice": static_m["advice"] if status != "not_eligible" else None,
-            "calculation": decision_steps(out.calculation, lang)
+            "calculation": self._steps.steps(out.calculation, lang)
             if full and out.calculation is not None else None,
         })
         if mkey is not None:

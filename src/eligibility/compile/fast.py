@@ -254,7 +254,7 @@ class FastPack:
                 if calculation and cm.calculation is not None:
                     # the one recorder, reading this evaluation's caches (as the reference)
                     outcomes = outcomes._replace(
-                        calculation=record(cm.calculation, ctx, outcomes.amount))
+                        calculation=record(cm.calculation, ctx, outcomes.amount, ctx.exact))
             except ArithmeticError as exc:  # e.g. an amount beyond Decimal's precision
                 raise EvaluationError(
                     f"arithmetic error ({type(exc).__name__}); check the size of the "
@@ -284,7 +284,8 @@ def _run_complete(fm: FastMeasure, ctx: Ctx, requirements: tuple[FastRequirement
     ctx.lets = {}
     amount: Any = None
     if fm.amount is not None:
-        amount = round_amount(fm.amount(ctx), fm.rounding)
+        ctx.exact = exact = fm.amount(ctx)
+        amount = round_amount(exact, fm.rounding)
         ctx.amount = (amount, ())
     reasons: list[tuple[FastRequirement, Outcome, RuleException | None, Any]] = []
     append = reasons.append
@@ -358,11 +359,13 @@ def _run(fm: FastMeasure, ctx: Ctx, requirements: tuple[FastRequirement, ...],
     amount: Any = None
     if fm.amount is not None:
         if complete(fm.amount_reads):
-            amount = round_amount(fm.amount(ctx), fm.rounding)
+            ctx.exact = exact = fm.amount(ctx)
+            amount = round_amount(exact, fm.rounding)
             ctx.amount = (amount, ())
         else:
             mark = len(missing)
-            amount = round_amount(fm.cm.amount(ctx), fm.rounding)  # type: ignore[misc]
+            ctx.exact = exact = fm.cm.amount(ctx)  # type: ignore[misc]
+            amount = round_amount(exact, fm.rounding)
             ctx.amount = (amount, tuple(missing[mark:]))
             del missing[mark:]
     reasons: list[tuple[FastRequirement, Outcome, RuleException | None, tuple[str, ...], Any,

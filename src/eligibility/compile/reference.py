@@ -66,7 +66,8 @@ def evaluate_measure(cm: CompiledMeasure, ctx: Ctx,
     amount: Any = None
     if cm.amount is not None:
         mark = len(missing)
-        amount = round_amount(cm.amount(ctx), cm.measure.amount.rounding)  # type: ignore[union-attr]
+        ctx.exact = exact = cm.amount(ctx)
+        amount = round_amount(exact, cm.measure.amount.rounding)  # type: ignore[union-attr]
         ctx.amount = (amount, tuple(missing[mark:]))
         del missing[mark:]
     reasons: list[tuple[CompiledRequirement, Outcome, RuleException | None,
@@ -134,7 +135,8 @@ def evaluate_measure(cm: CompiledMeasure, ctx: Ctx,
         del missing[mark:]
     else:
         done = tuple(ReasonOutcome(*r) for r in reasons)
-    steps = record(cm.calculation, ctx, amount) if calculation and cm.calculation else None
+    steps = (record(cm.calculation, ctx, amount, ctx.exact)
+             if calculation and cm.calculation else None)
     return Outcomes(status, amount, done,
                     tuple(dict.fromkeys(need)) if status == "undetermined" else (),
                     tuple(assess) if status == "undetermined" else (), priority, steps)
