@@ -40,6 +40,7 @@ from eligibility.decision import (
     Provenance,
     Reason,
     SourceRef,
+    field_template,
 )
 from eligibility.explain.calculation import StepViews
 from eligibility.explain.messages import render
@@ -159,9 +160,14 @@ class DecisionBuilder:
         self._empty: list[Any] = []
         self._empty_values: dict[str, Any] = {}
         meta = self.pack.meta
-        self._provenance_base = {"pack_id": meta.id, "pack_version": meta.version,
-                                 "content_hash": self.pack.content_hash,
-                                 "engine_version": __version__}
+        self._provenance = field_template(Provenance, {
+            "pack_id": meta.id, "pack_version": meta.version,
+            "content_hash": self.pack.content_hash, "as_of": meta.valid_from,
+            "engine_version": __version__, "facts_sha256": ""})
+        self._decision = field_template(Decision, {
+            "lang": "nb", "as_of": meta.valid_from, "measures": self._empty,
+            "criteria": self._empty, "missing_facts": self._empty,
+            "provenance": None, "why_not": None, "confirm_before_deciding": None})
 
     def _sources(self, group: tuple[dict[str, Any], ...]) -> list[SourceRef]:
         found = self._source_lists.get(id(group))
@@ -204,24 +210,17 @@ class DecisionBuilder:
             results.append((key, result))
         results.sort(key=lambda item: item[0])
         when = outcomes.as_of
-        base = self._provenance_base
-        return construct(Decision, {
-            "lang": lang if lang in ("nn", "en") else "nb",
-            "as_of": when,
-            "measures": [r for _, r in results],
-            "criteria": [self.criterion_result(c, lang) for c in outcomes.criteria],
-            "missing_facts": self.missing(affects, lang),
-            "provenance": construct(Provenance, {
-                "pack_id": base["pack_id"],
-                "pack_version": base["pack_version"],
-                "content_hash": base["content_hash"],
-                "as_of": when,
-                "engine_version": base["engine_version"],
-                "facts_sha256": outcomes.facts_sha256,
-            }),
-            "why_not": None,
-            "confirm_before_deciding": None,
-        })
+        provenance = self._provenance.copy()
+        provenance["as_of"] = when
+        provenance["facts_sha256"] = outcomes.facts_sha256
+        fields = self._decision.copy()
+        fields["lang"] = lang if lang in ("nn", "en") else "nb"
+        fields["as_of"] = when
+        fields["measures"] = [r for _, r in results]
+        fields["criteria"] = [self.criterion_result(c, lang) for c in outcomes.criteria]
+        fields["missing_facts"] = self.missing(affects, lang) if affects else self._empty
+        fields["provenance"] = construct(Provenance, provenance)
+        return construct(Decision, fields)
 
     def _measure_unconfirmed(self, cm: CompiledMeasure, outcomes: HouseholdOutcomes,
                              ) -> tuple[frozenset[str], list[str]]:
@@ -244,7 +243,7 @@ class DecisionBuilder:
         found = self._measures.get(key)
         if found is None:
             m = cm.measure
-            found = self._measures[key] = {
+            found = self._measures[key] = field_template(MeasureResult, {
                 "id": m.id,
                 "title": m.title.get(lang),
                 "goal": m.goal,
@@ -264,7 +263,7 @@ class DecisionBuilder:
                 "unconfirmed": self._empty,
                 "advice": m.advice.get(lang) if m.advice else None,
                 "calculation": None,
-            }
+            })
         return found
 
     def _reason_template(self, creq: CompiledRequirement, static: _Req, lang: str,
@@ -272,7 +271,7 @@ class DecisionBuilder:
         """The fields of a Reason fixed by the requirement, outcome and exception (in the
         model's field order; ``values``, ``missing_facts`` and a message that depends on
         the household are put in per Decision)."""
-        return {
+        return field_template(Reason, {
             "requirement": static.id,
             "title": static.title,
             "outcome": outcome,
@@ -287,7 +286,7 @@ class DecisionBuilder:
             "discretionary": static.discretionary,
             "unconfirmed": static.unconfirmed or bool(exc and exc.unconfirmed),
             "note": static.note,
-        }
+        })
 
     def _reason(self, creq: CompiledRequirement, static: _Req, lang: str, outcome: Outcome,
                 exc: RuleException | None, seen: tuple[str, ...], value: Any,

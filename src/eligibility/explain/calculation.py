@@ -34,6 +34,7 @@ from eligibility.decision import (
     MeasureResult,
     ParameterUsed,
     SourceRef,
+    field_template,
 )
 from eligibility.explain.messages import render
 from eligibility.pack.model import Source
@@ -153,7 +154,7 @@ class StepViews:
         found = self._static.get(key)
         if found is not None and found[0] is s.sources and found[1] is s.title:
             return found[2]
-        template = {
+        template = field_template(CalculationStep, {
             "name": s.name,
             "kind": s.kind,
             "title": s.title.get(lang) if s.title else None,
@@ -167,7 +168,7 @@ class StepViews:
             "sources": [self._source(src) for src in s.sources] if s.sources else self._empty,
             "rounding": s.rounding,
             "exact": None,
-        }
+        })
         self._store(self._static, key, (s.sources, s.title, template))
         return template
 
@@ -176,7 +177,7 @@ class StepViews:
         found = self._params.get(key)
         if found is not None and found[0] is p:
             return found[1]
-        used = _construct(ParameterUsed, {
+        used = _construct(ParameterUsed, field_template(ParameterUsed, {
             "name": p.name,
             "title": p.title.get(lang) if p.title else None,
             "keys": [_json(k) for k in p.keys],
@@ -185,7 +186,7 @@ class StepViews:
             "valid_from": p.valid_from,
             "source": self._source(p.source) if p.source else None,
             "unconfirmed": p.unconfirmed,
-        })
+        }))
         self._store(self._params, key, (p, used))
         return used
 
