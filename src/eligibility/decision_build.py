@@ -46,6 +46,7 @@ from eligibility.explain.calculation import StepViews
 from eligibility.explain.messages import render
 from eligibility.fastjson import dumps as _fast_dumps
 from eligibility.pack.model import RuleException
+from eligibility.pack.yamlio import LocStr
 from eligibility.version import __version__
 
 Detail = Literal["full", "summary"]
@@ -62,7 +63,8 @@ _MESSAGE_KEYS = {o: f"outcome.{o}" for o in ("met", "not_met", "waived", "unknow
 _EXACT = (bool, int, str, type(None))
 #: observed values that key a memo as they are (equal ones render and serialise alike for
 #: one label; a label has one type): no decimal (1.0 ≠ 1.00, and rarely seen twice)
-_PLAIN = frozenset({bool, int, str, date, type(None)})
+#: (enum facts arrive as the schema's own strings, a str subclass that knows its line)
+_PLAIN = frozenset({bool, int, str, LocStr, date, type(None)})
 
 
 def _value_key(value: Any) -> Any:
