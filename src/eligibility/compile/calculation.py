@@ -99,6 +99,8 @@ class _PlannedStep:
     terms: tuple[_Term, ...]
     #: where the evaluation caches the step's value ("lets" | "crit", key); None: amount
     cached: tuple[str, str] | None = None
+    #: the terms as flat tuples for :func:`record`: (start, end, how, key, fn, guards, param)
+    flat: tuple[tuple[Any, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +249,7 @@ def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
         terms = tuple(replace(t, start=at[t.start], end=at[t.end])
                       for t in _terms(expr.node, res, parameters, ()))
         steps.append(_PlannedStep(name, kind, title, unit, sources, text, value, terms,
-                                  cached))
+                                  cached, tuple(_flat(t) for t in terms)))
     return CalculationPlan(tuple(steps), amount.rounding)
 
 
@@ -297,6 +299,24 @@ def _terms(node: ast.Node, res: Resolver, parameters: Mapping[str, Parameter],
     for child in ast.children(node):
         out.extend(_terms(child, res, parameters, guards))
     return out
+
+
+# how record() reads a term's value
+_BRANCH, _FACT, _LET, _CRIT, _PARAM, _EVAL = range(6)
+_HOW = {"fact": _FACT, "lets": _LET, "crit": _CRIT}
+
+
+def _flat(term: _Term) -> tuple[Any, ...]:
+    if term.fn is None:
+        how, key = _BRANCH, ""
+    elif term.cached is not None:
+        how, key = _HOW[term.cached[0]], term.cached[1]
+    elif term.param is not None:
+        how, key = _PARAM, term.param[0].name
+    else:
+        how, key = _EVAL, ""
+    return (term.start, term.end, how, key, term.fn, term.guards,
+            term.param[1] if term.param is not None else ())
 
 
 def _cache_of(node: ast.Name, res: Resolver) -> tuple[str, str] | None:
@@ -369,8 +389,8 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
         return True
 
     as_of = ctx.as_of
-    stores = {"lets": ctx.lets, "crit": ctx.crit, "fact": None}
-    facts = ctx.facts
+    stores = {"lets": ctx.lets, "crit": ctx.crit}
+    facts_get, lets_get, crit_get = ctx.facts.get, ctx.lets.get, ctx.crit.get
     params = ctx.params
     missing = ctx.missing
     mark = len(missing)
@@ -379,7 +399,7 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
         step_exact = None
         hit = None
         if planned.cached is not None:
-            hit = stores[planned.cached[0]].get(planned.cached[1])  # type: ignore[union-attr]
+            hit = stores[planned.cached[0]].get(planned.cached[1])
         if hit is not None:  # the evaluation's cached value (and the facts it waited for)
             value = hit[0]
             if value is UNKNOWN and hit[1]:
@@ -395,31 +415,31 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
         terms: list[tuple[int, int, Any]] = []
         uses: list[ParamUse] = []
         elided_to = -1  # terms inside an elided branch (up to this offset) are skipped
-        for term in planned.terms:
-            if term.end <= elided_to:
+        for start, end, how, key, fn, guards, key_fns in planned.flat:
+            if end <= elided_to:
                 continue
-            if term.guards and not holds(term.guards):
-                if term.fn is None:  # a branch not taken: show it as "…"
-                    elided_to = term.end
-                    terms.append((term.start, term.end, ELIDED))
+            if guards and not holds(guards):
+                if how == _BRANCH:  # a branch not taken: show it as "…"
+                    elided_to = end
+                    terms.append((start, end, ELIDED))
                 continue
-            if term.fn is None:
-                continue
-            where = term.cached
-            if where is not None:
-                if where[0] == "fact":
-                    tvalue = facts.get(where[1], UNKNOWN)
-                else:
-                    hit = stores[where[0]].get(where[1])  # type: ignore[union-attr]
-                    tvalue = hit[0] if hit is not None else _evaluate(term.fn, ctx)[0]
-            elif term.param is not None:
-                parameter, key_fns = term.param
+            if how == _FACT:
+                tvalue = facts_get(key, UNKNOWN)
+            elif how == _LET:
+                hit = lets_get(key)
+                tvalue = hit[0] if hit is not None else _evaluate(fn, ctx)[0]
+            elif how == _CRIT:
+                hit = crit_get(key)
+                tvalue = hit[0] if hit is not None else _evaluate(fn, ctx)[0]
+            elif how == _PARAM:
                 keys = tuple([_evaluate(k, ctx)[0] for k in key_fns])
-                tvalue = _param_value(params, parameter.name, keys)
-                uses.append(plan.param_use(as_of, parameter.name, keys, tvalue))
-            else:
-                tvalue = _evaluate(term.fn, ctx)[0]
-            terms.append((term.start, term.end, tvalue))
+                tvalue = _param_value(params, key, keys)
+                uses.append(plan.param_use(as_of, key, keys, tvalue))
+            elif how == _EVAL:
+                tvalue = _evaluate(fn, ctx)[0]
+            else:  # a branch taken: its terms follow
+                continue
+            terms.append((start, end, tvalue))
         steps.append(RecordedStep(
             planned.name, planned.kind, planned.title, planned.unit, planned.sources,
             planned.text, value, waiting if value is UNKNOWN else (), tuple(uses),
