@@ -376,6 +376,12 @@ class FactValidator:
                 if type(item) is not dict or len(item) > MAX_OBJECT_KEYS:
                     return False
                 for fname, value in item.items():
+                    cls = type(value)
+                    if cls is bool or value is None or (
+                            cls is int and value.bit_length() <= 66):  # the common cases
+                        if type(fname) is not str:
+                            return False
+                        continue
                     if type(fname) is not str or not _plain_leaf(value, kinds.get(fname)):
                         return False
         return True
