@@ -38,6 +38,7 @@ from eligibility.decision import (
 )
 from eligibility.explain.messages import render
 from eligibility.pack.model import Source
+from eligibility.pack.yamlio import LocStr
 
 _PLACES = Decimal("0.0001")
 
@@ -131,6 +132,7 @@ class StepViews:
         self._static: dict[tuple[Any, ...], tuple[Any, Any, dict[str, Any]]] = {}
         self._params: dict[tuple[int, str], tuple[Any, ParameterUsed]] = {}
         self._refs: dict[Source, SourceRef] = {}
+        self._made: dict[tuple[Any, ...], tuple[Any, Any, CalculationStep]] = {}
         self._empty: list[Any] = []
         self._lock = threading.Lock()
 
@@ -193,8 +195,21 @@ class StepViews:
     def steps(self, steps: tuple[RecordedStep, ...], lang: str) -> list[CalculationStep]:
         """The recorded steps as ``MeasureResult.calculation`` (not re-validated)."""
         out: list[CalculationStep] = []
+        made = self._made
         for s in steps:
-            fields = self._template(s, lang).copy()
+            template = self._template(s, lang)
+            # a step without decimals (a count, a choice, a parameter's own value) is made
+            # once and shared; the template and parameters are kept alive by the entry
+            key: tuple[Any, ...] | None = None
+            vals = (s.value, *[t[2] for t in s.terms])
+            if _SHAREABLE.issuperset(map(type, vals)):
+                key = (id(template), vals, s.waiting_for, tuple(map(id, s.parameters)))
+                hit = made.get(key)
+                if hit is not None and hit[0] is template and all(
+                        a is b for a, b in zip(hit[1], s.parameters, strict=True)):
+                    out.append(hit[2])
+                    continue
+            fields = template.copy()
             value = s.value
             if s.terms:
                 fields["with_values"] = with_values(s, lang)
@@ -213,11 +228,18 @@ class StepViews:
             exact = s.exact
             if exact is not None and exact is not UNKNOWN:
                 fields["exact"] = exact if exact.__class__ is Decimal else Decimal(exact)
-            out.append(_construct(CalculationStep, fields))
+            step = _construct(CalculationStep, fields)
+            if key is not None:
+                self._store(made, key, (template, s.parameters, step))
+            out.append(step)
         return out
 
 
 _SCALARS = frozenset({bool, int, str, Decimal, date})
+#: the value types of a step that can be shared between Decisions as it is: equal values
+#: of one step's value or term (each of one type) format and serialise alike
+_SHAREABLE = frozenset({bool, int, str, LocStr, date, type(None), type(UNKNOWN),
+                        type(ELIDED)})
 
 
 def decision_steps(steps: tuple[RecordedStep, ...], lang: str) -> list[CalculationStep]:
