@@ -251,23 +251,28 @@ def main() -> int:
     if args.no_rules_no:
         return 0
     rules = ROOT / "rules" / "no"
+    fixtures = ROOT / "fixtures"
     base_no = None
     if base_engine is not None:
         from baseline import rules_at
-        rules = rules_at(args.baseline)  # both engines on the same rules: the older ones
+        # both engines on the same rules and fixtures: the older ones (a newer fixture may
+        # give a fact the older schema does not have)
+        rules = rules_at(args.baseline)
+        fixtures = rules_at(args.baseline, "fixtures")
         base_no = base.Engine(base.load_pack(rules))
     no_pack = load_pack(rules)
     no = Engine(no_pack)
     print("\nrules/no, the six fixtures (µs per full evaluate, median of "
           f"{args.rounds} rounds × 50 calls"
-          + (f"; both engines on rules/no as of {args.baseline}" if base_no else "") + "):")
+          + (f"; both engines on rules/no and fixtures/ as of {args.baseline}" if base_no
+             else "") + "):")
     print(f"{'fixture':<36}{'now µs':>9}{'no calc':>10}{'summary µs':>12}"
           + (f"{'baseline µs':>13}{'× faster':>10}" if base_no else "")
           + f"{'held KiB':>10}{'JSON KiB':>10}")
     print("(held KiB: memory a kept Decision takes, on an engine that has seen only the "
           "other fixtures)")
     speedups = []
-    paths = sorted((ROOT / "fixtures").glob("*.yaml"))
+    paths = sorted(fixtures.glob("*.yaml"))
     documents = [plain(load_yaml_text(p.read_text(encoding="utf-8"), p.name)) for p in paths]
     for path, facts in zip(paths, documents, strict=True):
         # held: a fresh engine that has seen only the other fixtures

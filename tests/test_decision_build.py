@@ -96,3 +96,17 @@ def test_decision_bytes_match_pydantic_also_where_orjson_refuses(engine: Engine)
     odd = Decision.model_validate(data)
     assert decision_bytes(odd) == odd.__pydantic_serializer__.to_json(odd)
     assert str(2**70).encode() in decision_bytes(odd)
+
+
+def test_a_template_copy_is_a_model_of_its_own() -> None:
+    from eligibility.decision import SourceRef, field_template
+    from eligibility.decision_build import construct
+
+    template = field_template(SourceRef, {"ref": "Husbankloven § 1", "url": None})
+    one, two = template.copy(), template.copy()
+    two["url"] = "https://lovdata.no/"
+    a, b = construct(SourceRef, one), construct(SourceRef, two)
+    assert template == {"ref": "Husbankloven § 1", "url": None}
+    assert a == SourceRef(ref="Husbankloven § 1") and a.model_dump_json() == \
+        SourceRef(ref="Husbankloven § 1").model_dump_json()
+    assert b.url == "https://lovdata.no/" and list(b.__dict__) == ["ref", "url"]

@@ -27,11 +27,6 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
-try:  # optional: the api and test extras install it
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - exercised only without the extra
-    _orjson = None  # type: ignore[assignment]
-
 from eligibility.compile.outcomes import CriterionOutcome, HouseholdOutcomes, Outcomes
 from eligibility.compile.pack import CompiledMeasure, CompiledPack, CompiledRequirement
 from eligibility.compile.runtime import UNKNOWN
@@ -45,10 +40,13 @@ from eligibility.decision import (
     Provenance,
     Reason,
     SourceRef,
+    field_template,
 )
-from eligibility.explain.calculation import decision_steps
+from eligibility.explain.calculation import StepViews
 from eligibility.explain.messages import render
+from eligibility.fastjson import dumps as _fast_dumps
 from eligibility.pack.model import RuleException
+from eligibility.pack.yamlio import LocStr
 from eligibility.version import __version__
 
 Detail = Literal["full", "summary"]
@@ -63,7 +61,10 @@ _STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
 _MESSAGE_KEYS = {o: f"outcome.{o}" for o in ("met", "not_met", "waived", "unknown",
                                               "discretionary")}
 _EXACT = (bool, int, str, type(None))
-_DECIMAL = frozenset({Decimal})
+#: observed values that key a memo as they are (equal ones render and serialise alike for
+#: one label; a label has one type): no decimal (1.0 ≠ 1.00, and rarely seen twice)
+#: (enum facts arrive as the schema's own strings, a str subclass that knows its line)
+_PLAIN = frozenset({bool, int, str, LocStr, date, type(None)})
 
 
 def _value_key(value: Any) -> Any:
@@ -102,12 +103,8 @@ def decision_bytes(decision: Decision) -> bytes:
     """The Decision's JSON, byte for byte what ``model_dump_json()`` gives, made with
     orjson when it is installed (about twice as fast); pydantic-core otherwise, and
     for what orjson refuses (integers beyond 64 bits)."""
-    if _orjson is not None:
-        try:
-            return _orjson.dumps(decision, default=_default)
-        except (_orjson.JSONEncodeError, TypeError):
-            pass
-    return Decision.__pydantic_serializer__.to_json(decision)
+    fast = _fast_dumps(decision, _default)
+    return fast if fast is not None else Decision.__pydantic_serializer__.to_json(decision)
 
 
 def _memo(store: dict[Any, Any], key: Any, value: Any) -> Any:
@@ -118,9 +115,10 @@ def _memo(store: dict[Any, Any], key: Any, value: Any) -> Any:
 
 
 class _Req:
-    """A requirement's static parts in one language."""
+    """A requirement's static parts in one language, and its Reason templates."""
 
-    __slots__ = ("discretionary", "id", "messages", "note", "sources", "title", "unconfirmed")
+    __slots__ = ("discretionary", "id", "messages", "note", "sources", "templates", "title",
+                 "unconfirmed")
 
     def __init__(self, creq: CompiledRequirement, lang: str,
                  sources: Mapping[int, list[SourceRef]]) -> None:
@@ -133,6 +131,8 @@ class _Req:
         self.note = req.note
         self.messages = {outcome: render(f"outcome.{outcome}", lang, title=self.title)
                          for outcome in ("met", "not_met", "discretionary")}
+        #: (outcome, exception id) → the fields of its Reason that do not vary
+        self.templates: dict[tuple[str, str | None], dict[str, Any]] = {}
 
 
 class DecisionBuilder:
@@ -155,11 +155,21 @@ class DecisionBuilder:
         self._reasons: dict[tuple[Any, ...], Reason] = {}
         self._results: dict[tuple[Any, ...], MeasureResult] = {}
         self._measures: dict[tuple[int, str], dict[str, Any]] = {}
-        self._unconfirmed: dict[tuple[int, date], frozenset[str]] = {}
+        self._unconfirmed: dict[tuple[int, date], tuple[frozenset[str], list[str]]] = {}
+        self._steps = StepViews()
+        # one empty list and dict for every Reason and result that has none (shared, as
+        # the static parts are: a Decision is frozen, its lists are not to be mutated)
+        self._empty: list[Any] = []
+        self._empty_values: dict[str, Any] = {}
         meta = self.pack.meta
-        self._provenance_base = {"pack_id": meta.id, "pack_version": meta.version,
-                                 "content_hash": self.pack.content_hash,
-                                 "engine_version": __version__}
+        self._provenance = field_template(Provenance, {
+            "pack_id": meta.id, "pack_version": meta.version,
+            "content_hash": self.pack.content_hash, "as_of": meta.valid_from,
+            "engine_version": __version__, "facts_sha256": ""})
+        self._decision = field_template(Decision, {
+            "lang": "nb", "as_of": meta.valid_from, "measures": self._empty,
+            "criteria": self._empty, "missing_facts": self._empty,
+            "provenance": None, "why_not": None, "confirm_before_deciding": None})
 
     def _sources(self, group: tuple[dict[str, Any], ...]) -> list[SourceRef]:
         found = self._source_lists.get(id(group))
@@ -202,90 +212,112 @@ class DecisionBuilder:
             results.append((key, result))
         results.sort(key=lambda item: item[0])
         when = outcomes.as_of
-        base = self._provenance_base
-        return construct(Decision, {
-            "lang": lang if lang in ("nn", "en") else "nb",
-            "as_of": when,
-            "measures": [r for _, r in results],
-            "criteria": [self.criterion_result(c, lang) for c in outcomes.criteria],
-            "missing_facts": self.missing(affects, lang),
-            "provenance": construct(Provenance, {
-                "pack_id": base["pack_id"],
-                "pack_version": base["pack_version"],
-                "content_hash": base["content_hash"],
-                "as_of": when,
-                "engine_version": base["engine_version"],
-                "facts_sha256": outcomes.facts_sha256,
-            }),
-            "why_not": None,
-            "confirm_before_deciding": None,
-        })
+        provenance = self._provenance.copy()
+        provenance["as_of"] = when
+        provenance["facts_sha256"] = outcomes.facts_sha256
+        fields = self._decision.copy()
+        fields["lang"] = lang if lang in ("nn", "en") else "nb"
+        fields["as_of"] = when
+        fields["measures"] = [r for _, r in results]
+        fields["criteria"] = [self.criterion_result(c, lang) for c in outcomes.criteria]
+        fields["missing_facts"] = self.missing(affects, lang) if affects else self._empty
+        fields["provenance"] = construct(Provenance, provenance)
+        return construct(Decision, fields)
 
     def _measure_unconfirmed(self, cm: CompiledMeasure, outcomes: HouseholdOutcomes,
-                             ) -> frozenset[str]:
+                             ) -> tuple[frozenset[str], list[str]]:
+        """What is unconfirmed in the measure on the date: as a set, and sorted (shared)."""
         key = (cm.index, outcomes.as_of)
         found = self._unconfirmed.get(key)
         if found is None:
-            found = _memo(self._unconfirmed, key, frozenset(
+            entries = frozenset(
                 {f"param:{p}" for p in cm.params_used & outcomes.unconfirmed_params}
                 | cm.unconfirmed
                 | {entry for p, entry in self.compiled.stale_at(outcomes.as_of).items()
-                   if p in cm.params_used}))
+                   if p in cm.params_used})
+            found = _memo(self._unconfirmed, key, (entries, sorted(entries)))
         return found
 
     def _measure_static(self, cm: CompiledMeasure, lang: str) -> dict[str, Any]:
+        """The fields of the measure's result that do not vary, in the model's field
+        order (the rest are put in per Decision)."""
         key = (cm.index, lang)
         found = self._measures.get(key)
         if found is None:
             m = cm.measure
-            found = self._measures[key] = {
+            found = self._measures[key] = field_template(MeasureResult, {
                 "id": m.id,
                 "title": m.title.get(lang),
                 "goal": m.goal,
                 "goal_title": self.pack.meta.goals[m.goal].get(lang),
                 "kind": "right" if m.kind == "right" else "recommendation",
+                "status": None,
+                "summary": "",
+                "amount": None,
                 "unit": m.amount.unit if m.amount else None,
                 "amount_discretionary": bool(m.amount and m.amount.discretionary),
+                "priority": None,
+                "priority_reason": None,
+                "reasons": self._empty,
+                "missing_facts": self._empty,
+                "discretionary": self._empty,
                 "sources": self._source_lists[id(cm.sources)],
+                "unconfirmed": self._empty,
                 "advice": m.advice.get(lang) if m.advice else None,
-            }
+                "calculation": None,
+            })
         return found
 
-    def _reason(self, creq: CompiledRequirement, static: _Req, lang: str, outcome: Outcome,
-                exc: RuleException | None, seen: tuple[str, ...], value: Any,
-                values: dict[str, Any] | None, unconfirmed: bool) -> Reason:
-        if outcome == "unknown":
-            message = self._text(("unknown", lang, static.title, seen), lambda: render(
-                "outcome.unknown", lang, title=static.title, missing=", ".join(seen)))
-        elif outcome == "waived":
-            assert exc is not None
-            message = self._text(("waived", lang, static.title, exc.id), lambda: render(
-                "outcome.waived", lang, title=static.title,
-                exception=exc.title.get(lang)))
-        elif outcome == "discretionary" and value is not UNKNOWN and creq.fn is not None:
-            message = self._text(
-                ("hint", lang, static.title, _value_key(value)), lambda: render(
-                    "outcome.discretionary_hint", lang, title=static.title,
-                    indicator=render(f"value.{str(value).lower()}", lang)
-                    if isinstance(value, bool) else value))
-        else:
-            message = static.messages[outcome]
-        return construct(Reason, {
+    def _reason_template(self, creq: CompiledRequirement, static: _Req, lang: str,
+                         outcome: Outcome, exc: RuleException | None) -> dict[str, Any]:
+        """The fields of a Reason fixed by the requirement, outcome and exception (in the
+        model's field order; ``values``, ``missing_facts`` and a message that depends on
+        the household are put in per Decision)."""
+        return field_template(Reason, {
             "requirement": static.id,
             "title": static.title,
             "outcome": outcome,
             "exception": exc.id if exc else None,
             "exception_title": exc.title.get(lang) if exc else None,
-            "values": values if values is not None else {},
-            "missing_facts": list(seen),
+            "values": self._empty_values,
+            "missing_facts": self._empty,
             "sources": (self._source_lists[id(creq.exception_sources[exc.id])] if exc
                         else static.sources),
             "message_key": _MESSAGE_KEYS[outcome],
-            "message": message,
+            "message": static.messages.get(outcome, ""),
             "discretionary": static.discretionary,
-            "unconfirmed": unconfirmed,
+            "unconfirmed": static.unconfirmed or bool(exc and exc.unconfirmed),
             "note": static.note,
         })
+
+    def _reason(self, creq: CompiledRequirement, static: _Req, lang: str, outcome: Outcome,
+                exc: RuleException | None, seen: tuple[str, ...], value: Any,
+                values: dict[str, Any] | None) -> Reason:
+        tkey = (outcome, exc.id if exc else None)
+        template = static.templates.get(tkey)
+        if template is None:
+            template = static.templates[tkey] = self._reason_template(
+                creq, static, lang, outcome, exc)
+        fields = template.copy()
+        if outcome == "unknown":
+            fields["message"] = self._text(("unknown", lang, static.title, seen), lambda: render(
+                "outcome.unknown", lang, title=static.title, missing=", ".join(seen)))
+        elif outcome == "waived":
+            assert exc is not None
+            fields["message"] = self._text(("waived", lang, static.title, exc.id), lambda: render(
+                "outcome.waived", lang, title=static.title,
+                exception=exc.title.get(lang)))
+        elif outcome == "discretionary" and value is not UNKNOWN and creq.fn is not None:
+            fields["message"] = self._text(
+                ("hint", lang, static.title, _value_key(value)), lambda: render(
+                    "outcome.discretionary_hint", lang, title=static.title,
+                    indicator=render(f"value.{str(value).lower()}", lang)
+                    if isinstance(value, bool) else value))
+        if values:
+            fields["values"] = values
+        if seen:
+            fields["missing_facts"] = list(seen)
+        return construct(Reason, fields)
 
     def measure_result(self, cm: CompiledMeasure, out: Outcomes, lang: str,
                        outcomes: HouseholdOutcomes, full: bool = True) -> MeasureResult:
@@ -297,14 +329,17 @@ class DecisionBuilder:
         # built each time and not kept, so the memos hold what does repeat)
         rkeys: list[tuple[Any, ...] | None] = []
         if full:
+            plain = _PLAIN.issuperset
             for r in out.reasons:
                 values = r[5]
-                if values and not _DECIMAL.isdisjoint(map(type, values.values())):
-                    rkeys.append(None)
-                    continue
+                vals = None
+                if values:
+                    vals = tuple(values.values())
+                    if not plain(map(type, vals)):
+                        rkeys.append(None)
+                        continue
                 rkeys.append((id(r[0]), lang, r[1], r[2].id if r[2] else None, r[3],
-                              _value_key(r[4]) if r[1] == "discretionary" else None,
-                              tuple(map(_value_key, values.values())) if values else None))
+                              _value_key(r[4]) if r[1] == "discretionary" else None, vals))
             signature: tuple[Any, ...] | None = None if None in rkeys else ("full", *rkeys)
         else:
             signature = tuple([r[1] if r[2] is None else (r[1], r[2].id) for r in out.reasons])
@@ -337,8 +372,7 @@ class DecisionBuilder:
             rkey = rkeys[i]
             reason = cache.get(rkey) if rkey is not None else None
             if reason is None:
-                reason = self._reason(creq, static, lang, outcome, exc, seen, value, values,
-                                      unconfirmed)
+                reason = self._reason(creq, static, lang, outcome, exc, seen, value, values)
                 if rkey is not None:
                     _memo(cache, rkey, reason)
             reasons.append(reason)
@@ -355,35 +389,32 @@ class DecisionBuilder:
         else:
             summary = self._text(("discretion", lang, *assessed), lambda: render(
                 "summary.discretion", lang, discretionary="; ".join(assessed)))
-        unconfirmed_set = self._measure_unconfirmed(cm, outcomes)
-        if flagged:
-            unconfirmed_set = unconfirmed_set | {f"requirement:{r}" for r in flagged}
-        if amount is UNKNOWN or status == "not_eligible":
-            amount = None
+        fields = self._measure_static(cm, lang).copy()
+        fields["status"] = status
+        fields["summary"] = summary
+        if amount is not UNKNOWN and status != "not_eligible":
+            fields["amount"] = amount
+        if status == "not_eligible":
+            fields["advice"] = None
         priority = out.priority
-        static_m = self._measure_static(cm, lang)
-        result = construct(MeasureResult, {
-            "id": static_m["id"],
-            "title": static_m["title"],
-            "goal": static_m["goal"],
-            "goal_title": static_m["goal_title"],
-            "kind": static_m["kind"],
-            "status": status,
-            "summary": summary,
-            "amount": amount,
-            "unit": static_m["unit"],
-            "amount_discretionary": static_m["amount_discretionary"],
-            "priority": priority[0] if priority else None,
-            "priority_reason": priority[1].get(lang) if priority and priority[1] else None,
-            "reasons": reasons,
-            "missing_facts": list(out.missing),
-            "discretionary": list(out.discretionary),
-            "sources": static_m["sources"],
-            "unconfirmed": sorted(unconfirmed_set),
-            "advice": static_m["advice"] if status != "not_eligible" else None,
-            "calculation": decision_steps(out.calculation, lang)
-            if full and out.calculation is not None else None,
-        })
+        if priority:
+            fields["priority"] = priority[0]
+            if priority[1]:
+                fields["priority_reason"] = priority[1].get(lang)
+        if reasons:
+            fields["reasons"] = reasons
+        if out.missing:
+            fields["missing_facts"] = list(out.missing)
+        if out.discretionary:
+            fields["discretionary"] = list(out.discretionary)
+        unconfirmed_set, unconfirmed_list = self._measure_unconfirmed(cm, outcomes)
+        if flagged:
+            unconfirmed_list = sorted(unconfirmed_set | {f"requirement:{r}" for r in flagged})
+        if unconfirmed_list:
+            fields["unconfirmed"] = unconfirmed_list
+        if full and out.calculation is not None:
+            fields["calculation"] = self._steps.steps(out.calculation, lang)
+        result = construct(MeasureResult, fields)
         if mkey is not None:
             _memo(self._results, mkey, result)
         return result

@@ -148,9 +148,14 @@ class Engine:
         lang = check_lang(lang)
         full = detail == "full"
         when = as_of_date(as_of)
-        given = None if isinstance(facts, ValidFacts) else self.given(facts)
-        if given is not None and not given.plain:
-            facts = self.validator.validate(given.at(when))
+        given = None
+        if isinstance(facts, ValidFacts):
+            pass
+        elif type(facts) is dict and self.validator.plain_shape(facts):
+            facts = self.validator.validate(facts, plain=True)  # plain values only
+        else:
+            given = self.given(facts)
+            facts = self.validator.validate(given.at(when) if not given.plain else facts)
         outcomes = self.outcomes(facts, when, observe=full, calculation=calculation and full)
         decision = self.builder.build(outcomes, lang, detail)
         return decision if given is None or given.plain else confirm_list(

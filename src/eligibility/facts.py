@@ -30,11 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, create_model
 
 from eligibility.errors import FactIssue, FactsError
-
-try:  # optional: the api and test extras install it
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - exercised only without the extra
-    _orjson = None  # type: ignore[assignment]
+from eligibility.fastjson import dumps as _fast_dumps
 from eligibility.limits import (
     DEFAULT_MAX_MEMBERS,
     MAX_FACTS_DEPTH,
@@ -211,13 +207,10 @@ def _canonical_default(obj: Any) -> Any:
 def canonical_bytes(value: Any) -> bytes:
     """:func:`canonical_json` as UTF-8 bytes; with orjson when it is installed (the
     same bytes, faster), else the standard library."""
-    if _orjson is not None:
-        try:
-            return _orjson.dumps(value, default=_canonical_default,
-                                 option=_orjson.OPT_SORT_KEYS)
-        except (_orjson.JSONEncodeError, TypeError):
-            pass  # e.g. an integer beyond 64 bits
-    return canonical_json(value).encode()
+    fast = _fast_dumps(value, _canonical_default, sort_keys=True)
+    return fast if fast is not None else canonical_json(value).encode()
+
+
 def _kind_at(schema: FactSchema | None, path: tuple[Any, ...]) -> str | None:
     """The kind of the schema field at ``path`` (``(group, field)`` or
     ``(members, i, field)``), if there is one."""
@@ -359,9 +352,10 @@ class FactValidator:
         self._lists = {g.name: g.max_items or DEFAULT_MAX_MEMBERS
                        for g in schema.groups.values() if g.is_list}
 
-    def _plain_shape(self, raw: dict[str, Any]) -> bool:
+    def plain_shape(self, raw: dict[str, Any]) -> bool:
         """A fast look at the usual shape (groups of plain values, a short member list);
-        ``False`` means :func:`check_shape` must look closely."""
+        ``False`` means :func:`check_shape` must look closely. A document of this shape
+        has no ``{value, source}`` wrappers or dated values either."""
         if len(raw) > MAX_OBJECT_KEYS:
             return False
         for gname, group in raw.items():
@@ -382,15 +376,22 @@ class FactValidator:
                 if type(item) is not dict or len(item) > MAX_OBJECT_KEYS:
                     return False
                 for fname, value in item.items():
+                    cls = type(value)
+                    if cls is bool or value is None or (
+                            cls is int and value.bit_length() <= 66):  # the common cases
+                        if type(fname) is not str:
+                            return False
+                        continue
                     if type(fname) is not str or not _plain_leaf(value, kinds.get(fname)):
                         return False
         return True
 
-    def validate(self, raw: Any) -> ValidFacts:
+    def validate(self, raw: Any, plain: bool = False) -> ValidFacts:
+        """``raw`` validated (raises FactsError); ``plain``: :meth:`plain_shape` said so."""
         if not isinstance(raw, dict):
             raise FactsError([FactIssue("(facts)", "the facts must be a mapping of groups",
                                         type(raw).__name__, "an object")])
-        if not self._plain_shape(raw):
+        if not plain and not self.plain_shape(raw):
             check_shape(raw, self.schema)  # finds and names what is wrong
         try:
             model = self.model.model_validate(raw)

@@ -48,3 +48,28 @@ def test_recording_is_consistent_with_the_decision(facts: dict[str, Any], when: 
             if step.waiting_for:
                 assert not step.known
             assert "\n" not in step.with_values
+
+
+@settings(max_examples=60, deadline=None, database=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(st.one_of(households(PACK), households(PACK, complete=True)), DATES)
+def test_reading_the_evaluation_equals_evaluating_again(facts: dict[str, Any],
+                                                         when: date) -> None:
+    """The recorder reads the evaluation's caches and unrounded amount; recorded in a
+    fresh context (nothing cached, the amount evaluated again) every step is the same."""
+    from eligibility.compile.calculation import record
+    from eligibility.compile.reference import evaluate_measure
+    from eligibility.compile.runtime import Ctx
+
+    valid = ENGINE.validate(facts)
+    params, _ = ENGINE.parameters_at(when)
+    ctx = Ctx(valid.flat, valid.members, when, params)
+    in_force = ENGINE.compiled.in_force_at(when)
+    for _, cm, reqs in in_force.measures:
+        if cm.calculation is None:
+            continue
+        out = evaluate_measure(cm, ctx, reqs, observe=False, calculation=True)
+        fresh = Ctx(valid.flat, valid.members, when, params)
+        fresh.amount = ctx.amount
+        assert out.calculation == record(cm.calculation, fresh, out.amount)
+        assert not fresh.missing

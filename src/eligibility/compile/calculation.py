@@ -9,20 +9,26 @@ facts and named values inside its expression. :func:`record` reads one evaluatio
 context *after* the reference evaluation has computed the amount and returns the
 :class:`RecordedStep` tuple: every step's exact value (or the facts it waits for), the
 parameters it used with the dated version that applied, and the values to put into its
-expression. Recording reads the evaluation's caches and evaluates only the look-ups
-and names a step shows; it never changes the outcome. The Decision, the terminal
-table and the README examples are read-only views over this record
-(:mod:`eligibility.explain.calculation`).
+expression. Recording reads what the evaluation already computed — the unrounded
+amount, the ``let`` and criterion values in its caches, the facts — and evaluates only
+what it did not keep (a parameter look-up is read once from its keys; a value the
+evaluation skipped, e.g. past a decided ``and``, is computed then). It never changes
+the outcome. The dated version of every parameter a plan looks up is resolved once per
+date and each :class:`ParamUse` is made once per date and keys, then shared. The
+Decision, the terminal table and the README examples are read-only views over this
+record (:mod:`eligibility.explain.calculation`).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Any, Literal, NamedTuple
 
-from eligibility.compile.closures import Resolver, compile_expr
+from eligibility.compile.closures import NoValue, Resolver, _norm_key, compile_expr
 from eligibility.compile.runtime import UNKNOWN, Ctx
 from eligibility.errors import EligibilityError
 from eligibility.expr import ast
@@ -35,8 +41,7 @@ StepKind = Literal["criterion", "let", "amount"]
 _WHOLE = frozenset({"count", "sum", "any", "all", "param", "known"})
 
 
-@dataclass(frozen=True, slots=True)
-class ParamUse:
+class ParamUse(NamedTuple):
     """A parameter a step looked up: its value and the dated version that applied."""
 
     name: str
@@ -49,8 +54,7 @@ class ParamUse:
     unconfirmed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedStep:
+class RecordedStep(NamedTuple):
     """One step of a calculation as evaluated for one household."""
 
     name: str  # a let name, ``criteria.<id>`` or ``amount``
@@ -75,6 +79,8 @@ class _Term:
     fn: Fn | None  # None: a branch of an `if`, elided when its condition says not taken
     guards: tuple[tuple[Fn, bool], ...]  # the `if` conditions on the path to the term
     param: tuple[Parameter, tuple[Fn, ...]] | None = None
+    #: where the evaluation keeps the term's value: ("lets" | "crit" | "fact", key)
+    cached: tuple[str, str] | None = None
 
 
 #: the value recorded for the span of an `if` branch that was not taken
@@ -91,6 +97,10 @@ class _PlannedStep:
     text: str  # the expression on one line; the terms' offsets point into it
     value: Fn
     terms: tuple[_Term, ...]
+    #: where the evaluation caches the step's value ("lets" | "crit", key); None: amount
+    cached: tuple[str, str] | None = None
+    #: the terms as flat tuples for :func:`record`: (start, end, how, key, fn, guards, param)
+    flat: tuple[tuple[Any, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +109,59 @@ class CalculationPlan:
 
     steps: tuple[_PlannedStep, ...]
     rounding: str
+    #: per date: the version info of each parameter looked up, and the ParamUse made
+    #: per (name, keys); guarded by ``_lock`` (a plan is otherwise immutable)
+    _versions: dict[date, dict[str, tuple[Any, ...]]] = field(
+        default_factory=dict, compare=False, repr=False)
+    _uses: dict[tuple[Any, ...], ParamUse] = field(default_factory=dict, compare=False,
+                                                   repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+
+    def versions_at(self, as_of: date) -> dict[str, tuple[Any, ...]]:
+        """Per parameter the plan looks up: (valid_from, source, unit, title,
+        unconfirmed) of the version in force on ``as_of`` (memoised)."""
+        found = self._versions.get(as_of)
+        if found is not None:
+            return found
+        found = {}
+        for planned in self.steps:
+            for term in planned.terms:
+                if term.param is None:
+                    continue
+                parameter = term.param[0]
+                version = parameter.version_at(as_of)
+                found[parameter.name] = (
+                    version.valid_from if version else None,
+                    (version.source if version and version.source else None)
+                    or (parameter.sources[0] if parameter.sources else None),
+                    parameter.unit, parameter.title,
+                    parameter.unconfirmed or bool(version and version.unconfirmed))
+        with self._lock:
+            if len(self._versions) > 256:
+                self._versions.clear()
+            self._versions[as_of] = found
+        return found
+
+    def param_use(self, as_of: date, name: str, keys: tuple[Any, ...], value: Any,
+                  ) -> ParamUse:
+        """The :class:`ParamUse` of ``name`` looked up with ``keys`` on ``as_of``, made
+        once and shared (``value`` follows from the three)."""
+        try:
+            key = (as_of, name, *[(k.__class__, str(k) if k.__class__ is Decimal else k)
+                                  for k in keys])
+            found = self._uses.get(key)
+        except TypeError:  # pragma: no cover - keys are scalars
+            key, found = None, None
+        if found is not None:
+            return found
+        valid_from, source, unit, title, unconfirmed = self.versions_at(as_of)[name]
+        use = ParamUse(name, keys, value, valid_from, source, unit, title, unconfirmed)
+        if key is not None:
+            with self._lock:
+                if len(self._uses) > 4096:
+                    self._uses.clear()
+                self._uses[key] = use
+        return use
 
 
 def _references(node: ast.Node) -> list[str]:
@@ -163,6 +226,7 @@ def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
     for name, expr in order:
         kind: StepKind
         unit: str | None
+        cached: tuple[str, str] | None = None
         if name == "amount":
             kind = "amount"
             title, unit, sources = amount.title, amount.unit, amount.sources or measure.sources
@@ -172,6 +236,7 @@ def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
             crit = criteria[name[9:]]
             title, unit, sources = crit.title, crit.unit or expr.type.unit, crit.sources
             value = compile_expr(ast.Name(0, 0, ("criteria", crit.id)), res)
+            cached = ("crit", crit.id)
         else:
             kind = "let"
             step = measure.step(name)
@@ -179,10 +244,12 @@ def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
             unit = step.unit if step else expr.type.unit
             sources = step.sources if step else ()
             value = compile_expr(ast.Name(0, 0, (name,)), res)
+            cached = ("lets", name)
         text, at = _one_line(expr.text)
         terms = tuple(replace(t, start=at[t.start], end=at[t.end])
                       for t in _terms(expr.node, res, parameters, ()))
-        steps.append(_PlannedStep(name, kind, title, unit, sources, text, value, terms))
+        steps.append(_PlannedStep(name, kind, title, unit, sources, text, value, terms,
+                                  cached, tuple(_flat(t) for t in terms)))
     return CalculationPlan(tuple(steps), amount.rounding)
 
 
@@ -211,7 +278,8 @@ def _terms(node: ast.Node, res: Resolver, parameters: Mapping[str, Parameter],
     if isinstance(node, ast.Name):
         if node.dotted == "members":
             return []
-        return [_Term(node.start, node.end, compile_expr(node, res), guards)]
+        return [_Term(node.start, node.end, compile_expr(node, res), guards,
+                      cached=_cache_of(node, res))]
     if isinstance(node, ast.Call) and node.func in _WHOLE:
         param = None
         if node.func == "param" and isinstance(node.args[0], ast.Name):
@@ -233,6 +301,59 @@ def _terms(node: ast.Node, res: Resolver, parameters: Mapping[str, Parameter],
     return out
 
 
+# how record() reads a term's value
+_BRANCH, _FACT, _LET, _CRIT, _PARAM, _EVAL = range(6)
+_HOW = {"fact": _FACT, "lets": _LET, "crit": _CRIT}
+
+
+def _flat(term: _Term) -> tuple[Any, ...]:
+    if term.fn is None:
+        how, key = _BRANCH, ""
+    elif term.cached is not None:
+        how, key = _HOW[term.cached[0]], term.cached[1]
+    elif term.param is not None:
+        how, key = _PARAM, term.param[0].name
+    else:
+        how, key = _EVAL, ""
+    return (term.start, term.end, how, key, term.fn, term.guards,
+            term.param[1] if term.param is not None else ())
+
+
+def _cache_of(node: ast.Name, res: Resolver) -> tuple[str, str] | None:
+    """Where an evaluation keeps the value of name ``node`` (resolved as
+    :mod:`eligibility.compile.closures` resolves it), if anywhere."""
+    dotted = node.dotted
+    if dotted in ("as_of", "amount"):
+        return None
+    if dotted in res.lets:
+        return ("lets", dotted)
+    if node.parts[0] == "criteria" and dotted[9:] in res.criteria:
+        return ("crit", dotted[9:])
+    if dotted in res.facts:
+        return ("fact", dotted)
+    return None
+
+
+def _param_value(params: Mapping[str, Any], name: str, keys: tuple[Any, ...]) -> Any:
+    """``param(name, *keys)`` as the reference evaluates it, from keys already evaluated;
+    UNKNOWN where the reference raises or is unknown (as :func:`_evaluate` records it)."""
+    value = params[name]
+    if value.__class__ is NoValue:
+        return UNKNOWN
+    for key in keys:
+        if key is UNKNOWN:
+            return UNKNOWN
+        try:
+            value = value[_norm_key(key)]
+        except KeyError:
+            return UNKNOWN
+    return value
+
+
+#: ``record``'s ``exact`` when the caller does not give the amount before rounding
+_NOT_GIVEN: Any = object()
+
+
 def _evaluate(fn: Fn, ctx: Ctx) -> tuple[Any, tuple[str, ...]]:
     """``fn``'s value in ``ctx`` and the missing facts it read; ``ctx.missing`` stays as it was."""
     missing = ctx.missing
@@ -248,11 +369,12 @@ def _evaluate(fn: Fn, ctx: Ctx) -> tuple[Any, tuple[str, ...]]:
     return value, read
 
 
-def record(plan: CalculationPlan, ctx: Ctx, amount: Any) -> tuple[RecordedStep, ...]:
+def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
+           exact: Any = _NOT_GIVEN) -> tuple[RecordedStep, ...]:
     """Record every step of ``plan`` in ``ctx`` after the measure was evaluated there.
 
-    ``amount`` is the rounded amount the evaluation computed.
-    """
+    ``amount`` is the rounded amount the evaluation computed, ``exact`` the value before
+    rounding (evaluated again here when not given)."""
     steps: list[RecordedStep] = []
     conds: dict[int, Any] = {}  # the value of each `if` condition, evaluated once
 
@@ -267,42 +389,62 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any) -> tuple[RecordedStep, 
         return True
 
     as_of = ctx.as_of
+    stores = {"lets": ctx.lets, "crit": ctx.crit}
+    facts_get, lets_get, crit_get = ctx.facts.get, ctx.lets.get, ctx.crit.get
+    params = ctx.params
+    missing = ctx.missing
+    mark = len(missing)
     for planned in plan.steps:
-        value, waiting = _evaluate(planned.value, ctx)
-        exact = None
-        if planned.kind == "amount":
-            exact, value = value, amount
+        waiting: tuple[str, ...] = ()
+        step_exact = None
+        hit = None
+        if planned.cached is not None:
+            hit = stores[planned.cached[0]].get(planned.cached[1])
+        if hit is not None:  # the evaluation's cached value (and the facts it waited for)
+            value = hit[0]
+            if value is UNKNOWN and hit[1]:
+                waiting = tuple(dict.fromkeys(hit[1]))
+        elif planned.kind == "amount" and exact is not _NOT_GIVEN:
+            value, step_exact = amount, exact
+            if amount is UNKNOWN and ctx.amount[1]:
+                waiting = tuple(dict.fromkeys(ctx.amount[1]))
+        else:
+            value, waiting = _evaluate(planned.value, ctx)
+            if planned.kind == "amount":
+                step_exact, value = value, amount
         terms: list[tuple[int, int, Any]] = []
-        params: list[ParamUse] = []
+        uses: list[ParamUse] = []
         elided_to = -1  # terms inside an elided branch (up to this offset) are skipped
-        for term in planned.terms:
-            if term.end <= elided_to:
+        for start, end, how, key, fn, guards, key_fns in planned.flat:
+            if end <= elided_to:
                 continue
-            if term.guards and not holds(term.guards):
-                if term.fn is None:  # a branch not taken: show it as "…"
-                    elided_to = term.end
-                    terms.append((term.start, term.end, ELIDED))
+            if guards and not holds(guards):
+                if how == _BRANCH:  # a branch not taken: show it as "…"
+                    elided_to = end
+                    terms.append((start, end, ELIDED))
                 continue
-            if term.fn is None:
+            if how == _FACT:
+                tvalue = facts_get(key, UNKNOWN)
+            elif how == _LET:
+                hit = lets_get(key)
+                tvalue = hit[0] if hit is not None else _evaluate(fn, ctx)[0]
+            elif how == _CRIT:
+                hit = crit_get(key)
+                tvalue = hit[0] if hit is not None else _evaluate(fn, ctx)[0]
+            elif how == _PARAM:
+                keys = tuple([_evaluate(k, ctx)[0] for k in key_fns])
+                tvalue = _param_value(params, key, keys)
+                uses.append(plan.param_use(as_of, key, keys, tvalue))
+            elif how == _EVAL:
+                tvalue = _evaluate(fn, ctx)[0]
+            else:  # a branch taken: its terms follow
                 continue
-            tvalue = _evaluate(term.fn, ctx)[0]
-            terms.append((term.start, term.end, tvalue))
-            if term.param is not None:
-                parameter, key_fns = term.param
-                version = parameter.version_at(as_of)
-                keys = tuple(_evaluate(k, ctx)[0] for k in key_fns)
-                params.append(ParamUse(
-                    parameter.name, keys, tvalue,
-                    version.valid_from if version else None,
-                    (version.source if version and version.source else None)
-                    or (parameter.sources[0] if parameter.sources else None),
-                    parameter.unit, parameter.title,
-                    parameter.unconfirmed or bool(version and version.unconfirmed),
-                ))
+            terms.append((start, end, tvalue))
         steps.append(RecordedStep(
             planned.name, planned.kind, planned.title, planned.unit, planned.sources,
-            planned.text, value, waiting if value is UNKNOWN else (), tuple(params),
+            planned.text, value, waiting if value is UNKNOWN else (), tuple(uses),
             tuple(terms),
-            plan.rounding if planned.kind == "amount" else None, exact,
+            plan.rounding if planned.kind == "amount" else None, step_exact,
         ))
+    del missing[mark:]
     return tuple(steps)

@@ -77,22 +77,82 @@ def _norm_key(value: Any) -> Any:
     return value
 
 
-class _Compiler:
-    def __init__(self, res: Resolver) -> None:
-        self.res = res
+class CompilerBase:
+    """What the three-valued compiler here and the two-valued one of
+    :mod:`eligibility.compile.fast` share: dispatch by node type, literals, and the
+    calls whose closure differs only in how a function is applied to its arguments
+    (:meth:`_apply`: unknown-strict here, plain there). Compile time only: the closures
+    each compiler returns are its own."""
 
     def compile(self, node: ast.Node, in_member: bool) -> Fn:
         method = getattr(self, "_" + type(node).__name__)
         fn: Fn = method(node, in_member)
         return fn
 
-    # literals -------------------------------------------------------------
-    def _literal(self, node: ast.Number | ast.String | ast.Boolean | ast.DateLit,
-                 in_member: bool) -> Fn:
+    def _apply(self, args: list[Fn], fn: Callable[..., Any]) -> Fn:
+        raise NotImplementedError
+
+    def _literal(self, node: Any, in_member: bool) -> Fn:
         value = node.value
         return lambda ctx: value
 
     _Number = _String = _Boolean = _DateLit = _literal
+
+    def _ListLit(self, node: ast.ListLit, in_member: bool) -> Fn:  # pragma: no cover
+        raise AssertionError("list literal outside `in` passed the type checker")
+
+    def _Call(self, node: ast.Call, in_member: bool) -> Fn:
+        handler = getattr(self, "_call_" + node.func)
+        result: Fn = handler(node, in_member)
+        return result
+
+    def _args(self, node: ast.Call, in_member: bool) -> list[Fn]:
+        return [self.compile(a, in_member) for a in node.args]
+
+    def _call_min(self, node: ast.Call, in_member: bool) -> Fn:
+        return self._apply(self._args(node, in_member), min)
+
+    def _call_max(self, node: ast.Call, in_member: bool) -> Fn:
+        return self._apply(self._args(node, in_member), max)
+
+    def _call_floor(self, node: ast.Call, in_member: bool) -> Fn:
+        return self._apply(self._args(node, in_member), math.floor)
+
+    def _call_ceil(self, node: ast.Call, in_member: bool) -> Fn:
+        return self._apply(self._args(node, in_member), math.ceil)
+
+    def _call_abs(self, node: ast.Call, in_member: bool) -> Fn:
+        return self._apply(self._args(node, in_member), abs)
+
+    def _date_fn(self, node: ast.Call, in_member: bool,
+                 compute: Callable[[date, date], int]) -> Fn:
+        raise NotImplementedError
+
+    def _call_years_since(self, node: ast.Call, in_member: bool) -> Fn:
+        return self._date_fn(node, in_member, _years_between)
+
+    def _call_months_since(self, node: ast.Call, in_member: bool) -> Fn:
+        return self._date_fn(node, in_member, _months_between)
+
+    def _call_months_until(self, node: ast.Call, in_member: bool) -> Fn:
+        return self._date_fn(node, in_member, lambda d, as_of: _months_between(as_of, d))
+
+    def _quantifier(self, node: ast.Call, stop: bool) -> Fn:
+        raise NotImplementedError
+
+    def _call_any(self, node: ast.Call, in_member: bool) -> Fn:
+        return self._quantifier(node, stop=True)
+
+    def _call_all(self, node: ast.Call, in_member: bool) -> Fn:
+        return self._quantifier(node, stop=False)
+
+
+class _Compiler(CompilerBase):
+    def __init__(self, res: Resolver) -> None:
+        self.res = res
+
+    def _apply(self, args: list[Fn], fn: Callable[..., Any]) -> Fn:
+        return _strict_call(args, fn)
 
     # names ----------------------------------------------------------------
     def _Name(self, node: ast.Name, in_member: bool) -> Fn:
@@ -293,25 +353,6 @@ class _Compiler:
 
         return if_
 
-    def _ListLit(self, node: ast.ListLit, in_member: bool) -> Fn:  # pragma: no cover
-        raise AssertionError("list literal outside `in` passed the type checker")
-
-    # calls ----------------------------------------------------------------
-    def _Call(self, node: ast.Call, in_member: bool) -> Fn:
-        fn = node.func
-        handler = getattr(self, "_call_" + fn)
-        result: Fn = handler(node, in_member)
-        return result
-
-    def _args(self, node: ast.Call, in_member: bool) -> list[Fn]:
-        return [self.compile(a, in_member) for a in node.args]
-
-    def _call_min(self, node: ast.Call, in_member: bool) -> Fn:
-        return _strict_call(self._args(node, in_member), min)
-
-    def _call_max(self, node: ast.Call, in_member: bool) -> Fn:
-        return _strict_call(self._args(node, in_member), max)
-
     def _call_round(self, node: ast.Call, in_member: bool) -> Fn:
         args = self._args(node, in_member)
         digits = node.args[1].value if len(node.args) == 2 else 0  # type: ignore[attr-defined]
@@ -325,15 +366,6 @@ class _Compiler:
             return int(rounded) if digits == 0 else rounded
 
         return _strict_call(args[:1], lambda *v: round_(list(v)))
-
-    def _call_floor(self, node: ast.Call, in_member: bool) -> Fn:
-        return _strict_call(self._args(node, in_member), math.floor)
-
-    def _call_ceil(self, node: ast.Call, in_member: bool) -> Fn:
-        return _strict_call(self._args(node, in_member), math.ceil)
-
-    def _call_abs(self, node: ast.Call, in_member: bool) -> Fn:
-        return _strict_call(self._args(node, in_member), abs)
 
     def _call_yearly(self, node: ast.Call, in_member: bool) -> Fn:
         return _strict_call(self._args(node, in_member), lambda v: v * 12)
@@ -350,15 +382,6 @@ class _Compiler:
             return UNKNOWN if value is UNKNOWN else compute(value, ctx.as_of)
 
         return date_fn
-
-    def _call_years_since(self, node: ast.Call, in_member: bool) -> Fn:
-        return self._date_fn(node, in_member, _years_between)
-
-    def _call_months_since(self, node: ast.Call, in_member: bool) -> Fn:
-        return self._date_fn(node, in_member, _months_between)
-
-    def _call_months_until(self, node: ast.Call, in_member: bool) -> Fn:
-        return self._date_fn(node, in_member, lambda d, as_of: _months_between(as_of, d))
 
     def _call_known(self, node: ast.Call, in_member: bool) -> Fn:
         (arg,) = self._args(node, in_member)
@@ -458,12 +481,6 @@ class _Compiler:
             return UNKNOWN if unknown else total
 
         return sum_
-
-    def _call_any(self, node: ast.Call, in_member: bool) -> Fn:
-        return self._quantifier(node, stop=True)
-
-    def _call_all(self, node: ast.Call, in_member: bool) -> Fn:
-        return self._quantifier(node, stop=False)
 
     def _quantifier(self, node: ast.Call, stop: bool) -> Fn:
         cond = self.compile(node.args[1], True)

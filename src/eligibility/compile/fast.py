@@ -16,7 +16,6 @@ lock-guarded memo of what is in force per date.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,12 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from eligibility.compile.calculation import record
-from eligibility.compile.closures import (
-    NoValue,
-    _months_between,
-    _norm_key,
-    _years_between,
-)
+from eligibility.compile.closures import CompilerBase, NoValue, _norm_key
 from eligibility.compile.outcomes import (
     CriterionOutcome,
     HouseholdOutcomes,
@@ -46,9 +40,9 @@ from eligibility.compile.pack import (
     criteria_order,
     observables,
 )
-from eligibility.compile.reference import round_amount
+from eligibility.compile.reference import judge, round_amount, status_of
 from eligibility.compile.runtime import UNKNOWN, Ctx
-from eligibility.decision import Outcome, Status
+from eligibility.decision import Outcome
 from eligibility.errors import AsOfError, EvaluationError
 from eligibility.expr import ast
 from eligibility.facts import ValidFacts
@@ -254,7 +248,7 @@ class FastPack:
                 if calculation and cm.calculation is not None:
                     # the one recorder, reading this evaluation's caches (as the reference)
                     outcomes = outcomes._replace(
-                        calculation=record(cm.calculation, ctx, outcomes.amount))
+                        calculation=record(cm.calculation, ctx, outcomes.amount, ctx.exact))
             except ArithmeticError as exc:  # e.g. an amount beyond Decimal's precision
                 raise EvaluationError(
                     f"arithmetic error ({type(exc).__name__}); check the size of the "
@@ -284,7 +278,8 @@ def _run_complete(fm: FastMeasure, ctx: Ctx, requirements: tuple[FastRequirement
     ctx.lets = {}
     amount: Any = None
     if fm.amount is not None:
-        amount = round_amount(fm.amount(ctx), fm.rounding)
+        ctx.exact = exact = fm.amount(ctx)
+        amount = round_amount(exact, fm.rounding)
         ctx.amount = (amount, ())
     reasons: list[tuple[FastRequirement, Outcome, RuleException | None, Any]] = []
     append = reasons.append
@@ -314,13 +309,7 @@ def _run_complete(fm: FastMeasure, ctx: Ctx, requirements: tuple[FastRequirement
         else:
             unknown = True
             append((fr, "unknown", None, value))
-    status: Status
-    if failed:
-        status = "not_eligible"
-    elif unknown or discretionary:
-        status = "undetermined"
-    else:
-        status = "eligible"
+    status = status_of(failed, unknown, discretionary)
     priority = None
     for rank, title, pfn, _, _ in fm.priority:
         if pfn(ctx) is True:
@@ -358,11 +347,13 @@ def _run(fm: FastMeasure, ctx: Ctx, requirements: tuple[FastRequirement, ...],
     amount: Any = None
     if fm.amount is not None:
         if complete(fm.amount_reads):
-            amount = round_amount(fm.amount(ctx), fm.rounding)
+            ctx.exact = exact = fm.amount(ctx)
+            amount = round_amount(exact, fm.rounding)
             ctx.amount = (amount, ())
         else:
             mark = len(missing)
-            amount = round_amount(fm.cm.amount(ctx), fm.rounding)  # type: ignore[misc]
+            ctx.exact = exact = fm.cm.amount(ctx)  # type: ignore[misc]
+            amount = round_amount(exact, fm.rounding)
             ctx.amount = (amount, tuple(missing[mark:]))
             del missing[mark:]
     reasons: list[tuple[FastRequirement, Outcome, RuleException | None, tuple[str, ...], Any,
@@ -399,44 +390,17 @@ def _run(fm: FastMeasure, ctx: Ctx, requirements: tuple[FastRequirement, ...],
             append((fr, outcome, waived_by, (), value, True))
             continue
         # the reference, for a requirement with facts missing
-        creq = fr.creq
-        mark = len(missing)
-        value = creq.fn(ctx) if creq.fn is not None else UNKNOWN
-        if value is not True and creq.exceptions:
-            for exc, efn in creq.exceptions:
-                if efn(ctx) is True:
-                    waived_by = exc
-                    break
-        if waived_by is not None:
-            outcome = "waived"
-            del missing[mark:]
-        elif fr.discretionary:
-            outcome = "discretionary"
+        outcome, waived_by, seen, value = judge(fr.creq, ctx)
+        if outcome == "not_met":
+            failed = True
+        elif outcome == "unknown":
+            unknown = True
+        elif outcome == "discretionary":
             discretionary = True
             assess.append(fr.id)
-        elif value is True:
-            outcome = "met"
-            del missing[mark:]
-        elif value is False and not any(missing[mark:]):
-            outcome = "not_met"
-            failed = True
-        else:  # unknown, or false while an exception could still apply
-            outcome = "unknown"
-            unknown = True
-        seen = tuple(dict.fromkeys(missing[mark:]))
-        if outcome in ("met", "not_met", "waived"):
-            seen = ()
-        if outcome == "not_met":
-            del missing[mark:]
         need.extend(seen)
         append((fr, outcome, waived_by, seen, value, False))
-    status: Status
-    if failed:
-        status = "not_eligible"
-    elif unknown or discretionary:
-        status = "undetermined"
-    else:
-        status = "eligible"
+    status = status_of(failed, unknown, discretionary)
     priority = None
     for rank, title, pfn, preads, reference in fm.priority:
         if (pfn if complete(preads) else reference)(ctx) is True:
@@ -467,7 +431,7 @@ def _run(fm: FastMeasure, ctx: Ctx, requirements: tuple[FastRequirement, ...],
                            tuple(assess) if status == "undetermined" else (), priority, None))
 
 
-class _Compiler:
+class _Compiler(CompilerBase):
     """AST → two-valued closures (facts known to be present)."""
 
     def __init__(self, pack: FastPack, lets: dict[str, Fn], where: str) -> None:
@@ -475,16 +439,8 @@ class _Compiler:
         self.lets = lets
         self.where = where
 
-    def compile(self, node: ast.Node, in_member: bool) -> Fn:
-        method = getattr(self, "_" + type(node).__name__)
-        fn: Fn = method(node, in_member)
-        return fn
-
-    def _literal(self, node: Any, in_member: bool) -> Fn:
-        value = node.value
-        return lambda ctx: value
-
-    _Number = _String = _Boolean = _DateLit = _literal
+    def _apply(self, args: list[Fn], fn: Callable[..., Any]) -> Fn:
+        return _call(args, fn)
 
     def _Name(self, node: ast.Name, in_member: bool) -> Fn:
         dotted = node.dotted
@@ -607,24 +563,6 @@ class _Compiler:
         orelse = self.compile(node.orelse, in_member)
         return lambda ctx: then(ctx) if cond(ctx) is True else orelse(ctx)
 
-    def _ListLit(self, node: ast.ListLit, in_member: bool) -> Fn:  # pragma: no cover
-        raise AssertionError("list literal outside `in` passed the type checker")
-
-    # calls ----------------------------------------------------------------
-    def _Call(self, node: ast.Call, in_member: bool) -> Fn:
-        handler = getattr(self, "_call_" + node.func)
-        result: Fn = handler(node, in_member)
-        return result
-
-    def _args(self, node: ast.Call, in_member: bool) -> list[Fn]:
-        return [self.compile(a, in_member) for a in node.args]
-
-    def _call_min(self, node: ast.Call, in_member: bool) -> Fn:
-        return _call(self._args(node, in_member), min)
-
-    def _call_max(self, node: ast.Call, in_member: bool) -> Fn:
-        return _call(self._args(node, in_member), max)
-
     def _call_round(self, node: ast.Call, in_member: bool) -> Fn:
         (arg, *_) = self._args(node, in_member)
         digits = node.args[1].value if len(node.args) == 2 else 0  # type: ignore[attr-defined]
@@ -639,15 +577,6 @@ class _Compiler:
 
         return round_
 
-    def _call_floor(self, node: ast.Call, in_member: bool) -> Fn:
-        return _call(self._args(node, in_member), math.floor)
-
-    def _call_ceil(self, node: ast.Call, in_member: bool) -> Fn:
-        return _call(self._args(node, in_member), math.ceil)
-
-    def _call_abs(self, node: ast.Call, in_member: bool) -> Fn:
-        return _call(self._args(node, in_member), abs)
-
     def _call_yearly(self, node: ast.Call, in_member: bool) -> Fn:
         (arg,) = self._args(node, in_member)
         return lambda ctx: arg(ctx) * 12
@@ -660,15 +589,6 @@ class _Compiler:
                  compute: Callable[[date, date], int]) -> Fn:
         (arg,) = self._args(node, in_member)
         return lambda ctx: compute(arg(ctx), ctx.as_of)
-
-    def _call_years_since(self, node: ast.Call, in_member: bool) -> Fn:
-        return self._date_fn(node, in_member, _years_between)
-
-    def _call_months_since(self, node: ast.Call, in_member: bool) -> Fn:
-        return self._date_fn(node, in_member, _months_between)
-
-    def _call_months_until(self, node: ast.Call, in_member: bool) -> Fn:
-        return self._date_fn(node, in_member, lambda d, as_of: _months_between(as_of, d))
 
     def _call_known(self, node: ast.Call, in_member: bool) -> Fn:
         (arg,) = self._args(node, in_member)
@@ -734,12 +654,6 @@ class _Compiler:
             return total
 
         return sum_
-
-    def _call_any(self, node: ast.Call, in_member: bool) -> Fn:
-        return self._quantifier(node, stop=True)
-
-    def _call_all(self, node: ast.Call, in_member: bool) -> Fn:
-        return self._quantifier(node, stop=False)
 
     def _quantifier(self, node: ast.Call, stop: bool) -> Fn:
         cond = self.compile(node.args[1], True)

@@ -50,6 +50,47 @@ def round_amount(value: Any, rounding: str) -> Any:
     return amount
 
 
+def judge(creq: CompiledRequirement, ctx: Ctx,
+          ) -> tuple[Outcome, RuleException | None, tuple[str, ...], Any]:
+    """One requirement, three-valued: its outcome, the exception that waived it, the
+    missing facts that matter (for an unknown or discretionary outcome) and the
+    expression's value. Missing facts that cannot change the outcome are dropped from
+    ``ctx.missing`` again."""
+    missing = ctx.missing
+    mark = len(missing)
+    value = creq.fn(ctx) if creq.fn is not None else UNKNOWN
+    waived_by: RuleException | None = None
+    if value is not True and creq.exceptions:
+        for exc, efn in creq.exceptions:
+            if efn(ctx) is True:
+                waived_by = exc
+                break
+    outcome: Outcome
+    if waived_by is not None:
+        del missing[mark:]
+        return "waived", waived_by, (), value
+    if creq.req.discretionary:
+        outcome = "discretionary"
+    elif value is True:
+        del missing[mark:]
+        return "met", None, (), value
+    elif value is False and not any(missing[mark:]):
+        del missing[mark:]
+        return "not_met", None, (), value
+    else:  # unknown, or false while an exception could still apply
+        outcome = "unknown"
+    return outcome, None, tuple(dict.fromkeys(missing[mark:])), value
+
+
+def status_of(failed: bool, unknown: bool, discretionary: bool) -> Status:
+    """A measure's status from its requirements: one not met decides."""
+    if failed:
+        return "not_eligible"
+    if unknown or discretionary:
+        return "undetermined"
+    return "eligible"
+
+
 def evaluate_measure(cm: CompiledMeasure, ctx: Ctx,
                      requirements: Sequence[CompiledRequirement] | None = None,
                      observe: bool = True, calculation: bool = True) -> Outcomes:
@@ -66,7 +107,8 @@ def evaluate_measure(cm: CompiledMeasure, ctx: Ctx,
     amount: Any = None
     if cm.amount is not None:
         mark = len(missing)
-        amount = round_amount(cm.amount(ctx), cm.measure.amount.rounding)  # type: ignore[union-attr]
+        ctx.exact = exact = cm.amount(ctx)
+        amount = round_amount(exact, cm.measure.amount.rounding)  # type: ignore[union-attr]
         ctx.amount = (amount, tuple(missing[mark:]))
         del missing[mark:]
     reasons: list[tuple[CompiledRequirement, Outcome, RuleException | None,
@@ -75,52 +117,17 @@ def evaluate_measure(cm: CompiledMeasure, ctx: Ctx,
     need: list[str] = []
     assess: list[str] = []
     for creq in requirements:
-        req = creq.req
-        mark = len(missing)
-        value = creq.fn(ctx) if creq.fn is not None else UNKNOWN
-        waived_by: RuleException | None = None
-        outcome: Outcome
-        if value is not True and creq.exceptions:
-            for exc, efn in creq.exceptions:
-                if efn(ctx) is True:
-                    waived_by = exc
-                    break
-        if waived_by is not None:
-            outcome = "waived"
-            del missing[mark:]
-        elif req.discretionary:
-            outcome = "discretionary"
-            discretionary = True
-            assess.append(req.id)
-        elif value is True:
-            outcome = "met"
-            del missing[mark:]
-        elif value is False and not any(
-            m for m in missing[mark:]
-        ):
-            outcome = "not_met"
-            failed = True
-        elif value is False:
-            # the requirement failed but an exception could still apply
-            outcome = "unknown"
-            unknown = True
-        else:
-            outcome = "unknown"
-            unknown = True
-        seen = tuple(dict.fromkeys(missing[mark:]))
-        if outcome in ("met", "not_met", "waived"):
-            seen = ()
+        outcome, waived_by, seen, value = judge(creq, ctx)
         if outcome == "not_met":
-            del missing[mark:]
+            failed = True
+        elif outcome == "unknown":
+            unknown = True
+        elif outcome == "discretionary":
+            discretionary = True
+            assess.append(creq.req.id)
         need.extend(seen)
         reasons.append((creq, outcome, waived_by, seen, value))
-    status: Status
-    if failed:
-        status = "not_eligible"
-    elif unknown or discretionary:
-        status = "undetermined"
-    else:
-        status = "eligible"
+    status = status_of(failed, unknown, discretionary)
     priority = None
     for rank, _, title, pfn in cm.priority:
         if pfn(ctx) is True:
@@ -134,7 +141,8 @@ def evaluate_measure(cm: CompiledMeasure, ctx: Ctx,
         del missing[mark:]
     else:
         done = tuple(ReasonOutcome(*r) for r in reasons)
-    steps = record(cm.calculation, ctx, amount) if calculation and cm.calculation else None
+    steps = (record(cm.calculation, ctx, amount, ctx.exact)
+             if calculation and cm.calculation else None)
     return Outcomes(status, amount, done,
                     tuple(dict.fromkeys(need)) if status == "undetermined" else (),
                     tuple(assess) if status == "undetermined" else (), priority, steps)

@@ -3,8 +3,9 @@
 ``UNKNOWN`` is the third truth value (Kleene): a fact that is missing, or anything
 computed from one. :class:`Ctx` holds one evaluation's state — the validated facts
 (flattened to ``"group.field"`` keys), the evaluation date, the parameter values
-in force, caches of criteria and ``let`` values, and the list of missing facts
-read so far. A Ctx lives for one evaluation and is never shared between threads.
+in force, caches of criteria and ``let`` values, the current measure's amount (rounded,
+and as computed), and the list of missing facts read so far. A Ctx lives for one
+evaluation and is never shared between threads.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Ctx:
         "amount",
         "as_of",
         "crit",
+        "exact",
         "facts",
         "lets",
         "member",
@@ -69,3 +71,5 @@ class Ctx:
         self.member: dict[str, Any] = {}
         self.member_index = -1
         self.amount: tuple[Any, tuple[str, ...]] = (UNKNOWN, ())
+        #: the current measure's amount before rounding (for the calculation record)
+        self.exact: Any = UNKNOWN

@@ -5,7 +5,8 @@ The calculation is recorded once, during evaluation
 record — or the ``calculation`` of a Decision's measure, which is the record as data
 — into one presentation and returns it; nothing here prints or evaluates.
 
-- :func:`decision_steps`: the record as the plain data of ``MeasureResult.calculation``.
+- :func:`decision_steps` / :class:`StepViews`: the record as the plain data of
+  ``MeasureResult.calculation`` (a builder keeps one StepViews to share what repeats).
 - :func:`calculation_table`: a small aligned rich table for ``evaluate --details``
   (:func:`calculation_renderables`: one per measure of a Decision).
 - :func:`calculation_markdown`: the same steps as a Markdown table (the README examples).
@@ -14,6 +15,7 @@ record — or the ``calculation`` of a Decision's measure, which is the record a
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -24,7 +26,7 @@ from pydantic import BaseModel
 from rich.table import Table
 from rich.text import Text
 
-from eligibility.compile.calculation import ELIDED, RecordedStep
+from eligibility.compile.calculation import ELIDED, ParamUse, RecordedStep
 from eligibility.compile.runtime import UNKNOWN
 from eligibility.decision import (
     CalculationStep,
@@ -32,9 +34,11 @@ from eligibility.decision import (
     MeasureResult,
     ParameterUsed,
     SourceRef,
+    field_template,
 )
 from eligibility.explain.messages import render
 from eligibility.pack.model import Source
+from eligibility.pack.yamlio import LocStr
 
 _PLACES = Decimal("0.0001")
 
@@ -45,12 +49,11 @@ def format_number(value: Any, lang: str, unit: str | None = None) -> str:
     if cls is int:  # the common cases first, by exact class (a bool is an int)
         text = f"{value:,}".replace(",", " ")
     elif isinstance(value, Decimal):
-        number = value
-        exponent = number.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -4:
-            number = number.quantize(_PLACES, rounding=ROUND_HALF_UP)
-        text = f"{number:,f}"
-        if "." in text:
+        text = f"{value:,f}"  # as many decimals as the exponent says
+        dot = text.find(".")
+        if dot >= 0:
+            if len(text) - dot > 5:  # more than four decimals: round to four
+                text = f"{value.quantize(_PLACES, rounding=ROUND_HALF_UP):,f}"
             text = text.rstrip("0").rstrip(".")
         text = text.replace(",", " ")
         if lang != "en":
@@ -113,45 +116,135 @@ def _construct(cls: type[M], values: dict[str, Any]) -> M:
     return obj
 
 
-def decision_steps(steps: tuple[RecordedStep, ...], lang: str) -> list[CalculationStep]:
-    """The recorded steps as ``MeasureResult.calculation`` (built once, not re-validated)."""
-    refs: dict[Source, SourceRef] = {}  # one SourceRef per source within the calculation
+class StepViews:
+    """Builds ``MeasureResult.calculation`` from recorded steps, sharing what repeats.
 
-    def _source(src: Source) -> SourceRef:
-        ref = refs.get(src)
+    Per step and language the static part (name, kind, title, expression, unit, sources,
+    rounding) is made once; each :class:`ParameterUsed` once per recorded
+    :class:`~eligibility.compile.calculation.ParamUse` (which the plan shares per date
+    and keys) and language; each :class:`SourceRef` once. A Decision builder keeps one;
+    the objects it hands out are shared between Decisions (frozen; do not mutate their
+    lists). Memo writes are guarded by a lock, so one instance serves many threads."""
+
+    _LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._static: dict[tuple[Any, ...], tuple[Any, Any, dict[str, Any]]] = {}
+        self._params: dict[tuple[int, str], tuple[Any, ParameterUsed]] = {}
+        self._refs: dict[Source, SourceRef] = {}
+        self._made: dict[tuple[Any, ...], tuple[Any, Any, CalculationStep]] = {}
+        self._empty: list[Any] = []
+        self._lock = threading.Lock()
+
+    def _store(self, memo: dict[Any, Any], key: Any, value: Any) -> Any:
+        with self._lock:
+            if len(memo) >= self._LIMIT:
+                memo.clear()
+            memo[key] = value
+        return value
+
+    def _source(self, src: Source) -> SourceRef:
+        ref = self._refs.get(src)
         if ref is None:
-            ref = refs[src] = _construct(SourceRef, {"ref": src.ref, "url": src.url})
+            ref = self._store(self._refs, src,
+                              _construct(SourceRef, {"ref": src.ref, "url": src.url}))
         return ref
 
-    out: list[CalculationStep] = []
-    for s in steps:
-        value = s.value
-        exact = s.exact
-        out.append(_construct(CalculationStep, {
+    def _template(self, s: RecordedStep, lang: str) -> dict[str, Any]:
+        # keyed by the identity of the plan's own objects (kept alive in the entry)
+        key = (id(s.sources), id(s.title), s.name, s.text, s.unit, s.rounding, lang)
+        found = self._static.get(key)
+        if found is not None and found[0] is s.sources and found[1] is s.title:
+            return found[2]
+        template = field_template(CalculationStep, {
             "name": s.name,
             "kind": s.kind,
             "title": s.title.get(lang) if s.title else None,
             "expression": s.text,
-            "with_values": with_values(s, lang),
-            "value": _json(value),
-            "known": value is not UNKNOWN,
+            "with_values": "",
+            "value": None,
+            "known": True,
             "unit": s.unit,
-            "waiting_for": list(s.waiting_for),
-            "parameters": [_construct(ParameterUsed, {
-                "name": p.name,
-                "title": p.title.get(lang) if p.title else None,
-                "keys": [_json(k) for k in p.keys],
-                "value": _json(p.value),
-                "unit": p.unit,
-                "valid_from": p.valid_from,
-                "source": _source(p.source) if p.source else None,
-                "unconfirmed": p.unconfirmed,
-            }) for p in s.parameters],
-            "sources": [_source(src) for src in s.sources],
+            "waiting_for": self._empty,
+            "parameters": self._empty,
+            "sources": [self._source(src) for src in s.sources] if s.sources else self._empty,
             "rounding": s.rounding,
-            "exact": None if exact is None or exact is UNKNOWN else Decimal(exact),
+            "exact": None,
+        })
+        self._store(self._static, key, (s.sources, s.title, template))
+        return template
+
+    def _parameter(self, p: ParamUse, lang: str) -> ParameterUsed:
+        key = (id(p), lang)
+        found = self._params.get(key)
+        if found is not None and found[0] is p:
+            return found[1]
+        used = _construct(ParameterUsed, field_template(ParameterUsed, {
+            "name": p.name,
+            "title": p.title.get(lang) if p.title else None,
+            "keys": [_json(k) for k in p.keys],
+            "value": _json(p.value),
+            "unit": p.unit,
+            "valid_from": p.valid_from,
+            "source": self._source(p.source) if p.source else None,
+            "unconfirmed": p.unconfirmed,
         }))
-    return out
+        self._store(self._params, key, (p, used))
+        return used
+
+    def steps(self, steps: tuple[RecordedStep, ...], lang: str) -> list[CalculationStep]:
+        """The recorded steps as ``MeasureResult.calculation`` (not re-validated)."""
+        out: list[CalculationStep] = []
+        made = self._made
+        for s in steps:
+            template = self._template(s, lang)
+            # a step without decimals (a count, a choice, a parameter's own value) is made
+            # once and shared; the template and parameters are kept alive by the entry
+            key: tuple[Any, ...] | None = None
+            vals = (s.value, *[t[2] for t in s.terms])
+            if _SHAREABLE.issuperset(map(type, vals)):
+                key = (id(template), vals, s.waiting_for, tuple(map(id, s.parameters)))
+                hit = made.get(key)
+                if hit is not None and hit[0] is template and all(
+                        a is b for a, b in zip(hit[1], s.parameters, strict=True)):
+                    out.append(hit[2])
+                    continue
+            fields = template.copy()
+            value = s.value
+            if s.terms:
+                fields["with_values"] = with_values(s, lang)
+            else:
+                fields["with_values"] = s.text
+            if value is UNKNOWN:
+                fields["known"] = False
+            elif value.__class__ in _SCALARS:
+                fields["value"] = value
+            else:
+                fields["value"] = _json(value)
+            if s.waiting_for:
+                fields["waiting_for"] = list(s.waiting_for)
+            if s.parameters:
+                fields["parameters"] = [self._parameter(p, lang) for p in s.parameters]
+            exact = s.exact
+            if exact is not None and exact is not UNKNOWN:
+                fields["exact"] = exact if exact.__class__ is Decimal else Decimal(exact)
+            step = _construct(CalculationStep, fields)
+            if key is not None:
+                self._store(made, key, (template, s.parameters, step))
+            out.append(step)
+        return out
+
+
+_SCALARS = frozenset({bool, int, str, Decimal, date})
+#: the value types of a step that can be shared between Decisions as it is: equal values
+#: of one step's value or term (each of one type) format and serialise alike
+_SHAREABLE = frozenset({bool, int, str, LocStr, date, type(None), type(UNKNOWN),
+                        type(ELIDED)})
+
+
+def decision_steps(steps: tuple[RecordedStep, ...], lang: str) -> list[CalculationStep]:
+    """The recorded steps as ``MeasureResult.calculation`` (built once, not re-validated)."""
+    return StepViews().steps(steps, lang)
 
 
 def _label(step: CalculationStep) -> str:
