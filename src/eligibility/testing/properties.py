@@ -124,7 +124,7 @@ class Searcher:
     shrink: bool = True  # False: report the first violation found, unshrunk (faster)
     _fns: dict[int, Fn] = field(default_factory=dict)
     _fresh: Engine | None = None
-    _ctx: tuple[Decision, Ctx] | None = None  # the last household's expression context
+    _ctx: tuple[Decision, Facts, Ctx] | None = None  # the last household's context
 
     def __post_init__(self) -> None:
         pack = self.engine.pack
@@ -173,13 +173,13 @@ class Searcher:
                                                   where=f"invariant {inv.id}"))
             self._fns[id(expr.node)] = fn
         last = self._ctx
-        if last is not None and last[0] is decision:
-            ctx = last[1]  # the expressions of one household share its context
+        if last is not None and last[0] is decision and last[1] is facts:
+            ctx = last[2]  # the expressions of one household share its context
         else:
             valid = self.engine.validate(facts)
             params, _ = self.engine.parameters_at(as_of)
             ctx = Ctx({**valid.flat, **outputs(decision)}, valid.members, as_of, params)
-            self._ctx = (decision, ctx)
+            self._ctx = (decision, facts, ctx)
         try:
             return fn(ctx)
         except EligibilityError as exc:
