@@ -40,7 +40,7 @@ from eligibility.facts import FactValidator, ValidFacts
 from eligibility.options import as_of_date, check_lang
 from eligibility.pack.model import RulePack
 from eligibility.periods import PeriodResult, evaluate_period
-from eligibility.provenance import GivenFacts, confirm_list, read_given
+from eligibility.provenance import DecisiveReads, GivenFacts, confirm_list, read_given
 
 #: How an Engine can execute the pack: the reference closures, or durable_rules (rete extra).
 BACKENDS = ("reference", "rete")
@@ -71,6 +71,7 @@ class Engine:
         self.compiled = compile_pack(pack)
         self.fast = FastPack(self.compiled)
         self.builder = DecisionBuilder(self.compiled)
+        self.decisive = DecisiveReads(self.fast)  # what each outcome depended on (provenance)
         self._rete: Any = None
         if backend == "rete":  # durable_rules (optional extra); compiles and registers now
             from eligibility.compile.rete.backend import ReteBackend
@@ -153,7 +154,7 @@ class Engine:
         outcomes = self.outcomes(facts, when, observe=full, calculation=calculation and full)
         decision = self.builder.build(outcomes, lang, detail)
         return decision if given is None or given.plain else confirm_list(
-            self, given, when, decision)
+            self, given, when, decision, outcomes)
 
     def evaluate_period(self, facts: Any, start: date | str, end: date | str,
                         monthly: bool = False, lang: str = "nb",

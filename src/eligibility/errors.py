@@ -104,6 +104,18 @@ class AsOfError(EligibilityError):
     """An evaluation date outside the period the pack's rules and parameters cover."""
 
 
+class PeriodError(AsOfError):
+    """A period (``from``/``to``) that cannot be decided: ``field`` names the end that is
+    wrong (``from`` or ``to``), ``value`` its date; ``outside`` when that date is outside
+    the pack's period (else the range itself is wrong: backwards or too long)."""
+
+    def __init__(self, message: str, field: str, value: str, outside: bool = False) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
+        self.outside = outside
+
+
 @dataclass
 class EvaluationError(EligibilityError):
     """A rule that cannot be computed for these facts (e.g. division by zero)."""

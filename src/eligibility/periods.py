@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from eligibility.compile.pack import CompiledPack, refs
 from eligibility.decision import Decision, Status
-from eligibility.errors import AsOfError
+from eligibility.errors import AsOfError, PeriodError
 from eligibility.expr import ast
 from eligibility.limits import MAX_PERIOD_DAYS, MAX_PERIODS
 
@@ -101,14 +101,25 @@ class PeriodResult(_Out):
         return self.model_dump_json(indent=indent, by_alias=True)
 
 
-def _check_range(compiled: CompiledPack, start: date, end: date) -> None:
+def check_range(compiled: CompiledPack, start: date, end: date) -> None:
+    """Raise :class:`~eligibility.errors.PeriodError` naming ``from`` or ``to`` unless
+    ``start``..``end`` is a period the pack can decide (at most
+    :data:`~eligibility.limits.MAX_PERIOD_DAYS` days, inside the pack's period)."""
     if end < start:
-        raise AsOfError(f"the period ends ({end.isoformat()}) before it starts "
-                        f"({start.isoformat()})")
-    if (end - start).days >= MAX_PERIOD_DAYS:
-        raise AsOfError(f"a period may be at most {MAX_PERIOD_DAYS} days long")
-    for when in (start, end):
-        compiled.parameters_at(when)  # raises AsOfError outside the pack's period
+        raise PeriodError(f"the period ends ({end.isoformat()}) before it starts "
+                          f"({start.isoformat()})", "to", end.isoformat())
+    for field, when in (("from", start), ("to", end)):
+        try:
+            compiled.parameters_at(when)  # raises AsOfError outside the pack's period
+        except PeriodError:
+            raise
+        except AsOfError as exc:
+            raise PeriodError(str(exc), field, when.isoformat(), outside=True) from None
+    days = (end - start).days + 1
+    if days > MAX_PERIOD_DAYS:
+        raise PeriodError(f"a period may be at most {MAX_PERIOD_DAYS} days long; "
+                          f"{start.isoformat()} to {end.isoformat()} is {days} days",
+                          "to", end.isoformat())
 
 
 def _month_starts(start: date, end: date) -> list[date]:
@@ -158,7 +169,7 @@ def pack_breakpoints(compiled: CompiledPack, start: date, end: date,
                      monthly: bool = False) -> list[Breakpoint]:
     """Every date in ``start`` (exclusive) .. ``end`` where something dated in the pack
     takes effect, with what (see module docstring)."""
-    _check_range(compiled, start, end)
+    check_range(compiled, start, end)
     found: dict[date, list[Change]] = {}
 
     def add(when: date | None, change: Change) -> None:
@@ -281,8 +292,8 @@ def evaluate_period(engine: Engine, facts: Any, start: date, end: date,
              if start < d <= end and d not in firm}
     boundaries = sorted({start, *firm, *tried})
     if len(firm) + 1 > MAX_PERIODS:
-        raise AsOfError(f"the period splits into more than {MAX_PERIODS} sub-periods; "
-                        "ask for a shorter one")
+        raise PeriodError(f"the period splits into more than {MAX_PERIODS} sub-periods; "
+                          "ask for a shorter one", "to", end.isoformat())
     kept: list[tuple[date, Decision, list[Change]]] = []
     for when in boundaries:
         decision = engine.evaluate(facts, as_of=when, lang=lang, detail=detail)

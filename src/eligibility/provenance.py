@@ -12,9 +12,10 @@ dated value without ``source`` or ``confirmed`` has unknown provenance).
 :meth:`GivenFacts.at` gives the plain document on one date, which then goes to
 :class:`~eligibility.facts.FactValidator` as usual; :meth:`GivenFacts.unconfirmed_at`
 the unconfirmed facts on that date. :func:`confirm_list` turns those into the
-Decision's "confirm before deciding" items, per measure from the facts each
-compiled measure reads. A document with plain values only is passed through
-untouched, so its Decision (and JSON) is unchanged. Problems are
+Decision's "confirm before deciding" items. A document with plain values only is passed through
+untouched, so its Decision (and JSON) is unchanged. :class:`DecisiveReads` knows, per
+measure, which facts each requirement, exception and the amount read, so that the
+list names only the facts the outcome actually depended on. Problems are
 :class:`~eligibility.errors.FactsError` issues naming the fact's path.
 """
 
@@ -24,15 +25,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from eligibility.compile.fast import FastPack, Reads
 from eligibility.errors import FactIssue, FactsError
 from eligibility.facts import check_shape
 from eligibility.limits import MAX_DATED_VALUES
 
 if TYPE_CHECKING:
+    from eligibility.compile.outcomes import HouseholdOutcomes, Outcomes
     from eligibility.decision import Decision
     from eligibility.engine import Engine
     from eligibility.pack.model import FactSchema
 
+_NONE = Reads(frozenset(), frozenset(), False)
 WRAPPER_KEYS = ("value", "source", "confirmed")
 DATED_KEYS = ("from", "value", "source", "confirmed")
 
@@ -245,26 +249,102 @@ def read_given(raw: Any, vocabulary: tuple[str, ...] = (),
     return GivenFacts(raw, tuple(special))
 
 
-def confirm_list(engine: Engine, given: GivenFacts, when: date,
-                 decision: Decision) -> Decision:
+class DecisiveReads:
+    """Per compiled measure, the facts each part reads: a requirement's own expression,
+    each of its exceptions, the whole requirement (expression and exceptions), the
+    amount and the priority groups (lets and criteria followed). Built once per Engine;
+    immutable, so one instance serves every thread."""
+
+    def __init__(self, fast: FastPack) -> None:
+        self._by_index: dict[int, _MeasureReads] = {}
+        for i, fm in enumerate(fast.measures):
+            m = fm.cm.measure
+            lets: dict[str, Reads] = {}
+            for name, expr in m.lets:
+                lets[name] = fast._reads(expr.node, lets)
+            own: dict[str, Reads] = {}
+            exceptions: dict[tuple[str, str], Reads] = {}
+            whole: dict[str, Reads] = {}
+            for fr in fm.requirements:
+                req = fr.creq.req
+                own[req.id] = fast._reads(req.expr.node, lets) if req.expr else _NONE
+                for exc in req.exceptions:
+                    exceptions[(req.id, exc.id)] = fast._reads(exc.expr.node, lets)
+                whole[req.id] = fr.reads
+            priority = _NONE
+            for _, _, _, reads, _ in fm.priority:
+                priority |= reads
+            self._by_index[i] = _MeasureReads(fm.reads, own, exceptions, whole,
+                                              fm.amount_reads, priority)
+
+    def decisive(self, index: int, outcomes: Outcomes) -> Reads:
+        """The facts the measure's outcome (status, amount, priority) depended on.
+
+        Not eligible: every failing requirement, with its exceptions (one of them
+        applying would waive it). Otherwise: each met requirement's expression, each
+        waived requirement's waiving exception, every unknown or discretionary
+        requirement whole, the amount and the priority groups. A requirement that
+        reads ``amount`` brings the amount's facts."""
+        m = self._by_index[index]
+        found = _NONE
+        if outcomes.status == "not_eligible":
+            for r in outcomes.reasons:
+                if r.outcome == "not_met":
+                    found |= m.whole.get(r.creq.req.id, m.all)
+        else:
+            for r in outcomes.reasons:
+                rid = r.creq.req.id
+                if r.outcome == "met":
+                    found |= m.own.get(rid, m.all)
+                elif r.outcome == "waived" and r.waived_by is not None:
+                    found |= m.exceptions.get((rid, r.waived_by.id), m.all)
+                else:
+                    found |= m.whole.get(rid, m.all)
+            found |= m.amount | m.priority
+        if found.amount:
+            found |= m.amount
+        return found
+
+
+@dataclass(frozen=True)
+class _MeasureReads:
+    all: Reads
+    own: dict[str, Reads]
+    exceptions: dict[tuple[str, str], Reads]
+    whole: dict[str, Reads]
+    amount: Reads
+    priority: Reads
+
+
+def _reads_fact(reads: Reads, path: str) -> bool:
+    group, _, name = path.partition(".")
+    if "[" in group:  # members[1].income_month: a member field
+        return name in reads.member_fields
+    return path in reads.facts
+
+
+def confirm_list(engine: Engine, given: GivenFacts, when: date, decision: Decision,
+                 outcomes: HouseholdOutcomes | None = None) -> Decision:
     """``decision`` with its "confirm before deciding" items: each unconfirmed fact on
-    ``when`` that a measure in the decision reads, with those measures."""
+    ``when`` that a measure's outcome depended on (:meth:`DecisiveReads.decisive`;
+    without ``outcomes``, every fact the measure reads), with those measures."""
     from eligibility.decision import ConfirmFact
 
     unconfirmed = given.unconfirmed_at(when)
+    if not unconfirmed:
+        return decision.model_copy(update={"confirm_before_deciding": []})
     in_decision = {m.id for m in decision.measures}
+    reads: list[tuple[str, Reads]] = []
+    if outcomes is not None:
+        index = engine.decisive
+        reads = [(cm.measure.id, index.decisive(i, out)) for i, cm, out in outcomes.measures
+                 if cm.measure.id in in_decision]
+    else:
+        reads = [(fm.cm.measure.id, fm.reads) for fm in engine.fast.measures
+                 if fm.cm.measure.id in in_decision]
     items: list[ConfirmFact] = []
     for path, g in unconfirmed:
-        group, _, name = path.partition(".")
-        member_field = name if "[" in group else None
-        affects = []
-        for fm in engine.fast.measures:
-            if fm.cm.measure.id not in in_decision:
-                continue
-            reads = fm.reads
-            if (path in reads.facts if member_field is None
-                    else member_field in reads.member_fields):
-                affects.append(fm.cm.measure.id)
+        affects = [mid for mid, r in reads if _reads_fact(r, path)]
         if affects:
             items.append(ConfirmFact(path=path, source=g.source, value=g.value,
                                      affects=affects))

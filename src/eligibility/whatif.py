@@ -6,10 +6,12 @@ remove one, ``members`` = 3 to resize the household), parsing a change's value
 from text according to the pack's fact schema, applying changes to a copy of the
 facts (:func:`apply_changes`), and comparing the baseline decision with the
 decision for the changed facts (:func:`what_if`): which statuses changed, which
-amounts changed and by how much, and which requirements changed outcome.
+amounts changed and by how much, and which requirements changed outcome; over a
+period (:func:`what_if_period`), the same per sub-period. Both decisions carry their
+own "confirm before deciding" items when the facts are given with sources.
 Scenario files (a baseline and named variants) are compared with
-:func:`compare_scenario`. Nothing here guesses: every variant is a full
-re-evaluation by the engine.
+:func:`compare_scenario` (over a period: :func:`compare_scenario_period`). Nothing
+here guesses: every variant is a full re-evaluation by the engine.
 """
 
 from __future__ import annotations
@@ -19,12 +21,12 @@ import difflib
 import json
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from eligibility.decision import Decision, MeasureResult, Outcome, Status
 from eligibility.engine import Engine
@@ -41,6 +43,8 @@ from eligibility.pack.yamlio import (
     plain,
     read_text_file,
 )
+from eligibility.periods import Change, PeriodResult
+from eligibility.provenance import WRAPPER_KEYS
 
 _PATH = re.compile(
     r"^(?P<group>[A-Za-z_][A-Za-z0-9_]*)"
@@ -525,6 +529,8 @@ def _fact_changes(facts: dict[str, Any], changed: dict[str, Any],
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict) and "value" in value and set(value) <= set(WRAPPER_KEYS):
+        value = value["value"]  # a fact given with a source: its value
     return json.loads(json.dumps(value, default=str)) if isinstance(value, list | dict) \
         else value
 
@@ -536,18 +542,91 @@ def what_if(engine: Engine, facts: dict[str, Any], changes: dict[str, Any], as_o
     String values in ``changes`` are parsed by the schema (``"20000"`` for a money
     fact becomes ``Decimal("20000")``); invalid facts raise the engine's
     :class:`~eligibility.errors.FactsError`, a bad path a :class:`ChangeError`.
+    Facts given with a source (``{value, source, confirmed}``) or as dated values keep
+    that on both sides; each decision then lists its own "confirm before deciding"
+    items (a fact the change replaces becomes a plain value: a hypothesis of the
+    variant, not something to confirm). The changes show a fact's value on ``as_of``.
     """
     typed = coerce_changes(engine.pack.schema, changes)
     variant_facts = apply_changes(facts, typed)
     baseline = engine.evaluate(facts, as_of=as_of, lang=lang)
     variant = engine.evaluate(variant_facts, as_of=as_of, lang=lang)
+    shown = engine.given(facts).at(as_of)
     return WhatIfResult(
         name=name,
-        changes=_fact_changes(facts, variant_facts, typed),
+        changes=_fact_changes(shown, engine.given(variant_facts).at(as_of), typed),
         baseline=baseline,
         variant=variant,
         measures=compare(baseline, variant),
     )
+
+
+class WhatIfPeriod(_Model):
+    """One sub-period of a what-if over time: both decisions on its first day, how each
+    measure differs, and what took effect at its start (on either side)."""
+
+    start: date = Field(serialization_alias="from")
+    end: date = Field(serialization_alias="to")
+    baseline: Decision
+    variant: Decision
+    measures: list[MeasureDiff]
+    changes: list[Change] = []
+
+    def changed(self) -> list[MeasureDiff]:
+        return [m for m in self.measures if m.changed]
+
+
+class WhatIfPeriodResult(_Model):
+    """A what-if over ``from``..``to``: one :class:`WhatIfPeriod` per sub-period, split
+    wherever the baseline or the variant splits (docs/periods.md)."""
+
+    name: str | None = None
+    start: date = Field(serialization_alias="from")
+    end: date = Field(serialization_alias="to")
+    monthly: bool
+    changes: list[FactChange]
+    pack_id: str
+    pack_version: str
+    content_hash: str
+    periods: list[WhatIfPeriod]
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return self.model_dump_json(indent=indent, by_alias=True)
+
+
+def what_if_period(engine: Engine, facts: dict[str, Any], changes: dict[str, Any],
+                   start: date, end: date, monthly: bool = False, lang: str = "nb",
+                   name: str | None = None) -> WhatIfPeriodResult:
+    """:func:`what_if` over a period: the baseline and the variant are each decided
+    period by period (:meth:`Engine.evaluate_period`), and compared on every
+    sub-period of the two splits together. Each side's decision in a sub-period is
+    the decision on its first day (re-evaluated where only the other side splits)."""
+    typed = coerce_changes(engine.pack.schema, changes)
+    variant_facts = apply_changes(facts, typed)
+    base = engine.evaluate_period(facts, start, end, monthly, lang)
+    var = engine.evaluate_period(variant_facts, start, end, monthly, lang)
+    starts = sorted({p.start for p in base.periods} | {p.start for p in var.periods})
+
+    def side(result: PeriodResult, doc: dict[str, Any], when: date) -> tuple[Decision,
+                                                                           list[Change]]:
+        for period in result.periods:
+            if period.start == when:
+                return period.decision, list(period.changes)
+        return engine.evaluate(doc, as_of=when, lang=lang), []
+
+    periods: list[WhatIfPeriod] = []
+    for i, when in enumerate(starts):
+        last = starts[i + 1] - timedelta(days=1) if i + 1 < len(starts) else end
+        baseline, changed = side(base, facts, when)
+        variant, more = side(var, variant_facts, when)
+        changed += [c for c in more if c not in changed]
+        periods.append(WhatIfPeriod(start=when, end=last, baseline=baseline, variant=variant,
+                                    measures=compare(baseline, variant), changes=changed))
+    return WhatIfPeriodResult(
+        name=name, start=start, end=end, monthly=monthly,
+        changes=_fact_changes(facts, variant_facts, typed),
+        pack_id=base.pack_id, pack_version=base.pack_version,
+        content_hash=base.content_hash, periods=periods)
 
 
 # -- scenario files ---------------------------------------------------------
@@ -618,3 +697,21 @@ def compare_scenario(engine: Engine, scenario: Scenario, as_of: date,
     baseline = results[0].baseline if results else engine.evaluate(
         scenario.baseline, as_of=as_of, lang=lang)
     return ScenarioResult(baseline=baseline, variants=results)
+
+
+class ScenarioPeriodResult(_Model):
+    """Every variant of a scenario compared with the baseline over a period."""
+
+    variants: list[WhatIfPeriodResult]
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return self.model_dump_json(indent=indent, by_alias=True)
+
+
+def compare_scenario_period(engine: Engine, scenario: Scenario, start: date, end: date,
+                            monthly: bool = False, lang: str = "nb") -> ScenarioPeriodResult:
+    """:func:`what_if_period` for every variant of a scenario."""
+    return ScenarioPeriodResult(variants=[
+        what_if_period(engine, scenario.baseline, changes, start, end, monthly, lang,
+                       name=vname)
+        for vname, changes in scenario.variants.items()])

@@ -2,7 +2,8 @@
 
 :func:`build_openapi` starts from FastAPI's generated document and adds: the
 facts schema of every served pack (so ``facts`` in a request is fully
-described), the served pack ids as the ``pack_id`` enum, request examples from
+described), the served pack ids as the ``pack_id`` enum, the period fields (``from``
+and ``to`` together; none for why-not), request examples from
 the bundled fixtures, the batch size limit, ``application/problem+json`` for
 every error status (replacing FastAPI's default 422 body), the pack headers of
 successful responses, and the bearer security scheme when a token is set.
@@ -97,6 +98,23 @@ def _declare_dates(components: dict[str, Any], doc: dict[str, Any],
                     for branch in schema.get("anyOf", [schema]):
                         if branch.get("format") == "date":
                             branch["pattern"] = pattern
+
+
+def _declare_periods(components: dict[str, Any]) -> None:
+    """``from`` and ``to`` come together (``monthly: true`` needs both) in the evaluate
+    and what-if bodies; why-not explains one date and takes neither (a 422 naming the
+    field). Order and length (at most MAX_PERIOD_DAYS) are stated in ``to``'s
+    description: JSON Schema cannot compare two dates."""
+    for name in ("EvaluateRequest", "WhatIfRequest"):
+        request = components.get(name)
+        if request is None or "from" not in request.get("properties", {}):
+            continue
+        request["dependentRequired"] = {"from": ["to"], "to": ["from"]}
+        request["if"] = {"properties": {"monthly": {"const": True}}, "required": ["monthly"]}
+        request["then"] = {"required": ["from", "to"]}
+    why_not = components.get("WhyNotRequest", {}).get("properties", {})
+    for key in ("from", "to", "monthly"):
+        why_not.pop(key, None)
 
 
 def _declare_measures(components: dict[str, Any], registry: PackRegistry) -> None:
@@ -242,6 +260,7 @@ def build_openapi(routes: list[Any], registry: PackRegistry, settings: Settings,
         }
 
     _declare_dates(components, doc, registry)
+    _declare_periods(components)
     _declare_measures(components, registry)
     _declare_changes(components, registry)
 

@@ -45,11 +45,25 @@ from eligibility.api.settings import Settings
 from eligibility.decision import Decision
 from eligibility.decision_build import Detail, decision_bytes
 from eligibility.engine import Engine
-from eligibility.errors import AsOfError, BudgetExceeded, EvaluationError, FactsError
+from eligibility.errors import (
+    AsOfError,
+    BudgetExceeded,
+    EvaluationError,
+    FactsError,
+    PeriodError,
+)
 from eligibility.explain.whynot import WhyNotResult, why_not
+from eligibility.limits import MAX_PERIOD_DAYS
 from eligibility.options import OptionError
+from eligibility.periods import PeriodResult
 from eligibility.version import __version__
-from eligibility.whatif import ChangeError, WhatIfResult, what_if
+from eligibility.whatif import (
+    ChangeError,
+    WhatIfPeriodResult,
+    WhatIfResult,
+    what_if,
+    what_if_period,
+)
 
 JSON = "application/json"
 T = TypeVar("T")
@@ -79,22 +93,35 @@ def require_json(request: Request) -> None:
 def evaluate_one(engine: Engine, req: EvaluateRequest, prefix: str,
                  detail: Detail = "full") -> Decision:
     """Evaluate one request; engine errors become problems naming paths under ``prefix``."""
-    if req.start is not None or req.end is not None or req.monthly:
-        raise ProblemError("invalid-request", "a period (from/to) is decided one household "
-                           "at a time, at POST /v1/packs/{pack_id}/evaluate",
-                           [FieldError(path=f"{prefix}from", message="not accepted here")])
+    refuse_period(req, "a period (from/to) is decided one household at a time, at "
+                  "POST /v1/packs/{pack_id}/evaluate", prefix)
     as_of = req.as_of or date.today()
     return guarded(lambda: engine.evaluate(req.facts, as_of=as_of, lang=req.lang,
                                            detail=detail), as_of, prefix)
 
 
-def evaluate_period(engine: Engine, req: EvaluateRequest, detail: Detail) -> str:
-    """``from``/``to`` in the evaluate body: the periods (docs/periods.md) as JSON."""
+def period_of(req: EvaluateRequest) -> tuple[date, date]:
+    """The request's ``from``/``to``; a 422 naming the one missing."""
     if req.start is None or req.end is None:
         missing = "from" if req.start is None else "to"
         raise ProblemError("invalid-request", "a period needs both from and to",
                            [FieldError(path=missing, message="required with a period")])
-    start, end = req.start, req.end
+    return req.start, req.end
+
+
+def refuse_period(req: EvaluateRequest, detail: str, prefix: str = "") -> None:
+    """A 422 naming ``from``, ``to`` or ``monthly`` when a route that decides one date
+    gets a period."""
+    for field, given in (("from", req.start), ("to", req.end), ("monthly", req.monthly)):
+        if given:
+            raise ProblemError("invalid-request", detail,
+                               [FieldError(path=f"{prefix}{field}",
+                                           message="not accepted here")])
+
+
+def evaluate_period(engine: Engine, req: EvaluateRequest, detail: Detail) -> str:
+    """``from``/``to`` in the evaluate body: the periods (docs/periods.md) as JSON."""
+    start, end = period_of(req)
     return guarded(lambda: engine.evaluate_period(req.facts, start, end, req.monthly,
                                                   req.lang, detail).to_json(None), start)
 
@@ -110,6 +137,8 @@ def guarded(work: Callable[[], T], as_of: date, prefix: str = "") -> T:
         return work()
     except FactsError as exc:
         raise from_facts_error(exc, f"{prefix}facts") from None
+    except PeriodError as exc:
+        raise period_problem(exc, prefix) from None
     except AsOfError as exc:
         raise ProblemError("as-of-out-of-range", str(exc),
                            [FieldError(path=f"{prefix}as_of", message=str(exc),
@@ -127,6 +156,14 @@ def guarded(work: Callable[[], T], as_of: date, prefix: str = "") -> T:
             "evaluation-error",
             "a computation overflowed or was undefined for these facts "
             f"({type(exc).__name__}); check for implausibly large amounts") from None
+
+
+def period_problem(exc: PeriodError, prefix: str = "") -> ProblemError:
+    """A period that cannot be decided, as a 422 naming ``from`` or ``to``: outside the
+    pack's period (``as-of-out-of-range``), else backwards or too long (``invalid-request``)."""
+    return ProblemError("as-of-out-of-range" if exc.outside else "invalid-request", str(exc),
+                        [FieldError(path=f"{prefix}{exc.field}", message=str(exc),
+                                    value=exc.value)])
 
 
 def _validation_errors(exc: ValidationError, prefix: str) -> list[FieldError]:
@@ -195,8 +232,13 @@ def build_router(registry: PackRegistry, settings: Settings) -> APIRouter:
                                            value=when.isoformat())])
         return json_response(parameters_at(served.pack, when).model_dump_json())
 
-    @router.post("/packs/{pack_id}/evaluate", response_model=Decision, tags=["evaluation"],
-                 summary="Evaluate one household",
+    @router.post("/packs/{pack_id}/evaluate", response_model=Decision | PeriodResult,
+                 tags=["evaluation"], summary="Evaluate one household",
+                 description="The Decision on `as_of`; with `from`/`to` (and `monthly`) "
+                 "the periods instead (`PeriodResult`, docs/periods.md), one Decision per "
+                 f"sub-period. A period is at most {MAX_PERIOD_DAYS} days (both ends "
+                 "included); a longer one, one ending before it starts or one outside the "
+                 "pack's period is a 422 naming `from` or `to`.",
                  dependencies=[Depends(require_json)])
     def evaluate(request: Request, pack_id: PackId, body: EvaluateRequest,
                  pin: PinHeader = None, detail: DetailQuery = "full") -> Response:
@@ -243,26 +285,42 @@ def build_router(registry: PackRegistry, settings: Settings) -> APIRouter:
                                             content_hash=ref.content_hash, results=results)
         return json_response(out.__pydantic_serializer__.to_json(out))
 
-    @router.post("/packs/{pack_id}/what-if", response_model=WhatIfResult,
+    @router.post("/packs/{pack_id}/what-if",
+                 response_model=WhatIfResult | WhatIfPeriodResult,
                  tags=["evaluation"], summary="What if some facts were different?",
                  description="Evaluates the household as given and with `changes` applied, "
-                 "and compares the two decisions measure by measure.",
+                 "and compares the two decisions measure by measure; each decision lists "
+                 "its own `confirm_before_deciding` facts when the facts carry sources. "
+                 "With `from`/`to` (and `monthly`): one comparison per sub-period "
+                 "(`WhatIfPeriodResult`, docs/periods.md), split wherever either side "
+                 f"splits; a period is at most {MAX_PERIOD_DAYS} days.",
                  dependencies=[Depends(require_json)])
     def evaluate_what_if(request: Request, pack_id: PackId, body: WhatIfRequest,
                          pin: PinHeader = None) -> Response:
         served = served_for(request, pack_id, pin, body.pack_hash)
         as_of = body.as_of or date.today()
+        engine = served.engine
 
-        def work() -> WhatIfResult:
-            try:
-                return what_if(served.engine, body.facts, body.changes, as_of, body.lang,
-                               name=body.name)
-            except ChangeError as exc:
-                raise ProblemError("invalid-request", str(exc),
-                                   [FieldError(path="changes", message=str(exc))]) from None
+        def changes_guard(work: Callable[[], T]) -> Callable[[], T]:
+            def run() -> T:
+                try:
+                    return work()
+                except ChangeError as exc:
+                    raise ProblemError("invalid-request", str(exc),
+                                       [FieldError(path="changes", message=str(exc))]) from None
+            return run
 
-        result = guarded(work, as_of)
         ctx = request_context(request.scope)
+        if body.start is not None or body.end is not None or body.monthly:
+            start, end = period_of(body)
+            over = guarded(changes_guard(lambda: what_if_period(
+                engine, body.facts, body.changes, start, end, body.monthly, body.lang,
+                name=body.name)), start)
+            if over.periods:
+                ctx.facts_sha256.append(over.periods[0].baseline.provenance.facts_sha256)
+            return json_response(over.to_json(None))
+        result = guarded(changes_guard(lambda: what_if(
+            engine, body.facts, body.changes, as_of, body.lang, name=body.name)), as_of)
         ctx.facts_sha256.append(result.baseline.provenance.facts_sha256)
         return json_response(result.model_dump_json())
 
@@ -270,11 +328,14 @@ def build_router(registry: PackRegistry, settings: Settings) -> APIRouter:
                  tags=["evaluation"], summary="Why not? What would change the outcome",
                  description="For every measure the household does not get (or only "
                  "`measure_id`): the requirements that fail, and for each fact the value at "
-                 "which the outcome changes.",
+                 "which the outcome changes. It explains one date: `from`, `to` and "
+                 "`monthly` are refused (422 naming the field).",
                  dependencies=[Depends(require_json)])
     def evaluate_why_not(request: Request, pack_id: PackId, body: WhyNotRequest,
                          pin: PinHeader = None) -> Response:
         served = served_for(request, pack_id, pin, body.pack_hash)
+        refuse_period(body, "why-not explains one date (`as_of`); for a period, ask per "
+                      "sub-period at the dates `evaluate` with from/to returns")
         as_of = body.as_of or date.today()
         measure_id = body.measure_id
         if measure_id is not None and measure_id not in {

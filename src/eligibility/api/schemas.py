@@ -21,6 +21,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from eligibility.api.problems import Problem
 from eligibility.api.registry import HASH_PATTERN
 from eligibility.decision import Decision, SourceRef
+from eligibility.limits import MAX_PERIOD_DAYS, MAX_PERIODS
 from eligibility.pack.model import RulePack, Source, Text
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -63,8 +64,12 @@ class EvaluateRequest(_In):
     pack_hash: PackHash | None = None
     start: IsoDate | None = Field(
         None, alias="from", description="With `to`: decide the period from this date; the "
-        "answer is then the periods (docs/periods.md), one per sub-period.")
-    end: IsoDate | None = Field(None, alias="to", description="Last day of the period.")
+        "answer is then the periods (docs/periods.md), one per sub-period. A date outside "
+        "the pack's period is a 422 naming `from`.")
+    end: IsoDate | None = Field(
+        None, alias="to", description="Last day of the period (included). A period is at "
+        f"most {MAX_PERIOD_DAYS} days long and splits into at most {MAX_PERIODS} "
+        "sub-periods; a longer one, or one ending before `from`, is a 422 naming `to`.")
     monthly: bool = Field(False, description="With `from`/`to`: also split at every month "
                           "start for the measures decided month by month (bostøtte).")
 
@@ -72,7 +77,8 @@ class EvaluateRequest(_In):
 
 
 class WhatIfRequest(EvaluateRequest):
-    """One household and the changes to try on it."""
+    """One household and the changes to try on it; with `from`/`to`, over a period (one
+    comparison per sub-period)."""
 
     changes: dict[str, Any] = Field(
         description="New values by fact path, e.g. `{\"economy.income_month\": 20000, "
@@ -81,7 +87,8 @@ class WhatIfRequest(EvaluateRequest):
 
 
 class WhyNotRequest(EvaluateRequest):
-    """One household; explain the measures it does not get."""
+    """One household; explain the measures it does not get, on one date (`as_of`):
+    `from`, `to` and `monthly` are refused with a 422 naming the field."""
 
     measure_id: str | None = Field(
         None, description="Explain only this measure (default: every measure not eligible).")

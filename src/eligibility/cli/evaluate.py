@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -17,13 +16,11 @@ from eligibility.cli.common import (
     PackOption,
     app,
     console,
-    fail,
     guarded,
     load_engine,
     open_household,
-    parse_date,
 )
-from eligibility.cli.whatif import print_why_not
+from eligibility.cli.whatif import period_guarded, period_range, print_why_not
 from eligibility.decision_build import Detail
 from eligibility.engine import Engine
 from eligibility.explain.calculation import calculation_renderables
@@ -98,18 +95,12 @@ def evaluate(
         print_why_not(analysis, lang)
 
 
-def _range(start: str | None, end: str | None) -> tuple[date, date]:
-    if start is None or end is None:
-        fail("give both --from and --to (YYYY-MM-DD)")
-    return parse_date(start, "--from"), parse_date(end, "--to")
-
-
 def print_periods(engine: Engine, facts: Any, start: str | None, end: str | None,
                   monthly: bool, lang: str, as_json: bool, detail: Detail) -> None:
     """``evaluate FILE --from --to``: the periods table, or the JSON contract."""
-    first, last = _range(start, end)
-    result = guarded(lambda: engine.evaluate_period(facts, first, last, monthly, lang,
-                                                    detail))
+    first, last = period_range(start, end)
+    result = period_guarded(lambda: engine.evaluate_period(facts, first, last, monthly,
+                                                           lang, detail))
     if as_json:
         typer.echo(result.to_json())
         return
@@ -136,9 +127,9 @@ def periods_command(
     Example:
       eligibility periods no --from 2025-01-01 --to 2026-12-31
     """
-    first, last = _range(start, end)
+    first, last = period_range(start, end)
     engine = load_engine(pack)
-    points = guarded(lambda: pack_breakpoints(engine.compiled, first, last, monthly))
+    points = period_guarded(lambda: pack_breakpoints(engine.compiled, first, last, monthly))
     if as_json:
         typer.echo(json.dumps([p.model_dump(mode="json") for p in points], indent=2,
                               ensure_ascii=False))

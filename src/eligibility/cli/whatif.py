@@ -11,10 +11,11 @@ fact's type (asking again on a bad answer), re-evaluates and repeats.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 import yaml
@@ -41,10 +42,11 @@ from eligibility.cli.common import (
 from eligibility.counterfactual import counterfactuals
 from eligibility.decision import Decision, MeasureResult
 from eligibility.engine import Engine
-from eligibility.errors import FactsError
+from eligibility.errors import FactsError, PeriodError
 from eligibility.explain.calculation import changes_table
 from eligibility.explain.chart import sweep_table, terminal_chart, unchanged_note, write_chart
 from eligibility.explain.messages import render
+from eligibility.explain.periods import changes_line, confirm_compare_table
 from eligibility.explain.terminal import (
     STATUS_STYLE,
     amount_width,
@@ -57,15 +59,23 @@ from eligibility.pack.model import FieldSpec
 from eligibility.sweep import parse_range, sweep
 from eligibility.whatif import (
     ChangeError,
+    FactChange,
+    MeasureDiff,
+    WhatIfPeriod,
+    WhatIfPeriodResult,
     WhatIfResult,
     apply_changes,
     compare_scenario,
+    compare_scenario_period,
     field_spec,
     is_scenario,
     load_scenario,
     parse_value,
     what_if,
+    what_if_period,
 )
+
+T = TypeVar("T")
 
 SetOption = Annotated[
     list[str] | None,
@@ -80,7 +90,7 @@ DetailsOption = Annotated[bool, typer.Option(
     "--details", help="Also show the steps of each amount's calculation that changed.")]
 
 
-def print_step_changes(result: WhatIfResult, lang: str) -> None:
+def print_step_changes(result: WhatIfResult | WhatIfPeriod, lang: str) -> None:
     """The calculation steps that changed, one small table per measure."""
     old = {m.id: m for m in result.baseline.measures}
     new = {m.id: m for m in result.variant.measures}
@@ -134,6 +144,11 @@ def _amount_column(decisions: list[Decision], lang: str) -> int:
 
 
 def _fmt(engine: Engine, path: str, value: Any, lang: str) -> str:
+    if isinstance(value, list) and value and all(
+            isinstance(v, dict) and "from" in v and "value" in v for v in value):
+        # dated values: each with the day it takes effect
+        return "; ".join(f"{_fmt(engine, path, v['value'], lang)} ({v['from']})"
+                         for v in value)
     if isinstance(value, dict | list):
         return yaml.safe_dump(value, default_flow_style=True, allow_unicode=True).strip() \
             if not _has_decimal(value) else str(value)
@@ -158,25 +173,30 @@ def _safe_spec(engine: Engine, path: str) -> FieldSpec | None:
         return None
 
 
-def _print_what_if(engine: Engine, result: WhatIfResult, lang: str, show_all: bool) -> None:
-    changes = Table(title=render("whatif.label.changes", lang), show_header=False)
-    for c in result.changes:
+def _print_fact_changes(engine: Engine, changes: list[FactChange], lang: str) -> None:
+    table = Table(title=render("whatif.label.changes", lang), show_header=False)
+    for c in changes:
         before = _fmt(engine, c.path, c.before, lang) if c.before is not None else "–"
         after = _fmt(engine, c.path, c.after, lang) if c.after is not None else \
             render("whatif.label.removed", lang)
-        changes.add_row(Text(c.path), Text(f"{before} → {after}"))
-    console.print(changes)
-    table = Table(title=escape(result.name) if result.name else None, show_lines=True)
-    width = _amount_column([result.baseline, result.variant], lang)
+        table.add_row(Text(c.path), Text(f"{before} → {after}"))
+    console.print(table)
+
+
+def _measures_table(name: str | None, baseline: Decision, variant: Decision,
+                    measures: list[MeasureDiff], lang: str, show_all: bool) -> Table | None:
+    """Baseline and variant per measure (only those that differ unless ``show_all``)."""
+    table = Table(title=escape(name) if name else None, show_lines=True)
+    width = _amount_column([baseline, variant], lang)
     table.add_column(render("label.measure", lang))
     table.add_column(render("whatif.label.baseline", lang), min_width=width)
     table.add_column(render("whatif.label.variant", lang), min_width=width)
     table.add_column(render("whatif.label.change", lang), min_width=width + 1,
                      overflow="fold")  # a long fact path is folded, never cut
-    old = {m.id: m for m in result.baseline.measures}
-    new = {m.id: m for m in result.variant.measures}
+    old = {m.id: m for m in baseline.measures}
+    new = {m.id: m for m in variant.measures}
     shown = 0
-    for diff in result.measures:
+    for diff in measures:
         if not show_all and not diff.changed:
             continue
         shown += 1
@@ -189,10 +209,45 @@ def _print_what_if(engine: Engine, result: WhatIfResult, lang: str, show_all: bo
             change.append(("\n" if change.plain else "") + (r.message_after or r.title))
         table.add_row(Text(diff.title), _status_cell(old.get(diff.id), lang),
                       _status_cell(new.get(diff.id), lang), change)
-    if shown:
+    return table if shown else None
+
+
+def _print_confirm(baseline: Decision, variant: Decision, lang: str) -> None:
+    table = confirm_compare_table(baseline, variant, lang,
+                                  render("whatif.label.baseline", lang),
+                                  render("whatif.label.variant", lang))
+    if table is not None:
         console.print(table)
-    else:
-        console.print(render("whatif.no_change", lang))
+
+
+def _print_what_if(engine: Engine, result: WhatIfResult, lang: str, show_all: bool) -> None:
+    _print_fact_changes(engine, result.changes, lang)
+    table = _measures_table(result.name, result.baseline, result.variant, result.measures,
+                            lang, show_all)
+    console.print(table if table is not None else render("whatif.no_change", lang))
+    _print_confirm(result.baseline, result.variant, lang)
+
+
+def _print_what_if_period(engine: Engine, result: WhatIfPeriodResult, lang: str,
+                          show_all: bool, details: bool = False) -> None:
+    """One block per sub-period: its dates, what took effect, the measures that differ
+    (with ``details``, the calculation steps that changed) and the facts to confirm on
+    either side."""
+    if result.name:
+        console.print(Text(result.name, style="bold"))
+    _print_fact_changes(engine, result.changes, lang)
+    for period in result.periods:
+        console.print()
+        head = Text(f"{period.start.isoformat()} – {period.end.isoformat()}", style="bold")
+        if period.changes:
+            head.append("  " + changes_line(period.changes, lang), style="dim")
+        console.print(head)
+        table = _measures_table(None, period.baseline, period.variant,
+                                period.measures, lang, show_all)
+        console.print(table if table is not None else render("whatif.no_change", lang))
+        if details:
+            print_step_changes(period, lang)
+        _print_confirm(period.baseline, period.variant, lang)
 
 
 def _print_scenario(engine: Engine, baseline: Decision, results: list[WhatIfResult],
@@ -249,8 +304,18 @@ def what_if_command(
     lang: LangOption = "nb",
     as_json: JsonOption = False,
     details: DetailsOption = False,
+    start: Annotated[str | None, typer.Option(
+        "--from", metavar="DATE", help="Compare over a period from this date (with --to): "
+        "one comparison per sub-period, split where either side's decision can change.",
+    )] = None,
+    end: Annotated[str | None, typer.Option(
+        "--to", metavar="DATE", help="Last day of the period (with --from).")] = None,
+    monthly: Annotated[bool, typer.Option(
+        "--monthly", help="With --from/--to: also split at every month start for the "
+        "measures decided month by month (bostøtte).")] = False,
 ) -> None:
-    """Compare the decision with changed facts (or a scenario's variants) side by side.
+    """Compare the decision with changed facts (or a scenario's variants) side by side;
+    with --from/--to, one comparison per sub-period.
 
     \b
     Example:
@@ -258,6 +323,7 @@ def what_if_command(
         --set members[0].income_month=25000
     """
     engine, document, when = open_household(file, pack, as_of, lang)
+    period = start is not None or end is not None or monthly
     if is_scenario(document):
         base_dir = Path(file).parent if file != "-" else Path(".")
         scenario = guarded(lambda: load_scenario(document, engine.pack.schema, base_dir))
@@ -265,6 +331,18 @@ def what_if_command(
         if extra:
             scenario = scenario.model_copy(update={"baseline": guarded(
                 lambda: apply_changes(scenario.baseline, extra))})
+        if period:
+            first, last = period_range(start, end)
+            variants = period_guarded(lambda: compare_scenario_period(
+                engine, scenario, first, last, monthly, lang))
+            if as_json:
+                typer.echo(variants.to_json())
+                return
+            for i, variant in enumerate(variants.variants):
+                if i:
+                    console.print()
+                _print_what_if_period(engine, variant, lang, show_all, details)
+            return
         res = guarded(lambda: compare_scenario(engine, scenario, when, lang))
         if as_json:
             typer.echo(res.model_dump_json(indent=2))
@@ -275,6 +353,15 @@ def what_if_command(
     changes = parse_sets(engine, set_, remove)
     if not changes:
         fail("give at least one --set PATH=VALUE or --remove PATH (or a scenario file)")
+    if period:
+        first, last = period_range(start, end)
+        over = period_guarded(lambda: what_if_period(engine, facts, changes, first, last,
+                                                     monthly, lang))
+        if as_json:
+            typer.echo(over.to_json())
+        else:
+            _print_what_if_period(engine, over, lang, show_all, details)
+        return
     result = guarded(lambda: what_if(engine, facts, changes, when, lang))
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
@@ -678,4 +765,21 @@ def _print_statuses(decision: Decision, lang: str) -> None:
     console.print(line)
 
 
-__all__ = ["parse_sets"]
+def period_range(start: str | None, end: str | None) -> tuple[date, date]:
+    """``--from``/``--to`` as dates (both required)."""
+    if start is None or end is None:
+        fail("give both --from and --to (YYYY-MM-DD)")
+    return parse_date(start, "--from"), parse_date(end, "--to")
+
+
+def period_guarded(fn: Callable[[], T]) -> T:
+    """:func:`guarded`, with a period error naming its option (``--from``/``--to``)."""
+    def work() -> T:
+        try:
+            return fn()
+        except PeriodError as exc:
+            fail(f"--{exc.field} {exc.value}: {exc}")
+    return guarded(work)
+
+
+__all__ = ["parse_sets", "period_guarded", "period_range"]

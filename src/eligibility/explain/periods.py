@@ -3,7 +3,8 @@
 :func:`periods_table` is ``eligibility evaluate FILE --from --to``: one row per
 sub-period with its dates, what took effect at its start and how each measure's
 status or amount changed; :func:`breakpoints_table` is ``eligibility periods PACK``;
-:func:`confirm_table` the "confirm before deciding" facts of a Decision. Texts in
+:func:`confirm_table` the "confirm before deciding" facts of a Decision and
+:func:`confirm_compare_table` those of a what-if's baseline and variant. Texts in
 bokmål, nynorsk and English.
 """
 
@@ -88,6 +89,11 @@ def _changes_cell(changes: list[Change], lang: str, limit: int = 3) -> str:
     return "\n".join(lines)
 
 
+def changes_line(changes: list[Change], lang: str) -> str:
+    """What took effect, in one line (parameters by name, at most three of each kind)."""
+    return "; ".join(_changes_cell(changes, lang).splitlines())
+
+
 def _full_cell(changes: list[Change], lang: str) -> str:
     return "\n".join(change_text(c, lang) for c in changes)
 
@@ -138,4 +144,26 @@ def confirm_table(decision: Decision, lang: str) -> Table | None:
     for item in items:
         table.add_row(Text(f"{item.path} = {item.value}"), item.source or t("unknown", lang),
                       ", ".join(item.affects))
+    return table
+
+
+def confirm_compare_table(baseline: Decision, variant: Decision, lang: str,
+                          base_label: str, variant_label: str) -> Table | None:
+    """What-if: the facts to confirm before deciding in the baseline and in the variant
+    (the measures each affects on that side), or ``None`` when neither has any."""
+    before = {c.path: c for c in baseline.confirm_before_deciding or []}
+    after = {c.path: c for c in variant.confirm_before_deciding or []}
+    if not before and not after:
+        return None
+    table = Table(title=t("confirm", lang), title_justify="left")
+    table.add_column(t("fact_col", lang))
+    table.add_column(t("source", lang))
+    table.add_column(f"{t('affects', lang)}: {base_label}")
+    table.add_column(f"{t('affects', lang)}: {variant_label}")
+    for path in [*before, *(p for p in after if p not in before)]:
+        b, a = before.get(path), after.get(path)
+        item = b or a
+        assert item is not None
+        table.add_row(Text(f"{path} = {item.value}"), item.source or t("unknown", lang),
+                      ", ".join(b.affects) if b else "–", ", ".join(a.affects) if a else "–")
     return table
