@@ -4,7 +4,7 @@
 limit, request id, access log — all still applied) and FastAPI. For the common
 request — a JSON body that is a valid ``EvaluateRequest`` for a served pack, no
 period (``from``/``to``), no query other than ``detail`` — it parses the body once
-(the same ``json.loads`` FastAPI uses), validates it with the same pydantic model,
+(``json.loads`` of the UTF-8 text, as FastAPI reads it), validates it with the same pydantic model,
 checks the pins, evaluates and answers with the Decision's JSON bytes, skipping
 FastAPI's dependency solving and its threadpool hop (a small body is evaluated on the
 event loop: it is ~1 ms of CPU and the GIL would serialise a thread anyway; a large
@@ -124,8 +124,10 @@ def _request(body: bytes) -> EvaluateRequest | None:
     if _LONG_DIGITS.search(body):
         return None
     try:
-        data: Any = json.loads(body)
-    except (ValueError, RecursionError):
+        # UTF-8 only (json.loads would also read UTF-16 and UTF-32 bytes); anything else is
+        # the route's to refuse
+        data: Any = json.loads(body.decode("utf-8"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
     if not isinstance(data, dict):
         return None
