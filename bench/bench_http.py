@@ -1,20 +1,23 @@
 """HTTP throughput and latency of ``eligibility serve`` on loopback.
 
-Starts the real server (uvicorn, one process) on 127.0.0.1 with the bundled
-pack, waits until ``/v1/ready`` answers, then drives single evaluations and
-batch evaluations with a few concurrent clients for a fixed short time each
-(bounded by both time and request count), and prints requests/s, p50 and p99
-latency. The facts are the bundled fixtures. Loopback only; the server is
-stopped at the end.
+Starts the real server (uvicorn; ``--workers`` processes) on 127.0.0.1 with the
+bundled pack, waits until ``/v1/ready`` answers, then drives single evaluations
+(full and ``?detail=summary``) and batch evaluations with a few concurrent clients
+for a fixed short time each (bounded by both time and request count), and prints
+requests/s, p50 and p99 latency, and the CPU time the server (all its processes)
+and the clients (this process: the client threads) used per request, with the
+clients' share: the clients run on the same cores as the server. The facts are the
+bundled fixtures. Loopback only; the server is stopped at the end.
 
     .venv/bin/python bench/bench_http.py [--seconds 5] [--concurrency 4] [--batch 20]
-        [--baseline REV]   # then the engine at git revision REV, driven the same way
+        [--workers 2] [--baseline REV]   # then the engine at git revision REV
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import signal
 import socket
 import statistics
@@ -47,6 +50,24 @@ def fixtures() -> list[dict[str, Any]]:
         text = path.read_text(encoding="utf-8")
         out.append(to_json(plain(load_yaml_text(text, path.name))))
     return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of process ``pid`` and of its live child processes (uvicorn workers)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def client_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def drive(url: str, bodies: list[dict[str, Any]], seconds: float, concurrency: int,
@@ -82,17 +103,29 @@ def drive(url: str, bodies: list[dict[str, Any]], seconds: float, concurrency: i
     return latencies, errors[0], time.perf_counter() - started
 
 
-def report(label: str, latencies: list[float], errors: int, wall: float, per: int) -> None:
+def measured(server: int, url: str, bodies: list[dict[str, Any]], seconds: float,
+             concurrency: int) -> tuple[list[float], int, float, float, float]:
+    """:func:`drive`, with the CPU seconds the server and the clients used meanwhile."""
+    s0, c0 = cpu_seconds(server), client_seconds()
+    latencies, errors, wall = drive(url, bodies, seconds, concurrency)
+    return latencies, errors, wall, cpu_seconds(server) - s0, client_seconds() - c0
+
+
+def report(label: str, latencies: list[float], errors: int, wall: float, server_cpu: float,
+           client_cpu: float, per: int) -> None:
     if not latencies:
         print(f"{label}: no successful requests ({errors} errors)")
         return
     ordered = sorted(latencies)
     p50 = statistics.median(ordered) * 1000
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
-    rps = len(latencies) / wall
-    print(f"{label:<22} {len(latencies):>6} req  {rps:>8.1f} req/s  "
-          f"{rps * per:>8.1f} households/s  p50 {p50:>7.2f} ms  p99 {p99:>7.2f} ms  "
-          f"errors {errors}")
+    n = len(latencies)
+    rps = n / wall
+    share = client_cpu / max(server_cpu + client_cpu, 1e-9)
+    print(f"{label:<22} {n:>6} req  {rps:>7.1f} req/s  {rps * per:>7.1f} households/s  "
+          f"p50 {p50:>6.2f} ms  p99 {p99:>6.2f} ms  errors {errors}  CPU/req server "
+          f"{server_cpu / n * 1000:.2f} ms, clients {client_cpu / n * 1000:.2f} ms "
+          f"({share:.0%} of the CPU used; {(server_cpu + client_cpu) / wall:.2f} cores busy)")
 
 
 def main() -> None:
@@ -101,6 +134,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--pack", default="no")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server worker processes (eligibility serve --workers)")
     parser.add_argument("--baseline", default=None,
                         help="also serve the engine at this git revision and drive it "
                              "the same way, right after (bench/baseline.py)")
@@ -121,7 +156,8 @@ def run(args: argparse.Namespace, revision: str | None) -> None:
                 "from eligibility_base.cli import main; main()")
     server = subprocess.Popen(
         [sys.executable, "-c", code, "serve",
-         "--pack", args.pack, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+         "--pack", args.pack, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+         *(["--workers", str(args.workers)] if args.workers > 1 else [])],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -137,10 +173,16 @@ def run(args: argparse.Namespace, revision: str | None) -> None:
         print(f"{'engine at ' + revision if revision else 'this engine'}: "
               f"pack {pack['pack_id']} {pack['pack_version']} sha256:{pack['content_hash'][:12]}"
               f" · {len(households)} fixtures · {args.concurrency} clients · "
-              f"{seconds:g} s per run · Python {sys.version.split()[0]} · {os.cpu_count()} CPUs")
-        report("evaluate (single)", *drive(url, singles, seconds, args.concurrency), 1)
+              f"{seconds:g} s per run · {args.workers} server worker(s) · "
+              f"Python {sys.version.split()[0]} · {os.cpu_count()} CPUs · "
+              f"load average {os.getloadavg()[0]:.1f}")
+        pid = server.pid
+        report("evaluate (single)", *measured(pid, url, singles, seconds, args.concurrency), 1)
+        if not revision:
+            report("evaluate ?detail=summary", *measured(
+                pid, url + "?detail=summary", singles, seconds, args.concurrency), 1)
         report(f"evaluate/batch ({args.batch})",
-               *drive(url + "/batch", batch, seconds, args.concurrency), args.batch)
+               *measured(pid, url + "/batch", batch, seconds, args.concurrency), args.batch)
     finally:
         server.send_signal(signal.SIGINT)
         try:

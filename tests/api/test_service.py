@@ -69,7 +69,7 @@ def test_serve_starts_uvicorn_with_the_packs(monkeypatch: pytest.MonkeyPatch) ->
                                           "--port", "8123"])
     assert result.exit_code == 0, result.output
     assert seen["kwargs"]["port"] == 8123 and seen["kwargs"]["host"] == "127.0.0.1"
-    assert seen["kwargs"]["access_log"] is False
+    assert seen["kwargs"]["access_log"] is False and seen["kwargs"]["http"] == "h11"
     client = TestClient(seen["app"])
     assert [p["pack_id"] for p in client.get("/v1/packs").json()["packs"]] == ["mini"]
 
@@ -101,3 +101,31 @@ def test_search_budget_setting() -> None:
     for bad in ("0", "-1", "x", "61"):
         with pytest.raises(SettingsError):
             Settings.from_env({"ELIGIBILITY_SEARCH_BUDGET": bad})
+
+
+def test_serve_with_workers_hands_the_packs_to_each_worker(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    seen: dict[str, Any] = {}
+
+    def fake_run(app: Any, **kwargs: Any) -> None:
+        seen["app"], seen["kwargs"] = app, kwargs
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setenv("ELIGIBILITY_PACKS", "no")  # restored after the test
+    result = CliRunner().invoke(cli_app, ["serve", "--pack", "tests/packs/mini",
+                                          "--workers", "2", "--log-level", "warning"])
+    assert result.exit_code == 0, result.output
+    kwargs = seen["kwargs"]
+    assert seen["app"] == "eligibility.api.app:create_app" and kwargs["factory"] is True
+    assert kwargs["workers"] == 2 and kwargs["http"] == "h11"
+    assert kwargs["log_config"]["loggers"]["eligibility.api"]["level"] == "WARNING"
+    import os
+
+    assert os.environ["ELIGIBILITY_PACKS"] == str((ROOT / "tests/packs/mini").resolve())
+    # what a worker process does: the factory reads the packs from the environment
+    from eligibility.api.app import create_app as factory
+
+    client = TestClient(factory())
+    assert [p["pack_id"] for p in client.get("/v1/packs").json()["packs"]] == ["mini"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -112,3 +113,31 @@ def test_facts_documents_json_and_yaml() -> None:
         assert info.value.diagnostic.file == "f.json"
     with pytest.raises(YamlError):
         load_facts_text("a: &x 1\nb: *x\n", "f.yaml")
+
+
+def test_the_collector_is_resumed_after_a_pack_loads() -> None:
+    import gc
+
+    from eligibility.pack.loader import load_pack
+
+    assert gc.isenabled()
+    load_pack("tests/packs/mini")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load_pack("tests/packs/mini")
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
+
+
+def test_standard_and_other_tags_build_as_pyyaml_builds_them() -> None:
+    text = ("a: !!set {x, y}\nb: !!omap [k: 1, l: 2]\nc: !!binary aGVsbG8=\n"
+            "d: &m {k: 1}\ne: {<<: *m, f: 2}\ng: [yes, no, true, ~, 1.50, 0x1F, 2020-01-02]\n"
+            "h: *m\n")
+    doc = load_yaml_text(text, "t.yaml")
+    assert doc["a"] == {"x", "y"} and doc["b"] == [("k", 1), ("l", 2)]
+    assert doc["c"] == b"hello" and doc["e"] == {"k": 1, "f": 2}
+    assert doc["g"] == ["yes", "no", True, None, Decimal("1.50"), 31, date(2020, 1, 2)]
+    assert doc["h"] is doc["d"]  # an alias shares the value, as PyYAML's constructor does
+    assert doc.key_marks["h"].line == 7 and doc["e"].mark.line == 5

@@ -4,7 +4,8 @@
 one Engine per pack (:class:`~eligibility.api.registry.PackRegistry`), mounts the
 ``/v1`` routes, installs the exception handlers that turn every error into an
 RFC 9457 problem, the service middleware (auth, body limit, request id, access
-log) and CORS, and serves the completed OpenAPI document. Each call builds an
+log), the hot path of single evaluations (:mod:`eligibility.api.hot`) and CORS,
+and serves the completed OpenAPI document. Each call builds an
 independent app; nothing is shared between apps. ``/docs`` (Swagger UI) and
 ``/redoc`` load their scripts and styles from ``/docs-assets``, served from the
 files of the ``fastapi-offline`` package (part of the ``api`` extra): no CDN, so
@@ -26,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
+from eligibility.api.hot import HotEvaluate
 from eligibility.api.middleware import ServiceMiddleware, problem_for
 from eligibility.api.openapi import build_openapi
 from eligibility.api.problems import (
@@ -152,6 +154,9 @@ def create_app(packs: list[RulePack] | None = None,
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    # inside the service middleware (limits, auth, logs apply), ahead of FastAPI: the
+    # common single evaluation skips FastAPI's request machinery (api/hot.py)
+    app.add_middleware(HotEvaluate, registry=registry)
     app.add_middleware(ServiceMiddleware, settings=settings, registry=registry)
     if settings.cors_origins:
         app.add_middleware(

@@ -6,15 +6,14 @@ level, logger, message and the record's ``fields`` mapping).
 request id, method, route template (``/v1/packs/{pack_id}/evaluate``, never the
 raw path), status, duration, pack, and the facts' SHA-256 when facts were read
 — never the facts, the body, the query string or any header value.
-:func:`configure_logging` wires the formatter to stderr for ``eligibility
-serve``; the app itself only uses the named loggers.
+:func:`configure_logging` (or uvicorn, given :func:`logging_config`) wires the
+formatter to stderr for ``eligibility serve``; the app itself only uses the named loggers.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sys
 import time
 from typing import Any
 
@@ -59,12 +58,27 @@ def access_record(*, request_id: str, method: str, route: str, status: int,
     return fields
 
 
+#: The loggers ``eligibility serve`` sends to stderr as JSON lines.
+SERVICE_LOGGERS = ("eligibility.api", "uvicorn", "uvicorn.error")
+
+
+def logging_config(level: str = "info") -> dict[str, Any]:
+    """The service's logging as a :func:`logging.config.dictConfig` mapping: the loggers
+    of :data:`SERVICE_LOGGERS` to stderr as JSON lines. uvicorn applies it in every worker
+    process (``log_config=``)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": f"{__name__}.JsonFormatter"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
+                                "stream": "ext://sys.stderr"}},
+        "loggers": {name: {"handlers": ["stderr"], "level": level.upper(),
+                           "propagate": False} for name in SERVICE_LOGGERS},
+    }
+
+
 def configure_logging(level: str = "info") -> None:
     """Send the service's loggers (and uvicorn's) to stderr as JSON lines."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    for name in ("eligibility.api", "uvicorn", "uvicorn.error"):
-        logger = logging.getLogger(name)
-        logger.handlers = [handler]
-        logger.setLevel(level.upper())
-        logger.propagate = False
+    import logging.config
+
+    logging.config.dictConfig(logging_config(level))

@@ -135,14 +135,17 @@ class ServiceMiddleware:
                     f"the service failed unexpectedly; quote request id {ctx.request_id} "
                     "when you report it"))
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "(unmatched)"
-            self.access.info("request", extra={"fields": access_record(
-                request_id=ctx.request_id, method=scope["method"], route=template,
-                status=int(status["code"]),
-                duration_ms=(time.perf_counter() - started) * 1000,
-                pack=ctx.served.pack.meta.id if ctx.served else None,
-                facts_sha256=ctx.facts_sha256)})
+            if self.access.isEnabledFor(logging.INFO):
+                self._log(scope, ctx, int(status["code"]), started)
+
+    def _log(self, scope: Scope, ctx: RequestContext, status: int, started: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "(unmatched)"
+        self.access.info("request", extra={"fields": access_record(
+            request_id=ctx.request_id, method=scope["method"], route=template,
+            status=status, duration_ms=(time.perf_counter() - started) * 1000,
+            pack=ctx.served.pack.meta.id if ctx.served else None,
+            facts_sha256=ctx.facts_sha256)})
 
     def _authenticated(self, headers: dict[str, str]) -> bool:
         token = self.settings.api_token
@@ -173,23 +176,24 @@ class ServiceMiddleware:
         chunks: list[bytes] = []
         size = 0
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + HTTP_BODY_READ_SECONDS
-        while True:
-            try:
-                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
-            except TimeoutError:
-                return receive, ProblemError(
-                    "request-timeout", f"the request body did not arrive within "
-                                       f"{HTTP_BODY_READ_SECONDS} seconds")
-            if message["type"] == "http.disconnect":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                return receive, too_large
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        try:
+            # one deadline for the whole body (no task per message, unlike wait_for)
+            async with asyncio.timeout_at(loop.time() + HTTP_BODY_READ_SECONDS):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        break
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > limit:
+                        return receive, too_large
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            return receive, ProblemError(
+                "request-timeout", f"the request body did not arrive within "
+                                   f"{HTTP_BODY_READ_SECONDS} seconds")
         body = b"".join(chunks)
         sent = False
 

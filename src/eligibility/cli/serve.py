@@ -3,13 +3,18 @@
 Loads the packs named by ``--pack`` (repeatable; default ``ELIGIBILITY_PACKS`` or
 the bundled ``no`` pack), reads the service settings from the environment (see
 ``docs/api.md``), configures JSON logs on stderr and serves on ``--host`` and
-``--port``. A bad pack or setting ends with a one-paragraph message, never a
-traceback.
+``--port``. ``--workers N`` runs N uvicorn worker processes on one socket (each
+loads the packs itself and uses up to one core: one process serves a core, since
+evaluation is CPU-bound Python). uvicorn parses HTTP with h11, whose limit on a
+request's head (:data:`~eligibility.limits.HTTP_MAX_HEADER_BYTES`) httptools does not
+offer; the event loop is uvloop when it is installed (the ``api`` extra). A bad pack
+or setting ends with a one-paragraph message, never a traceback.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
+from typing import Annotated, Any
 
 import typer
 
@@ -32,19 +37,24 @@ def serve(
                                       max=65535)] = 8000,
     log_level: Annotated[str, typer.Option(
         metavar="LEVEL", help="debug, info, warning or error.")] = "info",
+    workers: Annotated[int, typer.Option(
+        metavar="N", min=1, max=64, help="Worker processes; each loads the packs and uses "
+        "up to one core (e.g. the number of cores).")] = 1,
 ) -> None:
     """Serve the rules over HTTP/JSON for case-handling systems (docs at /docs).
 
     \b
     Example:
       eligibility serve --port 8000   # then open http://127.0.0.1:8000/docs
+      eligibility serve --workers 2   # two processes, e.g. for two cores
     """
     try:
         import fastapi_offline  # noqa: F401  (the /docs assets)
         import uvicorn
 
         from eligibility.api import Settings, SettingsError, create_app
-        from eligibility.api.logs import configure_logging
+        from eligibility.api.logs import logging_config
+        from eligibility.api.settings import PACKS_ENV
     except ImportError:
         fail("the HTTP service needs the 'api' extra: pip install 'eligibility[api]'")
     if log_level.lower() not in ("debug", "info", "warning", "error"):
@@ -62,11 +72,25 @@ def serve(
         service = create_app(packs, settings)
     except ValueError as exc:
         fail(str(exc))
-    configure_logging(log_level)
-    uvicorn.run(service, host=host, port=port, log_config=None, access_log=False,
-                log_level=log_level.lower(), server_header=False, proxy_headers=True,
-                timeout_graceful_shutdown=10,
-                # slow or idle clients are let go; past the limit new connections get 503
-                timeout_keep_alive=HTTP_KEEP_ALIVE_SECONDS,
-                limit_concurrency=HTTP_MAX_CONCURRENCY,
-                h11_max_incomplete_event_size=HTTP_MAX_HEADER_BYTES)
+    options: dict[str, Any] = {
+        "host": host, "port": port, "log_config": logging_config(log_level),
+        "access_log": False, "log_level": log_level.lower(), "server_header": False,
+        "proxy_headers": True, "timeout_graceful_shutdown": 10,
+        # h11 bounds the request head; uvloop (when installed) is the faster event loop
+        "http": "h11", "loop": "auto", "h11_max_incomplete_event_size": HTTP_MAX_HEADER_BYTES,
+        # slow or idle clients are let go; past the limit new connections get 503
+        "timeout_keep_alive": HTTP_KEEP_ALIVE_SECONDS,
+        "limit_concurrency": HTTP_MAX_CONCURRENCY,
+    }
+    if workers == 1:
+        uvicorn.run(service, **options)
+        return
+    # every worker process builds its own app (create_app() from the environment): the
+    # folders of the packs checked above are handed over as ELIGIBILITY_PACKS
+    folders = [str(p.root.resolve()) for p in packs]
+    if any("," in folder for folder in folders):
+        fail("with --workers, a pack's folder cannot contain a comma: "
+             + next(f for f in folders if "," in f))
+    os.environ[PACKS_ENV] = ",".join(folders)
+    del service
+    uvicorn.run("eligibility.api.app:create_app", factory=True, workers=workers, **options)

@@ -12,10 +12,12 @@ lists them all with file, line and column.
 from __future__ import annotations
 
 import difflib
+import gc
 import hashlib
 import itertools
 import os
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -101,7 +103,24 @@ def load_pack(name_or_path: str | os.PathLike[str], *, full: bool = False) -> Ru
     now and reports their problems together with the rest of the pack's.
     """
     root = resolve_pack_dir(name_or_path)
-    return _Loader(root).load(full=full)
+    with _collector_paused():
+        return _Loader(root).load(full=full)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a pack loads. Loading allocates tens of
+    thousands of small objects without reference cycles (freed by reference counting as
+    usual); each collection they trigger would also walk everything the imports left
+    alive, about a fifth of the load's CPU time. The collector is resumed afterwards
+    (unless it was off before)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def load_cases(pack: RulePack) -> tuple[Case, ...]:

@@ -17,6 +17,7 @@ control characters, a bad timestamp, an oversized number — is a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -172,6 +173,42 @@ class _Loader(_BASE):  # type: ignore[valid-type,misc]
         self.file = file
         self.text = text
         self.depth = 0  # of the collection being built
+        self._tags: dict[str, str] = {}  # a plain scalar's text -> its resolved tag
+        self._built: dict[int, Any] = {}  # id(node) -> its value (aliases share it)
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # libyaml calls back here for every node; a plain scalar's tag depends on its
+        # text alone (there are no path resolvers), so each distinct text is resolved once
+        if kind is yaml.ScalarNode and implicit[0] and not self.yaml_path_resolvers:
+            tag = self._tags.get(value)
+            if tag is None:
+                tag = self._tags[value] = super().resolve(kind, value, implicit)
+            return tag
+        return super().resolve(kind, value, implicit)
+
+    def build(self, node: yaml.Node, depth: int = 0) -> Any:
+        """The value of ``node``: what ``construct_document`` gives, built directly for
+        the standard tags (PyYAML's constructors for any other tag)."""
+        key = id(node)
+        if key in self._built:
+            return self._built[key]
+        tag = node.tag
+        value: Any
+        if isinstance(node, yaml.ScalarNode) and tag in _SCALARS:
+            value = _SCALARS[tag](self, node)
+        elif (isinstance(node, yaml.MappingNode) and tag == _MAP_TAG) or (
+                isinstance(node, yaml.SequenceNode) and tag == _SEQ_TAG):
+            if depth + 1 > MAX_YAML_DEPTH:
+                raise self.fail(node, f"nested deeper than {MAX_YAML_DEPTH} levels")
+            if isinstance(node, yaml.MappingNode):
+                value = _mapping(self, node, depth + 1)
+            else:
+                value = [self.build(child, depth + 1) for child in node.value]
+        else:
+            self.depth = depth
+            value = self.construct_object(node, deep=True)
+        self._built[key] = value
+        return value
 
     def enter(self, node: yaml.Node) -> None:
         self.depth += 1
@@ -188,7 +225,7 @@ class _Loader(_BASE):  # type: ignore[valid-type,misc]
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> MarkedDict:
     loader.enter(node)
     try:
-        return _mapping(loader, node)
+        return _mapping(loader, node, None)
     finally:
         loader.depth -= 1
 
@@ -201,13 +238,17 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> list[Any]:
         loader.depth -= 1
 
 
-def _mapping(loader: _Loader, node: yaml.MappingNode) -> MarkedDict:
+def _mapping(loader: _Loader, node: yaml.MappingNode, depth: int | None) -> MarkedDict:
+    """The mapping's entries built by :meth:`_Loader.build` at ``depth`` (``None``: by
+    PyYAML's ``construct_object``, for a mapping inside another tag)."""
     loader.flatten_mapping(node)
     result = MarkedDict()
     result.mark = loader.mark_of(node)
     result.key_marks = {}
+    build = loader.build
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
+        key = (build(key_node, depth) if depth is not None
+               else loader.construct_object(key_node, deep=True))
         try:
             hash(key)
         except TypeError:
@@ -217,13 +258,14 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> MarkedDict:
             shown = repr(key)[:60]
             raise loader.fail(key_node, f"duplicate key {shown} "
                                         f"(first defined at line {first.line})")
-        result[key] = loader.construct_object(value_node, deep=True)
+        result[key] = (build(value_node, depth) if depth is not None
+                       else loader.construct_object(value_node, deep=True))
         result.key_marks[key] = loader.mark_of(key_node)
     return result
 
 
 def _construct_str(loader: _Loader, node: yaml.ScalarNode) -> LocStr:
-    value = loader.construct_scalar(node)
+    value = node.value  # what construct_scalar returns for a scalar node
     text = LocStr(value)
     text.mark = loader.mark_of(node)
     text.segments = _segments(node, value, loader.text)
@@ -278,6 +320,16 @@ _Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+_MAP_TAG, _SEQ_TAG = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+#: The scalar constructors :meth:`_Loader.build` calls directly, by tag.
+_SCALARS: dict[str, Callable[[_Loader, yaml.ScalarNode], Any]] = {
+    "tag:yaml.org,2002:str": _construct_str,
+    "tag:yaml.org,2002:float": _construct_decimal,
+    "tag:yaml.org,2002:int": _construct_int,
+    "tag:yaml.org,2002:timestamp": _construct_timestamp,
+    "tag:yaml.org,2002:bool": lambda loader, node: loader.construct_yaml_bool(node),
+    "tag:yaml.org,2002:null": lambda loader, node: None,
+}
 
 
 def _check_graph(root: yaml.Node, file: str, aliases: bool) -> None:
@@ -380,7 +432,7 @@ def load_yaml_text(text: str, file: str, *, aliases: bool = True) -> Any:
         if "&" in text and _ANCHOR.search(text):
             # without an anchor no node is shared (depth is then checked as it is built)
             _check_graph(node, file, aliases)
-        return loader.construct_document(node)
+        return loader.build(node)
     except YamlError:
         raise
     except yaml.MarkedYAMLError as exc:

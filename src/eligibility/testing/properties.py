@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from eligibility.compile.closures import Fn, NoValue, Resolver, compile_expr
 from eligibility.compile.runtime import UNKNOWN, Ctx
 from eligibility.decision import Decision
+from eligibility.decision_build import Detail
 from eligibility.engine import Engine
 from eligibility.errors import EligibilityError
 from eligibility.pack.model import RulePack
@@ -41,7 +42,9 @@ from eligibility.testing.strategies import (
     evaluation_dates,
     field_values,
     households,
+    max_facts,
     member_strategy,
+    raw_values,
 )
 
 BUILTINS: Mapping[str, str] = {
@@ -121,6 +124,7 @@ class Searcher:
     shrink: bool = True  # False: report the first violation found, unshrunk (faster)
     _fns: dict[int, Fn] = field(default_factory=dict)
     _fresh: Engine | None = None
+    _ctx: tuple[Decision, Facts, Ctx] | None = None  # the last household's context
 
     def __post_init__(self) -> None:
         pack = self.engine.pack
@@ -131,12 +135,17 @@ class Searcher:
 
     # -- evaluation ----------------------------------------------------------
     def evaluate(self, label: str, facts: Facts, as_of: date,
-                 record: bool = True) -> Decision:
+                 record: bool = True, detail: Detail = "full") -> Decision:
+        """Evaluate one household. ``detail="summary"`` where the check reads only
+        statuses, amounts and criteria (the full Decision when coverage records it)."""
+        if record and self.coverage is not None:
+            detail = "full"  # coverage counts the reasons
         try:
             # without the amounts' calculation steps: the invariants read statuses, amounts
             # and reasons, and the search runs thousands of households
             # (tests/compile/test_calculation_properties.py searches the recorder itself)
-            decision = self.engine.evaluate(facts, as_of=as_of, lang="en", calculation=False)
+            decision = self.engine.evaluate(facts, as_of=as_of, lang="en", calculation=False,
+                                            detail=detail)
         except EligibilityError as exc:
             raise Violation(f"{label}: could not evaluate: {exc}",
                             [Household(label, facts, as_of, None)]) from None
@@ -147,6 +156,13 @@ class Searcher:
             self.coverage.record(decision)
         return decision
 
+    def reported(self, label: str, facts: Facts, as_of: date, decision: Decision | None,
+                 ) -> Household:
+        """A household of a counterexample, with its full Decision (reasons for the trace)."""
+        if decision is not None and any(not m.reasons for m in decision.measures):
+            decision = self.evaluate(label, facts, as_of, record=False)
+        return Household(label, facts, as_of, decision)
+
     def value(self, inv: Invariant, key: str, facts: Facts, as_of: date,
               decision: Decision) -> Any:
         """The value of one of the invariant's expressions for an evaluated household."""
@@ -156,14 +172,19 @@ class Searcher:
             fn = compile_expr(expr.node, Resolver(self._facts, self._members, {},
                                                   where=f"invariant {inv.id}"))
             self._fns[id(expr.node)] = fn
-        valid = self.engine.validate(facts)
-        params, _ = self.engine.parameters_at(as_of)
-        ctx = Ctx({**valid.flat, **outputs(decision)}, valid.members, as_of, params)
+        last = self._ctx
+        if last is not None and last[0] is decision and last[1] is facts:
+            ctx = last[2]  # the expressions of one household share its context
+        else:
+            valid = self.engine.validate(facts)
+            params, _ = self.engine.parameters_at(as_of)
+            ctx = Ctx({**valid.flat, **outputs(decision)}, valid.members, as_of, params)
+            self._ctx = (decision, facts, ctx)
         try:
             return fn(ctx)
         except EligibilityError as exc:
             raise Violation(f"invariant {inv.id} `{key}` could not be computed: {exc}",
-                            [Household("household", facts, as_of, decision)]) from None
+                            [self.reported("household", facts, as_of, decision)]) from None
 
     def matches(self, inv: Invariant, facts: Facts, as_of: date, decision: Decision) -> bool:
         return "when" not in inv.exprs or self.value(inv, "when", facts, as_of, decision) is True
@@ -221,7 +242,7 @@ class Searcher:
 
         def check(example: tuple[Facts, date]) -> bool:
             facts, as_of = example
-            d = self.evaluate("household", facts, as_of)
+            d = self.evaluate("household", facts, as_of, detail="summary")
             if not self.matches(inv, facts, as_of, d):
                 return False
 
@@ -250,7 +271,8 @@ class Searcher:
                 problem = "`check` is false"
             if problem:
                 raise Violation(f"invariant {inv.id} violated: {problem}",
-                                [Household("household", facts, as_of, d)], measures, criteria)
+                                [self.reported("household", facts, as_of, d)], measures,
+                                criteria)
             return True
 
         return strategy, check
@@ -262,7 +284,12 @@ class Searcher:
         if inv.input is not None:
             spec = inv.input
             low, high = (False, True) if spec.kind == "bool" else (None, None)
-            pair = st.tuples(field_values(spec, low, high), field_values(spec, low, high))
+            # the raw values, as the households draw theirs: hypothesis' mutator copies a
+            # drawn value onto another of the same label, and among the household's many
+            # values it seldom makes the pair equal (an equal pair checks nothing)
+            raw, convert = raw_values(spec, low, high)
+            pair = st.tuples(raw, raw) if convert is None else st.tuples(raw, raw).map(
+                lambda ab: (convert(ab[0]), convert(ab[1])))
             change: st.SearchStrategy[Any] = st.tuples(st.integers(0, 5), pair)
         else:
             group = next(g for g in pack.schema.groups.values() if g.is_list)
@@ -279,8 +306,8 @@ class Searcher:
             before, after = _monotone_pair(pack, inv, facts, delta)
             if before is None or after is None:
                 return False
-            d0 = self.evaluate("before", before, as_of)
-            d1 = self.evaluate("after", after, as_of, record=False)
+            d0 = self.evaluate("before", before, as_of, detail="summary")
+            d1 = self.evaluate("after", after, as_of, record=False, detail="summary")
             if not (self.matches(inv, before, as_of, d0) and self.matches(inv, after, as_of, d1)):
                 return False
             v0 = self.value(inv, "output", before, as_of, d0)
@@ -292,8 +319,8 @@ class Searcher:
                 raise Violation(
                     f"invariant {inv.id} violated: when {what}, "
                     f"{inv.exprs['output'].text} {inv.never[:-1]}s from {v0} to {v1}",
-                    [Household("before", before, as_of, d0),
-                     Household("after", after, as_of, d1)], measures, criteria)
+                    [self.reported("before", before, as_of, d0),
+                     self.reported("after", after, as_of, d1)], measures, criteria)
             return True
 
         return strategy, check
@@ -337,17 +364,20 @@ class Searcher:
 
     def _builtin_information_monotonicity(
             self) -> tuple[st.SearchStrategy[Any], Callable[[Any], bool]]:
+        # one bit per fact a generated household can have (at most 200; past that the
+        # bits repeat): set for about one fact in eight, shrinking towards unset
+        bit = st.sampled_from((False,) * 7 + (True,))
+        size = min(200, max_facts(self.pack))
         strategy = st.tuples(households(self.pack, True), evaluation_dates(self.pack),
-                             st.lists(st.integers(0, 7).map(lambda n: n == 7), min_size=200,
-                                      max_size=200))
+                             st.lists(bit, min_size=size, max_size=size))
 
         def check(example: tuple[Facts, date, list[bool]]) -> bool:
             facts, as_of, mask = example
             partial, dropped = _drop(facts, mask)
             if not dropped:
                 return False
-            dp = self.evaluate("with facts missing", partial, as_of)
-            dc = self.evaluate("complete", facts, as_of, record=False)
+            dp = self.evaluate("with facts missing", partial, as_of, detail="summary")
+            dc = self.evaluate("complete", facts, as_of, record=False, detail="summary")
             full = {m.id: m for m in dc.measures}
             problems = []
             exempt = self.information_exempt
@@ -371,8 +401,8 @@ class Searcher:
                 raise Violation(
                     "giving missing facts changed a determined outcome:\n  "
                     + "\n  ".join(problems),
-                    [Household("with facts missing", partial, as_of, dp),
-                     Household("complete", facts, as_of, dc)],
+                    [self.reported("with facts missing", partial, as_of, dp),
+                     self.reported("complete", facts, as_of, dc)],
                     [i for i in ids if not i.startswith("criteria.")],
                     [i.removeprefix("criteria.") for i in ids if i.startswith("criteria.")])
             return True
@@ -470,9 +500,7 @@ def outputs(decision: Decision) -> dict[str, Any]:
 def _monotone_pair(pack: RulePack, inv: Invariant, facts: Facts,
                    delta: Any) -> tuple[Facts | None, Facts | None]:
     """The household before and after the input rises (or a member is added)."""
-    import copy
-
-    before, after = copy.deepcopy(facts), copy.deepcopy(facts)
+    before, after = _copy(facts), _copy(facts)
     if inv.input is None:
         group = next(g for g in pack.schema.groups.values() if g.is_list)
         members = after.setdefault(group.name, [])
@@ -496,6 +524,15 @@ def _monotone_pair(pack: RulePack, inv: Invariant, facts: Facts,
         before.setdefault(spec.group, {})[spec.name] = low
         after.setdefault(spec.group, {})[spec.name] = high
     return before, after
+
+
+def _copy(value: Any) -> Any:
+    """A copy of a facts document (dicts, lists and immutable values; cheaper than deepcopy)."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
 
 
 def _drop(facts: Facts, mask: list[bool]) -> tuple[Facts, list[str]]:

@@ -15,7 +15,7 @@ of the pack; the strategies shrink towards small, readable households.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -57,42 +57,86 @@ def bounds(spec: FieldSpec) -> tuple[Any, Any]:
     return low, high
 
 
-def field_values(spec: FieldSpec, low: Any = None, high: Any = None) -> st.SearchStrategy[Any]:
-    """Values of one field, optionally narrowed to ``[low, high]``."""
+Convert = Callable[[Any], Any] | None
+#: One field of a drawn mapping: its name, the strategy of its raw value, how the raw
+#: value becomes the fact (``None``: as drawn), and whether the field may be missing.
+Plan = tuple[str, st.SearchStrategy[Any], Convert, bool]
+
+
+def _money(n: int) -> Decimal:
+    return Decimal(n)
+
+
+def _tenths(n: int) -> Decimal:
+    return Decimal(n) / 10
+
+
+def raw_values(spec: FieldSpec, low: Any = None, high: Any = None,
+               ) -> tuple[st.SearchStrategy[Any], Convert]:
+    """The raw strategy of one field's values and its conversion (:func:`field_values`
+    maps one onto the other; the households draw the raw values)."""
     if spec.kind == "bool":
-        return st.booleans()
+        return st.booleans(), None
     if spec.kind == "enum":
-        return st.sampled_from([str(v) for v in spec.values or ()])
+        return st.sampled_from([str(v) for v in spec.values or ()]), None
     if spec.kind == "string":
-        return st.text(alphabet="abcdefghijklmnopqrstuvwxyzæøå ", max_size=12)
+        return st.text(alphabet="abcdefghijklmnopqrstuvwxyzæøå ", max_size=12), None
     lo, hi = bounds(spec)
     lo = lo if low is None else max(lo, low)
     hi = hi if high is None else min(hi, high)
     if spec.kind == "date":
-        return st.dates(lo, hi)
+        return st.dates(lo, hi), None
     ilo, ihi = math.ceil(Decimal(lo)), math.floor(Decimal(hi))
     if spec.kind == "int":
-        return st.integers(ilo, ihi)
+        return st.integers(ilo, ihi), None
     if spec.kind == "money":
-        return st.integers(ilo, ihi).map(Decimal)
+        return st.integers(ilo, ihi), _money
     # number: one decimal place, exact
-    return st.integers(ilo * 10, ihi * 10).map(lambda n: Decimal(n) / 10)
+    return st.integers(ilo * 10, ihi * 10), _tenths
+
+
+def field_values(spec: FieldSpec, low: Any = None, high: Any = None) -> st.SearchStrategy[Any]:
+    """Values of one field, optionally narrowed to ``[low, high]``."""
+    strategy, convert = raw_values(spec, low, high)
+    return strategy if convert is None else strategy.map(convert)
 
 
 def _maybe(value: st.SearchStrategy[Any], complete: bool) -> st.SearchStrategy[Any]:
     return value if complete else st.one_of(st.none(), value)
 
 
+def _plan(name: str, spec: FieldSpec, complete: bool, low: Any = None,
+          high: Any = None) -> Plan:
+    """How to draw one field; one that may be missing is drawn as ``one_of(none(), ...)``
+    chooses (a choice between missing and present, then the value), without the layers."""
+    strategy, convert = raw_values(spec, low, high)
+    return name, strategy, convert, not (complete or spec.required)
+
+
+#: Missing or present: the choice ``one_of(none(), value)`` makes (index 0, missing, first).
+_PRESENT = st.sampled_from((False, True))
+
+
+def _mapping(plans: list[Plan]) -> st.SearchStrategy[dict[str, Any]]:
+    """A mapping drawn field by field in one composite (no per-field strategy layers);
+    a missing field (``None``) is left out."""
+
+    @st.composite
+    def draw_mapping(draw: st.DrawFn) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, strategy, convert, optional in plans:
+            if optional and not draw(_PRESENT):
+                continue
+            value = draw(strategy)
+            if value is not None:
+                out[name] = value if convert is None else convert(value)
+        return out
+
+    return draw_mapping()
+
+
 def _group(spec: GroupSpec, complete: bool) -> st.SearchStrategy[dict[str, Any]]:
-    fields = {
-        name: (field_values(f) if complete or f.required else _maybe(field_values(f), False))
-        for name, f in spec.fields.items()
-    }
-    return st.fixed_dictionaries(fields).map(_drop_none)
-
-
-def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
+    return _mapping([_plan(name, f, complete) for name, f in spec.fields.items()])
 
 
 def member_strategy(
@@ -103,24 +147,24 @@ def member_strategy(
 
     ``overrides`` maps a field to a fixed value or to a strategy for it.
     """
-    fields: dict[str, st.SearchStrategy[Any]] = {}
+    plans: list[Plan] = []
     for name, f in spec.fields.items():
+        optional = not (complete or f.required)
         if overrides and name in overrides:
             fixed = overrides[name]
-            fields[name] = fixed if isinstance(fixed, st.SearchStrategy) else st.just(fixed)
-            continue
-        if name == "role" and role is not None and f.kind == "enum":
-            values: st.SearchStrategy[Any] = st.just(role)
+            plans.append((name, fixed if isinstance(fixed, st.SearchStrategy)
+                          else st.just(fixed), None, False))
+        elif name == "role" and role is not None and f.kind == "enum":
+            plans.append((name, st.just(role), None, optional))
         elif name == "age" and f.kind == "int" and adult is not None:
             lo, hi = bounds(f)
             if adult:
-                values = field_values(f, ADULT_AGE, min(Decimal(hi), OLDEST_AGE))
+                plans.append(_plan(name, f, complete, ADULT_AGE, min(Decimal(hi), OLDEST_AGE)))
             else:
-                values = field_values(f, lo, ADULT_AGE - 1)
+                plans.append(_plan(name, f, complete, lo, ADULT_AGE - 1))
         else:
-            values = field_values(f)
-        fields[name] = values if complete or f.required else _maybe(values, False)
-    return st.fixed_dictionaries(fields).map(_drop_none)
+            plans.append(_plan(name, f, complete))
+    return _mapping(plans)
 
 
 def _roles(spec: GroupSpec) -> tuple[str, ...]:
@@ -128,11 +172,22 @@ def _roles(spec: GroupSpec) -> tuple[str, ...]:
     return tuple(role.values or ()) if role is not None and role.kind == "enum" else ()
 
 
+def _most_members(spec: GroupSpec) -> int:
+    return min(spec.max_items or DEFAULT_MAX_MEMBERS, DEFAULT_MAX_MEMBERS)
+
+
+def max_facts(pack: RulePack) -> int:
+    """The most facts a household from :func:`households` can hold (every field of every
+    group, on the most members drawn)."""
+    return sum(len(g.fields) * (_most_members(g) if g.is_list else 1)
+               for g in pack.schema.groups.values())
+
+
 def _members(spec: GroupSpec, complete: bool) -> st.SearchStrategy[list[dict[str, Any]]]:
     """Member lists; every member strategy is built here once, not in each draw."""
     roles = _roles(spec)
     has_age = "age" in spec.fields and spec.fields["age"].kind == "int"
-    most = min(spec.max_items or DEFAULT_MAX_MEMBERS, DEFAULT_MAX_MEMBERS)
+    most = _most_members(spec)
     first_role = "applicant" if "applicant" in roles else None
     first = member_strategy(spec, complete, first_role, True if has_age else None)
     others = [r for r in roles if r != "applicant"]
@@ -253,8 +308,10 @@ __all__ = [
     "evaluation_dates",
     "field_values",
     "households",
+    "max_facts",
     "member_strategy",
     "pack_period",
+    "raw_values",
     "rule_dates",
     "scenarios",
     "set_fact",
