@@ -342,6 +342,9 @@ def test_provenance_round_trips_through_the_form(pack: Any, over_time: dict[str,
     read = forms.read_form(pack.schema, {**data, f"given:{INCOME}": "{not json"}, when,
                            sources)
     assert set(read.errors) == {INCOME}
+    # hidden inputs naming no fact are ignored, like any unknown name
+    junk = {"given:???": "[]", "given:members[a].age": "{}", "given:housing.nope": "{}"}
+    assert forms.read_form(pack.schema, junk, when, sources).facts == {}
 
 
 def _by_path(engine: Engine, facts: dict[str, Any]) -> dict[str, Any]:

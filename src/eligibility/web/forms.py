@@ -33,7 +33,7 @@ from typing import Any
 from eligibility.errors import EligibilityError, FactsError
 from eligibility.pack.model import FactSchema, FieldSpec, GroupSpec
 from eligibility.provenance import GivenFact, read_given
-from eligibility.whatif import field_spec, parse_field
+from eligibility.whatif import parse_field
 
 _MEMBER_KEY = re.compile(r"^(?P<group>[a-z_]+)\[(?P<index>\d+)\]\.(?P<name>[a-z_0-9]+)$")
 #: the hidden marker that keeps a member with no facts given
@@ -253,29 +253,33 @@ def read_form(schema: FactSchema, data: Mapping[str, str], as_of: date | None = 
 
 
 def _target(out: ReadForm, schema: FactSchema, members: dict[int, dict[str, Any]],
-            path: str) -> tuple[dict[str, Any], str] | None:
+            path: str) -> tuple[dict[str, Any], str, FieldSpec] | None:
+    """Where the fact at ``path`` goes, and its field (``None``: not a fact path)."""
     match = _MEMBER_KEY.match(path)
     lgroup = list_group(schema)
     if match:
         if lgroup is None or match["group"] != lgroup.name:
             return None
-        return members.setdefault(int(match["index"]), {}), match["name"]
+        spec = lgroup.fields.get(match["name"])
+        if spec is None:
+            return None
+        return members.setdefault(int(match["index"]), {}), match["name"], spec
     group, _, name = path.partition(".")
     gspec = schema.groups.get(group)
-    if gspec is None or gspec.is_list:
+    spec = gspec.fields.get(name) if gspec is not None and not gspec.is_list else None
+    if gspec is None or spec is None:
         return None
-    return out.facts.setdefault(group, {}), name
+    return out.facts.setdefault(group, {}), name, spec
 
 
 def _read_given(out: ReadForm, schema: FactSchema, members: dict[int, dict[str, Any]],
                 path: str, doc: str, data: Mapping[str, str], when: date,
                 sources: tuple[str, ...]) -> None:
     """Put the fact at ``path`` back together from its hidden inputs (module docstring)."""
-    spec = field_spec(schema, path)
-    target = _target(out, schema, members, path) if spec is not None else None
-    if spec is None or target is None or path in out.errors:
+    target = _target(out, schema, members, path)
+    if target is None or path in out.errors:
         return
-    place, name = target
+    place, name, spec = target
     visible = data.get(path, "").strip()
     if visible == data.get(SHOWN + path, "").strip():
         try:
