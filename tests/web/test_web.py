@@ -386,6 +386,16 @@ def test_confirm_then_change_updates_the_decision(client: TestClient, pack: Any,
     assert "form-errors" not in r.text
 
 
+def test_print_view_lists_what_to_confirm(client: TestClient) -> None:
+    data = _form_of(_upload(client, OVER_TIME, "en"), "en")
+    r = client.post("/ui/print", data=data, headers=AUTH)
+    assert r.status_code == 200
+    assert f'<li data-path="{INCOME}">' in r.text
+    assert UI["en"]["decision.confirm"] in r.text
+    # the facts as decided on the date: plain values, not the wrappers
+    assert re.search(r"<code>members\[0\]\.income_month</code></th><td>24000</td>", r.text)
+
+
 def test_bad_wrapper_in_a_file_names_the_fact(client: TestClient) -> None:
     r = client.post("/ui/form", data={"lang": "en", "upload_name": "bad.yaml",
                                       "upload_text": "housing:\n  cost_month: {value: 9000, "

@@ -343,7 +343,7 @@ class Web:
         return html(self.render(
             "_print.html", lang, decision=decision, error=error,
             text=justification(decision, lang) if decision else "",
-            facts=_flat(_plain_or_none(served, read.facts, as_of)),
+            facts=_flat(_plain_or_none(served, read.facts, as_of)), value_text=forms.value_text,
             title_of=lambda p: served.engine.title_of(p, lang)))
 
     async def rules_index(self, request: Request) -> Response:
