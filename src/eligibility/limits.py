@@ -65,6 +65,9 @@ MAX_EXPR_TREE_DEPTH: Final = 120
 #: Seconds of work one why-not, counterfactual or sweep may take before it stops
 #: with what it found so far (marked partial) or with a budget error.
 SEARCH_BUDGET_SECONDS: Final = 1.5
+#: The same budget on the command line (why-not, counterfactual, sweep and
+#: ``evaluate --why-not``), where one person waits for one answer; ``--time-budget``.
+CLI_SEARCH_BUDGET_SECONDS: Final = 30.0
 #: Seconds uvicorn keeps an idle keep-alive connection open.
 HTTP_KEEP_ALIVE_SECONDS: Final = 5
 #: Concurrent connections uvicorn accepts before it answers 503.

@@ -40,6 +40,34 @@ def test_malformed_json_is_400(client: TestClient) -> None:
     problem(response, 400, "malformed-json")
 
 
+@pytest.mark.parametrize("route", [EVAL, BATCH, "/v1/packs/mini/why-not"])
+@pytest.mark.parametrize("depth", [5_000, 200_000])
+def test_a_body_nested_too_deeply_to_parse_names_the_depth_limit(
+        client: TestClient, route: str, depth: int) -> None:
+    # valid JSON, but far deeper than the parser reads: a problem, not the framework's text
+    body = b'{"facts": ' + b"[" * depth + b"]" * depth + b"}"
+    response = client.post(route, content=body, headers={"content-type": "application/json"})
+    found = problem(response, 400, "body-too-deep")
+    assert "at most 8 levels (MAX_FACTS_DEPTH)" in found["detail"]
+    assert "error parsing the body" not in response.text
+
+
+def test_a_deep_body_the_parser_reads_is_refused_by_the_facts_limit(
+        client: TestClient) -> None:
+    body = b'{"facts": {"members": ' + b'{"a": ' * 300 + b"1" + b"}" * 300 + b"}}"
+    found = problem(client.post(EVAL, content=body, headers={"content-type":
+                                                              "application/json"}),
+                    422, "invalid-facts")
+    assert found["errors"]
+
+
+def test_a_body_that_is_not_utf8_is_malformed_json(client: TestClient) -> None:
+    response = client.post(EVAL, content=b'{"facts": "\xff\xfe"}',
+                           headers={"content-type": "application/json"})
+    found = problem(response, 400, "malformed-json")
+    assert "not UTF-8" in found["detail"]
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
                                           "application/xml", None])
 def test_wrong_content_type_is_415(client: TestClient, content_type: str | None) -> None:

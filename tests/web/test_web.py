@@ -172,10 +172,30 @@ def test_doc_writes_a_static_site(tmp_path: Path, pack: Any) -> None:
                 if not ref.startswith("data:"):
                     assert (page.parent / ref).resolve().is_file(), (page, ref)
     assert "<script" not in (out / "nb" / "index.html").read_text(encoding="utf-8")
-    nn_index = (out / "nn" / "index.html").read_text(encoding="utf-8")
-    # a title the pack has no nynorsk for is shown in bokmål and marked
+    # rules/no promises nynorsk (pack.yaml's languages): no text falls back to bokmål
+    for page in (out / "nn").glob("*.html"):
+        assert 'data-fallback="nb"' not in page.read_text(encoding="utf-8"), page
+    # a pack without nynorsk shows its titles in bokmål, marked
+    mini = tmp_path / "mini-site"
+    result = CliRunner().invoke(cli_app, ["doc", str(ROOT / "tests" / "packs" / "mini"),
+                                          str(mini)])
+    assert result.exit_code == 0, result.output
+    nn_index = (mini / "nn" / "index.html").read_text(encoding="utf-8")
     assert 'data-fallback="nb"' in nn_index
     assert UI["nn"]["rules.lang_fallback"] in nn_index
+
+
+def test_the_page_asks_in_nynorsk(client: TestClient, facts: dict[str, Any]) -> None:
+    page = client.get("/?lang=nn")
+    assert page.status_code == 200
+    assert 'data-fallback="nb"' not in page.text
+    assert "Tal på rom" in page.text and "Antall rom" not in page.text
+    r = client.post("/ui/form", data={"lang": "nn", "upload_text": FIXTURE.read_text(),
+                                      "upload_name": FIXTURE.name},
+                    headers={"authorization": "Bearer secret"})
+    assert r.status_code == 200
+    assert 'data-fallback="nb"' not in r.text
+    assert "Buutgifter per månad" in r.text
 
 
 def test_vendored_files_match_their_recorded_versions() -> None:

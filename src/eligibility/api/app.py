@@ -31,6 +31,7 @@ from eligibility.api.openapi import build_openapi
 from eligibility.api.problems import (
     FieldError,
     ProblemError,
+    from_body_error,
     kind_for_status,
     loc_path,
     plain_value,
@@ -75,6 +76,8 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
 
 async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.__cause__ is not None:  # the body could not be parsed
+        return _problem(request, from_body_error(exc.__cause__))
     detail = exc.detail if isinstance(exc.detail, str) else "request refused"
     if exc.status_code == 404:
         detail = f"no route {request.url.path}; the API is under /v1 (see /docs)"

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from eligibility.errors import FactIssue, FactsError
+from eligibility.limits import MAX_FACTS_DEPTH
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:eligibility:problem:"
@@ -35,6 +36,8 @@ class Kind:
 KINDS: dict[str, Kind] = {k.slug: k for k in (
     Kind("malformed-json", 400, "The request body is not valid JSON",
          "Forespørselen er ikke gyldig JSON"),
+    Kind("body-too-deep", 400, "The request body is nested too deeply",
+         "Forespørselen er nøstet for dypt"),
     Kind("invalid-request", 422, "The request does not fit the API",
          "Forespørselen passer ikke med API-et"),
     Kind("invalid-facts", 422, "The facts do not fit the pack's schema",
@@ -64,8 +67,9 @@ KINDS: dict[str, Kind] = {k.slug: k for k in (
     Kind("internal-error", 500, "Internal error", "Intern feil"),
 )}
 
-_BY_STATUS = {404: "not-found", 405: "method-not-allowed", 406: "not-acceptable",
-              413: "body-too-large", 415: "unsupported-media-type", 401: "unauthorized"}
+_BY_STATUS = {400: "malformed-json", 404: "not-found", 405: "method-not-allowed",
+              406: "not-acceptable", 413: "body-too-large", 415: "unsupported-media-type",
+              401: "unauthorized"}
 
 
 class FieldError(BaseModel):
@@ -108,6 +112,21 @@ class ProblemError(Exception):
         self.detail = detail
         self.errors = errors or []
         self.headers = headers or {}
+
+
+def from_body_error(cause: BaseException | None) -> ProblemError:
+    """The problem for a body the framework could not parse (its plain HTTP 400), from
+    the exception that stopped the parser: nesting deeper than the JSON parser reads
+    (a ``RecursionError``), bytes that are not UTF-8, or anything else."""
+    if isinstance(cause, RecursionError):
+        return ProblemError(
+            "body-too-deep", "the body nests JSON objects and lists too deeply to be read; "
+            f"facts may nest at most {MAX_FACTS_DEPTH} levels (MAX_FACTS_DEPTH) and no "
+            "request needs more (docs/limits.md)")
+    if isinstance(cause, UnicodeDecodeError):
+        return ProblemError("malformed-json", f"the body is not valid JSON: not UTF-8 "
+                                              f"({cause.reason} at byte {cause.start})")
+    return ProblemError("malformed-json", "the body could not be read as JSON")
 
 
 def kind_for_status(status: int) -> str:

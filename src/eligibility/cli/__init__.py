@@ -20,7 +20,9 @@ from eligibility.cli import (  # noqa: F401
     serve,
     whatif,
 )
-from eligibility.cli.common import app
+from eligibility.cli.common import app, plain_arguments
+
+plain_arguments(app)  # FILE, not {FILE} / FILE <str>, in every --help
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -37,23 +37,25 @@ def _need_batch_extra() -> None:
 
 @app.command()
 def batch(
-    source: Annotated[Path, typer.Argument(help="Households: .jsonl or .parquet.")],
-    target: Annotated[Path, typer.Argument(help="Output: .jsonl or .parquet.")],
+    source: Annotated[Path, typer.Argument(metavar="IN",
+                                           help="Households: .jsonl or .parquet.")],
+    target: Annotated[Path, typer.Argument(metavar="OUT", help="Output: .jsonl or .parquet.")],
     pack: PackOption = "no",
     as_of: AsOfOption = None,
     backend: Annotated[str, typer.Option(
-        "--backend", help="auto (polars where it can), polars, reference or rete "
-        "(durable_rules; the rete extra, Python < 3.13).")] = "auto",
+        "--backend", metavar="BACKEND", help="auto (polars where it can), polars, reference "
+        "or rete (durable_rules; the rete extra, Python < 3.13).")] = "auto",
     workers: Annotated[int, typer.Option(
-        "--workers", min=1, help="Worker processes on this machine.")] = 1,
+        "--workers", min=1, metavar="N", help="Worker processes on this machine.")] = 1,
     dask: Annotated[str | None, typer.Option(
-        "--dask", help="Run on a Dask cluster: local:N or tcp://host:port.")] = None,
+        "--dask", metavar="CLUSTER",
+        help="Run on a Dask cluster: local:N or tcp://host:port.")] = None,
     chunk_size: Annotated[int, typer.Option(
-        "--chunk-size", min=1, help="Households per chunk.")] = 100_000,
+        "--chunk-size", min=1, metavar="N", help="Households per chunk.")] = 100_000,
     show_summary: Annotated[bool, typer.Option(
         "--summary", help="Print the statuses per measure after the run.")] = False,
 ) -> None:
-    """Evaluate every household of SOURCE into TARGET, one output row per input row."""
+    """Evaluate every household of IN into OUT, one output row per input row."""
     _need_batch_extra()
     from eligibility.batch.io import count_rows, kind_of
     from eligibility.batch.pipeline import run_file
@@ -102,10 +104,13 @@ def batch(
 
 @app.command()
 def diff(
-    old: Annotated[Path, typer.Argument(help="Earlier batch output (.jsonl or .parquet).")],
-    new: Annotated[Path, typer.Argument(help="Later batch output (.jsonl or .parquet).")],
+    old: Annotated[Path, typer.Argument(metavar="OLD",
+                                        help="Earlier batch output (.jsonl or .parquet).")],
+    new: Annotated[Path, typer.Argument(metavar="NEW",
+                                        help="Later batch output (.jsonl or .parquet).")],
     out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Write the changes per household (.jsonl or .parquet).")] = None,
+        "--out", "-o", metavar="FILE",
+        help="Write the changes per household (.jsonl or .parquet).")] = None,
 ) -> None:
     """Compare two batch outputs: status and amount changes per household and measure."""
     _need_batch_extra()
@@ -131,12 +136,13 @@ def diff(
 
 @app.command()
 def generate(
-    target: Annotated[Path, typer.Argument(help="Output: .jsonl or .parquet.")],
-    n: Annotated[int, typer.Option("--n", min=0, help="Number of households.")] = 1000,
+    target: Annotated[Path, typer.Argument(metavar="OUT", help="Output: .jsonl or .parquet.")],
+    n: Annotated[int, typer.Option("--n", min=0, metavar="N", help="Number of households.")] = 1000,
     pack: PackOption = "no",
-    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 20251125,
+    seed: Annotated[int, typer.Option("--seed", metavar="SEED", help="Random seed.")] = 20251125,
     missing: Annotated[float, typer.Option(
-        "--missing", min=0.0, max=1.0, help="Chance that an optional fact is left out.")] = 0.0,
+        "--missing", min=0.0, max=1.0, metavar="SHARE",
+        help="Chance that an optional fact is left out.")] = 0.0,
 ) -> None:
     """Write N synthetic households drawn from the pack's fact schema."""
     _need_batch_extra()

@@ -34,7 +34,7 @@ from eligibility.cli.common import (
 )
 from eligibility.engine import Engine
 from eligibility.errors import EligibilityError, PackError
-from eligibility.pack.lint import untitled_amount_steps
+from eligibility.pack.lint import texts_without_nynorsk, untitled_amount_steps
 from eligibility.pack.loader import load_pack
 from eligibility.pack.model import RulePack
 from eligibility.pack.sets import stale_versions
@@ -122,7 +122,7 @@ def check(
         help="Fail if the cases cover less than this per cent of the rule items "
              "(with --mutants: if the mutation score is below this per cent).")] = None,
     stale_after: Annotated[datetime | None, typer.Option(
-        "--stale-after", formats=["%Y-%m-%d"],
+        "--stale-after", formats=["%Y-%m-%d"], metavar="DATE",
         help="List every parameter version used up to this date (YYYY-MM-DD) after the "
              "last date its source confirms (`confirmed_until`).")] = None,
     mutants: Annotated[bool, typer.Option(
@@ -155,7 +155,7 @@ def check(
     except PackError as exc:
         _print_errors(exc, pack_dir)
         raise typer.Exit(1) from None
-    for warning in untitled_amount_steps(pack):
+    for warning in [*untitled_amount_steps(pack), *texts_without_nynorsk(pack)]:
         err_console.print(f"{warning} [warning]", highlight=False, markup=False, soft_wrap=True)
     try:
         invariant_set = load_invariants(pack)

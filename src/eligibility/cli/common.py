@@ -21,12 +21,50 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperArgument, TyperCommand
 
 from eligibility.engine import BACKENDS, Engine
 from eligibility.errors import EligibilityError, FactsError, PackError
 from eligibility.limits import MAX_FILE_BYTES, MAX_REPORTED_ISSUES
 from eligibility.pack.loader import load_pack
 from eligibility.pack.yamlio import YamlError, load_facts_text, read_text_file
+
+
+class _PlainArgument(TyperArgument):
+    """A positional argument shown by its metavar alone: ``FILE`` in the usage line
+    (``[FILE]`` when optional) and in the argument list, never ``{FILE}`` or
+    ``FILE <str>``."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+    def _usage_display_name(self) -> str:
+        name = self.metavar or (self.name or "").upper()
+        name = name if self.required else f"[{name}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+    def _rich_display_name(self) -> str:
+        return self.metavar or (self.name or "").upper()
+
+
+class _PlainCommand(TyperCommand):
+    """A command whose positional arguments show plain metavars (typer gives no option
+    for it: its arguments are built as :class:`TyperArgument` inside ``typer.main``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if type(param) is TyperArgument:
+                param.__class__ = _PlainArgument
+
+
+def plain_arguments(typer_app: typer.Typer) -> None:
+    """Build every command registered on ``typer_app`` so far as a :class:`_PlainCommand`
+    (unless it names its own class); called once all command modules are imported."""
+    for info in typer_app.registered_commands:
+        if info.cls in (None, TyperCommand):
+            info.cls = _PlainCommand
+
 
 app = typer.Typer(
     name="eligibility",
@@ -57,8 +95,29 @@ LangOption = Annotated[str, typer.Option("--lang", metavar="LANG",
 FileArgument = Annotated[str, typer.Argument(metavar="FILE",
                                              help="Facts as YAML or JSON; - reads stdin.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the Decision as JSON.")]
+TimeBudgetOption = Annotated[float, typer.Option(
+    "--time-budget", min=0.1, max=3600, metavar="SECONDS",
+    help="Stop the search after this many seconds and show what it found so far "
+         "(marked partial).")]
+
+
+def budget_note(partial: bool, found: int, seconds: float, what: str,
+                empty_is_error: bool = True) -> None:
+    """After a search: nothing when it finished; a warning on stderr when it stopped at
+    its time budget with ``found`` results; a user error (exit 2) when it found none
+    (unless ``empty_is_error`` is false: the search was an addition to a decision)."""
+    if not partial:
+        return
+    if found == 0 and empty_is_error:
+        fail(f"the {what} stopped at its time budget of {seconds:g} s before it found "
+             "anything; allow more with --time-budget SECONDS")
+    err_console.print(f"warning: the {what} stopped at its time budget of {seconds:g} s; "
+                      "what is shown is partial (allow more with --time-budget SECONDS)",
+                      highlight=False, markup=False, soft_wrap=True)
+
+
 BackendOption = Annotated[str, typer.Option(
-    "--backend", help="How the pack is executed: reference (default) or rete "
+    "--backend", metavar="BACKEND", help="How the pack is executed: reference (default) or rete "
                       "(durable_rules; needs the rete extra, Python < 3.13).")]
 
 

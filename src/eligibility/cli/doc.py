@@ -18,8 +18,9 @@ from eligibility.cli.common import app, console, fail, user_errors
 
 @app.command()
 def doc(
-    pack: Annotated[str, typer.Argument(help="Rule pack folder or bundled pack name.")],
-    out_dir: Annotated[Path, typer.Argument(help="Folder to write the site to.")],
+    pack: Annotated[str, typer.Argument(metavar="PACK",
+                                        help="Rule pack folder or bundled pack name.")],
+    out_dir: Annotated[Path, typer.Argument(metavar="DIR", help="Folder to write the site to.")],
 ) -> None:
     """Write the pack's published legal content (the /rules pages) as a static site."""
     try:

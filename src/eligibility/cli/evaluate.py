@@ -14,7 +14,9 @@ from eligibility.cli.common import (
     JsonOption,
     LangOption,
     PackOption,
+    TimeBudgetOption,
     app,
+    budget_note,
     console,
     guarded,
     load_engine,
@@ -27,6 +29,7 @@ from eligibility.explain.calculation import calculation_renderables
 from eligibility.explain.periods import breakpoints_table, confirm_table, periods_table
 from eligibility.explain.terminal import labels_for, print_decision
 from eligibility.explain.whynot import why_not as explain_why_not
+from eligibility.limits import CLI_SEARCH_BUDGET_SECONDS
 from eligibility.periods import pack_breakpoints
 
 
@@ -60,6 +63,7 @@ def evaluate(
         "measures decided month by month (bostøtte).",
     )] = False,
     backend: BackendOption = "reference",
+    time_budget: TimeBudgetOption = CLI_SEARCH_BUDGET_SECONDS,
 ) -> None:
     """Evaluate one household against the pack: one line per measure, then the
     questions to ask (--details: every reason; --json: the Decision).
@@ -74,7 +78,11 @@ def evaluate(
         print_periods(engine, facts, start, end, monthly, lang, as_json, detail)
         return
     decision = guarded(lambda: engine.evaluate(facts, as_of=when, lang=lang, detail=detail))
-    analysis = guarded(lambda: explain_why_not(engine, facts, when, lang)) if why_not else None
+    analysis = guarded(lambda: explain_why_not(engine, facts, when, lang,
+                                                budget=time_budget)) if why_not else None
+    if analysis is not None:
+        budget_note(analysis.partial, len(analysis.measures), time_budget, "why-not search",
+                    empty_is_error=False)
     if analysis is not None:
         decision = decision.model_copy(update={
             "why_not": [m.model_dump(mode="json") for m in analysis.measures]})

@@ -29,7 +29,9 @@ from eligibility.cli.common import (
     JsonOption,
     LangOption,
     PackOption,
+    TimeBudgetOption,
     app,
+    budget_note,
     check_lang,
     console,
     fail,
@@ -55,6 +57,7 @@ from eligibility.explain.terminal import (
     print_decision,
 )
 from eligibility.explain.whynot import WhyNotResult, format_fact_value, why_not
+from eligibility.limits import CLI_SEARCH_BUDGET_SECONDS
 from eligibility.pack.model import FieldSpec
 from eligibility.sweep import parse_range, sweep
 from eligibility.whatif import (
@@ -391,6 +394,7 @@ def why_not_command(
     details: Annotated[bool, typer.Option(
         "--details", help="For each threshold and limit, the calculation steps that change "
                           "at that value.")] = False,
+    time_budget: TimeBudgetOption = CLI_SEARCH_BUDGET_SECONDS,
 ) -> None:
     """For each measure not granted: what failed, and the fact values that would flip it.
 
@@ -403,7 +407,8 @@ def why_not_command(
     facts = _facts(document)
     _measure_or_fail(engine, measure)
     facts = guarded(lambda: apply_changes(facts, parse_sets(engine, set_, remove)))
-    result = guarded(lambda: why_not(engine, facts, when, lang, measure))
+    result = guarded(lambda: why_not(engine, facts, when, lang, measure, budget=time_budget))
+    budget_note(result.partial, len(result.measures), time_budget, "why-not search")
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
@@ -467,6 +472,7 @@ def counterfactual_command(
     as_of: AsOfOption = None,
     lang: LangOption = "nb",
     as_json: JsonOption = False,
+    time_budget: TimeBudgetOption = CLI_SEARCH_BUDGET_SECONDS,
 ) -> None:
     """The smallest changes of changeable facts that make a measure eligible.
 
@@ -481,7 +487,9 @@ def counterfactual_command(
     for path in also or []:
         if engine.pack.schema.field(path) is None:
             _parse(engine, path, "null")
-    result = guarded(lambda: counterfactuals(engine, facts, measure, when, lang, also, max_facts))
+    result = guarded(lambda: counterfactuals(engine, facts, measure, when, lang, also, max_facts,
+                                             budget=time_budget))
+    budget_note(result.partial, len(result.solutions), time_budget, "counterfactual search")
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
@@ -532,6 +540,7 @@ def sweep_command(
     as_of: AsOfOption = None,
     lang: LangOption = "nb",
     as_json: JsonOption = False,
+    time_budget: TimeBudgetOption = CLI_SEARCH_BUDGET_SECONDS,
 ) -> None:
     """Evaluate the household across a range of one fact; table, terminal chart, PNG/SVG.
 
@@ -548,7 +557,9 @@ def sweep_command(
         fail(f"--chart {chart}: the file must end in .png or .svg")
     path, lo, hi, step_value = guarded(lambda: parse_range(engine, vary, step))
     changes = parse_sets(engine, set_, remove)
-    result = guarded(lambda: sweep(engine, facts, path, lo, hi, step_value, when, lang, changes))
+    result = guarded(lambda: sweep(engine, facts, path, lo, hi, step_value, when, lang, changes,
+                                   budget=time_budget))
+    budget_note(result.partial, len(result.points), time_budget, "sweep")
     if measure:
         keep = set(measure)
         result = result.model_copy(update={

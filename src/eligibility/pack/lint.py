@@ -7,9 +7,12 @@ position of the rule text; ``eligibility check`` prints them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from dataclasses import fields, is_dataclass
+
 from eligibility.errors import Diagnostic
 from eligibility.expr import ast
-from eligibility.pack.model import Measure, RulePack
+from eligibility.pack.model import Measure, RulePack, Text
 
 
 def amount_steps(measure: Measure) -> list[str]:
@@ -43,3 +46,42 @@ def untitled_amount_steps(pack: RulePack) -> list[Diagnostic]:
                 "write it as {value: ..., title: {nb: ..., en: ...}} so the calculation "
                 "can name it", code="warning"))
     return out
+
+
+def pack_texts(value: object, seen: set[int]) -> Iterator[Text]:
+    """Every :class:`Text` reachable from ``value`` (the frozen IR's dataclasses, tuples
+    and mappings), each once."""
+    if id(value) in seen:
+        return
+    seen.add(id(value))
+    if isinstance(value, Text):
+        yield value
+    elif is_dataclass(value) and not isinstance(value, type):
+        for f in fields(value):
+            yield from pack_texts(getattr(value, f.name), seen)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from pack_texts(item, seen)
+    elif isinstance(value, tuple | list):
+        for item in value:
+            yield from pack_texts(item, seen)
+
+
+def texts_without_nynorsk(pack: RulePack) -> list[Diagnostic]:
+    """One warning when texts of a pack that does not promise nynorsk lack it.
+
+    A pack that lists ``nn`` in pack.yaml's ``languages`` cannot load with a text
+    without it (the loader refuses it at file:line); any other pack loads, and a page
+    or terminal in nynorsk shows (and marks) bokmål for what is missing.
+    """
+    if "nn" in pack.meta.languages:
+        return []
+    texts = list(pack_texts(pack, set()))
+    lacking = sum(1 for t in texts if not t.nn)
+    if not lacking:
+        return []
+    return [Diagnostic(
+        str(pack.root / "pack.yaml"), 1, 1,
+        f"{lacking} of {len(texts)} texts have no nynorsk (nn); in nynorsk they are shown "
+        "in bokmål", "add nn: beside nb and list nn in pack.yaml's languages, so that the "
+        "loader holds every text to it", code="warning")]

@@ -37,6 +37,7 @@ from eligibility.expr.types import (
     ParamInfo,
     Type,
 )
+from eligibility.options import LANGUAGES
 from eligibility.pack import files as f
 from eligibility.pack.bundled import RULES_ENV, available_packs, find_pack
 from eligibility.pack.model import (
@@ -114,7 +115,7 @@ def load_cases(pack: RulePack) -> tuple[Case, ...]:
 
 def load_invariants_document(pack: RulePack) -> Any:
     """The pack's ``invariants.yaml`` as read (positions intact), or ``None``."""
-    loader = _Loader(pack.root)
+    loader = _Loader(pack.root, pack.meta.languages)
     raw = loader.read_optional(pack.root / "invariants.yaml")
     if loader.diags:
         raise PackError(loader.diags)
@@ -122,8 +123,10 @@ def load_invariants_document(pack: RulePack) -> Any:
 
 
 class _Loader:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, languages: tuple[str, ...] = ()) -> None:
         self.root = root
+        # the languages pack.yaml promises: once known, every text read is held to them
+        self.languages = languages
         self.real_root = root.resolve()
         self.diags: list[Diagnostic] = []
         self.unreadable = False  # a parameter or criteria file could not be read
@@ -169,7 +172,23 @@ class _Loader:
         self.texts[path] = text
         if raw is None:
             self.error(Mark(name, 1, 1), "the file is empty (or holds only comments)")
+        self.check_languages(raw, name)
         return raw
+
+    def check_languages(self, raw: Any, file: str) -> None:
+        """An error for every text (a ``{nb, en}`` mapping) of ``raw`` that lacks one of
+        the languages the pack declares in pack.yaml's ``languages``."""
+        if not self.languages:
+            return
+        for text in _texts(raw):
+            missing = [lang for lang in self.languages if lang not in text]
+            if missing:
+                mark = _mark(text, file)
+                names = ", ".join(_LANGUAGE_NAMES.get(m, m) for m in missing)
+                self.error(mark, f"this text has no {names}, but pack.yaml declares "
+                                 f"languages: [{', '.join(self.languages)}]",
+                           f"add {', '.join(f'{m}: ...' for m in missing)} beside nb, or "
+                           "drop the language from pack.yaml's languages")
 
     def read_optional(self, path: Path) -> Any:
         """Like :meth:`read` for a file the pack may leave out."""
@@ -249,6 +268,9 @@ class _Loader:
         facts_model = self.validate(f.FactsFile, facts_raw, _mark(facts_raw, self.rel(facts_path)))
         if meta_model is None or facts_model is None:
             raise PackError(self.diags)
+        if self.declared_languages(meta_model, pack_raw, self.rel(pack_path)):
+            self.check_languages(pack_raw, self.rel(pack_path))
+            self.check_languages(facts_raw, self.rel(facts_path))
         meta = self.build_meta(meta_model)
         schema = self.build_schema(facts_model, facts_raw)
         params = self.load_parameters(meta)
@@ -297,6 +319,23 @@ class _Loader:
         return paths
 
     # -- pack.yaml and facts.yaml -----------------------------------------
+    def declared_languages(self, m: f.PackFile, raw: Any, file: str) -> bool:
+        """Take pack.yaml's ``languages`` as the ones every text must have; ``False``
+        (recorded) when they name a language texts cannot hold or leave out nb/en."""
+        where = _mark(raw.get("languages"), file, _key_mark(raw, "languages", _mark(raw, file)))
+        unknown = [lang for lang in m.languages if lang not in LANGUAGES]
+        if unknown:
+            self.error(where, f"languages: unknown language {unknown[0]!r}",
+                       f"a text can hold {', '.join(LANGUAGES)}")
+            return False
+        lacking = [lang for lang in ("nb", "en") if lang not in m.languages]
+        if lacking:
+            self.error(where, f"languages must include {' and '.join(lacking)} (every text "
+                              "has bokmål and English)")
+            return False
+        self.languages = tuple(lang for lang in LANGUAGES if lang in m.languages)
+        return True
+
     def build_meta(self, m: f.PackFile) -> PackMeta:
         return PackMeta(
             id=m.id,
@@ -840,6 +879,23 @@ def _overlap(a0: date | None, a1: date | None, b0: date | None, b1: date | None)
     lo = max(a0 or date.min, b0 or date.min)
     hi = min(a1 or date.max, b1 or date.max)
     return lo <= hi
+
+
+_LANGUAGE_NAMES = {"nb": "bokmål (nb)", "nn": "nynorsk (nn)", "en": "English (en)"}
+
+
+def _texts(value: Any) -> Iterator[Any]:
+    """Every text of a file as read: a mapping whose keys are nb and en (and maybe nn)."""
+    if isinstance(value, dict):
+        keys = set(value)
+        if {"nb", "en"} <= keys <= set(LANGUAGES):
+            yield value
+            return
+        for item in value.values():
+            yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
 
 
 def _text(m: f.TextModel) -> Text:
