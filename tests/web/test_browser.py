@@ -279,3 +279,49 @@ def test_wrong_token_is_asked_again_and_focus_is_visible(page: Any) -> None:
     style = page.evaluate("(() => { const s = getComputedStyle(document.activeElement); "
                           "return [s.outlineStyle, s.outlineWidth]; })()")
     assert style == ["solid", "3px"]
+
+
+def test_facts_with_sources_confirm_and_change(page: Any, engine: Engine) -> None:
+    """A file with sources and dated values: each fact's source and dated values in the
+    form, the facts to confirm in the decision; confirming one empties the list without
+    changing an outcome, changing a value makes it the caseworker's own; a new date shows
+    the value in force on it."""
+    from eligibility.pack.yamlio import load_yaml_text, plain
+    over_time = ROOT / "fixtures" / "over-time" / "enslig-oslo-inntekt-endres.yaml"
+    given = plain(load_yaml_text(over_time.read_text(encoding="utf-8"), str(over_time)))
+    expected = engine.evaluate(given, as_of=date.today(), lang="en")
+    open_page(page, "en")
+    load_fixture(page, over_time)
+    income = "#f-members-0-income_month"
+    assert page.input_value(income) == "24000"  # the value in force today, not the list
+    assert page.locator(f"{income}-given").get_attribute("data-source") == "applicant"
+    page.click(f"{income}-given summary")
+    assert [el.get_attribute("data-from") for el in
+            page.query_selector_all(f"{income}-given li")] == ["2025-01-01", "2025-09-01"]
+    assert [el.get_attribute("data-path") for el in
+            page.query_selector_all("#confirm li")] == \
+        [c.path for c in expected.confirm_before_deciding or []]
+    assert statuses(page) == {m.id: m.status for m in expected.measures}
+    page.click("#confirm li a")  # the item leads to its checkbox
+    assert page.evaluate("document.activeElement.id") == "f-members-0-income_month-confirmed"
+    page.keyboard.press("Space")
+    page.wait_for_selector("#confirm li", state="detached")
+    assert UI["en"]["decision.no_confirm"] in page.locator("#confirm").inner_text()
+    assert statuses(page) == {m.id: m.status for m in expected.measures}
+    page.fill(income, "20000")
+    page.press(income, "Tab")
+    page.wait_for_selector(f"{income}-given[data-source='caseworker']")
+    assert page.is_checked(f"{income}-confirmed")
+    variant = what_if(engine, given, {"members[0].income_month": "20000"}, date.today())
+    page.wait_for_function(
+        "a => document.querySelector('#measure-bostotte .amount')?.dataset.amount === a",
+        arg=str(variant.variant.measure("bostotte").amount))
+    assert statuses(page) == {m.id: m.status for m in variant.variant.measures}
+    # a new assessment date: the field shows the value in force on it
+    page.fill("#as_of", "2025-05-01")
+    page.wait_for_function("() => document.querySelector("
+                           "'#f-members-0-income_month').value === '18000'")
+    assert page.locator(f"{income}-given").get_attribute("data-source") == "a-ordningen"
+    assert page.console_errors == []
+    assert_accessible(page)
+    screenshot(page, "page-confirm")

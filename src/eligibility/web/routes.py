@@ -12,7 +12,10 @@ facts and, when the service has an API token, need it as a bearer header like ``
 (the page asks for it once and sends it with every request; a 401 makes it ask again).
 Form bodies are ``application/x-www-form-urlencoded`` and parsed with the standard
 library; a file is read in the browser and sent as text. Bad input becomes a message
-next to the field, never a 500.
+next to the field, never a 500. Facts given with a source or as dated values
+(:mod:`eligibility.provenance`) keep them through the form (:mod:`eligibility.web.forms`):
+the decision lists the facts to confirm before deciding, and a fact whose value the
+caseworker changed has its source shown anew (swapped in out of band).
 """
 
 from __future__ import annotations
@@ -106,6 +109,17 @@ class Web:
             as_of, error = date.today(), f"as_of: expected a date YYYY-MM-DD, got {as_of_text!r}"
         return served, lang, as_of, error
 
+    def read(self, served: Served, data: Mapping[str, str], as_of: date) -> forms.ReadForm:
+        return forms.read_form(served.pack.schema, data, as_of, served.pack.meta.fact_sources)
+
+    def plain_at(self, served: Served, read: forms.ReadForm, as_of: date) -> None:
+        """Replace ``read``'s facts by their plain values on ``as_of`` (for the tools that
+        explain one date and change facts one by one: why-not, the sweep, the print)."""
+        try:
+            read.facts = served.engine.given(read.facts).at(as_of)
+        except FactsError as exc:
+            read.errors.update({i.path: str(i) for i in exc.issues})
+
     def evaluate(self, served: Served, facts: dict[str, Any], as_of: date, lang: str
                  ) -> tuple[Decision | None, dict[str, str], str | None]:
         """The decision, or the errors per field / one general error."""
@@ -121,7 +135,8 @@ class Web:
     def decision_fragment(self, served: Served, facts: dict[str, Any], as_of: date,
                           lang: str, errors: dict[str, str], general: str | None,
                           previous: str | None, oob: bool = False,
-                          chosen: Mapping[str, str] | None = None, shell: bool = False) -> str:
+                          chosen: Mapping[str, str] | None = None, shell: bool = False,
+                          edited: set[str] | None = None) -> str:
         decision = None
         if not errors and general is None and facts:
             decision, errors, general = self.evaluate(served, facts, as_of, lang)
@@ -136,8 +151,14 @@ class Web:
                 if before is not None:
                     diffs = [d for d in compare(before, decision) if d.changed]
         schema = served.pack.schema
+        given_oob = []
+        if edited:
+            given_oob = [f for b in forms.form_groups(schema, facts, lang, as_of=as_of,
+                                                      sources=served.pack.meta.fact_sources)
+                         for f in b.fields if f.name in edited and f.given is not None]
         return self.render(
             "_decision.html", lang, decision=decision, errors=errors, general=general,
+            given_oob=given_oob, value_text=forms.value_text,
             diffs=diffs, oob=oob, facts_json=json.dumps(_jsonable(facts), sort_keys=True),
             input_id=forms.input_id, title_of=lambda p: served.engine.title_of(p, lang),
             numeric=_numeric_paths(schema, facts), all_paths=_all_paths(schema, facts),
@@ -147,11 +168,13 @@ class Web:
 
     def form_fragment(self, served: Served, facts: dict[str, Any], lang: str,
                       errors: Mapping[str, str] | None = None,
-                      raw: Mapping[str, str] | None = None, note: str | None = None) -> str:
+                      raw: Mapping[str, str] | None = None, note: str | None = None,
+                      as_of: date | None = None) -> str:
         schema = served.pack.schema
         lgroup = forms.list_group(schema)
-        return self.render("_form.html", lang, blocks=forms.form_groups(schema, facts, lang,
-                                                                        errors, raw),
+        blocks = forms.form_groups(schema, facts, lang, errors, raw, as_of,
+                                   served.pack.meta.fact_sources)
+        return self.render("_form.html", lang, blocks=blocks,
                            list_group=lgroup.name if lgroup else None, present=forms.PRESENT,
                            note=note)
 
@@ -182,19 +205,21 @@ class Web:
         served, lang, as_of, general = self.base(data)
         if not self.authorised(request):
             return self.unauthorised(lang)
-        read = forms.read_form(served.pack.schema, data)
+        read = self.read(served, data, as_of)
         return html(self.decision_fragment(served, read.facts, as_of, lang, read.errors,
-                                           general, data.get("previous"), chosen=data))
+                                           general, data.get("previous"), chosen=data,
+                                           edited=read.edited))
 
     async def form(self, request: Request) -> Response:
-        """Add or remove a member (``action``), or load a file (``upload_text``)."""
+        """Add or remove a member (``action``), load a file (``upload_text``), or draw the
+        form anew (e.g. for a new assessment date: dated facts show their value on it)."""
         data = await self.form_data(request)
         served, lang, as_of, general = self.base(data)
         if not self.authorised(request):
             return self.unauthorised(lang)
         schema = served.pack.schema
         lgroup = forms.list_group(schema)
-        read = forms.read_form(schema, data)
+        read = self.read(served, data, as_of)
         facts, note = read.facts, None
         action = data.get("action", "")
         if data.get("upload_text"):
@@ -205,10 +230,20 @@ class Web:
                             + self.decision_fragment(served, {}, as_of, lang, {}, loaded, None,
                                                      oob=True))
             facts, when = loaded
+            try:
+                served.engine.given(facts)
+            except FactsError as exc:
+                name = data.get("upload_name") or "upload"
+                message = "; ".join(f"{name}: {i}" for i in exc.issues)
+                return html(self.form_fragment(served, read.facts, lang, read.errors, data,
+                                               note=message, as_of=as_of)
+                            + self.decision_fragment(served, {}, as_of, lang, {}, message, None,
+                                                     oob=True))
             read.errors = {}
             note = ui(lang)("form.loaded", file=data.get("upload_name") or "upload")
             if when is not None:
                 as_of = when
+            read.edited = set()
         elif lgroup is not None and action == "add-member":
             facts = forms.add_member(facts, lgroup.name)
         elif lgroup is not None and action.startswith("remove-member:"):
@@ -219,7 +254,8 @@ class Web:
             facts = forms.remove_member(facts, lgroup.name, index)
             read.errors = {k: v for k, v in read.errors.items()
                            if not k.startswith(f"{lgroup.name}[")}
-        body = self.form_fragment(served, facts, lang, read.errors, data, note=note)
+        body = self.form_fragment(served, facts, lang, read.errors, data, note=note,
+                                  as_of=as_of)
         body += self.decision_fragment(served, facts, as_of, lang, read.errors, general,
                                        data.get("previous"), oob=True, chosen=data)
         if data.get("upload_text"):
@@ -231,7 +267,7 @@ class Web:
         served, lang, as_of, general = self.base(data)
         if not self.authorised(request):
             return self.unauthorised(lang)
-        read = forms.read_form(served.pack.schema, data)
+        read = self.read(served, data, as_of)
         path = data.get("whatif_path", "").strip()
         value = data.get("whatif_value", "")
         error, result = general, None
@@ -252,7 +288,8 @@ class Web:
         served, lang, as_of, general = self.base(data)
         if not self.authorised(request):
             return self.unauthorised(lang)
-        read = forms.read_form(served.pack.schema, data)
+        read = self.read(served, data, as_of)
+        self.plain_at(served, read, as_of)
         error, result = general, None
         if read.errors:
             error = "; ".join(read.errors.values())
@@ -269,7 +306,8 @@ class Web:
         if not self.authorised(request):
             return self.unauthorised(lang)
         schema = served.pack.schema
-        read = forms.read_form(schema, data)
+        read = self.read(served, data, as_of)
+        self.plain_at(served, read, as_of)
         path = data.get("sweep_path", "").strip()
         error, svg, result = general, None, None
         try:
@@ -296,7 +334,7 @@ class Web:
         served, lang, as_of, general = self.base(data)
         if not self.authorised(request):
             return self.unauthorised(lang)
-        read = forms.read_form(served.pack.schema, data)
+        read = self.read(served, data, as_of)
         decision, errors, error = (None, read.errors, general)
         if not read.errors and general is None:
             decision, errors, error = self.evaluate(served, read.facts, as_of, lang)
@@ -305,7 +343,8 @@ class Web:
         return html(self.render(
             "_print.html", lang, decision=decision, error=error,
             text=justification(decision, lang) if decision else "",
-            facts=_flat(read.facts), title_of=lambda p: served.engine.title_of(p, lang)))
+            facts=_flat(_plain_or_none(served, read.facts, as_of)), value_text=forms.value_text,
+            title_of=lambda p: served.engine.title_of(p, lang)))
 
     async def rules_index(self, request: Request) -> Response:
         lang = check_lang(request.query_params.get("lang"))
@@ -330,6 +369,14 @@ def _requirements_in_nb(served: Served, lang: str) -> set[tuple[str, str]]:
         return set()
     return {(m.id, r.id) for m in served.pack.measures for r in m.requirements
             if not r.title.nn}
+
+
+def _plain_or_none(served: Served, facts: dict[str, Any], as_of: date) -> dict[str, Any]:
+    """The plain facts on ``as_of`` (none when their wrappers do not parse)."""
+    try:
+        return served.engine.given(facts).at(as_of)
+    except FactsError:
+        return {}
 
 
 def _jsonable(value: Any) -> Any:

@@ -2,6 +2,8 @@
  * - sends the API token (asked once, kept in sessionStorage) as the bearer header of
  *   every htmx request, and asks again after a 401;
  * - reads a chosen facts file in the browser and posts its text to /ui/form;
+ * - when the assessment date changes and a fact has dated values, draws the form anew
+ *   (/ui/form) so each such field shows its value on the new date;
  * - the print button of the print view. */
 (function () {
   "use strict";
@@ -30,6 +32,14 @@
         });
     });
   }
+  /* capture phase on the document: the date input is swapped in anew after an upload */
+  document.addEventListener("change", function (evt) {
+    if (!evt.target || evt.target.id !== "as_of") { return; }
+    if (!document.querySelector("#household-fields [data-dated]")) { return; }
+    evt.stopPropagation();  /* /ui/form also returns the decision */
+    htmx.ajax("POST", "/ui/form", {source: "#household", target: "#household-fields",
+                                   swap: "innerHTML"});
+  }, true);
   document.addEventListener("htmx:configRequest", function (evt) {
     var t = token();
     if (t) { evt.detail.headers["Authorization"] = "Bearer " + t; }
@@ -59,6 +69,7 @@
     }
     var file = document.getElementById("upload-file");
     if (file) { file.addEventListener("change", upload); }
+
   });
   document.addEventListener("click", function (evt) {
     var target = evt.target;
