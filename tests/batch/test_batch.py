@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -205,6 +206,18 @@ def test_diff_lists_a_requirement_change_without_a_status_change() -> None:
         ("a", "requirements", "not_eligible", "not_eligible")]
     assert changes["requirements_changed"].to_list() == [["r2"]]
     assert changes["amount_change"].to_list() == ["0.00"]
+
+
+def test_diff_keeps_unrounded_amounts_exact() -> None:
+    old = pl.DataFrame({"row": [0, 1], "id": ["a", "b"], "error": [None, None],
+                        "m.status": ["eligible", "eligible"],
+                        "m.amount": ["100.004", "2.5"]})
+    new = old.with_columns(pl.Series("m.amount", ["100.001", "2.75"]))
+    changes = diff_outputs(old, new)
+    assert [Decimal(a) for a in changes["amount_change"].to_list()] == [
+        Decimal("-0.003"), Decimal("0.25")]
+    assert [Decimal(a) for a in summary(changes)["amount_change"].to_list()] == [
+        Decimal("0.247")]
 
 
 def test_cli_batch_diff_generate(tmp_path: Path) -> None:

@@ -18,7 +18,21 @@ from decimal import Decimal
 
 import polars as pl
 
-MONEY = pl.Decimal(38, 2)
+MIN_SCALE, MAX_SCALE = 2, 18  # amounts keep at least øre; 20 integer digits stay
+
+
+def _money(frame: pl.DataFrame, columns: list[str]) -> pl.Decimal:
+    """The decimal type that holds every amount in ``columns`` exactly: as many places
+    as the longest fraction (at least two, at most MAX_SCALE), so an unrounded amount
+    is never rounded to the øre on the way to its change."""
+    scale = MIN_SCALE
+    for c in columns:
+        if c in frame.columns:
+            places = (frame[c].cast(pl.String).str.split(".").list.get(1, null_on_oob=True)
+                      .str.len_chars().max())
+            if isinstance(places, int):
+                scale = max(scale, places)
+    return pl.Decimal(38, min(scale, MAX_SCALE))
 
 
 def _measures(frame: pl.DataFrame) -> list[str]:
@@ -52,6 +66,8 @@ def diff_outputs(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
         in_new = pl.col("row").is_in(new["row"].implode())
     parts = []
     measures = list(dict.fromkeys(_measures(old) + _measures(new)))
+    money = max((_money(f, [f"{m}.amount" for m in measures]) for f in (old, new)),
+                key=lambda t: t.scale or 0)
     for m in measures:
         def col(name: str, side: str, frame: pl.DataFrame, m: str = m) -> pl.Expr:
             full = f"{m}.{name}"
@@ -74,8 +90,8 @@ def diff_outputs(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
                 .when(so.ne_missing(sn)).then(pl.lit("status"))
                 .when(ao.ne_missing(an)).then(pl.lit("amount"))
                 .when(reqs.list.len() > 0).then(pl.lit("requirements")))
-        change = (an.cast(MONEY, strict=False).fill_null(Decimal(0))
-                  - ao.cast(MONEY, strict=False).fill_null(Decimal(0)))
+        change = (an.cast(money, strict=False).fill_null(Decimal(0))
+                  - ao.cast(money, strict=False).fill_null(Decimal(0)))
         parts.append(joined.select(
             pl.col(key),
             pl.lit(m).alias("measure"),
@@ -95,9 +111,10 @@ def summary(changes: pl.DataFrame) -> pl.DataFrame:
     if changes.height == 0 or "kind" not in changes.columns:
         return pl.DataFrame(schema={"measure": pl.String, "kind": pl.String,
                                     "households": pl.UInt32, "amount_change": pl.String})
+    money = _money(changes, ["amount_change"])
     return (changes.group_by("measure", "kind", maintain_order=True)
             .agg(pl.len().alias("households"),
-                 pl.col("amount_change").cast(MONEY).sum().alias("amount_change"))
+                 pl.col("amount_change").cast(money).sum().alias("amount_change"))
             .sort("measure", "kind")
             .with_columns(pl.col("amount_change").cast(pl.String)))
 
