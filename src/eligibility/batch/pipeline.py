@@ -4,7 +4,10 @@
 process, in a pool of worker processes (``workers > 1``; each worker loads and
 compiles the pack once) or on a Dask cluster (:mod:`eligibility.batch.dask`);
 in every case the output is written in input order and has one row per input
-row. :class:`RunSummary` is the closing count.
+row. In one process, reading the next chunk and writing the last one run on two
+helper threads while the current chunk is evaluated (pyarrow and polars release
+the GIL), so file I/O overlaps the evaluation. :class:`RunSummary` is the closing
+count.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from __future__ import annotations
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -102,6 +105,30 @@ def _in_order(pool: ProcessPoolExecutor, chunks: Iterator[Chunk], depth: int,
         yield pending.popleft().result()
 
 
+_END = object()
+
+
+def ahead(work: Callable[[Chunk], pl.DataFrame], items: Iterable[Chunk],
+          threads: ThreadPoolExecutor) -> Iterator[pl.DataFrame]:
+    """``work(item)`` for each item in order, the next one computed on ``threads``
+    while the caller uses the current one (an error is raised where it would have
+    been without the thread)."""
+    source = iter(items)
+
+    def pull() -> object:
+        item = next(source, _END)
+        return item if item is _END else work(item)  # type: ignore[arg-type]
+
+    pending: Future[object] = threads.submit(pull)
+    while True:
+        done = pending.result()
+        if done is _END:
+            return
+        pending = threads.submit(pull)
+        assert isinstance(done, pl.DataFrame)
+        yield done
+
+
 def status_counts(out: pl.DataFrame) -> dict[str, dict[str, int]]:
     """Rows per status of each measure (``error`` for error rows)."""
     result: dict[str, dict[str, int]] = {}
@@ -136,6 +163,7 @@ def run_file(source: Path, target: Path, pack_dir: str, as_of: date, backend: st
     with OutputWriter(target) as writer:
         results: Iterator[Result]
         pool: ProcessPoolExecutor | None = None
+        helper: ThreadPoolExecutor | None = None
         saved: str | None = None
         if dask is not None:
             from eligibility.batch.dask import cluster_results
@@ -150,13 +178,22 @@ def run_file(source: Path, target: Path, pack_dir: str, as_of: date, backend: st
             pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
             encode = "jsonl" if kind_of(target) == "jsonl" else None
             results = _in_order(pool, chunks, 2 * workers, (pack_dir, as_of, backend, encode))
-        else:
-            results = (evaluate_chunk(local, engine, chunk) for chunk in chunks)
+        else:  # read and validate the next chunk on a thread while this one runs
+            helper = ThreadPoolExecutor(2, thread_name_prefix="batch-io")
+            frames = ahead(lambda chunk: chunk_frame(engine.pack, engine.validator, chunk),
+                           chunks, helper)
+            results = (local.evaluate(frame) for frame in frames)
+        writing: Future[None] | None = None
         try:
             for out, stats in results:
                 if isinstance(out, Encoded):
                     writer.write_text(out.text, out.height)
                     counts = out.counts
+                elif helper is not None:  # one write in flight, in order
+                    if writing is not None:
+                        writing.result()
+                    writing = helper.submit(writer.write, out)
+                    counts = status_counts(out)
                 else:
                     writer.write(out)
                     counts = status_counts(out)
@@ -167,7 +204,11 @@ def run_file(source: Path, target: Path, pack_dir: str, as_of: date, backend: st
                 _count(summary, counts)
                 if progress is not None:
                     progress(out.height)
+            if writing is not None:
+                writing.result()
         finally:
+            if helper is not None:
+                helper.shutdown(wait=True, cancel_futures=True)
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
                 if saved is None:
