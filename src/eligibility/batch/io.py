@@ -66,7 +66,9 @@ class Chunk:
         import pyarrow.parquet as pq
 
         assert self.path is not None
-        frame = pl.from_arrow(pq.ParquetFile(self.path).read_row_groups(list(self.groups)))
+        # one thread: the worker processes (or the batch's own threads) are the parallelism
+        frame = pl.from_arrow(pq.ParquetFile(self.path).read_row_groups(
+            list(self.groups), use_threads=False))
         assert isinstance(frame, pl.DataFrame)
         return frame
 
@@ -121,7 +123,9 @@ def read_chunks(path: Path, size: int = DEFAULT_CHUNK, by_groups: bool = False
         try:
             source = pq.ParquetFile(path)
             start = 0
-            for batch in source.iter_batches(batch_size=size):
+            # one thread: it reads while the previous chunk is evaluated (pipeline.ahead);
+            # pyarrow's own threads only contend with polars' for the cores
+            for batch in source.iter_batches(batch_size=size, use_threads=False):
                 frame = pl.from_arrow(pa.Table.from_batches([batch]))
                 assert isinstance(frame, pl.DataFrame)
                 yield Chunk("parquet", start, frame=frame)

@@ -290,6 +290,8 @@ class PolarsBackend:
 
 def _blank_errors(out: pl.DataFrame) -> pl.DataFrame:
     """A row with an error carries no measure results."""
+    if out["error"].null_count() == out.height:  # no error: nothing to blank
+        return out
     measure_cols = [c for c in out.columns if "." in c and not c.startswith("provenance.")]
     failed = pl.col("error").is_not_null()
     return out.with_columns([pl.when(failed).then(None).otherwise(pl.col(c)).alias(c)

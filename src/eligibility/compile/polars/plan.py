@@ -172,6 +172,9 @@ class PolarsPlan:
         #: places of the number facts in the frames this plan is for (see coarse_facts)
         self.scales = dict(scales or {})
         self.fallback: dict[str, str] = {}
+        #: the expression stages of :meth:`_chain` (with / without missing facts),
+        #: built on first use (the same for every frame)
+        self._built: dict[bool, tuple[tuple[list[pl.Expr], ...], tuple[str, ...]]] = {}
         facts = {f.path: KINDS[f.kind] for f in pack.schema.all_fields() if not f.in_list}
         members = {f.name: KINDS[f.kind] for f in pack.schema.all_fields() if f.in_list}
         self._bounds = fact_bounds(pack)
@@ -286,7 +289,17 @@ class PolarsPlan:
 
     # -- execution -------------------------------------------------------------
     def _chain(self, frame: pl.LazyFrame, misses: bool) -> tuple[pl.LazyFrame, list[str]]:
-        """The frame with every plan column; the names of the row-check columns.
+        """The frame with every plan column; the names of the row-check columns."""
+        built = self._built.get(misses)
+        if built is None:  # the same expressions serve every frame: build them once
+            built = self._built[misses] = self._stages(misses)
+        stages, checks = built
+        for stage in stages:
+            frame = frame.with_columns(stage)
+        return frame, list(checks)
+
+    def _stages(self, misses: bool) -> tuple[tuple[list[pl.Expr], ...], tuple[str, ...]]:
+        """The plan's columns in ``with_columns`` stages; the names of the row checks.
 
         Each check sits in the same ``with_columns`` as the value it guards, so polars
         computes their common sub-expressions once.
@@ -339,10 +352,8 @@ class PolarsPlan:
                 requirements.append(_outcome(rp).alias(f"{mp.id}.requirements.{rp.id}"))
                 guarded(requirements, rp.value, *rp.exceptions)
         statuses = [_status(mp).alias(f"{mp.id}.status") for mp in self.measures]
-        for stage in [*stages, *let_stages, amounts, requirements, statuses]:
-            if stage:
-                frame = frame.with_columns(stage)
-        return frame, checks
+        every = [*stages, *let_stages, amounts, requirements, statuses]
+        return tuple(stage for stage in every if stage), tuple(checks)
 
     def evaluate(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Statuses, amounts and requirement outcomes of every supported measure.
