@@ -6,15 +6,19 @@ expression (null = unknown, so ``&``/``|`` give Kleene logic), its kind
 string expression (each path followed by :data:`SEP`, mirroring exactly what the
 reference closures keep in ``ctx.missing``), and row checks — boolean
 expressions that are true where the reference would raise (division by zero, a
-key missing from a parameter table), so those rows are handed to the reference.
+key missing from a parameter table) or where an integer quotient is not proven
+to round like the reference's (huge operands), so those rows are handed to the
+reference. A quotient that is rounded at once (``round``/``floor``/``ceil`` of
+``a / b``, an amount ``monthly(a)`` with a rounding rule) is divided in exact
+integers (:func:`quotient_is_exact`).
 Numbers are exact. Where an expression only adds, subtracts, multiplies,
 compares, takes min/max/abs or rounds, a number is a ``fix`` column: an
 ``Int128`` holding the value times ``10**scale`` (the scale and a bound on the
 magnitude are known at compile time, so the compiler proves there is no
 overflow; a money fact is the physical integer of its ``Decimal(38, 10)``
 column, a rate like 0.737 is 737 at scale 3). Integer arithmetic is several
-times faster than polars' Decimal. Division (and ``monthly``) uses
-``Decimal(38, 10)`` (kind ``dec``); an expression whose exact value would not fit
+times faster than polars' Decimal. Any other division (and ``monthly``)
+uses ``Decimal(38, 10)`` (kind ``dec``); an expression whose exact value would not fit
 either way is compiled in Decimal throughout (:class:`NeedDecimal`).
 Parameters are literals for one ``as_of``. A construct this backend cannot
 express raises :class:`Unsupported` with its position, once, at compile time.
@@ -490,15 +494,83 @@ class Compiler:
         value = as_dec(a).floor() if how == "floor" else as_dec(a).ceil()
         return self._strict([a], value.cast(pl.Int64), "int")
 
+    def rounded_quotient(self, node: ast.Node, places: int, how: str,
+                         in_member: bool = False) -> Col | None:
+        """``node`` (``a / b`` or ``monthly(a)``) rounded to ``places`` (``how``:
+        ``half_up``, ``floor``, ``ceil``) in exact integers, as ``fix`` at ``places``;
+        None where the operands are not exact integers or the result could differ
+        from the reference's (see :func:`quotient_is_exact`)."""
+        if not self.exact or in_member:
+            return None
+        if isinstance(node, ast.Binary) and node.op == "/":
+            a, b = self.compile(node.left), self.compile(node.right)
+        elif isinstance(node, ast.Call) and node.func == "monthly" and len(node.args) == 1:
+            a, b = self.compile(node.args[0]), lit_value(12)
+        else:
+            return None
+        if numeric_kind(a, b) not in ("int", "fix"):
+            return None
+        try:
+            (n, d), _, _, _ = aligned(as_fix(a), as_fix(b))  # the same scale: q = n / d
+            scale = max(as_fix(a).scale, as_fix(b).scale)
+            num_bound = as_fix(a, scale).bound
+            den_bound = as_fix(b, scale).bound
+            factor = 10**places
+            check_bound(2 * num_bound * factor + den_bound)
+        except NeedDecimal:
+            return None
+        zero = d == 0
+        checks = [*_checks(a, b), zero.fill_null(False)]
+        if not quotient_is_exact(num_bound, den_bound, places):
+            # the rows where the proof's condition |n| * |d| < 10**(27 - places) does
+            # not hold (only huge values) go to the reference
+            limit = pl.lit(10 ** (REFERENCE_DIGITS - 1 - places) - 1, FIX)
+            big = n.abs() > limit.floordiv(pl.when(zero).then(pl.lit(1, FIX))
+                                           .otherwise(d.abs()))
+            checks.append(big.fill_null(False))
+        den = pl.when(zero).then(pl.lit(None, FIX)).otherwise(d)
+        num = n * pl.lit(factor, FIX) if places else n
+        mag_n, mag_d = num.abs(), den.abs()
+        negative = (num < 0) != (den < 0)
+        if how == "half_up":  # half away from zero, like ROUND_HALF_UP
+            mag = (mag_n * pl.lit(2, FIX) + mag_d).floordiv(mag_d * pl.lit(2, FIX))
+            value = pl.when(negative).then(negate(mag, "fix")).otherwise(mag)
+        else:
+            down = mag_n.floordiv(mag_d)
+            up = (mag_n + mag_d - pl.lit(1, FIX)).floordiv(mag_d)
+            away = up if how == "ceil" else down  # for positive quotients
+            toward = down if how == "ceil" else up  # magnitude when negative
+            value = pl.when(negative).then(negate(toward, "fix")).otherwise(away)
+        miss = cat(a.miss, b.miss)
+        return Col(value, "fix", miss, tuple(checks), scale=places,
+                   bound=num_bound * factor + 1)
+
+    def _quotient_to_int(self, node: ast.Call, in_member: bool, how: str,
+                         places: int = 0) -> Col | None:
+        q = self.rounded_quotient(node.args[0], places, how, in_member)
+        if q is None or places or q.bound >= 2**62:
+            return q
+        return q.but(q.value.cast(pl.Int64), kind="int", scale=0)
+
     def _call_floor(self, node: ast.Call, in_member: bool) -> Col:
+        exact = self._quotient_to_int(node, in_member, "floor")
+        if exact is not None:
+            return exact
         return self._to_int(self._args(node, in_member)[0], "floor")
 
     def _call_ceil(self, node: ast.Call, in_member: bool) -> Col:
+        exact = self._quotient_to_int(node, in_member, "ceil")
+        if exact is not None:
+            return exact
         return self._to_int(self._args(node, in_member)[0], "ceil")
 
     def _call_round(self, node: ast.Call, in_member: bool) -> Col:
-        a = self.compile(node.args[0], in_member)
         digits = int(node.args[1].value) if len(node.args) == 2 else 0  # type: ignore[attr-defined]
+        if digits >= 0:
+            exact = self._quotient_to_int(node, in_member, "half_up", digits)
+            if exact is not None:
+                return exact
+        a = self.compile(node.args[0], in_member)
         if a.kind == "int":
             return a
         if a.kind == "fix":
@@ -643,13 +715,14 @@ class Compiler:
         members = self._members(node, in_member)
         if len(node.args) == 1:
             out = self._agg(members, members.list.len().cast(pl.Int64), None)
-            return Col(out.value, "int", out.miss)
+            return Col(out.value, "int", out.miss, bound=MEMBERS_BOUND)
         cond = self.compile(node.args[1], True)
         n = members.list.eval(cond.value.fill_null(False).cast(pl.Int64)).list.sum()
         unknown = members.list.eval(cond.value.is_null()).list.any()
         value = pl.when(unknown).then(pl.lit(None, pl.Int64)).otherwise(n)
         out = self._agg(members, value, self._member_miss(members, cond.miss))
-        return Col(out.value, "int", out.miss, self._member_checks(members, cond))
+        return Col(out.value, "int", out.miss, self._member_checks(members, cond),
+                   bound=MEMBERS_BOUND)
 
     def _call_sum(self, node: ast.Call, in_member: bool) -> Col:
         members = self._members(node, in_member)
@@ -695,6 +768,32 @@ class Compiler:
 
     def _call_all(self, node: ast.Call, in_member: bool) -> Col:
         return self._quantifier(node, in_member, stop=False)
+
+
+#: Significant digits of the reference's quotients (Python's default Decimal context).
+REFERENCE_DIGITS = 28
+
+
+def quotient_is_exact(num_bound: int, den_bound: int, places: int) -> bool:
+    """Whether rounding ``n / d`` to ``places`` in exact integers gives what the
+    reference gives, for every ``|n| <= num_bound`` and ``0 < |d| <= den_bound``.
+
+    The reference divides in Decimal (the quotient rounded to 28 significant digits)
+    and then rounds (half up, floor or ceiling). If the exact quotient q is not a
+    rounding boundary (a multiple of 10**-places, or a half of one), it lies at least
+    1 / (2 * |d| * 10**places) from the nearest boundary, while the 28-digit quotient
+    is within half a unit of its 28th digit: 0.5 * 10**(M - 28) for |q| < 10**M. If
+    that is smaller, both sides of the boundary agree. A q exactly on a boundary has
+    at most places + 1 decimals and M + places + 1 <= 28 digits, so the reference
+    keeps it exactly. Both hold when den_bound * 10**(places + M) < 10**28, with
+    10**M > num_bound (|q| <= |n| since |d| >= 1). Where the bounds do not give
+    that, the same holds row by row when |n| * |d| < 10**(27 - places) (take the
+    smallest M with 10**M > |n|: 10**M <= 10 * |n|); :meth:`Compiler.rounded_quotient`
+    hands the other rows to the reference.
+    """
+    digits = len(str(num_bound))  # 10**digits > num_bound
+    return den_bound * 10 ** (places + digits) < 10**REFERENCE_DIGITS and \
+        digits + places + 1 <= REFERENCE_DIGITS
 
 
 def _pair_by_size(x: pl.Expr, y: pl.Expr) -> tuple[pl.Expr, pl.Expr]:

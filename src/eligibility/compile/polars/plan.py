@@ -118,6 +118,19 @@ def compile_exact(scope: Scope, node: ast.Node, max_scale: int | None = SCALE) -
     return col
 
 
+def exact_quotient(scope: Scope, node: ast.Node, rounding: str | None) -> Col | None:
+    """An amount ``a / b`` or ``monthly(a)`` with a rounding rule, divided and rounded
+    in exact integers (``fix`` at the rule's places) where that provably gives the
+    reference's amount (:func:`~eligibility.compile.polars.compiler.quotient_is_exact`)."""
+    if rounding not in ROUNDING:
+        return None
+    how = "floor" if rounding == "krone_down" else "half_up"
+    try:
+        return Compiler(scope, exact=True).rounded_quotient(node, ROUNDING[rounding], how)
+    except NeedDecimal:
+        return None
+
+
 def stored(col: Col, name: str, miss_name: str) -> Col:
     """How later expressions read a column computed earlier in the plan."""
     return Col(pl.col(name), col.kind, None if col.miss is None else pl.col(miss_name),
@@ -239,9 +252,12 @@ class PolarsPlan:
                 raise Unsupported(f"amount rounding {rounding!r} after a division: the "
                                   "unrounded quotient needs more places than polars "
                                   "Decimal(38, 10) keeps", m.file)
-            raw = compile_exact(scope, m.amount.expr.node, max_scale=None)
+            quotient = exact_quotient(scope, m.amount.expr.node, rounding)
+            raw = quotient or compile_exact(scope, m.amount.expr.node, max_scale=None)
             checks.extend(raw.checks)
-            if raw.kind in ("int", "fix"):  # exact integers: round in integers
+            if quotient is not None:  # a quotient rounded in integers: already the amount
+                amount = quotient
+            elif raw.kind in ("int", "fix"):  # exact integers: round in integers
                 fixed = raw if raw.kind == "fix" else raw.but(raw.value.cast(pl.Int128()),
                                                              kind="fix", scale=0)
                 if rounding in ROUNDING:  # exactly the rule's places (ore: "12.50")
