@@ -500,7 +500,7 @@ class Compiler:
         ``half_up``, ``floor``, ``ceil``) in exact integers, as ``fix`` at ``places``;
         None where the operands are not exact integers or the result could differ
         from the reference's (see :func:`quotient_is_exact`)."""
-        if not self.exact or in_member:
+        if not self.exact or in_member or places >= REFERENCE_DIGITS - 1:
             return None
         if isinstance(node, ast.Binary) and node.op == "/":
             a, b = self.compile(node.left), self.compile(node.right)
