@@ -20,6 +20,7 @@ its calculation.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -60,7 +61,7 @@ _FIELDS_SET: dict[type[BaseModel], set[str]] = {
 _STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
 _MESSAGE_KEYS = {o: f"outcome.{o}" for o in ("met", "not_met", "waived", "unknown",
                                               "discretionary")}
-_EXACT = (bool, int, str, type(None))
+_EXACT = frozenset({bool, int, str, LocStr, date, type(None)})
 #: observed values that key a memo as they are (equal ones render and serialise alike for
 #: one label; a label has one type): no decimal (1.0 ≠ 1.00, and rarely seen twice)
 #: (enum facts arrive as the schema's own strings, a str subclass that knows its line)
@@ -69,7 +70,7 @@ _PLAIN = frozenset({bool, int, str, LocStr, date, type(None)})
 
 def _value_key(value: Any) -> Any:
     """A memo key for a value: equal keys render and serialise alike (1.0 ≠ 1.00)."""
-    return value if type(value) in _EXACT else (type(value), str(value))
+    return value if value.__class__ in _EXACT else (value.__class__, str(value))
 
 
 def construct(cls: type[M], values: dict[str, Any]) -> M:
@@ -107,11 +108,19 @@ def decision_bytes(decision: Decision) -> bytes:
     return fast if fast is not None else Decision.__pydantic_serializer__.to_json(decision)
 
 
-def _memo(store: dict[Any, Any], key: Any, value: Any) -> Any:
-    if len(store) >= _MEMO_LIMIT:
-        store.clear()
-    store[key] = value
+_LOCK = threading.Lock()  # guards memo writes (a memo is cleared when full: bounded)
+
+
+def _memo(store: dict[Any, Any], key: Any, value: Any, limit: int = _MEMO_LIMIT) -> Any:
+    with _LOCK:
+        if len(store) >= limit:
+            store.clear()
+        store[key] = value
     return value
+
+
+#: the most Reasons kept per requirement, outcome and exception (one small memo each)
+_REASON_LIMIT = 256
 
 
 class _Req:
@@ -131,8 +140,11 @@ class _Req:
         self.note = req.note
         self.messages = {outcome: render(f"outcome.{outcome}", lang, title=self.title)
                          for outcome in ("met", "not_met", "discretionary")}
-        #: (outcome, exception id) → the fields of its Reason that do not vary
-        self.templates: dict[tuple[str, str | None], dict[str, Any]] = {}
+        #: (outcome, exception id) → the fields of its Reason that do not vary, and a
+        #: memo of the Reasons made from them, keyed by what varies (observed values,
+        #: missing facts, the discretionary hint's value)
+        self.templates: dict[tuple[str, str | None],
+                             tuple[dict[str, Any], dict[Any, Reason]]] = {}
 
 
 class DecisionBuilder:
@@ -151,8 +163,9 @@ class DecisionBuilder:
                     self._sources(group)
         self._reqs: dict[tuple[int, str], _Req] = {}
         self._texts: dict[tuple[Any, ...], Any] = {}
-        self._criteria: dict[tuple[Any, ...], CriterionResult] = {}
-        self._reasons: dict[tuple[Any, ...], Reason] = {}
+        #: per criterion and language: its result's static fields, and a memo of results
+        self._criterion_templates: dict[tuple[int, str],
+                                        tuple[dict[str, Any], dict[Any, CriterionResult]]] = {}
         self._results: dict[tuple[Any, ...], MeasureResult] = {}
         self._measures: dict[tuple[int, str], dict[str, Any]] = {}
         self._unconfirmed: dict[tuple[int, date], tuple[frozenset[str], list[str]]] = {}
@@ -290,14 +303,9 @@ class DecisionBuilder:
             "note": static.note,
         })
 
-    def _reason(self, creq: CompiledRequirement, static: _Req, lang: str, outcome: Outcome,
-                exc: RuleException | None, seen: tuple[str, ...], value: Any,
-                values: dict[str, Any] | None) -> Reason:
-        tkey = (outcome, exc.id if exc else None)
-        template = static.templates.get(tkey)
-        if template is None:
-            template = static.templates[tkey] = self._reason_template(
-                creq, static, lang, outcome, exc)
+    def _reason(self, creq: CompiledRequirement, static: _Req, template: dict[str, Any],
+                lang: str, outcome: Outcome, exc: RuleException | None,
+                seen: tuple[str, ...], value: Any, values: dict[str, Any] | None) -> Reason:
         fields = template.copy()
         if outcome == "unknown":
             fields["message"] = self._text(("unknown", lang, static.title, seen), lambda: render(
@@ -319,63 +327,74 @@ class DecisionBuilder:
             fields["missing_facts"] = list(seen)
         return construct(Reason, fields)
 
+    def _templates(self, creq: CompiledRequirement, static: _Req, lang: str,
+                   outcome: Outcome, exc: RuleException | None,
+                   ) -> tuple[dict[str, Any], dict[Any, Reason]]:
+        tkey = (outcome, exc.id if exc else None)
+        found = static.templates.get(tkey)
+        if found is None:
+            found = (self._reason_template(creq, static, lang, outcome, exc), {})
+            with _LOCK:
+                found = static.templates.setdefault(tkey, found)
+        return found
+
     def measure_result(self, cm: CompiledMeasure, out: Outcomes, lang: str,
                        outcomes: HouseholdOutcomes, full: bool = True) -> MeasureResult:
         status = out.status
         amount = out.amount
-        # equal results (and reasons) are made once and shared; values are keyed
-        # exactly (a decimal by its text: 1.0 ≠ 1.00)
-        # (a reason showing a decimal — an income, a cost — is rarely seen twice: it is
-        # built each time and not kept, so the memos hold what does repeat)
-        rkeys: list[tuple[Any, ...] | None] = []
-        if full:
-            plain = _PLAIN.issuperset
-            for r in out.reasons:
-                values = r[5]
-                vals = None
-                if values:
-                    vals = tuple(values.values())
-                    if not plain(map(type, vals)):
-                        rkeys.append(None)
-                        continue
-                rkeys.append((id(r[0]), lang, r[1], r[2].id if r[2] else None, r[3],
-                              _value_key(r[4]) if r[1] == "discretionary" else None, vals))
-            signature: tuple[Any, ...] | None = None if None in rkeys else ("full", *rkeys)
-        else:
-            signature = tuple([r[1] if r[2] is None else (r[1], r[2].id) for r in out.reasons])
-        if full and out.calculation is not None:  # the steps of this household's amount
-            signature = None
-        mkey = None if signature is None else (
-            cm.index, lang, outcomes.as_of, status, _value_key(amount), out.priority,
-            out.missing, out.discretionary, signature)
-        if mkey is not None:
-            found = self._results.get(mkey)
-            if found is not None:
-                return found
+        # equal reasons, and results, are made once and shared; values are keyed
+        # exactly (a decimal by its text: 1.0 ≠ 1.00). A reason showing a decimal — an
+        # income, a cost — is rarely seen twice: it is built each time and not kept, so
+        # the memos hold what does repeat.
         reasons: list[Reason] = []
         failed: list[str] = []
         assessed: list[str] = []
         flagged: list[str] = []
-        cache = self._reasons
+        shared = True  # every reason came from (or went into) a memo
         reqs = self._reqs
-        for i, (creq, outcome, exc, seen, value, values) in enumerate(out.reasons):
+        plain = _PLAIN.issuperset
+        for creq, outcome, exc, seen, value, values in out.reasons:
             static = reqs.get((id(creq), lang)) or self._req(creq, lang)
             if outcome == "not_met":
                 failed.append(static.title)
             elif outcome == "discretionary":
                 assessed.append(static.title)
-            unconfirmed = static.unconfirmed or bool(exc and exc.unconfirmed)
-            if unconfirmed:
+            if static.unconfirmed or (exc is not None and exc.unconfirmed):
                 flagged.append(static.id)
             if not full:
                 continue
-            rkey = rkeys[i]
-            reason = cache.get(rkey) if rkey is not None else None
+            pair = static.templates.get((outcome, exc.id if exc else None)) or self._templates(
+                creq, static, lang, outcome, exc)
+            vals = tuple(values.values()) if values else ()
+            rkey: Any = None
+            if plain(map(type, vals)):
+                # within one template: the observed values (never tuples themselves), and
+                # what else varies when there is any
+                vkey = _value_key(value) if outcome == "discretionary" else None
+                if seen or vkey is not None:
+                    rkey = (seen, vkey, *vals)
+                else:
+                    rkey = vals[0] if len(vals) == 1 else vals
+            reason = pair[1].get(rkey) if rkey is not None else None
             if reason is None:
-                reason = self._reason(creq, static, lang, outcome, exc, seen, value, values)
+                reason = self._reason(creq, static, pair[0], lang, outcome, exc, seen, value,
+                                      values)
                 if rkey is not None:
-                    _memo(cache, rkey, reason)
+                    _memo(pair[1], rkey, reason, _REASON_LIMIT)
+                else:
+                    shared = False
             reasons.append(reason)
+        mkey: tuple[Any, ...] | None = None
+        if not full or (shared and out.calculation is None):
+            # a shared result's reasons are memoised objects, kept alive by the entry: their
+            # identities name them
+            mkey = (cm.index, lang, outcomes.as_of, status, _value_key(amount), out.priority,
+                    out.missing, out.discretionary, full,
+                    *(map(id, reasons) if full else
+                      [r[1] if r[2] is None else (r[1], r[2].id) for r in out.reasons]))
+            found = self._results.get(mkey)
+            if found is not None:
+                return found
         if status == "eligible":
             summary = self._text(("eligible", lang), lambda: render("summary.eligible", lang))
         elif status == "not_eligible":
@@ -422,17 +441,27 @@ class DecisionBuilder:
     def criterion_result(self, outcome: CriterionOutcome, lang: str) -> CriterionResult:
         """One criterion's result; equal results are made once and shared."""
         c, value, missing = outcome
-        key = (c.id, lang, _value_key(value), missing)
-        found = self._criteria.get(key)
+        pair = self._criterion_templates.get((id(c), lang))
+        if pair is None:  # the criteria live as long as the pack
+            pair = (field_template(CriterionResult, {
+                "id": c.id, "title": c.title.get(lang), "value": None, "known": False,
+                "missing_facts": self._empty, "unconfirmed": c.unconfirmed}), {})
+            with _LOCK:
+                pair = self._criterion_templates.setdefault((id(c), lang), pair)
+        # a decimal value (rarely seen twice) is not kept: its result is built each time
+        key = ((value, missing) if missing else value) if (
+            value.__class__ in _EXACT or value is UNKNOWN) else None
+        found = pair[1].get(key) if key is not None else None
         if found is None:
-            found = _memo(self._criteria, key, construct(CriterionResult, {
-                "id": c.id,
-                "title": c.title.get(lang),
-                "value": None if value is UNKNOWN else value,
-                "known": value is not UNKNOWN,
-                "missing_facts": list(missing),
-                "unconfirmed": c.unconfirmed,
-            }))
+            fields = pair[0].copy()
+            if value is not UNKNOWN:
+                fields["value"] = value
+                fields["known"] = True
+            if missing:
+                fields["missing_facts"] = list(missing)
+            found = construct(CriterionResult, fields)
+            if key is not None:
+                _memo(pair[1], key, found, _REASON_LIMIT)
         return found
 
     def missing(self, affects: dict[str, list[str]], lang: str) -> list[MissingFact]:

@@ -127,18 +127,21 @@ class StepViews:
     lists). Memo writes are guarded by a lock, so one instance serves many threads."""
 
     _LIMIT = 4096
+    _STEPS = 256  # the most steps kept per step and language
 
     def __init__(self) -> None:
-        self._static: dict[tuple[Any, ...], tuple[Any, Any, dict[str, Any]]] = {}
+        #: per step and language: its static fields, and a memo of the steps made from
+        #: them keyed by what varies (values, waiting-for, parameters)
+        self._static: dict[tuple[Any, ...],
+                           tuple[Any, Any, dict[str, Any], dict[Any, Any]]] = {}
         self._params: dict[tuple[int, str], tuple[Any, ParameterUsed]] = {}
         self._refs: dict[Source, SourceRef] = {}
-        self._made: dict[tuple[Any, ...], tuple[Any, Any, CalculationStep]] = {}
         self._empty: list[Any] = []
         self._lock = threading.Lock()
 
-    def _store(self, memo: dict[Any, Any], key: Any, value: Any) -> Any:
+    def _store(self, memo: dict[Any, Any], key: Any, value: Any, limit: int = 0) -> Any:
         with self._lock:
-            if len(memo) >= self._LIMIT:
+            if len(memo) >= (limit or self._LIMIT):
                 memo.clear()
             memo[key] = value
         return value
@@ -150,12 +153,13 @@ class StepViews:
                               _construct(SourceRef, {"ref": src.ref, "url": src.url}))
         return ref
 
-    def _template(self, s: RecordedStep, lang: str) -> dict[str, Any]:
+    def _template(self, s: RecordedStep, lang: str,
+                  ) -> tuple[Any, Any, dict[str, Any], dict[Any, Any]]:
         # keyed by the identity of the plan's own objects (kept alive in the entry)
         key = (id(s.sources), id(s.title), s.name, s.text, s.unit, s.rounding, lang)
         found = self._static.get(key)
         if found is not None and found[0] is s.sources and found[1] is s.title:
-            return found[2]
+            return found
         template = field_template(CalculationStep, {
             "name": s.name,
             "kind": s.kind,
@@ -171,8 +175,10 @@ class StepViews:
             "rounding": s.rounding,
             "exact": None,
         })
-        self._store(self._static, key, (s.sources, s.title, template))
-        return template
+        entry: tuple[Any, Any, dict[str, Any], dict[Any, Any]] = (s.sources, s.title, template,
+                                                                  {})
+        self._store(self._static, key, entry)
+        return entry
 
     def _parameter(self, p: ParamUse, lang: str) -> ParameterUsed:
         key = (id(p), lang)
@@ -195,19 +201,20 @@ class StepViews:
     def steps(self, steps: tuple[RecordedStep, ...], lang: str) -> list[CalculationStep]:
         """The recorded steps as ``MeasureResult.calculation`` (not re-validated)."""
         out: list[CalculationStep] = []
-        made = self._made
         for s in steps:
-            template = self._template(s, lang)
+            _, _, template, made = self._template(s, lang)
             # a step without decimals (a count, a choice, a parameter's own value) is made
-            # once and shared; the template and parameters are kept alive by the entry
-            key: tuple[Any, ...] | None = None
-            vals = (s.value, *[t[2] for t in s.terms])
+            # once and shared; the parameters it looked up are kept alive by the entry
+            key: Any = None
+            vals = (s.value, *[t[2] for t in s.terms])  # never tuples themselves
             if _SHAREABLE.issuperset(map(type, vals)):
-                key = (id(template), vals, s.waiting_for, tuple(map(id, s.parameters)))
+                if s.waiting_for or s.parameters:
+                    key = (*vals, s.waiting_for, *map(id, s.parameters))
+                else:
+                    key = vals[0] if len(vals) == 1 else vals
                 hit = made.get(key)
-                if hit is not None and hit[0] is template and all(
-                        a is b for a, b in zip(hit[1], s.parameters, strict=True)):
-                    out.append(hit[2])
+                if hit is not None:
+                    out.append(hit if hit.__class__ is CalculationStep else hit[1])
                     continue
             fields = template.copy()
             value = s.value
@@ -230,7 +237,8 @@ class StepViews:
                 fields["exact"] = exact if exact.__class__ is Decimal else Decimal(exact)
             step = _construct(CalculationStep, fields)
             if key is not None:
-                self._store(made, key, (template, s.parameters, step))
+                self._store(made, key, (s.parameters, step) if s.parameters else step,
+                            self._STEPS)
             out.append(step)
         return out
 
