@@ -43,7 +43,7 @@ from eligibility.decision import (
     SourceRef,
     field_template,
 )
-from eligibility.explain.calculation import StepViews
+from eligibility.explain.calculation import StepViews, pack_decimals
 from eligibility.explain.messages import render
 from eligibility.fastjson import dumps as _fast_dumps
 from eligibility.pack.model import RuleException
@@ -169,7 +169,7 @@ class DecisionBuilder:
         self._results: dict[tuple[Any, ...], MeasureResult] = {}
         self._measures: dict[tuple[int, str], dict[str, Any]] = {}
         self._unconfirmed: dict[tuple[int, date], tuple[frozenset[str], list[str]]] = {}
-        self._steps = StepViews()
+        self._steps = StepViews(pack_decimals(self.pack.parameters))
         # one empty list and dict for every Reason and result that has none (shared, as
         # the static parts are: a Decision is frozen, its lists are not to be mutated)
         self._empty: list[Any] = []

@@ -129,7 +129,11 @@ class StepViews:
     _LIMIT = 4096
     _STEPS = 256  # the most steps kept per step and language
 
-    def __init__(self) -> None:
+    def __init__(self, pack_decimals: Mapping[int, tuple[Any, str]] | None = None) -> None:
+        #: the pack's own parameter decimals (id → a key naming the exact value; see
+        #: :func:`pack_decimals`): a step showing only these is shared like one without
+        #: decimals (a rate, a limit looked up)
+        self._decimals: Mapping[int, tuple[Any, str]] = pack_decimals or {}
         #: per step and language: its static fields, and a memo of the steps made from
         #: them keyed by what varies (values, waiting-for, parameters)
         self._static: dict[tuple[Any, ...],
@@ -198,6 +202,21 @@ class StepViews:
         self._store(self._params, key, (p, used))
         return used
 
+    def _pack_keys(self, vals: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """``vals`` with each of the pack's own decimals as its key; None when another
+        value is not shareable (a decimal of this household)."""
+        out: list[Any] = []
+        decimals = self._decimals
+        for v in vals:
+            if v.__class__ in _SHAREABLE:
+                out.append(v)
+                continue
+            key = decimals.get(id(v))
+            if key is None or key[0] is not v:
+                return None
+            out.append(key)
+        return tuple(out)
+
     def steps(self, steps: tuple[RecordedStep, ...], lang: str) -> list[CalculationStep]:
         """The recorded steps as ``MeasureResult.calculation`` (not re-validated)."""
         out: list[CalculationStep] = []
@@ -206,8 +225,12 @@ class StepViews:
             # a step without decimals (a count, a choice, a parameter's own value) is made
             # once and shared; the parameters it looked up are kept alive by the entry
             key: Any = None
-            vals = (s.value, *[t[2] for t in s.terms])  # never tuples themselves
-            if _SHAREABLE.issuperset(map(type, vals)):
+            vals: tuple[Any, ...] | None = (s.value, *[t[2] for t in s.terms])
+            if not _SHAREABLE.issuperset(map(type, vals)):  # type: ignore[arg-type]
+                vals = self._pack_keys(vals)  # type: ignore[arg-type]
+            if vals is not None and s.exact is not None:
+                vals = self._pack_keys((*vals, s.exact))
+            if vals is not None:  # never tuples themselves but a pack decimal's key
                 if s.waiting_for or s.parameters:
                     key = (*vals, s.waiting_for, *map(id, s.parameters))
                 else:
@@ -248,6 +271,28 @@ _SCALARS = frozenset({bool, int, str, Decimal, date})
 #: of one step's value or term (each of one type) format and serialise alike
 _SHAREABLE = frozenset({bool, int, str, LocStr, date, type(None), type(UNKNOWN),
                         type(ELIDED)})
+
+
+def pack_decimals(parameters: Mapping[str, Any]) -> dict[int, tuple[Any, str]]:
+    """id → (the decimal, its text) for every decimal in the parameters' versions
+    (``pack.parameters``): a memo key naming the exact value (1.0 ≠ 1.00) that
+    holds the decimal itself, so the id stays its own while the key is kept."""
+    found: dict[int, tuple[Any, str]] = {}
+
+    def walk(value: Any) -> None:
+        if value.__class__ is Decimal:
+            found[id(value)] = (value, str(value))
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+
+    for param in parameters.values():
+        for version in param.versions:
+            walk(version.value)
+    return found
 
 
 def decision_steps(steps: tuple[RecordedStep, ...], lang: str) -> list[CalculationStep]:
