@@ -14,7 +14,11 @@ already have the contract's types, so the models are made with
 Decision gives). Static parts — titles, source lists, per-language messages that
 depend only on the rule, criterion results for a given value — are made once per
 builder and shared by every Decision (Decisions are frozen; do not mutate their
-lists). ``detail="summary"`` leaves out every measure's per-requirement reasons and
+lists). Equal reasons, criterion results, measure results and calculation steps are
+shared too, through small memos per requirement, criterion and step (bounded: a memo
+is emptied when full; written under a lock, so one builder serves many threads); a
+reason or step showing a decimal of the household is built each time and not kept.
+``detail="summary"`` leaves out every measure's per-requirement reasons and
 its calculation.
 """
 
@@ -108,12 +112,11 @@ def decision_bytes(decision: Decision) -> bytes:
     return fast if fast is not None else Decision.__pydantic_serializer__.to_json(decision)
 
 
-_LOCK = threading.Lock()  # guards memo writes (a memo is cleared when full: bounded)
-
-
-def _memo(store: dict[Any, Any], key: Any, value: Any, limit: int = _MEMO_LIMIT) -> Any:
-    with _LOCK:
-        if len(store) >= limit:
+def _memo(lock: threading.Lock, store: dict[Any, Any], key: Any, value: Any,
+          limit: int | None = None) -> Any:
+    """``store[key] = value`` under ``lock``; a store at its limit is emptied first."""
+    with lock:
+        if len(store) >= (_MEMO_LIMIT if limit is None else limit):
             store.clear()
         store[key] = value
     return value
@@ -162,6 +165,7 @@ class DecisionBuilder:
                 for group in creq.exception_sources.values():
                     self._sources(group)
         self._reqs: dict[tuple[int, str], _Req] = {}
+        self._lock = threading.Lock()  # guards memo writes (memos are bounded: see _memo)
         self._texts: dict[tuple[Any, ...], Any] = {}
         #: per criterion and language: its result's static fields, and a memo of results
         self._criterion_templates: dict[tuple[int, str],
@@ -201,7 +205,7 @@ class DecisionBuilder:
     def _text(self, key: tuple[Any, ...], make: Any) -> Any:
         found = self._texts.get(key)
         if found is None:
-            found = _memo(self._texts, key, make())
+            found = _memo(self._lock, self._texts, key, make())
         return found
 
     # -- the Decision ----------------------------------------------------------
@@ -248,7 +252,7 @@ class DecisionBuilder:
                 | cm.unconfirmed
                 | {entry for p, entry in self.compiled.stale_at(outcomes.as_of).items()
                    if p in cm.params_used})
-            found = _memo(self._unconfirmed, key, (entries, sorted(entries)))
+            found = _memo(self._lock, self._unconfirmed, key, (entries, sorted(entries)))
         return found
 
     def _measure_static(self, cm: CompiledMeasure, lang: str) -> dict[str, Any]:
@@ -334,7 +338,7 @@ class DecisionBuilder:
         found = static.templates.get(tkey)
         if found is None:
             found = (self._reason_template(creq, static, lang, outcome, exc), {})
-            with _LOCK:
+            with self._lock:
                 found = static.templates.setdefault(tkey, found)
         return found
 
@@ -380,7 +384,7 @@ class DecisionBuilder:
                 reason = self._reason(creq, static, pair[0], lang, outcome, exc, seen, value,
                                       values)
                 if rkey is not None:
-                    _memo(pair[1], rkey, reason, _REASON_LIMIT)
+                    _memo(self._lock, pair[1], rkey, reason, _REASON_LIMIT)
                 else:
                     shared = False
             reasons.append(reason)
@@ -435,7 +439,7 @@ class DecisionBuilder:
             fields["calculation"] = self._steps.steps(out.calculation, lang)
         result = construct(MeasureResult, fields)
         if mkey is not None:
-            _memo(self._results, mkey, result)
+            _memo(self._lock, self._results, mkey, result)
         return result
 
     def criterion_result(self, outcome: CriterionOutcome, lang: str) -> CriterionResult:
@@ -446,7 +450,7 @@ class DecisionBuilder:
             pair = (field_template(CriterionResult, {
                 "id": c.id, "title": c.title.get(lang), "value": None, "known": False,
                 "missing_facts": self._empty, "unconfirmed": c.unconfirmed}), {})
-            with _LOCK:
+            with self._lock:
                 pair = self._criterion_templates.setdefault((id(c), lang), pair)
         # a decimal value (rarely seen twice) is not kept: its result is built each time
         key = ((value, missing) if missing else value) if (
@@ -461,7 +465,7 @@ class DecisionBuilder:
                 fields["missing_facts"] = list(missing)
             found = construct(CriterionResult, fields)
             if key is not None:
-                _memo(pair[1], key, found, _REASON_LIMIT)
+                _memo(self._lock, pair[1], key, found, _REASON_LIMIT)
         return found
 
     def missing(self, affects: dict[str, list[str]], lang: str) -> list[MissingFact]:
