@@ -79,6 +79,26 @@ def test_shared_parts_do_not_leak_between_decisions(engine: Engine) -> None:
     assert first.measure("bostotte").amount == 983
 
 
+def test_a_warm_builder_with_full_memos_gives_a_fresh_ones_bytes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reasons, criteria, steps and results shared between Decisions (memos cleared when
+    full, here after two entries) give the bytes an engine that saw nothing else gives."""
+    import eligibility.decision_build as build
+    from eligibility.explain.calculation import StepViews
+
+    monkeypatch.setattr(build, "_REASON_LIMIT", 2)
+    monkeypatch.setattr(build, "_MEMO_LIMIT", 2)
+    monkeypatch.setattr(StepViews, "_STEPS", 2)
+    monkeypatch.setattr(StepViews, "_LIMIT", 2)
+    pack = load_pack(ROOT / "rules" / "no")
+    warm = Engine(pack)
+    cases = [(facts, lang, when) for facts in [*fixtures(), {}] for lang in ("nb", "en")
+             for when in (AS_OF, date(2026, 1, 15))]
+    for facts, lang, when in [*cases, *reversed(cases), *cases]:
+        assert (warm.evaluate(facts, when, lang).model_dump_json()
+                == Engine(pack).evaluate(facts, when, lang).model_dump_json())
+
+
 def test_decimal_values_keep_their_digits(engine: Engine) -> None:
     one = household(economy={"bank_loan_refused": True, "years_problem": "5.0",
                              "savings_used": False})

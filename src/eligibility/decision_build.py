@@ -14,12 +14,17 @@ already have the contract's types, so the models are made with
 Decision gives). Static parts — titles, source lists, per-language messages that
 depend only on the rule, criterion results for a given value — are made once per
 builder and shared by every Decision (Decisions are frozen; do not mutate their
-lists). ``detail="summary"`` leaves out every measure's per-requirement reasons and
+lists). Equal reasons, criterion results, measure results and calculation steps are
+shared too, through small memos per requirement, criterion and step (bounded: a memo
+is emptied when full; written under a lock, so one builder serves many threads); a
+reason or step showing a decimal of the household is built each time and not kept.
+``detail="summary"`` leaves out every measure's per-requirement reasons and
 its calculation.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -42,7 +47,7 @@ from eligibility.decision import (
     SourceRef,
     field_template,
 )
-from eligibility.explain.calculation import StepViews
+from eligibility.explain.calculation import StepViews, pack_decimals
 from eligibility.explain.messages import render
 from eligibility.fastjson import dumps as _fast_dumps
 from eligibility.pack.model import RuleException
@@ -60,7 +65,7 @@ _FIELDS_SET: dict[type[BaseModel], set[str]] = {
 _STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
 _MESSAGE_KEYS = {o: f"outcome.{o}" for o in ("met", "not_met", "waived", "unknown",
                                               "discretionary")}
-_EXACT = (bool, int, str, type(None))
+_EXACT = frozenset({bool, int, str, LocStr, date, type(None)})
 #: observed values that key a memo as they are (equal ones render and serialise alike for
 #: one label; a label has one type): no decimal (1.0 ≠ 1.00, and rarely seen twice)
 #: (enum facts arrive as the schema's own strings, a str subclass that knows its line)
@@ -69,7 +74,7 @@ _PLAIN = frozenset({bool, int, str, LocStr, date, type(None)})
 
 def _value_key(value: Any) -> Any:
     """A memo key for a value: equal keys render and serialise alike (1.0 ≠ 1.00)."""
-    return value if type(value) in _EXACT else (type(value), str(value))
+    return value if value.__class__ in _EXACT else (value.__class__, str(value))
 
 
 def construct(cls: type[M], values: dict[str, Any]) -> M:
@@ -107,11 +112,18 @@ def decision_bytes(decision: Decision) -> bytes:
     return fast if fast is not None else Decision.__pydantic_serializer__.to_json(decision)
 
 
-def _memo(store: dict[Any, Any], key: Any, value: Any) -> Any:
-    if len(store) >= _MEMO_LIMIT:
-        store.clear()
-    store[key] = value
+def _memo(lock: threading.Lock, store: dict[Any, Any], key: Any, value: Any,
+          limit: int | None = None) -> Any:
+    """``store[key] = value`` under ``lock``; a store at its limit is emptied first."""
+    with lock:
+        if len(store) >= (_MEMO_LIMIT if limit is None else limit):
+            store.clear()
+        store[key] = value
     return value
+
+
+#: the most Reasons kept per requirement, outcome and exception (one small memo each)
+_REASON_LIMIT = 256
 
 
 class _Req:
@@ -131,8 +143,11 @@ class _Req:
         self.note = req.note
         self.messages = {outcome: render(f"outcome.{outcome}", lang, title=self.title)
                          for outcome in ("met", "not_met", "discretionary")}
-        #: (outcome, exception id) → the fields of its Reason that do not vary
-        self.templates: dict[tuple[str, str | None], dict[str, Any]] = {}
+        #: (outcome, exception id) → the fields of its Reason that do not vary, and a
+        #: memo of the Reasons made from them, keyed by what varies (observed values,
+        #: missing facts, the discretionary hint's value)
+        self.templates: dict[tuple[str, str | None],
+                             tuple[dict[str, Any], dict[Any, Reason]]] = {}
 
 
 class DecisionBuilder:
@@ -150,13 +165,15 @@ class DecisionBuilder:
                 for group in creq.exception_sources.values():
                     self._sources(group)
         self._reqs: dict[tuple[int, str], _Req] = {}
+        self._lock = threading.Lock()  # guards memo writes (memos are bounded: see _memo)
         self._texts: dict[tuple[Any, ...], Any] = {}
-        self._criteria: dict[tuple[Any, ...], CriterionResult] = {}
-        self._reasons: dict[tuple[Any, ...], Reason] = {}
+        #: per criterion and language: its result's static fields, and a memo of results
+        self._criterion_templates: dict[tuple[int, str],
+                                        tuple[dict[str, Any], dict[Any, CriterionResult]]] = {}
         self._results: dict[tuple[Any, ...], MeasureResult] = {}
         self._measures: dict[tuple[int, str], dict[str, Any]] = {}
         self._unconfirmed: dict[tuple[int, date], tuple[frozenset[str], list[str]]] = {}
-        self._steps = StepViews()
+        self._steps = StepViews(pack_decimals(self.pack.parameters))
         # one empty list and dict for every Reason and result that has none (shared, as
         # the static parts are: a Decision is frozen, its lists are not to be mutated)
         self._empty: list[Any] = []
@@ -188,7 +205,7 @@ class DecisionBuilder:
     def _text(self, key: tuple[Any, ...], make: Any) -> Any:
         found = self._texts.get(key)
         if found is None:
-            found = _memo(self._texts, key, make())
+            found = _memo(self._lock, self._texts, key, make())
         return found
 
     # -- the Decision ----------------------------------------------------------
@@ -235,7 +252,7 @@ class DecisionBuilder:
                 | cm.unconfirmed
                 | {entry for p, entry in self.compiled.stale_at(outcomes.as_of).items()
                    if p in cm.params_used})
-            found = _memo(self._unconfirmed, key, (entries, sorted(entries)))
+            found = _memo(self._lock, self._unconfirmed, key, (entries, sorted(entries)))
         return found
 
     def _measure_static(self, cm: CompiledMeasure, lang: str) -> dict[str, Any]:
@@ -290,14 +307,9 @@ class DecisionBuilder:
             "note": static.note,
         })
 
-    def _reason(self, creq: CompiledRequirement, static: _Req, lang: str, outcome: Outcome,
-                exc: RuleException | None, seen: tuple[str, ...], value: Any,
-                values: dict[str, Any] | None) -> Reason:
-        tkey = (outcome, exc.id if exc else None)
-        template = static.templates.get(tkey)
-        if template is None:
-            template = static.templates[tkey] = self._reason_template(
-                creq, static, lang, outcome, exc)
+    def _reason(self, creq: CompiledRequirement, static: _Req, template: dict[str, Any],
+                lang: str, outcome: Outcome, exc: RuleException | None,
+                seen: tuple[str, ...], value: Any, values: dict[str, Any] | None) -> Reason:
         fields = template.copy()
         if outcome == "unknown":
             fields["message"] = self._text(("unknown", lang, static.title, seen), lambda: render(
@@ -319,63 +331,74 @@ class DecisionBuilder:
             fields["missing_facts"] = list(seen)
         return construct(Reason, fields)
 
+    def _templates(self, creq: CompiledRequirement, static: _Req, lang: str,
+                   outcome: Outcome, exc: RuleException | None,
+                   ) -> tuple[dict[str, Any], dict[Any, Reason]]:
+        tkey = (outcome, exc.id if exc else None)
+        found = static.templates.get(tkey)
+        if found is None:
+            found = (self._reason_template(creq, static, lang, outcome, exc), {})
+            with self._lock:
+                found = static.templates.setdefault(tkey, found)
+        return found
+
     def measure_result(self, cm: CompiledMeasure, out: Outcomes, lang: str,
                        outcomes: HouseholdOutcomes, full: bool = True) -> MeasureResult:
         status = out.status
         amount = out.amount
-        # equal results (and reasons) are made once and shared; values are keyed
-        # exactly (a decimal by its text: 1.0 ≠ 1.00)
-        # (a reason showing a decimal — an income, a cost — is rarely seen twice: it is
-        # built each time and not kept, so the memos hold what does repeat)
-        rkeys: list[tuple[Any, ...] | None] = []
-        if full:
-            plain = _PLAIN.issuperset
-            for r in out.reasons:
-                values = r[5]
-                vals = None
-                if values:
-                    vals = tuple(values.values())
-                    if not plain(map(type, vals)):
-                        rkeys.append(None)
-                        continue
-                rkeys.append((id(r[0]), lang, r[1], r[2].id if r[2] else None, r[3],
-                              _value_key(r[4]) if r[1] == "discretionary" else None, vals))
-            signature: tuple[Any, ...] | None = None if None in rkeys else ("full", *rkeys)
-        else:
-            signature = tuple([r[1] if r[2] is None else (r[1], r[2].id) for r in out.reasons])
-        if full and out.calculation is not None:  # the steps of this household's amount
-            signature = None
-        mkey = None if signature is None else (
-            cm.index, lang, outcomes.as_of, status, _value_key(amount), out.priority,
-            out.missing, out.discretionary, signature)
-        if mkey is not None:
-            found = self._results.get(mkey)
-            if found is not None:
-                return found
+        # equal reasons, and results, are made once and shared; values are keyed
+        # exactly (a decimal by its text: 1.0 ≠ 1.00). A reason showing a decimal — an
+        # income, a cost — is rarely seen twice: it is built each time and not kept, so
+        # the memos hold what does repeat.
         reasons: list[Reason] = []
         failed: list[str] = []
         assessed: list[str] = []
         flagged: list[str] = []
-        cache = self._reasons
+        shared = True  # every reason came from (or went into) a memo
         reqs = self._reqs
-        for i, (creq, outcome, exc, seen, value, values) in enumerate(out.reasons):
+        plain = _PLAIN.issuperset
+        for creq, outcome, exc, seen, value, values in out.reasons:
             static = reqs.get((id(creq), lang)) or self._req(creq, lang)
             if outcome == "not_met":
                 failed.append(static.title)
             elif outcome == "discretionary":
                 assessed.append(static.title)
-            unconfirmed = static.unconfirmed or bool(exc and exc.unconfirmed)
-            if unconfirmed:
+            if static.unconfirmed or (exc is not None and exc.unconfirmed):
                 flagged.append(static.id)
             if not full:
                 continue
-            rkey = rkeys[i]
-            reason = cache.get(rkey) if rkey is not None else None
+            pair = static.templates.get((outcome, exc.id if exc else None)) or self._templates(
+                creq, static, lang, outcome, exc)
+            vals = tuple(values.values()) if values else ()
+            rkey: Any = None
+            if plain(map(type, vals)):
+                # within one template: the observed values (never tuples themselves), and
+                # what else varies when there is any
+                vkey = _value_key(value) if outcome == "discretionary" else None
+                if seen or vkey is not None:
+                    rkey = (seen, vkey, *vals)
+                else:
+                    rkey = vals[0] if len(vals) == 1 else vals
+            reason = pair[1].get(rkey) if rkey is not None else None
             if reason is None:
-                reason = self._reason(creq, static, lang, outcome, exc, seen, value, values)
+                reason = self._reason(creq, static, pair[0], lang, outcome, exc, seen, value,
+                                      values)
                 if rkey is not None:
-                    _memo(cache, rkey, reason)
+                    _memo(self._lock, pair[1], rkey, reason, _REASON_LIMIT)
+                else:
+                    shared = False
             reasons.append(reason)
+        mkey: tuple[Any, ...] | None = None
+        if not full or (shared and out.calculation is None):
+            # a shared result's reasons are memoised objects, kept alive by the entry: their
+            # identities name them
+            mkey = (cm.index, lang, outcomes.as_of, status, _value_key(amount), out.priority,
+                    out.missing, out.discretionary, full,
+                    *(map(id, reasons) if full else
+                      [r[1] if r[2] is None else (r[1], r[2].id) for r in out.reasons]))
+            found = self._results.get(mkey)
+            if found is not None:
+                return found
         if status == "eligible":
             summary = self._text(("eligible", lang), lambda: render("summary.eligible", lang))
         elif status == "not_eligible":
@@ -416,23 +439,33 @@ class DecisionBuilder:
             fields["calculation"] = self._steps.steps(out.calculation, lang)
         result = construct(MeasureResult, fields)
         if mkey is not None:
-            _memo(self._results, mkey, result)
+            _memo(self._lock, self._results, mkey, result)
         return result
 
     def criterion_result(self, outcome: CriterionOutcome, lang: str) -> CriterionResult:
         """One criterion's result; equal results are made once and shared."""
         c, value, missing = outcome
-        key = (c.id, lang, _value_key(value), missing)
-        found = self._criteria.get(key)
+        pair = self._criterion_templates.get((id(c), lang))
+        if pair is None:  # the criteria live as long as the pack
+            pair = (field_template(CriterionResult, {
+                "id": c.id, "title": c.title.get(lang), "value": None, "known": False,
+                "missing_facts": self._empty, "unconfirmed": c.unconfirmed}), {})
+            with self._lock:
+                pair = self._criterion_templates.setdefault((id(c), lang), pair)
+        # a decimal value (rarely seen twice) is not kept: its result is built each time
+        key = ((value, missing) if missing else value) if (
+            value.__class__ in _EXACT or value is UNKNOWN) else None
+        found = pair[1].get(key) if key is not None else None
         if found is None:
-            found = _memo(self._criteria, key, construct(CriterionResult, {
-                "id": c.id,
-                "title": c.title.get(lang),
-                "value": None if value is UNKNOWN else value,
-                "known": value is not UNKNOWN,
-                "missing_facts": list(missing),
-                "unconfirmed": c.unconfirmed,
-            }))
+            fields = pair[0].copy()
+            if value is not UNKNOWN:
+                fields["value"] = value
+                fields["known"] = True
+            if missing:
+                fields["missing_facts"] = list(missing)
+            found = construct(CriterionResult, fields)
+            if key is not None:
+                _memo(self._lock, pair[1], key, found, _REASON_LIMIT)
         return found
 
     def missing(self, affects: dict[str, list[str]], lang: str) -> list[MissingFact]:

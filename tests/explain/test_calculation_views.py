@@ -97,3 +97,35 @@ def test_changed_steps_lists_only_what_changed(engine: Engine) -> None:
     text = _text(changes_table(before, after, "en"))
     assert "Calculation steps that changed: Housing allowance" in text
     assert "983 NOK/month" in text and "835 NOK/month" in text
+
+
+def _step(value: Any, *terms: Any) -> Any:
+    from eligibility.compile.calculation import RecordedStep
+
+    text = " + ".join(["rate"] * len(terms)) or "rate"
+    spans, at = [], 0
+    for term in terms:
+        spans.append((at, at + 4, term))
+        at += 7
+    return RecordedStep("x", "let", None, None, (), text, value, (), (), tuple(spans))
+
+
+def test_a_step_of_pack_decimals_is_shared_and_keeps_their_digits() -> None:
+    from types import SimpleNamespace
+
+    from eligibility.explain.calculation import StepViews, pack_decimals
+
+    short, long_ = Decimal("0.3"), Decimal("0.30")  # equal, written differently
+    params = {"a": SimpleNamespace(versions=(SimpleNamespace(value=short),
+                                             SimpleNamespace(value={"k": [long_]})))}
+    views = StepViews(pack_decimals(params))
+    first = views.steps((_step(short, short),), "en")[0]
+    assert views.steps((_step(short, short),), "en")[0] is first  # the pack's own: shared
+    other = views.steps((_step(long_, long_),), "en")[0]
+    assert other is not first
+    assert (first.value, first.with_values) == (short, "0.3")
+    assert str(other.value) == "0.30" and other.model_dump_json() != first.model_dump_json()
+    own = Decimal("0.3")  # equal to the pack's, but this household's: built each time
+    made = views.steps((_step(own, own),), "en")[0]
+    assert made is not first and made.model_dump_json() == first.model_dump_json()
+    assert views.steps((_step(own, own),), "en")[0] is not made

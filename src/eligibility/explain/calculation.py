@@ -127,18 +127,25 @@ class StepViews:
     lists). Memo writes are guarded by a lock, so one instance serves many threads."""
 
     _LIMIT = 4096
+    _STEPS = 256  # the most steps kept per step and language
 
-    def __init__(self) -> None:
-        self._static: dict[tuple[Any, ...], tuple[Any, Any, dict[str, Any]]] = {}
+    def __init__(self, pack_decimals: Mapping[int, tuple[Any, str]] | None = None) -> None:
+        #: the pack's own parameter decimals (id → a key naming the exact value; see
+        #: :func:`pack_decimals`): a step showing only these is shared like one without
+        #: decimals (a rate, a limit looked up)
+        self._decimals: Mapping[int, tuple[Any, str]] = pack_decimals or {}
+        #: per step and language: its static fields, and a memo of the steps made from
+        #: them keyed by what varies (values, waiting-for, parameters)
+        self._static: dict[tuple[Any, ...],
+                           tuple[Any, Any, dict[str, Any], dict[Any, Any]]] = {}
         self._params: dict[tuple[int, str], tuple[Any, ParameterUsed]] = {}
         self._refs: dict[Source, SourceRef] = {}
-        self._made: dict[tuple[Any, ...], tuple[Any, Any, CalculationStep]] = {}
         self._empty: list[Any] = []
         self._lock = threading.Lock()
 
-    def _store(self, memo: dict[Any, Any], key: Any, value: Any) -> Any:
+    def _store(self, memo: dict[Any, Any], key: Any, value: Any, limit: int = 0) -> Any:
         with self._lock:
-            if len(memo) >= self._LIMIT:
+            if len(memo) >= (limit or self._LIMIT):
                 memo.clear()
             memo[key] = value
         return value
@@ -150,12 +157,13 @@ class StepViews:
                               _construct(SourceRef, {"ref": src.ref, "url": src.url}))
         return ref
 
-    def _template(self, s: RecordedStep, lang: str) -> dict[str, Any]:
+    def _template(self, s: RecordedStep, lang: str,
+                  ) -> tuple[Any, Any, dict[str, Any], dict[Any, Any]]:
         # keyed by the identity of the plan's own objects (kept alive in the entry)
         key = (id(s.sources), id(s.title), s.name, s.text, s.unit, s.rounding, lang)
         found = self._static.get(key)
         if found is not None and found[0] is s.sources and found[1] is s.title:
-            return found[2]
+            return found
         template = field_template(CalculationStep, {
             "name": s.name,
             "kind": s.kind,
@@ -171,8 +179,10 @@ class StepViews:
             "rounding": s.rounding,
             "exact": None,
         })
-        self._store(self._static, key, (s.sources, s.title, template))
-        return template
+        entry: tuple[Any, Any, dict[str, Any], dict[Any, Any]] = (s.sources, s.title, template,
+                                                                  {})
+        self._store(self._static, key, entry)
+        return entry
 
     def _parameter(self, p: ParamUse, lang: str) -> ParameterUsed:
         key = (id(p), lang)
@@ -192,22 +202,42 @@ class StepViews:
         self._store(self._params, key, (p, used))
         return used
 
+    def _pack_keys(self, vals: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """``vals`` with each of the pack's own decimals as its key; None when another
+        value is not shareable (a decimal of this household)."""
+        out: list[Any] = []
+        decimals = self._decimals
+        for v in vals:
+            if v.__class__ in _SHAREABLE:
+                out.append(v)
+                continue
+            key = decimals.get(id(v))
+            if key is None or key[0] is not v:
+                return None
+            out.append(key)
+        return tuple(out)
+
     def steps(self, steps: tuple[RecordedStep, ...], lang: str) -> list[CalculationStep]:
         """The recorded steps as ``MeasureResult.calculation`` (not re-validated)."""
         out: list[CalculationStep] = []
-        made = self._made
         for s in steps:
-            template = self._template(s, lang)
+            _, _, template, made = self._template(s, lang)
             # a step without decimals (a count, a choice, a parameter's own value) is made
-            # once and shared; the template and parameters are kept alive by the entry
-            key: tuple[Any, ...] | None = None
-            vals = (s.value, *[t[2] for t in s.terms])
-            if _SHAREABLE.issuperset(map(type, vals)):
-                key = (id(template), vals, s.waiting_for, tuple(map(id, s.parameters)))
+            # once and shared; the parameters it looked up are kept alive by the entry
+            key: Any = None
+            vals: tuple[Any, ...] | None = (s.value, *[t[2] for t in s.terms])
+            if not _SHAREABLE.issuperset(map(type, vals)):  # type: ignore[arg-type]
+                vals = self._pack_keys(vals)  # type: ignore[arg-type]
+            if vals is not None and s.exact is not None:
+                vals = self._pack_keys((*vals, s.exact))
+            if vals is not None:  # never tuples themselves but a pack decimal's key
+                if s.waiting_for or s.parameters:
+                    key = (*vals, s.waiting_for, *map(id, s.parameters))
+                else:
+                    key = vals[0] if len(vals) == 1 else vals
                 hit = made.get(key)
-                if hit is not None and hit[0] is template and all(
-                        a is b for a, b in zip(hit[1], s.parameters, strict=True)):
-                    out.append(hit[2])
+                if hit is not None:
+                    out.append(hit if hit.__class__ is CalculationStep else hit[1])
                     continue
             fields = template.copy()
             value = s.value
@@ -230,7 +260,8 @@ class StepViews:
                 fields["exact"] = exact if exact.__class__ is Decimal else Decimal(exact)
             step = _construct(CalculationStep, fields)
             if key is not None:
-                self._store(made, key, (template, s.parameters, step))
+                self._store(made, key, (s.parameters, step) if s.parameters else step,
+                            self._STEPS)
             out.append(step)
         return out
 
@@ -240,6 +271,28 @@ _SCALARS = frozenset({bool, int, str, Decimal, date})
 #: of one step's value or term (each of one type) format and serialise alike
 _SHAREABLE = frozenset({bool, int, str, LocStr, date, type(None), type(UNKNOWN),
                         type(ELIDED)})
+
+
+def pack_decimals(parameters: Mapping[str, Any]) -> dict[int, tuple[Any, str]]:
+    """id → (the decimal, its text) for every decimal in the parameters' versions
+    (``pack.parameters``): a memo key naming the exact value (1.0 ≠ 1.00) that
+    holds the decimal itself, so the id stays its own while the key is kept."""
+    found: dict[int, tuple[Any, str]] = {}
+
+    def walk(value: Any) -> None:
+        if value.__class__ is Decimal:
+            found[id(value)] = (value, str(value))
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+
+    for param in parameters.values():
+        for version in param.versions:
+            walk(version.value)
+    return found
 
 
 def decision_steps(steps: tuple[RecordedStep, ...], lang: str) -> list[CalculationStep]:
