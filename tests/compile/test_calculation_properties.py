@@ -5,7 +5,7 @@ What it proves (100 households, partial and complete facts, dates across the pac
 period): the amount step equals the Decision's amount (when one is shown), a step that waits for
 facts is unknown, the same facts give the same calculation byte for byte, and the
 Decision without the calculation is otherwise identical. What it does not: that the
-values are right (tests/test_rules_no_calculation.py checks them against hand figures).
+values are right (tests/rules_no/test_calculation.py checks them against hand figures).
 """
 
 from __future__ import annotations

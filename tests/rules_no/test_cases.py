@@ -6,23 +6,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import pytest
-
-from eligibility import Engine, RulePack, load_pack
+from eligibility import Engine, RulePack
 from eligibility.pack.yamlio import load_yaml_file, plain
 from eligibility.testing.cases import run_cases
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def pack() -> RulePack:
-    return load_pack(ROOT / "rules" / "no")
-
-
-@pytest.fixture(scope="module")
-def engine(pack: RulePack) -> Engine:
-    return Engine(pack)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_case_passes(engine: Engine) -> None:

@@ -13,27 +13,15 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
-from eligibility import Engine, RulePack, load_pack
+from eligibility import Engine, RulePack
 from eligibility.decision import MeasureResult
 from eligibility.pack.model import Case
 from eligibility.testing.cases import step_problems, to_ore
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MEASURES = ("bostotte", "startlan")
 #: cases that expect an amount but whose notes work it in another case file
 WORKED_ELSEWHERE = {("enslig-oslo-lavinntekt.yaml", "bostotte"): "bostotte-enslig-oslo-2026.yaml"}
-
-
-@pytest.fixture(scope="module")
-def pack() -> RulePack:
-    return load_pack(ROOT / "rules" / "no")
-
-
-@pytest.fixture(scope="module")
-def engine(pack: RulePack) -> Engine:
-    return Engine(pack)
 
 
 def _worked(pack: RulePack) -> list[tuple[Case, str]]:

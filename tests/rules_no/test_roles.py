@@ -10,24 +10,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from eligibility import Engine, RulePack, load_pack
+from eligibility import Engine, RulePack
 from eligibility.pack.sets import set_conflicts, stale_versions
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MEMBER = {"disability": False, "needs_adapted_dwelling": False, "student": False,
           "conscript": False, "ung_ufor": False, "pension": "ingen", "income_month": 0}
-
-
-@pytest.fixture(scope="module")
-def pack() -> RulePack:
-    return load_pack(ROOT / "rules" / "no")
-
-
-@pytest.fixture(scope="module")
-def engine(pack: RulePack) -> Engine:
-    return Engine(pack)
 
 
 def criterion(engine: Engine, facts: dict[str, Any], when: date, cid: str) -> Any:
