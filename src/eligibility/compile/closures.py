@@ -98,6 +98,40 @@ class CompilerBase:
 
     _Number = _String = _Boolean = _DateLit = _literal
 
+    def _Compare(self, node: ast.Compare, in_member: bool) -> Fn:
+        operands = node.operands
+        pairs = tuple(self._compare_pair(op, operands[i], operands[i + 1], in_member)
+                      for i, op in enumerate(node.ops))
+        return pairs[0] if len(pairs) == 1 else self._all_of(pairs)
+
+    def _compare_pair(self, op: str, left_node: ast.Node, right_node: ast.Node,
+                      in_member: bool) -> Fn:
+        """One link of a comparison chain; the closures come from the compiler's
+        :meth:`_in_literal`, :meth:`_in_dynamic` and :meth:`_compare`."""
+        left = self.compile(left_node, in_member)
+        if op in ("in", "notin"):
+            assert isinstance(right_node, ast.ListLit)
+            items = [self.compile(i, in_member) for i in right_node.items]
+            negate = op == "notin"
+            if all(isinstance(i, ast.String | ast.Number | ast.Boolean)
+                   for i in right_node.items):
+                choices = frozenset(f(None) for f in items)  # type: ignore[arg-type]
+                return self._in_literal(left, choices, negate)
+            return self._in_dynamic(left, items, negate)
+        return self._compare(op, left, self.compile(right_node, in_member))
+
+    def _all_of(self, fns: tuple[Fn, ...]) -> Fn:
+        raise NotImplementedError
+
+    def _in_literal(self, left: Fn, choices: frozenset[Any], negate: bool) -> Fn:
+        raise NotImplementedError
+
+    def _in_dynamic(self, left: Fn, items: list[Fn], negate: bool) -> Fn:
+        raise NotImplementedError
+
+    def _compare(self, op: str, left: Fn, right: Fn) -> Fn:
+        raise NotImplementedError
+
     def _ListLit(self, node: ast.ListLit, in_member: bool) -> Fn:  # pragma: no cover
         raise AssertionError("list literal outside `in` passed the type checker")
 
@@ -270,48 +304,33 @@ class _Compiler(CompilerBase):
 
         return div
 
-    def _Compare(self, node: ast.Compare, in_member: bool) -> Fn:
-        pairs: list[Fn] = []
-        operands = node.operands
-        for i, op in enumerate(node.ops):
-            pairs.append(self._compare_pair(op, operands[i], operands[i + 1], in_member))
-        if len(pairs) == 1:
-            return pairs[0]
-        return _kleene_and(tuple(pairs))
+    def _all_of(self, fns: tuple[Fn, ...]) -> Fn:
+        return _kleene_and(fns)
 
-    def _compare_pair(self, op: str, left_node: ast.Node, right_node: ast.Node,
-                      in_member: bool) -> Fn:
-        left = self.compile(left_node, in_member)
-        if op in ("in", "notin"):
-            assert isinstance(right_node, ast.ListLit)
-            items = [self.compile(i, in_member) for i in right_node.items]
-            literal = all(isinstance(i, ast.String | ast.Number | ast.Boolean)
-                          for i in right_node.items)
-            negate = op == "notin"
-            if literal:
-                choices = frozenset(f(None) for f in items)  # type: ignore[arg-type]
+    def _in_literal(self, left: Fn, choices: frozenset[Any], negate: bool) -> Fn:
+        def in_literal(ctx: Ctx) -> Any:
+            value = left(ctx)
+            if value is UNKNOWN:
+                return UNKNOWN
+            return (value in choices) != negate
 
-                def in_literal(ctx: Ctx) -> Any:
-                    value = left(ctx)
-                    if value is UNKNOWN:
-                        return UNKNOWN
-                    return (value in choices) != negate
+        return in_literal
 
-                return in_literal
+    def _in_dynamic(self, left: Fn, items: list[Fn], negate: bool) -> Fn:
+        def in_dynamic(ctx: Ctx) -> Any:
+            value = left(ctx)
+            seen = [f(ctx) for f in items]
+            if value is UNKNOWN:
+                return UNKNOWN
+            if value in [s for s in seen if s is not UNKNOWN]:
+                return not negate
+            if any(s is UNKNOWN for s in seen):
+                return UNKNOWN
+            return negate
 
-            def in_dynamic(ctx: Ctx) -> Any:
-                value = left(ctx)
-                seen = [f(ctx) for f in items]
-                if value is UNKNOWN:
-                    return UNKNOWN
-                if value in [s for s in seen if s is not UNKNOWN]:
-                    return not negate
-                if any(s is UNKNOWN for s in seen):
-                    return UNKNOWN
-                return negate
+        return in_dynamic
 
-            return in_dynamic
-        right = self.compile(right_node, in_member)
+    def _compare(self, op: str, left: Fn, right: Fn) -> Fn:
         cmp: Callable[[Any, Any], bool] = {
             "==": lambda a, b: a == b,
             "!=": lambda a, b: a != b,

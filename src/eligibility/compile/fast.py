@@ -511,36 +511,23 @@ class _Compiler(CompilerBase):
 
         return div
 
-    def _Compare(self, node: ast.Compare, in_member: bool) -> Fn:
-        operands = node.operands
-        pairs = tuple(self._compare_pair(op, operands[i], operands[i + 1], in_member)
-                      for i, op in enumerate(node.ops))
-        if len(pairs) == 1:
-            return pairs[0]
-        return _and(pairs)
+    def _all_of(self, fns: tuple[Fn, ...]) -> Fn:
+        return _and(fns)
 
-    def _compare_pair(self, op: str, left_node: ast.Node, right_node: ast.Node,
-                      in_member: bool) -> Fn:
-        left = self.compile(left_node, in_member)
-        if op in ("in", "notin"):
-            assert isinstance(right_node, ast.ListLit)
-            items = [self.compile(i, in_member) for i in right_node.items]
-            literal = all(isinstance(i, ast.String | ast.Number | ast.Boolean)
-                          for i in right_node.items)
-            negate = op == "notin"
-            if literal:
-                choices = frozenset(f(None) for f in items)  # type: ignore[arg-type]
-                if negate:
-                    return lambda ctx: left(ctx) not in choices
-                return lambda ctx: left(ctx) in choices
+    def _in_literal(self, left: Fn, choices: frozenset[Any], negate: bool) -> Fn:
+        if negate:
+            return lambda ctx: left(ctx) not in choices
+        return lambda ctx: left(ctx) in choices
 
-            def in_dynamic(ctx: Ctx) -> Any:
-                value = left(ctx)
-                seen = [f(ctx) for f in items]
-                return (value in seen) != negate
+    def _in_dynamic(self, left: Fn, items: list[Fn], negate: bool) -> Fn:
+        def in_dynamic(ctx: Ctx) -> Any:
+            value = left(ctx)
+            seen = [f(ctx) for f in items]
+            return (value in seen) != negate
 
-            return in_dynamic
-        right = self.compile(right_node, in_member)
+        return in_dynamic
+
+    def _compare(self, op: str, left: Fn, right: Fn) -> Fn:
         if op == "==":
             return lambda ctx: left(ctx) == right(ctx)
         if op == "!=":
