@@ -37,7 +37,9 @@ def _refs(exprs: Iterable[Expr]) -> tuple[set[str], set[str]]:
     return params, criteria
 
 
-def _measure_exprs(m: Measure) -> list[Expr]:
+def measure_exprs(m: Measure) -> list[Expr]:
+    """Every expression of a measure: its lets, requirements, exceptions, amount and
+    priority groups."""
     exprs = [e for _, e in m.lets]
     for req in m.requirements:
         if req.expr is not None:
@@ -74,7 +76,7 @@ def formula_parameters(pack: RulePack) -> dict[str, tuple[Expr, set[str]]]:
     for c in pack.criteria:
         formulas[f"criterion:{c.id}"] = (c.expr, close(*direct[c.id]))
     for m in pack.measures:
-        exprs = _measure_exprs(m)
+        exprs = measure_exprs(m)
         if exprs:
             formulas[f"measure:{m.id}"] = (exprs[0], close(*_refs(exprs)))
     return formulas

@@ -40,6 +40,7 @@ from eligibility.pack.model import (
     Requirement,
     RulePack,
 )
+from eligibility.pack.sets import measure_exprs
 from eligibility.pack.yamlio import LocStr, YamlError, load_yaml_file
 
 #: Every operator, with what it does (the names appear in reports).
@@ -201,7 +202,7 @@ def _dependents(pack: RulePack) -> tuple[dict[str, set[str]], dict[str, set[str]
                     if n.startswith("criteria.")} for c in pack.criteria}
     measure_reads: dict[str, set[str]] = {}
     for m in pack.measures:
-        names = _names_used(_measure_exprs(m))
+        names = _names_used(measure_exprs(m))
         measure_reads.setdefault(m.id, set()).update(
             n[len("criteria."):] for n in names if n.startswith("criteria."))
     crit_out: dict[str, set[str]] = {}
@@ -220,22 +221,10 @@ def _dependents(pack: RulePack) -> tuple[dict[str, set[str]], dict[str, set[str]
     return crit_out, meas_out
 
 
-def _measure_exprs(m: Measure) -> list[Expr]:
-    exprs = [e for _, e in m.lets]
-    for r in m.requirements:
-        if r.expr is not None:
-            exprs.append(r.expr)
-        exprs.extend(e.expr for e in r.exceptions)
-    if m.amount is not None:
-        exprs.append(m.amount.expr)
-    exprs.extend(p.expr for p in m.priority)
-    return exprs
-
-
 def _lets_read(m: Measure) -> set[str]:
     """The ``let`` names a measure's requirements, amount and priorities read, transitively."""
     lets = dict(m.lets)
-    roots = [e for e in _measure_exprs(m) if all(e is not le for le in lets.values())]
+    roots = [e for e in measure_exprs(m) if all(e is not le for le in lets.values())]
     seen: set[str] = set()
     stack = [n for n in _names_used(roots) if n in lets]
     while stack:
@@ -500,7 +489,7 @@ def _param_users(pack: RulePack, name: str, crit_out: Mapping[str, set[str]],
                    for e in exprs for n in ast.walk(e.node))
 
     criteria: set[str] = set()
-    measures = {m.id for m in pack.measures if uses(_measure_exprs(m))}
+    measures = {m.id for m in pack.measures if uses(measure_exprs(m))}
     for c in pack.criteria:
         if uses([c.expr]):
             criteria |= crit_out[c.id]
