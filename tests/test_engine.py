@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from eligibility import AsOfError, Engine, FactsError, load_pack
+from eligibility import AsOfError, Engine, FactsError, RulePack, load_pack
 from tests.conftest import MINI, household
 
 AS_OF = date(2023, 6, 1)
@@ -208,3 +208,17 @@ def test_absurd_amounts_are_refused_before_any_arithmetic(
         uncapped.evaluate(facts, as_of=AS_OF)
     assert [i.path for i in info.value.issues] == ["housing.cost_month"]
     assert "at most 1e20 in size" in str(info.value)
+
+
+def test_the_collector_is_resumed_after_an_engine_compiles(mini_pack: RulePack) -> None:
+    import gc
+
+    assert gc.isenabled()
+    Engine(mini_pack)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        Engine(mini_pack)
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()

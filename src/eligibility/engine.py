@@ -38,6 +38,7 @@ from eligibility.decision import Decision
 from eligibility.decision_build import DETAILS, DecisionBuilder, Detail, decision_bytes
 from eligibility.facts import FactValidator, ValidFacts
 from eligibility.options import as_of_date, check_lang
+from eligibility.pack.loader import collector_paused
 from eligibility.pack.model import RulePack
 from eligibility.periods import PeriodResult, evaluate_period
 from eligibility.provenance import DecisiveReads, GivenFacts, confirm_list, read_given
@@ -67,11 +68,12 @@ class Engine:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         self.pack = pack
         self.backend = backend
-        self.validator = FactValidator(pack.schema)
-        self.compiled = compile_pack(pack)
-        self.fast = FastPack(self.compiled)
-        self.builder = DecisionBuilder(self.compiled)
-        self.decisive = DecisiveReads(self.fast)  # what each outcome depended on (provenance)
+        with collector_paused():  # compiling allocates many objects and frees none
+            self.validator = FactValidator(pack.schema)
+            self.compiled = compile_pack(pack)
+            self.fast = FastPack(self.compiled)
+            self.builder = DecisionBuilder(self.compiled)
+            self.decisive = DecisiveReads(self.fast)  # what each outcome depended on
         self._rete: Any = None
         if backend == "rete":  # durable_rules (optional extra); compiles and registers now
             from eligibility.compile.rete.backend import ReteBackend

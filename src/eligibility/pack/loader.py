@@ -103,13 +103,13 @@ def load_pack(name_or_path: str | os.PathLike[str], *, full: bool = False) -> Ru
     now and reports their problems together with the rest of the pack's.
     """
     root = resolve_pack_dir(name_or_path)
-    with _collector_paused():
+    with collector_paused():
         return _Loader(root).load(full=full)
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a pack loads. Loading allocates tens of
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a pack loads or compiles. Both allocate tens of
     thousands of small objects without reference cycles (freed by reference counting as
     usual); each collection they trigger would also walk everything the imports left
     alive, about a fifth of the load's CPU time. The collector is resumed afterwards
