@@ -148,7 +148,7 @@ class CalculationPlan:
         once and shared (``value`` follows from the three)."""
         try:
             key = (as_of, name, *[(k.__class__, str(k) if k.__class__ is Decimal else k)
-                                  for k in keys])
+                                  for k in keys]) if keys else (as_of, name)
             found = self._uses.get(key)
         except TypeError:  # pragma: no cover - keys are scalars
             key, found = None, None
@@ -374,43 +374,38 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
     """Record every step of ``plan`` in ``ctx`` after the measure was evaluated there.
 
     ``amount`` is the rounded amount the evaluation computed, ``exact`` the value before
-    rounding (evaluated again here when not given)."""
+    rounding (evaluated again here when not given). Terms and conditions are evaluated
+    directly (``ctx.missing`` is put back as it was at the end; a step's own value
+    keeps the missing facts it read as ``waiting_for``)."""
     steps: list[RecordedStep] = []
-    conds: dict[int, Any] = {}  # the value of each `if` condition, evaluated once
-
-    def holds(guards: tuple[tuple[Fn, bool], ...]) -> bool:
-        for cond, want in guards:
-            key = id(cond)
-            if key not in conds:
-                conds[key] = _evaluate(cond, ctx)[0]
-            got = conds[key]
-            if got is not want and got is not UNKNOWN:
-                return False
-        return True
-
+    conds: dict[Fn, Any] = {}  # the value of each `if` condition, evaluated once
     as_of = ctx.as_of
-    stores = {"lets": ctx.lets, "crit": ctx.crit}
     facts_get, lets_get, crit_get = ctx.facts.get, ctx.lets.get, ctx.crit.get
     params = ctx.params
     missing = ctx.missing
     mark = len(missing)
+    rounding = plan.rounding
+    param_use = plan.param_use
+    new = _new_step
     for planned in plan.steps:
         waiting: tuple[str, ...] = ()
         step_exact = None
+        kind = planned.kind
+        cached = planned.cached
         hit = None
-        if planned.cached is not None:
-            hit = stores[planned.cached[0]].get(planned.cached[1])
+        if cached is not None:
+            hit = (lets_get if cached[0] == "lets" else crit_get)(cached[1])
         if hit is not None:  # the evaluation's cached value (and the facts it waited for)
             value = hit[0]
             if value is UNKNOWN and hit[1]:
                 waiting = tuple(dict.fromkeys(hit[1]))
-        elif planned.kind == "amount" and exact is not _NOT_GIVEN:
+        elif kind == "amount" and exact is not _NOT_GIVEN:
             value, step_exact = amount, exact
             if amount is UNKNOWN and ctx.amount[1]:
                 waiting = tuple(dict.fromkeys(ctx.amount[1]))
         else:
             value, waiting = _evaluate(planned.value, ctx)
-            if planned.kind == "amount":
+            if kind == "amount":
                 step_exact, value = value, amount
         terms: list[tuple[int, int, Any]] = []
         uses: list[ParamUse] = []
@@ -418,33 +413,63 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
         for start, end, how, key, fn, guards, key_fns in planned.flat:
             if end <= elided_to:
                 continue
-            if guards and not holds(guards):
-                if how == _BRANCH:  # a branch not taken: show it as "…"
-                    elided_to = end
-                    terms.append((start, end, ELIDED))
-                continue
+            if guards:
+                taken = True
+                for cond, want in guards:
+                    got = conds.get(cond, _NOT_GIVEN)
+                    if got is _NOT_GIVEN:
+                        try:
+                            got = cond(ctx)
+                        except EligibilityError:
+                            got = UNKNOWN
+                        conds[cond] = got
+                    if got is not want and got is not UNKNOWN:
+                        taken = False
+                        break
+                if not taken:
+                    if how == _BRANCH:  # a branch not taken: show it as "…"
+                        elided_to = end
+                        terms.append((start, end, ELIDED))
+                    continue
             if how == _FACT:
                 tvalue = facts_get(key, UNKNOWN)
-            elif how == _LET:
-                hit = lets_get(key)
-                tvalue = hit[0] if hit is not None else _evaluate(fn, ctx)[0]
-            elif how == _CRIT:
-                hit = crit_get(key)
-                tvalue = hit[0] if hit is not None else _evaluate(fn, ctx)[0]
+            elif how in (_LET, _CRIT):
+                hit = (lets_get if how == _LET else crit_get)(key)
+                if hit is not None:
+                    tvalue = hit[0]
+                else:
+                    try:
+                        tvalue = fn(ctx)
+                    except EligibilityError:
+                        tvalue = UNKNOWN
             elif how == _PARAM:
-                keys = tuple([_evaluate(k, ctx)[0] for k in key_fns])
+                keys = tuple([_value(k, ctx) for k in key_fns]) if key_fns else ()
                 tvalue = _param_value(params, key, keys)
-                uses.append(plan.param_use(as_of, key, keys, tvalue))
+                uses.append(param_use(as_of, key, keys, tvalue))
             elif how == _EVAL:
-                tvalue = _evaluate(fn, ctx)[0]
+                try:
+                    tvalue = fn(ctx)
+                except EligibilityError:
+                    tvalue = UNKNOWN
             else:  # a branch taken: its terms follow
                 continue
             terms.append((start, end, tvalue))
-        steps.append(RecordedStep(
-            planned.name, planned.kind, planned.title, planned.unit, planned.sources,
-            planned.text, value, waiting if value is UNKNOWN else (), tuple(uses),
-            tuple(terms),
-            plan.rounding if planned.kind == "amount" else None, step_exact,
-        ))
+        steps.append(new(RecordedStep, (
+            planned.name, kind, planned.title, planned.unit, planned.sources,
+            planned.text, value, waiting if value is UNKNOWN else (),
+            tuple(uses) if uses else (), tuple(terms),
+            rounding if kind == "amount" else None, step_exact,
+        )))
     del missing[mark:]
     return tuple(steps)
+
+
+_new_step = tuple.__new__
+
+
+def _value(fn: Fn, ctx: Ctx) -> Any:
+    """``fn``'s value in ``ctx`` (UNKNOWN where it raises a rule error)."""
+    try:
+        return fn(ctx)
+    except EligibilityError:
+        return UNKNOWN
