@@ -37,11 +37,14 @@ from eligibility.compile.pack import CompiledMeasure, CompiledPack, CompiledRequ
 from eligibility.compile.runtime import UNKNOWN
 from eligibility.decision import (
     STATUSES,
+    CalculationStep,
+    ConfirmFact,
     CriterionResult,
     Decision,
     MeasureResult,
     MissingFact,
     Outcome,
+    ParameterUsed,
     Provenance,
     Reason,
     SourceRef,
@@ -92,7 +95,15 @@ def construct(cls: type[M], values: dict[str, Any]) -> M:
     return obj
 
 
+#: the models whose ``__dict__`` is their JSON object as it is (fields in order, no
+#: aliases, nothing left out); checked by exact class, before the slower isinstance
+_AS_DICT = frozenset({MeasureResult, Reason, SourceRef, CalculationStep, ParameterUsed,
+                      CriterionResult, MissingFact, Provenance, ConfirmFact})
+
+
 def _default(obj: Any) -> Any:
+    if obj.__class__ in _AS_DICT:
+        return obj.__dict__
     if isinstance(obj, BaseModel):
         if obj.__class__ is Decision and obj.confirm_before_deciding is None:
             fields = dict(obj.__dict__)
