@@ -97,6 +97,11 @@ def _json(value: Any) -> Any:
 
 
 M = TypeVar("M", bound=BaseModel)
+#: the slots every pydantic model has, set through their descriptors
+_SET_DICT = BaseModel.__dict__["__dict__"].__set__
+_SET_FIELDS = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
 #: the field names of each model built here (fixed at import; pydantic copies before changing)
 _FIELDS: Mapping[type[BaseModel], set[str]] = MappingProxyType({
     cls: set(cls.model_fields) for cls in (CalculationStep, ParameterUsed, SourceRef)})
@@ -108,11 +113,10 @@ def _construct(cls: type[M], values: dict[str, Any]) -> M:
     For values the recorder built itself, already of the contract's types; the instance
     serialises exactly as a validated one, and a Decision takes it as it is."""
     obj = cls.__new__(cls)
-    setattr_ = object.__setattr__
-    setattr_(obj, "__dict__", values)
-    setattr_(obj, "__pydantic_fields_set__", _FIELDS[cls])
-    setattr_(obj, "__pydantic_extra__", None)
-    setattr_(obj, "__pydantic_private__", None)
+    _SET_DICT(obj, values)
+    _SET_FIELDS(obj, _FIELDS[cls])
+    _SET_EXTRA(obj, None)
+    _SET_PRIVATE(obj, None)
     return obj
 
 
