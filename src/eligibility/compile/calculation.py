@@ -115,7 +115,30 @@ class CalculationPlan:
         default_factory=dict, compare=False, repr=False)
     _uses: dict[tuple[Any, ...], ParamUse] = field(default_factory=dict, compare=False,
                                                    repr=False)
+    #: per date: the parameters in force (identity) and the ParamUse of every look-up
+    #: without keys (its value follows from the date alone)
+    _keyless: dict[date, tuple[Any, dict[str, ParamUse]]] = field(
+        default_factory=dict, compare=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+
+    def keyless_uses(self, as_of: date, params: Mapping[str, Any]) -> dict[str, ParamUse]:
+        """The :class:`ParamUse` of every ``param(name)`` look-up without keys in the
+        plan, on ``as_of`` with ``params`` (the parameters in force then; memoised)."""
+        found = self._keyless.get(as_of)
+        if found is not None and found[0] is params:
+            return found[1]
+        uses: dict[str, ParamUse] = {}
+        for planned in self.steps:
+            for term in planned.terms:
+                if term.param is not None and not term.param[1]:
+                    name = term.param[0].name
+                    uses[name] = self.param_use(as_of, name, (),
+                                                _param_value(params, name, ()))
+        with self._lock:
+            if len(self._keyless) > 256:
+                self._keyless.clear()
+            self._keyless[as_of] = (params, uses)
+        return uses
 
     def versions_at(self, as_of: date) -> dict[str, tuple[Any, ...]]:
         """Per parameter the plan looks up: (valid_from, source, unit, title,
@@ -386,6 +409,7 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
     mark = len(missing)
     rounding = plan.rounding
     param_use = plan.param_use
+    keyless: dict[str, ParamUse] | None = None
     new = _new_step
     for planned in plan.steps:
         waiting: tuple[str, ...] = ()
@@ -443,9 +467,16 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
                     except EligibilityError:
                         tvalue = UNKNOWN
             elif how == _PARAM:
-                keys = tuple([_value(k, ctx) for k in key_fns]) if key_fns else ()
-                tvalue = _param_value(params, key, keys)
-                uses.append(param_use(as_of, key, keys, tvalue))
+                if key_fns:
+                    keys = tuple([_value(k, ctx) for k in key_fns])
+                    tvalue = _param_value(params, key, keys)
+                    uses.append(param_use(as_of, key, keys, tvalue))
+                else:  # a plain look-up: the same on every evaluation of this date
+                    if keyless is None:
+                        keyless = plan.keyless_uses(as_of, params)
+                    use = keyless[key]
+                    tvalue = use.value
+                    uses.append(use)
             elif how == _EVAL:
                 try:
                     tvalue = fn(ctx)
