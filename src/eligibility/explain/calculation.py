@@ -19,6 +19,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -224,13 +225,20 @@ class StepViews:
     def steps(self, steps: tuple[RecordedStep, ...], lang: str) -> list[CalculationStep]:
         """The recorded steps as ``MeasureResult.calculation`` (not re-validated)."""
         out: list[CalculationStep] = []
+        static = self._static
+        shareable = _SHAREABLE.issuperset
         for s in steps:
-            _, _, template, made = self._template(s, lang)
+            sources, title = s.sources, s.title
+            found = static.get((id(sources), id(title), s.name, s.text, s.unit, s.rounding,
+                                lang))
+            if found is None or found[0] is not sources or found[1] is not title:
+                found = self._template(s, lang)
+            template, made = found[2], found[3]
             # a step without decimals (a count, a choice, a parameter's own value) is made
             # once and shared; the parameters it looked up are kept alive by the entry
             key: Any = None
-            vals: tuple[Any, ...] | None = (s.value, *[t[2] for t in s.terms])
-            if not _SHAREABLE.issuperset(map(type, vals)):  # type: ignore[arg-type]
+            vals: tuple[Any, ...] | None = (s.value, *map(_third, s.terms))
+            if not shareable(map(type, vals)):  # type: ignore[arg-type]
                 vals = self._pack_keys(vals)  # type: ignore[arg-type]
             if vals is not None and s.exact is not None:
                 vals = self._pack_keys((*vals, s.exact))
@@ -271,6 +279,7 @@ class StepViews:
 
 
 _SCALARS = frozenset({bool, int, str, Decimal, date})
+_third = itemgetter(2)  # a recorded term's value
 #: the value types of a step that can be shared between Decisions as it is: equal values
 #: of one step's value or term (each of one type) format and serialise alike
 _SHAREABLE = frozenset({bool, int, str, LocStr, date, type(None), type(UNKNOWN),
