@@ -132,8 +132,10 @@ class CalculationPlan:
             for term in planned.terms:
                 if term.param is not None and not term.param[1]:
                     name = term.param[0].name
-                    uses[name] = self.param_use(as_of, name, (),
-                                                _param_value(params, name, ()))
+                    value = _param_value(params, name, ())
+                    use = self.param_use(as_of, name, (), value)
+                    # parameters other than those in force on the date (a what-if): their own
+                    uses[name] = use if use.value is value else use._replace(value=value)
         with self._lock:
             if len(self._keyless) > 256:
                 self._keyless.clear()
