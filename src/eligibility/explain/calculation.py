@@ -76,15 +76,29 @@ def format_number(value: Any, lang: str, unit: str | None = None) -> str:
     return text
 
 
-def with_values(step: RecordedStep, lang: str) -> str:
-    """The step's expression with each name and look-up replaced by the value it had."""
+def with_values(step: RecordedStep, lang: str,
+                yes_no: tuple[str, str] | None = None) -> str:
+    """The step's expression with each name and look-up replaced by the value it had.
+
+    ``yes_no``: the texts of no and yes in ``lang`` when the caller has them (a
+    :class:`StepViews` keeps them); the commonest values — a whole number, a yes/no, an
+    elided branch — are formatted here as :func:`format_number` would."""
     text = step.text
     parts: list[str] = []
     at = 0
     for start, end, value in step.terms:  # recorded in source order, never overlapping
         parts.append(text[at:start])
-        parts.append("…" if value is ELIDED else format_number(value, lang))
         at = end
+        cls = value.__class__
+        if cls is int:
+            parts.append(str(value) if -1000 < value < 1000
+                         else f"{value:,}".replace(",", " "))
+        elif cls is bool and yes_no is not None:
+            parts.append(yes_no[value])
+        elif value is ELIDED:
+            parts.append("…")
+        else:
+            parts.append(format_number(value, lang))
     parts.append(text[at:])
     return "".join(parts)
 
@@ -145,6 +159,8 @@ class StepViews:
                            tuple[Any, Any, dict[str, Any], dict[Any, Any]]] = {}
         self._params: dict[tuple[int, str], tuple[Any, ParameterUsed]] = {}
         self._refs: dict[Source, SourceRef] = {}
+        #: per language: the texts of no and yes (as :func:`format_number` gives them)
+        self._yes_no: dict[str, tuple[str, str]] = {}
         self._empty: list[Any] = []
         self._lock = threading.Lock()
 
@@ -226,6 +242,11 @@ class StepViews:
         """The recorded steps as ``MeasureResult.calculation`` (not re-validated)."""
         out: list[CalculationStep] = []
         static = self._static
+        yes_no = self._yes_no.get(lang)
+        if yes_no is None:
+            yes_no = (format_number(False, lang), format_number(True, lang))
+            with self._lock:
+                yes_no = self._yes_no.setdefault(lang, yes_no)
         shareable = _SHAREABLE.issuperset
         for s in steps:
             sources, title = s.sources, s.title
@@ -254,7 +275,7 @@ class StepViews:
             fields = template.copy()
             value = s.value
             if s.terms:
-                fields["with_values"] = with_values(s, lang)
+                fields["with_values"] = with_values(s, lang, yes_no)
             else:
                 fields["with_values"] = s.text
             if value is UNKNOWN:
