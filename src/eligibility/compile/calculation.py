@@ -14,7 +14,8 @@ amount, the ``let`` and criterion values in its caches, the facts — and evalua
 what it did not keep (a parameter look-up is read once from its keys; a value the
 evaluation skipped, e.g. past a decided ``and``, is computed then). It never changes
 the outcome. The dated version of every parameter a plan looks up is resolved once per
-date and each :class:`ParamUse` is made once per date and keys, then shared. The
+date and each :class:`ParamUse` is made once per date and keys, then shared (those of
+the look-ups without keys are found together, once per date). The
 Decision, the terminal table and the README examples are read-only views over this
 record (:mod:`eligibility.explain.calculation`).
 """
