@@ -259,6 +259,31 @@ def round_half_up(value: pl.Expr, places: int) -> pl.Expr:
 
 
 @dataclass
+class Hoisted:
+    """Sub-expressions that several plan columns read (a parameter table's position
+    from its keys, a hashed look-up's value), each computed once as a plan column
+    ``__t<i>``. Filled while one plan compiles; owned by that plan."""
+
+    columns: list[tuple[str, pl.Expr]] = field(default_factory=list)
+
+    def column(self, expr: pl.Expr) -> pl.Expr:
+        """A reference to the plan column computing ``expr`` (added on first use)."""
+        for name, known in self.columns:
+            if known.meta.eq(expr):
+                return pl.col(name)
+        name = f"__t{len(self.columns)}"
+        self.columns.append((name, expr))
+        return pl.col(name)
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    def truncate(self, mark: int) -> None:
+        """Forget the columns added since ``len(self) == mark`` (their reader failed)."""
+        del self.columns[mark:]
+
+
+@dataclass
 class Scope:
     """How names resolve for one expression context."""
 
@@ -272,6 +297,11 @@ class Scope:
     bounds: Mapping[str, int] = field(default_factory=dict)
     #: number fact path -> places its values have in this frame (default: all ten)
     scales: Mapping[str, int] = field(default_factory=dict)
+    #: where shared sub-expressions go (None: each reader computes its own)
+    hoisted: Hoisted | None = None
+
+    def hoist(self, expr: pl.Expr) -> pl.Expr:
+        return expr if self.hoisted is None else self.hoisted.column(expr)
 
 
 class Compiler:
@@ -666,14 +696,14 @@ class Compiler:
         else:
             combined = pl.concat_str([k.value.cast(pl.String) for k in keys], separator=SEP)
             old = [SEP.join(str(part) for part in key_tuple) for key_tuple, _ in entries]
-        dtype = dtype_of(kind)
-        new = [_plain(v, kind, scale) for _, v in entries]
-        dense = _dense_table(keys, entries, new, dtype) if ints else None
-        result = dense if dense is not None else combined.replace_strict(
-            old, pl.Series(new, dtype=dtype), default=None, return_dtype=dtype)
-        not_found = (known & result.is_null()).fill_null(False)
         if in_member:
             raise self.refuse(node, "a parameter table looked up inside a member aggregate")
+        dtype = dtype_of(kind)
+        new = [_plain(v, kind, scale) for _, v in entries]
+        dense = _dense_table(keys, entries, new, dtype, self.scope) if ints else None
+        result = dense if dense is not None else self.scope.hoist(combined.replace_strict(
+            old, pl.Series(new, dtype=dtype), default=None, return_dtype=dtype))
+        not_found = (known & result.is_null()).fill_null(False)
         # keys are read one by one; a later key is not read once an earlier one is unknown
         miss: pl.Expr | None = None
         for i, k in enumerate(keys):
@@ -830,10 +860,12 @@ DENSE_TABLE = 65536
 
 
 def _dense_table(keys: list[Col], entries: list[tuple[tuple[Any, ...], Any]],
-                 values: list[Any], dtype: pl.DataType) -> pl.Expr | None:
+                 values: list[Any], dtype: pl.DataType, scope: Scope) -> pl.Expr | None:
     """An integer-keyed table as one array indexed by the keys' position (a gather:
     cheaper than a hash look-up); None where the key ranges are too wide. A key
-    outside the table or an absent entry gives null, like the hash look-up."""
+    outside the table or an absent entry gives null, like the hash look-up. The
+    position (null outside the table) is hoisted: tables with the same keys and
+    ranges, and the row check, share it."""
     lows = [min(t[i] for t, _ in entries) for i in range(len(keys))]
     highs = [max(t[i] for t, _ in entries) for i in range(len(keys))]
     sizes = [h - lo + 1 for lo, h in zip(lows, highs, strict=True)]
@@ -853,8 +885,8 @@ def _dense_table(keys: list[Col], entries: list[tuple[tuple[Any, ...], Any]],
                  for k, lo, st in zip(keys, lows, strides, strict=True)), pl.lit(0, pl.Int64))
     inside = pl.all_horizontal([(k.value >= lo) & (k.value <= hi)
                                 for k, lo, hi in zip(keys, lows, highs, strict=True)])
-    looked = pl.lit(pl.Series(table, dtype=dtype)).gather(index.clip(0, total - 1))
-    return pl.when(inside).then(looked).otherwise(pl.lit(None, dtype))
+    position = scope.hoist(pl.when(inside).then(index))
+    return pl.lit(pl.Series(table, dtype=dtype)).gather(position)
 
 
 def _kleene(cols: list[Col], op: str) -> Col:

@@ -28,6 +28,7 @@ from eligibility.compile.polars.compiler import (
     SEP,
     Col,
     Compiler,
+    Hoisted,
     NeedDecimal,
     Scope,
     Unsupported,
@@ -109,11 +110,14 @@ def compile_exact(scope: Scope, node: ast.Node, max_scale: int | None = SCALE) -
     A stored column (criterion, let) keeps at most ``max_scale`` places so that a
     Decimal expression reading it converts it exactly.
     """
+    mark = len(scope.hoisted) if scope.hoisted is not None else 0
     try:
         col = Compiler(scope, exact=True).compile(node)
     except NeedDecimal:
-        return Compiler(scope).compile(node)
-    if col.kind == "fix" and max_scale is not None and col.scale > max_scale:
+        col = None
+    if col is None or (col.kind == "fix" and max_scale is not None and col.scale > max_scale):
+        if scope.hoisted is not None:  # the exact attempt's shared columns go unread
+            scope.hoisted.truncate(mark)
         return Compiler(scope).compile(node)
     return col
 
@@ -125,10 +129,14 @@ def exact_quotient(scope: Scope, node: ast.Node, rounding: str | None) -> Col | 
     if rounding not in ROUNDING:
         return None
     how = "floor" if rounding == "krone_down" else "half_up"
+    mark = len(scope.hoisted) if scope.hoisted is not None else 0
     try:
-        return Compiler(scope, exact=True).rounded_quotient(node, ROUNDING[rounding], how)
+        quotient = Compiler(scope, exact=True).rounded_quotient(node, ROUNDING[rounding], how)
     except NeedDecimal:
-        return None
+        quotient = None
+    if quotient is None and scope.hoisted is not None:
+        scope.hoisted.truncate(mark)
+    return quotient
 
 
 def stored(col: Col, name: str, miss_name: str) -> Col:
@@ -194,18 +202,22 @@ class PolarsPlan:
         self._columns: dict[str, Col] = {}
         self._criteria: list[tuple[str, Col]] = []
         self._criterion_nodes: dict[str, ast.Node] = {}
+        #: sub-expressions several columns read, computed once (see Hoisted)
+        self._hoisted = Hoisted()
         broken: dict[str, str] = {}
         for criterion in _ordered(pack.criteria):
             scope = Scope(facts, members, self._columns, params, as_of,
                           where=f"{criterion.file} criterion {criterion.id}",
-                          bounds=self._bounds, scales=self.scales)
+                          bounds=self._bounds, scales=self.scales, hoisted=self._hoisted)
             bad = sorted(c for c in _criteria_refs(criterion.expr.node) if c in broken)
             if bad:
                 broken[criterion.id] = broken[bad[0]]
                 continue
+            mark = len(self._hoisted)
             try:
                 col = compile_exact(scope, criterion.expr.node)
             except Unsupported as exc:
+                self._hoisted.truncate(mark)
                 broken[criterion.id] = str(exc)
                 continue
             self._criteria.append((criterion.id, col))
@@ -215,9 +227,11 @@ class PolarsPlan:
         self.measures: list[MeasurePlan] = []
         self.in_force: list[Measure] = [m for m in pack.measures if m.in_force(as_of)]
         for m in self.in_force:
+            mark = len(self._hoisted)
             try:
                 self.measures.append(self._measure(m, facts, members, params, broken))
             except Unsupported as exc:
+                self._hoisted.truncate(mark)  # they may read the measure's lets
                 self.fallback[m.id] = str(exc)
 
     # -- compilation -----------------------------------------------------------
@@ -237,13 +251,13 @@ class PolarsPlan:
         for name, expr in m.lets:
             scope = Scope(facts, members, columns, params, self.as_of,
                           where=f"{m.file} let {name}", bounds=self._bounds,
-                          scales=self.scales)
+                          scales=self.scales, hoisted=self._hoisted)
             col = compile_exact(scope, expr.node)
             checks.extend(col.checks)
             lets.append((name, col))
             columns[name] = stored(col, f"__l.{m.id}.{name}", f"__lm.{m.id}.{name}")
         scope = Scope(facts, members, columns, params, self.as_of, where=m.file,
-                      bounds=self._bounds, scales=self.scales)
+                      bounds=self._bounds, scales=self.scales, hoisted=self._hoisted)
         amount: Col | None = None
         rounding: str | None = None
         if m.amount is not None:
@@ -317,59 +331,62 @@ class PolarsPlan:
     def _stages(self, misses: bool) -> tuple[tuple[list[pl.Expr], ...], tuple[str, ...]]:
         """The plan's columns in ``with_columns`` stages; the names of the row checks.
 
-        Each check sits in the same ``with_columns`` as the value it guards, so polars
-        computes their common sub-expressions once.
+        A column's stage is one past the latest stage of the plan columns it reads
+        (polars computes a stage's columns in parallel). Each check sits in the stage
+        of the value it guards, so polars computes their common sub-expressions once.
         """
         checks: list[str] = []
+        exprs: dict[str, pl.Expr] = {}
+        #: a check's column -> the column it guards
+        guards: dict[str, str] = {}
 
-        def guarded(cols: list[pl.Expr], *parts: Col | None) -> list[pl.Expr]:
+        def add(name: str, value: pl.Expr, *parts: Col | None) -> None:
+            exprs[name] = value.alias(name)
             for part in parts:
                 for check in part.checks if part is not None else ():
                     checks.append(f"__k{len(checks)}")
-                    cols.append(check.alias(checks[-1]))
-            return cols
+                    exprs[checks[-1]] = check.alias(checks[-1])
+                    guards[checks[-1]] = name
 
-        # one with_columns per dependency level (polars computes a stage's columns in
-        # parallel): criteria by level, the i-th let of every measure, the amounts,
-        # the requirement outcomes, the statuses
-        coarse = [coarse_value(path, scale).alias(coarse_column(path))
-                  for path, scale in self.scales.items()
-                  if scale < SCALE and not path.startswith("members.")]
-        stages: list[list[pl.Expr]] = [coarse] if coarse else []
-        first = len(stages)
-        levels: dict[str, int] = {}
+        for path, scale in self.scales.items():
+            if scale < SCALE and not path.startswith("members."):
+                add(coarse_column(path), coarse_value(path, scale))
+        for name, value in self._hoisted.columns:
+            add(name, value)
         for cid, col in self._criteria:
-            deps = _criteria_refs(self._criterion_nodes[cid])
-            level = 1 + max((levels[d] for d in deps if d in levels), default=first - 1)
-            levels[cid] = level
-            while len(stages) <= level:
-                stages.append([])
-            cols = [col.value.alias(f"__c.{cid}")]
+            add(f"__c.{cid}", col.value, col)
             if misses and col.miss is not None:
-                cols.append(col.miss.alias(f"__cm.{cid}"))
-            stages[level].extend(guarded(cols, col))
-        let_stages: list[list[pl.Expr]] = []
-        amounts: list[pl.Expr] = []
-        requirements: list[pl.Expr] = []
+                add(f"__cm.{cid}", col.miss)
         for mp in self.measures:
-            for i, (name, col) in enumerate(mp.lets):
-                cols = [col.value.alias(f"__l.{mp.id}.{name}")]
+            for name, col in mp.lets:
+                add(f"__l.{mp.id}.{name}", col.value, col)
                 if misses and col.miss is not None:
-                    cols.append(col.miss.alias(f"__lm.{mp.id}.{name}"))
-                while len(let_stages) <= i:
-                    let_stages.append([])
-                let_stages[i].extend(guarded(cols, col))
+                    add(f"__lm.{mp.id}.{name}", col.miss)
             if mp.amount is not None:
-                cols = [mp.amount.value.alias(f"__a.{mp.id}")]
+                add(f"__a.{mp.id}", mp.amount.value, mp.amount)
                 if misses and mp.amount.miss is not None:
-                    cols.append(mp.amount.miss.alias(f"__am.{mp.id}"))
-                amounts.extend(guarded(cols, mp.amount))
+                    add(f"__am.{mp.id}", mp.amount.miss)
             for rp in mp.requirements:
-                requirements.append(_outcome(rp).alias(f"{mp.id}.requirements.{rp.id}"))
-                guarded(requirements, rp.value, *rp.exceptions)
-        statuses = [_status(mp).alias(f"{mp.id}.status") for mp in self.measures]
-        every = [*stages, *let_stages, amounts, requirements, statuses]
-        return tuple(stage for stage in every if stage), tuple(checks)
+                add(f"{mp.id}.requirements.{rp.id}", _outcome(rp), rp.value, *rp.exceptions)
+        for mp in self.measures:
+            add(f"{mp.id}.status", _status(mp))
+        levels: dict[str, int] = {}
+
+        def level(name: str) -> int:
+            if name not in levels:
+                reads = [r for r in exprs[name].meta.root_names() if r in exprs and r != name]
+                levels[name] = 1 + max((level(r) for r in reads), default=-1)
+                if name in guards:
+                    levels[name] = max(levels[name], level(guards[name]))
+            return levels[name]
+
+        stages: list[list[pl.Expr]] = []
+        for name, value in exprs.items():
+            at = level(name)
+            while len(stages) <= at:
+                stages.append([])
+            stages[at].append(value)
+        return tuple(stage for stage in stages if stage), tuple(checks)
 
     def evaluate(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Statuses, amounts and requirement outcomes of every supported measure.
@@ -399,7 +416,7 @@ class PolarsPlan:
             out.extend(pl.col(f"{mp.id}.requirements.{rp.id}") for rp in mp.requirements)
         unsure = pl.any_horizontal([pl.col(c) for c in checks]) if checks else pl.lit(False)
         out.append(unsure.fill_null(False).alias("__unsure"))
-        return lf.select(out).collect(engine="in-memory")
+        return lf.select(out).collect(engine="streaming")
 
     def amount_text(self, res: pl.DataFrame) -> pl.DataFrame:
         """The amounts of :meth:`evaluate` as the contract writes them: the decimal
