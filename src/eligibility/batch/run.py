@@ -34,6 +34,7 @@ from eligibility.version import __version__
 
 if TYPE_CHECKING:
     from eligibility.compile.polars import PolarsPlan
+    from eligibility.compile.polars.plan import FrameFacts
 
 
 @dataclass
@@ -213,7 +214,7 @@ class PolarsBackend:
 
     def __init__(self, engine: Engine, as_of: date) -> None:
         from eligibility.compile.polars import PolarsPlan
-        from eligibility.compile.polars.plan import has_unknown
+        from eligibility.compile.polars.plan import FrameFacts, has_unknown
 
         self._has_unknown = has_unknown
 
@@ -222,26 +223,29 @@ class PolarsBackend:
         self.schema = output_schema(engine, as_of)
         self._params, _ = engine.parameters_at(as_of)
         self.plan = PolarsPlan(engine.pack, as_of, self._params)
-        #: plans by the set of number facts read at øre scale (see plan_for)
-        self._plans: dict[frozenset[str], PolarsPlan] = {frozenset(): self.plan}
+        #: plans by what the frame's number facts allow (see plan_for)
+        self._plans: dict[FrameFacts, PolarsPlan] = {FrameFacts(): self.plan}
         self.reference = ReferenceBackend(engine, as_of)
         #: measures the reference evaluates for every row, with the reason
         self.fallback = dict(self.plan.fallback)
 
     def plan_for(self, frame: pl.DataFrame) -> PolarsPlan:
         """The plan for this frame: number facts whose values all have at most two
-        places are read as øre (exact either way; smaller integers are faster). Built
-        once per set of such facts."""
-        from eligibility.compile.polars.plan import ORE, PolarsPlan, coarse_facts
+        places are read as øre, and facts whose values all lie below a power of ten
+        are bounded by it, so their arithmetic runs in Int64 where that provably holds
+        it (exact either way; smaller integers are faster). Built once per such
+        description of a frame (see frame_facts)."""
+        from eligibility.compile.polars.plan import ORE, PolarsPlan, frame_facts
 
-        coarse = coarse_facts(self.engine.pack, frame)
-        plan = self._plans.get(coarse)
+        facts = frame_facts(self.engine.pack, frame)
+        plan = self._plans.get(facts)
         if plan is None:
             plan = PolarsPlan(self.engine.pack, self.as_of, self._params,
-                              scales=dict.fromkeys(coarse, ORE))
+                              scales=dict.fromkeys(facts.coarse, ORE),
+                              bounds=dict(facts.bounds))
             if plan.fallback != self.plan.fallback:  # never expected; stay consistent
                 plan = self.plan
-            self._plans[coarse] = plan
+            self._plans[facts] = plan
         return plan
 
     def evaluate(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, ChunkStats]:

@@ -45,6 +45,10 @@ DEC = pl.Decimal(38, SCALE)
 FIX = pl.Int128()
 #: Largest magnitude a ``fix`` value may reach (Int128 holds 1.7e38; Decimal(38) 1e38).
 FIX_LIMIT = 10**37
+#: A ``fix`` value whose bound is below this is an Int64 (twice it still fits, so a sum,
+#: a difference or a rounding offset of two such values cannot overflow); the operation
+#: whose result may exceed it widens an operand to Int128 first (:func:`widen`).
+I64_BOUND = 2**62
 #: Magnitude of an Int64 column whose range is unknown.
 INT_BOUND = 2**63
 #: Default bound of a number fact without a schema maximum (the validator's limit).
@@ -110,9 +114,32 @@ def coarse_column(path: str) -> str:
     return f"__o.{path}"
 
 
-def coarse_value(path: str, scale: int) -> pl.Expr:
-    """That column: the fact's ``Decimal(38, 10)`` physical value at ``scale``."""
-    return pl.col(path).to_physical().floordiv(pl.lit(10 ** (SCALE - scale), FIX))
+def coarse_value(path: str, scale: int, bound: int | None = None) -> pl.Expr:
+    """That column: the fact's ``Decimal(38, 10)`` physical value at ``scale``; an
+    Int64 where ``bound`` (the largest magnitude of the fact's values) proves that
+    the physical value fits one."""
+    unit = 10 ** (SCALE - scale)
+    if bound is not None and bound * 10**SCALE < I64_BOUND:
+        return pl.col(path).to_physical().cast(pl.Int64).floordiv(unit)
+    return pl.col(path).to_physical().floordiv(pl.lit(unit, FIX))
+
+
+def fix_dtype(bound: int) -> pl.DataType:
+    """The integer type of a ``fix`` value of magnitude at most ``bound``."""
+    return pl.Int64() if bound < I64_BOUND else FIX
+
+
+def widen(value: pl.Expr, bound: int) -> pl.Expr:
+    """``value`` as an operand of an operation whose result may reach ``bound``:
+    cast to Int128 unless Int64 holds that result (an Int128 operand makes polars
+    compute in Int128)."""
+    return value if bound < I64_BOUND else value.cast(FIX)
+
+
+def fix_lit(value: int, bound: int | None = None) -> pl.Expr:
+    """An integer literal for ``fix`` arithmetic whose result may reach ``bound``."""
+    big = max(abs(value), bound if bound is not None else 0)
+    return pl.lit(value, fix_dtype(big))
 
 
 def fix_parts(value: Decimal) -> tuple[int, int]:
@@ -136,7 +163,7 @@ def lit_value(value: Any, exact: bool = False) -> Col:
         if exact:
             physical, scale = fix_parts(value)
             if abs(physical) <= FIX_LIMIT:
-                return Col(pl.lit(physical, FIX), "fix", scale=scale, bound=abs(physical))
+                return Col(fix_lit(physical), "fix", scale=scale, bound=abs(physical))
         return Col(pl.lit(value, DEC), "dec")
     if isinstance(value, str):
         return Col(pl.lit(value, pl.String), "str")
@@ -180,13 +207,13 @@ def check_bound(bound: int) -> int:
 def as_fix(col: Col, scale: int | None = None) -> Col:
     """An ``int`` or ``fix`` column as ``fix`` at ``scale`` (default: its own)."""
     if col.kind == "int":
-        col = col.but(col.value.cast(FIX), kind="fix", scale=0)
+        col = col.but(widen(col.value, col.bound), kind="fix", scale=0)
     assert col.kind == "fix"
     if scale is None or scale == col.scale:
         return col
     factor = 10 ** (scale - col.scale)
-    return col.but(col.value * pl.lit(factor, FIX), scale=scale,
-                   bound=check_bound(col.bound * factor))
+    bound = check_bound(col.bound * factor)
+    return col.but(widen(col.value, bound) * fix_lit(factor, bound), scale=scale, bound=bound)
 
 
 def numeric_kind(*cols: Col) -> str | None:
@@ -221,13 +248,17 @@ def dtype_of(kind: str) -> pl.DataType:
             "str": pl.String(), "date": pl.Date()}[kind]
 
 
-def _null(kind: str) -> pl.Expr:
+def _null(kind: str, bound: int | None = None) -> pl.Expr:
+    """A null of the kind (a ``fix`` of magnitude ``bound``: Int64 where that holds it)."""
+    if kind == "fix" and bound is not None:
+        return pl.lit(None, fix_dtype(bound))
     return pl.lit(None, dtype_of(kind))
 
 
 def negate(value: pl.Expr, kind: str) -> pl.Expr:
-    """``-value`` (polars has no negation of Int128: subtract from zero)."""
-    return pl.lit(0, FIX) - value if kind == "fix" else -value
+    """``-value`` (polars has no negation of Int128: subtract from zero; an Int64
+    ``fix`` stays Int64)."""
+    return pl.lit(0, pl.Int64) - value if kind == "fix" else -value
 
 
 def fix_round(col: Col, places: int, how: str = "half_up") -> Col:
@@ -237,9 +268,9 @@ def fix_round(col: Col, places: int, how: str = "half_up") -> Col:
         return col
     q = 10 ** (col.scale - places)
     if how == "floor":
-        value = col.value.floordiv(pl.lit(q, FIX))
-    else:
-        mag = (col.value.abs() + pl.lit(q // 2, FIX)).floordiv(pl.lit(q, FIX))
+        value = col.value.floordiv(fix_lit(q, col.bound))
+    else:  # |value| + q // 2 < 2 * I64_BOUND when both are Int64
+        mag = (col.value.abs() + fix_lit(q // 2, col.bound)).floordiv(fix_lit(q, col.bound))
         value = pl.when(col.value < 0).then(negate(mag, "fix")).otherwise(mag)
     return col.but(value, scale=places, bound=col.bound // q + 1)
 
@@ -395,14 +426,16 @@ class Compiler:
             return Col(as_dec(a) / safe, "dec", miss, (*checks, zero.fill_null(False)))
         if node.op == "*" and numeric_kind(a, b) == "fix":
             fa, fb = as_fix(a), as_fix(b)
-            return Col(fa.value * fb.value, "fix", miss, checks, scale=fa.scale + fb.scale,
-                       bound=check_bound(fa.bound * fb.bound))
+            bound = check_bound(fa.bound * fb.bound)
+            return Col(widen(fa.value, bound) * fb.value, "fix", miss, checks,
+                       scale=fa.scale + fb.scale, bound=bound)
         (x, y), kind, scale, bound = aligned(a, b)
+        if kind == "fix":
+            bound = check_bound(2 * bound)
+            x = widen(x, bound)
         value = {"+": x + y, "-": x - y, "*": x * y}[node.op]
         if kind == "int":  # Int64 as before; the bound only matters once it is a fix
             bound = a.bound * b.bound if node.op == "*" else a.bound + b.bound
-        elif kind == "fix":
-            bound = check_bound(2 * bound)
         return Col(value, kind, miss, checks, scale=scale, bound=bound)
 
     def _Compare(self, node: ast.Compare, in_member: bool) -> Col:
@@ -459,7 +492,7 @@ class Compiler:
         (tv, ev), kind, scale, bound = aligned(t, e)
         same = (tv == ev).fill_null(False)
         value = (pl.when(c.value).then(tv).when(c.value.not_()).then(ev)
-                 .when(same).then(tv).otherwise(_null(kind)))
+                 .when(same).then(tv).otherwise(_null(kind, bound)))
         miss = None
         if c.miss is not None or t.miss is not None or e.miss is not None:
             miss = (pl.when(c.value).then(cat(c.miss, t.miss, EMPTY))
@@ -484,7 +517,7 @@ class Compiler:
         """A function of its arguments, unknown as soon as one argument is."""
         if len(args) > 1:
             any_null = pl.any_horizontal([a.value.is_null() for a in args])
-            value = pl.when(any_null).then(_null(kind)).otherwise(value)
+            value = pl.when(any_null).then(_null(kind, bound)).otherwise(value)
         return Col(value, kind, cat(*(a.miss for a in args)), _checks(*args), scale=scale,
                    bound=bound)
 
@@ -549,6 +582,7 @@ class Compiler:
             check_bound(2 * num_bound * factor + den_bound)
         except NeedDecimal:
             return None
+        n, d = n.cast(FIX), d.cast(FIX)  # the bounds below are checked against Int128
         zero = d == 0
         checks = [*_checks(a, b), zero.fill_null(False)]
         if not quotient_is_exact(num_bound, den_bound, places):
@@ -616,7 +650,8 @@ class Compiler:
     def _call_yearly(self, node: ast.Call, in_member: bool) -> Col:
         (a,) = self._args(node, in_member)
         if a.kind == "fix":
-            return a.but(a.value * pl.lit(12, FIX), bound=check_bound(a.bound * 12))
+            bound = check_bound(a.bound * 12)
+            return a.but(widen(a.value, bound) * fix_lit(12, bound), bound=bound)
         return a.but(a.value * 12, bound=a.bound * 12)
 
     def _call_monthly(self, node: ast.Call, in_member: bool) -> Col:
@@ -698,7 +733,7 @@ class Compiler:
             old = [SEP.join(str(part) for part in key_tuple) for key_tuple, _ in entries]
         if in_member:
             raise self.refuse(node, "a parameter table looked up inside a member aggregate")
-        dtype = dtype_of(kind)
+        dtype = fix_dtype(bound) if kind == "fix" else dtype_of(kind)
         new = [_plain(v, kind, scale) for _, v in entries]
         dense = _dense_table(keys, entries, new, dtype, self.scope) if ints else None
         result = dense if dense is not None else self.scope.hoist(combined.replace_strict(

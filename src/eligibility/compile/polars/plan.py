@@ -81,10 +81,28 @@ def number_facts(pack: RulePack) -> list[str]:
     return [f.path for f in pack.schema.all_fields() if KINDS[f.kind] == "dec"]
 
 
-def coarse_facts(pack: RulePack, frame: pl.DataFrame) -> frozenset[str]:
-    """The number facts whose values in ``frame`` all have at most :data:`ORE` places."""
+#: Magnitude classes a frame's number facts are bounded by (powers of ten up to
+#: this): a plan for values below 10**8 keeps them (at øre: up to 10**10) in Int64.
+MAGNITUDE_CLASSES = 8
+
+
+@dataclass(frozen=True)
+class FrameFacts:
+    """What one frame's values of the number facts allow a plan to assume."""
+
+    #: facts whose values all have at most :data:`ORE` places
+    coarse: frozenset[str] = frozenset()
+    #: (fact, 10**k): every value of the fact has magnitude below 10**k (k <= 8)
+    bounds: tuple[tuple[str, int], ...] = ()
+
+
+def frame_facts(pack: RulePack, frame: pl.DataFrame) -> FrameFacts:
+    """The number facts of ``frame`` whose values all have at most :data:`ORE` places,
+    and the household (not member) number facts whose values all lie below a power of
+    ten up to 10**:data:`MAGNITUDE_CLASSES` (one pass over the frame)."""
     unit = pl.lit(10 ** (SCALE - ORE), pl.Int128())
     checks = []
+    sizes: list[str] = []
     for spec in pack.schema.all_fields():
         if KINDS[spec.kind] != "dec":
             continue
@@ -94,14 +112,26 @@ def coarse_facts(pack: RulePack, frame: pl.DataFrame) -> frozenset[str]:
             inner = pl.element().struct.field(spec.name).to_physical() % unit == 0
             ok = pl.col("members").list.eval(inner.fill_null(True)).list.all()
         elif spec.path in frame.columns:
-            ok = (pl.col(spec.path).to_physical() % unit == 0).fill_null(True)
+            physical = pl.col(spec.path).to_physical()
+            ok = (physical % unit == 0).fill_null(True)
+            checks.append(physical.abs().max().alias(f"__max.{spec.path}"))
+            sizes.append(spec.path)
         else:
             continue
         checks.append(ok.fill_null(True).all().alias(spec.path))
     if not checks or frame.height == 0:
-        return frozenset()
-    row = frame.select(checks).row(0, named=True)
-    return frozenset(path for path, ok in row.items() if ok)
+        return FrameFacts()
+    row = frame.lazy().select(checks).collect(engine="streaming").row(0, named=True)
+    bounds = []
+    for path in sizes:
+        largest = row.pop(f"__max.{path}")
+        if largest is None:
+            continue
+        for k in range(MAGNITUDE_CLASSES + 1):
+            if largest < 10 ** (k + SCALE):
+                bounds.append((path, 10**k))
+                break
+    return FrameFacts(frozenset(path for path, ok in row.items() if ok), tuple(bounds))
 
 
 def compile_exact(scope: Scope, node: ast.Node, max_scale: int | None = SCALE) -> Col:
@@ -187,10 +217,11 @@ class PolarsPlan:
     """The pack compiled to polars expressions for one date (see module docstring)."""
 
     def __init__(self, pack: RulePack, as_of: date, params: dict[str, Any],
-                 scales: Mapping[str, int] | None = None) -> None:
+                 scales: Mapping[str, int] | None = None,
+                 bounds: Mapping[str, int] | None = None) -> None:
         self.pack = pack
         self.as_of = as_of
-        #: places of the number facts in the frames this plan is for (see coarse_facts)
+        #: places of the number facts in the frames this plan is for (see frame_facts)
         self.scales = dict(scales or {})
         self.fallback: dict[str, str] = {}
         #: the expression stages of :meth:`_chain` (with / without missing facts),
@@ -198,7 +229,10 @@ class PolarsPlan:
         self._built: dict[bool, tuple[tuple[list[pl.Expr], ...], tuple[str, ...]]] = {}
         facts = {f.path: KINDS[f.kind] for f in pack.schema.all_fields() if not f.in_list}
         members = {f.name: KINDS[f.kind] for f in pack.schema.all_fields() if f.in_list}
+        #: the schema's bounds, or tighter ones that this plan's frames keep to
         self._bounds = fact_bounds(pack)
+        for path, bound in (bounds or {}).items():
+            self._bounds[path] = min(bound, self._bounds.get(path, bound))
         self._columns: dict[str, Col] = {}
         self._criteria: list[tuple[str, Col]] = []
         self._criterion_nodes: dict[str, ast.Node] = {}
@@ -350,7 +384,7 @@ class PolarsPlan:
 
         for path, scale in self.scales.items():
             if scale < SCALE and not path.startswith("members."):
-                add(coarse_column(path), coarse_value(path, scale))
+                add(coarse_column(path), coarse_value(path, scale, self._bounds.get(path)))
         for name, value in self._hoisted.columns:
             add(name, value)
         for cid, col in self._criteria:
