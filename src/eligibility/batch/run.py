@@ -214,7 +214,7 @@ class PolarsBackend:
 
     def __init__(self, engine: Engine, as_of: date) -> None:
         from eligibility.compile.polars import PolarsPlan
-        from eligibility.compile.polars.plan import FrameFacts, has_unknown
+        from eligibility.compile.polars.plan import has_unknown
 
         self._has_unknown = has_unknown
 
@@ -224,25 +224,31 @@ class PolarsBackend:
         self._params, _ = engine.parameters_at(as_of)
         self.plan = PolarsPlan(engine.pack, as_of, self._params)
         #: plans by what the frame's number facts allow (see plan_for)
-        self._plans: dict[FrameFacts, PolarsPlan] = {FrameFacts(): self.plan}
+        self._plans: dict[FrameFacts, PolarsPlan] = {}
         self.reference = ReferenceBackend(engine, as_of)
         #: measures the reference evaluates for every row, with the reason
         self.fallback = dict(self.plan.fallback)
 
     def plan_for(self, frame: pl.DataFrame) -> PolarsPlan:
-        """The plan for this frame: number facts whose values all have at most two
-        places are read as øre, and facts whose values all lie below a power of ten
-        are bounded by it, so their arithmetic runs in Int64 where that provably holds
-        it (exact either way; smaller integers are faster). Built once per such
-        description of a frame (see frame_facts)."""
-        from eligibility.compile.polars.plan import ORE, PolarsPlan, frame_facts
+        """The plan for this frame: member number facts whose values all have at most
+        two places are read as øre (checked here); household number facts are assumed
+        to be øre below 9.2e8 and read as Int64 øre, the plan checking that as it
+        evaluates (a frame that breaks it is evaluated by a plan for what it holds; see
+        PolarsPlan.assumed). Exact either way; smaller integers are faster. Built once
+        per set of such member facts."""
+        from eligibility.compile.polars.plan import (
+            ORE,
+            PolarsPlan,
+            frame_facts,
+            number_facts,
+        )
 
-        facts = frame_facts(self.engine.pack, frame)
+        facts = frame_facts(self.engine.pack, frame, members_only=True)
         plan = self._plans.get(facts)
         if plan is None:
             plan = PolarsPlan(self.engine.pack, self.as_of, self._params,
                               scales=dict.fromkeys(facts.coarse, ORE),
-                              bounds=dict(facts.bounds))
+                              assume=frozenset(number_facts(self.engine.pack)))
             if plan.fallback != self.plan.fallback:  # never expected; stay consistent
                 plan = self.plan
             self._plans[facts] = plan

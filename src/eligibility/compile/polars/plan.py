@@ -81,6 +81,10 @@ def number_facts(pack: RulePack) -> list[str]:
     return [f.path for f in pack.schema.all_fields() if KINDS[f.kind] == "dec"]
 
 
+#: Magnitude a plan that assumes a household number fact assumes for it: its
+#: ``Decimal(38, 10)`` physical value is an Int64 (|value| * 10**10 < 2**63).
+ASSUMED_BOUND = 2**63 // 10**SCALE + 1
+
 #: Magnitude classes a frame's number facts are bounded by (powers of ten up to
 #: this): a plan for values below 10**8 keeps them (at øre: up to 10**10) in Int64.
 MAGNITUDE_CLASSES = 8
@@ -96,10 +100,12 @@ class FrameFacts:
     bounds: tuple[tuple[str, int], ...] = ()
 
 
-def frame_facts(pack: RulePack, frame: pl.DataFrame) -> FrameFacts:
+def frame_facts(pack: RulePack, frame: pl.DataFrame, members_only: bool = False) -> FrameFacts:
     """The number facts of ``frame`` whose values all have at most :data:`ORE` places,
     and the household (not member) number facts whose values all lie below a power of
-    ten up to 10**:data:`MAGNITUDE_CLASSES` (one pass over the frame)."""
+    ten up to 10**:data:`MAGNITUDE_CLASSES` (one pass over the frame). ``members_only``:
+    only the member facts (a plan that assumes the household facts checks them as it
+    evaluates; see :attr:`PolarsPlan.assumed`)."""
     unit = pl.lit(10 ** (SCALE - ORE), pl.Int128())
     checks = []
     sizes: list[str] = []
@@ -111,7 +117,7 @@ def frame_facts(pack: RulePack, frame: pl.DataFrame) -> FrameFacts:
                 continue
             inner = pl.element().struct.field(spec.name).to_physical() % unit == 0
             ok = pl.col("members").list.eval(inner.fill_null(True)).list.all()
-        elif spec.path in frame.columns:
+        elif spec.path in frame.columns and not members_only:
             physical = pl.col(spec.path).to_physical()
             ok = (physical % unit == 0).fill_null(True)
             checks.append(physical.abs().max().alias(f"__max.{spec.path}"))
@@ -218,11 +224,21 @@ class PolarsPlan:
 
     def __init__(self, pack: RulePack, as_of: date, params: dict[str, Any],
                  scales: Mapping[str, int] | None = None,
-                 bounds: Mapping[str, int] | None = None) -> None:
+                 bounds: Mapping[str, int] | None = None,
+                 assume: frozenset[str] = frozenset()) -> None:
         self.pack = pack
         self.as_of = as_of
+        self._params = params
+        #: household number facts this plan assumes, unchecked before it runs, to have
+        #: at most :data:`ORE` places and magnitudes below :data:`ASSUMED_BOUND`
+        #: (their physical value an Int64): it reads them as Int64 øre and checks the
+        #: assumption row by row as it evaluates; a frame that breaks it is evaluated
+        #: by the plan for what :func:`frame_facts` finds in it instead
+        self.assumed = frozenset(p for p in assume if not p.startswith("members."))
         #: places of the number facts in the frames this plan is for (see frame_facts)
-        self.scales = dict(scales or {})
+        self.scales = {**dict(scales or {}), **dict.fromkeys(self.assumed, ORE)}
+        #: the plans for frames that break the assumptions, by what they hold
+        self._variants: dict[FrameFacts, PolarsPlan] = {}
         self.fallback: dict[str, str] = {}
         #: the expression stages of :meth:`_chain` (with / without missing facts),
         #: built on first use (the same for every frame)
@@ -231,7 +247,8 @@ class PolarsPlan:
         members = {f.name: KINDS[f.kind] for f in pack.schema.all_fields() if f.in_list}
         #: the schema's bounds, or tighter ones that this plan's frames keep to
         self._bounds = fact_bounds(pack)
-        for path, bound in (bounds or {}).items():
+        for path, bound in {**dict.fromkeys(self.assumed, ASSUMED_BOUND),
+                            **dict(bounds or {})}.items():
             self._bounds[path] = min(bound, self._bounds.get(path, bound))
         self._columns: dict[str, Col] = {}
         self._criteria: list[tuple[str, Col]] = []
@@ -383,7 +400,14 @@ class PolarsPlan:
                     guards[checks[-1]] = name
 
         for path, scale in self.scales.items():
-            if scale < SCALE and not path.startswith("members."):
+            if path in self.assumed:  # Int64 øre; __f.<path>: the row keeps to that
+                unit = pl.lit(10 ** (SCALE - scale), pl.Int64)
+                physical = f"__x.{path}"  # null where it is no Int64
+                add(physical, pl.col(path).to_physical().cast(pl.Int64, strict=False))
+                add(coarse_column(path), pl.col(physical).floordiv(unit))
+                exact = pl.col(coarse_column(path)) * unit == pl.col(physical)
+                add(f"__f.{path}", (exact | pl.col(path).is_null()).fill_null(False))
+            elif scale < SCALE and not path.startswith("members."):
                 add(coarse_column(path), coarse_value(path, scale, self._bounds.get(path)))
         for name, value in self._hoisted.columns:
             add(name, value)
@@ -450,7 +474,34 @@ class PolarsPlan:
             out.extend(pl.col(f"{mp.id}.requirements.{rp.id}") for rp in mp.requirements)
         unsure = pl.any_horizontal([pl.col(c) for c in checks]) if checks else pl.lit(False)
         out.append(unsure.fill_null(False).alias("__unsure"))
-        return lf.select(out).collect(engine="streaming")
+        res = lf.select(*out, *self._fits()).collect(engine="streaming")
+        if self.assumed:
+            if not res["__fit"].all():
+                return self._variant(frame).evaluate(frame)
+            res = res.drop("__fit")
+        return res
+
+    def _fit_check(self) -> pl.Expr:
+        """Whether every row of a frame keeps to the assumptions (a scalar)."""
+        return pl.all_horizontal([_assumption(p) for p in sorted(self.assumed)]).all()
+
+    def _fits(self) -> list[pl.Expr]:
+        """``__fit``: the row keeps to the plan's assumptions (none: no column)."""
+        if not self.assumed:
+            return []
+        return [pl.all_horizontal([pl.col(f"__f.{p}") for p in sorted(self.assumed)])
+                .alias("__fit")]
+
+    def _variant(self, frame: pl.DataFrame) -> PolarsPlan:
+        """The plan for a frame that breaks this plan's assumptions (built once per
+        description of such a frame; see :func:`frame_facts`)."""
+        facts = frame_facts(self.pack, frame)
+        plan = self._variants.get(facts)
+        if plan is None:
+            plan = self._variants[facts] = PolarsPlan(
+                self.pack, self.as_of, self._params,
+                scales=dict.fromkeys(facts.coarse, ORE), bounds=dict(facts.bounds))
+        return plan
 
     def amount_text(self, res: pl.DataFrame) -> pl.DataFrame:
         """The amounts of :meth:`evaluate` as the contract writes them: the decimal
@@ -469,6 +520,8 @@ class PolarsPlan:
 
     def missing(self, frame: pl.DataFrame) -> pl.DataFrame:
         """``<measure>.missing_facts`` (list of paths, in reading order) for every row."""
+        if self.assumed and not frame.lazy().select(self._fit_check()).collect().item():
+            return self._variant(frame).missing(frame)
         lf, _ = self._chain(with_member_index(frame).lazy(), misses=True)
         out: list[pl.Expr] = [pl.col("__row")]
         for mp in self.measures:
@@ -490,6 +543,13 @@ class PolarsPlan:
                     pl.element() != "")).list.unique(maintain_order=True))
             out.append(paths.alias(f"{mp.id}.missing_facts"))
         return lf.select(out).collect(engine="in-memory")
+
+
+def _assumption(path: str) -> pl.Expr:
+    """True where the fact ``path`` is null or whole øre with an Int64 physical value."""
+    physical = pl.col(path).to_physical().cast(pl.Int64, strict=False)
+    exact: pl.Expr = physical % (10 ** (SCALE - ORE)) == 0
+    return (exact | pl.col(path).is_null()).fill_null(False)
 
 
 def with_member_index(frame: pl.DataFrame) -> pl.DataFrame:
