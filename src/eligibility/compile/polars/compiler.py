@@ -334,6 +334,12 @@ class Scope:
     def hoist(self, expr: pl.Expr) -> pl.Expr:
         return expr if self.hoisted is None else self.hoisted.column(expr)
 
+    def hoist_costly(self, expr: pl.Expr) -> pl.Expr:
+        """``expr`` hoisted unless it is a column or a literal (as cheap to read again)."""
+        if expr.meta.is_column() or expr.meta.is_literal():
+            return expr
+        return self.hoist(expr)
+
 
 class Compiler:
     """Compiles AST nodes under one :class:`Scope` (see module docstring); ``exact``:
@@ -490,6 +496,8 @@ class Compiler:
         t = self.compile(node.then, in_member)
         e = self.compile(node.orelse, in_member)
         (tv, ev), kind, scale, bound = aligned(t, e)
+        if not in_member:  # the chain reads each branch two or three times
+            tv, ev = self.scope.hoist_costly(tv), self.scope.hoist_costly(ev)
         same = (tv == ev).fill_null(False)
         value = (pl.when(c.value).then(tv).when(c.value.not_()).then(ev)
                  .when(same).then(tv).otherwise(_null(kind, bound)))

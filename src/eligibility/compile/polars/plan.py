@@ -516,7 +516,7 @@ class PolarsPlan:
             if mp.rounding not in ROUNDING and (dtype.scale or 0) > 0:
                 text = text.str.strip_chars_end("0").str.strip_chars_end(".")
             cols.append(text.alias(name))
-        return res.with_columns(cols) if cols else res
+        return res.lazy().with_columns(cols).collect(engine="streaming") if cols else res
 
     def missing(self, frame: pl.DataFrame) -> pl.DataFrame:
         """``<measure>.missing_facts`` (list of paths, in reading order) for every row."""
