@@ -13,7 +13,7 @@ the reference. Missing facts are a second, optional pass
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -424,10 +424,17 @@ class PolarsPlan:
                 add(f"__a.{mp.id}", mp.amount.value, mp.amount)
                 if misses and mp.amount.miss is not None:
                     add(f"__am.{mp.id}", mp.amount.miss)
+            oks: list[pl.Expr] = []
             for rp in mp.requirements:
-                add(f"{mp.id}.requirements.{rp.id}", _outcome(rp), rp.value, *rp.exceptions)
-        for mp in self.measures:
-            add(f"{mp.id}.status", _status(mp))
+                # the value and each exception read once, by the outcome and the status
+                where = f"{mp.id}.{rp.id}"
+                held = None if rp.value is None else self._once(
+                    add, f"__v.{where}", rp.value)
+                excs = [self._once(add, f"__e.{where}.{i}", e)
+                        for i, e in enumerate(rp.exceptions)]
+                add(f"{mp.id}.requirements.{rp.id}", _outcome(held, excs, rp.discretionary))
+                oks.append(_holds(held, excs, rp.discretionary))
+            add(f"{mp.id}.status", _status(oks))
         levels: dict[str, int] = {}
 
         def level(name: str) -> int:
@@ -445,6 +452,15 @@ class PolarsPlan:
                 stages.append([])
             stages[at].append(value)
         return tuple(stage for stage in stages if stage), tuple(checks)
+
+    @staticmethod
+    def _once(add: Callable[..., None], name: str, part: Col) -> pl.Expr:
+        """``part``'s value as a plan column of its own unless it is one already (its
+        row checks go with it)."""
+        if part.value.meta.is_column() and not part.checks:
+            return part.value
+        add(name, part.value, part)
+        return pl.col(name)
 
     def evaluate(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Statuses, amounts and requirement outcomes of every supported measure.
@@ -588,37 +604,60 @@ def has_unknown(pack: RulePack) -> pl.Expr:
     return pl.any_horizontal(cols).fill_null(True)
 
 
-def _outcome(rp: RequirementPlan) -> pl.Expr:
-    v = rp.value.value if rp.value is not None else pl.lit(None, pl.Boolean)
+def _outcome(value: pl.Expr | None, exceptions: list[pl.Expr],
+             discretionary: bool) -> pl.Expr:
+    """A requirement's outcome from its value and its exceptions' values."""
+    v = value if value is not None else pl.lit(None, pl.Boolean)
     not_true = v.fill_null(False).not_()
     chain: Any = pl
-    if rp.exceptions:
-        waived = not_true & pl.any_horizontal([e.value.fill_null(False)
-                                               for e in rp.exceptions])
-        exc_unknown = pl.any_horizontal([e.value.is_null() for e in rp.exceptions])
+    if exceptions:
+        waived = not_true & pl.any_horizontal([e.fill_null(False) for e in exceptions])
+        exc_unknown = pl.any_horizontal([e.is_null() for e in exceptions])
         chain = chain.when(waived).then(pl.lit("waived", OUTCOME))
     else:
         exc_unknown = pl.lit(False)
-    if rp.discretionary:
-        if not rp.exceptions:
+    if discretionary:
+        if not exceptions:
             return pl.lit("discretionary", OUTCOME)
         result: pl.Expr = chain.otherwise(pl.lit("discretionary", OUTCOME))
         return result
-    result = (chain.when(v).then(pl.lit("met", OUTCOME))
-              .when(v.not_() & exc_unknown.not_()).then(pl.lit("not_met", OUTCOME))
-              .otherwise(pl.lit("unknown", OUTCOME)))
+    if exceptions:
+        result = (chain.when(v).then(pl.lit("met", OUTCOME))
+                  .when(v.not_() & exc_unknown.not_()).then(pl.lit("not_met", OUTCOME))
+                  .otherwise(pl.lit("unknown", OUTCOME)))
+    else:
+        result = (pl.when(v).then(pl.lit("met", OUTCOME))
+                  .when(v.not_()).then(pl.lit("not_met", OUTCOME))
+                  .otherwise(pl.lit("unknown", OUTCOME)))
     return result
 
 
-def _status(mp: MeasurePlan) -> pl.Expr:
-    outcomes = [pl.col(f"{mp.id}.requirements.{rp.id}") for rp in mp.requirements]
-    if not outcomes:
+def _holds(value: pl.Expr | None, exceptions: list[pl.Expr], discretionary: bool) -> pl.Expr:
+    """A requirement's outcome as Kleene logic: true for met or waived, false for
+    not_met, null for unknown or discretionary (see :func:`_outcome`)."""
+    v = value if value is not None else pl.lit(None, pl.Boolean)
+    if discretionary:
+        if not exceptions:
+            return pl.lit(None, pl.Boolean)
+        waived = v.fill_null(False).not_() & pl.any_horizontal(
+            [e.fill_null(False) for e in exceptions])
+        return pl.when(waived).then(pl.lit(True)).otherwise(pl.lit(None, pl.Boolean))
+    # met: v true; waived: an exception true; not_met: v and every exception false
+    out = v
+    for e in exceptions:
+        out = out | e
+    return out
+
+
+def _status(holds: list[pl.Expr]) -> pl.Expr:
+    """A measure's status: not_eligible if a requirement is not met, else undetermined
+    if one is unknown or discretionary, else eligible (Kleene ``and`` of ``holds``)."""
+    if not holds:
         return pl.lit("eligible", STATUS)
-    failed = pl.any_horizontal([o == "not_met" for o in outcomes])
-    open_ = pl.any_horizontal([o.is_in(["unknown", "discretionary"]) for o in outcomes])
-    return (pl.when(failed).then(pl.lit("not_eligible", STATUS))
-            .when(open_).then(pl.lit("undetermined", STATUS))
-            .otherwise(pl.lit("eligible", STATUS)))
+    every = pl.all_horizontal(holds)
+    return (pl.when(every).then(pl.lit("eligible", STATUS))
+            .when(every.not_()).then(pl.lit("not_eligible", STATUS))
+            .otherwise(pl.lit("undetermined", STATUS)))
 
 
 def _requirement_miss(rp: RequirementPlan) -> pl.Expr | None:
