@@ -274,6 +274,17 @@ def test_fixed_point_is_int64_only_where_the_bound_proves_it(bound: int, wide: b
     assert out.to_list() == [15 * v for v in values]
 
 
+def test_if_with_an_unknown_condition_keeps_branches_that_agree() -> None:
+    """Like the reference: an unknown condition gives the branches' value where they
+    agree, else unknown."""
+    scope = Scope({"h.c": "bool", "h.x": "int"}, {}, {}, {}, date(2025, 1, 1))
+    col = Compiler(scope, exact=True).compile(parse("if h.c then h.x else 3"))
+    frame = pl.DataFrame({"h.c": [True, False, None, None, None, True],
+                          "h.x": [5, 5, 3, 4, None, None]},
+                         schema={"h.c": pl.Boolean, "h.x": pl.Int64})
+    assert frame.select(col.value.alias("v"))["v"].to_list() == [5, 3, 3, None, None, None]
+
+
 #: Household money at the edge of the øre plan's assumption: the largest Decimal(38, 10)
 #: whose physical value is an Int64 (9223372036800000000 < 2**63), one øre more, its
 #: negative, and a third decimal place.

@@ -499,8 +499,8 @@ class Compiler:
         if not in_member:  # the chain reads each branch two or three times
             tv, ev = self.scope.hoist_costly(tv), self.scope.hoist_costly(ev)
         same = (tv == ev).fill_null(False)
-        value = (pl.when(c.value).then(tv).when(c.value.not_()).then(ev)
-                 .when(same).then(tv).otherwise(_null(kind, bound)))
+        # true: then; false: else; unknown: then if both branches agree, else unknown
+        value = pl.when(c.value.fill_null(same)).then(tv).when(c.value.is_not_null()).then(ev)
         miss = None
         if c.miss is not None or t.miss is not None or e.miss is not None:
             miss = (pl.when(c.value).then(cat(c.miss, t.miss, EMPTY))
