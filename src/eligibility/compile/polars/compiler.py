@@ -13,9 +13,10 @@ reference. A quotient that is rounded at once (``round``/``floor``/``ceil`` of
 integers (:func:`quotient_is_exact`).
 Numbers are exact. Where an expression only adds, subtracts, multiplies,
 compares, takes min/max/abs or rounds, a number is a ``fix`` column: an
-``Int128`` holding the value times ``10**scale`` (the scale and a bound on the
+integer holding the value times ``10**scale`` (the scale and a bound on the
 magnitude are known at compile time, so the compiler proves there is no
-overflow; a money fact is the physical integer of its ``Decimal(38, 10)``
+overflow; an ``Int64`` where the bound is below :data:`I64_BOUND`, else an
+``Int128``; a money fact is the physical integer of its ``Decimal(38, 10)``
 column, a rate like 0.737 is 737 at scale 3). Integer arithmetic is several
 times faster than polars' Decimal. Any other division (and ``monthly``)
 uses ``Decimal(38, 10)`` (kind ``dec``); an expression whose exact value would not fit
