@@ -322,6 +322,14 @@ def test_ore_plan_checks_its_assumption_and_hands_other_frames_on(
     for cost in INT64_EDGE:
         fast, ref, _ = _both(engine, docs(cost), as_of)
         _assert_same(fast, ref)
+    # a number that is not money is not assumed: scanned, a third place is no misfit
+    frame_docs = docs("2500.5")
+    frame_docs[0]["economy"]["years_problem"] = "2.125"
+    fast, ref, backend = _both(engine, frame_docs, as_of)
+    _assert_same(fast, ref)
+    (plan,) = backend._plans.values()
+    assert "economy.years_problem" not in plan.assumed and not plan._variants
+    assert plan.scales.get("economy.years_problem", 10) == 10
 
 
 #: Quotients rounded at once, divided in exact integers by the polars backend: the

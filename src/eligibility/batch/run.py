@@ -230,25 +230,27 @@ class PolarsBackend:
         self.fallback = dict(self.plan.fallback)
 
     def plan_for(self, frame: pl.DataFrame) -> PolarsPlan:
-        """The plan for this frame: member number facts whose values all have at most
-        two places are read as øre (checked here); household number facts are assumed
-        to be øre below 9.2e8 and read as Int64 øre, the plan checking that as it
-        evaluates (a frame that breaks it is evaluated by a plan for what it holds; see
-        PolarsPlan.assumed). Exact either way; smaller integers are faster. Built once
-        per set of such member facts."""
+        """The plan for this frame: household money facts are assumed to be whole øre
+        below 9.2e8 and read as Int64 øre, the plan checking that as it evaluates (a
+        frame that breaks it is evaluated by a plan for what it holds; see
+        PolarsPlan.assumed); other number facts whose values all have at most two
+        places (checked here, one pass) are read as øre too, and bounded by the power
+        of ten their values stay below. Exact either way; smaller integers are
+        faster. Built once per such description of a frame."""
         from eligibility.compile.polars.plan import (
             ORE,
             PolarsPlan,
             frame_facts,
-            number_facts,
+            household_money,
         )
 
-        facts = frame_facts(self.engine.pack, frame, members_only=True)
+        money = household_money(self.engine.pack)
+        facts = frame_facts(self.engine.pack, frame, skip=money)
         plan = self._plans.get(facts)
         if plan is None:
             plan = PolarsPlan(self.engine.pack, self.as_of, self._params,
                               scales=dict.fromkeys(facts.coarse, ORE),
-                              assume=frozenset(number_facts(self.engine.pack)))
+                              bounds=dict(facts.bounds), assume=money)
             if plan.fallback != self.plan.fallback:  # never expected; stay consistent
                 plan = self.plan
             self._plans[facts] = plan

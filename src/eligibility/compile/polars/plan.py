@@ -81,6 +81,13 @@ def number_facts(pack: RulePack) -> list[str]:
     return [f.path for f in pack.schema.all_fields() if KINDS[f.kind] == "dec"]
 
 
+def household_money(pack: RulePack) -> frozenset[str]:
+    """Paths of the household (not member) money facts: amounts in kroner, whole øre
+    in practice (a plan may assume that; see :attr:`PolarsPlan.assumed`)."""
+    return frozenset(f.path for f in pack.schema.all_fields()
+                     if f.kind == "money" and not f.in_list)
+
+
 #: Magnitude a plan that assumes a household number fact assumes for it: its
 #: ``Decimal(38, 10)`` physical value is an Int64 (|value| * 10**10 < 2**63).
 ASSUMED_BOUND = 2**63 // 10**SCALE + 1
@@ -100,24 +107,25 @@ class FrameFacts:
     bounds: tuple[tuple[str, int], ...] = ()
 
 
-def frame_facts(pack: RulePack, frame: pl.DataFrame, members_only: bool = False) -> FrameFacts:
+def frame_facts(pack: RulePack, frame: pl.DataFrame,
+                skip: frozenset[str] = frozenset()) -> FrameFacts:
     """The number facts of ``frame`` whose values all have at most :data:`ORE` places,
     and the household (not member) number facts whose values all lie below a power of
-    ten up to 10**:data:`MAGNITUDE_CLASSES` (one pass over the frame). ``members_only``:
-    only the member facts (a plan that assumes the household facts checks them as it
-    evaluates; see :attr:`PolarsPlan.assumed`)."""
+    ten up to 10**:data:`MAGNITUDE_CLASSES` (one pass over the frame), leaving out
+    ``skip`` (facts a plan assumes and checks as it evaluates; see
+    :attr:`PolarsPlan.assumed`)."""
     unit = pl.lit(10 ** (SCALE - ORE), pl.Int128())
     checks = []
     sizes: list[str] = []
     for spec in pack.schema.all_fields():
-        if KINDS[spec.kind] != "dec":
+        if KINDS[spec.kind] != "dec" or spec.path in skip:
             continue
         if spec.in_list:
             if "members" not in frame.columns:
                 continue
             inner = pl.element().struct.field(spec.name).to_physical() % unit == 0
             ok = pl.col("members").list.eval(inner.fill_null(True)).list.all()
-        elif spec.path in frame.columns and not members_only:
+        elif spec.path in frame.columns:
             physical = pl.col(spec.path).to_physical()
             ok = (physical % unit == 0).fill_null(True)
             checks.append(physical.abs().max().alias(f"__max.{spec.path}"))
@@ -234,9 +242,9 @@ class PolarsPlan:
         #: (their physical value an Int64): it reads them as Int64 øre and checks the
         #: assumption row by row as it evaluates; a frame that breaks it is evaluated
         #: by the plan for what :func:`frame_facts` finds in it instead
-        self.assumed = frozenset(p for p in assume if not p.startswith("members."))
+        assumed = frozenset(p for p in assume if not p.startswith("members."))
         #: places of the number facts in the frames this plan is for (see frame_facts)
-        self.scales = {**dict(scales or {}), **dict.fromkeys(self.assumed, ORE)}
+        self.scales = {**dict(scales or {}), **dict.fromkeys(assumed, ORE)}
         #: the plans for frames that break the assumptions, by what they hold
         self._variants: dict[FrameFacts, PolarsPlan] = {}
         self.fallback: dict[str, str] = {}
@@ -247,7 +255,7 @@ class PolarsPlan:
         members = {f.name: KINDS[f.kind] for f in pack.schema.all_fields() if f.in_list}
         #: the schema's bounds, or tighter ones that this plan's frames keep to
         self._bounds = fact_bounds(pack)
-        for path, bound in {**dict.fromkeys(self.assumed, ASSUMED_BOUND),
+        for path, bound in {**dict.fromkeys(assumed, ASSUMED_BOUND),
                             **dict(bounds or {})}.items():
             self._bounds[path] = min(bound, self._bounds.get(path, bound))
         self._columns: dict[str, Col] = {}
@@ -284,6 +292,23 @@ class PolarsPlan:
             except Unsupported as exc:
                 self._hoisted.truncate(mark)  # they may read the measure's lets
                 self.fallback[m.id] = str(exc)
+        #: household facts read at a coarse scale (their column ``__o.<path>``); only
+        #: those are converted, and only the assumed ones among them checked
+        self._coarse = frozenset(p for p in self.scales if coarse_column(p) in self._reads())
+        self.assumed = assumed & self._coarse
+
+    def _reads(self) -> set[str]:
+        """The columns the plan's values and row checks read."""
+        cols: list[Col] = [c for _, c in self._criteria]
+        for mp in self.measures:
+            cols.extend(c for _, c in mp.lets)
+            cols.extend(c for rp in mp.requirements for c in (rp.value, *rp.exceptions)
+                        if c is not None)
+            if mp.amount is not None:
+                cols.append(mp.amount)
+        exprs = [e for c in cols for e in (c.value, *c.checks)]
+        exprs.extend(e for _, e in self._hoisted.columns)
+        return {name for e in exprs for name in e.meta.root_names()}
 
     # -- compilation -----------------------------------------------------------
     def _measure(self, m: Measure, facts: dict[str, str], members: dict[str, str],
@@ -400,6 +425,8 @@ class PolarsPlan:
                     guards[checks[-1]] = name
 
         for path, scale in self.scales.items():
+            if path not in self._coarse:
+                continue
             if path in self.assumed:  # Int64 øre; __f.<path>: the row keeps to that
                 unit = pl.lit(10 ** (SCALE - scale), pl.Int64)
                 physical = f"__x.{path}"  # null where it is no Int64
