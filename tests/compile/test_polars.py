@@ -285,6 +285,30 @@ def test_if_with_an_unknown_condition_keeps_branches_that_agree() -> None:
     assert frame.select(col.value.alias("v"))["v"].to_list() == [5, 3, 3, None, None, None]
 
 
+@pytest.mark.parametrize(("span", "table", "missing"), [
+    ((1, 3), {1: 10, 2: 20, 3: 30}, []),  # total: no row check
+    ((0, 3), {1: 10, 2: 20, 3: 30}, [0]),  # the schema allows a key the table lacks
+    ((1, 3), {1: 10, 3: 30}, [2]),  # a hole in the table
+    (None, {1: 10, 2: 20, 3: 30}, [0]),  # no limits in the schema
+])
+def test_table_look_up_checks_only_keys_it_may_miss(
+        span: tuple[int, int] | None, table: dict[int, int], missing: list[int]) -> None:
+    """A dense table read by a key whose schema span it covers entirely needs no row
+    check (the reference cannot raise); otherwise the check flags exactly the known
+    keys without an entry."""
+    spans = {"h.k": span} if span is not None else {}
+    scope = Scope({"h.k": "int"}, {}, {}, {"t": table}, date(2025, 1, 1), spans=spans)
+    col = Compiler(scope, exact=True).compile(parse("param(t, h.k)"))
+    keys = [1, 2, 3, None] + ([0] if span is None or span[0] == 0 else [])
+    frame = pl.DataFrame({"h.k": keys}, schema={"h.k": pl.Int64})
+    out = frame.select(col.value.alias("v"), *(c.alias(f"c{i}") for i, c in
+                                                  enumerate(col.checks)))
+    assert out["v"].to_list() == [table.get(k) if k is not None else None for k in keys]
+    assert len(col.checks) == (1 if missing else 0)
+    if missing:
+        assert [k for k, bad in zip(keys, out["c0"], strict=True) if bad] == missing
+
+
 #: Household money at the edge of the øre plan's assumption: the largest Decimal(38, 10)
 #: whose physical value is an Int64 (9223372036800000000 < 2**63), one øre more, its
 #: negative, and a third decimal place.

@@ -89,9 +89,14 @@ class Col:
     checks: tuple[pl.Expr, ...] = ()
     scale: int = 0  # kind fix: value = physical / 10**scale
     bound: int = INT_BOUND  # kinds int and fix: |physical| <= bound
+    #: kind int: (lowest, highest) value where known (schema limits, literals, an if's
+    #: branches); None: unknown
+    span: tuple[int, int] | None = None
 
     def but(self, value: pl.Expr, **changes: Any) -> Col:
-        """This column with another value (and optionally kind, scale, bound)."""
+        """This column with another value (and optionally kind, scale, bound, span;
+        the span is dropped unless given: another value may have another range)."""
+        changes.setdefault("span", None)
         return replace(self, value=value, **changes)
 
 
@@ -157,10 +162,11 @@ def lit_value(value: Any, exact: bool = False) -> Col:
     if isinstance(value, bool):
         return Col(pl.lit(value, pl.Boolean), "bool")
     if isinstance(value, int):
-        return Col(pl.lit(value, pl.Int64), "int", bound=abs(value))
+        return Col(pl.lit(value, pl.Int64), "int", bound=abs(value), span=(value, value))
     if isinstance(value, Decimal):
         if value == value.to_integral_value() and abs(value) < 2**62:
-            return Col(pl.lit(int(value), pl.Int64), "int", bound=abs(int(value)))
+            whole = int(value)
+            return Col(pl.lit(whole, pl.Int64), "int", bound=abs(whole), span=(whole, whole))
         if exact:
             physical, scale = fix_parts(value)
             if abs(physical) <= FIX_LIMIT:
@@ -329,6 +335,8 @@ class Scope:
     bounds: Mapping[str, int] = field(default_factory=dict)
     #: number fact path -> places its values have in this frame (default: all ten)
     scales: Mapping[str, int] = field(default_factory=dict)
+    #: int fact path -> (minimum, maximum) the schema allows
+    spans: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     #: where shared sub-expressions go (None: each reader computes its own)
     hoisted: Hoisted | None = None
 
@@ -402,7 +410,8 @@ class Compiler:
             col = scope.columns[dotted]
             miss = None if col.miss is None else (
                 pl.when(col.value.is_null()).then(col.miss).otherwise(EMPTY))
-            out = Col(col.value, col.kind, miss, scale=col.scale, bound=col.bound)
+            out = Col(col.value, col.kind, miss, scale=col.scale, bound=col.bound,
+                      span=col.span)
             if out.kind == "fix" and not self.exact:
                 return out.but(as_dec(out), kind="dec", scale=0)
             return out
@@ -411,7 +420,8 @@ class Compiler:
             read, kind, scale, bound = self._fact(dotted, value, scope.facts[dotted])
             return Col(read, kind,
                        pl.when(value.is_null()).then(pl.lit(dotted + SEP)).otherwise(EMPTY),
-                       scale=scale, bound=bound)
+                       scale=scale, bound=bound,
+                       span=scope.spans.get(dotted) if kind == "int" else None)
         raise self.refuse(node, f"name {dotted!r} has no column")
 
     # operators ------------------------------------------------------------
@@ -508,7 +518,10 @@ class Compiler:
                     .when(c.value.not_()).then(cat(c.miss, e.miss, EMPTY))
                     .when(same).then(EMPTY)
                     .otherwise(cat(c.miss, t.miss, e.miss, EMPTY)))
-        return Col(value, kind, miss, _checks(c, t, e), scale=scale, bound=bound)
+        span = None
+        if kind == "int" and t.span is not None and e.span is not None:
+            span = (min(t.span[0], e.span[0]), max(t.span[1], e.span[1]))
+        return Col(value, kind, miss, _checks(c, t, e), scale=scale, bound=bound, span=span)
 
     # calls ----------------------------------------------------------------
     def _Call(self, node: ast.Call, in_member: bool) -> Col:
@@ -745,9 +758,13 @@ class Compiler:
         dtype = fix_dtype(bound) if kind == "fix" else dtype_of(kind)
         new = [_plain(v, kind, scale) for _, v in entries]
         dense = _dense_table(keys, entries, new, dtype, self.scope) if ints else None
-        result = dense if dense is not None else self.scope.hoist(combined.replace_strict(
-            old, pl.Series(new, dtype=dtype), default=None, return_dtype=dtype))
-        not_found = (known & result.is_null()).fill_null(False)
+        if dense is not None:
+            result, total = dense
+        else:
+            result, total = self.scope.hoist(combined.replace_strict(
+                old, pl.Series(new, dtype=dtype), default=None, return_dtype=dtype)), False
+        # a known key finds no entry: the reference raises (none can where it is total)
+        not_found = () if total else ((known & result.is_null()).fill_null(False),)
         # keys are read one by one; a later key is not read once an earlier one is unknown
         miss: pl.Expr | None = None
         for i, k in enumerate(keys):
@@ -757,7 +774,7 @@ class Compiler:
             part = k.miss if not earlier else (
                 pl.when(pl.all_horizontal(earlier)).then(k.miss).otherwise(EMPTY))
             miss = cat(miss, part)
-        return Col(result, kind, miss, (*_checks(*keys), not_found), scale=scale,
+        return Col(result, kind, miss, (*_checks(*keys), *not_found), scale=scale,
                    bound=check_bound(bound) if kind == "fix" else bound)
 
     # aggregates over members -------------------------------------------------
@@ -904,12 +921,16 @@ DENSE_TABLE = 65536
 
 
 def _dense_table(keys: list[Col], entries: list[tuple[tuple[Any, ...], Any]],
-                 values: list[Any], dtype: pl.DataType, scope: Scope) -> pl.Expr | None:
+                 values: list[Any], dtype: pl.DataType,
+                 scope: Scope) -> tuple[pl.Expr, bool] | None:
     """An integer-keyed table as one array indexed by the keys' position (a gather:
     cheaper than a hash look-up); None where the key ranges are too wide. A key
     outside the table or an absent entry gives null, like the hash look-up. The
     position (null outside the table) is hoisted: tables with the same keys and
-    ranges, and the row check, share it."""
+    ranges, and the row check, share it. Also says whether the look-up is total: every
+    key's span lies inside the table and every entry is there, so a known key always
+    finds a value (no row check, no range test; a fact's span is the schema's limits,
+    which the facts frame holds to: it nulls a value outside them)."""
     lows = [min(t[i] for t, _ in entries) for i in range(len(keys))]
     highs = [max(t[i] for t, _ in entries) for i in range(len(keys))]
     sizes = [h - lo + 1 for lo, h in zip(lows, highs, strict=True)]
@@ -929,8 +950,11 @@ def _dense_table(keys: list[Col], entries: list[tuple[tuple[Any, ...], Any]],
                  for k, lo, st in zip(keys, lows, strides, strict=True)), pl.lit(0, pl.Int64))
     inside = pl.all_horizontal([(k.value >= lo) & (k.value <= hi)
                                 for k, lo, hi in zip(keys, lows, highs, strict=True)])
-    position = scope.hoist(pl.when(inside).then(index))
-    return pl.lit(pl.Series(table, dtype=dtype)).gather(position)
+    total = None not in table and all(
+        k.span is not None and lo <= k.span[0] and k.span[1] <= hi
+        for k, lo, hi in zip(keys, lows, highs, strict=True))
+    position = scope.hoist(index if total else pl.when(inside).then(index))
+    return pl.lit(pl.Series(table, dtype=dtype)).gather(position), total
 
 
 def _kleene(cols: list[Col], op: str) -> Col:

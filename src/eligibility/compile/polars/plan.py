@@ -56,6 +56,14 @@ STATUS = pl.Enum(["eligible", "not_eligible", "undetermined"])
 ROUNDING = {"krone": 0, "krone_down": 0, "ore": 2}
 
 
+def fact_spans(pack: RulePack) -> dict[str, tuple[int, int]]:
+    """(minimum, maximum) of each int fact whose schema gives both (household facts)."""
+    return {spec.path: (int(spec.minimum), int(spec.maximum))
+            for spec in pack.schema.all_fields()
+            if spec.kind == "int" and not spec.in_list and spec.minimum is not None
+            and spec.maximum is not None}
+
+
 def fact_bounds(pack: RulePack) -> dict[str, int]:
     """The largest magnitude each numeric fact may have (schema bounds, else the
     validator's number limit), by path (``members.age`` for member fields)."""
@@ -186,7 +194,7 @@ def exact_quotient(scope: Scope, node: ast.Node, rounding: str | None) -> Col | 
 def stored(col: Col, name: str, miss_name: str) -> Col:
     """How later expressions read a column computed earlier in the plan."""
     return Col(pl.col(name), col.kind, None if col.miss is None else pl.col(miss_name),
-               scale=col.scale, bound=col.bound)
+               scale=col.scale, bound=col.bound, span=col.span)
 
 
 def fact_dtypes(pack: RulePack) -> dict[str, pl.DataType]:
@@ -253,6 +261,7 @@ class PolarsPlan:
         self._built: dict[bool, tuple[tuple[list[pl.Expr], ...], tuple[str, ...]]] = {}
         facts = {f.path: KINDS[f.kind] for f in pack.schema.all_fields() if not f.in_list}
         members = {f.name: KINDS[f.kind] for f in pack.schema.all_fields() if f.in_list}
+        self._spans = fact_spans(pack)
         #: the schema's bounds, or tighter ones that this plan's frames keep to
         self._bounds = fact_bounds(pack)
         for path, bound in {**dict.fromkeys(assumed, ASSUMED_BOUND),
@@ -267,7 +276,8 @@ class PolarsPlan:
         for criterion in _ordered(pack.criteria):
             scope = Scope(facts, members, self._columns, params, as_of,
                           where=f"{criterion.file} criterion {criterion.id}",
-                          bounds=self._bounds, scales=self.scales, hoisted=self._hoisted)
+                          bounds=self._bounds, scales=self.scales, hoisted=self._hoisted,
+                          spans=self._spans)
             bad = sorted(c for c in _criteria_refs(criterion.expr.node) if c in broken)
             if bad:
                 broken[criterion.id] = broken[bad[0]]
@@ -327,13 +337,15 @@ class PolarsPlan:
         for name, expr in m.lets:
             scope = Scope(facts, members, columns, params, self.as_of,
                           where=f"{m.file} let {name}", bounds=self._bounds,
-                          scales=self.scales, hoisted=self._hoisted)
+                          scales=self.scales, hoisted=self._hoisted,
+                          spans=self._spans)
             col = compile_exact(scope, expr.node)
             checks.extend(col.checks)
             lets.append((name, col))
             columns[name] = stored(col, f"__l.{m.id}.{name}", f"__lm.{m.id}.{name}")
         scope = Scope(facts, members, columns, params, self.as_of, where=m.file,
-                      bounds=self._bounds, scales=self.scales, hoisted=self._hoisted)
+                      bounds=self._bounds, scales=self.scales, hoisted=self._hoisted,
+                      spans=self._spans)
         amount: Col | None = None
         rounding: str | None = None
         if m.amount is not None:
