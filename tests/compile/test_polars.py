@@ -309,6 +309,22 @@ def test_table_look_up_checks_only_keys_it_may_miss(
         assert [k for k, bad in zip(keys, out["c0"], strict=True) if bad] == missing
 
 
+@pytest.mark.parametrize("dtype", [pl.Int64, pl.Int128])
+def test_fixed_point_integers_become_exact_decimals(dtype: pl.DataType) -> None:
+    """Sign, nulls, zero and the Int64 extremes survive, also from a slice."""
+    from decimal import Decimal
+
+    from eligibility.compile.polars.plan import fixed_to_decimal
+
+    ints = [1, -1, None, 0, 2**63 - 1, -(2**63), 637_372_092, None, -5]
+    series = pl.Series("a", ints, dtype=dtype)
+    for part, expect in ((series, ints), (series.slice(3, 5), ints[3:8])):
+        out = fixed_to_decimal(part, 7)
+        assert out.dtype == pl.Decimal(38, 7) and out.name == "a"
+        assert out.to_list() == [None if v is None else Decimal(v).scaleb(-7)
+                                 for v in expect]
+
+
 #: Household money at the edge of the øre plan's assumption: the largest Decimal(38, 10)
 #: whose physical value is an Int64 (9223372036800000000 < 2**63), one øre more, its
 #: negative, and a third decimal place.

@@ -13,6 +13,7 @@ the reference. Missing facts are a second, optional pass
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -512,18 +513,21 @@ class PolarsPlan:
         """
         lf, checks = self._chain(frame.lazy(), misses=False)
         out: list[pl.Expr] = [pl.col("__row")]
+        fixed: dict[str, int] = {}  # amount column -> scale of its fixed-point integers
         for mp in self.measures:
             out.append(pl.col(f"{mp.id}.status"))
             if mp.amount is not None:
-                amount = pl.col(f"__a.{mp.id}")
-                if mp.amount.kind == "fix":
-                    value = fix_decimal(amount, mp.amount.scale)
+                # null where not eligible, then as Decimal (the integers are cheaper)
+                amount: pl.Expr = pl.when(pl.col(f"{mp.id}.status") != "not_eligible").then(
+                    pl.col(f"__a.{mp.id}"))
+                if mp.amount.kind == "fix":  # made a Decimal after the query
+                    value = amount
+                    fixed[f"{mp.id}.amount"] = mp.amount.scale
                 elif mp.rounding in ROUNDING:
                     value = amount.cast(pl.Decimal(38, ROUNDING[mp.rounding]))
                 else:
                     value = amount
-                shown = pl.when(pl.col(f"{mp.id}.status") != "not_eligible").then(value)
-                out.append(shown.alias(f"{mp.id}.amount"))
+                out.append(value.alias(f"{mp.id}.amount"))
             else:
                 out.append(pl.lit(None, pl.String).alias(f"{mp.id}.amount"))
             out.extend(pl.col(f"{mp.id}.requirements.{rp.id}") for rp in mp.requirements)
@@ -534,6 +538,9 @@ class PolarsPlan:
             if not res["__fit"].all():
                 return self._variant(frame).evaluate(frame)
             res = res.drop("__fit")
+        if fixed:
+            res = res.with_columns([fixed_to_decimal(res[name], scale).alias(name)
+                                    for name, scale in fixed.items()])
         return res
 
     def _fit_check(self) -> pl.Expr:
@@ -598,6 +605,36 @@ class PolarsPlan:
                     pl.element() != "")).list.unique(maintain_order=True))
             out.append(paths.alias(f"{mp.id}.missing_facts"))
         return lf.select(out).collect(engine="in-memory")
+
+
+def fixed_to_decimal(values: pl.Series, scale: int) -> pl.Series:
+    """Fixed-point integers (value × 10**scale) as ``Decimal(38, scale)``, exactly.
+
+    The physical value of a Decimal is that integer, so an Int64 column becomes one
+    by sign-extending each integer to the 128 bits of Arrow's ``decimal128`` (a few
+    ms for a million rows, against ~12 ms for polars' cast, which checks each value's
+    precision; an Int64 has at most 19 digits, so none can exceed 38). Int128 values
+    (and a big-endian machine) take polars' cast."""
+    if values.dtype != pl.Int64 or sys.byteorder != "little":
+        return values.to_frame().select(fix_decimal(pl.col(values.name), scale)).to_series()
+    import numpy as np
+    import pyarrow as pa
+
+    arr = values.to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.offset:  # a slice: rebase its buffers (rare)
+        arr = pa.concat_arrays([arr])
+    validity, data = arr.buffers()
+    low = np.frombuffer(data, dtype=np.int64, count=len(arr))
+    wide = np.empty((len(arr), 2), dtype=np.int64)
+    wide[:, 0] = low
+    wide[:, 1] = low >> 63  # the sign, extended
+    dec = pa.Array.from_buffers(pa.decimal128(38, scale), len(arr),
+                                [validity, pa.py_buffer(wide)], null_count=arr.null_count)
+    out = pl.from_arrow(dec)
+    assert isinstance(out, pl.Series)
+    return out.alias(values.name)
 
 
 def _assumption(path: str) -> pl.Expr:
