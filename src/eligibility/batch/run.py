@@ -14,6 +14,7 @@ A row that cannot be evaluated gets its error; no row is ever dropped.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -225,6 +226,7 @@ class PolarsBackend:
         self.plan = PolarsPlan(engine.pack, as_of, self._params)
         #: plans by what the frame's number facts allow (see plan_for)
         self._plans: dict[FrameFacts, PolarsPlan] = {}
+        self._lock = threading.Lock()
         self.reference = ReferenceBackend(engine, as_of)
         #: measures the reference evaluates for every row, with the reason
         self.fallback = dict(self.plan.fallback)
@@ -239,6 +241,7 @@ class PolarsBackend:
         faster. Built once per such description of a frame."""
         from eligibility.compile.polars.plan import (
             ORE,
+            PLAN_MEMO_LIMIT,
             PolarsPlan,
             frame_facts,
             household_money,
@@ -253,7 +256,10 @@ class PolarsBackend:
                               bounds=dict(facts.bounds), assume=money)
             if plan.fallback != self.plan.fallback:  # never expected; stay consistent
                 plan = self.plan
-            self._plans[facts] = plan
+            with self._lock:
+                if len(self._plans) >= PLAN_MEMO_LIMIT:
+                    self._plans.clear()
+                plan = self._plans.setdefault(facts, plan)
         return plan
 
     def evaluate(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, ChunkStats]:

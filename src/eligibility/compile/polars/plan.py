@@ -14,6 +14,7 @@ the reference. Missing facts are a second, optional pass
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -79,6 +80,9 @@ def fact_bounds(pack: RulePack) -> dict[str, int]:
             out[spec.path] = NUMBER_BOUND
     return out
 
+
+#: Plans kept per description of a frame (emptied when full; each is rebuilt on demand).
+PLAN_MEMO_LIMIT = 64
 
 #: Places a money value usually has (øre); frames whose values all fit get a plan
 #: that reads those facts at this scale (smaller integers, fewer places downstream).
@@ -256,6 +260,8 @@ class PolarsPlan:
         self.scales = {**dict(scales or {}), **dict.fromkeys(assumed, ORE)}
         #: the plans for frames that break the assumptions, by what they hold
         self._variants: dict[FrameFacts, PolarsPlan] = {}
+        #: guards the memos above and below (a plan may serve several threads)
+        self._lock = threading.Lock()
         self.fallback: dict[str, str] = {}
         #: the expression stages of :meth:`_chain` (with / without missing facts),
         #: built on first use (the same for every frame)
@@ -411,7 +417,10 @@ class PolarsPlan:
         """The frame with every plan column; the names of the row-check columns."""
         built = self._built.get(misses)
         if built is None:  # the same expressions serve every frame: build them once
-            built = self._built[misses] = self._stages(misses)
+            with self._lock:
+                built = self._built.get(misses)
+                if built is None:
+                    built = self._built[misses] = self._stages(misses)
         stages, checks = built
         for stage in stages:
             frame = frame.with_columns(stage)
@@ -560,9 +569,13 @@ class PolarsPlan:
         facts = frame_facts(self.pack, frame)
         plan = self._variants.get(facts)
         if plan is None:
-            plan = self._variants[facts] = PolarsPlan(
-                self.pack, self.as_of, self._params,
-                scales=dict.fromkeys(facts.coarse, ORE), bounds=dict(facts.bounds))
+            plan = PolarsPlan(self.pack, self.as_of, self._params,
+                              scales=dict.fromkeys(facts.coarse, ORE),
+                              bounds=dict(facts.bounds))
+            with self._lock:
+                if len(self._variants) >= PLAN_MEMO_LIMIT:
+                    self._variants.clear()
+                plan = self._variants.setdefault(facts, plan)
         return plan
 
     def amount_text(self, res: pl.DataFrame) -> pl.DataFrame:
