@@ -23,6 +23,8 @@ from eligibility.errors import AsOfError, EvaluationError
 from eligibility.expr import ast
 
 Fn = Callable[[Ctx], Any]
+#: a closure of either compiler (see :class:`CompilerBase`)
+AnyFn = Callable[[Any], Any]
 
 
 class NoValue:
@@ -82,30 +84,31 @@ class CompilerBase:
     :mod:`eligibility.compile.fast` share: dispatch by node type, literals, and the
     calls whose closure differs only in how a function is applied to its arguments
     (:meth:`_apply`: unknown-strict here, plain there). Compile time only: the closures
-    each compiler returns are its own."""
+    each compiler returns are its own, over the compiler's own argument (a
+    :class:`Ctx` here, one household's environment there)."""
 
-    def compile(self, node: ast.Node, in_member: bool) -> Fn:
+    def compile(self, node: ast.Node, in_member: bool) -> AnyFn:
         method = getattr(self, "_" + type(node).__name__)
-        fn: Fn = method(node, in_member)
+        fn: AnyFn = method(node, in_member)
         return fn
 
-    def _apply(self, args: list[Fn], fn: Callable[..., Any]) -> Fn:
+    def _apply(self, args: list[AnyFn], fn: Callable[..., Any]) -> AnyFn:
         raise NotImplementedError
 
-    def _literal(self, node: Any, in_member: bool) -> Fn:
+    def _literal(self, node: Any, in_member: bool) -> AnyFn:
         value = node.value
         return lambda ctx: value
 
     _Number = _String = _Boolean = _DateLit = _literal
 
-    def _Compare(self, node: ast.Compare, in_member: bool) -> Fn:
+    def _Compare(self, node: ast.Compare, in_member: bool) -> AnyFn:
         operands = node.operands
         pairs = tuple(self._compare_pair(op, operands[i], operands[i + 1], in_member)
                       for i, op in enumerate(node.ops))
         return pairs[0] if len(pairs) == 1 else self._all_of(pairs)
 
     def _compare_pair(self, op: str, left_node: ast.Node, right_node: ast.Node,
-                      in_member: bool) -> Fn:
+                      in_member: bool) -> AnyFn:
         """One link of a comparison chain; the closures come from the compiler's
         :meth:`_in_literal`, :meth:`_in_dynamic` and :meth:`_compare`."""
         left = self.compile(left_node, in_member)
@@ -115,69 +118,69 @@ class CompilerBase:
             negate = op == "notin"
             if all(isinstance(i, ast.String | ast.Number | ast.Boolean)
                    for i in right_node.items):
-                choices = frozenset(f(None) for f in items)  # type: ignore[arg-type]
+                choices = frozenset(f(None) for f in items)
                 return self._in_literal(left, choices, negate)
             return self._in_dynamic(left, items, negate)
         return self._compare(op, left, self.compile(right_node, in_member))
 
-    def _all_of(self, fns: tuple[Fn, ...]) -> Fn:
+    def _all_of(self, fns: tuple[AnyFn, ...]) -> AnyFn:
         raise NotImplementedError
 
-    def _in_literal(self, left: Fn, choices: frozenset[Any], negate: bool) -> Fn:
+    def _in_literal(self, left: AnyFn, choices: frozenset[Any], negate: bool) -> AnyFn:
         raise NotImplementedError
 
-    def _in_dynamic(self, left: Fn, items: list[Fn], negate: bool) -> Fn:
+    def _in_dynamic(self, left: AnyFn, items: list[AnyFn], negate: bool) -> AnyFn:
         raise NotImplementedError
 
-    def _compare(self, op: str, left: Fn, right: Fn) -> Fn:
+    def _compare(self, op: str, left: AnyFn, right: AnyFn) -> AnyFn:
         raise NotImplementedError
 
-    def _ListLit(self, node: ast.ListLit, in_member: bool) -> Fn:  # pragma: no cover
+    def _ListLit(self, node: ast.ListLit, in_member: bool) -> AnyFn:  # pragma: no cover
         raise AssertionError("list literal outside `in` passed the type checker")
 
-    def _Call(self, node: ast.Call, in_member: bool) -> Fn:
+    def _Call(self, node: ast.Call, in_member: bool) -> AnyFn:
         handler = getattr(self, "_call_" + node.func)
         result: Fn = handler(node, in_member)
         return result
 
-    def _args(self, node: ast.Call, in_member: bool) -> list[Fn]:
+    def _args(self, node: ast.Call, in_member: bool) -> list[AnyFn]:
         return [self.compile(a, in_member) for a in node.args]
 
-    def _call_min(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_min(self, node: ast.Call, in_member: bool) -> AnyFn:
         return self._apply(self._args(node, in_member), min)
 
-    def _call_max(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_max(self, node: ast.Call, in_member: bool) -> AnyFn:
         return self._apply(self._args(node, in_member), max)
 
-    def _call_floor(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_floor(self, node: ast.Call, in_member: bool) -> AnyFn:
         return self._apply(self._args(node, in_member), math.floor)
 
-    def _call_ceil(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_ceil(self, node: ast.Call, in_member: bool) -> AnyFn:
         return self._apply(self._args(node, in_member), math.ceil)
 
-    def _call_abs(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_abs(self, node: ast.Call, in_member: bool) -> AnyFn:
         return self._apply(self._args(node, in_member), abs)
 
     def _date_fn(self, node: ast.Call, in_member: bool,
-                 compute: Callable[[date, date], int]) -> Fn:
+                 compute: Callable[[date, date], int]) -> AnyFn:
         raise NotImplementedError
 
-    def _call_years_since(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_years_since(self, node: ast.Call, in_member: bool) -> AnyFn:
         return self._date_fn(node, in_member, _years_between)
 
-    def _call_months_since(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_months_since(self, node: ast.Call, in_member: bool) -> AnyFn:
         return self._date_fn(node, in_member, _months_between)
 
-    def _call_months_until(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_months_until(self, node: ast.Call, in_member: bool) -> AnyFn:
         return self._date_fn(node, in_member, lambda d, as_of: _months_between(as_of, d))
 
-    def _quantifier(self, node: ast.Call, stop: bool) -> Fn:
+    def _quantifier(self, node: ast.Call, stop: bool) -> AnyFn:
         raise NotImplementedError
 
-    def _call_any(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_any(self, node: ast.Call, in_member: bool) -> AnyFn:
         return self._quantifier(node, stop=True)
 
-    def _call_all(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_all(self, node: ast.Call, in_member: bool) -> AnyFn:
         return self._quantifier(node, stop=False)
 
 
