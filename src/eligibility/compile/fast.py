@@ -113,7 +113,8 @@ class FastRequirement:
     met / not met outcomes without shown values (made once)."""
 
     __slots__ = ("creq", "discretionary", "exceptions", "fn", "getter", "id", "keys",
-                 "labels", "memo_ok", "met", "not_met", "observed", "reads", "single")
+                 "labels", "memo_ok", "met", "not_met", "observed", "reads", "single",
+                 "values")
 
     def __init__(self, creq: CompiledRequirement, fn: EFn | None,
                  exceptions: tuple[tuple[RuleException, EFn], ...],
@@ -131,6 +132,8 @@ class FastRequirement:
         #: otherwise (KeyError when one is not there yet)
         self.getter: Callable[[Env], Any] = itemgetter(*keys) if keys else _empty
         self.single = len(keys) == 1
+        #: what the getter gives → the shown values by label
+        self.values = _dict_of(self.labels)
         #: decided by the shown values alone, which are always in the environment
         self.memo_ok = memo_ok
         self.id = creq.req.id
@@ -165,13 +168,19 @@ class _MeasurePlan:
     index: int
     cm: CompiledMeasure
     fm: FastMeasure
-    #: the requirements in force, each with its memos (observed, not observed)
-    requirements: tuple[tuple[FastRequirement, dict[Any, ReasonOutcome],
-                              dict[Any, ReasonOutcome]], ...]
+    requirements: tuple[FastRequirement, ...]  # in force
     reference: tuple[CompiledRequirement, ...]  # the same, for the reference
-    #: the whole outcome memoised by these values (None: not memoisable)
+    #: the whole outcome memoised by these values (None: not memoisable), per observe
     getter: Callable[[Env], Any] | None
     memo: tuple[dict[Any, Outcomes], dict[Any, Outcomes]]
+    #: the requirements decided by their shown values (memo_ok), memoised together by
+    #: the values: (reasons with None where another requirement goes, failed, unknown,
+    #: discretionary), per observe
+    group: tuple[tuple[int, FastRequirement], ...]
+    group_getter: Callable[[Env], Any] | None
+    group_memo: tuple[dict[Any, tuple[Any, ...]], dict[Any, tuple[Any, ...]]]
+    #: the other requirements, by position
+    rest: tuple[tuple[int, FastRequirement], ...]
 
 
 @dataclass(frozen=True)
@@ -339,14 +348,17 @@ class FastPack:
             fm = self.measures[index]
             wanted = {id(r) for r in reqs}
             fast_reqs = tuple(r for r in fm.requirements if id(r.creq) in wanted)
+            group = tuple((i, r) for i, r in enumerate(fast_reqs) if r.memo_ok)
+            rest = tuple((i, r) for i, r in enumerate(fast_reqs) if not r.memo_ok)
+            group_keys = tuple(dict.fromkeys(k for _, r in group for k in r.keys))
             getter = None
-            if (fm.amount is None and fm.priority_keys is not None
-                    and all(r.memo_ok for r in fast_reqs)):
-                keys = tuple(dict.fromkeys(
-                    [k for r in fast_reqs for k in r.keys] + list(fm.priority_keys)))
+            if fm.amount is None and fm.priority_keys is not None and not rest:
+                keys = tuple(dict.fromkeys(group_keys + fm.priority_keys))
                 getter = itemgetter(*keys) if keys else _empty
-            measures.append(_MeasurePlan(index, cm, fm, tuple((r, {}, {}) for r in fast_reqs),
-                                         reqs, getter, ({}, {})))
+            measures.append(_MeasurePlan(
+                index, cm, fm, fast_reqs, reqs, getter, ({}, {}), group,
+                (itemgetter(*group_keys) if group_keys else _empty) if group else None,
+                ({}, {}), rest))
             needed |= cm.criteria_used
             total |= fm.reads
         stack = list(needed)
@@ -373,14 +385,6 @@ class FastPack:
                 self._plans.clear()
             self._plans[as_of] = plan
         return plan
-
-    def in_force_at(self, as_of: date) -> tuple[Any, ...]:
-        """(index, measure, fast measure, fast requirements, requirements) per measure in
-        force, and (criterion, reads) per criterion in force, on ``as_of``."""
-        plan = self._plan(as_of)
-        return (tuple((mp.index, mp.cm, mp.fm, tuple(r for r, _, _ in mp.requirements),
-                       mp.reference) for mp in plan.measures),
-                tuple((c, reads) for c, _, reads, _ in plan.criteria))
 
     # -- evaluation ----------------------------------------------------------
     def evaluate_household(self, facts: ValidFacts, as_of: date, observe: bool = True,
@@ -556,13 +560,27 @@ def _judge(fr: FastRequirement, env: Env, observe: bool, vals: Any) -> ReasonOut
         outcome = "unknown"
     if not observe:
         return _new(ReasonOutcome, (fr.creq, outcome, waived_by, (), value, None))
-    values = _values(fr, _shown(fr, env) if vals is None else vals)
-    return _new(ReasonOutcome, (fr.creq, outcome, waived_by, (), value, values))
+    if vals is None:
+        try:
+            vals = fr.getter(env)
+        except KeyError:  # one the evaluation did not reach (past a decided `or`, say)
+            vals = _computed(fr, env)
+    return _new(ReasonOutcome, (fr.creq, outcome, waived_by, (), value, fr.values(vals)))
 
 
-def _values(fr: FastRequirement, vals: Any) -> dict[str, Any]:
-    """The shown values by label, from what :attr:`FastRequirement.getter` gives."""
-    return {fr.labels[0]: vals} if fr.single else dict(zip(fr.labels, vals, strict=True))
+def _dict_of(labels: tuple[str, ...]) -> Callable[[Any], dict[str, Any]]:
+    """Values as an itemgetter over ``labels``' keys gives them (one value, or a tuple)
+    → a dict by label; a dict display for up to three (faster than ``dict(zip())``)."""
+    if len(labels) == 1:
+        (a,) = labels
+        return lambda v: {a: v}
+    if len(labels) == 2:
+        a, b = labels
+        return lambda v: {a: v[0], b: v[1]}
+    if len(labels) == 3:
+        a, b, c = labels
+        return lambda v: {a: v[0], b: v[1], c: v[2]}
+    return lambda v: dict(zip(labels, v, strict=True))
 
 
 def _shown(fr: FastRequirement, env: Env) -> Any:
@@ -570,8 +588,14 @@ def _shown(fr: FastRequirement, env: Env) -> Any:
     try:
         return fr.getter(env)
     except KeyError:  # one the evaluation did not reach (past a decided `or`, say)
-        values = tuple([ofn(env) for _, ofn in fr.observed])
-        return values[0] if fr.single else values
+        return _computed(fr, env)
+
+
+def _computed(fr: FastRequirement, env: Env) -> Any:
+    """The requirement's shown values, each computed (as :attr:`FastRequirement.getter`
+    gives them: one value, or a tuple)."""
+    values = tuple([ofn(env) for _, ofn in fr.observed])
+    return values[0] if fr.single else values
 
 
 def _measure(mp: _MeasurePlan, env: Env, observe: bool, lock: threading.Lock) -> Outcomes:
@@ -589,34 +613,32 @@ def _measure(mp: _MeasurePlan, env: Env, observe: bool, lock: threading.Lock) ->
     amount: Any = None
     if fm.amount is not None:
         env["@exact"] = exact = fm.amount(env)
-        env["@amount"] = amount = round_amount(exact, fm.rounding)
-    reasons: list[ReasonOutcome] = []
-    append = reasons.append
-    failed = unknown = discretionary = False
-    assess: list[str] | None = None
-    for fr, with_values, without in mp.requirements:
-        if fr.memo_ok:
-            vals = fr.getter(env)
-            memo = with_values if observe else without
-            reason = memo.get(vals)
-            if reason is None:
-                reason = _judge(fr, env, observe, vals)
-                _remember(lock, memo, vals, reason)
-        else:
-            reason = _judge(fr, env, observe, None)
-        append(reason)
-        outcome = reason[1]
-        if outcome == "met" or outcome == "waived":
-            continue
-        if outcome == "not_met":
-            failed = True
-        elif outcome == "discretionary":
-            discretionary = True
-            if assess is None:
-                assess = []
-            assess.append(fr.id)
-        else:
-            unknown = True
+        env["@amount"] = amount = (exact if exact.__class__ is Decimal and fm.rounding == "none"
+                                   else round_amount(exact, fm.rounding))
+    group_getter = mp.group_getter
+    if group_getter is not None:
+        vals = group_getter(env)
+        memo = mp.group_memo[observe]
+        found = memo.get(vals)
+        if found is None:
+            found = _group(mp, env, observe)
+            _remember(lock, memo, vals, found)
+        reasons, failed, unknown, discretionary = found
+    else:  # every position is one of mp.rest
+        reasons, failed, unknown, discretionary = mp.requirements, False, False, False
+    if mp.rest:
+        reasons = list(reasons)
+        for i, fr in mp.rest:
+            reasons[i] = reason = _judge(fr, env, observe, None)
+            outcome = reason[1]
+            if outcome == "met" or outcome == "waived":
+                continue
+            if outcome == "not_met":
+                failed = True
+            elif outcome == "discretionary":
+                discretionary = True
+            else:
+                unknown = True
     status = status_of(failed, unknown, discretionary)
     priority = None
     for rank, title, pfn, _, _ in fm.priority:
@@ -625,10 +647,28 @@ def _measure(mp: _MeasurePlan, env: Env, observe: bool, lock: threading.Lock) ->
             break
     outcomes: Outcomes = _new(Outcomes, (
         status, amount, tuple(reasons), (),
-        tuple(assess) if assess and status == "undetermined" else (), priority, None))
+        tuple([r[0].req.id for r in reasons if r[1] == "discretionary"])
+        if discretionary and status == "undetermined" else (), priority, None))
     if getter is not None:
         _remember(lock, mp.memo[observe], key, outcomes)
     return outcomes
+
+
+def _group(mp: _MeasurePlan, env: Env, observe: bool) -> tuple[Any, ...]:
+    """The requirements of ``mp.group`` judged: (the reasons, in place among all the
+    measure's, None where another goes; failed, unknown, discretionary)."""
+    reasons: list[Any] = [None] * len(mp.requirements)
+    failed = unknown = discretionary = False
+    for i, fr in mp.group:
+        reasons[i] = reason = _judge(fr, env, observe, None)
+        outcome = reason[1]
+        if outcome == "not_met":
+            failed = True
+        elif outcome == "discretionary":
+            discretionary = True
+        elif outcome == "unknown":
+            unknown = True
+    return tuple(reasons), failed, unknown, discretionary
 
 
 def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool,
@@ -662,7 +702,7 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool,
     failed = unknown = discretionary = False
     need: list[str] = []
     assess: list[str] = []
-    for fr, _, _ in mp.requirements:
+    for fr in mp.requirements:
         waived_by: RuleException | None = None
         outcome: Outcome
         if complete(fr.reads) and (not fr.reads.amount or amount is not UNKNOWN):
@@ -711,7 +751,7 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool,
         mark = len(missing)
         for fr, outcome, waived, seen, value, fast in reasons:
             if fast:
-                values = _values(fr, _shown(fr, env))
+                values = fr.values(_shown(fr, env))
             else:
                 values = {label: json_value(ofn(ctx)) for label, ofn in fr.creq.observed}
             done.append(_new(ReasonOutcome, (fr.creq, outcome, waived, seen, value, values)))
