@@ -171,6 +171,7 @@ class _MeasurePlan:
     requirements: tuple[FastRequirement, ...]  # in force
     reference: tuple[CompiledRequirement, ...]  # the same, for the reference
     #: the whole outcome memoised by these values (None: not memoisable), per observe
+    keys: tuple[str, ...] | None
     getter: Callable[[Env], Any] | None
     memo: tuple[dict[Any, Outcomes], dict[Any, Outcomes]]
     #: the requirements decided by their shown values (memo_ok), memoised together by
@@ -196,9 +197,17 @@ class _Plan:
     criteria_eval: tuple[tuple[str, str, EFn, Reads], ...]
     #: criteria in force: (criterion, key, reads, reference cached fn)
     criteria: tuple[tuple[Criterion, str, Reads, Fn], ...]
+    #: the criteria's values, when all are of memoisable kinds (else None)
     criteria_getter: Callable[[Env], Any] | None
-    criteria_memo: dict[Any, tuple[CriterionOutcome, ...]]
     reads: Reads  # everything above reads
+    #: the measures whose whole outcome is decided by facts, criteria and parameters of
+    #: memoisable kinds (no amount, no let), memoised together with the criteria's
+    #: outcomes by those values: (measures, with None where another goes; criteria or
+    #: None), per observe
+    static_getter: Callable[[Env], Any]
+    static_memo: tuple[dict[Any, tuple[Any, ...]], dict[Any, tuple[Any, ...]]]
+    #: the other measures, by position
+    dynamic: tuple[tuple[int, _MeasurePlan], ...]
 
 
 class FastPack:
@@ -351,12 +360,12 @@ class FastPack:
             group = tuple((i, r) for i, r in enumerate(fast_reqs) if r.memo_ok)
             rest = tuple((i, r) for i, r in enumerate(fast_reqs) if not r.memo_ok)
             group_keys = tuple(dict.fromkeys(k for _, r in group for k in r.keys))
-            getter = None
+            getter = keys = None
             if fm.amount is None and fm.priority_keys is not None and not rest:
                 keys = tuple(dict.fromkeys(group_keys + fm.priority_keys))
                 getter = itemgetter(*keys) if keys else _empty
             measures.append(_MeasurePlan(
-                index, cm, fm, fast_reqs, reqs, getter, ({}, {}), group,
+                index, cm, fm, fast_reqs, reqs, keys, getter, ({}, {}), group,
                 (itemgetter(*group_keys) if group_keys else _empty) if group else None,
                 ({}, {}), rest))
             needed |= cm.criteria_used
@@ -378,8 +387,19 @@ class FastPack:
         if all(self._criteria_kinds[c.id] in _MEMO_KINDS for c in in_force.criteria):
             keys = tuple(key for _, key, _, _ in criteria)
             criteria_getter = itemgetter(*keys) if keys else _empty
+        static_keys: list[str] = []
+        dynamic = []
+        for i, mp in enumerate(measures):
+            if mp.keys is not None and not any(k.startswith("@l") for k in mp.keys):
+                static_keys.extend(mp.keys)
+            else:
+                dynamic.append((i, mp))
+        if criteria_getter is not None:
+            static_keys.extend(key for _, key, _, _ in criteria)
+        keys = tuple(dict.fromkeys(static_keys))
         plan = _Plan(as_of, params, unconfirmed, base, tuple(measures), criteria_eval,
-                     criteria, criteria_getter, {}, total)
+                     criteria, criteria_getter, total,
+                     itemgetter(*keys) if keys else _empty, ({}, {}), tuple(dynamic))
         with self._lock:
             if len(self._plans) >= _PLAN_LIMIT:
                 self._plans.clear()
@@ -458,31 +478,48 @@ def _complete(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculati
     """Every fact the date's measures and criteria read is present: two-valued throughout."""
     for _, key, fn, _ in plan.criteria_eval:
         env[key] = fn(env)
-    measures = []
-    ctx: Ctx | None = None
-    for mp in plan.measures:
-        outcomes = _measure(mp, env, observe, lock)
-        if calculation and mp.cm.calculation is not None:
-            if ctx is None:
-                ctx = _context(plan, facts, env, ((c, k) for c, k, _, _ in plan.criteria_eval))
-            ctx.lets = {}
-            ctx.exact = exact = env["@exact"]
-            ctx.amount = (outcomes.amount, ())
-            outcomes = _record(mp, ctx, env, outcomes, exact)
-        measures.append((mp.index, mp.cm, outcomes))
-    getter = plan.criteria_getter
-    if getter is not None:
-        key = getter(env)
-        criteria = plan.criteria_memo.get(key)
-        if criteria is None:
-            criteria = tuple([_new(CriterionOutcome, (c, env[k], ()))
-                              for c, k, _, _ in plan.criteria])
-            _remember(lock, plan.criteria_memo, key, criteria)
-    else:
+    vals = plan.static_getter(env)
+    memo = plan.static_memo[observe]
+    found = memo.get(vals)
+    if found is None:
+        found = _static(plan, env, observe, lock)
+        _remember(lock, memo, vals, found)
+    measures, criteria = found
+    if plan.dynamic:
+        measures = list(measures)
+        ctx: Ctx | None = None
+        for i, mp in plan.dynamic:
+            outcomes = _measure(mp, env, observe, lock)
+            if calculation and mp.cm.calculation is not None:
+                if ctx is None:
+                    ctx = _context(plan, facts, env,
+                                   [(c, k) for c, k, _, _ in plan.criteria_eval])
+                ctx.lets = {}
+                ctx.exact = exact = env["@exact"]
+                ctx.amount = (outcomes.amount, ())
+                outcomes = _record(mp, ctx, env, outcomes, exact)
+            measures[i] = (mp.index, mp.cm, outcomes)
+        measures = tuple(measures)
+    if criteria is None:
         criteria = tuple([_new(CriterionOutcome, (c, env[k], ()))
                           for c, k, _, _ in plan.criteria])
     return _new(HouseholdOutcomes, (plan.as_of, facts.sha256, plan.unconfirmed,
-                                    tuple(measures), criteria))
+                                    measures, criteria))
+
+
+def _static(plan: _Plan, env: Env, observe: bool, lock: threading.Lock) -> tuple[Any, ...]:
+    """The measures of the plan that are not in ``plan.dynamic`` (None in their place)
+    and, when they are memoisable, the criteria's outcomes (else None)."""
+    measures: list[Any] = [None] * len(plan.measures)
+    dynamic = {i for i, _ in plan.dynamic}
+    for i, mp in enumerate(plan.measures):
+        if i not in dynamic:
+            measures[i] = (mp.index, mp.cm, _measure(mp, env, observe, lock))
+    criteria = None
+    if plan.criteria_getter is not None:
+        criteria = tuple([_new(CriterionOutcome, (c, env[k], ()))
+                          for c, k, _, _ in plan.criteria])
+    return tuple(measures), criteria
 
 
 def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation: bool,
