@@ -208,6 +208,8 @@ class _Plan:
     static_memo: tuple[dict[Any, tuple[Any, ...]], dict[Any, tuple[Any, ...]]]
     #: the other measures, by position
     dynamic: tuple[tuple[int, _MeasurePlan], ...]
+    #: which facts a household lacks → the ids of the Reads above it has every fact of
+    layouts: dict[Any, frozenset[int]]
 
 
 class FastPack:
@@ -370,6 +372,8 @@ class FastPack:
                 ({}, {}), rest))
             needed |= cm.criteria_used
             total |= fm.reads
+            for _, _, _, let_reads in fm.lets:
+                total |= let_reads
         stack = list(needed)
         while stack:
             for dep in self._criteria_deps.get(stack.pop(), ()):
@@ -399,7 +403,7 @@ class FastPack:
         keys = tuple(dict.fromkeys(static_keys))
         plan = _Plan(as_of, params, unconfirmed, base, tuple(measures), criteria_eval,
                      criteria, criteria_getter, total,
-                     itemgetter(*keys) if keys else _empty, ({}, {}), tuple(dynamic))
+                     itemgetter(*keys) if keys else _empty, ({}, {}), tuple(dynamic), {})
         with self._lock:
             if len(self._plans) >= _PLAN_LIMIT:
                 self._plans.clear()
@@ -525,17 +529,18 @@ def _static(plan: _Plan, env: Env, observe: bool, lock: threading.Lock) -> tuple
 def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation: bool,
            lock: threading.Lock) -> HouseholdOutcomes:
     """Some facts missing: complete measures and criteria fast, the rest on the reference."""
-    present = facts.flat.keys()
     members = facts.members
-    common: set[str] | frozenset[str] = _common(members) if members else frozenset()
-
-    def complete(reads: Reads) -> bool:
-        return present >= reads.facts and (not reads.members or (
-            members is not None and common >= reads.member_fields))
-
+    reads = plan.reads
+    lacking: Any = (frozenset(reads.facts.difference(facts.flat)),
+                    () if not reads.members else None if members is None else
+                    frozenset(reads.member_fields.difference(_common(members))))
+    ok = plan.layouts.get(lacking)
+    if ok is None:
+        ok = _layout(plan, facts)
+        _remember(lock, plan.layouts, lacking, ok)
     computed = []
-    for cid, key, fn, reads in plan.criteria_eval:
-        if complete(reads):
+    for cid, key, fn, creads in plan.criteria_eval:
+        if id(creads) in ok:
             env[key] = fn(env)
             computed.append((cid, key))
     ctx = _context(plan, facts, env, computed)
@@ -545,13 +550,13 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
         ctx.lets = {}
         ctx.exact = UNKNOWN
         ctx.amount = (UNKNOWN, ())
-        if complete(fm.reads):
+        if id(fm.reads) in ok:
             outcomes = _measure(mp, env, observe, lock)
             if fm.amount is not None:
                 ctx.exact = env["@exact"]
                 ctx.amount = (outcomes.amount, ())
         else:
-            outcomes = _run(mp, ctx, env, observe, complete)
+            outcomes = _run(mp, ctx, env, observe, ok)
         if calculation and mp.cm.calculation is not None:
             outcomes = _record(mp, ctx, env, outcomes, ctx.exact)
         measures.append((mp.index, mp.cm, outcomes))
@@ -567,6 +572,25 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
                 c, value, tuple(dict.fromkeys(missing[mark:])) if value is UNKNOWN else ()))
     return _new(HouseholdOutcomes, (plan.as_of, facts.sha256, plan.unconfirmed,
                                     tuple(measures), tuple(criteria)))
+
+
+def _layout(plan: _Plan, facts: ValidFacts) -> frozenset[int]:
+    """The ids of the Reads in ``plan`` whose facts ``facts`` all has (for a member
+    field: every member has it)."""
+    present = facts.flat.keys()
+    members = facts.members
+    common: set[str] | frozenset[str] = _common(members) if members else frozenset()
+
+    def complete(reads: Reads) -> bool:
+        return present >= reads.facts and (not reads.members or (
+            members is not None and common >= reads.member_fields))
+
+    every: list[Reads] = [reads for _, _, _, reads in plan.criteria_eval]
+    for mp in plan.measures:
+        fm = mp.fm
+        every += [fm.reads, fm.amount_reads, *(r for _, _, _, r in fm.lets),
+                  *(fr.reads for fr in mp.requirements), *(r for _, _, _, r, _ in fm.priority)]
+    return frozenset(id(reads) for reads in every if complete(reads))
 
 
 def _judge(fr: FastRequirement, env: Env, observe: bool, vals: Any) -> ReasonOutcome:
@@ -708,20 +732,19 @@ def _group(mp: _MeasurePlan, env: Env, observe: bool) -> tuple[Any, ...]:
     return tuple(reasons), failed, unknown, discretionary
 
 
-def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool,
-         complete: Callable[[Reads], bool]) -> Outcomes:
+def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, ok: frozenset[int]) -> Outcomes:
     """One measure: each requirement (and the amount, each priority group, each
-    observed value) two-valued when every fact it reads is present, three-valued
-    as the reference does it otherwise."""
+    observed value) two-valued when every fact it reads is present (its Reads' id is
+    in ``ok``), three-valued as the reference does it otherwise."""
     fm = mp.fm
     for _, lkey, lfn, lreads in fm.lets:
-        if complete(lreads):
+        if id(lreads) in ok:
             env[lkey] = lfn(env)
     env.pop("@amount", None)
     missing = ctx.missing
     amount: Any = None
     if fm.amount is not None:
-        if complete(fm.amount_reads):
+        if id(fm.amount_reads) in ok:
             ctx.exact = exact = fm.amount(env)
             amount = round_amount(exact, fm.rounding)
             ctx.amount = (amount, ())
@@ -742,7 +765,7 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool,
     for fr in mp.requirements:
         waived_by: RuleException | None = None
         outcome: Outcome
-        if complete(fr.reads) and (not fr.reads.amount or amount is not UNKNOWN):
+        if id(fr.reads) in ok and (not fr.reads.amount or amount is not UNKNOWN):
             fn = fr.fn
             value = fn(env) if fn is not None else UNKNOWN
             if value is not True and fr.exceptions:
@@ -780,7 +803,7 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool,
     status = status_of(failed, unknown, discretionary)
     priority = None
     for rank, title, pfn, preads, reference in fm.priority:
-        if (pfn(env) if complete(preads) else reference(ctx)) is True:
+        if (pfn(env) if id(preads) in ok else reference(ctx)) is True:
             priority = (rank, title)
             break
     done: list[ReasonOutcome] = []
