@@ -182,6 +182,9 @@ class _MeasurePlan:
     group_memo: tuple[dict[Any, tuple[Any, ...]], dict[Any, tuple[Any, ...]]]
     #: the other requirements, by position
     rest: tuple[tuple[int, FastRequirement], ...]
+    #: per requirement, where the measure runs with facts missing (:func:`_run`): its
+    #: outcome memoised by its shown values when ``memo_ok`` (not observed, observed)
+    memos: tuple[tuple[dict[Any, ReasonOutcome], dict[Any, ReasonOutcome]], ...]
 
 
 @dataclass(frozen=True)
@@ -369,7 +372,7 @@ class FastPack:
             measures.append(_MeasurePlan(
                 index, cm, fm, fast_reqs, reqs, keys, getter, ({}, {}), group,
                 (itemgetter(*group_keys) if group_keys else _empty) if group else None,
-                ({}, {}), rest))
+                ({}, {}), rest, tuple(({}, {}) for _ in fast_reqs)))
             needed |= cm.criteria_used
             total |= fm.reads
             for _, _, _, let_reads in fm.lets:
@@ -556,7 +559,7 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
                 ctx.exact = env["@exact"]
                 ctx.amount = (outcomes.amount, ())
         else:
-            outcomes = _run(mp, ctx, env, observe, ok)
+            outcomes = _run(mp, ctx, env, observe, ok, lock)
         if calculation and mp.cm.calculation is not None:
             outcomes = _record(mp, ctx, env, outcomes, ctx.exact)
         measures.append((mp.index, mp.cm, outcomes))
@@ -644,14 +647,6 @@ def _dict_of(labels: tuple[str, ...]) -> Callable[[Any], dict[str, Any]]:
     return lambda v: dict(zip(labels, v, strict=True))
 
 
-def _shown(fr: FastRequirement, env: Env) -> Any:
-    """The requirement's shown values: from the environment, else computed."""
-    try:
-        return fr.getter(env)
-    except KeyError:  # one the evaluation did not reach (past a decided `or`, say)
-        return _computed(fr, env)
-
-
 def _computed(fr: FastRequirement, env: Env) -> Any:
     """The requirement's shown values, each computed (as :attr:`FastRequirement.getter`
     gives them: one value, or a tuple)."""
@@ -732,7 +727,8 @@ def _group(mp: _MeasurePlan, env: Env, observe: bool) -> tuple[Any, ...]:
     return tuple(reasons), failed, unknown, discretionary
 
 
-def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, ok: frozenset[int]) -> Outcomes:
+def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, ok: frozenset[int],
+         lock: threading.Lock) -> Outcomes:
     """One measure: each requirement (and the amount, each priority group, each
     observed value) two-valued when every fact it reads is present (its Reads' id is
     in ``ok``), three-valued as the reference does it otherwise."""
@@ -756,41 +752,35 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, ok: frozenset[int]
             del missing[mark:]
         if amount is not UNKNOWN:
             env["@amount"] = amount
-    reasons: list[tuple[FastRequirement, Outcome, RuleException | None, tuple[str, ...], Any,
-                        bool]] = []
+    reasons: list[ReasonOutcome] = []
     append = reasons.append
     failed = unknown = discretionary = False
     need: list[str] = []
     assess: list[str] = []
-    for fr in mp.requirements:
-        waived_by: RuleException | None = None
-        outcome: Outcome
+    for fr, memos in zip(mp.requirements, mp.memos, strict=True):
         if id(fr.reads) in ok and (not fr.reads.amount or amount is not UNKNOWN):
-            fn = fr.fn
-            value = fn(env) if fn is not None else UNKNOWN
-            if value is not True and fr.exceptions:
-                for exc, efn in fr.exceptions:
-                    if efn(env) is True:
-                        waived_by = exc
-                        break
-            if waived_by is not None:
-                outcome = "waived"
-            elif fr.discretionary:
-                outcome = "discretionary"
-                discretionary = True
-                assess.append(fr.id)
-            elif value is True:
-                outcome = "met"
-            elif value is False:
-                outcome = "not_met"
-                failed = True
+            if fr.memo_ok:
+                vals = fr.getter(env)
+                memo = memos[observe]
+                reason = memo.get(vals)
+                if reason is None:
+                    reason = _judge(fr, env, observe, vals)
+                    _remember(lock, memo, vals, reason)
             else:
-                outcome = "unknown"
-                unknown = True
-            append((fr, outcome, waived_by, (), value, True))
+                reason = _judge(fr, env, observe, None)
+            outcome = reason[1]
+        else:  # the reference, for a requirement with facts missing
+            outcome, waived_by, seen, value = judge(fr.creq, ctx)
+            need.extend(seen)
+            values = None
+            if observe:
+                mark = len(missing)
+                values = {label: json_value(ofn(ctx)) for label, ofn in fr.creq.observed}
+                del missing[mark:]
+            reason = _new(ReasonOutcome, (fr.creq, outcome, waived_by, seen, value, values))
+        append(reason)
+        if outcome == "met" or outcome == "waived":
             continue
-        # the reference, for a requirement with facts missing
-        outcome, waived_by, seen, value = judge(fr.creq, ctx)
         if outcome == "not_met":
             failed = True
         elif outcome == "unknown":
@@ -798,33 +788,13 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, ok: frozenset[int]
         elif outcome == "discretionary":
             discretionary = True
             assess.append(fr.id)
-        need.extend(seen)
-        append((fr, outcome, waived_by, seen, value, False))
     status = status_of(failed, unknown, discretionary)
     priority = None
     for rank, title, pfn, preads, reference in fm.priority:
         if (pfn(env) if id(preads) in ok else reference(ctx)) is True:
             priority = (rank, title)
             break
-    done: list[ReasonOutcome] = []
-    if observe:
-        mark = len(missing)
-        for fr, outcome, waived, seen, value, fast in reasons:
-            if fast:
-                values = fr.values(_shown(fr, env))
-            else:
-                values = {label: json_value(ofn(ctx)) for label, ofn in fr.creq.observed}
-            done.append(_new(ReasonOutcome, (fr.creq, outcome, waived, seen, value, values)))
-        del missing[mark:]
-    else:
-        for fr, outcome, waived, seen, value, fast in reasons:
-            if fast and waived is None and outcome == "met":
-                done.append(fr.met)
-            elif fast and waived is None and outcome == "not_met":
-                done.append(fr.not_met)
-            else:
-                done.append(_new(ReasonOutcome, (fr.creq, outcome, waived, seen, value, None)))
-    return _new(Outcomes, (status, amount, tuple(done),
+    return _new(Outcomes, (status, amount, tuple(reasons),
                            tuple(dict.fromkeys(need)) if status == "undetermined" else (),
                            tuple(assess) if status == "undetermined" else (), priority, None))
 
