@@ -237,6 +237,21 @@ class _Compiler(CompilerBase):
     @staticmethod
     def _cached(key: str, fn: Fn, cache: str) -> Fn:
         """Evaluate ``fn`` once per evaluation; replay its missing facts on later reads."""
+        if cache == "crit":
+
+            def cached_criterion(ctx: Ctx) -> Any:
+                store = ctx.crit
+                hit = store.get(key)
+                if hit is None:
+                    mark = len(ctx.missing)
+                    value = fn(ctx)
+                    store[key] = (value, tuple(ctx.missing[mark:]))
+                    return value
+                if hit[0] is UNKNOWN:
+                    ctx.missing.extend(hit[1])
+                return hit[0]
+
+            return cached_criterion
         get_cache = attrgetter(cache)
 
         def cached(ctx: Ctx) -> Any:
@@ -334,22 +349,15 @@ class _Compiler(CompilerBase):
         return in_dynamic
 
     def _compare(self, op: str, left: Fn, right: Fn) -> Fn:
-        cmp: Callable[[Any, Any], bool] = {
-            "==": lambda a, b: a == b,
-            "!=": lambda a, b: a != b,
-            "<": lambda a, b: a < b,
-            "<=": lambda a, b: a <= b,
-            ">": lambda a, b: a > b,
-            ">=": lambda a, b: a >= b,
-        }[op]
+        return _COMPARE[op](left, right)
 
-        def compare(ctx: Ctx) -> Any:
-            a, b = left(ctx), right(ctx)
-            if a is UNKNOWN or b is UNKNOWN:
-                return UNKNOWN
-            return cmp(a, b)
-
-        return compare
+    def _compare_pair(self, op: str, left_node: ast.Node, right_node: ast.Node,
+                      in_member: bool) -> Fn:
+        if op in _COMPARE_CONST and isinstance(
+                right_node, ast.Number | ast.String | ast.Boolean | ast.DateLit):
+            # against a literal: one closure fewer per call
+            return _COMPARE_CONST[op](self.compile(left_node, in_member), right_node.value)
+        return super()._compare_pair(op, left_node, right_node, in_member)
 
     def _BoolOp(self, node: ast.BoolOp, in_member: bool) -> Fn:
         fns = tuple(self.compile(o, in_member) for o in node.operands)
@@ -525,6 +533,98 @@ class _Compiler(CompilerBase):
             return UNKNOWN if unknown else not stop
 
         return quantifier
+
+
+def _eq(left: Fn, right: Fn) -> Fn:
+    def eq(ctx: Ctx) -> Any:
+        a, b = left(ctx), right(ctx)
+        return UNKNOWN if a is UNKNOWN or b is UNKNOWN else a == b
+    return eq
+
+
+def _ne(left: Fn, right: Fn) -> Fn:
+    def ne(ctx: Ctx) -> Any:
+        a, b = left(ctx), right(ctx)
+        return UNKNOWN if a is UNKNOWN or b is UNKNOWN else a != b
+    return ne
+
+
+def _lt(left: Fn, right: Fn) -> Fn:
+    def lt(ctx: Ctx) -> Any:
+        a, b = left(ctx), right(ctx)
+        return UNKNOWN if a is UNKNOWN or b is UNKNOWN else a < b
+    return lt
+
+
+def _le(left: Fn, right: Fn) -> Fn:
+    def le(ctx: Ctx) -> Any:
+        a, b = left(ctx), right(ctx)
+        return UNKNOWN if a is UNKNOWN or b is UNKNOWN else a <= b
+    return le
+
+
+def _gt(left: Fn, right: Fn) -> Fn:
+    def gt(ctx: Ctx) -> Any:
+        a, b = left(ctx), right(ctx)
+        return UNKNOWN if a is UNKNOWN or b is UNKNOWN else a > b
+    return gt
+
+
+def _ge(left: Fn, right: Fn) -> Fn:
+    def ge(ctx: Ctx) -> Any:
+        a, b = left(ctx), right(ctx)
+        return UNKNOWN if a is UNKNOWN or b is UNKNOWN else a >= b
+    return ge
+
+
+def _eq_const(left: Fn, v: Any) -> Fn:
+    def eq(ctx: Ctx) -> Any:
+        a = left(ctx)
+        return UNKNOWN if a is UNKNOWN else a == v
+    return eq
+
+
+def _ne_const(left: Fn, v: Any) -> Fn:
+    def ne(ctx: Ctx) -> Any:
+        a = left(ctx)
+        return UNKNOWN if a is UNKNOWN else a != v
+    return ne
+
+
+def _lt_const(left: Fn, v: Any) -> Fn:
+    def lt(ctx: Ctx) -> Any:
+        a = left(ctx)
+        return UNKNOWN if a is UNKNOWN else a < v
+    return lt
+
+
+def _le_const(left: Fn, v: Any) -> Fn:
+    def le(ctx: Ctx) -> Any:
+        a = left(ctx)
+        return UNKNOWN if a is UNKNOWN else a <= v
+    return le
+
+
+def _gt_const(left: Fn, v: Any) -> Fn:
+    def gt(ctx: Ctx) -> Any:
+        a = left(ctx)
+        return UNKNOWN if a is UNKNOWN else a > v
+    return gt
+
+
+def _ge_const(left: Fn, v: Any) -> Fn:
+    def ge(ctx: Ctx) -> Any:
+        a = left(ctx)
+        return UNKNOWN if a is UNKNOWN else a >= v
+    return ge
+
+
+#: a comparison of two closures, unknown as soon as one side is; and against a literal
+_COMPARE: dict[str, Callable[[Fn, Fn], Fn]] = {
+    "==": _eq, "!=": _ne, "<": _lt, "<=": _le, ">": _gt, ">=": _ge}
+_COMPARE_CONST: dict[str, Callable[[Fn, Any], Fn]] = {
+    "==": _eq_const, "!=": _ne_const, "<": _lt_const, "<=": _le_const, ">": _gt_const,
+    ">=": _ge_const}
 
 
 def _strict_call(args: list[Fn], fn: Callable[..., Any]) -> Fn:

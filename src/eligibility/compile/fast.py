@@ -81,6 +81,9 @@ _MEMO_KINDS = frozenset({"bool", "int", "str", "date"})
 #: entries per memo table (emptied when full) and dates with a plan kept
 _MEMO_LIMIT = 256
 _PLAN_LIMIT = 32
+#: entries of a date's memo of its memoisable measures and criteria together (their
+#: values combine, so there are more of them; each entry only points at shared outcomes)
+_STATIC_LIMIT = 2048
 
 #: what makes the fast path hand the household to the reference (which raises the
 #: error as it documents it, or — past a branch the fast path evaluated eagerly — none)
@@ -452,9 +455,10 @@ def _common(members: list[dict[str, Any]]) -> set[str]:
     return common
 
 
-def _remember(lock: threading.Lock, memo: dict[Any, Any], key: Any, value: Any) -> None:
+def _remember(lock: threading.Lock, memo: dict[Any, Any], key: Any, value: Any,
+              limit: int = _MEMO_LIMIT) -> None:
     with lock:
-        if len(memo) >= _MEMO_LIMIT:
+        if len(memo) >= limit:
             memo.clear()
         memo[key] = value
 
@@ -490,7 +494,7 @@ def _complete(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculati
     found = memo.get(vals)
     if found is None:
         found = _static(plan, env, observe, lock)
-        _remember(lock, memo, vals, found)
+        _remember(lock, memo, vals, found, _STATIC_LIMIT)
     measures, criteria = found
     if plan.dynamic:
         measures = list(measures)
@@ -1104,49 +1108,96 @@ class _Compiler(CompilerBase):
 
 def _binary(symbol: str, left: tuple[str, Any], right: tuple[str, Any]) -> EFn:
     """``left op right`` as one closure where an operand is an environment read or a
-    constant (the common shapes: a fact against a literal, a fact against a criterion)."""
+    constant (the common shapes: a fact against a literal, a fact against a criterion,
+    a parameter times an expression)."""
     lk, lv = left
     rk, rv = right
     shapes = _SHAPES[symbol]
-    if lk == "key" and rk == "const":
-        return shapes[0](lv, rv)
-    if lk == "key" and rk == "key":
-        return shapes[1](lv, rv)
-    if lk == "const" and rk == "key":
-        return shapes[2](lv, rv)
-    lf = itemgetter(lv) if lk == "key" else (lambda env: lv) if lk == "const" else lv
-    rf = itemgetter(rv) if rk == "key" else (lambda env: rv) if rk == "const" else rv
+    index = _SHAPE_INDEX.get((lk, rk))
+    if index is not None:
+        return shapes[index](lv, rv)
+    lf = (lambda env: lv) if lk == "const" else lv  # (const∘const: folded by nobody)
+    rf = (lambda env: rv) if rk == "const" else rv
     return shapes[3](lf, rf)
 
 
+_SHAPE_INDEX = {("key", "const"): 0, ("key", "key"): 1, ("const", "key"): 2, ("fn", "fn"): 3,
+                ("key", "fn"): 4, ("fn", "key"): 5, ("fn", "const"): 6}
+
+
 def _shapes(symbol: str) -> tuple[Callable[[Any, Any], EFn], ...]:
-    """The four closures of one operator: key∘const, key∘key, const∘key, fn∘fn."""
+    """The closures of one operator, by the kinds of its operands (see _SHAPE_INDEX)."""
     if symbol == "+":
-        return (lambda a, v: lambda e: e[a] + v, lambda a, b: lambda e: e[a] + e[b],
-                lambda v, b: lambda e: v + e[b], lambda f, g: lambda e: f(e) + g(e))
+        return (lambda a, v: lambda e: e[a] + v,
+                lambda a, b: lambda e: e[a] + e[b],
+                lambda v, b: lambda e: v + e[b],
+                lambda f, g: lambda e: f(e) + g(e),
+                lambda a, g: lambda e: e[a] + g(e),
+                lambda f, b: lambda e: f(e) + e[b],
+                lambda f, v: lambda e: f(e) + v)
     if symbol == "-":
-        return (lambda a, v: lambda e: e[a] - v, lambda a, b: lambda e: e[a] - e[b],
-                lambda v, b: lambda e: v - e[b], lambda f, g: lambda e: f(e) - g(e))
+        return (lambda a, v: lambda e: e[a] - v,
+                lambda a, b: lambda e: e[a] - e[b],
+                lambda v, b: lambda e: v - e[b],
+                lambda f, g: lambda e: f(e) - g(e),
+                lambda a, g: lambda e: e[a] - g(e),
+                lambda f, b: lambda e: f(e) - e[b],
+                lambda f, v: lambda e: f(e) - v)
     if symbol == "*":
-        return (lambda a, v: lambda e: e[a] * v, lambda a, b: lambda e: e[a] * e[b],
-                lambda v, b: lambda e: v * e[b], lambda f, g: lambda e: f(e) * g(e))
+        return (lambda a, v: lambda e: e[a] * v,
+                lambda a, b: lambda e: e[a] * e[b],
+                lambda v, b: lambda e: v * e[b],
+                lambda f, g: lambda e: f(e) * g(e),
+                lambda a, g: lambda e: e[a] * g(e),
+                lambda f, b: lambda e: f(e) * e[b],
+                lambda f, v: lambda e: f(e) * v)
     if symbol == "==":
-        return (lambda a, v: lambda e: e[a] == v, lambda a, b: lambda e: e[a] == e[b],
-                lambda v, b: lambda e: v == e[b], lambda f, g: lambda e: f(e) == g(e))
+        return (lambda a, v: lambda e: e[a] == v,
+                lambda a, b: lambda e: e[a] == e[b],
+                lambda v, b: lambda e: v == e[b],
+                lambda f, g: lambda e: f(e) == g(e),
+                lambda a, g: lambda e: e[a] == g(e),
+                lambda f, b: lambda e: f(e) == e[b],
+                lambda f, v: lambda e: f(e) == v)
     if symbol == "!=":
-        return (lambda a, v: lambda e: e[a] != v, lambda a, b: lambda e: e[a] != e[b],
-                lambda v, b: lambda e: v != e[b], lambda f, g: lambda e: f(e) != g(e))
+        return (lambda a, v: lambda e: e[a] != v,
+                lambda a, b: lambda e: e[a] != e[b],
+                lambda v, b: lambda e: v != e[b],
+                lambda f, g: lambda e: f(e) != g(e),
+                lambda a, g: lambda e: e[a] != g(e),
+                lambda f, b: lambda e: f(e) != e[b],
+                lambda f, v: lambda e: f(e) != v)
     if symbol == "<":
-        return (lambda a, v: lambda e: e[a] < v, lambda a, b: lambda e: e[a] < e[b],
-                lambda v, b: lambda e: v < e[b], lambda f, g: lambda e: f(e) < g(e))
+        return (lambda a, v: lambda e: e[a] < v,
+                lambda a, b: lambda e: e[a] < e[b],
+                lambda v, b: lambda e: v < e[b],
+                lambda f, g: lambda e: f(e) < g(e),
+                lambda a, g: lambda e: e[a] < g(e),
+                lambda f, b: lambda e: f(e) < e[b],
+                lambda f, v: lambda e: f(e) < v)
     if symbol == "<=":
-        return (lambda a, v: lambda e: e[a] <= v, lambda a, b: lambda e: e[a] <= e[b],
-                lambda v, b: lambda e: v <= e[b], lambda f, g: lambda e: f(e) <= g(e))
+        return (lambda a, v: lambda e: e[a] <= v,
+                lambda a, b: lambda e: e[a] <= e[b],
+                lambda v, b: lambda e: v <= e[b],
+                lambda f, g: lambda e: f(e) <= g(e),
+                lambda a, g: lambda e: e[a] <= g(e),
+                lambda f, b: lambda e: f(e) <= e[b],
+                lambda f, v: lambda e: f(e) <= v)
     if symbol == ">":
-        return (lambda a, v: lambda e: e[a] > v, lambda a, b: lambda e: e[a] > e[b],
-                lambda v, b: lambda e: v > e[b], lambda f, g: lambda e: f(e) > g(e))
-    return (lambda a, v: lambda e: e[a] >= v, lambda a, b: lambda e: e[a] >= e[b],
-            lambda v, b: lambda e: v >= e[b], lambda f, g: lambda e: f(e) >= g(e))
+        return (lambda a, v: lambda e: e[a] > v,
+                lambda a, b: lambda e: e[a] > e[b],
+                lambda v, b: lambda e: v > e[b],
+                lambda f, g: lambda e: f(e) > g(e),
+                lambda a, g: lambda e: e[a] > g(e),
+                lambda f, b: lambda e: f(e) > e[b],
+                lambda f, v: lambda e: f(e) > v)
+    return (lambda a, v: lambda e: e[a] >= v,
+            lambda a, b: lambda e: e[a] >= e[b],
+            lambda v, b: lambda e: v >= e[b],
+            lambda f, g: lambda e: f(e) >= g(e),
+            lambda a, g: lambda e: e[a] >= g(e),
+            lambda f, b: lambda e: f(e) >= e[b],
+            lambda f, v: lambda e: f(e) >= v)
 
 
 _SHAPES = {s: _shapes(s) for s in ("+", "-", "*", "==", "!=", "<", "<=", ">", ">=")}
