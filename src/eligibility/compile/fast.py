@@ -56,6 +56,7 @@ from eligibility.compile.pack import (
     CompiledPack,
     CompiledRequirement,
     Fn,
+    InForce,
     criteria_order,
     observables,
     refs,
@@ -80,7 +81,7 @@ EFn = Callable[[Env], Any]
 _MEMO_KINDS = frozenset({"bool", "int", "str", "date"})
 #: entries per memo table (emptied when full) and dates with a plan kept
 _MEMO_LIMIT = 256
-_PLAN_LIMIT = 32
+_PLAN_LIMIT = 256
 #: entries of a date's memo of its memoisable measures and criteria together (their
 #: values combine, so there are more of them; each entry only points at shared outcomes)
 _STATIC_LIMIT = 2048
@@ -185,9 +186,16 @@ class _MeasurePlan:
     group_memo: tuple[dict[Any, tuple[Any, ...]], dict[Any, tuple[Any, ...]]]
     #: the other requirements, by position
     rest: tuple[tuple[int, FastRequirement], ...]
-    #: per requirement, where the measure runs with facts missing (:func:`_run`): its
-    #: outcome memoised by its shown values when ``memo_ok`` (not observed, observed)
-    memos: tuple[tuple[dict[Any, ReasonOutcome], dict[Any, ReasonOutcome]], ...]
+    #: where the measure runs with facts missing (:func:`_run`): the outcome of each
+    #: requirement that is ``memo_ok``, memoised by (its position, its shown values);
+    #: not observed, observed
+    run_memo: tuple[dict[Any, ReasonOutcome], dict[Any, ReasonOutcome]]
+
+    def fresh(self) -> _MeasurePlan:
+        """The same plan with empty memos of its own (for another date)."""
+        return _MeasurePlan(self.index, self.cm, self.fm, self.requirements, self.reference,
+                            self.keys, self.getter, ({}, {}), self.group, self.group_getter,
+                            ({}, {}), self.rest, ({}, {}))
 
 
 @dataclass(frozen=True)
@@ -239,6 +247,7 @@ class FastPack:
             self._criteria_kinds[cid] = compiler.kind(expr.node)
         self.measures = tuple(self._measure(cm) for cm in compiled.measures)
         self._plans: dict[date, _Plan] = {}
+        self._shapes: dict[Any, tuple[Any, ...]] = {}
         self._lock = threading.Lock()
 
     # -- compilation -------------------------------------------------------
@@ -358,6 +367,30 @@ class FastPack:
         base: Env = {f"@p:{name}": value for name, value in params.items()
                      if value.__class__ is not NoValue}
         base["@as_of"] = as_of
+        # what is in force decides the plan's layout; the memos are the date's own
+        signature = (tuple((index, tuple(map(id, reqs))) for index, _, reqs in in_force.measures),
+                     tuple(c.id for c in in_force.criteria))
+        layout = self._shapes.get(signature)
+        if layout is None:
+            layout = self._shape(in_force)
+            with self._lock:
+                if len(self._shapes) >= _PLAN_LIMIT:
+                    self._shapes.clear()
+                self._shapes[signature] = layout
+        measures, criteria_eval, criteria, criteria_getter, total, static_getter, dynamic = layout
+        fresh = tuple([mp.fresh() for mp in measures])
+        plan = _Plan(as_of, params, unconfirmed, base, fresh, criteria_eval,
+                     criteria, criteria_getter, total, static_getter, ({}, {}),
+                     tuple((i, fresh[i]) for i in dynamic), {})
+        with self._lock:
+            if len(self._plans) >= _PLAN_LIMIT:
+                self._plans.clear()
+            self._plans[as_of] = plan
+        return plan
+
+    def _shape(self, in_force: InForce) -> tuple[Any, ...]:
+        """The parts of a plan that depend only on what is in force (see :meth:`_plan`)."""
+        compiled = self.compiled
         measures = []
         needed: set[str] = {c.id for c in in_force.criteria}
         total = _NOTHING
@@ -375,7 +408,7 @@ class FastPack:
             measures.append(_MeasurePlan(
                 index, cm, fm, fast_reqs, reqs, keys, getter, ({}, {}), group,
                 (itemgetter(*group_keys) if group_keys else _empty) if group else None,
-                ({}, {}), rest, tuple(({}, {}) for _ in fast_reqs)))
+                ({}, {}), rest, ({}, {})))
             needed |= cm.criteria_used
             total |= fm.reads
             for _, _, _, let_reads in fm.lets:
@@ -403,18 +436,12 @@ class FastPack:
             if mp.keys is not None and not any(k.startswith("@l") for k in mp.keys):
                 static_keys.extend(mp.keys)
             else:
-                dynamic.append((i, mp))
+                dynamic.append(i)
         if criteria_getter is not None:
             static_keys.extend(key for _, key, _, _ in criteria)
         keys = tuple(dict.fromkeys(static_keys))
-        plan = _Plan(as_of, params, unconfirmed, base, tuple(measures), criteria_eval,
-                     criteria, criteria_getter, total,
-                     itemgetter(*keys) if keys else _empty, ({}, {}), tuple(dynamic), {})
-        with self._lock:
-            if len(self._plans) >= _PLAN_LIMIT:
-                self._plans.clear()
-            self._plans[as_of] = plan
-        return plan
+        return (tuple(measures), criteria_eval, criteria, criteria_getter, total,
+                itemgetter(*keys) if keys else _empty, tuple(dynamic))
 
     # -- evaluation ----------------------------------------------------------
     def evaluate_household(self, facts: ValidFacts, as_of: date, observe: bool = True,
@@ -761,15 +788,16 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, ok: frozenset[int]
     failed = unknown = discretionary = False
     need: list[str] = []
     assess: list[str] = []
-    for fr, memos in zip(mp.requirements, mp.memos, strict=True):
+    run_memo = mp.run_memo[observe]
+    for i, fr in enumerate(mp.requirements):
         if id(fr.reads) in ok and (not fr.reads.amount or amount is not UNKNOWN):
             if fr.memo_ok:
                 vals = fr.getter(env)
-                memo = memos[observe]
-                reason = memo.get(vals)
+                key = (i, vals)
+                reason = run_memo.get(key)
                 if reason is None:
                     reason = _judge(fr, env, observe, vals)
-                    _remember(lock, memo, vals, reason)
+                    _remember(lock, run_memo, key, reason)
             else:
                 reason = _judge(fr, env, observe, None)
             outcome = reason[1]
