@@ -222,8 +222,12 @@ class _Plan:
     static_memo: tuple[dict[Any, tuple[Any, ...]], dict[Any, tuple[Any, ...]]]
     #: the other measures, by position
     dynamic: tuple[tuple[int, _MeasurePlan], ...]
-    #: which facts a household lacks → the ids of the Reads above it has every fact of
-    layouts: dict[Any, frozenset[int]]
+    #: every Reads above (each part of what is in force), and id(reads) → its position
+    every: tuple[Reads, ...]
+    position: dict[int, int]
+    #: which facts a household lacks → per position in ``every``, 1 where the household
+    #: has every fact of that Reads (0 else)
+    layouts: dict[Any, bytes]
 
 
 class FastPack:
@@ -377,11 +381,13 @@ class FastPack:
                 if len(self._shapes) >= _PLAN_LIMIT:
                     self._shapes.clear()
                 self._shapes[signature] = layout
-        measures, criteria_eval, criteria, criteria_getter, total, static_getter, dynamic = layout
+        (measures, criteria_eval, criteria, criteria_getter, total, static_getter, dynamic,
+         every) = layout
         fresh = tuple([mp.fresh() for mp in measures])
         plan = _Plan(as_of, params, unconfirmed, base, fresh, criteria_eval,
                      criteria, criteria_getter, total, static_getter, ({}, {}),
-                     tuple((i, fresh[i]) for i in dynamic), {})
+                     tuple((i, fresh[i]) for i in dynamic), every,
+                     {id(reads): i for i, reads in enumerate(every)}, {})
         with self._lock:
             if len(self._plans) >= _PLAN_LIMIT:
                 self._plans.clear()
@@ -440,8 +446,15 @@ class FastPack:
         if criteria_getter is not None:
             static_keys.extend(key for _, key, _, _ in criteria)
         keys = tuple(dict.fromkeys(static_keys))
+        every: list[Reads] = [reads for _, _, _, reads in criteria_eval]
+        for mp in measures:
+            fm = mp.fm
+            every += [fm.reads, fm.amount_reads, *(r for _, _, _, r in fm.lets),
+                      *(fr.reads for fr in mp.requirements),
+                      *(r for _, _, _, r, _ in fm.priority)]
         return (tuple(measures), criteria_eval, criteria, criteria_getter, total,
-                itemgetter(*keys) if keys else _empty, tuple(dynamic))
+                itemgetter(*keys) if keys else _empty, tuple(dynamic),
+                tuple({id(r): r for r in every}.values()))
 
     # -- evaluation ----------------------------------------------------------
     def evaluate_household(self, facts: ValidFacts, as_of: date, observe: bool = True,
@@ -565,16 +578,17 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
     """Some facts missing: complete measures and criteria fast, the rest on the reference."""
     members = facts.members
     reads = plan.reads
-    lacking: Any = (frozenset(reads.facts.difference(facts.flat)),
+    lacking: Any = (tuple(sorted(reads.facts.difference(facts.flat))),
                     () if not reads.members else None if members is None else
-                    frozenset(reads.member_fields.difference(_common(members))))
-    ok = plan.layouts.get(lacking)
-    if ok is None:
-        ok = _layout(plan, facts)
-        _remember(lock, plan.layouts, lacking, ok)
+                    tuple(sorted(reads.member_fields.difference(_common(members)))))
+    layout = plan.layouts.get(lacking)
+    if layout is None:
+        layout = _layout(plan, facts)
+        _remember(lock, plan.layouts, lacking, layout)
+    position = plan.position
     computed = []
     for cid, key, fn, creads in plan.criteria_eval:
-        if id(creads) in ok:
+        if layout[position[id(creads)]]:
             env[key] = fn(env)
             computed.append((cid, key))
     ctx = _context(plan, facts, env, computed)
@@ -584,13 +598,13 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
         ctx.lets = {}
         ctx.exact = UNKNOWN
         ctx.amount = (UNKNOWN, ())
-        if id(fm.reads) in ok:
+        if layout[position[id(fm.reads)]]:
             outcomes = _measure(mp, env, observe, lock)
             if fm.amount is not None:
                 ctx.exact = env["@exact"]
                 ctx.amount = (outcomes.amount, ())
         else:
-            outcomes = _run(mp, ctx, env, observe, ok, lock)
+            outcomes = _run(mp, ctx, env, observe, layout, position, lock)
         if calculation and mp.cm.calculation is not None:
             outcomes = _record(mp, ctx, env, outcomes, ctx.exact)
         measures.append((mp.index, mp.cm, outcomes))
@@ -608,9 +622,9 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
                                     tuple(measures), tuple(criteria)))
 
 
-def _layout(plan: _Plan, facts: ValidFacts) -> frozenset[int]:
-    """The ids of the Reads in ``plan`` whose facts ``facts`` all has (for a member
-    field: every member has it)."""
+def _layout(plan: _Plan, facts: ValidFacts) -> bytes:
+    """Per Reads of ``plan.every``, 1 where ``facts`` has all its facts (for a member
+    field: every member has it), else 0."""
     present = facts.flat.keys()
     members = facts.members
     common: set[str] | frozenset[str] = _common(members) if members else frozenset()
@@ -619,12 +633,7 @@ def _layout(plan: _Plan, facts: ValidFacts) -> frozenset[int]:
         return present >= reads.facts and (not reads.members or (
             members is not None and common >= reads.member_fields))
 
-    every: list[Reads] = [reads for _, _, _, reads in plan.criteria_eval]
-    for mp in plan.measures:
-        fm = mp.fm
-        every += [fm.reads, fm.amount_reads, *(r for _, _, _, r in fm.lets),
-                  *(fr.reads for fr in mp.requirements), *(r for _, _, _, r, _ in fm.priority)]
-    return frozenset(id(reads) for reads in every if complete(reads))
+    return bytes([complete(reads) for reads in plan.every])
 
 
 def _judge(fr: FastRequirement, env: Env, observe: bool, vals: Any) -> ReasonOutcome:
@@ -758,20 +767,20 @@ def _group(mp: _MeasurePlan, env: Env, observe: bool) -> tuple[Any, ...]:
     return tuple(reasons), failed, unknown, discretionary
 
 
-def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, ok: frozenset[int],
-         lock: threading.Lock) -> Outcomes:
+def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
+         position: dict[int, int], lock: threading.Lock) -> Outcomes:
     """One measure: each requirement (and the amount, each priority group, each
-    observed value) two-valued when every fact it reads is present (its Reads' id is
-    in ``ok``), three-valued as the reference does it otherwise."""
+    observed value) two-valued when every fact it reads is present (``layout``, see
+    :func:`_layout`), three-valued as the reference does it otherwise."""
     fm = mp.fm
     for _, lkey, lfn, lreads in fm.lets:
-        if id(lreads) in ok:
+        if layout[position[id(lreads)]]:
             env[lkey] = lfn(env)
     env.pop("@amount", None)
     missing = ctx.missing
     amount: Any = None
     if fm.amount is not None:
-        if id(fm.amount_reads) in ok:
+        if layout[position[id(fm.amount_reads)]]:
             ctx.exact = exact = fm.amount(env)
             amount = round_amount(exact, fm.rounding)
             ctx.amount = (amount, ())
@@ -790,7 +799,7 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, ok: frozenset[int]
     assess: list[str] = []
     run_memo = mp.run_memo[observe]
     for i, fr in enumerate(mp.requirements):
-        if id(fr.reads) in ok and (not fr.reads.amount or amount is not UNKNOWN):
+        if layout[position[id(fr.reads)]] and (not fr.reads.amount or amount is not UNKNOWN):
             if fr.memo_ok:
                 vals = fr.getter(env)
                 key = (i, vals)
@@ -823,7 +832,7 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, ok: frozenset[int]
     status = status_of(failed, unknown, discretionary)
     priority = None
     for rank, title, pfn, preads, reference in fm.priority:
-        if (pfn(env) if id(preads) in ok else reference(ctx)) is True:
+        if (pfn(env) if layout[position[id(preads)]] else reference(ctx)) is True:
             priority = (rank, title)
             break
     return _new(Outcomes, (status, amount, tuple(reasons),
