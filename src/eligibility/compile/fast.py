@@ -458,8 +458,12 @@ class FastPack:
 
     # -- evaluation ----------------------------------------------------------
     def evaluate_household(self, facts: ValidFacts, as_of: date, observe: bool = True,
-                           calculation: bool = True) -> HouseholdOutcomes:
-        """Every measure in force and every criterion: fast where complete, else reference."""
+                           calculation: bool = True, *,
+                           fallback: bool = True) -> HouseholdOutcomes:
+        """Every measure in force and every criterion: fast where complete, else reference.
+
+        ``fallback=False`` (for tests) raises where an error on the fast closures would
+        hand the household to the reference."""
         plan = self._plan(as_of)
         env = plan.base.copy()
         env.update(facts.flat)
@@ -473,19 +477,9 @@ class FastPack:
                 return _complete(plan, env, facts, observe, calculation, self._lock)
             return _mixed(plan, env, facts, observe, calculation, self._lock)
         except _FALLBACK:
+            if not fallback:
+                raise
             return reference_household(self.compiled, facts, as_of, observe, calculation)
-
-    def complete_outcomes(self, facts: ValidFacts, as_of: date, observe: bool = True,
-                          calculation: bool = True) -> HouseholdOutcomes:
-        """The outcomes on the fast closures alone, for a household with every fact the
-        pack reads on ``as_of`` (no fall-back: for tests; raises where
-        :meth:`evaluate_household` would hand the household to the reference)."""
-        plan = self._plan(as_of)
-        env = plan.base.copy()
-        env.update(facts.flat)
-        if facts.members is not None:
-            env["@members"] = facts.members
-        return _complete(plan, env, facts, observe, calculation, self._lock)
 
 
 def _common(members: list[dict[str, Any]]) -> set[str]:
