@@ -15,7 +15,8 @@ criteria, 7 measures and a bostøtte amount; not real law) is written as a pack 
    retract on one session), our fast core (validated facts → outcomes), fact
    validation, the summary Decision, the full ``Engine.evaluate`` → Decision, and
    ``evaluate`` + JSON bytes; with ``--baseline REV`` also the engine at git
-   revision REV (e.g. the commit before issue 9);
+   revision REV (e.g. the commit before issue 9): its fast core (with and without
+   the calculation), fact validation, summary and full evaluation;
 3. prints median and p99 µs per call and the ratio to hand-written Python (median
    over rounds of the per-round ratio), then the six ``fixtures/`` on ``rules/no``
    (µs per full evaluation, and × faster than the baseline) and the memory a held
@@ -217,8 +218,17 @@ def main() -> int:
     ]
     if base_engine is not None:
         be = base_engine
-        paths.append((f"baseline {args.baseline} evaluate", lambda f: be.evaluate(f, AS_OF),
-                      raw))
+        base_valid = [be.validate(f) for f in raw]
+        rev = args.baseline
+        paths += [
+            (f"baseline {rev} fast core", lambda v: be.outcomes(v, AS_OF), base_valid),
+            ("  baseline core, calc=False",
+             lambda v: be.outcomes(v, AS_OF, calculation=False), base_valid),
+            (f"baseline {rev} validation", be.validate, raw),
+            (f"baseline {rev} summary", lambda f: be.evaluate(f, AS_OF, detail="summary"),
+             raw),
+            (f"baseline {rev} evaluate", lambda f: be.evaluate(f, AS_OF), raw),
+        ]
     for _, fn, its in paths:  # warm-up
         for it in its[:200]:
             fn(it)

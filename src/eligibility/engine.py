@@ -99,6 +99,9 @@ class Engine:
         values are read on ``as_of`` (default: today)."""
         if isinstance(facts, ValidFacts):
             return facts
+        quick = self.validator.quick(facts)  # a plain, well-typed document
+        if quick is not None:
+            return quick
         given = self.given(facts)
         if not given.plain:
             facts = given.at(as_of or date.today())
@@ -151,13 +154,15 @@ class Engine:
         full = detail == "full"
         when = as_of_date(as_of)
         given = None
-        if isinstance(facts, ValidFacts):
-            pass
-        elif type(facts) is dict and self.validator.plain_shape(facts):
-            facts = self.validator.validate(facts, plain=True)  # plain values only
-        else:
-            given = self.given(facts)
-            facts = self.validator.validate(given.at(when) if not given.plain else facts)
+        if not isinstance(facts, ValidFacts):
+            quick = self.validator.quick(facts)  # a plain, well-typed document
+            if quick is not None:
+                facts = quick
+            elif type(facts) is dict and self.validator.plain_shape(facts):
+                facts = self.validator.validate(facts, plain=True)  # plain values only
+            else:
+                given = self.given(facts)
+                facts = self.validator.validate(given.at(when) if not given.plain else facts)
         outcomes = self.outcomes(facts, when, observe=full, calculation=calculation and full)
         decision = self.builder.build(outcomes, lang, detail)
         return decision if given is None or given.plain else confirm_list(

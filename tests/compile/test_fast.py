@@ -9,7 +9,9 @@ the same error. A second test makes sure the fast path really runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,9 @@ from hypothesis import strategies as st
 
 from eligibility import Engine, load_pack
 from eligibility.decision_build import decision_bytes
-from eligibility.errors import EligibilityError
+from eligibility.errors import EligibilityError, EvaluationError
 from eligibility.testing.strategies import evaluation_dates, households
+from tests.conftest import household
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKS = {name: Engine(load_pack(ROOT / path)) for name, path in (
@@ -57,6 +60,8 @@ def test_fast_path_equals_reference(name: str) -> None:
         if kind == "error":
             return
         assert fast_out == ref_out
+        # and not because the reference stepped in
+        assert engine.fast.evaluate_household(valid, as_of, observe, fallback=False) == ref_out
         for lang in ("nb", "en"):
             detail = "full" if observe else "summary"
             decision = builder.build(fast_out, lang, detail)
@@ -94,3 +99,69 @@ def test_fast_path_runs_where_facts_are_complete() -> None:
     decision = engine.evaluate(facts, date(2025, 6, 1))
     assert "startlan.needs_home" not in ran and "startlan.adult" in ran
     assert decision.measure("startlan").status == "eligible"  # tenure rent settles it
+
+
+@pytest.mark.parametrize("name", sorted(PACKS))
+def test_complete_households_run_on_the_fast_closures_alone(name: str) -> None:
+    """With every fact there, the fast closures decide on their own (no hand-over to
+    the reference) and agree with it — the memo tables filled across draws included."""
+    engine = PACKS[name]
+
+    @settings(max_examples=60, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(households(engine.pack, complete=True).flatmap(
+        lambda facts: st.tuples(st.just(facts), evaluation_dates(engine.pack), st.booleans())))
+    def check(scenario: tuple[dict[str, Any], date, bool]) -> None:
+        facts, as_of, observe = scenario
+        valid = engine.validate(facts)
+        ref_kind, ref_out = _run(lambda: engine.reference_outcomes(valid, as_of, observe))
+        if ref_kind == "error":
+            return
+        assert engine.fast.evaluate_household(valid, as_of, observe, fallback=False) == ref_out
+
+    check()
+
+
+def test_an_error_in_the_fast_closures_is_the_references(
+        pack_copy: Callable[..., Path]) -> None:
+    """A division by zero on the fast path hands the household to the reference, which
+    names the error as it always has; the next household is fast again."""
+    root = pack_copy({"measures/botilbud.yaml": [
+        ("when: situation.homeless",
+         "when: situation.homeless and 100 / (household.kommunegruppe - 1) > 1")]})
+    engine = Engine(load_pack(root))
+    as_of = date(2025, 6, 1)
+    bad = household(household={"kommunegruppe": 1, "registered": True},
+                    situation={"homeless": True, "forced_sale": False,
+                               "since": "2020-01-01"})
+    valid = engine.validate(bad)
+    with pytest.raises(EvaluationError) as fast:
+        engine.outcomes(valid, as_of)
+    with pytest.raises(EvaluationError) as ref:
+        engine.reference_outcomes(valid, as_of)
+    assert str(fast.value) == str(ref.value)
+    assert "division by zero" in str(fast.value)
+    with pytest.raises(EligibilityError) as own:  # the fast closures' own, handed over
+        engine.fast.evaluate_household(valid, as_of, fallback=False)
+    assert not isinstance(own.value, EvaluationError)  # (not the reference's)
+    good = engine.validate(household(household={"kommunegruppe": 2, "registered": True}))
+    assert engine.outcomes(good, as_of) == engine.reference_outcomes(good, as_of)
+
+
+def test_memoised_outcomes_keep_each_households_decimals() -> None:
+    """Outcomes are shared between households only when the values they show are of
+    exact kinds; a decimal is shown as the household wrote it (1.0 ≠ 1.00 in JSON)."""
+    engine = Engine(load_pack(ROOT / "bench" / "anchors"))
+    base = {"adults": 1, "children": 0, "members_with_disability": 0,
+            "net_wealth": 0, "monthly_housing_cost": 9000, "tenure": "rent",
+            "is_homeless": False, "eviction_notice": False, "rooms": 2,
+            "municipality_group": 1, "bank_loan_refused": True, "age_of_applicant": 30}
+    shown = []
+    for income in (Decimal("300000.0"), Decimal("300000.00"), Decimal("300000.0")):
+        out = engine.outcomes({"household": {**base, "annual_income": income}},
+                              date(2025, 6, 1))
+        bostotte = next(o for _, cm, o in out.measures if cm.measure.id == "bostotte")
+        reason = next(r for r in bostotte.reasons if r.creq.req.id == "cost_burden")
+        assert reason.values is not None
+        shown.append(str(reason.values["household.annual_income"]))
+    assert shown == ["300000.0", "300000.00", "300000.0"]

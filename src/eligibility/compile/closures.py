@@ -23,6 +23,8 @@ from eligibility.errors import AsOfError, EvaluationError
 from eligibility.expr import ast
 
 Fn = Callable[[Ctx], Any]
+#: a closure of either compiler (see :class:`CompilerBase`)
+AnyFn = Callable[[Any], Any]
 
 
 class NoValue:
@@ -82,30 +84,31 @@ class CompilerBase:
     :mod:`eligibility.compile.fast` share: dispatch by node type, literals, and the
     calls whose closure differs only in how a function is applied to its arguments
     (:meth:`_apply`: unknown-strict here, plain there). Compile time only: the closures
-    each compiler returns are its own."""
+    each compiler returns are its own, over the compiler's own argument (a
+    :class:`Ctx` here, one household's environment there)."""
 
-    def compile(self, node: ast.Node, in_member: bool) -> Fn:
+    def compile(self, node: ast.Node, in_member: bool) -> AnyFn:
         method = getattr(self, "_" + type(node).__name__)
-        fn: Fn = method(node, in_member)
+        fn: AnyFn = method(node, in_member)
         return fn
 
-    def _apply(self, args: list[Fn], fn: Callable[..., Any]) -> Fn:
+    def _apply(self, args: list[AnyFn], fn: Callable[..., Any]) -> AnyFn:
         raise NotImplementedError
 
-    def _literal(self, node: Any, in_member: bool) -> Fn:
+    def _literal(self, node: Any, in_member: bool) -> AnyFn:
         value = node.value
         return lambda ctx: value
 
     _Number = _String = _Boolean = _DateLit = _literal
 
-    def _Compare(self, node: ast.Compare, in_member: bool) -> Fn:
+    def _Compare(self, node: ast.Compare, in_member: bool) -> AnyFn:
         operands = node.operands
         pairs = tuple(self._compare_pair(op, operands[i], operands[i + 1], in_member)
                       for i, op in enumerate(node.ops))
         return pairs[0] if len(pairs) == 1 else self._all_of(pairs)
 
     def _compare_pair(self, op: str, left_node: ast.Node, right_node: ast.Node,
-                      in_member: bool) -> Fn:
+                      in_member: bool) -> AnyFn:
         """One link of a comparison chain; the closures come from the compiler's
         :meth:`_in_literal`, :meth:`_in_dynamic` and :meth:`_compare`."""
         left = self.compile(left_node, in_member)
@@ -115,69 +118,69 @@ class CompilerBase:
             negate = op == "notin"
             if all(isinstance(i, ast.String | ast.Number | ast.Boolean)
                    for i in right_node.items):
-                choices = frozenset(f(None) for f in items)  # type: ignore[arg-type]
+                choices = frozenset(f(None) for f in items)
                 return self._in_literal(left, choices, negate)
             return self._in_dynamic(left, items, negate)
         return self._compare(op, left, self.compile(right_node, in_member))
 
-    def _all_of(self, fns: tuple[Fn, ...]) -> Fn:
+    def _all_of(self, fns: tuple[AnyFn, ...]) -> AnyFn:
         raise NotImplementedError
 
-    def _in_literal(self, left: Fn, choices: frozenset[Any], negate: bool) -> Fn:
+    def _in_literal(self, left: AnyFn, choices: frozenset[Any], negate: bool) -> AnyFn:
         raise NotImplementedError
 
-    def _in_dynamic(self, left: Fn, items: list[Fn], negate: bool) -> Fn:
+    def _in_dynamic(self, left: AnyFn, items: list[AnyFn], negate: bool) -> AnyFn:
         raise NotImplementedError
 
-    def _compare(self, op: str, left: Fn, right: Fn) -> Fn:
+    def _compare(self, op: str, left: AnyFn, right: AnyFn) -> AnyFn:
         raise NotImplementedError
 
-    def _ListLit(self, node: ast.ListLit, in_member: bool) -> Fn:  # pragma: no cover
+    def _ListLit(self, node: ast.ListLit, in_member: bool) -> AnyFn:  # pragma: no cover
         raise AssertionError("list literal outside `in` passed the type checker")
 
-    def _Call(self, node: ast.Call, in_member: bool) -> Fn:
+    def _Call(self, node: ast.Call, in_member: bool) -> AnyFn:
         handler = getattr(self, "_call_" + node.func)
         result: Fn = handler(node, in_member)
         return result
 
-    def _args(self, node: ast.Call, in_member: bool) -> list[Fn]:
+    def _args(self, node: ast.Call, in_member: bool) -> list[AnyFn]:
         return [self.compile(a, in_member) for a in node.args]
 
-    def _call_min(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_min(self, node: ast.Call, in_member: bool) -> AnyFn:
         return self._apply(self._args(node, in_member), min)
 
-    def _call_max(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_max(self, node: ast.Call, in_member: bool) -> AnyFn:
         return self._apply(self._args(node, in_member), max)
 
-    def _call_floor(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_floor(self, node: ast.Call, in_member: bool) -> AnyFn:
         return self._apply(self._args(node, in_member), math.floor)
 
-    def _call_ceil(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_ceil(self, node: ast.Call, in_member: bool) -> AnyFn:
         return self._apply(self._args(node, in_member), math.ceil)
 
-    def _call_abs(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_abs(self, node: ast.Call, in_member: bool) -> AnyFn:
         return self._apply(self._args(node, in_member), abs)
 
     def _date_fn(self, node: ast.Call, in_member: bool,
-                 compute: Callable[[date, date], int]) -> Fn:
+                 compute: Callable[[date, date], int]) -> AnyFn:
         raise NotImplementedError
 
-    def _call_years_since(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_years_since(self, node: ast.Call, in_member: bool) -> AnyFn:
         return self._date_fn(node, in_member, _years_between)
 
-    def _call_months_since(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_months_since(self, node: ast.Call, in_member: bool) -> AnyFn:
         return self._date_fn(node, in_member, _months_between)
 
-    def _call_months_until(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_months_until(self, node: ast.Call, in_member: bool) -> AnyFn:
         return self._date_fn(node, in_member, lambda d, as_of: _months_between(as_of, d))
 
-    def _quantifier(self, node: ast.Call, stop: bool) -> Fn:
+    def _quantifier(self, node: ast.Call, stop: bool) -> AnyFn:
         raise NotImplementedError
 
-    def _call_any(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_any(self, node: ast.Call, in_member: bool) -> AnyFn:
         return self._quantifier(node, stop=True)
 
-    def _call_all(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_all(self, node: ast.Call, in_member: bool) -> AnyFn:
         return self._quantifier(node, stop=False)
 
 
@@ -234,6 +237,21 @@ class _Compiler(CompilerBase):
     @staticmethod
     def _cached(key: str, fn: Fn, cache: str) -> Fn:
         """Evaluate ``fn`` once per evaluation; replay its missing facts on later reads."""
+        if cache == "crit":
+
+            def cached_criterion(ctx: Ctx) -> Any:
+                store = ctx.crit
+                hit = store.get(key)
+                if hit is None:
+                    mark = len(ctx.missing)
+                    value = fn(ctx)
+                    store[key] = (value, tuple(ctx.missing[mark:]))
+                    return value
+                if hit[0] is UNKNOWN:
+                    ctx.missing.extend(hit[1])
+                return hit[0]
+
+            return cached_criterion
         get_cache = attrgetter(cache)
 
         def cached(ctx: Ctx) -> Any:
@@ -331,22 +349,15 @@ class _Compiler(CompilerBase):
         return in_dynamic
 
     def _compare(self, op: str, left: Fn, right: Fn) -> Fn:
-        cmp: Callable[[Any, Any], bool] = {
-            "==": lambda a, b: a == b,
-            "!=": lambda a, b: a != b,
-            "<": lambda a, b: a < b,
-            "<=": lambda a, b: a <= b,
-            ">": lambda a, b: a > b,
-            ">=": lambda a, b: a >= b,
-        }[op]
+        return _COMPARE[op](left, right)
 
-        def compare(ctx: Ctx) -> Any:
-            a, b = left(ctx), right(ctx)
-            if a is UNKNOWN or b is UNKNOWN:
-                return UNKNOWN
-            return cmp(a, b)
-
-        return compare
+    def _compare_pair(self, op: str, left_node: ast.Node, right_node: ast.Node,
+                      in_member: bool) -> Fn:
+        if op in _COMPARE_CONST and isinstance(
+                right_node, ast.Number | ast.String | ast.Boolean | ast.DateLit):
+            # against a literal: one closure fewer per call
+            return _COMPARE_CONST[op](self.compile(left_node, in_member), right_node.value)
+        return super()._compare_pair(op, left_node, right_node, in_member)
 
     def _BoolOp(self, node: ast.BoolOp, in_member: bool) -> Fn:
         fns = tuple(self.compile(o, in_member) for o in node.operands)
@@ -522,6 +533,98 @@ class _Compiler(CompilerBase):
             return UNKNOWN if unknown else not stop
 
         return quantifier
+
+
+def _eq(left: Fn, right: Fn) -> Fn:
+    def eq(ctx: Ctx) -> Any:
+        a, b = left(ctx), right(ctx)
+        return UNKNOWN if a is UNKNOWN or b is UNKNOWN else a == b
+    return eq
+
+
+def _ne(left: Fn, right: Fn) -> Fn:
+    def ne(ctx: Ctx) -> Any:
+        a, b = left(ctx), right(ctx)
+        return UNKNOWN if a is UNKNOWN or b is UNKNOWN else a != b
+    return ne
+
+
+def _lt(left: Fn, right: Fn) -> Fn:
+    def lt(ctx: Ctx) -> Any:
+        a, b = left(ctx), right(ctx)
+        return UNKNOWN if a is UNKNOWN or b is UNKNOWN else a < b
+    return lt
+
+
+def _le(left: Fn, right: Fn) -> Fn:
+    def le(ctx: Ctx) -> Any:
+        a, b = left(ctx), right(ctx)
+        return UNKNOWN if a is UNKNOWN or b is UNKNOWN else a <= b
+    return le
+
+
+def _gt(left: Fn, right: Fn) -> Fn:
+    def gt(ctx: Ctx) -> Any:
+        a, b = left(ctx), right(ctx)
+        return UNKNOWN if a is UNKNOWN or b is UNKNOWN else a > b
+    return gt
+
+
+def _ge(left: Fn, right: Fn) -> Fn:
+    def ge(ctx: Ctx) -> Any:
+        a, b = left(ctx), right(ctx)
+        return UNKNOWN if a is UNKNOWN or b is UNKNOWN else a >= b
+    return ge
+
+
+def _eq_const(left: Fn, v: Any) -> Fn:
+    def eq(ctx: Ctx) -> Any:
+        a = left(ctx)
+        return UNKNOWN if a is UNKNOWN else a == v
+    return eq
+
+
+def _ne_const(left: Fn, v: Any) -> Fn:
+    def ne(ctx: Ctx) -> Any:
+        a = left(ctx)
+        return UNKNOWN if a is UNKNOWN else a != v
+    return ne
+
+
+def _lt_const(left: Fn, v: Any) -> Fn:
+    def lt(ctx: Ctx) -> Any:
+        a = left(ctx)
+        return UNKNOWN if a is UNKNOWN else a < v
+    return lt
+
+
+def _le_const(left: Fn, v: Any) -> Fn:
+    def le(ctx: Ctx) -> Any:
+        a = left(ctx)
+        return UNKNOWN if a is UNKNOWN else a <= v
+    return le
+
+
+def _gt_const(left: Fn, v: Any) -> Fn:
+    def gt(ctx: Ctx) -> Any:
+        a = left(ctx)
+        return UNKNOWN if a is UNKNOWN else a > v
+    return gt
+
+
+def _ge_const(left: Fn, v: Any) -> Fn:
+    def ge(ctx: Ctx) -> Any:
+        a = left(ctx)
+        return UNKNOWN if a is UNKNOWN else a >= v
+    return ge
+
+
+#: a comparison of two closures, unknown as soon as one side is; and against a literal
+_COMPARE: dict[str, Callable[[Fn, Fn], Fn]] = {
+    "==": _eq, "!=": _ne, "<": _lt, "<=": _le, ">": _gt, ">=": _ge}
+_COMPARE_CONST: dict[str, Callable[[Fn, Any], Fn]] = {
+    "==": _eq_const, "!=": _ne_const, "<": _lt_const, "<=": _le_const, ">": _gt_const,
+    ">=": _ge_const}
 
 
 def _strict_call(args: list[Fn], fn: Callable[..., Any]) -> Fn:

@@ -3,24 +3,43 @@
 For each measure :class:`FastPack` knows every fact it reads (through its lets,
 requirements, exceptions, amount, priority groups and the criteria they use,
 transitively) and holds a second set of closures compiled from the same AST with
-*two-valued* logic: no UNKNOWN checks and no missing-fact bookkeeping. When every
-fact a measure reads is present in the household (for a member field: present on
-every member), the measure runs on those closures; otherwise it falls back to
-the three-valued reference (:mod:`eligibility.compile.reference`). With complete
-facts both evaluate the same operations in the same order, so they return equal
-outcomes — the differential property test in ``tests/compile/test_fast.py`` holds
-them to it, on households with and without missing facts. The values each Reason
-shows are recorded while the measure runs. A FastPack is immutable apart from a
-lock-guarded memo of what is in force per date.
+*two-valued* logic: no UNKNOWN checks and no missing-fact bookkeeping. These closures
+read one flat *environment* per household (a dict: the facts under their
+``group.field`` keys, and under keys starting with ``@`` the parameters in force, the
+evaluation date, each criterion and ``let`` value once computed, and the values a
+Reason shows), so a fact, criterion or parameter read is one ``itemgetter``. Every
+criterion whose facts are present is computed once per household, in dependency order,
+and every ``let`` of a complete measure once per measure; the closures then read them
+without a cache check.
+
+When every fact a measure reads is present in the household (for a member field:
+present on every member), the measure runs on those closures; otherwise each of its
+parts that is complete runs on them and the rest on the three-valued reference
+(:mod:`eligibility.compile.reference`). With complete facts both evaluate the same
+operations, so they return equal outcomes — the differential property test in
+``tests/compile/test_fast.py`` holds them to it, on households with and without
+missing facts. Where the fast closures meet an error (a division by zero, a table key
+that is not there, an arithmetic overflow) the whole household is evaluated again on
+the reference, which raises the error it documents — the fast path never decides what
+an error looks like.
+
+What is in force on a date, the parameter values and the layout of the environment
+are resolved once per ``as_of`` (:class:`_Plan`). A requirement whose shown values
+are all facts, criteria or parameters of exact, hashable kinds (true/false, whole
+numbers, texts, dates) is decided by those values alone, so its outcome is memoised
+per date keyed by them (and a measure made only of such requirements, its whole
+outcome); amounts and anything showing a decimal are computed every time. A FastPack
+is immutable apart from those bounded, lock-guarded memo tables.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 from typing import Any
 
 from eligibility.compile.calculation import record
@@ -37,18 +56,43 @@ from eligibility.compile.pack import (
     CompiledPack,
     CompiledRequirement,
     Fn,
+    InForce,
     criteria_order,
     observables,
+    refs,
 )
+from eligibility.compile.reference import evaluate_household as reference_household
 from eligibility.compile.reference import judge, round_amount, status_of
 from eligibility.compile.runtime import UNKNOWN, Ctx
 from eligibility.decision import Outcome
-from eligibility.errors import AsOfError, EvaluationError
+from eligibility.errors import EligibilityError
 from eligibility.expr import ast
 from eligibility.facts import ValidFacts
-from eligibility.pack.model import Expr, RuleException
+from eligibility.pack.model import Criterion, Expr, RuleException
 
 _MEMBER_CALLS = frozenset({"count", "sum", "any", "all"})
+
+#: One household's environment, and a closure over it.
+Env = dict[str, Any]
+EFn = Callable[[Env], Any]
+
+#: kinds of value a memo may be keyed by: hashable, and equal only when shown alike
+#: (a decimal is not: 1.0 == 1.00 == 1, but they are shown differently)
+_MEMO_KINDS = frozenset({"bool", "int", "str", "date"})
+#: entries per memo table (emptied when full) and dates with a plan kept
+_MEMO_LIMIT = 256
+_PLAN_LIMIT = 256
+#: entries of a date's memo of its memoisable measures and criteria together (their
+#: values combine, so there are more of them; each entry only points at shared outcomes)
+_STATIC_LIMIT = 2048
+
+#: what makes the fast path hand the household to the reference (which raises the
+#: error as it documents it, or — past a branch the fast path evaluated eagerly — none)
+_FALLBACK: tuple[type[BaseException], ...] = (ArithmeticError, LookupError, EligibilityError)
+
+
+class _DivisionByZero(EligibilityError):
+    """A division by zero in a fast closure: the reference reports it."""
 
 
 @dataclass(frozen=True)
@@ -69,36 +113,121 @@ _NOTHING = Reads(frozenset(), frozenset(), False)
 
 
 class FastRequirement:
-    """A requirement's two-valued closures, and its met / not met outcomes made once."""
+    """A requirement's two-valued closures, where its shown values are found, and its
+    met / not met outcomes without shown values (made once)."""
 
-    __slots__ = ("creq", "discretionary", "exceptions", "fn", "id", "met", "not_met",
-                 "observed", "reads")
+    __slots__ = ("creq", "discretionary", "exceptions", "fn", "getter", "id", "keys",
+                 "labels", "memo_ok", "met", "not_met", "observed", "reads", "single",
+                 "values")
 
-    def __init__(self, creq: CompiledRequirement, fn: Fn | None,
-                 exceptions: tuple[tuple[RuleException, Fn], ...],
-                 observed: tuple[tuple[str, Fn], ...], reads: Reads) -> None:
+    def __init__(self, creq: CompiledRequirement, fn: EFn | None,
+                 exceptions: tuple[tuple[RuleException, EFn], ...],
+                 observed: tuple[tuple[str, EFn], ...], keys: tuple[str, ...],
+                 memo_ok: bool, reads: Reads) -> None:
         self.creq = creq
         self.reads = reads
         self.fn = fn
         self.exceptions = exceptions
+        #: (label, closure) per shown value, for when a value is not in the environment
         self.observed = observed
+        self.labels = tuple(label for label, _ in observed)
+        self.keys = keys  # where each shown value is kept in the environment
+        #: the shown values from the environment: one value when there is one, a tuple
+        #: otherwise (KeyError when one is not there yet)
+        self.getter: Callable[[Env], Any] = itemgetter(*keys) if keys else _empty
+        self.single = len(keys) == 1
+        #: what the getter gives → the shown values by label
+        self.values = _dict_of(self.labels)
+        #: decided by the shown values alone, which are always in the environment
+        self.memo_ok = memo_ok
         self.id = creq.req.id
         self.discretionary = creq.req.discretionary
-        # the outcomes without observed values are the same for every household
         self.met = ReasonOutcome(creq, "met", None, (), True)
         self.not_met = ReasonOutcome(creq, "not_met", None, (), False)
+
+
+def _empty(env: Env) -> tuple[()]:
+    return ()
 
 
 @dataclass(frozen=True)
 class FastMeasure:
     cm: CompiledMeasure
     reads: Reads  # everything the measure reads
-    amount: Fn | None
+    amount: EFn | None
     amount_reads: Reads
     rounding: str
     requirements: tuple[FastRequirement, ...]
     #: (rank, title, two-valued fn, reads, reference fn) per priority group
-    priority: tuple[tuple[int, Any, Fn, Reads, Fn], ...]
+    priority: tuple[tuple[int, Any, EFn, Reads, Fn], ...]
+    #: (name, environment key, two-valued fn, reads) per let, in order
+    lets: tuple[tuple[str, str, EFn, Reads], ...]
+    #: environment keys the priority groups are decided by, or None when they are not
+    #: decided by memoisable, always-present values
+    priority_keys: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class _MeasurePlan:
+    index: int
+    cm: CompiledMeasure
+    fm: FastMeasure
+    requirements: tuple[FastRequirement, ...]  # in force
+    reference: tuple[CompiledRequirement, ...]  # the same, for the reference
+    #: the whole outcome memoised by these values (None: not memoisable), per observe
+    keys: tuple[str, ...] | None
+    getter: Callable[[Env], Any] | None
+    memo: tuple[dict[Any, Outcomes], dict[Any, Outcomes]]
+    #: the requirements decided by their shown values (memo_ok), memoised together by
+    #: the values: (reasons with None where another requirement goes, failed, unknown,
+    #: discretionary), per observe
+    group: tuple[tuple[int, FastRequirement], ...]
+    group_getter: Callable[[Env], Any] | None
+    group_memo: tuple[dict[Any, tuple[Any, ...]], dict[Any, tuple[Any, ...]]]
+    #: the other requirements, by position
+    rest: tuple[tuple[int, FastRequirement], ...]
+    #: where the measure runs with facts missing (:func:`_run`): the outcome of each
+    #: requirement that is ``memo_ok``, memoised by (its position, its shown values);
+    #: not observed, observed
+    run_memo: tuple[dict[Any, ReasonOutcome], dict[Any, ReasonOutcome]]
+
+    def fresh(self) -> _MeasurePlan:
+        """The same plan with empty memos of its own (for another date)."""
+        return _MeasurePlan(self.index, self.cm, self.fm, self.requirements, self.reference,
+                            self.keys, self.getter, ({}, {}), self.group, self.group_getter,
+                            ({}, {}), self.rest, ({}, {}))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one date needs: the environment's base, the measures and criteria in force."""
+
+    as_of: date
+    params: dict[str, Any]
+    unconfirmed: frozenset[str]
+    base: Env
+    measures: tuple[_MeasurePlan, ...]
+    #: criteria to compute, in dependency order: (id, key, fn, reads)
+    criteria_eval: tuple[tuple[str, str, EFn, Reads], ...]
+    #: criteria in force: (criterion, key, reads, reference cached fn)
+    criteria: tuple[tuple[Criterion, str, Reads, Fn], ...]
+    #: the criteria's values, when all are of memoisable kinds (else None)
+    criteria_getter: Callable[[Env], Any] | None
+    reads: Reads  # everything above reads
+    #: the measures whose whole outcome is decided by facts, criteria and parameters of
+    #: memoisable kinds (no amount, no let), memoised together with the criteria's
+    #: outcomes by those values: (measures, with None where another goes; criteria or
+    #: None), per observe
+    static_getter: Callable[[Env], Any]
+    static_memo: tuple[dict[Any, tuple[Any, ...]], dict[Any, tuple[Any, ...]]]
+    #: the other measures, by position
+    dynamic: tuple[tuple[int, _MeasurePlan], ...]
+    #: every Reads above (each part of what is in force), and id(reads) → its position
+    every: tuple[Reads, ...]
+    position: dict[int, int]
+    #: which facts a household lacks → per position in ``every``, 1 where the household
+    #: has every fact of that Reads (0 else)
+    layouts: dict[Any, bytes]
 
 
 class FastPack:
@@ -106,20 +235,23 @@ class FastPack:
 
     def __init__(self, compiled: CompiledPack) -> None:
         self.compiled = compiled
-        self._criteria_fns: dict[str, Fn] = {}
+        self._fact_kinds = {f.path: _FACT_KINDS.get(f.kind) for f in
+                            compiled.pack.schema.all_fields() if not f.in_list}
+        self._criteria_fns: dict[str, EFn] = {}
         self._criteria_reads: dict[str, Reads] = {}
+        self._criteria_kinds: dict[str, str | None] = {}
         by_id = {c.id: c for c in compiled.pack.criteria}
-        criterion_where = {c.id: f"{c.file} criterion {c.id}" for c in compiled.pack.criteria}
-        for cid in criteria_order(compiled.pack.criteria):
+        self._order = criteria_order(compiled.pack.criteria)
+        self._criteria_deps = {c.id: refs([c.expr])[1] for c in compiled.pack.criteria}
+        for cid in self._order:
             expr = by_id[cid].expr
             self._criteria_reads[cid] = self._reads(expr.node)
-            self._criteria_fns[cid] = _Compiler(self, {}, criterion_where[cid]).compile(
-                expr.node, False)
-        self._criterion_cached = {
-            cid: _Compiler(self, {}, "").cached(cid, fn, "crit")
-            for cid, fn in self._criteria_fns.items()}
+            compiler = _Compiler(self, -1, {}, f"{by_id[cid].file} criterion {cid}")
+            self._criteria_fns[cid] = compiler.compile(expr.node, False)
+            self._criteria_kinds[cid] = compiler.kind(expr.node)
         self.measures = tuple(self._measure(cm) for cm in compiled.measures)
-        self._in_force: dict[date, tuple[Any, ...]] = {}
+        self._plans: dict[date, _Plan] = {}
+        self._shapes: dict[Any, tuple[Any, ...]] = {}
         self._lock = threading.Lock()
 
     # -- compilation -------------------------------------------------------
@@ -156,13 +288,19 @@ class FastPack:
 
     def _measure(self, cm: CompiledMeasure) -> FastMeasure:
         m = cm.measure
-        lets: dict[str, Fn] = {}
+        mi = cm.index
+        lets: dict[str, str] = {}  # let name → environment key
+        let_kinds: dict[str, str | None] = {}
         let_reads: dict[str, Reads] = {}
+        let_list = []
         for name, expr in m.lets:
-            lets[name] = _Compiler(self, dict(lets), f"{m.file} let {name}").compile(
-                expr.node, False)
-            let_reads[name] = self._reads(expr.node, let_reads)
-        compiler = _Compiler(self, lets, m.file)
+            compiler = _Compiler(self, mi, dict(lets), f"{m.file} let {name}", let_kinds)
+            fn = compiler.compile(expr.node, False)
+            let_reads[name] = reads_ = self._reads(expr.node, let_reads)
+            let_kinds[name] = compiler.kind(expr.node)
+            lets[name] = key = f"@l{mi}:{name}"
+            let_list.append((name, key, fn, reads_))
+        compiler = _Compiler(self, mi, lets, m.file, let_kinds)
         total = _NOTHING
 
         def reads(*exprs: Expr) -> Reads:
@@ -176,178 +314,468 @@ class FastPack:
         requirements = []
         for creq in cm.requirements:
             req = creq.req
-            fn = compiler.compile(req.expr.node, False) if req.expr else None
-            exceptions = tuple((e, compiler.compile(e.expr.node, False)) for e in req.exceptions)
-            observed = []
             exprs = ([req.expr] if req.expr else []) + [e.expr for e in req.exceptions]
             nodes: dict[str, ast.Node] = {}
             for expr in exprs:
                 for node in observables(expr):
                     nodes.setdefault(expr.slice(node), node)
+            keys: list[str] = []
+            observed = []
+            memo_ok = True
+            record_at: dict[int, str] = {}
             for label, _ in creq.observed:
-                observed.append((label, compiler.compile(nodes[label], False)))
-            requirements.append(FastRequirement(creq, fn, exceptions, tuple(observed),
-                                                reads(*exprs)))
+                node = nodes[label]
+                okey = compiler.read_key(node, False)
+                if okey is None:  # a table look-up or an aggregate: kept as computed
+                    okey = f"@o{mi}:{label}"
+                    record_at[id(node)] = okey
+                    memo_ok = False
+                elif compiler.kind(node) not in _MEMO_KINDS:
+                    memo_ok = False
+                keys.append(okey)
+                observed.append((label, compiler.compile(node, False)))
+            recorder = _Compiler(self, mi, lets, m.file, let_kinds, record_at)
+            rfn = recorder.compile(req.expr.node, False) if req.expr else None
+            exceptions = tuple((e, recorder.compile(e.expr.node, False))
+                               for e in req.exceptions)
+            requirements.append(FastRequirement(creq, rfn, exceptions, tuple(observed),
+                                                tuple(keys), memo_ok, reads(*exprs)))
         amount = compiler.compile(m.amount.expr.node, False) if m.amount else None
         amount_reads = reads(m.amount.expr) if m.amount else _NOTHING
         priority = tuple(
             (p.rank, p.title, compiler.compile(p.expr.node, False), reads(p.expr), ref[3])
             for p, ref in zip(m.priority, cm.priority, strict=True))
+        priority_keys: tuple[str, ...] | None = ()
+        for p in m.priority:
+            for node in observables(p.expr):
+                pkey = compiler.read_key(node, False)
+                if pkey is None or compiler.kind(node) not in _MEMO_KINDS:
+                    priority_keys = None
+                    break
+                assert priority_keys is not None
+                priority_keys += (pkey,)
+            if priority_keys is None:
+                break
         return FastMeasure(cm, total, amount, amount_reads,
                            m.amount.rounding if m.amount else "none", tuple(requirements),
-                           priority)
+                           priority, tuple(let_list), priority_keys)
 
     # -- per date ------------------------------------------------------------
-    def in_force_at(self, as_of: date) -> tuple[Any, ...]:
-        cached = self._in_force.get(as_of)
-        if cached is not None:
-            return cached
-        in_force = self.compiled.in_force_at(as_of)
-        result = []
+    def _plan(self, as_of: date) -> _Plan:
+        found = self._plans.get(as_of)
+        if found is not None:
+            return found
+        compiled = self.compiled
+        params, unconfirmed = compiled.parameters_at(as_of)
+        in_force = compiled.in_force_at(as_of)
+        base: Env = {f"@p:{name}": value for name, value in params.items()
+                     if value.__class__ is not NoValue}
+        base["@as_of"] = as_of
+        # what is in force decides the plan's layout; the memos are the date's own
+        signature = (tuple((index, tuple(map(id, reqs))) for index, _, reqs in in_force.measures),
+                     tuple(c.id for c in in_force.criteria))
+        layout = self._shapes.get(signature)
+        if layout is None:
+            layout = self._shape(in_force)
+            with self._lock:
+                if len(self._shapes) >= _PLAN_LIMIT:
+                    self._shapes.clear()
+                self._shapes[signature] = layout
+        (measures, criteria_eval, criteria, criteria_getter, total, static_getter, dynamic,
+         every) = layout
+        fresh = tuple([mp.fresh() for mp in measures])
+        plan = _Plan(as_of, params, unconfirmed, base, fresh, criteria_eval,
+                     criteria, criteria_getter, total, static_getter, ({}, {}),
+                     tuple((i, fresh[i]) for i in dynamic), every,
+                     {id(reads): i for i, reads in enumerate(every)}, {})
+        with self._lock:
+            if len(self._plans) >= _PLAN_LIMIT:
+                self._plans.clear()
+            self._plans[as_of] = plan
+        return plan
+
+    def _shape(self, in_force: InForce) -> tuple[Any, ...]:
+        """The parts of a plan that depend only on what is in force (see :meth:`_plan`)."""
+        compiled = self.compiled
+        measures = []
+        needed: set[str] = {c.id for c in in_force.criteria}
+        total = _NOTHING
         for index, cm, reqs in in_force.measures:
             fm = self.measures[index]
             wanted = {id(r) for r in reqs}
             fast_reqs = tuple(r for r in fm.requirements if id(r.creq) in wanted)
-            result.append((index, cm, fm, fast_reqs, reqs))
-        criteria = tuple((c, self._criteria_reads[c.id], self._criterion_cached[c.id],
-                          self.compiled.criterion_cached[c.id]) for c in in_force.criteria)
-        value = (tuple(result), criteria)
-        with self._lock:
-            if len(self._in_force) > 256:
-                self._in_force.clear()
-            self._in_force[as_of] = value
-        return value
+            group = tuple((i, r) for i, r in enumerate(fast_reqs) if r.memo_ok)
+            rest = tuple((i, r) for i, r in enumerate(fast_reqs) if not r.memo_ok)
+            group_keys = tuple(dict.fromkeys(k for _, r in group for k in r.keys))
+            getter = keys = None
+            if fm.amount is None and fm.priority_keys is not None and not rest:
+                keys = tuple(dict.fromkeys(group_keys + fm.priority_keys))
+                getter = itemgetter(*keys) if keys else _empty
+            measures.append(_MeasurePlan(
+                index, cm, fm, fast_reqs, reqs, keys, getter, ({}, {}), group,
+                (itemgetter(*group_keys) if group_keys else _empty) if group else None,
+                ({}, {}), rest, ({}, {})))
+            needed |= cm.criteria_used
+            total |= fm.reads
+            for _, _, _, let_reads in fm.lets:
+                total |= let_reads
+        stack = list(needed)
+        while stack:
+            for dep in self._criteria_deps.get(stack.pop(), ()):
+                if dep not in needed and dep in self._criteria_fns:
+                    needed.add(dep)
+                    stack.append(dep)
+        criteria_eval = tuple((cid, f"@c:{cid}", self._criteria_fns[cid],
+                               self._criteria_reads[cid])
+                              for cid in self._order if cid in needed)
+        for _, _, _, reads in criteria_eval:
+            total |= reads
+        criteria = tuple((c, f"@c:{c.id}", self._criteria_reads[c.id],
+                          compiled.criterion_cached[c.id]) for c in in_force.criteria)
+        criteria_getter = None
+        if all(self._criteria_kinds[c.id] in _MEMO_KINDS for c in in_force.criteria):
+            keys = tuple(key for _, key, _, _ in criteria)
+            criteria_getter = itemgetter(*keys) if keys else _empty
+        static_keys: list[str] = []
+        dynamic = []
+        for i, mp in enumerate(measures):
+            if mp.keys is not None and not any(k.startswith("@l") for k in mp.keys):
+                static_keys.extend(mp.keys)
+            else:
+                dynamic.append(i)
+        if criteria_getter is not None:
+            static_keys.extend(key for _, key, _, _ in criteria)
+        keys = tuple(dict.fromkeys(static_keys))
+        every: list[Reads] = [reads for _, _, _, reads in criteria_eval]
+        for mp in measures:
+            fm = mp.fm
+            every += [fm.reads, fm.amount_reads, *(r for _, _, _, r in fm.lets),
+                      *(fr.reads for fr in mp.requirements),
+                      *(r for _, _, _, r, _ in fm.priority)]
+        return (tuple(measures), criteria_eval, criteria, criteria_getter, total,
+                itemgetter(*keys) if keys else _empty, tuple(dynamic),
+                tuple({id(r): r for r in every}.values()))
 
     # -- evaluation ----------------------------------------------------------
     def evaluate_household(self, facts: ValidFacts, as_of: date, observe: bool = True,
-                           calculation: bool = True) -> HouseholdOutcomes:
-        """Every measure in force and every criterion: fast where complete, else reference."""
-        compiled = self.compiled
-        params, unconfirmed_params = compiled.parameters_at(as_of)
-        ctx = Ctx(facts.flat, facts.members, as_of, params)
-        measures_in_force, criteria_in_force = self.in_force_at(as_of)
-        present = facts.flat.keys()
+                           calculation: bool = True, *,
+                           fallback: bool = True) -> HouseholdOutcomes:
+        """Every measure in force and every criterion: fast where complete, else reference.
+
+        ``fallback=False`` (for tests) raises where an error on the fast closures would
+        hand the household to the reference."""
+        plan = self._plan(as_of)
+        env = plan.base.copy()
+        env.update(facts.flat)
         members = facts.members
-        common: frozenset[str] | set[str] = frozenset()
-        if members:
-            common = set(members[0])
-            for member in members[1:]:
-                common &= member.keys()
+        if members is not None:
+            env["@members"] = members
+        reads = plan.reads
+        try:
+            if facts.flat.keys() >= reads.facts and (not reads.members or (
+                    members is not None and _common(members) >= reads.member_fields)):
+                return _complete(plan, env, facts, observe, calculation, self._lock)
+            return _mixed(plan, env, facts, observe, calculation, self._lock)
+        except _FALLBACK:
+            if not fallback:
+                raise
+            return reference_household(self.compiled, facts, as_of, observe, calculation)
 
-        def complete(reads: Reads) -> bool:
-            return present >= reads.facts and (not reads.members or (
-                members is not None and common >= reads.member_fields))
 
-        measures = []
-        for index, cm, fm, fast_reqs, _ in measures_in_force:
-            try:
-                if complete(fm.reads):
-                    outcomes = _run_complete(fm, ctx, fast_reqs, observe)
-                else:
-                    outcomes = _run(fm, ctx, fast_reqs, observe, complete)
-                if calculation and cm.calculation is not None:
-                    # the one recorder, reading this evaluation's caches (as the reference)
-                    outcomes = outcomes._replace(
-                        calculation=record(cm.calculation, ctx, outcomes.amount, ctx.exact))
-            except ArithmeticError as exc:  # e.g. an amount beyond Decimal's precision
-                raise EvaluationError(
-                    f"arithmetic error ({type(exc).__name__}); check the size of the "
-                    "amounts in the facts", f"measure {cm.measure.id}") from None
-            measures.append((index, cm, outcomes))
-        criteria = []
-        missing = ctx.missing
-        for c, reads, fast, reference in criteria_in_force:
-            if complete(reads):
-                criteria.append(_new(CriterionOutcome, (c, fast(ctx), ())))
-            else:
-                mark = len(missing)
-                value = reference(ctx)
-                criteria.append(CriterionOutcome(
-                    c, value, tuple(dict.fromkeys(missing[mark:])) if value is UNKNOWN else ()))
-        return HouseholdOutcomes(as_of, facts.sha256, unconfirmed_params, tuple(measures),
-                                 tuple(criteria))
+def _common(members: list[dict[str, Any]]) -> set[str]:
+    common = set(members[0])
+    for member in members[1:]:
+        common &= member.keys()
+    return common
+
+
+def _remember(lock: threading.Lock, memo: dict[Any, Any], key: Any, value: Any,
+              limit: int = _MEMO_LIMIT) -> None:
+    with lock:
+        if len(memo) >= limit:
+            memo.clear()
+        memo[key] = value
 
 
 _new = tuple.__new__
-_SCALARS = frozenset({bool, int, str, Decimal, date})
 
 
-def _run_complete(fm: FastMeasure, ctx: Ctx, requirements: tuple[FastRequirement, ...],
-                  observe: bool) -> Outcomes:
+def _context(plan: _Plan, facts: ValidFacts, env: Env,
+             computed: Iterable[tuple[str, str]]) -> Ctx:
+    """A reference context whose criteria cache holds what the fast closures computed."""
+    ctx = Ctx(facts.flat, facts.members, plan.as_of, plan.params)
+    ctx.crit = {cid: (env[key], ()) for cid, key in computed}
+    return ctx
+
+
+def _record(mp: _MeasurePlan, ctx: Ctx, env: Env, outcomes: Outcomes, exact: Any) -> Outcomes:
+    """``outcomes`` with the recorded calculation, read from this evaluation (the
+    ``let`` values the fast closures computed go into the context's cache first)."""
+    for name, key, _, _ in mp.fm.lets:
+        if key in env and name not in ctx.lets:
+            ctx.lets[name] = (env[key], ())
+    return outcomes._replace(calculation=record(
+        mp.cm.calculation, ctx, outcomes.amount, exact))  # type: ignore[arg-type]
+
+
+def _complete(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation: bool,
+              lock: threading.Lock) -> HouseholdOutcomes:
+    """Every fact the date's measures and criteria read is present: two-valued throughout."""
+    for _, key, fn, _ in plan.criteria_eval:
+        env[key] = fn(env)
+    vals = plan.static_getter(env)
+    memo = plan.static_memo[observe]
+    found = memo.get(vals)
+    if found is None:
+        found = _static(plan, env, observe, lock)
+        _remember(lock, memo, vals, found, _STATIC_LIMIT)
+    measures, criteria = found
+    if plan.dynamic:
+        measures = list(measures)
+        ctx: Ctx | None = None
+        for i, mp in plan.dynamic:
+            outcomes = _measure(mp, env, observe, lock)
+            if calculation and mp.cm.calculation is not None:
+                if ctx is None:
+                    ctx = _context(plan, facts, env,
+                                   [(c, k) for c, k, _, _ in plan.criteria_eval])
+                ctx.lets = {}
+                ctx.exact = exact = env["@exact"]
+                ctx.amount = (outcomes.amount, ())
+                outcomes = _record(mp, ctx, env, outcomes, exact)
+            measures[i] = (mp.index, mp.cm, outcomes)
+        measures = tuple(measures)
+    if criteria is None:
+        criteria = tuple([_new(CriterionOutcome, (c, env[k], ()))
+                          for c, k, _, _ in plan.criteria])
+    return _new(HouseholdOutcomes, (plan.as_of, facts.sha256, plan.unconfirmed,
+                                    measures, criteria))
+
+
+def _static(plan: _Plan, env: Env, observe: bool, lock: threading.Lock) -> tuple[Any, ...]:
+    """The measures of the plan that are not in ``plan.dynamic`` (None in their place)
+    and, when they are memoisable, the criteria's outcomes (else None)."""
+    measures: list[Any] = [None] * len(plan.measures)
+    dynamic = {i for i, _ in plan.dynamic}
+    for i, mp in enumerate(plan.measures):
+        if i not in dynamic:
+            measures[i] = (mp.index, mp.cm, _measure(mp, env, observe, lock))
+    criteria = None
+    if plan.criteria_getter is not None:
+        criteria = tuple([_new(CriterionOutcome, (c, env[k], ()))
+                          for c, k, _, _ in plan.criteria])
+    return tuple(measures), criteria
+
+
+def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation: bool,
+           lock: threading.Lock) -> HouseholdOutcomes:
+    """Some facts missing: complete measures and criteria fast, the rest on the reference."""
+    members = facts.members
+    reads = plan.reads
+    lacking: Any = (tuple(sorted(reads.facts.difference(facts.flat))),
+                    () if not reads.members else None if members is None else
+                    tuple(sorted(reads.member_fields.difference(_common(members)))))
+    layout = plan.layouts.get(lacking)
+    if layout is None:
+        layout = _layout(plan, facts)
+        _remember(lock, plan.layouts, lacking, layout)
+    position = plan.position
+    computed = []
+    for cid, key, fn, creads in plan.criteria_eval:
+        if layout[position[id(creads)]]:
+            env[key] = fn(env)
+            computed.append((cid, key))
+    ctx = _context(plan, facts, env, computed)
+    measures = []
+    for mp in plan.measures:
+        fm = mp.fm
+        ctx.lets = {}
+        ctx.exact = UNKNOWN
+        ctx.amount = (UNKNOWN, ())
+        if layout[position[id(fm.reads)]]:
+            outcomes = _measure(mp, env, observe, lock)
+            if fm.amount is not None:
+                ctx.exact = env["@exact"]
+                ctx.amount = (outcomes.amount, ())
+        else:
+            outcomes = _run(mp, ctx, env, observe, layout, position, lock)
+        if calculation and mp.cm.calculation is not None:
+            outcomes = _record(mp, ctx, env, outcomes, ctx.exact)
+        measures.append((mp.index, mp.cm, outcomes))
+    criteria = []
+    missing = ctx.missing
+    for c, key, _, reference in plan.criteria:
+        if key in env:
+            criteria.append(_new(CriterionOutcome, (c, env[key], ())))
+        else:
+            mark = len(missing)
+            value = reference(ctx)
+            criteria.append(CriterionOutcome(
+                c, value, tuple(dict.fromkeys(missing[mark:])) if value is UNKNOWN else ()))
+    return _new(HouseholdOutcomes, (plan.as_of, facts.sha256, plan.unconfirmed,
+                                    tuple(measures), tuple(criteria)))
+
+
+def _layout(plan: _Plan, facts: ValidFacts) -> bytes:
+    """Per Reads of ``plan.every``, 1 where ``facts`` has all its facts (for a member
+    field: every member has it), else 0."""
+    present = facts.flat.keys()
+    members = facts.members
+    common: set[str] | frozenset[str] = _common(members) if members else frozenset()
+
+    def complete(reads: Reads) -> bool:
+        return present >= reads.facts and (not reads.members or (
+            members is not None and common >= reads.member_fields))
+
+    return bytes([complete(reads) for reads in plan.every])
+
+
+def _judge(fr: FastRequirement, env: Env, observe: bool, vals: Any) -> ReasonOutcome:
+    """One requirement on the fast closures (its facts present); ``vals`` are its shown
+    values when already read."""
+    fn = fr.fn
+    value = fn(env) if fn is not None else UNKNOWN
+    waived_by = None
+    if value is not True and fr.exceptions:
+        for exc, efn in fr.exceptions:
+            if efn(env) is True:
+                waived_by = exc
+                break
+    outcome: Outcome
+    if waived_by is not None:
+        outcome = "waived"
+    elif fr.discretionary:
+        outcome = "discretionary"
+    elif value is True:
+        if not observe:
+            return fr.met
+        outcome = "met"
+    elif value is False:
+        if not observe:
+            return fr.not_met
+        outcome = "not_met"
+    else:
+        outcome = "unknown"
+    if not observe:
+        return _new(ReasonOutcome, (fr.creq, outcome, waived_by, (), value, None))
+    if vals is None:
+        try:
+            vals = fr.getter(env)
+        except KeyError:  # one the evaluation did not reach (past a decided `or`, say)
+            vals = _computed(fr, env)
+    return _new(ReasonOutcome, (fr.creq, outcome, waived_by, (), value, fr.values(vals)))
+
+
+def _dict_of(labels: tuple[str, ...]) -> Callable[[Any], dict[str, Any]]:
+    """Values as an itemgetter over ``labels``' keys gives them (one value, or a tuple)
+    → a dict by label; a dict display for up to three (faster than ``dict(zip())``)."""
+    if len(labels) == 1:
+        (a,) = labels
+        return lambda v: {a: v}
+    if len(labels) == 2:
+        a, b = labels
+        return lambda v: {a: v[0], b: v[1]}
+    if len(labels) == 3:
+        a, b, c = labels
+        return lambda v: {a: v[0], b: v[1], c: v[2]}
+    return lambda v: dict(zip(labels, v, strict=True))
+
+
+def _computed(fr: FastRequirement, env: Env) -> Any:
+    """The requirement's shown values, each computed (as :attr:`FastRequirement.getter`
+    gives them: one value, or a tuple)."""
+    values = tuple([ofn(env) for _, ofn in fr.observed])
+    return values[0] if fr.single else values
+
+
+def _measure(mp: _MeasurePlan, env: Env, observe: bool, lock: threading.Lock) -> Outcomes:
     """One measure whose facts are all present: two-valued throughout."""
-    ctx.lets = {}
+    getter = mp.getter
+    key: Any = None
+    if getter is not None:
+        key = getter(env)
+        hit = mp.memo[observe].get(key)
+        if hit is not None:
+            return hit
+    fm = mp.fm
+    for _, lkey, lfn, _ in fm.lets:
+        env[lkey] = lfn(env)
     amount: Any = None
     if fm.amount is not None:
-        ctx.exact = exact = fm.amount(ctx)
-        amount = round_amount(exact, fm.rounding)
-        ctx.amount = (amount, ())
-    reasons: list[tuple[FastRequirement, Outcome, RuleException | None, Any]] = []
-    append = reasons.append
-    failed = unknown = discretionary = False
-    assess: list[str] = []
-    for fr in requirements:
-        fn = fr.fn
-        value = fn(ctx) if fn is not None else UNKNOWN
-        if value is not True and fr.exceptions:
-            waived_by = None
-            for exc, efn in fr.exceptions:
-                if efn(ctx) is True:
-                    waived_by = exc
-                    break
-            if waived_by is not None:
-                append((fr, "waived", waived_by, value))
+        env["@exact"] = exact = fm.amount(env)
+        env["@amount"] = amount = (exact if exact.__class__ is Decimal and fm.rounding == "none"
+                                   else round_amount(exact, fm.rounding))
+    group_getter = mp.group_getter
+    if group_getter is not None:
+        vals = group_getter(env)
+        memo = mp.group_memo[observe]
+        found = memo.get(vals)
+        if found is None:
+            found = _group(mp, env, observe)
+            _remember(lock, memo, vals, found)
+        reasons, failed, unknown, discretionary = found
+    else:  # every position is one of mp.rest
+        reasons, failed, unknown, discretionary = mp.requirements, False, False, False
+    if mp.rest:
+        reasons = list(reasons)
+        for i, fr in mp.rest:
+            reasons[i] = reason = _judge(fr, env, observe, None)
+            outcome = reason[1]
+            if outcome == "met" or outcome == "waived":
                 continue
-        if fr.discretionary:
-            discretionary = True
-            assess.append(fr.id)
-            append((fr, "discretionary", None, value))
-        elif value is True:
-            append((fr, "met", None, True))
-        elif value is False:
-            failed = True
-            append((fr, "not_met", None, False))
-        else:
-            unknown = True
-            append((fr, "unknown", None, value))
+            if outcome == "not_met":
+                failed = True
+            elif outcome == "discretionary":
+                discretionary = True
+            else:
+                unknown = True
     status = status_of(failed, unknown, discretionary)
     priority = None
     for rank, title, pfn, _, _ in fm.priority:
-        if pfn(ctx) is True:
+        if pfn(env) is True:
             priority = (rank, title)
             break
-    done: list[ReasonOutcome] = []
-    if observe:
-        scalars = _SCALARS
-        for fr, outcome, waived, value in reasons:
-            values = {}
-            for label, ofn in fr.observed:
-                seen_value = ofn(ctx)
-                values[label] = (seen_value if seen_value.__class__ in scalars
-                                 else json_value(seen_value))
-            done.append(_new(ReasonOutcome, (fr.creq, outcome, waived, (), value, values)))
-    else:
-        for fr, outcome, waived, value in reasons:
-            if outcome == "met":
-                done.append(fr.met)
-            elif outcome == "not_met":
-                done.append(fr.not_met)
-            else:
-                done.append(_new(ReasonOutcome, (fr.creq, outcome, waived, (), value, None)))
-    return _new(Outcomes, (status, amount, tuple(done), (),
-                           tuple(assess) if status == "undetermined" else (), priority, None))
+    outcomes: Outcomes = _new(Outcomes, (
+        status, amount, tuple(reasons), (),
+        tuple([r[0].req.id for r in reasons if r[1] == "discretionary"])
+        if discretionary and status == "undetermined" else (), priority, None))
+    if getter is not None:
+        _remember(lock, mp.memo[observe], key, outcomes)
+    return outcomes
 
 
-def _run(fm: FastMeasure, ctx: Ctx, requirements: tuple[FastRequirement, ...],
-         observe: bool, complete: Callable[[Reads], bool]) -> Outcomes:
+def _group(mp: _MeasurePlan, env: Env, observe: bool) -> tuple[Any, ...]:
+    """The requirements of ``mp.group`` judged: (the reasons, in place among all the
+    measure's, None where another goes; failed, unknown, discretionary)."""
+    reasons: list[Any] = [None] * len(mp.requirements)
+    failed = unknown = discretionary = False
+    for i, fr in mp.group:
+        reasons[i] = reason = _judge(fr, env, observe, None)
+        outcome = reason[1]
+        if outcome == "not_met":
+            failed = True
+        elif outcome == "discretionary":
+            discretionary = True
+        elif outcome == "unknown":
+            unknown = True
+    return tuple(reasons), failed, unknown, discretionary
+
+
+def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
+         position: dict[int, int], lock: threading.Lock) -> Outcomes:
     """One measure: each requirement (and the amount, each priority group, each
-    observed value) two-valued when every fact it reads is present, three-valued
-    as the reference does it otherwise."""
-    ctx.lets = {}
+    observed value) two-valued when every fact it reads is present (``layout``, see
+    :func:`_layout`), three-valued as the reference does it otherwise."""
+    fm = mp.fm
+    for _, lkey, lfn, lreads in fm.lets:
+        if layout[position[id(lreads)]]:
+            env[lkey] = lfn(env)
+    env.pop("@amount", None)
     missing = ctx.missing
     amount: Any = None
     if fm.amount is not None:
-        if complete(fm.amount_reads):
-            ctx.exact = exact = fm.amount(ctx)
+        if layout[position[id(fm.amount_reads)]]:
+            ctx.exact = exact = fm.amount(env)
             amount = round_amount(exact, fm.rounding)
             ctx.amount = (amount, ())
         else:
@@ -356,41 +784,38 @@ def _run(fm: FastMeasure, ctx: Ctx, requirements: tuple[FastRequirement, ...],
             amount = round_amount(exact, fm.rounding)
             ctx.amount = (amount, tuple(missing[mark:]))
             del missing[mark:]
-    reasons: list[tuple[FastRequirement, Outcome, RuleException | None, tuple[str, ...], Any,
-                        bool]] = []
+        if amount is not UNKNOWN:
+            env["@amount"] = amount
+    reasons: list[ReasonOutcome] = []
     append = reasons.append
     failed = unknown = discretionary = False
     need: list[str] = []
     assess: list[str] = []
-    for fr in requirements:
-        waived_by: RuleException | None = None
-        outcome: Outcome
-        if complete(fr.reads) and (not fr.reads.amount or amount is not UNKNOWN):
-            fn = fr.fn
-            value = fn(ctx) if fn is not None else UNKNOWN
-            if value is not True and fr.exceptions:
-                for exc, efn in fr.exceptions:
-                    if efn(ctx) is True:
-                        waived_by = exc
-                        break
-            if waived_by is not None:
-                outcome = "waived"
-            elif fr.discretionary:
-                outcome = "discretionary"
-                discretionary = True
-                assess.append(fr.id)
-            elif value is True:
-                outcome = "met"
-            elif value is False:
-                outcome = "not_met"
-                failed = True
+    run_memo = mp.run_memo[observe]
+    for i, fr in enumerate(mp.requirements):
+        if layout[position[id(fr.reads)]] and (not fr.reads.amount or amount is not UNKNOWN):
+            if fr.memo_ok:
+                vals = fr.getter(env)
+                key = (i, vals)
+                reason = run_memo.get(key)
+                if reason is None:
+                    reason = _judge(fr, env, observe, vals)
+                    _remember(lock, run_memo, key, reason)
             else:
-                outcome = "unknown"
-                unknown = True
-            append((fr, outcome, waived_by, (), value, True))
+                reason = _judge(fr, env, observe, None)
+            outcome = reason[1]
+        else:  # the reference, for a requirement with facts missing
+            outcome, waived_by, seen, value = judge(fr.creq, ctx)
+            need.extend(seen)
+            values = None
+            if observe:
+                mark = len(missing)
+                values = {label: json_value(ofn(ctx)) for label, ofn in fr.creq.observed}
+                del missing[mark:]
+            reason = _new(ReasonOutcome, (fr.creq, outcome, waived_by, seen, value, values))
+        append(reason)
+        if outcome == "met" or outcome == "waived":
             continue
-        # the reference, for a requirement with facts missing
-        outcome, waived_by, seen, value = judge(fr.creq, ctx)
         if outcome == "not_met":
             failed = True
         elif outcome == "unknown":
@@ -398,165 +823,217 @@ def _run(fm: FastMeasure, ctx: Ctx, requirements: tuple[FastRequirement, ...],
         elif outcome == "discretionary":
             discretionary = True
             assess.append(fr.id)
-        need.extend(seen)
-        append((fr, outcome, waived_by, seen, value, False))
     status = status_of(failed, unknown, discretionary)
     priority = None
     for rank, title, pfn, preads, reference in fm.priority:
-        if (pfn if complete(preads) else reference)(ctx) is True:
+        if (pfn(env) if layout[position[id(preads)]] else reference(ctx)) is True:
             priority = (rank, title)
             break
-    done: list[ReasonOutcome] = []
-    if observe:
-        mark = len(missing)
-        scalars = _SCALARS
-        for fr, outcome, waived, seen, value, fast in reasons:
-            values = {}
-            for label, ofn in (fr.observed if fast else fr.creq.observed):
-                seen_value = ofn(ctx)
-                values[label] = (seen_value if seen_value.__class__ in scalars
-                                 else json_value(seen_value))
-            done.append(_new(ReasonOutcome, (fr.creq, outcome, waived, seen, value, values)))
-        del missing[mark:]
-    else:
-        for fr, outcome, waived, seen, value, fast in reasons:
-            if fast and waived is None and outcome == "met":
-                done.append(fr.met)
-            elif fast and waived is None and outcome == "not_met":
-                done.append(fr.not_met)
-            else:
-                done.append(_new(ReasonOutcome, (fr.creq, outcome, waived, seen, value, None)))
-    return _new(Outcomes, (status, amount, tuple(done),
+    return _new(Outcomes, (status, amount, tuple(reasons),
                            tuple(dict.fromkeys(need)) if status == "undetermined" else (),
                            tuple(assess) if status == "undetermined" else (), priority, None))
 
 
+#: a fact's kind → the kind of its value (None: a decimal)
+_FACT_KINDS = {"bool": "bool", "int": "int", "enum": "str", "string": "str", "date": "date"}
+_INT_CALLS = frozenset({"count", "years_since", "months_since", "months_until", "floor",
+                        "ceil"})
+_BOOL_CALLS = frozenset({"any", "all", "known"})
+
+
 class _Compiler(CompilerBase):
-    """AST → two-valued closures (facts known to be present)."""
+    """AST → two-valued closures over one household's environment (facts present)."""
 
-    def __init__(self, pack: FastPack, lets: dict[str, Fn], where: str) -> None:
+    def __init__(self, pack: FastPack, measure: int, lets: dict[str, str], where: str,
+                 let_kinds: dict[str, str | None] | None = None,
+                 record_at: dict[int, str] | None = None) -> None:
         self.pack = pack
-        self.lets = lets
+        self.measure = measure
+        self.lets = lets  # let name → environment key
+        self.let_kinds = let_kinds or {}
         self.where = where
+        self.record_at = record_at or {}
 
-    def _apply(self, args: list[Fn], fn: Callable[..., Any]) -> Fn:
-        return _call(args, fn)
+    def compile(self, node: ast.Node, in_member: bool) -> EFn:
+        fn = super().compile(node, in_member)
+        key = self.record_at.get(id(node))
+        if key is None:
+            return fn
 
-    def _Name(self, node: ast.Name, in_member: bool) -> Fn:
+        def recorded(env: Env) -> Any:  # a shown value, kept as computed
+            value = env[key] = fn(env)
+            return value
+
+        return recorded
+
+    # -- names ---------------------------------------------------------------
+    def read_key(self, node: ast.Node, in_member: bool) -> str | None:
+        """The environment key holding ``node``'s value whenever a closure runs
+        (a fact, criterion, let, parameter without keys, the date), if it has one."""
+        if isinstance(node, ast.Call):
+            if node.func == "param" and len(node.args) == 1:
+                return f"@p:{node.args[0].dotted}"  # type: ignore[attr-defined]
+            return None
+        if not isinstance(node, ast.Name):
+            return None
         dotted = node.dotted
         compiled = self.pack.compiled
         if in_member and len(node.parts) == 1 and dotted in compiled.member_fields:
-            field = dotted
-            return lambda ctx: ctx.member[field]
+            return None
         if dotted == "as_of":
-            return lambda ctx: ctx.as_of
+            return "@as_of"
         if dotted == "amount":
-            return lambda ctx: ctx.amount[0]
+            return "@amount"
         if dotted in self.lets:
-            return self.cached(dotted, self.lets[dotted], "lets")
+            return self.lets[dotted]
         if node.parts[0] == "criteria" and dotted[9:] in self.pack._criteria_fns:
-            return self.cached(dotted[9:], self.pack._criteria_fns[dotted[9:]], "crit")
+            return f"@c:{dotted[9:]}"
         if dotted == "members":
-            return lambda ctx: ctx.members
+            return "@members"
         if dotted in compiled.facts:
-            key = dotted
-            return lambda ctx: ctx.facts[key]
+            return dotted
         raise AssertionError(f"unresolved name {dotted!r} passed the type checker")
 
-    @staticmethod
-    def cached(key: str, fn: Fn, cache: str) -> Fn:
-        """Once per evaluation, in the same cache (and format) the reference uses."""
-        if cache == "crit":
-            def crit(ctx: Ctx) -> Any:
-                hit = ctx.crit.get(key)
-                if hit is None:
-                    value = fn(ctx)
-                    ctx.crit[key] = (value, ())
-                    return value
-                return hit[0]
-            return crit
+    def kind(self, node: ast.Node) -> str | None:
+        """The kind of ``node``'s value where it is exact and hashable (``bool``,
+        ``int``, ``str``, ``date``), else None (a decimal, a table value, unknown)."""
+        if isinstance(node, ast.Number):
+            return "int" if type(node.value) is int else None
+        if isinstance(node, ast.String):
+            return "str"
+        if isinstance(node, ast.Boolean):
+            return "bool"
+        if isinstance(node, ast.DateLit):
+            return "date"
+        if isinstance(node, ast.Name):
+            dotted = node.dotted
+            if dotted == "as_of":
+                return "date"
+            if dotted in self.lets:
+                return self.let_kinds.get(dotted)
+            if node.parts[0] == "criteria" and dotted[9:] in self.pack._criteria_kinds:
+                return self.pack._criteria_kinds[dotted[9:]]
+            return self.pack._fact_kinds.get(dotted)
+        if isinstance(node, ast.Unary):
+            if node.op == "not":
+                return "bool"
+            return "int" if self.kind(node.operand) == "int" else None
+        if isinstance(node, ast.Binary):
+            return "int" if node.op != "/" and self.kind(node.left) == "int" == self.kind(
+                node.right) else None
+        if isinstance(node, ast.Compare | ast.BoolOp):
+            return "bool"
+        if isinstance(node, ast.If):
+            then = self.kind(node.then)
+            return then if then == self.kind(node.orelse) else None
+        if isinstance(node, ast.Call):
+            if node.func in _BOOL_CALLS:
+                return "bool"
+            if node.func in _INT_CALLS or (node.func == "round" and len(node.args) == 1):
+                return "int"
+            if node.func in ("min", "max", "abs", "yearly") and all(
+                    self.kind(a) == "int" for a in node.args):
+                return "int"
+        return None
 
-        def let(ctx: Ctx) -> Any:
-            hit = ctx.lets.get(key)
-            if hit is None:
-                value = fn(ctx)
-                ctx.lets[key] = (value, ())
-                return value
-            return hit[0]
-        return let
+    def _Name(self, node: ast.Name, in_member: bool) -> EFn:
+        dotted = node.dotted
+        if in_member and len(node.parts) == 1 and dotted in self.pack.compiled.member_fields:
+            field = dotted
+            return lambda env: env["@m"][field]
+        key = self.read_key(node, in_member)
+        assert key is not None
+        return itemgetter(key)
 
-    def _Unary(self, node: ast.Unary, in_member: bool) -> Fn:
+    def _Call(self, node: ast.Call, in_member: bool) -> EFn:
+        if node.func == "param" and len(node.args) == 1:
+            return itemgetter(f"@p:{node.args[0].dotted}")  # type: ignore[attr-defined]
+        return super()._Call(node, in_member)
+
+    def _literal(self, node: Any, in_member: bool) -> EFn:
+        value = node.value
+        return lambda env: value
+
+    _Number = _String = _Boolean = _DateLit = _literal
+
+    def _operand(self, node: ast.Node, in_member: bool) -> tuple[str, Any]:
+        """("key", environment key), ("const", value) or ("fn", closure)."""
+        if isinstance(node, ast.Number | ast.String | ast.Boolean | ast.DateLit):
+            return "const", node.value
+        if id(node) not in self.record_at and not (
+                isinstance(node, ast.Name) and in_member and len(node.parts) == 1
+                and node.dotted in self.pack.compiled.member_fields):
+            key = self.read_key(node, in_member)
+            if key is not None:
+                return "key", key
+        return "fn", self.compile(node, in_member)
+
+    # -- operators -----------------------------------------------------------
+    def _apply(self, args: list[EFn], fn: Callable[..., Any]) -> EFn:
+        return _call(args, fn)
+
+    def _Unary(self, node: ast.Unary, in_member: bool) -> EFn:
         inner = self.compile(node.operand, in_member)
         if node.op == "not":
-            return lambda ctx: not inner(ctx)
-        return lambda ctx: -inner(ctx)
+            return lambda env: not inner(env)
+        return lambda env: -inner(env)
 
-    def _Binary(self, node: ast.Binary, in_member: bool) -> Fn:
+    def _Binary(self, node: ast.Binary, in_member: bool) -> EFn:
+        op = node.op
+        if op in ("+", "-", "*"):
+            return _binary(op, self._operand(node.left, in_member),
+                           self._operand(node.right, in_member))
         left = self.compile(node.left, in_member)
         right = self.compile(node.right, in_member)
-        op = node.op
-        if op == "+":
-            return lambda ctx: left(ctx) + right(ctx)
-        if op == "-":
-            return lambda ctx: left(ctx) - right(ctx)
-        if op == "*":
-            return lambda ctx: left(ctx) * right(ctx)
-        where = self.where
 
-        def div(ctx: Ctx) -> Any:
-            a, b = left(ctx), right(ctx)
+        def div(env: Env) -> Any:
+            a, b = left(env), right(env)
             if b == 0:
-                raise EvaluationError("division by zero", where)
+                raise _DivisionByZero("division by zero")
             return Decimal(a) / b
 
         return div
 
-    def _all_of(self, fns: tuple[Fn, ...]) -> Fn:
+    def _compare_pair(self, op: str, left_node: ast.Node, right_node: ast.Node,
+                      in_member: bool) -> EFn:
+        if op in ("in", "notin"):
+            return super()._compare_pair(op, left_node, right_node, in_member)
+        return _binary(op, self._operand(left_node, in_member),
+                       self._operand(right_node, in_member))
+
+    def _all_of(self, fns: tuple[EFn, ...]) -> EFn:
         return _and(fns)
 
-    def _in_literal(self, left: Fn, choices: frozenset[Any], negate: bool) -> Fn:
+    def _in_literal(self, left: EFn, choices: frozenset[Any], negate: bool) -> EFn:
         if negate:
-            return lambda ctx: left(ctx) not in choices
-        return lambda ctx: left(ctx) in choices
+            return lambda env: left(env) not in choices
+        return lambda env: left(env) in choices
 
-    def _in_dynamic(self, left: Fn, items: list[Fn], negate: bool) -> Fn:
-        def in_dynamic(ctx: Ctx) -> Any:
-            value = left(ctx)
-            seen = [f(ctx) for f in items]
+    def _in_dynamic(self, left: EFn, items: list[EFn], negate: bool) -> EFn:
+        def in_dynamic(env: Env) -> Any:
+            value = left(env)
+            seen = [f(env) for f in items]
             return (value in seen) != negate
 
         return in_dynamic
 
-    def _compare(self, op: str, left: Fn, right: Fn) -> Fn:
-        if op == "==":
-            return lambda ctx: left(ctx) == right(ctx)
-        if op == "!=":
-            return lambda ctx: left(ctx) != right(ctx)
-        if op == "<":
-            return lambda ctx: left(ctx) < right(ctx)
-        if op == "<=":
-            return lambda ctx: left(ctx) <= right(ctx)
-        if op == ">":
-            return lambda ctx: left(ctx) > right(ctx)
-        return lambda ctx: left(ctx) >= right(ctx)
-
-    def _BoolOp(self, node: ast.BoolOp, in_member: bool) -> Fn:
+    def _BoolOp(self, node: ast.BoolOp, in_member: bool) -> EFn:
         fns = tuple(self.compile(o, in_member) for o in node.operands)
         return _and(fns) if node.op == "and" else _or(fns)
 
-    def _If(self, node: ast.If, in_member: bool) -> Fn:
+    def _If(self, node: ast.If, in_member: bool) -> EFn:
         cond = self.compile(node.cond, in_member)
         then = self.compile(node.then, in_member)
         orelse = self.compile(node.orelse, in_member)
-        return lambda ctx: then(ctx) if cond(ctx) is True else orelse(ctx)
+        return lambda env: then(env) if cond(env) is True else orelse(env)
 
-    def _call_round(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_round(self, node: ast.Call, in_member: bool) -> EFn:
         (arg, *_) = self._args(node, in_member)
         digits = node.args[1].value if len(node.args) == 2 else 0  # type: ignore[attr-defined]
         quantum = Decimal(1).scaleb(-int(digits))
 
-        def round_(ctx: Ctx) -> Any:
-            value = arg(ctx)
+        def round_(env: Env) -> Any:
+            value = arg(env)
             if isinstance(value, int):
                 return value
             rounded = Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
@@ -564,124 +1041,232 @@ class _Compiler(CompilerBase):
 
         return round_
 
-    def _call_yearly(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_yearly(self, node: ast.Call, in_member: bool) -> EFn:
         (arg,) = self._args(node, in_member)
-        return lambda ctx: arg(ctx) * 12
+        return lambda env: arg(env) * 12
 
-    def _call_monthly(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_monthly(self, node: ast.Call, in_member: bool) -> EFn:
         (arg,) = self._args(node, in_member)
-        return lambda ctx: Decimal(arg(ctx)) / 12
+        return lambda env: Decimal(arg(env)) / 12
 
     def _date_fn(self, node: ast.Call, in_member: bool,
-                 compute: Callable[[date, date], int]) -> Fn:
+                 compute: Callable[[date, date], int]) -> EFn:
         (arg,) = self._args(node, in_member)
-        return lambda ctx: compute(arg(ctx), ctx.as_of)
+        return lambda env: compute(arg(env), env["@as_of"])
 
-    def _call_known(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_known(self, node: ast.Call, in_member: bool) -> EFn:
         (arg,) = self._args(node, in_member)
 
-        def known(ctx: Ctx) -> Any:
-            arg(ctx)  # evaluated as the reference does (it may raise)
+        def known(env: Env) -> Any:
+            arg(env)  # evaluated as the reference does (it may raise)
             return True
 
         return known
 
-    def _call_param(self, node: ast.Call, in_member: bool) -> Fn:
-        name = node.args[0].dotted  # type: ignore[attr-defined]
+    def _call_param(self, node: ast.Call, in_member: bool) -> EFn:
+        table = f"@p:{node.args[0].dotted}"  # type: ignore[attr-defined]
         keys = tuple(self.compile(a, in_member) for a in node.args[1:])
-        where = self.where
+        # a parameter without a value on the date is not in the environment, nor is a
+        # missing table key in its table: KeyError, and the reference says which
+        if len(keys) == 1:
+            (first,) = keys
 
-        def lookup(ctx: Ctx) -> Any:
-            value = ctx.params[name]
-            if value.__class__ is NoValue:
-                raise AsOfError(
-                    f"parameter {name!r} has no value on {ctx.as_of.isoformat()} "
-                    f"(used in {where})"
-                )
+            def lookup1(env: Env) -> Any:
+                key = first(env)
+                return env[table][_norm_key(key) if key.__class__ is Decimal else key]
+
+            return lookup1
+        if len(keys) == 2:
+            first, second = keys
+
+            def lookup2(env: Env) -> Any:
+                a, b = first(env), second(env)
+                return env[table][_norm_key(a) if a.__class__ is Decimal else a][
+                    _norm_key(b) if b.__class__ is Decimal else b]
+
+            return lookup2
+
+        def lookup(env: Env) -> Any:
+            value = env[table]
             for key_fn in keys:
-                key = key_fn(ctx)
-                try:
-                    value = value[_norm_key(key)]
-                except KeyError:
-                    raise EvaluationError(
-                        f"parameter {name!r} has no entry for key {key!r} "
-                        f"(keys: {', '.join(map(str, value))})",
-                        where,
-                    ) from None
+                value = value[_norm_key(key_fn(env))]
             return value
 
         return lookup
 
-    def _call_count(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_count(self, node: ast.Call, in_member: bool) -> EFn:
         if len(node.args) != 2:
-            return lambda ctx: len(ctx.members)  # type: ignore[arg-type]
+            return lambda env: len(env["@members"])
         cond = self.compile(node.args[1], True)
 
-        def count(ctx: Ctx) -> Any:
+        def count(env: Env) -> Any:
             n = 0
-            for i, member in enumerate(ctx.members):  # type: ignore[arg-type]
-                ctx.member, ctx.member_index = member, i
-                if cond(ctx) is True:
+            for member in env["@members"]:
+                env["@m"] = member
+                if cond(env) is True:
                     n += 1
             return n
 
         return count
 
-    def _call_sum(self, node: ast.Call, in_member: bool) -> Fn:
+    def _call_sum(self, node: ast.Call, in_member: bool) -> EFn:
         value_fn = self.compile(node.args[1], True)
         cond = self.compile(node.args[2], True) if len(node.args) == 3 else None
 
-        def sum_(ctx: Ctx) -> Any:
+        def sum_(env: Env) -> Any:
             total: Any = 0
-            for i, member in enumerate(ctx.members):  # type: ignore[arg-type]
-                ctx.member, ctx.member_index = member, i
-                if cond is not None and cond(ctx) is False:
+            for member in env["@members"]:
+                env["@m"] = member
+                if cond is not None and cond(env) is False:
                     continue
-                total += value_fn(ctx)
+                total += value_fn(env)
             return total
 
         return sum_
 
-    def _quantifier(self, node: ast.Call, stop: bool) -> Fn:
+    def _quantifier(self, node: ast.Call, stop: bool) -> EFn:
         cond = self.compile(node.args[1], True)
 
-        def quantifier(ctx: Ctx) -> Any:
-            for i, member in enumerate(ctx.members):  # type: ignore[arg-type]
-                ctx.member, ctx.member_index = member, i
-                if cond(ctx) is stop:
+        def quantifier(env: Env) -> Any:
+            for member in env["@members"]:
+                env["@m"] = member
+                if cond(env) is stop:
                     return stop
             return not stop
 
         return quantifier
 
 
-def _call(args: list[Fn], fn: Callable[..., Any]) -> Fn:
+def _binary(symbol: str, left: tuple[str, Any], right: tuple[str, Any]) -> EFn:
+    """``left op right`` as one closure where an operand is an environment read or a
+    constant (the common shapes: a fact against a literal, a fact against a criterion,
+    a parameter times an expression)."""
+    lk, lv = left
+    rk, rv = right
+    shapes = _SHAPES[symbol]
+    index = _SHAPE_INDEX.get((lk, rk))
+    if index is not None:
+        return shapes[index](lv, rv)
+    lf = (lambda env: lv) if lk == "const" else lv  # (const∘const: folded by nobody)
+    rf = (lambda env: rv) if rk == "const" else rv
+    return shapes[3](lf, rf)
+
+
+_SHAPE_INDEX = {("key", "const"): 0, ("key", "key"): 1, ("const", "key"): 2, ("fn", "fn"): 3,
+                ("key", "fn"): 4, ("fn", "key"): 5, ("fn", "const"): 6}
+
+
+def _shapes(symbol: str) -> tuple[Callable[[Any, Any], EFn], ...]:
+    """The closures of one operator, by the kinds of its operands (see _SHAPE_INDEX)."""
+    if symbol == "+":
+        return (lambda a, v: lambda e: e[a] + v,
+                lambda a, b: lambda e: e[a] + e[b],
+                lambda v, b: lambda e: v + e[b],
+                lambda f, g: lambda e: f(e) + g(e),
+                lambda a, g: lambda e: e[a] + g(e),
+                lambda f, b: lambda e: f(e) + e[b],
+                lambda f, v: lambda e: f(e) + v)
+    if symbol == "-":
+        return (lambda a, v: lambda e: e[a] - v,
+                lambda a, b: lambda e: e[a] - e[b],
+                lambda v, b: lambda e: v - e[b],
+                lambda f, g: lambda e: f(e) - g(e),
+                lambda a, g: lambda e: e[a] - g(e),
+                lambda f, b: lambda e: f(e) - e[b],
+                lambda f, v: lambda e: f(e) - v)
+    if symbol == "*":
+        return (lambda a, v: lambda e: e[a] * v,
+                lambda a, b: lambda e: e[a] * e[b],
+                lambda v, b: lambda e: v * e[b],
+                lambda f, g: lambda e: f(e) * g(e),
+                lambda a, g: lambda e: e[a] * g(e),
+                lambda f, b: lambda e: f(e) * e[b],
+                lambda f, v: lambda e: f(e) * v)
+    if symbol == "==":
+        return (lambda a, v: lambda e: e[a] == v,
+                lambda a, b: lambda e: e[a] == e[b],
+                lambda v, b: lambda e: v == e[b],
+                lambda f, g: lambda e: f(e) == g(e),
+                lambda a, g: lambda e: e[a] == g(e),
+                lambda f, b: lambda e: f(e) == e[b],
+                lambda f, v: lambda e: f(e) == v)
+    if symbol == "!=":
+        return (lambda a, v: lambda e: e[a] != v,
+                lambda a, b: lambda e: e[a] != e[b],
+                lambda v, b: lambda e: v != e[b],
+                lambda f, g: lambda e: f(e) != g(e),
+                lambda a, g: lambda e: e[a] != g(e),
+                lambda f, b: lambda e: f(e) != e[b],
+                lambda f, v: lambda e: f(e) != v)
+    if symbol == "<":
+        return (lambda a, v: lambda e: e[a] < v,
+                lambda a, b: lambda e: e[a] < e[b],
+                lambda v, b: lambda e: v < e[b],
+                lambda f, g: lambda e: f(e) < g(e),
+                lambda a, g: lambda e: e[a] < g(e),
+                lambda f, b: lambda e: f(e) < e[b],
+                lambda f, v: lambda e: f(e) < v)
+    if symbol == "<=":
+        return (lambda a, v: lambda e: e[a] <= v,
+                lambda a, b: lambda e: e[a] <= e[b],
+                lambda v, b: lambda e: v <= e[b],
+                lambda f, g: lambda e: f(e) <= g(e),
+                lambda a, g: lambda e: e[a] <= g(e),
+                lambda f, b: lambda e: f(e) <= e[b],
+                lambda f, v: lambda e: f(e) <= v)
+    if symbol == ">":
+        return (lambda a, v: lambda e: e[a] > v,
+                lambda a, b: lambda e: e[a] > e[b],
+                lambda v, b: lambda e: v > e[b],
+                lambda f, g: lambda e: f(e) > g(e),
+                lambda a, g: lambda e: e[a] > g(e),
+                lambda f, b: lambda e: f(e) > e[b],
+                lambda f, v: lambda e: f(e) > v)
+    return (lambda a, v: lambda e: e[a] >= v,
+            lambda a, b: lambda e: e[a] >= e[b],
+            lambda v, b: lambda e: v >= e[b],
+            lambda f, g: lambda e: f(e) >= g(e),
+            lambda a, g: lambda e: e[a] >= g(e),
+            lambda f, b: lambda e: f(e) >= e[b],
+            lambda f, v: lambda e: f(e) >= v)
+
+
+_SHAPES = {s: _shapes(s) for s in ("+", "-", "*", "==", "!=", "<", "<=", ">", ">=")}
+
+
+def _call(args: list[EFn], fn: Callable[..., Any]) -> EFn:
     if len(args) == 1:
         (only,) = args
-        return lambda ctx: fn(only(ctx))
+        return lambda env: fn(only(env))
     if len(args) == 2:
         a, b = args
-        return lambda ctx: fn(a(ctx), b(ctx))
-    return lambda ctx: fn(*[a(ctx) for a in args])
+        return lambda env: fn(a(env), b(env))
+    return lambda env: fn(*[a(env) for a in args])
 
 
-def _and(fns: tuple[Fn, ...]) -> Fn:
+def _and(fns: tuple[EFn, ...]) -> EFn:
     if len(fns) == 2:
         a, b = fns
-        return lambda ctx: a(ctx) is True and b(ctx) is True
+        return lambda env: a(env) is True and b(env) is True
+    if len(fns) == 3:
+        a, b, c = fns
+        return lambda env: a(env) is True and b(env) is True and c(env) is True
 
-    def and_(ctx: Ctx) -> Any:
-        return all(f(ctx) is True for f in fns)
+    def and_(env: Env) -> Any:
+        return all(f(env) is True for f in fns)
 
     return and_
 
 
-def _or(fns: tuple[Fn, ...]) -> Fn:
+def _or(fns: tuple[EFn, ...]) -> EFn:
     if len(fns) == 2:
         a, b = fns
-        return lambda ctx: a(ctx) is True or b(ctx) is True
+        return lambda env: a(env) is True or b(env) is True
+    if len(fns) == 3:
+        a, b, c = fns
+        return lambda env: a(env) is True or b(env) is True or c(env) is True
 
-    def or_(ctx: Ctx) -> Any:
-        return any(f(ctx) is True for f in fns)
+    def or_(env: Env) -> Any:
+        return any(f(env) is True for f in fns)
 
     return or_

@@ -1,0 +1,129 @@
+"""The quick validation path against the full one: the same ValidFacts, or no answer.
+
+:meth:`FactValidator.quick` must give exactly what the pydantic model path gives (the
+same values of the same types, in the same order, the same hash) or ``None`` — never a
+document the full path refuses. Documents are drawn from each pack's schema, complete
+and not, and then spoilt field by field with values the full path converts or refuses.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eligibility import load_pack
+from eligibility.errors import FactsError
+from eligibility.facts import FactValidator, ValidFacts
+from eligibility.testing.strategies import households
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKS = {name: load_pack(ROOT / path) for name, path in (
+    ("no", "rules/no"), ("mini", "tests/packs/mini"), ("anchors", "bench/anchors"))}
+VALIDATORS = {name: FactValidator(pack.schema) for name, pack in PACKS.items()}
+
+#: values the full path converts (an int as text, a float, a bool for an int, a long
+#: number as text) or refuses (null where required, out of range, too many digits)
+ODD = st.sampled_from([
+    None, True, False, 0, -1, 3, 10**20, 10**20 + 1, 10**25, 2.5, 3.0, float("nan"),
+    "3", "2.50", "1_000", " 7 ", "0" * 80 + "1", "9e999999", "x", "\ud800", "ingen",
+    "2025-06-01", "2025-02-30", "20250601", Decimal("12.50"), Decimal("1E+2"),
+    Decimal("-0"), Decimal("1." + "1" * 40), Decimal("NaN"), date(2025, 6, 1), [], {},
+])
+
+
+def _typed(value: Any) -> Any:
+    """``value`` with the type of every leaf spelt out (3 == Decimal(3) == 3.0 in Python)."""
+    if isinstance(value, dict):
+        return [(k, _typed(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return (type(value).__name__, str(value))
+
+
+def _same(quick: ValidFacts, full: ValidFacts) -> None:
+    assert _typed(quick.flat) == _typed(full.flat)
+    assert _typed(quick.data) == _typed(full.data)
+    assert (quick.members is None) == (full.members is None)
+    if quick.members is not None:
+        assert _typed(quick.members) == _typed(full.members)
+    assert quick.sha256 == full.sha256
+    assert quick == full
+
+
+@st.composite
+def _spoilt(draw: st.DrawFn, name: str) -> dict[str, Any]:
+    pack = PACKS[name]
+    facts: dict[str, Any] = draw(households(pack, complete=draw(st.booleans())))
+    for _ in range(draw(st.integers(0, 3))):
+        groups = [g for g, v in facts.items() if isinstance(v, dict) and v]
+        if not groups:
+            break
+        group = draw(st.sampled_from(sorted(groups)))
+        field = draw(st.sampled_from(sorted(facts[group])))
+        facts[group][field] = draw(ODD)
+    if draw(st.integers(0, 9)) == 0:  # an unknown field, or a group that is null
+        facts[draw(st.sampled_from(sorted(pack.schema.groups)))] = draw(
+            st.sampled_from([None, {"no_such_fact": 1}]))
+    return facts
+
+
+@pytest.mark.parametrize("name", sorted(PACKS))
+def test_quick_gives_what_the_full_path_gives(name: str) -> None:
+    validator = VALIDATORS[name]
+
+    @settings(max_examples=150, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(_spoilt(name))
+    def check(facts: dict[str, Any]) -> None:
+        quick = validator.quick(facts)
+        try:
+            full = validator.validate(facts, use_quick=False)
+        except FactsError:
+            assert quick is None
+            return
+        if quick is not None:
+            _same(quick, full)
+
+    check()
+
+
+@pytest.mark.parametrize("name", sorted(PACKS))
+def test_quick_takes_plain_complete_documents(name: str) -> None:
+    validator = VALIDATORS[name]
+    taken = []
+
+    @settings(max_examples=30, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(households(PACKS[name], complete=True))
+    def check(facts: dict[str, Any]) -> None:
+        quick = validator.quick(facts)
+        taken.append(quick is not None)
+        if quick is not None:
+            _same(quick, validator.validate(facts, use_quick=False))
+
+    check()
+    assert all(taken)
+
+
+def test_quick_keeps_the_schema_order_and_the_full_path_errors() -> None:
+    validator = VALIDATORS["no"]
+    facts = {"housing": {"rooms": 3, "tenure": "ingen", "cost_month": 12000},
+             "members": [{"income_month": 100, "age": 30}]}
+    quick = validator.quick(facts)
+    assert quick is not None
+    assert list(quick.data) == ["members", "housing"]  # the schema's order, not the input's
+    assert list(quick.flat) == ["housing.tenure", "housing.cost_month", "housing.rooms"]
+    assert quick.flat["housing.cost_month"] == Decimal(12000)
+    assert type(quick.flat["housing.cost_month"]) is Decimal
+    _same(quick, validator.validate(facts, use_quick=False))
+    bad = {"housing": {"rooms": -1}}
+    assert validator.quick(bad) is None
+    with pytest.raises(FactsError) as info:
+        validator.validate(bad)
+    assert "housing.rooms" in str(info.value)
