@@ -101,7 +101,8 @@ def _declare_dates(components: dict[str, Any], doc: dict[str, Any],
 
 
 def _declare_periods(components: dict[str, Any]) -> None:
-    """``from`` and ``to`` come together (``monthly: true`` needs both) in the evaluate
+    """``from`` and ``to`` come together, both dates (``monthly: true`` needs both; a
+    null is the same as leaving the field out) in the evaluate
     and what-if bodies; why-not explains one date and takes neither (a 422 naming the
     field). Order and length (at most MAX_PERIOD_DAYS) are stated in ``to``'s
     description: JSON Schema cannot compare two dates."""
@@ -109,9 +110,14 @@ def _declare_periods(components: dict[str, Any]) -> None:
         request = components.get(name)
         if request is None or "from" not in request.get("properties", {}):
             continue
-        request["dependentRequired"] = {"from": ["to"], "to": ["from"]}
-        request["if"] = {"properties": {"monthly": {"const": True}}, "required": ["monthly"]}
-        request["then"] = {"required": ["from", "to"]}
+        date_given = {"type": "string"}  # a date, not null (null means "not given")
+        both = {"required": ["from", "to"],
+                "properties": {"from": date_given, "to": date_given}}
+        request["allOf"] = [
+            {"if": {"required": [key], "properties": {key: date_given}}, "then": both}
+            for key in ("from", "to")
+        ] + [{"if": {"required": ["monthly"], "properties": {"monthly": {"const": True}}},
+              "then": both}]
     why_not = components.get("WhyNotRequest", {}).get("properties", {})
     for key in ("from", "to", "monthly"):
         why_not.pop(key, None)
