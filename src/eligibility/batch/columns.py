@@ -177,8 +177,8 @@ def _members(group: GroupSpec, dtype: pl.DataType, target: pl.DataType
 
 
 def suspect_rows(pack: RulePack, df: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
-    """The facts columns of ``df`` (input shape) and, per row, whether the columns
-    cannot vouch for it: the rows to validate one by one."""
+    """The facts columns of ``df`` (input shape, with ``__row`` from 0) and, per row,
+    whether the columns cannot vouch for it: the rows to validate one by one."""
     schema = frame_schema(pack)
     exprs: list[pl.Expr] = []
     flags: list[pl.Expr] = []
@@ -203,7 +203,8 @@ def suspect_rows(pack: RulePack, df: pl.DataFrame) -> tuple[pl.DataFrame, pl.Ser
         exprs.extend(values)
         flags.extend(more)
     bad = pl.any_horizontal(flags) if flags else pl.lit(False)
-    out = df.select(*exprs, bad.fill_null(True).alias("__suspect"))
+    out = df.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("__row"), *exprs,
+                    bad.fill_null(True).alias("__suspect"))
     return out.drop("__suspect"), out["__suspect"]
 
 
@@ -212,13 +213,16 @@ def facts_frame(pack: RulePack, df: pl.DataFrame, start: int = 0,
     """Validate an input-shape frame into a facts frame; row numbers from ``start``."""
     validator = validator or FactValidator(pack.schema)
     if "facts" in df.columns and not any(g in df.columns for g in pack.schema.groups):
-        return _json_column(pack, df, start, validator)
+        wrapped = df.schema["facts"]
+        if wrapped == pl.String:  # facts documents as JSON text
+            return _json_column(pack, df, start, validator)
+        if isinstance(wrapped, pl.Struct) and set(df.columns) <= {"id", "facts"}:
+            return _wrapped(pack, df, start, validator)
     schema = frame_schema(pack)
     ids = _ids(df)
     values, suspect = suspect_rows(pack, df)
-    out = values.with_columns(
-        (pl.int_range(pl.len(), dtype=pl.Int64) + start).alias("__row"), ids,
-        pl.lit(None, pl.String).alias("__error")).select(list(schema))
+    out = values.with_columns(pl.col("__row") + start, ids,
+                              pl.lit(None, pl.String).alias("__error")).select(list(schema))
     if not suspect.any():
         return out
     picked = df.filter(suspect)
@@ -227,6 +231,27 @@ def facts_frame(pack: RulePack, df: pl.DataFrame, start: int = 0,
         _documents(pack, picked), strict=True)]
     checked = build_frame(pack, validator, rows)
     return pl.concat([out.filter(~suspect), checked]).sort("__row")
+
+
+def _wrapped(pack: RulePack, df: pl.DataFrame, start: int,
+             validator: FactValidator) -> pl.DataFrame:
+    """``{"id": ..., "facts": {...}}`` rows as columns: the groups are the fields of the
+    ``facts`` struct; a row whose ``facts`` is null has no facts document (an error,
+    as for JSON Lines)."""
+    missing = df["facts"].is_null()
+    inner = df.select(*(["id"] if "id" in df.columns else []),
+                      pl.col("facts").struct.unnest())
+    if "facts" in inner.columns:  # a group named facts inside facts: keep it unknown
+        return facts_frame(pack, df.rename({"facts": "facts "}), start, validator)
+    out = facts_frame(pack, inner, start, validator)
+    if not missing.any():
+        return out
+    error = str(FactsError([FactIssue("(facts)", "the facts must be a mapping of groups",
+                                      "NoneType", "an object")]))
+    blank = [pl.when(missing).then(None).otherwise(pl.col(c)).alias(c)
+             for c in out.columns if c not in META]
+    return out.with_columns(blank).with_columns(
+        pl.when(missing).then(pl.lit(error)).otherwise(pl.col("__error")).alias("__error"))
 
 
 def _ids(df: pl.DataFrame) -> pl.Series:
@@ -255,48 +280,48 @@ def _documents(pack: RulePack, df: pl.DataFrame) -> list[tuple[Any, str | None]]
     facts = df.drop("id") if "id" in df.columns else df
     try:
         return [(_drop_nulls(row), None) for row in facts.iter_rows(named=True)]
-    except (ValueError, OverflowError, TypeError, pl.exceptions.PolarsError):
+    except _UNREADABLE:
         pass
     out: list[tuple[Any, str | None]] = []
     for i in range(facts.height):
         one = facts.slice(i, 1)
         try:
             out.append((_drop_nulls(one.row(0, named=True)), None))
-        except (ValueError, OverflowError, TypeError, pl.exceptions.PolarsError) as exc:
+        except _UNREADABLE as exc:
             out.append((None, str(FactsError([FactIssue(_unreadable(one), "a value cannot be "
                                                          f"read here ({exc})")]))))
     return out
+
+
+_UNREADABLE = (ValueError, OverflowError, TypeError, pl.exceptions.PolarsError)
+
+
+def _readable(series: pl.Series) -> bool:
+    try:
+        series.to_list()
+    except _UNREADABLE:
+        return False
+    return True
 
 
 def _unreadable(one: pl.DataFrame) -> str:
     """The path of the first value of a one-row frame that Python cannot hold."""
     for name in one.columns:
         column = one[name]
-        try:
-            column.to_list()
+        if _readable(column):
             continue
-        except (ValueError, OverflowError, TypeError, pl.exceptions.PolarsError):
-            pass
-        dtype = column.dtype
-        inner = dtype.inner if isinstance(dtype, pl.List) else dtype
-        if isinstance(inner, pl.Struct):
-            items = column.explode() if isinstance(dtype, pl.List) else column
-            for field in inner.fields:
-                for k, item in enumerate(items.struct.field(field.name)):
-                    try:
-                        pl.Series([item]).to_list()
-                    except (ValueError, OverflowError, TypeError,
-                            pl.exceptions.PolarsError):
-                        pass
-                    else:
-                        continue
-                    where = f"[{k}]" if isinstance(dtype, pl.List) else ""
-                    return f"{name}{where}.{field.name}"
-                try:
-                    items.struct.field(field.name).to_list()
-                except (ValueError, OverflowError, TypeError, pl.exceptions.PolarsError):
-                    where = "[*]" if isinstance(dtype, pl.List) else ""
-                    return f"{name}{where}.{field.name}"
+        listed = isinstance(column.dtype, pl.List)
+        items = column.explode() if listed else column
+        if not isinstance(items.dtype, pl.Struct):
+            return name
+        for field in items.dtype.fields:
+            values = items.struct.field(field.name)
+            if _readable(values):
+                continue
+            if not listed:
+                return f"{name}.{field.name}"
+            k = next(k for k in range(values.len()) if not _readable(values.slice(k, 1)))
+            return f"{name}[{k}].{field.name}"
         return name
     return "(facts)"
 
