@@ -1,4 +1,5 @@
-"""The column checks (:func:`eligibility.batch.columns.facts_frame`, the Parquet door) held
+"""The column checks (:func:`eligibility.batch.columns.facts_frame`, the Parquet door, and
+:func:`eligibility.batch.io.jsonl_columns`, JSON Lines decoded in columns) held
 to the row validator (``FactValidator``, the ``eligibility evaluate`` door) by a
 differential property test: generated households — valid ones and ones with wrong
 types, out-of-range or huge numbers, too many places, unknown enum values and names,
@@ -9,6 +10,7 @@ error (field path and message), and the rest have the same values.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -22,8 +24,9 @@ from hypothesis import strategies as st
 from eligibility import load_pack
 from eligibility.batch.columns import facts_frame, suspect_rows
 from eligibility.batch.frame import RawRow, build_frame
+from eligibility.batch.io import Chunk, chunk_frame, jsonl_columns, jsonl_rows
 from eligibility.facts import FactValidator
-from eligibility.pack.model import FieldSpec, GroupSpec
+from eligibility.pack.model import FieldSpec, GroupSpec, RulePack
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKS = {name: load_pack(path) for name, path in [
@@ -276,3 +279,113 @@ def test_a_date_python_cannot_hold_is_an_error_of_its_row() -> None:
     assert errors[0] is None and errors[2] is None
     assert errors[1] is not None and "household.since: a value cannot be read" in errors[1]
     assert out["household.since"].to_list()[0] == date(2022, 1, 8)
+
+
+# -- JSON Lines read in columns ------------------------------------------------------
+def _json_value(spec: FieldSpec, messy: bool) -> st.SearchStrategy[Any]:
+    """A JSON value for one fact: one of its kind (in range or not), or (``messy``)
+    sometimes of any other kind."""
+    near = _bounds(spec)
+    fitting: st.SearchStrategy[Any] = {
+        "bool": st.booleans(),
+        "int": st.one_of(st.sampled_from(near), st.integers(0, 130)),
+        "number": st.one_of(st.sampled_from(near), st.integers(0, 500),
+                            st.decimals(0, 10**6, places=2).map(str),
+                            st.sampled_from([0.5, 12.25, 1e-5, 0.30000000000000004, 3.0])),
+        "money": st.one_of(st.integers(-1, 10**6), st.decimals(0, 10**7, places=2).map(str),
+                           st.sampled_from(["12.50", " 7", "1e3", "-1", "0.123456789012",
+                                            1.5, 0.1, "1e25"])),
+        "enum": st.sampled_from([*(spec.values or ()), "slott", 1]),
+        "string": st.sampled_from(["Oslo", "5", "true", "x" * 10_001]),
+        "date": st.sampled_from(["2024-01-31", "2024-1-1", "0000-01-01", 20240131]),
+    }[spec.kind]
+    if not messy:
+        return st.one_of(fitting, st.none())
+    other = st.sampled_from([None, True, "abc", 3, 2.5, [], {}, [1], {"x": 1},
+                             9007199254740993, 10**19, -(10**19)])
+    return st.one_of(fitting, fitting, fitting, other)
+
+
+@st.composite
+def _json_document(draw: st.DrawFn, pack: RulePack, messy: bool) -> dict[str, Any]:
+    doc: dict[str, Any] = {}
+    for group in pack.schema.groups.values():
+        if draw(st.integers(0, 5)) == 0:
+            continue
+        def one(group: GroupSpec = group) -> dict[str, Any]:
+            item = {s.name: draw(_json_value(s, messy)) for s in group.fields.values()
+                    if draw(st.integers(0, 4))}
+            if draw(st.integers(0, 15)) == 0:
+                item[draw(st.sampled_from(["zzz", "agee", "z\\u007a"]))] = draw(
+                    st.sampled_from([None, 1]))
+            return item
+        if group.is_list:
+            doc[group.name] = [one() for _ in range(draw(st.sampled_from([1, 1, 2, 0])))]
+            if draw(st.integers(0, 20)) == 0:
+                doc[group.name].append(None)
+        else:
+            doc[group.name] = draw(st.sampled_from([None, "x"])) if draw(
+                st.integers(0, 20)) == 0 else one()
+    if draw(st.integers(0, 20)) == 0:
+        doc["foo"] = None
+    return doc
+
+
+BAD_LINES = ["", "   ", "not json", "[1, 2]", "\ufeff{}", '{"housing": {"rooms": 3}} x',
+             '{"housing": {"rooms": 3, "rooms": -1}}', '{"housing": {"cost_month": NaN}}',
+             '{"housing": {"tenure": "\\ud800"}}', '{"members": [{"age": 1e400}]}', "3",
+             '{"id": "only-an-id"}', '{"id": 1, "facts": null}']
+
+
+@st.composite
+def jsonl_chunks(draw: st.DrawFn, pack_name: str) -> list[str]:
+    pack = PACKS[pack_name]
+    wrap = draw(st.sampled_from(["bare", "wrapped", "wrapped", "mixed"]))
+    messy = draw(st.integers(0, 3)) == 0  # values of any kind: mostly row by row
+    ids = draw(st.sampled_from([lambda i: f"h{i}", lambda i: i, lambda i: None]))
+    lines = []
+    for i in range(draw(st.integers(1, 8))):
+        if draw(st.integers(0, 12)) == 0:
+            lines.append(draw(st.sampled_from(BAD_LINES)))
+            continue
+        doc = draw(_json_document(pack, messy))
+        if wrap == "wrapped" or (wrap == "mixed" and draw(st.booleans())):
+            doc = {"id": ids(i), "facts": doc}
+        lines.append(json.dumps(doc, ensure_ascii=draw(st.booleans()), default=str).replace(
+            "z\\\\u007a", "z\\u007a"))
+    return lines
+
+
+@pytest.mark.parametrize("pack_name", list(PACKS))
+def test_json_lines_in_columns_give_the_rows_of_the_row_path(pack_name: str) -> None:
+    @SETTINGS
+    @given(jsonl_chunks(pack_name), st.integers(0, 1000))
+    def check(lines: list[str], start: int) -> None:
+        pack, validator = PACKS[pack_name], VALIDATORS[pack_name]
+        got = chunk_frame(pack, validator, Chunk("jsonl", start, tuple(lines)))
+        want = build_frame(pack, validator, jsonl_rows(tuple(lines), start))
+        assert got["__row"].to_list() == list(range(start, start + len(lines)))
+        assert got["__error"].to_list() == want["__error"].to_list()
+        assert got.equals(want)
+
+    check()
+
+
+def test_a_plain_chunk_of_json_lines_is_read_in_columns() -> None:
+    lines = tuple(json.dumps({"id": f"h{i}", "facts": {
+        "housing": {"rooms": i, "cost_month": f"{i}.50", "tenure": "leie_privat"},
+        "members": [{"age": 30 + i, "role": "applicant"}]}}) for i in range(5))
+    bad = ("", "not json", '{"id": "x", "facts": {"members": [{"age": -4}]}}')
+    mixed = lines[:2] + bad + lines[2:]
+    pack, validator = PACKS[NO], VALIDATORS[NO]
+    got = jsonl_columns(pack, validator, mixed, 40)
+    assert got is not None  # the column path took it
+    assert got["__error"].to_list()[:2] == [None, None]
+    assert got["__error"].to_list()[2:5] == [
+        "line 43: empty line",
+        "line 44: not valid JSON (Expecting value: line 1 column 1 (char 0))",
+        "1 invalid fact(s): members[0].age: Input should be greater than or equal to 0 "
+        "(got -4)"]
+    assert got["__id"].to_list() == ["h0", "h1", None, None, "x", "h2", "h3", "h4"]
+    assert got["housing.cost_month"].to_list()[5] == Decimal("2.50")
+    assert got.equals(build_frame(pack, validator, jsonl_rows(mixed, 40)))

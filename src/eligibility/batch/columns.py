@@ -47,6 +47,7 @@ _NUMBER_TEXT = rf"^-?[0-9]{{1,{MAX_NUMBER_DIGITS - PLACES}}}(\.[0-9]{{1,{PLACES}
 #: A float whose shortest text has no exponent and at most PLACES places.
 _FLOAT_TEXT = rf"^-?[0-9]+(\.[0-9]{{1,{PLACES}}})?$"
 _TEXT = (pl.String, pl.Categorical, pl.Enum)
+_EXACT = float(2**53)  # integers a float holds exactly
 #: Dates Python (and so the validator) can hold.
 _DATES = (date(1, 1, 1), date(9999, 12, 31))
 
@@ -79,7 +80,8 @@ def _decimal(spec: FieldSpec, src: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr
         return src.cast(DEC, strict=False), digits | _out_of(src, lo, hi)
     if dtype.is_float():
         text = src.cast(pl.String)
-        plain = src.is_finite() & text.str.contains(_FLOAT_TEXT)
+        # (beyond 2^53 a float may be a JSON integer that lost digits in decoding)
+        plain = src.is_finite() & (src.abs() < _EXACT) & text.str.contains(_FLOAT_TEXT)
         value = pl.when(plain).then(text).cast(DEC, strict=False)
         return value, ~plain | value.is_null() | _out_of(value, lo, hi)
     if _is_text(dtype):
@@ -98,15 +100,23 @@ def _integer(spec: FieldSpec, src: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr
         return wide.cast(pl.Int64, strict=False), _out_of(wide, lo, hi)
     if dtype.is_float():
         whole = src.is_finite() & (src.floor() == src) & (src >= float(lo)) & (
-            src <= float(hi))
+            src <= float(hi)) & (src.abs() < _EXACT)
         value = pl.when(whole).then(src).cast(pl.Int64, strict=False)
         return value, ~whole | value.is_null() | _out_of(value, lo, hi)
     return pl.lit(None, pl.Int64), pl.lit(True)
 
 
-def _field(spec: FieldSpec, src: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
+#: Text that JSON decoding in columns may have made from a number or a boolean (a
+#: field with both in one chunk is decoded as text).
+_JSON_SCALAR = r"^(-?[0-9][0-9.eE+-]*|true|false)$"
+
+
+def _field(spec: FieldSpec, src: pl.Expr, dtype: pl.DataType,
+           json: bool = False) -> tuple[pl.Expr, pl.Expr]:
     """The value in its frame type, and (null-safe) where the row must go to the
-    validator: a value it might refuse or read differently. Nulls are missing facts."""
+    validator: a value it might refuse or read differently. Nulls are missing facts.
+    ``json``: the columns were decoded from JSON text (a text value may have been a
+    number there)."""
     target = DTYPES[KINDS[spec.kind]]
     if dtype == pl.Null:
         return pl.lit(None, target), pl.lit(False)
@@ -120,9 +130,13 @@ def _field(spec: FieldSpec, src: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, 
     elif kind == "enum" and _is_text(dtype):
         value = src.cast(pl.String)
         bad = value.is_in([str(v) for v in spec.values or ()]).not_()
+        if json:
+            bad = bad | value.str.contains(_JSON_SCALAR)
     elif kind == "string" and _is_text(dtype):
         value = src.cast(pl.String)
         bad = value.str.len_chars() > MAX_STRING_LENGTH
+        if json:
+            bad = bad | value.str.contains(_JSON_SCALAR)
     elif kind == "date" and dtype == pl.Date:
         value, bad = src, _out_of(src, *_DATES)
     else:  # a type the validator may convert (or refuse): it decides
@@ -131,7 +145,7 @@ def _field(spec: FieldSpec, src: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, 
 
 
 def _fields(group: GroupSpec, dtype: pl.Struct, col: pl.Expr, target: dict[str, pl.DataType],
-            ) -> tuple[list[pl.Expr], list[pl.Expr]]:
+            json: bool) -> tuple[list[pl.Expr], list[pl.Expr]]:
     """Values and suspect flags of one struct of ``group`` (a group, or one member)."""
     present: dict[str, Any] = {f.name: f.dtype for f in dtype.fields}
     values: list[pl.Expr] = []
@@ -148,7 +162,7 @@ def _fields(group: GroupSpec, dtype: pl.Struct, col: pl.Expr, target: dict[str, 
                 flags.append(col.is_not_null())
             continue
         src = col.struct.field(spec.name)
-        value, bad = _field(spec, src, present[spec.name])
+        value, bad = _field(spec, src, present[spec.name], json)
         if spec.required:
             bad = bad | (col.is_not_null() & src.is_null())
         values.append(value.alias(target_name))
@@ -156,7 +170,7 @@ def _fields(group: GroupSpec, dtype: pl.Struct, col: pl.Expr, target: dict[str, 
     return values, flags
 
 
-def _members(group: GroupSpec, dtype: pl.DataType, target: pl.DataType
+def _members(group: GroupSpec, dtype: pl.DataType, target: pl.DataType, json: bool
              ) -> tuple[pl.Expr, list[pl.Expr]]:
     col = pl.col(group.name)
     if dtype == pl.Null:
@@ -166,7 +180,7 @@ def _members(group: GroupSpec, dtype: pl.DataType, target: pl.DataType
     assert isinstance(target, pl.List) and isinstance(target.inner, pl.Struct)
     inner: dict[str, pl.DataType] = {f.name: f.dtype for f in target.inner.fields
                                      if isinstance(f.dtype, pl.DataType)}
-    values, each = _fields(group, dtype.inner, pl.element(), inner)
+    values, each = _fields(group, dtype.inner, pl.element(), inner, json)
     most = group.max_items or DEFAULT_MAX_MEMBERS
     size = col.list.len()
     # at least one member (an empty list is not "unknown"), at most ``most``, none null
@@ -176,9 +190,11 @@ def _members(group: GroupSpec, dtype: pl.DataType, target: pl.DataType
     return member.alias(group.name), [f.fill_null(False) for f in flags]
 
 
-def suspect_rows(pack: RulePack, df: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+def suspect_rows(pack: RulePack, df: pl.DataFrame, json: bool = False
+                 ) -> tuple[pl.DataFrame, pl.Series]:
     """The facts columns of ``df`` (input shape, with ``__row`` from 0) and, per row,
-    whether the columns cannot vouch for it: the rows to validate one by one."""
+    whether the columns cannot vouch for it: the rows to validate one by one
+    (``json``: see :func:`_field`)."""
     schema = frame_schema(pack)
     exprs: list[pl.Expr] = []
     flags: list[pl.Expr] = []
@@ -189,7 +205,7 @@ def suspect_rows(pack: RulePack, df: pl.DataFrame) -> tuple[pl.DataFrame, pl.Ser
         dtype = df.schema.get(group.name, pl.Null())
         col = pl.col(group.name) if group.name in df.columns else pl.lit(None)
         if group.is_list:
-            member, more = _members(group, dtype, schema[group.name])
+            member, more = _members(group, dtype, schema[group.name], json)
             exprs.append(member)
             flags.extend(more)
             continue
@@ -199,13 +215,25 @@ def suspect_rows(pack: RulePack, df: pl.DataFrame) -> tuple[pl.DataFrame, pl.Ser
             exprs.extend(pl.lit(None, schema[s.path]).alias(s.path)
                          for s in group.fields.values())
             continue
-        values, more = _fields(group, dtype, col, schema)
+        values, more = _fields(group, dtype, col, schema, json)
         exprs.extend(values)
         flags.extend(more)
     bad = pl.any_horizontal(flags) if flags else pl.lit(False)
     out = df.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("__row"), *exprs,
                     bad.fill_null(True).alias("__suspect"))
     return out.drop("__suspect"), out["__suspect"]
+
+
+def unknown_names(pack: RulePack, df: pl.DataFrame) -> set[str]:
+    """Names in ``df``'s columns and structs that the fact schema does not know."""
+    out = {c for c in df.columns if c != "id" and c not in pack.schema.groups}
+    for group in pack.schema.groups.values():
+        dtype: Any = df.schema.get(group.name)
+        if isinstance(dtype, pl.List):
+            dtype = dtype.inner
+        if isinstance(dtype, pl.Struct):
+            out |= {f.name for f in dtype.fields} - set(group.fields)
+    return out
 
 
 def facts_frame(pack: RulePack, df: pl.DataFrame, start: int = 0,
@@ -345,4 +373,4 @@ def _json_column(pack: RulePack, df: pl.DataFrame, start: int,
     return build_frame(pack, validator, fixed)
 
 
-__all__ = ["META", "PLACES", "facts_frame", "suspect_rows"]
+__all__ = ["META", "PLACES", "facts_frame", "suspect_rows", "unknown_names"]
