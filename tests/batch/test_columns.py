@@ -193,6 +193,11 @@ def _check_same(pack_name: str, frame: pl.DataFrame) -> None:
     assert columns["__row"].to_list() == list(range(frame.height))  # rows in = rows out
     assert columns["__error"].to_list() == rows["__error"].to_list()
     assert columns.equals(rows), "the same rows fail, and the others have the same values"
+    groups = [c for c in frame.columns if c != "id"]
+    if groups:  # the same rows as {"id": ..., "facts": {...}}
+        wrapped = frame.select("id", pl.struct(groups).alias("facts"))
+        assert facts_frame(PACKS[pack_name], wrapped, validator=VALIDATORS[pack_name]).equals(
+            rows)
 
 
 @pytest.mark.parametrize("pack_name", list(PACKS))

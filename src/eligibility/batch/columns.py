@@ -246,6 +246,13 @@ def facts_frame(pack: RulePack, df: pl.DataFrame, start: int = 0,
             return _json_column(pack, df, start, validator)
         if isinstance(wrapped, pl.Struct) and set(df.columns) <= {"id", "facts"}:
             return _wrapped(pack, df, start, validator)
+    return _checked(pack, df, start, validator)
+
+
+def _checked(pack: RulePack, df: pl.DataFrame, start: int,
+             validator: FactValidator) -> pl.DataFrame:
+    """The facts frame of groups in columns: checked in columns, suspect rows by the
+    validator."""
     schema = frame_schema(pack)
     ids = _ids(df)
     values, suspect = suspect_rows(pack, df)
@@ -267,11 +274,19 @@ def _wrapped(pack: RulePack, df: pl.DataFrame, start: int,
     ``facts`` struct; a row whose ``facts`` is null has no facts document (an error,
     as for JSON Lines)."""
     missing = df["facts"].is_null()
-    inner = df.select(*(["id"] if "id" in df.columns else []),
-                      pl.col("facts").struct.unnest())
-    if "facts" in inner.columns:  # a group named facts inside facts: keep it unknown
-        return facts_frame(pack, df.rename({"facts": "facts "}), start, validator)
-    out = facts_frame(pack, inner, start, validator)
+    facts = df["facts"]
+    assert isinstance(facts.dtype, pl.Struct)
+    names = [f.name for f in facts.dtype.fields]
+    if "id" in names:  # an unknown name that would clash with the row's id: by rows
+        ids = _ids(df).to_list()
+        docs = _documents(pack, pl.DataFrame([facts]))  # {"facts": {...}} each
+        return build_frame(pack, validator, [
+            RawRow(start + i, ids[i], None if doc is None else doc.get("facts"), err)
+            for i, (doc, err) in enumerate(docs)])
+    inner = pl.DataFrame([facts.struct.field(n) for n in names], height=df.height)
+    if "id" in df.columns:
+        inner = inner.with_columns(df["id"])
+    out = _checked(pack, inner, start, validator)
     if not missing.any():
         return out
     error = str(FactsError([FactIssue("(facts)", "the facts must be a mapping of groups",
