@@ -2,7 +2,9 @@
 
 :func:`read_chunks` yields the input in chunks of rows, each a
 :class:`Chunk` that knows its first row number; a line that is not JSON, or a
-blank line, becomes a row with an error (never skipped). :class:`OutputWriter`
+blank line, becomes a row with an error (never skipped). :func:`chunk_frame`
+validates a chunk into a facts frame: JSON lines are decoded and checked in columns
+where the chunk allows (:func:`jsonl_columns`), else line by line. :class:`OutputWriter`
 appends output frames (the flat contract of :mod:`eligibility.batch.run`) to a
 ``.parquet`` file (flat columns) or a ``.jsonl`` file (one nested object per
 row). :func:`read_output` reads either back into the flat frame, for ``diff``.
