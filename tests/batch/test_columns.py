@@ -394,3 +394,18 @@ def test_a_plain_chunk_of_json_lines_is_read_in_columns() -> None:
     assert got["__id"].to_list() == ["h0", "h1", None, None, "x", "h2", "h3", "h4"]
     assert got["housing.cost_month"].to_list()[5] == Decimal("2.50")
     assert got.equals(build_frame(pack, validator, jsonl_rows(mixed, 40)))
+
+
+def test_a_key_twice_in_json_lines_reads_as_python_reads_it() -> None:
+    """polars keeps a duplicate key's first value, Python's decoder the last: such a
+    line goes row by row (a null value is no duplicate)."""
+    lines = ('{"id": "a", "facts": {"housing": {"rooms": 3, "rooms": -1}}}',
+             '{"id": "b", "facts": {"housing": {"rooms": null, "tenure": "ingen"}}}',
+             '{"id": "c", "facts": {"housing": {"rooms": -1, "rooms": 3}}}')
+    pack, validator = PACKS[NO], VALIDATORS[NO]
+    got = jsonl_columns(pack, validator, lines, 0)
+    assert got is not None
+    assert got["__error"].to_list() == [
+        "1 invalid fact(s): housing.rooms: Input should be greater than or equal to 0 "
+        "(got -1)", None, None]
+    assert got["housing.rooms"].to_list() == [None, None, 3]

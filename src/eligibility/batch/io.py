@@ -210,7 +210,11 @@ def jsonl_columns(pack: RulePack, validator: FactValidator, lines: tuple[str, ..
     elif "id" in df.columns:
         return None
     values, suspect = suspect_rows(pack, df, json=True)
-    suspect = suspect | alone
+    # a key twice in one object: polars keeps the first value, Python the last; a line
+    # with more keys than values decoded (or null values) goes row by row
+    keys = picked.str.count_matches(_KEY) - picked.str.count_matches(_NULL_VALUE)
+    suspect = suspect | alone | (keys != decoded.to_frame().select(
+        _key_count(pl.col(decoded.name), decoded.dtype)).to_series())
     unknown = unknown_names(pack, df)
     if unknown:  # a null value of an unknown name is still an unknown name in JSON
         for name in sorted(unknown):
@@ -227,6 +231,24 @@ def jsonl_columns(pack: RulePack, validator: FactValidator, lines: tuple[str, ..
     which = redo.arg_true().to_list()
     rows = [_row(lines[i], start + i) for i in which]
     return pl.concat([good, build_frame(pack, validator, rows)]).sort("__row")
+
+
+#: A key of a JSON object (a string followed by a colon) and a null value after a key.
+_KEY = r'"(?:[^"\\]|\\.)*"\s*:'
+_NULL_VALUE = r":\s*null\b"
+
+
+def _key_count(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """The keys with a non-null value in a decoded JSON value, all levels down."""
+    if isinstance(dtype, pl.Struct):
+        parts = [col.struct.field(f.name).is_not_null().cast(pl.Int64)
+                 + _key_count(col.struct.field(f.name), f.dtype)  # type: ignore[arg-type]
+                 for f in dtype.fields]
+        return pl.sum_horizontal(parts).fill_null(0) if parts else pl.lit(0, pl.Int64)
+    if isinstance(dtype, pl.List):
+        inner = _key_count(pl.element(), dtype.inner)  # type: ignore[arg-type]
+        return col.list.eval(inner).list.sum().fill_null(0)
+    return pl.lit(0, pl.Int64)
 
 
 def _row(line: str, number: int) -> RawRow:
