@@ -37,11 +37,14 @@ from eligibility.compile.pack import CompiledMeasure, CompiledPack, CompiledRequ
 from eligibility.compile.runtime import UNKNOWN
 from eligibility.decision import (
     STATUSES,
+    CalculationStep,
+    ConfirmFact,
     CriterionResult,
     Decision,
     MeasureResult,
     MissingFact,
     Outcome,
+    ParameterUsed,
     Provenance,
     Reason,
     SourceRef,
@@ -77,6 +80,14 @@ def _value_key(value: Any) -> Any:
     return value if value.__class__ in _EXACT else (value.__class__, str(value))
 
 
+#: the slots every pydantic model has, set through their descriptors (faster than
+#: ``object.__setattr__``, which looks each one up by name)
+_SET_DICT = BaseModel.__dict__["__dict__"].__set__
+_SET_FIELDS = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
 def construct(cls: type[M], values: dict[str, Any]) -> M:
     """An instance of ``cls`` from ``values`` holding *every* field, without validation.
 
@@ -84,15 +95,22 @@ def construct(cls: type[M], values: dict[str, Any]) -> M:
     result serialises exactly as a validated instance would. Every instance of a
     class shares one fields-set (pydantic copies it before changing it)."""
     obj = cls.__new__(cls)
-    setattr_ = object.__setattr__
-    setattr_(obj, "__dict__", values)
-    setattr_(obj, "__pydantic_fields_set__", _FIELDS_SET.get(cls) or set(cls.model_fields))
-    setattr_(obj, "__pydantic_extra__", None)
-    setattr_(obj, "__pydantic_private__", None)
+    _SET_DICT(obj, values)
+    _SET_FIELDS(obj, _FIELDS_SET.get(cls) or set(cls.model_fields))
+    _SET_EXTRA(obj, None)
+    _SET_PRIVATE(obj, None)
     return obj
 
 
+#: the models whose ``__dict__`` is their JSON object as it is (fields in order, no
+#: aliases, nothing left out); checked by exact class, before the slower isinstance
+_AS_DICT = frozenset({MeasureResult, Reason, SourceRef, CalculationStep, ParameterUsed,
+                      CriterionResult, MissingFact, Provenance, ConfirmFact})
+
+
 def _default(obj: Any) -> Any:
+    if obj.__class__ in _AS_DICT:
+        return obj.__dict__
     if isinstance(obj, BaseModel):
         if obj.__class__ is Decision and obj.confirm_before_deciding is None:
             fields = dict(obj.__dict__)
@@ -143,10 +161,10 @@ class _Req:
         self.note = req.note
         self.messages = {outcome: render(f"outcome.{outcome}", lang, title=self.title)
                          for outcome in ("met", "not_met", "discretionary")}
-        #: (outcome, exception id) → the fields of its Reason that do not vary, and a
-        #: memo of the Reasons made from them, keyed by what varies (observed values,
-        #: missing facts, the discretionary hint's value)
-        self.templates: dict[tuple[str, str | None],
+        #: outcome, or (outcome, exception id) → the fields of its Reason that do not
+        #: vary, and a memo of the Reasons made from them, keyed by what varies (observed
+        #: values, missing facts, the discretionary hint's value)
+        self.templates: dict[Any,
                              tuple[dict[str, Any], dict[Any, Reason]]] = {}
 
 
@@ -164,7 +182,8 @@ class DecisionBuilder:
                 self._sources(creq.sources)
                 for group in creq.exception_sources.values():
                     self._sources(group)
-        self._reqs: dict[tuple[int, str], _Req] = {}
+        #: per language: each requirement's static parts, by the requirement's id()
+        self._reqs: dict[str, dict[int, _Req]] = {lang: {} for lang in ("nb", "nn", "en")}
         self._lock = threading.Lock()  # guards memo writes (memos are bounded: see _memo)
         self._texts: dict[tuple[Any, ...], Any] = {}
         #: per criterion and language: its result's static fields, and a memo of results
@@ -196,10 +215,14 @@ class DecisionBuilder:
         return found
 
     def _req(self, creq: CompiledRequirement, lang: str) -> _Req:
-        key = (id(creq), lang)
-        found = self._reqs.get(key)
-        if found is None:
-            found = self._reqs[key] = _Req(creq, lang, self._source_lists)
+        by_id = self._reqs.get(lang)
+        if by_id is None:
+            with self._lock:
+                by_id = self._reqs.setdefault(lang, {})
+        found = by_id.get(id(creq))
+        if found is None:  # the requirements live as long as the compiled pack
+            with self._lock:
+                found = by_id.setdefault(id(creq), _Req(creq, lang, self._source_lists))
         return found
 
     def _text(self, key: tuple[Any, ...], make: Any) -> Any:
@@ -334,7 +357,7 @@ class DecisionBuilder:
     def _templates(self, creq: CompiledRequirement, static: _Req, lang: str,
                    outcome: Outcome, exc: RuleException | None,
                    ) -> tuple[dict[str, Any], dict[Any, Reason]]:
-        tkey = (outcome, exc.id if exc else None)
+        tkey: Any = (outcome, exc.id) if exc else outcome
         found = static.templates.get(tkey)
         if found is None:
             found = (self._reason_template(creq, static, lang, outcome, exc), {})
@@ -355,10 +378,10 @@ class DecisionBuilder:
         assessed: list[str] = []
         flagged: list[str] = []
         shared = True  # every reason came from (or went into) a memo
-        reqs = self._reqs
+        reqs = self._reqs.get(lang) or {}
         plain = _PLAIN.issuperset
         for creq, outcome, exc, seen, value, values in out.reasons:
-            static = reqs.get((id(creq), lang)) or self._req(creq, lang)
+            static = reqs.get(id(creq)) or self._req(creq, lang)
             if outcome == "not_met":
                 failed.append(static.title)
             elif outcome == "discretionary":
@@ -367,7 +390,7 @@ class DecisionBuilder:
                 flagged.append(static.id)
             if not full:
                 continue
-            pair = static.templates.get((outcome, exc.id if exc else None)) or self._templates(
+            pair = static.templates.get((outcome, exc.id) if exc else outcome) or self._templates(
                 creq, static, lang, outcome, exc)
             vals = tuple(values.values()) if values else ()
             rkey: Any = None

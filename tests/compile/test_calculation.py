@@ -112,3 +112,27 @@ def test_steps_are_built_as_validated_models_would_be(engine: Engine,
             again = CalculationStep.model_validate(step.model_dump())
             assert again == step
             assert again.model_dump_json() == step.model_dump_json()
+
+
+def test_a_plain_look_up_is_resolved_once_per_date_and_parameters(engine: Engine) -> None:
+    plan = next(cm.calculation for cm in engine.measures if cm.calculation is not None)
+    when = date(2023, 6, 1)
+    params, _ = engine.parameters_at(when)
+    uses = plan.keyless_uses(when, params)
+    assert plan.keyless_uses(when, params) is uses  # once per date
+    assert set(uses) == {"bostotte.egenandel", "bostotte.sats", "bostotte.dekning"}
+    assert uses["bostotte.egenandel"].value == params["bostotte.egenandel"]
+    assert uses["bostotte.egenandel"].valid_from is not None
+    # other parameters on the same date (a what-if) get their own values
+    other = {**params, "bostotte.egenandel": Decimal("1234")}
+    assert plan.keyless_uses(when, other)["bostotte.egenandel"].value == Decimal("1234")
+    assert plan.keyless_uses(when, params)["bostotte.egenandel"].value == (
+        params["bostotte.egenandel"])
+    # and every evaluation on the date records that same look-up
+    first = engine.outcomes(FACTS, as_of=when)
+    second = engine.outcomes(FACTS, as_of=when)
+    steps = [next(o.calculation for _, _, o in out.measures if o.calculation)
+             for out in (first, second)]
+    egenandel = [next(s for s in calc if s.name == "egenandel") for calc in steps]
+    assert egenandel[0].parameters[0] is egenandel[1].parameters[0]
+    assert egenandel[0].parameters[0].name == "bostotte.egenandel"

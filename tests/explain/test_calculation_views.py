@@ -129,3 +129,19 @@ def test_a_step_of_pack_decimals_is_shared_and_keeps_their_digits() -> None:
     made = views.steps((_step(own, own),), "en")[0]
     assert made is not first and made.model_dump_json() == first.model_dump_json()
     assert views.steps((_step(own, own),), "en")[0] is not made
+
+
+def test_with_values_formats_every_value_as_format_number_does() -> None:
+    from eligibility.compile.calculation import ELIDED
+    from eligibility.explain.calculation import with_values
+
+    values = [0, 7, 999, 1000, -999, -1000, 1234567, True, False, Decimal("0.30"),
+              Decimal("1234.5"), "leie", LocStr("eie"), UNKNOWN, ELIDED]
+    step = _step(None, *values)
+    for lang in ("nb", "nn", "en"):
+        expected = " + ".join("…" if v is ELIDED else format_number(v, lang) for v in values)
+        assert with_values(step, lang) == expected
+        yes_no = (format_number(False, lang), format_number(True, lang))
+        assert with_values(step, lang, yes_no) == expected
+    assert with_values(step, "en").startswith(
+        "0 + 7 + 999 + 1 000 + -999 + -1 000 + 1 234 567 + yes")

@@ -14,7 +14,8 @@ amount, the ``let`` and criterion values in its caches, the facts — and evalua
 what it did not keep (a parameter look-up is read once from its keys; a value the
 evaluation skipped, e.g. past a decided ``and``, is computed then). It never changes
 the outcome. The dated version of every parameter a plan looks up is resolved once per
-date and each :class:`ParamUse` is made once per date and keys, then shared. The
+date and each :class:`ParamUse` is made once per date and keys, then shared (those of
+the look-ups without keys are found together, once per date). The
 Decision, the terminal table and the README examples are read-only views over this
 record (:mod:`eligibility.explain.calculation`).
 """
@@ -115,7 +116,32 @@ class CalculationPlan:
         default_factory=dict, compare=False, repr=False)
     _uses: dict[tuple[Any, ...], ParamUse] = field(default_factory=dict, compare=False,
                                                    repr=False)
+    #: per date: the parameters in force (identity) and the ParamUse of every look-up
+    #: without keys (its value follows from the date alone)
+    _keyless: dict[date, tuple[Any, dict[str, ParamUse]]] = field(
+        default_factory=dict, compare=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+
+    def keyless_uses(self, as_of: date, params: Mapping[str, Any]) -> dict[str, ParamUse]:
+        """The :class:`ParamUse` of every ``param(name)`` look-up without keys in the
+        plan, on ``as_of`` with ``params`` (the parameters in force then; memoised)."""
+        found = self._keyless.get(as_of)
+        if found is not None and found[0] is params:
+            return found[1]
+        uses: dict[str, ParamUse] = {}
+        for planned in self.steps:
+            for term in planned.terms:
+                if term.param is not None and not term.param[1]:
+                    name = term.param[0].name
+                    value = _param_value(params, name, ())
+                    use = self.param_use(as_of, name, (), value)
+                    # parameters other than those in force on the date (a what-if): their own
+                    uses[name] = use if use.value is value else use._replace(value=value)
+        with self._lock:
+            if len(self._keyless) > 256:
+                self._keyless.clear()
+            self._keyless[as_of] = (params, uses)
+        return uses
 
     def versions_at(self, as_of: date) -> dict[str, tuple[Any, ...]]:
         """Per parameter the plan looks up: (valid_from, source, unit, title,
@@ -148,7 +174,7 @@ class CalculationPlan:
         once and shared (``value`` follows from the three)."""
         try:
             key = (as_of, name, *[(k.__class__, str(k) if k.__class__ is Decimal else k)
-                                  for k in keys])
+                                  for k in keys]) if keys else (as_of, name)
             found = self._uses.get(key)
         except TypeError:  # pragma: no cover - keys are scalars
             key, found = None, None
@@ -374,43 +400,39 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
     """Record every step of ``plan`` in ``ctx`` after the measure was evaluated there.
 
     ``amount`` is the rounded amount the evaluation computed, ``exact`` the value before
-    rounding (evaluated again here when not given)."""
+    rounding (evaluated again here when not given). Terms and conditions are evaluated
+    directly (``ctx.missing`` is put back as it was at the end; a step's own value
+    keeps the missing facts it read as ``waiting_for``)."""
     steps: list[RecordedStep] = []
-    conds: dict[int, Any] = {}  # the value of each `if` condition, evaluated once
-
-    def holds(guards: tuple[tuple[Fn, bool], ...]) -> bool:
-        for cond, want in guards:
-            key = id(cond)
-            if key not in conds:
-                conds[key] = _evaluate(cond, ctx)[0]
-            got = conds[key]
-            if got is not want and got is not UNKNOWN:
-                return False
-        return True
-
+    conds: dict[Fn, Any] = {}  # the value of each `if` condition, evaluated once
     as_of = ctx.as_of
-    stores = {"lets": ctx.lets, "crit": ctx.crit}
     facts_get, lets_get, crit_get = ctx.facts.get, ctx.lets.get, ctx.crit.get
     params = ctx.params
     missing = ctx.missing
     mark = len(missing)
+    rounding = plan.rounding
+    param_use = plan.param_use
+    keyless: dict[str, ParamUse] | None = None
+    new = _new_step
     for planned in plan.steps:
         waiting: tuple[str, ...] = ()
         step_exact = None
+        kind = planned.kind
+        cached = planned.cached
         hit = None
-        if planned.cached is not None:
-            hit = stores[planned.cached[0]].get(planned.cached[1])
+        if cached is not None:
+            hit = (lets_get if cached[0] == "lets" else crit_get)(cached[1])
         if hit is not None:  # the evaluation's cached value (and the facts it waited for)
             value = hit[0]
             if value is UNKNOWN and hit[1]:
                 waiting = tuple(dict.fromkeys(hit[1]))
-        elif planned.kind == "amount" and exact is not _NOT_GIVEN:
+        elif kind == "amount" and exact is not _NOT_GIVEN:
             value, step_exact = amount, exact
             if amount is UNKNOWN and ctx.amount[1]:
                 waiting = tuple(dict.fromkeys(ctx.amount[1]))
         else:
             value, waiting = _evaluate(planned.value, ctx)
-            if planned.kind == "amount":
+            if kind == "amount":
                 step_exact, value = value, amount
         terms: list[tuple[int, int, Any]] = []
         uses: list[ParamUse] = []
@@ -418,33 +440,70 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
         for start, end, how, key, fn, guards, key_fns in planned.flat:
             if end <= elided_to:
                 continue
-            if guards and not holds(guards):
-                if how == _BRANCH:  # a branch not taken: show it as "…"
-                    elided_to = end
-                    terms.append((start, end, ELIDED))
-                continue
+            if guards:
+                taken = True
+                for cond, want in guards:
+                    got = conds.get(cond, _NOT_GIVEN)
+                    if got is _NOT_GIVEN:
+                        try:
+                            got = cond(ctx)
+                        except EligibilityError:
+                            got = UNKNOWN
+                        conds[cond] = got
+                    if got is not want and got is not UNKNOWN:
+                        taken = False
+                        break
+                if not taken:
+                    if how == _BRANCH:  # a branch not taken: show it as "…"
+                        elided_to = end
+                        terms.append((start, end, ELIDED))
+                    continue
             if how == _FACT:
                 tvalue = facts_get(key, UNKNOWN)
-            elif how == _LET:
-                hit = lets_get(key)
-                tvalue = hit[0] if hit is not None else _evaluate(fn, ctx)[0]
-            elif how == _CRIT:
-                hit = crit_get(key)
-                tvalue = hit[0] if hit is not None else _evaluate(fn, ctx)[0]
+            elif how in (_LET, _CRIT):
+                hit = (lets_get if how == _LET else crit_get)(key)
+                if hit is not None:
+                    tvalue = hit[0]
+                else:
+                    try:
+                        tvalue = fn(ctx)
+                    except EligibilityError:
+                        tvalue = UNKNOWN
             elif how == _PARAM:
-                keys = tuple([_evaluate(k, ctx)[0] for k in key_fns])
-                tvalue = _param_value(params, key, keys)
-                uses.append(plan.param_use(as_of, key, keys, tvalue))
+                if key_fns:
+                    keys = tuple([_value(k, ctx) for k in key_fns])
+                    tvalue = _param_value(params, key, keys)
+                    uses.append(param_use(as_of, key, keys, tvalue))
+                else:  # a plain look-up: the same on every evaluation of this date
+                    if keyless is None:
+                        keyless = plan.keyless_uses(as_of, params)
+                    use = keyless[key]
+                    tvalue = use.value
+                    uses.append(use)
             elif how == _EVAL:
-                tvalue = _evaluate(fn, ctx)[0]
+                try:
+                    tvalue = fn(ctx)
+                except EligibilityError:
+                    tvalue = UNKNOWN
             else:  # a branch taken: its terms follow
                 continue
             terms.append((start, end, tvalue))
-        steps.append(RecordedStep(
-            planned.name, planned.kind, planned.title, planned.unit, planned.sources,
-            planned.text, value, waiting if value is UNKNOWN else (), tuple(uses),
-            tuple(terms),
-            plan.rounding if planned.kind == "amount" else None, step_exact,
-        ))
+        steps.append(new(RecordedStep, (
+            planned.name, kind, planned.title, planned.unit, planned.sources,
+            planned.text, value, waiting if value is UNKNOWN else (),
+            tuple(uses) if uses else (), tuple(terms),
+            rounding if kind == "amount" else None, step_exact,
+        )))
     del missing[mark:]
     return tuple(steps)
+
+
+_new_step = tuple.__new__
+
+
+def _value(fn: Fn, ctx: Ctx) -> Any:
+    """``fn``'s value in ``ctx`` (UNKNOWN where it raises a rule error)."""
+    try:
+        return fn(ctx)
+    except EligibilityError:
+        return UNKNOWN

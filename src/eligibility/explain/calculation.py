@@ -19,6 +19,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -75,15 +76,29 @@ def format_number(value: Any, lang: str, unit: str | None = None) -> str:
     return text
 
 
-def with_values(step: RecordedStep, lang: str) -> str:
-    """The step's expression with each name and look-up replaced by the value it had."""
+def with_values(step: RecordedStep, lang: str,
+                yes_no: tuple[str, str] | None = None) -> str:
+    """The step's expression with each name and look-up replaced by the value it had.
+
+    ``yes_no``: the texts of no and yes in ``lang`` when the caller has them (a
+    :class:`StepViews` keeps them); the commonest values — a whole number, a yes/no, an
+    elided branch — are formatted here as :func:`format_number` would."""
     text = step.text
     parts: list[str] = []
     at = 0
     for start, end, value in step.terms:  # recorded in source order, never overlapping
         parts.append(text[at:start])
-        parts.append("…" if value is ELIDED else format_number(value, lang))
         at = end
+        cls = value.__class__
+        if cls is int:
+            parts.append(str(value) if -1000 < value < 1000
+                         else f"{value:,}".replace(",", " "))
+        elif cls is bool and yes_no is not None:
+            parts.append(yes_no[value])
+        elif value is ELIDED:
+            parts.append("…")
+        else:
+            parts.append(format_number(value, lang))
     parts.append(text[at:])
     return "".join(parts)
 
@@ -97,6 +112,11 @@ def _json(value: Any) -> Any:
 
 
 M = TypeVar("M", bound=BaseModel)
+#: the slots every pydantic model has, set through their descriptors
+_SET_DICT = BaseModel.__dict__["__dict__"].__set__
+_SET_FIELDS = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
 #: the field names of each model built here (fixed at import; pydantic copies before changing)
 _FIELDS: Mapping[type[BaseModel], set[str]] = MappingProxyType({
     cls: set(cls.model_fields) for cls in (CalculationStep, ParameterUsed, SourceRef)})
@@ -108,11 +128,10 @@ def _construct(cls: type[M], values: dict[str, Any]) -> M:
     For values the recorder built itself, already of the contract's types; the instance
     serialises exactly as a validated one, and a Decision takes it as it is."""
     obj = cls.__new__(cls)
-    setattr_ = object.__setattr__
-    setattr_(obj, "__dict__", values)
-    setattr_(obj, "__pydantic_fields_set__", _FIELDS[cls])
-    setattr_(obj, "__pydantic_extra__", None)
-    setattr_(obj, "__pydantic_private__", None)
+    _SET_DICT(obj, values)
+    _SET_FIELDS(obj, _FIELDS[cls])
+    _SET_EXTRA(obj, None)
+    _SET_PRIVATE(obj, None)
     return obj
 
 
@@ -140,6 +159,8 @@ class StepViews:
                            tuple[Any, Any, dict[str, Any], dict[Any, Any]]] = {}
         self._params: dict[tuple[int, str], tuple[Any, ParameterUsed]] = {}
         self._refs: dict[Source, SourceRef] = {}
+        #: per language: the texts of no and yes (as :func:`format_number` gives them)
+        self._yes_no: dict[str, tuple[str, str]] = {}
         self._empty: list[Any] = []
         self._lock = threading.Lock()
 
@@ -220,13 +241,25 @@ class StepViews:
     def steps(self, steps: tuple[RecordedStep, ...], lang: str) -> list[CalculationStep]:
         """The recorded steps as ``MeasureResult.calculation`` (not re-validated)."""
         out: list[CalculationStep] = []
+        static = self._static
+        yes_no = self._yes_no.get(lang)
+        if yes_no is None:
+            yes_no = (format_number(False, lang), format_number(True, lang))
+            with self._lock:
+                yes_no = self._yes_no.setdefault(lang, yes_no)
+        shareable = _SHAREABLE.issuperset
         for s in steps:
-            _, _, template, made = self._template(s, lang)
+            sources, title = s.sources, s.title
+            found = static.get((id(sources), id(title), s.name, s.text, s.unit, s.rounding,
+                                lang))
+            if found is None or found[0] is not sources or found[1] is not title:
+                found = self._template(s, lang)
+            template, made = found[2], found[3]
             # a step without decimals (a count, a choice, a parameter's own value) is made
             # once and shared; the parameters it looked up are kept alive by the entry
             key: Any = None
-            vals: tuple[Any, ...] | None = (s.value, *[t[2] for t in s.terms])
-            if not _SHAREABLE.issuperset(map(type, vals)):  # type: ignore[arg-type]
+            vals: tuple[Any, ...] | None = (s.value, *map(_third, s.terms))
+            if not shareable(map(type, vals)):  # type: ignore[arg-type]
                 vals = self._pack_keys(vals)  # type: ignore[arg-type]
             if vals is not None and s.exact is not None:
                 vals = self._pack_keys((*vals, s.exact))
@@ -242,7 +275,7 @@ class StepViews:
             fields = template.copy()
             value = s.value
             if s.terms:
-                fields["with_values"] = with_values(s, lang)
+                fields["with_values"] = with_values(s, lang, yes_no)
             else:
                 fields["with_values"] = s.text
             if value is UNKNOWN:
@@ -267,6 +300,7 @@ class StepViews:
 
 
 _SCALARS = frozenset({bool, int, str, Decimal, date})
+_third = itemgetter(2)  # a recorded term's value
 #: the value types of a step that can be shared between Decisions as it is: equal values
 #: of one step's value or term (each of one type) format and serialise alike
 _SHAREABLE = frozenset({bool, int, str, LocStr, date, type(None), type(UNKNOWN),
