@@ -409,3 +409,7 @@ def test_a_key_twice_in_json_lines_reads_as_python_reads_it() -> None:
         "1 invalid fact(s): housing.rooms: Input should be greater than or equal to 0 "
         "(got -1)", None, None]
     assert got["housing.rooms"].to_list() == [None, None, 3]
+    alone = ('{"housing": {"rooms": 3, "rooms": -1}}',)  # (polars may infer two fields)
+    for _ in range(20):
+        assert chunk_frame(pack, validator, Chunk("jsonl", 0, alone))["__error"].to_list() \
+            == got["__error"].to_list()[:1]

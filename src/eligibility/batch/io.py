@@ -185,7 +185,8 @@ def jsonl_columns(pack: RulePack, validator: FactValidator, lines: tuple[str, ..
         decoded = picked.str.json_decode(infer_schema_length=None)
     except (pl.exceptions.PolarsError, ValueError, OverflowError):
         return None
-    if not isinstance(decoded.dtype, pl.Struct) or decoded.len() != picked.len():
+    if not isinstance(decoded.dtype, pl.Struct) or decoded.len() != picked.len() or \
+            _repeats_a_name(decoded.dtype):
         return None
     df = decoded.struct.unnest() if decoded.dtype.fields else pl.DataFrame(
         height=picked.len())
@@ -236,6 +237,18 @@ def jsonl_columns(pack: RulePack, validator: FactValidator, lines: tuple[str, ..
 #: A key of a JSON object (a string followed by a colon) and a null value after a key.
 _KEY = r'"(?:[^"\\]|\\.)*"\s*:'
 _NULL_VALUE = r":\s*null\b"
+
+
+def _repeats_a_name(dtype: Any) -> bool:
+    """Whether a struct in ``dtype`` has a field name twice (polars may infer that from a
+    key given twice in one object)."""
+    if isinstance(dtype, pl.List):
+        return _repeats_a_name(dtype.inner)
+    if not isinstance(dtype, pl.Struct):
+        return False
+    names = [f.name for f in dtype.fields]
+    return len(set(names)) != len(names) or any(_repeats_a_name(f.dtype)
+                                                for f in dtype.fields)
 
 
 def _key_count(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
