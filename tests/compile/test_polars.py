@@ -240,13 +240,136 @@ def test_exact_integer_arithmetic_equals_reference(pack_copy: Callable[..., Path
         "." not in str(v) or len(str(v).split(".")[1]) <= 2
         for v in (d.get("housing", {}).get("cost_month"),
                   *(m.get("income_month") for m in d.get("members", []))))]
-    for batch in (docs + sample, whole_ore):  # ten places and øre
+    docs += sample
+    for batch in (docs, whole_ore):  # ten places and øre
         fast, ref, backend = _both(engine, batch, as_of)
         assert backend.fallback == {}
         _assert_same(fast, ref)
         amounts = fast["regn_krone.amount"].to_list()
         assert any(a is not None and a.startswith("-") for a in amounts)  # negatives
-    assert len(backend._plans) == 2  # the øre plan was used for the second batch
+        (plan,) = backend._plans.values()
+        assert "housing.cost_month" in plan.assumed
+        if batch is docs:  # ten places: evaluated by the plan for what the frame holds
+            (variant,) = plan._variants.values()
+            assert "housing.cost_month" not in variant.scales
+    assert plan.scales["members.income_month"] == 2  # the øre plan, members checked
+
+
+#: The largest bound of ``h.x`` for which ``h.x * 0.5 + h.x`` stays Int64 (see below).
+EDGE = (2**62 - 1) // 20
+
+
+@pytest.mark.parametrize(("bound", "wide"), [(2**40, False), (EDGE, False), (EDGE + 1, True),
+                                            (2**63 - 1, True)])
+def test_fixed_point_is_int64_only_where_the_bound_proves_it(bound: int, wide: bool) -> None:
+    """``h.x * 0.5 + h.x`` at scale 1 (physical 15 x) is bounded by 20 * bound (the sum
+    of 5 x and 10 x, each bounded by its factor): Int64 while that is below 2**62,
+    else Int128; exact at the bound's edges either way (15 * (2**63 - 1) is no Int64)."""
+    scope = Scope({"h.x": "int"}, {}, {}, {}, date(2025, 1, 1), bounds={"h.x": bound})
+    col = Compiler(scope, exact=True).compile(parse("h.x * 0.5 + h.x"))
+    assert (col.kind, col.scale, col.bound) == ("fix", 1, 20 * bound)
+    values = [bound, -bound, bound - 1, 0]
+    out = pl.DataFrame({"h.x": values}).select(col.value.alias("v"))["v"]
+    assert out.dtype == (pl.Int128 if wide else pl.Int64)
+    assert out.to_list() == [15 * v for v in values]
+
+
+def test_if_with_an_unknown_condition_keeps_branches_that_agree() -> None:
+    """Like the reference: an unknown condition gives the branches' value where they
+    agree, else unknown."""
+    scope = Scope({"h.c": "bool", "h.x": "int"}, {}, {}, {}, date(2025, 1, 1))
+    col = Compiler(scope, exact=True).compile(parse("if h.c then h.x else 3"))
+    frame = pl.DataFrame({"h.c": [True, False, None, None, None, True],
+                          "h.x": [5, 5, 3, 4, None, None]},
+                         schema={"h.c": pl.Boolean, "h.x": pl.Int64})
+    assert frame.select(col.value.alias("v"))["v"].to_list() == [5, 3, 3, None, None, None]
+
+
+@pytest.mark.parametrize(("span", "table", "missing"), [
+    ((1, 3), {1: 10, 2: 20, 3: 30}, []),  # total: no row check
+    ((0, 3), {1: 10, 2: 20, 3: 30}, [0]),  # the schema allows a key the table lacks
+    ((1, 3), {1: 10, 3: 30}, [2]),  # a hole in the table
+    (None, {1: 10, 2: 20, 3: 30}, [0]),  # no limits in the schema
+])
+def test_table_look_up_checks_only_keys_it_may_miss(
+        span: tuple[int, int] | None, table: dict[int, int], missing: list[int]) -> None:
+    """A dense table read by a key whose schema span it covers entirely needs no row
+    check (the reference cannot raise); otherwise the check flags exactly the known
+    keys without an entry."""
+    spans = {"h.k": span} if span is not None else {}
+    scope = Scope({"h.k": "int"}, {}, {}, {"t": table}, date(2025, 1, 1), spans=spans)
+    col = Compiler(scope, exact=True).compile(parse("param(t, h.k)"))
+    keys = [1, 2, 3, None] + ([0] if span is None or span[0] == 0 else [])
+    frame = pl.DataFrame({"h.k": keys}, schema={"h.k": pl.Int64})
+    out = frame.select(col.value.alias("v"), *(c.alias(f"c{i}") for i, c in
+                                                  enumerate(col.checks)))
+    assert out["v"].to_list() == [table.get(k) if k is not None else None for k in keys]
+    assert len(col.checks) == (1 if missing else 0)
+    if missing:
+        assert [k for k, bad in zip(keys, out["c0"], strict=True) if bad] == missing
+
+
+@pytest.mark.parametrize("dtype", [pl.Int64, pl.Int128])
+def test_fixed_point_integers_become_exact_decimals(dtype: pl.DataType) -> None:
+    """Sign, nulls, zero and the Int64 extremes survive, also from a slice."""
+    from decimal import Decimal
+
+    from eligibility.compile.polars.plan import fixed_to_decimal
+
+    ints = [1, -1, None, 0, 2**63 - 1, -(2**63), 637_372_092, None, -5]
+    series = pl.Series("a", ints, dtype=dtype)
+    for part, expect in ((series, ints), (series.slice(3, 5), ints[3:8])):
+        out = fixed_to_decimal(part, 7)
+        assert out.dtype == pl.Decimal(38, 7) and out.name == "a"
+        assert out.to_list() == [None if v is None else Decimal(v).scaleb(-7)
+                                 for v in expect]
+
+
+#: Household money at the edge of the øre plan's assumption: the largest Decimal(38, 10)
+#: whose physical value is an Int64 (9223372036800000000 < 2**63), one øre more, its
+#: negative, and a third decimal place.
+INT64_EDGE = ["922337203.68", "922337203.69", "-922337203.68", "1000.005", "0.01"]
+
+
+def test_ore_plan_checks_its_assumption_and_hands_other_frames_on(
+        pack_copy: Callable[..., Path]) -> None:
+    """A frame whose household money is whole øre with an Int64 physical value is read
+    as Int64 øre; a frame with one value beyond that (one øre more, or a third place) is
+    evaluated by the plan for what it holds. Both agree with the reference."""
+    root = pack_copy(write={f"measures/regn_{r}.yaml": ARITHMETIC.format(
+        id=f"regn_{r}", rounding=r, formula=f) for r, f in FORMULAS.items()})
+    pack = load_pack(root)
+    engine = Engine(pack)
+    as_of = date(2025, 6, 1)
+
+    def docs(*costs: str) -> list[Any]:
+        return [{"housing": {"cost_month": c}, "economy": {"years_problem": "2.5"},
+                 "members": [{"age": 40, "income_month": "100"}]} for c in costs]
+
+    for costs, fits in ((["922337203.68", "0.01", "2500.5"], True),
+                        (["922337203.68", "922337203.69"], False),
+                        (["1000.005", "2500.5"], False)):
+        fast, ref, backend = _both(engine, docs(*costs), as_of)
+        _assert_same(fast, ref)
+        (plan,) = backend._plans.values()
+        assert "housing.cost_month" in plan.assumed
+        assert bool(plan._variants) is not fits
+        if fits:
+            frame = build_frame(pack, engine.validator, raw_rows(enumerate(docs(*costs))))
+            lf, _ = plan._chain(frame.lazy(), misses=False)
+            assert lf.collect_schema()["__o.housing.cost_month"] == pl.Int64
+    # the same households one by one: each at most one variant (no Int64 overflow)
+    for cost in INT64_EDGE:
+        fast, ref, _ = _both(engine, docs(cost), as_of)
+        _assert_same(fast, ref)
+    # a number that is not money is not assumed: scanned, a third place is no misfit
+    frame_docs = docs("2500.5")
+    frame_docs[0]["economy"]["years_problem"] = "2.125"
+    fast, ref, backend = _both(engine, frame_docs, as_of)
+    _assert_same(fast, ref)
+    (plan,) = backend._plans.values()
+    assert "economy.years_problem" not in plan.assumed and not plan._variants
+    assert plan.scales.get("economy.years_problem", 10) == 10
 
 
 #: Quotients rounded at once, divided in exact integers by the polars backend: the

@@ -14,6 +14,7 @@ A row that cannot be evaluated gets its error; no row is ever dropped.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -34,6 +35,7 @@ from eligibility.version import __version__
 
 if TYPE_CHECKING:
     from eligibility.compile.polars import PolarsPlan
+    from eligibility.compile.polars.plan import FrameFacts
 
 
 @dataclass
@@ -222,26 +224,42 @@ class PolarsBackend:
         self.schema = output_schema(engine, as_of)
         self._params, _ = engine.parameters_at(as_of)
         self.plan = PolarsPlan(engine.pack, as_of, self._params)
-        #: plans by the set of number facts read at øre scale (see plan_for)
-        self._plans: dict[frozenset[str], PolarsPlan] = {frozenset(): self.plan}
+        #: plans by what the frame's number facts allow (see plan_for)
+        self._plans: dict[FrameFacts, PolarsPlan] = {}
+        self._lock = threading.Lock()
         self.reference = ReferenceBackend(engine, as_of)
         #: measures the reference evaluates for every row, with the reason
         self.fallback = dict(self.plan.fallback)
 
     def plan_for(self, frame: pl.DataFrame) -> PolarsPlan:
-        """The plan for this frame: number facts whose values all have at most two
-        places are read as øre (exact either way; smaller integers are faster). Built
-        once per set of such facts."""
-        from eligibility.compile.polars.plan import ORE, PolarsPlan, coarse_facts
+        """The plan for this frame: household money facts are assumed to be whole øre
+        below 9.2e8 and read as Int64 øre, the plan checking that as it evaluates (a
+        frame that breaks it is evaluated by a plan for what it holds; see
+        PolarsPlan.assumed); other number facts whose values all have at most two
+        places (checked here, one pass) are read as øre too, and bounded by the power
+        of ten their values stay below. Exact either way; smaller integers are
+        faster. Built once per such description of a frame."""
+        from eligibility.compile.polars.plan import (
+            ORE,
+            PLAN_MEMO_LIMIT,
+            PolarsPlan,
+            frame_facts,
+            household_money,
+        )
 
-        coarse = coarse_facts(self.engine.pack, frame)
-        plan = self._plans.get(coarse)
+        money = household_money(self.engine.pack)
+        facts = frame_facts(self.engine.pack, frame, skip=money)
+        plan = self._plans.get(facts)
         if plan is None:
             plan = PolarsPlan(self.engine.pack, self.as_of, self._params,
-                              scales=dict.fromkeys(coarse, ORE))
+                              scales=dict.fromkeys(facts.coarse, ORE),
+                              bounds=dict(facts.bounds), assume=money)
             if plan.fallback != self.plan.fallback:  # never expected; stay consistent
                 plan = self.plan
-            self._plans[coarse] = plan
+            with self._lock:
+                if len(self._plans) >= PLAN_MEMO_LIMIT:
+                    self._plans.clear()
+                plan = self._plans.setdefault(facts, plan)
         return plan
 
     def evaluate(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, ChunkStats]:

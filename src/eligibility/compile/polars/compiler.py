@@ -13,9 +13,10 @@ reference. A quotient that is rounded at once (``round``/``floor``/``ceil`` of
 integers (:func:`quotient_is_exact`).
 Numbers are exact. Where an expression only adds, subtracts, multiplies,
 compares, takes min/max/abs or rounds, a number is a ``fix`` column: an
-``Int128`` holding the value times ``10**scale`` (the scale and a bound on the
+integer holding the value times ``10**scale`` (the scale and a bound on the
 magnitude are known at compile time, so the compiler proves there is no
-overflow; a money fact is the physical integer of its ``Decimal(38, 10)``
+overflow; an ``Int64`` where the bound is below :data:`I64_BOUND`, else an
+``Int128``; a money fact is the physical integer of its ``Decimal(38, 10)``
 column, a rate like 0.737 is 737 at scale 3). Integer arithmetic is several
 times faster than polars' Decimal. Any other division (and ``monthly``)
 uses ``Decimal(38, 10)`` (kind ``dec``); an expression whose exact value would not fit
@@ -45,6 +46,10 @@ DEC = pl.Decimal(38, SCALE)
 FIX = pl.Int128()
 #: Largest magnitude a ``fix`` value may reach (Int128 holds 1.7e38; Decimal(38) 1e38).
 FIX_LIMIT = 10**37
+#: A ``fix`` value whose bound is below this is an Int64 (twice it still fits, so a sum,
+#: a difference or a rounding offset of two such values cannot overflow); the operation
+#: whose result may exceed it widens an operand to Int128 first (:func:`widen`).
+I64_BOUND = 2**62
 #: Magnitude of an Int64 column whose range is unknown.
 INT_BOUND = 2**63
 #: Default bound of a number fact without a schema maximum (the validator's limit).
@@ -84,9 +89,14 @@ class Col:
     checks: tuple[pl.Expr, ...] = ()
     scale: int = 0  # kind fix: value = physical / 10**scale
     bound: int = INT_BOUND  # kinds int and fix: |physical| <= bound
+    #: kind int: (lowest, highest) value where known (schema limits, literals, an if's
+    #: branches); None: unknown
+    span: tuple[int, int] | None = None
 
     def but(self, value: pl.Expr, **changes: Any) -> Col:
-        """This column with another value (and optionally kind, scale, bound)."""
+        """This column with another value (and optionally kind, scale, bound, span;
+        the span is dropped unless given: another value may have another range)."""
+        changes.setdefault("span", None)
         return replace(self, value=value, **changes)
 
 
@@ -110,9 +120,32 @@ def coarse_column(path: str) -> str:
     return f"__o.{path}"
 
 
-def coarse_value(path: str, scale: int) -> pl.Expr:
-    """That column: the fact's ``Decimal(38, 10)`` physical value at ``scale``."""
-    return pl.col(path).to_physical().floordiv(pl.lit(10 ** (SCALE - scale), FIX))
+def coarse_value(path: str, scale: int, bound: int | None = None) -> pl.Expr:
+    """That column: the fact's ``Decimal(38, 10)`` physical value at ``scale``; an
+    Int64 where ``bound`` (the largest magnitude of the fact's values) proves that
+    the physical value fits one."""
+    unit = 10 ** (SCALE - scale)
+    if bound is not None and bound * 10**SCALE < I64_BOUND:
+        return pl.col(path).to_physical().cast(pl.Int64).floordiv(unit)
+    return pl.col(path).to_physical().floordiv(pl.lit(unit, FIX))
+
+
+def fix_dtype(bound: int) -> pl.DataType:
+    """The integer type of a ``fix`` value of magnitude at most ``bound``."""
+    return pl.Int64() if bound < I64_BOUND else FIX
+
+
+def widen(value: pl.Expr, bound: int) -> pl.Expr:
+    """``value`` as an operand of an operation whose result may reach ``bound``:
+    cast to Int128 unless Int64 holds that result (an Int128 operand makes polars
+    compute in Int128)."""
+    return value if bound < I64_BOUND else value.cast(FIX)
+
+
+def fix_lit(value: int, bound: int | None = None) -> pl.Expr:
+    """An integer literal for ``fix`` arithmetic whose result may reach ``bound``."""
+    big = max(abs(value), bound if bound is not None else 0)
+    return pl.lit(value, fix_dtype(big))
 
 
 def fix_parts(value: Decimal) -> tuple[int, int]:
@@ -129,14 +162,15 @@ def lit_value(value: Any, exact: bool = False) -> Col:
     if isinstance(value, bool):
         return Col(pl.lit(value, pl.Boolean), "bool")
     if isinstance(value, int):
-        return Col(pl.lit(value, pl.Int64), "int", bound=abs(value))
+        return Col(pl.lit(value, pl.Int64), "int", bound=abs(value), span=(value, value))
     if isinstance(value, Decimal):
         if value == value.to_integral_value() and abs(value) < 2**62:
-            return Col(pl.lit(int(value), pl.Int64), "int", bound=abs(int(value)))
+            whole = int(value)
+            return Col(pl.lit(whole, pl.Int64), "int", bound=abs(whole), span=(whole, whole))
         if exact:
             physical, scale = fix_parts(value)
             if abs(physical) <= FIX_LIMIT:
-                return Col(pl.lit(physical, FIX), "fix", scale=scale, bound=abs(physical))
+                return Col(fix_lit(physical), "fix", scale=scale, bound=abs(physical))
         return Col(pl.lit(value, DEC), "dec")
     if isinstance(value, str):
         return Col(pl.lit(value, pl.String), "str")
@@ -180,13 +214,13 @@ def check_bound(bound: int) -> int:
 def as_fix(col: Col, scale: int | None = None) -> Col:
     """An ``int`` or ``fix`` column as ``fix`` at ``scale`` (default: its own)."""
     if col.kind == "int":
-        col = col.but(col.value.cast(FIX), kind="fix", scale=0)
+        col = col.but(widen(col.value, col.bound), kind="fix", scale=0)
     assert col.kind == "fix"
     if scale is None or scale == col.scale:
         return col
     factor = 10 ** (scale - col.scale)
-    return col.but(col.value * pl.lit(factor, FIX), scale=scale,
-                   bound=check_bound(col.bound * factor))
+    bound = check_bound(col.bound * factor)
+    return col.but(widen(col.value, bound) * fix_lit(factor, bound), scale=scale, bound=bound)
 
 
 def numeric_kind(*cols: Col) -> str | None:
@@ -221,13 +255,17 @@ def dtype_of(kind: str) -> pl.DataType:
             "str": pl.String(), "date": pl.Date()}[kind]
 
 
-def _null(kind: str) -> pl.Expr:
+def _null(kind: str, bound: int | None = None) -> pl.Expr:
+    """A null of the kind (a ``fix`` of magnitude ``bound``: Int64 where that holds it)."""
+    if kind == "fix" and bound is not None:
+        return pl.lit(None, fix_dtype(bound))
     return pl.lit(None, dtype_of(kind))
 
 
 def negate(value: pl.Expr, kind: str) -> pl.Expr:
-    """``-value`` (polars has no negation of Int128: subtract from zero)."""
-    return pl.lit(0, FIX) - value if kind == "fix" else -value
+    """``-value`` (polars has no negation of Int128: subtract from zero; an Int64
+    ``fix`` stays Int64)."""
+    return pl.lit(0, pl.Int64) - value if kind == "fix" else -value
 
 
 def fix_round(col: Col, places: int, how: str = "half_up") -> Col:
@@ -237,9 +275,9 @@ def fix_round(col: Col, places: int, how: str = "half_up") -> Col:
         return col
     q = 10 ** (col.scale - places)
     if how == "floor":
-        value = col.value.floordiv(pl.lit(q, FIX))
-    else:
-        mag = (col.value.abs() + pl.lit(q // 2, FIX)).floordiv(pl.lit(q, FIX))
+        value = col.value.floordiv(fix_lit(q, col.bound))
+    else:  # |value| + q // 2 < 2 * I64_BOUND when both are Int64
+        mag = (col.value.abs() + fix_lit(q // 2, col.bound)).floordiv(fix_lit(q, col.bound))
         value = pl.when(col.value < 0).then(negate(mag, "fix")).otherwise(mag)
     return col.but(value, scale=places, bound=col.bound // q + 1)
 
@@ -259,6 +297,31 @@ def round_half_up(value: pl.Expr, places: int) -> pl.Expr:
 
 
 @dataclass
+class Hoisted:
+    """Sub-expressions that several plan columns read (a parameter table's position
+    from its keys, a hashed look-up's value), each computed once as a plan column
+    ``__t<i>``. Filled while one plan compiles; owned by that plan."""
+
+    columns: list[tuple[str, pl.Expr]] = field(default_factory=list)
+
+    def column(self, expr: pl.Expr) -> pl.Expr:
+        """A reference to the plan column computing ``expr`` (added on first use)."""
+        for name, known in self.columns:
+            if known.meta.eq(expr):
+                return pl.col(name)
+        name = f"__t{len(self.columns)}"
+        self.columns.append((name, expr))
+        return pl.col(name)
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    def truncate(self, mark: int) -> None:
+        """Forget the columns added since ``len(self) == mark`` (their reader failed)."""
+        del self.columns[mark:]
+
+
+@dataclass
 class Scope:
     """How names resolve for one expression context."""
 
@@ -272,6 +335,19 @@ class Scope:
     bounds: Mapping[str, int] = field(default_factory=dict)
     #: number fact path -> places its values have in this frame (default: all ten)
     scales: Mapping[str, int] = field(default_factory=dict)
+    #: int fact path -> (minimum, maximum) the schema allows
+    spans: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    #: where shared sub-expressions go (None: each reader computes its own)
+    hoisted: Hoisted | None = None
+
+    def hoist(self, expr: pl.Expr) -> pl.Expr:
+        return expr if self.hoisted is None else self.hoisted.column(expr)
+
+    def hoist_costly(self, expr: pl.Expr) -> pl.Expr:
+        """``expr`` hoisted unless it is a column or a literal (as cheap to read again)."""
+        if expr.meta.is_column() or expr.meta.is_literal():
+            return expr
+        return self.hoist(expr)
 
 
 class Compiler:
@@ -334,7 +410,8 @@ class Compiler:
             col = scope.columns[dotted]
             miss = None if col.miss is None else (
                 pl.when(col.value.is_null()).then(col.miss).otherwise(EMPTY))
-            out = Col(col.value, col.kind, miss, scale=col.scale, bound=col.bound)
+            out = Col(col.value, col.kind, miss, scale=col.scale, bound=col.bound,
+                      span=col.span)
             if out.kind == "fix" and not self.exact:
                 return out.but(as_dec(out), kind="dec", scale=0)
             return out
@@ -343,7 +420,8 @@ class Compiler:
             read, kind, scale, bound = self._fact(dotted, value, scope.facts[dotted])
             return Col(read, kind,
                        pl.when(value.is_null()).then(pl.lit(dotted + SEP)).otherwise(EMPTY),
-                       scale=scale, bound=bound)
+                       scale=scale, bound=bound,
+                       span=scope.spans.get(dotted) if kind == "int" else None)
         raise self.refuse(node, f"name {dotted!r} has no column")
 
     # operators ------------------------------------------------------------
@@ -365,14 +443,16 @@ class Compiler:
             return Col(as_dec(a) / safe, "dec", miss, (*checks, zero.fill_null(False)))
         if node.op == "*" and numeric_kind(a, b) == "fix":
             fa, fb = as_fix(a), as_fix(b)
-            return Col(fa.value * fb.value, "fix", miss, checks, scale=fa.scale + fb.scale,
-                       bound=check_bound(fa.bound * fb.bound))
+            bound = check_bound(fa.bound * fb.bound)
+            return Col(widen(fa.value, bound) * fb.value, "fix", miss, checks,
+                       scale=fa.scale + fb.scale, bound=bound)
         (x, y), kind, scale, bound = aligned(a, b)
+        if kind == "fix":
+            bound = check_bound(2 * bound)
+            x = widen(x, bound)
         value = {"+": x + y, "-": x - y, "*": x * y}[node.op]
         if kind == "int":  # Int64 as before; the bound only matters once it is a fix
             bound = a.bound * b.bound if node.op == "*" else a.bound + b.bound
-        elif kind == "fix":
-            bound = check_bound(2 * bound)
         return Col(value, kind, miss, checks, scale=scale, bound=bound)
 
     def _Compare(self, node: ast.Compare, in_member: bool) -> Col:
@@ -427,16 +507,21 @@ class Compiler:
         t = self.compile(node.then, in_member)
         e = self.compile(node.orelse, in_member)
         (tv, ev), kind, scale, bound = aligned(t, e)
+        if not in_member:  # the chain reads each branch two or three times
+            tv, ev = self.scope.hoist_costly(tv), self.scope.hoist_costly(ev)
         same = (tv == ev).fill_null(False)
-        value = (pl.when(c.value).then(tv).when(c.value.not_()).then(ev)
-                 .when(same).then(tv).otherwise(_null(kind)))
+        # true: then; false: else; unknown: then if both branches agree, else unknown
+        value = pl.when(c.value.fill_null(same)).then(tv).when(c.value.is_not_null()).then(ev)
         miss = None
         if c.miss is not None or t.miss is not None or e.miss is not None:
             miss = (pl.when(c.value).then(cat(c.miss, t.miss, EMPTY))
                     .when(c.value.not_()).then(cat(c.miss, e.miss, EMPTY))
                     .when(same).then(EMPTY)
                     .otherwise(cat(c.miss, t.miss, e.miss, EMPTY)))
-        return Col(value, kind, miss, _checks(c, t, e), scale=scale, bound=bound)
+        span = None
+        if kind == "int" and t.span is not None and e.span is not None:
+            span = (min(t.span[0], e.span[0]), max(t.span[1], e.span[1]))
+        return Col(value, kind, miss, _checks(c, t, e), scale=scale, bound=bound, span=span)
 
     # calls ----------------------------------------------------------------
     def _Call(self, node: ast.Call, in_member: bool) -> Col:
@@ -454,7 +539,7 @@ class Compiler:
         """A function of its arguments, unknown as soon as one argument is."""
         if len(args) > 1:
             any_null = pl.any_horizontal([a.value.is_null() for a in args])
-            value = pl.when(any_null).then(_null(kind)).otherwise(value)
+            value = pl.when(any_null).then(_null(kind, bound)).otherwise(value)
         return Col(value, kind, cat(*(a.miss for a in args)), _checks(*args), scale=scale,
                    bound=bound)
 
@@ -519,6 +604,7 @@ class Compiler:
             check_bound(2 * num_bound * factor + den_bound)
         except NeedDecimal:
             return None
+        n, d = n.cast(FIX), d.cast(FIX)  # the bounds below are checked against Int128
         zero = d == 0
         checks = [*_checks(a, b), zero.fill_null(False)]
         if not quotient_is_exact(num_bound, den_bound, places):
@@ -586,7 +672,8 @@ class Compiler:
     def _call_yearly(self, node: ast.Call, in_member: bool) -> Col:
         (a,) = self._args(node, in_member)
         if a.kind == "fix":
-            return a.but(a.value * pl.lit(12, FIX), bound=check_bound(a.bound * 12))
+            bound = check_bound(a.bound * 12)
+            return a.but(widen(a.value, bound) * fix_lit(12, bound), bound=bound)
         return a.but(a.value * 12, bound=a.bound * 12)
 
     def _call_monthly(self, node: ast.Call, in_member: bool) -> Col:
@@ -666,14 +753,18 @@ class Compiler:
         else:
             combined = pl.concat_str([k.value.cast(pl.String) for k in keys], separator=SEP)
             old = [SEP.join(str(part) for part in key_tuple) for key_tuple, _ in entries]
-        dtype = dtype_of(kind)
-        new = [_plain(v, kind, scale) for _, v in entries]
-        dense = _dense_table(keys, entries, new, dtype) if ints else None
-        result = dense if dense is not None else combined.replace_strict(
-            old, pl.Series(new, dtype=dtype), default=None, return_dtype=dtype)
-        not_found = (known & result.is_null()).fill_null(False)
         if in_member:
             raise self.refuse(node, "a parameter table looked up inside a member aggregate")
+        dtype = fix_dtype(bound) if kind == "fix" else dtype_of(kind)
+        new = [_plain(v, kind, scale) for _, v in entries]
+        dense = _dense_table(keys, entries, new, dtype, self.scope) if ints else None
+        if dense is not None:
+            result, total = dense
+        else:
+            result, total = self.scope.hoist(combined.replace_strict(
+                old, pl.Series(new, dtype=dtype), default=None, return_dtype=dtype)), False
+        # a known key finds no entry: the reference raises (none can where it is total)
+        not_found = () if total else ((known & result.is_null()).fill_null(False),)
         # keys are read one by one; a later key is not read once an earlier one is unknown
         miss: pl.Expr | None = None
         for i, k in enumerate(keys):
@@ -683,7 +774,7 @@ class Compiler:
             part = k.miss if not earlier else (
                 pl.when(pl.all_horizontal(earlier)).then(k.miss).otherwise(EMPTY))
             miss = cat(miss, part)
-        return Col(result, kind, miss, (*_checks(*keys), not_found), scale=scale,
+        return Col(result, kind, miss, (*_checks(*keys), *not_found), scale=scale,
                    bound=check_bound(bound) if kind == "fix" else bound)
 
     # aggregates over members -------------------------------------------------
@@ -830,10 +921,16 @@ DENSE_TABLE = 65536
 
 
 def _dense_table(keys: list[Col], entries: list[tuple[tuple[Any, ...], Any]],
-                 values: list[Any], dtype: pl.DataType) -> pl.Expr | None:
+                 values: list[Any], dtype: pl.DataType,
+                 scope: Scope) -> tuple[pl.Expr, bool] | None:
     """An integer-keyed table as one array indexed by the keys' position (a gather:
     cheaper than a hash look-up); None where the key ranges are too wide. A key
-    outside the table or an absent entry gives null, like the hash look-up."""
+    outside the table or an absent entry gives null, like the hash look-up. The
+    position (null outside the table) is hoisted: tables with the same keys and
+    ranges, and the row check, share it. Also says whether the look-up is total: every
+    key's span lies inside the table and every entry is there, so a known key always
+    finds a value (no row check, no range test; a fact's span is the schema's limits,
+    which the facts frame holds to: it nulls a value outside them)."""
     lows = [min(t[i] for t, _ in entries) for i in range(len(keys))]
     highs = [max(t[i] for t, _ in entries) for i in range(len(keys))]
     sizes = [h - lo + 1 for lo, h in zip(lows, highs, strict=True)]
@@ -853,8 +950,11 @@ def _dense_table(keys: list[Col], entries: list[tuple[tuple[Any, ...], Any]],
                  for k, lo, st in zip(keys, lows, strides, strict=True)), pl.lit(0, pl.Int64))
     inside = pl.all_horizontal([(k.value >= lo) & (k.value <= hi)
                                 for k, lo, hi in zip(keys, lows, highs, strict=True)])
-    looked = pl.lit(pl.Series(table, dtype=dtype)).gather(index.clip(0, total - 1))
-    return pl.when(inside).then(looked).otherwise(pl.lit(None, dtype))
+    total = None not in table and all(
+        k.span is not None and lo <= k.span[0] and k.span[1] <= hi
+        for k, lo, hi in zip(keys, lows, highs, strict=True))
+    position = scope.hoist(index if total else pl.when(inside).then(index))
+    return pl.lit(pl.Series(table, dtype=dtype)).gather(position), total
 
 
 def _kleene(cols: list[Col], op: str) -> Col:
