@@ -6,23 +6,69 @@ fact of the pack (``group.field``, typed: Boolean, Int64, Decimal(38, 10),
 String, Date) plus ``members`` as a list of structs. Rows are validated one by
 one with the pack's :class:`~eligibility.facts.FactValidator` (the same errors
 as ``eligibility evaluate``); an invalid row keeps its place with its error and
-null facts. :func:`facts_of` turns a frame row back into a facts document.
+null facts. A value the validator takes but the frame cannot hold exactly — a whole
+number beyond 64 bits, a number with more than 10 decimal places — is an error of
+its row too (naming the field), never cut short. :func:`facts_of` turns a frame row
+back into a facts document.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
 
+from eligibility.compile.polars.compiler import DEC
 from eligibility.compile.polars.plan import fact_dtypes
-from eligibility.errors import FactsError
+from eligibility.errors import FactIssue, FactsError
 from eligibility.facts import FactValidator
 from eligibility.pack.model import RulePack
 
 META = {"__row": pl.Int64(), "__id": pl.String(), "__error": pl.String()}
+#: Decimal places a number column of the frame holds (``Decimal(38, 10)``).
+PLACES = DEC.scale or 0
+_INT64 = 2**63
+
+
+def _unheld(value: Any) -> str | None:
+    """Why the frame cannot hold one validated value exactly, or ``None``."""
+    cls = type(value)
+    if cls is int:
+        if -_INT64 <= value < _INT64:
+            return None
+        return "a whole number beyond what the batch holds (64 bits)"
+    if cls is Decimal:
+        _, digits, exponent = value.as_tuple()
+        if not isinstance(exponent, int) or exponent >= -PLACES:
+            return None
+        zeros = 0  # trailing zeros (``1.50000000000000000000`` is held exactly)
+        for digit in reversed(digits):
+            if digit:
+                break
+            zeros += 1
+        if zeros == len(digits) or exponent + zeros >= -PLACES:
+            return None
+        return f"more than {PLACES} decimal places (the batch holds numbers to {PLACES})"
+    return None
+
+
+def unheld_issues(flat: dict[str, Any], members: list[dict[str, Any]] | None,
+                  list_group: str | None) -> list[FactIssue]:
+    """The validated values of one household the frame cannot hold exactly."""
+    issues = []
+    for path, value in flat.items():
+        problem = _unheld(value)
+        if problem:
+            issues.append(FactIssue(path, problem, value))
+    for i, member in enumerate(members or ()):
+        for name, value in member.items():
+            problem = _unheld(value)
+            if problem:
+                issues.append(FactIssue(f"{list_group}[{i}].{name}", problem, value))
+    return issues
 
 
 @dataclass(frozen=True)
@@ -53,8 +99,12 @@ def build_frame(pack: RulePack, validator: FactValidator, rows: Sequence[RawRow]
             try:
                 valid = validator.validate(raw.facts)
                 flat, members = valid.flat, valid.members
+                unheld = unheld_issues(flat, members, validator.list_group)
+                if unheld:
+                    raise FactsError(unheld)
             except FactsError as exc:
                 error = str(exc)
+                flat, members = {}, None
         columns["__row"].append(raw.row)
         columns["__id"].append(raw.id)
         columns["__error"].append(error)

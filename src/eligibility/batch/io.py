@@ -2,7 +2,9 @@
 
 :func:`read_chunks` yields the input in chunks of rows, each a
 :class:`Chunk` that knows its first row number; a line that is not JSON, or a
-blank line, becomes a row with an error (never skipped). :class:`OutputWriter`
+blank line, becomes a row with an error (never skipped). :func:`chunk_frame`
+validates a chunk into a facts frame: JSON lines are decoded and checked in columns
+where the chunk allows (:func:`jsonl_columns`), else line by line. :class:`OutputWriter`
 appends output frames (the flat contract of :mod:`eligibility.batch.run`) to a
 ``.parquet`` file (flat columns) or a ``.jsonl`` file (one nested object per
 row). :func:`read_output` reads either back into the flat frame, for ``diff``.
@@ -19,7 +21,7 @@ from typing import Any
 
 import polars as pl
 
-from eligibility.batch.frame import RawRow, build_frame, unwrap
+from eligibility.batch.frame import RawRow, build_frame, frame_schema, unwrap
 from eligibility.errors import EligibilityError
 from eligibility.facts import FactValidator
 from eligibility.pack.model import RulePack
@@ -154,26 +156,131 @@ def read_chunks(path: Path, size: int = DEFAULT_CHUNK, by_groups: bool = False
 
 
 def jsonl_rows(lines: tuple[str, ...], start: int) -> list[RawRow]:
-    rows = []
-    for i, line in enumerate(lines):
-        number = start + i
-        if not line.strip():
-            rows.append(RawRow(number, None, None, f"line {number + 1}: empty line"))
-            continue
-        try:
-            value = json.loads(line)
-        except ValueError as exc:
-            rows.append(RawRow(number, None, None,
-                               f"line {number + 1}: not valid JSON ({exc})"))
-            continue
-        ident, facts = unwrap(value)
-        rows.append(RawRow(number, ident, facts))
-    return rows
+    """Each line read with the standard library's JSON decoder (the row path)."""
+    return [_row(line, start + i) for i, line in enumerate(lines)]
+
+
+#: A line the column path leaves to the row path as it stands: not one object
+#: (blank, a list, a BOM), or a \u escape of a lone surrogate (which polars decodes
+#: to another character, where Python keeps it and the validator refuses it).
+_ROW_LINE = r"^\s*[^\s{]|^\s*$|[^}\s]\s*$|\\u[dD][89a-fA-F]"
+
+
+def jsonl_columns(pack: RulePack, validator: FactValidator, lines: tuple[str, ...],
+                  start: int) -> pl.DataFrame | None:
+    """The facts frame of JSON lines decoded and checked in columns, or ``None`` when
+    the chunk has a shape the column path does not take (a line that is not JSON, a
+    value of two kinds polars cannot join, wrapped and bare documents mixed, …): the
+    caller then goes row by row. Lines the column checks cannot vouch for — and lines
+    that are not one plain object — are read and validated one by one exactly as
+    :func:`jsonl_rows` does, so each row gets today's error, with its line number."""
+    from eligibility.batch.columns import suspect_rows, unknown_names
+
+    raw = pl.Series("line", lines, pl.String)
+    by_rows = raw.str.contains(_ROW_LINE)
+    picked = raw.filter(~by_rows)
+    if picked.is_empty():
+        return None
+    try:
+        decoded = picked.str.json_decode(infer_schema_length=None)
+    except (pl.exceptions.PolarsError, ValueError, OverflowError):
+        return None
+    if not isinstance(decoded.dtype, pl.Struct) or decoded.len() != picked.len() or \
+            _repeats_a_name(decoded.dtype):
+        return None
+    df = decoded.struct.unnest() if decoded.dtype.fields else pl.DataFrame(
+        height=picked.len())
+    wrapped = "facts" in df.columns
+    ids = pl.Series("__id", [None] * df.height, pl.String)
+    alone = pl.Series([False] * df.height)  # rows to read one by one
+    if wrapped:  # {"id": ..., "facts": {...}} on every line
+        if not set(df.columns) <= {"id", "facts"} or not isinstance(
+                df.schema["facts"], pl.Struct | pl.Null):
+            return None
+        if "id" in df.columns:
+            id_type = df.schema["id"]
+            if not (id_type == pl.String or id_type == pl.Null or id_type.is_integer()):
+                return None
+            ids = df["id"].cast(pl.String).alias("__id")
+        alone = df["facts"].is_null()  # not unwrapped: the validator says why
+        facts = df["facts"]
+        df = facts.struct.unnest() if isinstance(facts.dtype, pl.Struct) and \
+            facts.dtype.fields else pl.DataFrame(height=df.height)
+        if "id" in df.columns or "facts" in df.columns:
+            return None
+    elif "id" in df.columns:
+        return None
+    values, suspect = suspect_rows(pack, df, json=True)
+    # a key twice in one object: polars keeps the first value, Python the last; a line
+    # with more keys than values decoded (or null values) goes row by row
+    keys = picked.str.count_matches(_KEY) - picked.str.count_matches(_NULL_VALUE)
+    suspect = suspect | alone | (keys != decoded.to_frame().select(
+        _key_count(pl.col(decoded.name), decoded.dtype)).to_series())
+    unknown = unknown_names(pack, df)
+    if unknown:  # a null value of an unknown name is still an unknown name in JSON
+        for name in sorted(unknown):
+            suspect = suspect | picked.str.contains(json.dumps(name), literal=True)
+        suspect = suspect | picked.str.contains("\\u", literal=True)
+    numbers = pl.int_range(raw.len(), dtype=pl.Int64, eager=True) + start
+    good = values.with_columns(numbers.filter(~by_rows).alias("__row"), ids,
+                               pl.lit(None, pl.String).alias("__error"))
+    good = good.filter(~suspect).select(list(frame_schema(pack)))
+    redo = by_rows.clone()
+    redo[by_rows.not_().arg_true().filter(suspect)] = True
+    if not redo.any():
+        return good
+    which = redo.arg_true().to_list()
+    rows = [_row(lines[i], start + i) for i in which]
+    return pl.concat([good, build_frame(pack, validator, rows)]).sort("__row")
+
+
+#: A key of a JSON object (a string followed by a colon) and a null value after a key.
+_KEY = r'"(?:[^"\\]|\\.)*"\s*:'
+_NULL_VALUE = r":\s*null\b"
+
+
+def _repeats_a_name(dtype: Any) -> bool:
+    """Whether a struct in ``dtype`` has a field name twice (polars may infer that from a
+    key given twice in one object)."""
+    if isinstance(dtype, pl.List):
+        return _repeats_a_name(dtype.inner)
+    if not isinstance(dtype, pl.Struct):
+        return False
+    names = [f.name for f in dtype.fields]
+    return len(set(names)) != len(names) or any(_repeats_a_name(f.dtype)
+                                                for f in dtype.fields)
+
+
+def _key_count(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """The keys with a non-null value in a decoded JSON value, all levels down."""
+    if isinstance(dtype, pl.Struct):
+        parts = [col.struct.field(f.name).is_not_null().cast(pl.Int64)
+                 + _key_count(col.struct.field(f.name), f.dtype)  # type: ignore[arg-type]
+                 for f in dtype.fields]
+        return pl.sum_horizontal(parts).fill_null(0) if parts else pl.lit(0, pl.Int64)
+    if isinstance(dtype, pl.List):
+        inner = _key_count(pl.element(), dtype.inner)  # type: ignore[arg-type]
+        return col.list.eval(inner).list.sum().fill_null(0)
+    return pl.lit(0, pl.Int64)
+
+
+def _row(line: str, number: int) -> RawRow:
+    if not line.strip():
+        return RawRow(number, None, None, f"line {number + 1}: empty line")
+    try:
+        value = json.loads(line)
+    except ValueError as exc:
+        return RawRow(number, None, None, f"line {number + 1}: not valid JSON ({exc})")
+    ident, facts = unwrap(value)
+    return RawRow(number, ident, facts)
 
 
 def chunk_frame(pack: RulePack, validator: FactValidator, chunk: Chunk) -> pl.DataFrame:
-    """The facts frame of one chunk."""
+    """The facts frame of one chunk (JSON lines: in columns where the chunk allows)."""
     if chunk.kind == "jsonl":
+        frame = jsonl_columns(pack, validator, chunk.lines, chunk.start)
+        if frame is not None:
+            return frame
         return build_frame(pack, validator, jsonl_rows(chunk.lines, chunk.start))
     from eligibility.batch.columns import facts_frame
 
