@@ -18,6 +18,13 @@ lists). Equal reasons, criterion results, measure results and calculation steps 
 shared too, through small memos per requirement, criterion and step (bounded: a memo
 is emptied when full; written under a lock, so one builder serves many threads); a
 reason or step showing a decimal of the household is built each time and not kept.
+The fast core hands the builder the very same (immutable) ``Outcomes`` and
+``ReasonOutcome`` objects again for households that share their shown values, so
+what is built from such an object is also kept by its identity (:class:`IdentityMemo`:
+the object itself is held with what was built from it, so its ``id()`` cannot be
+reused while the entry lives): a repeated measure result or reason costs one look-up.
+An object goes in only when it is seen again — found, as the same object, in the memo
+by values — so outcomes made afresh for one household are not kept alive.
 ``detail="summary"`` leaves out every measure's per-requirement reasons and
 its calculation.
 """
@@ -32,7 +39,12 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from eligibility.compile.outcomes import CriterionOutcome, HouseholdOutcomes, Outcomes
+from eligibility.compile.outcomes import (
+    CriterionOutcome,
+    HouseholdOutcomes,
+    Outcomes,
+    ReasonOutcome,
+)
 from eligibility.compile.pack import CompiledMeasure, CompiledPack, CompiledRequirement
 from eligibility.compile.runtime import UNKNOWN
 from eligibility.decision import (
@@ -142,6 +154,42 @@ def _memo(lock: threading.Lock, store: dict[Any, Any], key: Any, value: Any,
 
 #: the most Reasons kept per requirement, outcome and exception (one small memo each)
 _REASON_LIMIT = 256
+#: the most objects an identity memo keeps (see IdentityMemo)
+_IDENTITY_LIMIT = 2048
+
+
+class IdentityMemo:
+    """What was built from an immutable object, found again by the object's identity.
+
+    An entry holds the object itself beside the value, so the object lives as long as
+    its entry and its ``id()`` cannot be taken by another object meanwhile; a look-up
+    checks ``entry[0] is obj``. Bounded (emptied when full, at ``limit`` entries, by
+    default :data:`_IDENTITY_LIMIT` when it fills); written under ``lock``, read without
+    it (a dict read is atomic), so one memo serves many threads."""
+
+    __slots__ = ("_lock", "entries", "limit")
+
+    def __init__(self, lock: threading.Lock, limit: int | None = None) -> None:
+        self._lock = lock
+        self.limit = limit
+        #: id(obj) → (obj, value); read directly on the hot paths
+        self.entries: dict[int, tuple[Any, Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def get(self, obj: Any) -> Any:
+        """The value kept for this very object, or None."""
+        entry = self.entries.get(id(obj))
+        return entry[1] if entry is not None and entry[0] is obj else None
+
+    def put(self, obj: Any, value: Any) -> None:
+        """Keep ``value`` for ``obj`` (and ``obj`` with it)."""
+        limit = _IDENTITY_LIMIT if self.limit is None else self.limit
+        with self._lock:
+            if len(self.entries) >= limit:
+                self.entries.clear()
+            self.entries[id(obj)] = (obj, value)
 
 
 class _Req:
@@ -165,7 +213,8 @@ class _Req:
         #: vary, and a memo of the Reasons made from them, keyed by what varies (observed
         #: values, missing facts, the discretionary hint's value)
         self.templates: dict[Any,
-                             tuple[dict[str, Any], dict[Any, Reason]]] = {}
+                             tuple[dict[str, Any],
+                                   dict[Any, tuple[Reason, ReasonOutcome]]]] = {}
 
 
 class DecisionBuilder:
@@ -189,7 +238,14 @@ class DecisionBuilder:
         #: per criterion and language: its result's static fields, and a memo of results
         self._criterion_templates: dict[tuple[int, str],
                                         tuple[dict[str, Any], dict[Any, CriterionResult]]] = {}
-        self._results: dict[tuple[Any, ...], MeasureResult] = {}
+        #: measure results by their values (with the outcome each was first built from)
+        self._results: dict[tuple[Any, ...], tuple[MeasureResult, Outcomes]] = {}
+        #: per (language, full): by the identity of a shared Outcomes, (its measure, the
+        #: date, the unconfirmed parameters, its sort key without the index, its result)
+        self._result_ids: dict[tuple[str, bool], IdentityMemo] = {}
+        #: per language: by the identity of a shared ReasonOutcome, (its requirement's
+        #: static parts, its Reason)
+        self._reason_ids: dict[str, IdentityMemo] = {}
         self._measures: dict[tuple[int, str], dict[str, Any]] = {}
         self._unconfirmed: dict[tuple[int, date], tuple[frozenset[str], list[str]]] = {}
         self._steps = StepViews(pack_decimals(self.pack.parameters))
@@ -225,6 +281,13 @@ class DecisionBuilder:
                 found = by_id.setdefault(id(creq), _Req(creq, lang, self._source_lists))
         return found
 
+    def _ids(self, memos: dict[Any, IdentityMemo], key: Any) -> IdentityMemo:
+        found = memos.get(key)
+        if found is None:
+            with self._lock:
+                found = memos.setdefault(key, IdentityMemo(self._lock))
+        return found
+
     def _text(self, key: tuple[Any, ...], make: Any) -> Any:
         found = self._texts.get(key)
         if found is None:
@@ -239,19 +302,27 @@ class DecisionBuilder:
         affects: dict[str, list[str]] = {}
         full = detail == "full"
         goal_order = self._goal_order
-        for index, cm, out in outcomes.measures:
-            result = self.measure_result(cm, out, lang, outcomes, full)
-            for path in out.missing:
-                affects.setdefault(path, []).append(cm.measure.id)
-            key = (
-                goal_order.get(cm.measure.goal, 99),
-                _STATUS_RANK[out.status],
-                result.priority or 99,
-                index,
-            )
-            results.append((key, result))
-        results.sort(key=lambda item: item[0])
+        ids = self._result_ids.get((lang, full)) or self._ids(self._result_ids, (lang, full))
+        entries = ids.entries
         when = outcomes.as_of
+        unconfirmed = outcomes.unconfirmed_params
+        for index, cm, out in outcomes.measures:
+            entry = entries.get(id(out))
+            if entry is not None and entry[0] is out and entry[1][0] is cm and (
+                    entry[1][1] == when) and (entry[1][2] is unconfirmed
+                                              or entry[1][2] == unconfirmed):
+                _, _, _, rank, result = entry[1]
+            else:
+                result, again = self._measure_result(cm, out, lang, outcomes, full)
+                rank = (goal_order.get(cm.measure.goal, 99), _STATUS_RANK[out.status],
+                        result.priority or 99)
+                if again:  # the same object once more: a shared one, kept by identity
+                    ids.put(out, (cm, when, unconfirmed, rank, result))
+            if out.missing:
+                for path in out.missing:
+                    affects.setdefault(path, []).append(cm.measure.id)
+            results.append(((*rank, index), result))
+        results.sort(key=lambda item: item[0])
         provenance = self._provenance.copy()
         provenance["as_of"] = when
         provenance["facts_sha256"] = outcomes.facts_sha256
@@ -356,7 +427,7 @@ class DecisionBuilder:
 
     def _templates(self, creq: CompiledRequirement, static: _Req, lang: str,
                    outcome: Outcome, exc: RuleException | None,
-                   ) -> tuple[dict[str, Any], dict[Any, Reason]]:
+                   ) -> tuple[dict[str, Any], dict[Any, tuple[Reason, ReasonOutcome]]]:
         tkey: Any = (outcome, exc.id) if exc else outcome
         found = static.templates.get(tkey)
         if found is None:
@@ -367,6 +438,14 @@ class DecisionBuilder:
 
     def measure_result(self, cm: CompiledMeasure, out: Outcomes, lang: str,
                        outcomes: HouseholdOutcomes, full: bool = True) -> MeasureResult:
+        """One measure's result (shared with equal ones)."""
+        return self._measure_result(cm, out, lang, outcomes, full)[0]
+
+    def _measure_result(self, cm: CompiledMeasure, out: Outcomes, lang: str,
+                        outcomes: HouseholdOutcomes, full: bool,
+                        ) -> tuple[MeasureResult, bool]:
+        """The result, and whether it was found in the memo by values as built from
+        this very ``out`` (so ``out`` is an object the core shares)."""
         status = out.status
         amount = out.amount
         # equal reasons, and results, are made once and shared; values are keyed
@@ -380,7 +459,24 @@ class DecisionBuilder:
         shared = True  # every reason came from (or went into) a memo
         reqs = self._reqs.get(lang) or {}
         plain = _PLAIN.issuperset
-        for creq, outcome, exc, seen, value, values in out.reasons:
+        rids = None
+        if full:
+            rids = self._reason_ids.get(lang) or self._ids(self._reason_ids, lang)
+            rentries = rids.entries
+        for ro in out.reasons:
+            creq, outcome, exc, seen, value, values = ro
+            if full:
+                entry = rentries.get(id(ro))
+                if entry is not None and entry[0] is ro:
+                    static, reason = entry[1]
+                    if outcome == "not_met":
+                        failed.append(static.title)
+                    elif outcome == "discretionary":
+                        assessed.append(static.title)
+                    if static.unconfirmed or (exc is not None and exc.unconfirmed):
+                        flagged.append(static.id)
+                    reasons.append(reason)
+                    continue
             static = reqs.get(id(creq)) or self._req(creq, lang)
             if outcome == "not_met":
                 failed.append(static.title)
@@ -402,14 +498,18 @@ class DecisionBuilder:
                     rkey = (seen, vkey, *vals)
                 else:
                     rkey = vals[0] if len(vals) == 1 else vals
-            reason = pair[1].get(rkey) if rkey is not None else None
-            if reason is None:
+            kept = pair[1].get(rkey) if rkey is not None else None
+            if kept is None:
                 reason = self._reason(creq, static, pair[0], lang, outcome, exc, seen, value,
                                       values)
                 if rkey is not None:
-                    _memo(self._lock, pair[1], rkey, reason, _REASON_LIMIT)
+                    _memo(self._lock, pair[1], rkey, (reason, ro), _REASON_LIMIT)
                 else:
                     shared = False
+            else:
+                reason = kept[0]
+                if kept[1] is ro and rids is not None:  # seen again: kept by identity too
+                    rids.put(ro, (static, reason))
             reasons.append(reason)
         mkey: tuple[Any, ...] | None = None
         if not full or (shared and out.calculation is None):
@@ -421,7 +521,7 @@ class DecisionBuilder:
                       [r[1] if r[2] is None else (r[1], r[2].id) for r in out.reasons]))
             found = self._results.get(mkey)
             if found is not None:
-                return found
+                return found[0], found[1] is out
         if status == "eligible":
             summary = self._text(("eligible", lang), lambda: render("summary.eligible", lang))
         elif status == "not_eligible":
@@ -462,8 +562,8 @@ class DecisionBuilder:
             fields["calculation"] = self._steps.steps(out.calculation, lang)
         result = construct(MeasureResult, fields)
         if mkey is not None:
-            _memo(self._lock, self._results, mkey, result)
-        return result
+            _memo(self._lock, self._results, mkey, (result, out))
+        return result, False
 
     def criterion_result(self, outcome: CriterionOutcome, lang: str) -> CriterionResult:
         """One criterion's result; equal results are made once and shared."""
