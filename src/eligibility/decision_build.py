@@ -156,6 +156,8 @@ def _memo(lock: threading.Lock, store: dict[Any, Any], key: Any, value: Any,
 _REASON_LIMIT = 256
 #: the most objects an identity memo keeps (see IdentityMemo)
 _IDENTITY_LIMIT = 2048
+#: criteria tuples held on probation (the latest few: a shared one comes back soon)
+_PROBATION_LIMIT = 16
 
 
 class IdentityMemo:
@@ -246,6 +248,10 @@ class DecisionBuilder:
         #: per language: by the identity of a shared ReasonOutcome, (its requirement's
         #: static parts, its Reason)
         self._reason_ids: dict[str, IdentityMemo] = {}
+        #: per language: the criteria's results by the identity of a shared criteria
+        #: tuple; admitted when seen again while among the latest few (on probation)
+        self._criteria_ids: dict[str, IdentityMemo] = {}
+        self._probation = IdentityMemo(self._lock, _PROBATION_LIMIT)
         self._measures: dict[tuple[int, str], dict[str, Any]] = {}
         self._unconfirmed: dict[tuple[int, date], tuple[frozenset[str], list[str]]] = {}
         self._steps = StepViews(pack_decimals(self.pack.parameters))
@@ -308,21 +314,21 @@ class DecisionBuilder:
         unconfirmed = outcomes.unconfirmed_params
         for index, cm, out in outcomes.measures:
             entry = entries.get(id(out))
-            if entry is not None and entry[0] is out and entry[1][0] is cm and (
-                    entry[1][1] == when) and (entry[1][2] is unconfirmed
-                                              or entry[1][2] == unconfirmed):
-                _, _, _, rank, result = entry[1]
+            kept = entry[1] if entry is not None and entry[0] is out else None
+            if kept is not None and kept[0] is cm and kept[1] == when and (
+                    kept[2] is unconfirmed or kept[2] == unconfirmed):
+                results.append(kept[3])
             else:
                 result, again = self._measure_result(cm, out, lang, outcomes, full)
-                rank = (goal_order.get(cm.measure.goal, 99), _STATUS_RANK[out.status],
-                        result.priority or 99)
+                item = ((goal_order.get(cm.measure.goal, 99), _STATUS_RANK[out.status],
+                         result.priority or 99, index), result)
                 if again:  # the same object once more: a shared one, kept by identity
-                    ids.put(out, (cm, when, unconfirmed, rank, result))
+                    ids.put(out, (cm, when, unconfirmed, item))
+                results.append(item)
             if out.missing:
                 for path in out.missing:
                     affects.setdefault(path, []).append(cm.measure.id)
-            results.append(((*rank, index), result))
-        results.sort(key=lambda item: item[0])
+        results.sort()  # by the keys alone: they differ (each holds its measure's index)
         provenance = self._provenance.copy()
         provenance["as_of"] = when
         provenance["facts_sha256"] = outcomes.facts_sha256
@@ -330,7 +336,7 @@ class DecisionBuilder:
         fields["lang"] = lang if lang in ("nn", "en") else "nb"
         fields["as_of"] = when
         fields["measures"] = [r for _, r in results]
-        fields["criteria"] = [self.criterion_result(c, lang) for c in outcomes.criteria]
+        fields["criteria"] = self._criteria(outcomes.criteria, lang)
         fields["missing_facts"] = self.missing(affects, lang) if affects else self._empty
         fields["provenance"] = construct(Provenance, provenance)
         return construct(Decision, fields)
@@ -564,6 +570,22 @@ class DecisionBuilder:
         if mkey is not None:
             _memo(self._lock, self._results, mkey, (result, out))
         return result, False
+
+    def _criteria(self, criteria: tuple[CriterionOutcome, ...], lang: str,
+                  ) -> list[CriterionResult]:
+        """The criteria's results; for a tuple the core shares (seen again while on
+        probation, a small identity memo of the latest ones), kept by its identity."""
+        ids = self._criteria_ids.get(lang) or self._ids(self._criteria_ids, lang)
+        entry = ids.entries.get(id(criteria))
+        if entry is not None and entry[0] is criteria:
+            found: list[CriterionResult] = entry[1]
+            return found
+        results = [self.criterion_result(c, lang) for c in criteria]
+        if self._probation.get(criteria) is not None:
+            ids.put(criteria, results)
+        else:
+            self._probation.put(criteria, True)
+        return results
 
     def criterion_result(self, outcome: CriterionOutcome, lang: str) -> CriterionResult:
         """One criterion's result; equal results are made once and shared."""
