@@ -463,6 +463,14 @@ class DecisionBuilder:
         assessed: list[str] = []
         flagged: list[str] = []
         shared = True  # every reason came from (or went into) a memo
+        mkey: tuple[Any, ...] | None = None
+        if not full:  # a summary result is named by its values: look it up first
+            mkey = (cm.index, lang, outcomes.as_of, status, _value_key(amount), out.priority,
+                    out.missing, out.discretionary, False,
+                    *[r[1] if r[2] is None else (r[1], r[2].id) for r in out.reasons])
+            found = self._results.get(mkey)
+            if found is not None:
+                return found[0], found[1] is out
         reqs = self._reqs.get(lang) or {}
         plain = _PLAIN.issuperset
         rids = None
@@ -517,14 +525,11 @@ class DecisionBuilder:
                 if kept[1] is ro and rids is not None:  # seen again: kept by identity too
                     rids.put(ro, (static, reason))
             reasons.append(reason)
-        mkey: tuple[Any, ...] | None = None
-        if not full or (shared and out.calculation is None):
+        if full and shared and out.calculation is None:
             # a shared result's reasons are memoised objects, kept alive by the entry: their
             # identities name them
             mkey = (cm.index, lang, outcomes.as_of, status, _value_key(amount), out.priority,
-                    out.missing, out.discretionary, full,
-                    *(map(id, reasons) if full else
-                      [r[1] if r[2] is None else (r[1], r[2].id) for r in out.reasons]))
+                    out.missing, out.discretionary, True, *map(id, reasons))
             found = self._results.get(mkey)
             if found is not None:
                 return found[0], found[1] is out
