@@ -130,3 +130,142 @@ def test_a_template_copy_is_a_model_of_its_own() -> None:
     assert a == SourceRef(ref="Husbankloven § 1") and a.model_dump_json() == \
         SourceRef(ref="Husbankloven § 1").model_dump_json()
     assert b.url == "https://lovdata.no/" and list(b.__dict__) == ["ref", "url"]
+
+
+# -- the identity memo ----------------------------------------------------------------
+class _Thing:
+    """An object that can be weakly referenced (to see when the memo lets it go)."""
+
+
+def test_identity_memo_hits_only_the_very_same_object() -> None:
+    import threading
+
+    from eligibility.decision_build import IdentityMemo
+
+    memo = IdentityMemo(threading.Lock(), 8)
+    key = tuple(["met", 1])
+    memo.put(key, "built")
+    assert memo.get(key) == "built"
+    assert memo.get(tuple(["met", 1])) is None  # equal, but another object
+    assert memo.get(_Thing()) is None
+
+
+def test_identity_memo_keeps_its_key_alive_and_a_reused_id_cannot_hit() -> None:
+    import gc
+    import threading
+    import weakref
+
+    from eligibility.decision_build import IdentityMemo
+
+    memo = IdentityMemo(threading.Lock(), 2)
+    thing = _Thing()
+    ref = weakref.ref(thing)
+    memo.put(thing, "built")
+    del thing
+    gc.collect()
+    assert ref() is not None  # held by its entry: its id is not free to be reused
+    newcomers = [_Thing() for _ in range(1000)]
+    assert all(memo.get(n) is None for n in newcomers)
+    # an entry whose object is not the one asked about (as if its id had been reused)
+    stranger = _Thing()
+    memo.entries[id(stranger)] = (_Thing(), "someone else's")
+    assert memo.get(stranger) is None
+
+
+def test_identity_memo_is_bounded_and_lets_go_when_emptied() -> None:
+    import gc
+    import threading
+    import weakref
+
+    from eligibility.decision_build import IdentityMemo
+
+    memo = IdentityMemo(threading.Lock(), 3)
+    things = [_Thing() for _ in range(10)]
+    refs = [weakref.ref(t) for t in things]
+    for t in things:
+        memo.put(t, id(t))
+        assert len(memo) <= 3
+    del things, t
+    gc.collect()
+    assert sum(r() is not None for r in refs) == len(memo) <= 3
+
+
+def _identity_entries(engine: Engine) -> int:
+    builder = engine.builder
+    return sum(len(m) for memos in (builder._result_ids, builder._reason_ids,
+                                    builder._criteria_ids) for m in memos.values())
+
+
+def test_shared_outcomes_are_kept_by_identity_and_give_the_same_bytes() -> None:
+    """A household evaluated again gets the core's shared outcomes again: the builder
+    finds what it built from them by identity; every language and detail level still
+    gives a fresh engine's bytes."""
+    pack = load_pack(ROOT / "rules" / "no")
+    warm = Engine(pack)
+    levels = [(lang, detail) for lang in ("nb", "nn", "en") for detail in ("full", "summary")]
+    for facts in [*fixtures(), {}]:
+        cold = Engine(pack)  # has seen nothing else
+        want = {level: cold.evaluate_json(facts, AS_OF, level[0], detail=level[1])  # type: ignore[arg-type]
+                for level in levels}
+        for _ in range(3):
+            for lang, detail in levels:
+                assert warm.evaluate_json(facts, AS_OF, lang, detail=detail) == want[  # type: ignore[arg-type]
+                    lang, detail]
+    assert _identity_entries(warm) > 0
+
+
+def test_an_identity_hit_is_the_part_built_for_that_object(engine: Engine) -> None:
+    from eligibility.decision_build import DecisionBuilder
+
+    builder = DecisionBuilder(engine.compiled)
+    outcomes = engine.outcomes(household(), date(2023, 6, 1))
+    first = [builder.build(outcomes, "en") for _ in range(3)]
+    # the third time, a measure whose outcome is kept by identity gets the very result of
+    # the second (the first found it by values, and saw the same object again)
+    ids = builder._result_ids["en", True]
+    kept = [cm.measure.id for _, cm, out in outcomes.measures if ids.get(out) is not None]
+    assert kept
+    second = {m.id: m for m in first[1].measures}
+    assert all(second[m.id] is m for m in first[2].measures if m.id in kept)
+    assert decision_bytes(first[2]) == decision_bytes(first[0])
+    # the same outcomes in another language are not that language's parts
+    nb = builder.build(outcomes, "nb")
+    assert nb.lang == "nb" and nb.measures[0].title != first[0].measures[0].title
+    assert decision_bytes(nb) == decision_bytes(DecisionBuilder(engine.compiled)
+                                                .build(outcomes, "nb"))
+    # nor at another detail level
+    summary = builder.build(outcomes, "en", "summary")
+    assert all(m.reasons == [] for m in summary.measures)
+
+
+def test_a_decimal_shown_differently_is_never_an_identity_hit(engine: Engine) -> None:
+    from decimal import Decimal
+
+    from eligibility.decision_build import DecisionBuilder
+
+    builder = DecisionBuilder(engine.compiled)
+    outcomes = engine.outcomes(household(), date(2023, 6, 1), calculation=False)
+    index, cm, _ = next(m for m in outcomes.measures if m[2].amount is not None
+                          and m[2].status == "eligible")
+    shown = []
+    for text in ("983.0", "983.00", "983.0"):
+        measures = tuple((i, c, o._replace(amount=Decimal(text)) if i == index else o)
+                         for i, c, o in outcomes.measures)
+        mine = outcomes._replace(measures=measures)
+        for _ in range(3):
+            decision = builder.build(mine, "en")
+        shown.append(json.loads(decision_bytes(decision))["measures"])
+    amounts = [next(m["amount"] for m in ms if m["id"] == cm.measure.id) for ms in shown]
+    assert amounts == ["983.0", "983.00", "983.0"]
+
+
+def test_outcomes_made_afresh_each_time_are_not_kept(engine: Engine) -> None:
+    """The reference makes new outcome objects on every call: equal ones are shared by
+    value as before, none is held by identity."""
+    from eligibility.decision_build import DecisionBuilder
+
+    builder = DecisionBuilder(engine.compiled)
+    for _ in range(4):
+        builder.build(engine.reference_outcomes(household(), date(2023, 6, 1)), "en")
+    assert sum(len(m) for memos in (builder._result_ids, builder._reason_ids,
+                                    builder._criteria_ids) for m in memos.values()) == 0
