@@ -308,7 +308,9 @@ class DecisionBuilder:
         affects: dict[str, list[str]] = {}
         full = detail == "full"
         goal_order = self._goal_order
-        ids = self._result_ids.get((lang, full)) or self._ids(self._result_ids, (lang, full))
+        ids = self._result_ids.get((lang, full))
+        if ids is None:  # (not `or`: an empty memo is falsy)
+            ids = self._ids(self._result_ids, (lang, full))
         entries = ids.entries
         when = outcomes.as_of
         unconfirmed = outcomes.unconfirmed_params
@@ -475,7 +477,9 @@ class DecisionBuilder:
         plain = _PLAIN.issuperset
         rids = None
         if full:
-            rids = self._reason_ids.get(lang) or self._ids(self._reason_ids, lang)
+            rids = self._reason_ids.get(lang)
+            if rids is None:
+                rids = self._ids(self._reason_ids, lang)
             rentries = rids.entries
         for ro in out.reasons:
             creq, outcome, exc, seen, value, values = ro
@@ -580,7 +584,9 @@ class DecisionBuilder:
                   ) -> list[CriterionResult]:
         """The criteria's results; for a tuple the core shares (seen again while on
         probation, a small identity memo of the latest ones), kept by its identity."""
-        ids = self._criteria_ids.get(lang) or self._ids(self._criteria_ids, lang)
+        ids = self._criteria_ids.get(lang)
+        if ids is None:
+            ids = self._ids(self._criteria_ids, lang)
         entry = ids.entries.get(id(criteria))
         if entry is not None and entry[0] is criteria:
             found: list[CriterionResult] = entry[1]
