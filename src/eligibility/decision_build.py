@@ -237,9 +237,12 @@ class DecisionBuilder:
         self._reqs: dict[str, dict[int, _Req]] = {lang: {} for lang in ("nb", "nn", "en")}
         self._lock = threading.Lock()  # guards memo writes (memos are bounded: see _memo)
         self._texts: dict[tuple[Any, ...], Any] = {}
-        #: per criterion and language: its result's static fields, and a memo of results
-        self._criterion_templates: dict[tuple[int, str],
-                                        tuple[dict[str, Any], dict[Any, CriterionResult]]] = {}
+        #: per language and criterion (by its id()): its result's static fields, and a
+        #: memo of results
+        self._criterion_templates: dict[
+            str, dict[int, tuple[dict[str, Any], dict[Any, CriterionResult]]]] = {}
+        #: missing facts by (language, path, the measures they affect)
+        self._missing_facts: dict[tuple[str, str, tuple[str, ...]], MissingFact] = {}
         #: measure results by their values (with the outcome each was first built from)
         self._results: dict[tuple[Any, ...], tuple[MeasureResult, Outcomes]] = {}
         #: per (language, full): by the identity of a shared Outcomes, (its measure, the
@@ -589,9 +592,20 @@ class DecisionBuilder:
             ids = self._ids(self._criteria_ids, lang)
         entry = ids.entries.get(id(criteria))
         if entry is not None and entry[0] is criteria:
-            found: list[CriterionResult] = entry[1]
-            return found
-        results = [self.criterion_result(c, lang) for c in criteria]
+            kept: list[CriterionResult] = entry[1]
+            return kept
+        results: list[CriterionResult] = []
+        append = results.append
+        per = self._criterion_templates.get(lang) or {}
+        for outcome in criteria:  # criterion_result, its memo's hits inline
+            value = outcome[1]
+            pair = per.get(id(outcome[0]))
+            if pair is not None and not outcome[2] and value.__class__ in _EXACT:
+                found = pair[1].get(value)
+                if found is not None:
+                    append(found)
+                    continue
+            append(self.criterion_result(outcome, lang))
         if self._probation.get(criteria) is not None:
             ids.put(criteria, results)
         else:
@@ -601,13 +615,17 @@ class DecisionBuilder:
     def criterion_result(self, outcome: CriterionOutcome, lang: str) -> CriterionResult:
         """One criterion's result; equal results are made once and shared."""
         c, value, missing = outcome
-        pair = self._criterion_templates.get((id(c), lang))
+        per = self._criterion_templates.get(lang)
+        if per is None:
+            with self._lock:
+                per = self._criterion_templates.setdefault(lang, {})
+        pair = per.get(id(c))
         if pair is None:  # the criteria live as long as the pack
             pair = (field_template(CriterionResult, {
                 "id": c.id, "title": c.title.get(lang), "value": None, "known": False,
                 "missing_facts": self._empty, "unconfirmed": c.unconfirmed}), {})
             with self._lock:
-                pair = self._criterion_templates.setdefault((id(c), lang), pair)
+                pair = per.setdefault(id(c), pair)
         # a decimal value (rarely seen twice) is not kept: its result is built each time
         key = ((value, missing) if missing else value) if (
             value.__class__ in _EXACT or value is UNKNOWN) else None
@@ -626,9 +644,16 @@ class DecisionBuilder:
 
     def missing(self, affects: dict[str, list[str]], lang: str) -> list[MissingFact]:
         facts = sorted(affects.items(), key=lambda item: (-len(item[1]), item[0]))
-        return [construct(MissingFact, {"path": path, "question": self.question(path, lang),
-                                        "affects": measures})
-                for path, measures in facts]
+        out = []
+        kept = self._missing_facts
+        for path, measures in facts:
+            key = (lang, path, tuple(measures))
+            found = kept.get(key)
+            if found is None:
+                found = _memo(self._lock, kept, key, construct(MissingFact, {
+                    "path": path, "question": self.question(path, lang), "affects": measures}))
+            out.append(found)
+        return out
 
     def title_of(self, path: str, lang: str) -> str:
         """The short title of the fact at ``path``."""
