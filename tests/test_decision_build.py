@@ -222,7 +222,7 @@ def test_an_identity_hit_is_the_part_built_for_that_object(engine: Engine) -> No
     first = [builder.build(outcomes, "en") for _ in range(3)]
     # the third time, a measure whose outcome is kept by identity gets the very result of
     # the second (the first found it by values, and saw the same object again)
-    ids = builder._result_ids["en", True]
+    ids = builder._result_ids["en", True, outcomes.as_of, outcomes.unconfirmed_params]
     kept = [cm.measure.id for _, cm, out in outcomes.measures if ids.get(out) is not None]
     assert kept
     second = {m.id: m for m in first[1].measures}

@@ -156,6 +156,9 @@ def _memo(lock: threading.Lock, store: dict[Any, Any], key: Any, value: Any,
 _REASON_LIMIT = 256
 #: the most objects an identity memo keeps (see IdentityMemo)
 _IDENTITY_LIMIT = 2048
+#: identity memos of measure results kept (one per language, detail, date and
+#: unconfirmed parameters)
+_RESULT_MEMOS = 64
 #: criteria tuples held on probation (the latest few: a shared one comes back soon)
 _PROBATION_LIMIT = 16
 
@@ -245,9 +248,10 @@ class DecisionBuilder:
         self._missing_facts: dict[tuple[str, str, tuple[str, ...]], MissingFact] = {}
         #: measure results by their values (with the outcome each was first built from)
         self._results: dict[tuple[Any, ...], tuple[MeasureResult, Outcomes]] = {}
-        #: per (language, full): by the identity of a shared Outcomes, (its measure, the
-        #: date, the unconfirmed parameters, its sort key without the index, its result)
-        self._result_ids: dict[tuple[str, bool], IdentityMemo] = {}
+        #: per (language, full, date, unconfirmed parameters) — what a result depends on
+        #: beyond its outcome — by the identity of a shared Outcomes: (its measure, (its
+        #: sort key, its result)); at most _RESULT_MEMOS of them
+        self._result_ids: dict[tuple[str, bool, date, frozenset[str]], IdentityMemo] = {}
         #: per language: by the identity of a shared ReasonOutcome, (its requirement's
         #: static parts, its Reason)
         self._reason_ids: dict[str, IdentityMemo] = {}
@@ -294,6 +298,8 @@ class DecisionBuilder:
         found = memos.get(key)
         if found is None:
             with self._lock:
+                if len(memos) >= _RESULT_MEMOS:
+                    memos.clear()
                 found = memos.setdefault(key, IdentityMemo(self._lock))
         return found
 
@@ -311,24 +317,22 @@ class DecisionBuilder:
         affects: dict[str, list[str]] = {}
         full = detail == "full"
         goal_order = self._goal_order
-        ids = self._result_ids.get((lang, full))
-        if ids is None:  # (not `or`: an empty memo is falsy)
-            ids = self._ids(self._result_ids, (lang, full))
-        entries = ids.entries
         when = outcomes.as_of
-        unconfirmed = outcomes.unconfirmed_params
+        memo_key = (lang, full, when, outcomes.unconfirmed_params)
+        ids = self._result_ids.get(memo_key)
+        if ids is None:  # (not `or`: an empty memo is falsy)
+            ids = self._ids(self._result_ids, memo_key)
+        entries = ids.entries
         for index, cm, out in outcomes.measures:
             entry = entries.get(id(out))
-            kept = entry[1] if entry is not None and entry[0] is out else None
-            if kept is not None and kept[0] is cm and kept[1] == when and (
-                    kept[2] is unconfirmed or kept[2] == unconfirmed):
-                results.append(kept[3])
+            if entry is not None and entry[0] is out and entry[1][0] is cm:
+                results.append(entry[1][1])
             else:
                 result, again = self._measure_result(cm, out, lang, outcomes, full)
                 item = ((goal_order.get(cm.measure.goal, 99), _STATUS_RANK[out.status],
                          result.priority or 99, index), result)
                 if again:  # the same object once more: a shared one, kept by identity
-                    ids.put(out, (cm, when, unconfirmed, item))
+                    ids.put(out, (cm, item))
                 results.append(item)
             if out.missing:
                 for path in out.missing:
