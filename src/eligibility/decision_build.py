@@ -177,8 +177,9 @@ class IdentityMemo:
     def __init__(self, lock: threading.Lock, limit: int | None = None) -> None:
         self._lock = lock
         self.limit = limit
-        #: id(obj) → (obj, value); read directly on the hot paths
-        self.entries: dict[int, tuple[Any, Any]] = {}
+        #: id(obj) → (obj, value), or (obj, *values) as :meth:`put_flat` keeps them (one
+        #: tuple less per entry); read directly on the hot paths
+        self.entries: dict[int, tuple[Any, ...]] = {}
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -190,11 +191,16 @@ class IdentityMemo:
 
     def put(self, obj: Any, value: Any) -> None:
         """Keep ``value`` for ``obj`` (and ``obj`` with it)."""
+        self.put_flat((obj, value))
+
+    def put_flat(self, entry: tuple[Any, ...]) -> None:
+        """Keep ``entry`` — the object first, what was built from it after — for
+        ``entry[0]``."""
         limit = _IDENTITY_LIMIT if self.limit is None else self.limit
         with self._lock:
             if len(self.entries) >= limit:
                 self.entries.clear()
-            self.entries[id(obj)] = (obj, value)
+            self.entries[id(entry[0])] = entry
 
 
 class _Req:
@@ -249,11 +255,11 @@ class DecisionBuilder:
         #: measure results by their values (with the outcome each was first built from)
         self._results: dict[tuple[Any, ...], tuple[MeasureResult, Outcomes]] = {}
         #: per (language, full, date, unconfirmed parameters) — what a result depends on
-        #: beyond its outcome — by the identity of a shared Outcomes: (its measure, (its
-        #: sort key, its result)); at most _RESULT_MEMOS of them
+        #: beyond its outcome — by the identity of a shared Outcomes: (the Outcomes, its
+        #: measure, (its sort key, its result)); at most _RESULT_MEMOS of them
         self._result_ids: dict[tuple[str, bool, date, frozenset[str]], IdentityMemo] = {}
-        #: per language: by the identity of a shared ReasonOutcome, (its requirement's
-        #: static parts, its Reason)
+        #: per language: by the identity of a shared ReasonOutcome, (the ReasonOutcome,
+        #: its requirement's static parts, its Reason)
         self._reason_ids: dict[str, IdentityMemo] = {}
         #: per language: the criteria's results by the identity of a shared criteria
         #: tuple; admitted when seen again while among the latest few (on probation)
@@ -325,14 +331,14 @@ class DecisionBuilder:
         entries = ids.entries
         for index, cm, out in outcomes.measures:
             entry = entries.get(id(out))
-            if entry is not None and entry[0] is out and entry[1][0] is cm:
-                results.append(entry[1][1])
+            if entry is not None and entry[0] is out and entry[1] is cm:
+                results.append(entry[2])
             else:
                 result, again = self._measure_result(cm, out, lang, outcomes, full)
                 item = ((goal_order.get(cm.measure.goal, 99), _STATUS_RANK[out.status],
                          result.priority or 99, index), result)
                 if again:  # the same object once more: a shared one, kept by identity
-                    ids.put(out, (cm, item))
+                    ids.put_flat((out, cm, item))
                 results.append(item)
             if out.missing:
                 for path in out.missing:
@@ -493,7 +499,7 @@ class DecisionBuilder:
             if full:
                 entry = rentries.get(id(ro))
                 if entry is not None and entry[0] is ro:
-                    static, reason = entry[1]
+                    _, static, reason = entry
                     if outcome == "not_met":
                         failed.append(static.title)
                     elif outcome == "discretionary":
@@ -534,7 +540,7 @@ class DecisionBuilder:
             else:
                 reason = kept[0]
                 if kept[1] is ro and rids is not None:  # seen again: kept by identity too
-                    rids.put(ro, (static, reason))
+                    rids.put_flat((ro, static, reason))
             reasons.append(reason)
         if full and shared and out.calculation is None:
             # a shared result's reasons are memoised objects, kept alive by the entry: their
