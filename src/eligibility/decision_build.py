@@ -596,7 +596,8 @@ class DecisionBuilder:
     def _criteria(self, criteria: tuple[CriterionOutcome, ...], lang: str,
                   ) -> list[CriterionResult]:
         """The criteria's results; for a tuple the core shares (seen again while on
-        probation, a small identity memo of the latest ones), kept by its identity."""
+        probation, a small identity memo of the latest ones), kept by its identity. The
+        core shares only tuples of known values of exact kinds; others are not held."""
         ids = self._criteria_ids.get(lang)
         if ids is None:
             ids = self._ids(self._criteria_ids, lang)
@@ -607,19 +608,24 @@ class DecisionBuilder:
         results: list[CriterionResult] = []
         append = results.append
         per = self._criterion_templates.get(lang) or {}
+        plain = True  # every value of an exact kind, none unknown: a tuple the core may share
         for outcome in criteria:  # criterion_result, its memo's hits inline
             value = outcome[1]
-            pair = per.get(id(outcome[0]))
-            if pair is not None and not outcome[2] and value.__class__ in _EXACT:
-                found = pair[1].get(value)
-                if found is not None:
-                    append(found)
-                    continue
+            if outcome[2] or value.__class__ not in _EXACT:
+                plain = False
+            else:
+                pair = per.get(id(outcome[0]))
+                if pair is not None:
+                    found = pair[1].get(value)
+                    if found is not None:
+                        append(found)
+                        continue
             append(self.criterion_result(outcome, lang))
-        if self._probation.get(criteria) is not None:
-            ids.put(criteria, results)
-        else:
-            self._probation.put(criteria, True)
+        if plain:  # (else made for this household — facts missing, a decimal: not held)
+            if self._probation.get(criteria) is not None:
+                ids.put(criteria, results)
+            else:
+                self._probation.put(criteria, True)
         return results
 
     def criterion_result(self, outcome: CriterionOutcome, lang: str) -> CriterionResult:
