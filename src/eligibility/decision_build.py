@@ -469,6 +469,8 @@ class DecisionBuilder:
         this very ``out`` (so ``out`` is an object the core shares)."""
         status = out.status
         amount = out.amount
+        # the amount as a memo key: a result that is not eligible shows none
+        shown = None if status == "not_eligible" else _value_key(amount)
         # equal reasons, and results, are made once and shared; values are keyed
         # exactly (a decimal by its text: 1.0 ≠ 1.00). A reason showing a decimal — an
         # income, a cost — is rarely seen twice: it is built each time and not kept, so
@@ -480,7 +482,7 @@ class DecisionBuilder:
         shared = True  # every reason came from (or went into) a memo
         mkey: tuple[Any, ...] | None = None
         if not full:  # a summary result is named by its values: look it up first
-            mkey = (cm.index, lang, outcomes.as_of, status, _value_key(amount), out.priority,
+            mkey = (cm.index, lang, outcomes.as_of, status, shown, out.priority,
                     out.missing, out.discretionary, False,
                     *[r[1] if r[2] is None else (r[1], r[2].id) for r in out.reasons])
             found = self._results.get(mkey)
@@ -545,7 +547,7 @@ class DecisionBuilder:
         if full and shared and out.calculation is None:
             # a shared result's reasons are memoised objects, kept alive by the entry: their
             # identities name them
-            mkey = (cm.index, lang, outcomes.as_of, status, _value_key(amount), out.priority,
+            mkey = (cm.index, lang, outcomes.as_of, status, shown, out.priority,
                     out.missing, out.discretionary, True, *map(id, reasons))
             found = self._results.get(mkey)
             if found is not None:
