@@ -269,3 +269,23 @@ def test_outcomes_made_afresh_each_time_are_not_kept(engine: Engine) -> None:
         builder.build(engine.reference_outcomes(household(), date(2023, 6, 1)), "en")
     assert sum(len(m) for memos in (builder._result_ids, builder._reason_ids,
                                     builder._criteria_ids) for m in memos.values()) == 0
+
+
+def test_not_eligible_results_that_differ_only_in_the_unshown_amount_are_one(
+        engine: Engine) -> None:
+    """A not-eligible result shows no amount: households whose only difference is the
+    amount the core computed share one result, and neither shows an amount."""
+    from eligibility.decision_build import DecisionBuilder
+
+    builder = DecisionBuilder(engine.compiled)
+    found = []
+    for income in (10000, 12000):
+        facts = household(household={"kommunegruppe": 4, "registered": False},
+                          members=[{"age": 40, "income_month": income, "disability": False}])
+        outcomes = engine.outcomes(facts, date(2023, 6, 1), observe=False, calculation=False)
+        out = next(o for _, cm, o in outcomes.measures if cm.measure.id == "bostotte")
+        decision = builder.build(outcomes, "en", "summary")
+        found.append((out.amount, decision.measure("bostotte")))
+    (one, first), (two, second) = found
+    assert first.status == "not_eligible" and one != two
+    assert first is second and first.amount is None
