@@ -82,6 +82,10 @@ class _Term:
     param: tuple[Parameter, tuple[Fn, ...]] | None = None
     #: where the evaluation keeps the term's value: ("lets" | "crit" | "fact", key)
     cached: tuple[str, str] | None = None
+    #: the AST the term's value, its guards' conditions and its table keys come from
+    #: (for backends that compile their own closures of the same terms)
+    node: ast.Node | None = None
+    guard_nodes: tuple[ast.Node, ...] = ()
 
 
 #: the value recorded for the span of an `if` branch that was not taken
@@ -300,30 +304,34 @@ def _one_line(text: str) -> tuple[str, list[int]]:
 
 
 def _terms(node: ast.Node, res: Resolver, parameters: Mapping[str, Parameter],
-           guards: tuple[tuple[Fn, bool], ...]) -> list[_Term]:
+           guards: tuple[tuple[Fn, bool], ...],
+           guard_nodes: tuple[ast.Node, ...] = ()) -> list[_Term]:
     if isinstance(node, ast.Name):
         if node.dotted == "members":
             return []
         return [_Term(node.start, node.end, compile_expr(node, res), guards,
-                      cached=_cache_of(node, res))]
+                      cached=_cache_of(node, res), node=node, guard_nodes=guard_nodes)]
     if isinstance(node, ast.Call) and node.func in _WHOLE:
         param = None
         if node.func == "param" and isinstance(node.args[0], ast.Name):
             found = parameters.get(node.args[0].dotted)
             if found is not None:
                 param = (found, tuple(compile_expr(a, res) for a in node.args[1:]))
-        return [_Term(node.start, node.end, compile_expr(node, res), guards, param)]
+        return [_Term(node.start, node.end, compile_expr(node, res), guards, param,
+                      node=node, guard_nodes=guard_nodes)]
     if isinstance(node, ast.If):
         cond = compile_expr(node.cond, res)
-        terms = _terms(node.cond, res, parameters, guards)
+        terms = _terms(node.cond, res, parameters, guards, guard_nodes)
         for branch, want in ((node.then, True), (node.orelse, False)):
             inner = (*guards, (cond, want))
-            terms.append(_Term(branch.start, branch.end, None, inner))
-            terms.extend(_terms(branch, res, parameters, inner))
+            inner_nodes = (*guard_nodes, node.cond)
+            terms.append(_Term(branch.start, branch.end, None, inner, node=branch,
+                               guard_nodes=inner_nodes))
+            terms.extend(_terms(branch, res, parameters, inner, inner_nodes))
         return terms
     out: list[_Term] = []
     for child in ast.children(node):
-        out.extend(_terms(child, res, parameters, guards))
+        out.extend(_terms(child, res, parameters, guards, guard_nodes))
     return out
 
 
@@ -507,3 +515,121 @@ def _value(fn: Fn, ctx: Ctx) -> Any:
         return fn(ctx)
     except EligibilityError:
         return UNKNOWN
+
+
+#: one step for :func:`record_env`: (the planned step, the environment key of its value
+#: — a ``let`` or criterion — or None for the amount, its terms as
+#: (start, end, how, environment key, closure, guards, key closures))
+EnvStep = tuple[_PlannedStep, str | None, tuple[tuple[Any, ...], ...]]
+
+
+def env_steps(plan: CalculationPlan, compile_node: Callable[[ast.Node], Any],
+              let_key: Callable[[str], str], crit_key: Callable[[str], str],
+              ) -> tuple[EnvStep, ...]:
+    """``plan``'s steps for :func:`record_env`, with closures from ``compile_node`` (a
+    backend's own, over its environment) for each `if` condition, table key and term
+    the evaluation does not keep; ``let_key`` / ``crit_key`` name where the environment
+    keeps a ``let`` / criterion value."""
+    conds: dict[int, Any] = {}  # one closure per condition, so the record asks it once
+
+    def cond_fn(node: ast.Node) -> Any:
+        found = conds.get(id(node))
+        if found is None:
+            found = conds[id(node)] = compile_node(node)
+        return found
+
+    out: list[EnvStep] = []
+    for planned in plan.steps:
+        cached = planned.cached
+        vkey = None if cached is None else (
+            let_key(cached[1]) if cached[0] == "lets" else crit_key(cached[1]))
+        flat: list[tuple[Any, ...]] = []
+        for term, (start, end, how, key, _, guards, key_fns) in zip(
+                planned.terms, planned.flat, strict=True):
+            eguards = tuple((cond_fn(node), want) for (_, want), node in zip(
+                guards, term.guard_nodes, strict=True))
+            efn: Any = None
+            ekeys: tuple[Any, ...] = ()
+            if how == _LET:
+                key = let_key(key)
+            elif how == _CRIT:  # read as a let is: one environment key
+                how, key = _LET, crit_key(key)
+            elif how == _PARAM and key_fns:
+                assert isinstance(term.node, ast.Call)
+                ekeys = tuple(compile_node(a) for a in term.node.args[1:])
+            elif how == _EVAL:
+                assert term.node is not None
+                efn = compile_node(term.node)
+            flat.append((start, end, how, key, efn, eguards, ekeys))
+        out.append((planned, vkey, tuple(flat)))
+    return tuple(out)
+
+
+def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[str, Any],
+               as_of: date, params: Mapping[str, Any], amount: Any,
+               exact: Any) -> tuple[RecordedStep, ...]:
+    """:func:`record` for a measure whose amount's facts are all present, reading the
+    values a two-valued evaluation kept in ``env`` (facts under their keys, ``let`` and
+    criterion values where ``steps`` say) and running its closures (see
+    :func:`env_steps`) for the rest. Gives the steps :func:`record` gives for the same
+    household; where a closure raises (a division by zero, a table key that is not
+    there), the caller records the reference way instead."""
+    out: list[RecordedStep] = []
+    conds: dict[Any, Any] = {}
+    keyless: dict[str, ParamUse] | None = None
+    param_use = plan.param_use
+    rounding = plan.rounding
+    new = _new_step
+    env_get = env.get
+    for planned, vkey, flat in steps:
+        terms: list[tuple[int, int, Any]] = []
+        uses: list[ParamUse] = []
+        elided_to = -1
+        for start, end, how, key, efn, guards, key_fns in flat:
+            if end <= elided_to:
+                continue
+            if guards:
+                taken = True
+                for cond, want in guards:
+                    got = conds.get(cond)
+                    if got is None:
+                        got = conds[cond] = cond(env)
+                    if got is not want:
+                        taken = False
+                        break
+                if not taken:
+                    if how == _BRANCH:
+                        elided_to = end
+                        terms.append((start, end, ELIDED))
+                    continue
+            if how == _FACT:
+                tvalue = env_get(key, UNKNOWN)
+            elif how == _LET:
+                tvalue = env[key]
+            elif how == _PARAM:
+                if key_fns:
+                    keys = tuple([k(env) for k in key_fns])
+                    tvalue = _param_value(params, key, keys)
+                    uses.append(param_use(as_of, key, keys, tvalue))
+                else:
+                    if keyless is None:
+                        keyless = plan.keyless_uses(as_of, params)
+                    use = keyless[key]
+                    tvalue = use.value
+                    uses.append(use)
+            elif how == _EVAL:
+                tvalue = efn(env)
+            else:
+                continue
+            terms.append((start, end, tvalue))
+        if vkey is None:
+            out.append(new(RecordedStep, (
+                planned.name, "amount", planned.title, planned.unit, planned.sources,
+                planned.text, amount, (), tuple(uses) if uses else (), tuple(terms),
+                rounding, exact)))
+        else:
+            out.append(new(RecordedStep, (
+                planned.name, planned.kind, planned.title, planned.unit, planned.sources,
+                planned.text, env[vkey], (), tuple(uses) if uses else (), tuple(terms),
+                None, None)))
+    return tuple(out)

@@ -42,7 +42,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
 from typing import Any
 
-from eligibility.compile.calculation import record
+from eligibility.compile.calculation import EnvStep, env_steps, record, record_env
 from eligibility.compile.closures import CompilerBase, NoValue, _norm_key
 from eligibility.compile.outcomes import (
     CriterionOutcome,
@@ -165,6 +165,8 @@ class FastMeasure:
     #: environment keys the priority groups are decided by, or None when they are not
     #: decided by memoisable, always-present values
     priority_keys: tuple[str, ...] | None
+    #: the amount's calculation steps over the environment (:func:`record_env`), or None
+    calculation: tuple[EnvStep, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -356,9 +358,13 @@ class FastPack:
                 priority_keys += (pkey,)
             if priority_keys is None:
                 break
+        calc = None
+        if cm.calculation is not None:
+            calc = env_steps(cm.calculation, lambda node: compiler.compile(node, False),
+                             lets.__getitem__, lambda cid: f"@c:{cid}")
         return FastMeasure(cm, total, amount, amount_reads,
                            m.amount.rounding if m.amount else "none", tuple(requirements),
-                           priority, tuple(let_list), priority_keys)
+                           priority, tuple(let_list), priority_keys, calc)
 
     # -- per date ------------------------------------------------------------
     def _plan(self, as_of: date) -> _Plan:
@@ -518,6 +524,19 @@ def _record(mp: _MeasurePlan, ctx: Ctx, env: Env, outcomes: Outcomes, exact: Any
         mp.cm.calculation, ctx, outcomes.amount, exact))  # type: ignore[arg-type]
 
 
+def _record_env(plan: _Plan, mp: _MeasurePlan, env: Env, outcomes: Outcomes,
+                exact: Any) -> Outcomes | None:
+    """``outcomes`` with the calculation recorded from the environment (the measure's
+    amount ran on the fast closures), or None where a closure raised (record it the
+    reference way then)."""
+    try:
+        steps = record_env(mp.cm.calculation, mp.fm.calculation,  # type: ignore[arg-type]
+                           env, plan.as_of, plan.params, outcomes.amount, exact)
+    except _FALLBACK:
+        return None
+    return outcomes._replace(calculation=steps)
+
+
 def _complete(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation: bool,
               lock: threading.Lock) -> HouseholdOutcomes:
     """Every fact the date's measures and criteria read is present: two-valued throughout."""
@@ -536,13 +555,17 @@ def _complete(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculati
         for i, mp in plan.dynamic:
             outcomes = _measure(mp, env, observe, lock)
             if calculation and mp.cm.calculation is not None:
-                if ctx is None:
-                    ctx = _context(plan, facts, env,
-                                   [(c, k) for c, k, _, _ in plan.criteria_eval])
-                ctx.lets = {}
-                ctx.exact = exact = env["@exact"]
-                ctx.amount = (outcomes.amount, ())
-                outcomes = _record(mp, ctx, env, outcomes, exact)
+                recorded = _record_env(plan, mp, env, outcomes, env["@exact"])
+                if recorded is not None:
+                    outcomes = recorded
+                else:
+                    if ctx is None:
+                        ctx = _context(plan, facts, env,
+                                       [(c, k) for c, k, _, _ in plan.criteria_eval])
+                    ctx.lets = {}
+                    ctx.exact = exact = env["@exact"]
+                    ctx.amount = (outcomes.amount, ())
+                    outcomes = _record(mp, ctx, env, outcomes, exact)
             measures[i] = (mp.index, mp.cm, outcomes)
         measures = tuple(measures)
     if criteria is None:
@@ -600,7 +623,11 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
         else:
             outcomes = _run(mp, ctx, env, observe, layout, position, lock)
         if calculation and mp.cm.calculation is not None:
-            outcomes = _record(mp, ctx, env, outcomes, ctx.exact)
+            recorded = None
+            if layout[position[id(fm.amount_reads)]]:
+                recorded = _record_env(plan, mp, env, outcomes, ctx.exact)
+            outcomes = (recorded if recorded is not None
+                        else _record(mp, ctx, env, outcomes, ctx.exact))
         measures.append((mp.index, mp.cm, outcomes))
     criteria = []
     missing = ctx.missing
