@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eligibility import Engine, load_pack
-from eligibility.compile import fast
+from eligibility.compile import calculation, fast
 from eligibility.compile.outcomes import HouseholdOutcomes
 from eligibility.errors import EligibilityError
 from eligibility.testing.strategies import evaluation_dates, households
@@ -35,15 +35,21 @@ def _calculations(out: HouseholdOutcomes) -> list[tuple[str, str]]:
 def test_recording_from_the_environment_equals_the_reference(
         name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     engine = PACKS[name]
-    used = {"env": 0, "measures": 0}
-    real = fast._record_env
+    used = {"env": 0, "measures": 0, "env steps": 0, "steps": 0}
+    real, real_step = fast._record_env, calculation._env_step
 
     def counting(*args: Any) -> Any:
         found = real(*args)
         used["env"] += found is not None
         return found
 
+    def counting_step(*args: Any) -> Any:
+        found = real_step(*args)
+        used["env steps"] += 1
+        return found
+
     monkeypatch.setattr(fast, "_record_env", counting)
+    monkeypatch.setattr(calculation, "_env_step", counting_step)
 
     @settings(max_examples=150, deadline=None, derandomize=True, database=None,
               suppress_health_check=[HealthCheck.too_slow])
@@ -60,10 +66,13 @@ def test_recording_from_the_environment_equals_the_reference(
         out = engine.fast.evaluate_household(valid, as_of, fallback=False)
         assert _calculations(out) == _calculations(ref)
         used["measures"] += len(_calculations(ref))
+        used["steps"] += sum(len(o.calculation) for _, _, o in ref.measures if o.calculation)
 
     check()
-    # the environment recorded a real share of the calculations (not all fell back)
+    # the environment recorded a real share of the calculations (not all fell back),
+    # whole (every fact there) and step by step (facts missing elsewhere in the amount)
     assert used["env"] >= used["measures"] // 4 > 0
+    assert used["steps"] > used["env steps"] > used["env"]
 
 
 def test_a_closure_that_raises_records_the_reference_way() -> None:

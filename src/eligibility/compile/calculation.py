@@ -404,14 +404,20 @@ def _evaluate(fn: Fn, ctx: Ctx) -> tuple[Any, tuple[str, ...]]:
 
 
 def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
-           exact: Any = _NOT_GIVEN) -> tuple[RecordedStep, ...]:
+           exact: Any = _NOT_GIVEN, env: Mapping[str, Any] | None = None,
+           env_at: tuple[EnvStep | None, ...] = ()) -> tuple[RecordedStep, ...]:
     """Record every step of ``plan`` in ``ctx`` after the measure was evaluated there.
 
     ``amount`` is the rounded amount the evaluation computed, ``exact`` the value before
     rounding (evaluated again here when not given). Terms and conditions are evaluated
     directly (``ctx.missing`` is put back as it was at the end; a step's own value
-    keeps the missing facts it read as ``waiting_for``)."""
+    keeps the missing facts it read as ``waiting_for``).
+
+    ``env_at`` (with ``env``, a backend's environment; see :func:`record_env`) gives per
+    step the :data:`EnvStep` to record it from the environment, for steps whose facts
+    are all there, or None; a step whose closure raises is recorded the reference way."""
     steps: list[RecordedStep] = []
+    env_conds: dict[Any, Any] = {}
     conds: dict[Fn, Any] = {}  # the value of each `if` condition, evaluated once
     as_of = ctx.as_of
     facts_get, lets_get, crit_get = ctx.facts.get, ctx.lets.get, ctx.crit.get
@@ -422,7 +428,16 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
     param_use = plan.param_use
     keyless: dict[str, ParamUse] | None = None
     new = _new_step
-    for planned in plan.steps:
+    for at, planned in enumerate(plan.steps):
+        if env_at:
+            step = env_at[at]
+            if step is not None:
+                try:
+                    steps.append(_env_step(plan, step, env,  # type: ignore[arg-type]
+                                           env_conds, as_of, params, amount, exact))
+                    continue
+                except _RAISES:
+                    pass
         waiting: tuple[str, ...] = ()
         step_exact = None
         kind = planned.kind
@@ -565,6 +580,11 @@ def env_steps(plan: CalculationPlan, compile_node: Callable[[ast.Node], Any],
     return tuple(out)
 
 
+#: what a backend's closure may raise where the reference gives UNKNOWN or an error
+#: (a division by zero, a table key or parameter value that is not there)
+_RAISES: tuple[type[BaseException], ...] = (ArithmeticError, LookupError, EligibilityError)
+
+
 def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[str, Any],
                as_of: date, params: Mapping[str, Any], amount: Any,
                exact: Any) -> tuple[RecordedStep, ...]:
@@ -574,62 +594,60 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
     :func:`env_steps`) for the rest. Gives the steps :func:`record` gives for the same
     household; where a closure raises (a division by zero, a table key that is not
     there), the caller records the reference way instead."""
-    out: list[RecordedStep] = []
     conds: dict[Any, Any] = {}
-    keyless: dict[str, ParamUse] | None = None
-    param_use = plan.param_use
-    rounding = plan.rounding
-    new = _new_step
+    return tuple([_env_step(plan, step, env, conds, as_of, params, amount, exact)
+                  for step in steps])
+
+
+def _env_step(plan: CalculationPlan, step: EnvStep, env: Mapping[str, Any],
+              conds: dict[Any, Any], as_of: date, params: Mapping[str, Any], amount: Any,
+              exact: Any) -> RecordedStep:
+    """One step of :func:`record_env` (``conds``: the conditions asked so far)."""
+    planned, vkey, flat = step
     env_get = env.get
-    for planned, vkey, flat in steps:
-        terms: list[tuple[int, int, Any]] = []
-        uses: list[ParamUse] = []
-        elided_to = -1
-        for start, end, how, key, efn, guards, key_fns in flat:
-            if end <= elided_to:
+    terms: list[tuple[int, int, Any]] = []
+    uses: list[ParamUse] = []
+    elided_to = -1
+    for start, end, how, key, efn, guards, key_fns in flat:
+        if end <= elided_to:
+            continue
+        if guards:
+            taken = True
+            for cond, want in guards:
+                got = conds.get(cond)
+                if got is None:
+                    got = conds[cond] = cond(env)
+                if got is not want:
+                    taken = False
+                    break
+            if not taken:
+                if how == _BRANCH:
+                    elided_to = end
+                    terms.append((start, end, ELIDED))
                 continue
-            if guards:
-                taken = True
-                for cond, want in guards:
-                    got = conds.get(cond)
-                    if got is None:
-                        got = conds[cond] = cond(env)
-                    if got is not want:
-                        taken = False
-                        break
-                if not taken:
-                    if how == _BRANCH:
-                        elided_to = end
-                        terms.append((start, end, ELIDED))
-                    continue
-            if how == _FACT:
-                tvalue = env_get(key, UNKNOWN)
-            elif how == _LET:
-                tvalue = env[key]
-            elif how == _PARAM:
-                if key_fns:
-                    keys = tuple([k(env) for k in key_fns])
-                    tvalue = _param_value(params, key, keys)
-                    uses.append(param_use(as_of, key, keys, tvalue))
-                else:
-                    if keyless is None:
-                        keyless = plan.keyless_uses(as_of, params)
-                    use = keyless[key]
-                    tvalue = use.value
-                    uses.append(use)
-            elif how == _EVAL:
-                tvalue = efn(env)
+        if how == _FACT:
+            tvalue = env_get(key, UNKNOWN)
+        elif how == _LET:
+            tvalue = env[key]
+        elif how == _PARAM:
+            if key_fns:
+                keys = tuple([k(env) for k in key_fns])
+                tvalue = _param_value(params, key, keys)
+                uses.append(plan.param_use(as_of, key, keys, tvalue))
             else:
-                continue
-            terms.append((start, end, tvalue))
-        if vkey is None:
-            out.append(new(RecordedStep, (
-                planned.name, "amount", planned.title, planned.unit, planned.sources,
-                planned.text, amount, (), tuple(uses) if uses else (), tuple(terms),
-                rounding, exact)))
+                use = plan.keyless_uses(as_of, params)[key]
+                tvalue = use.value
+                uses.append(use)
+        elif how == _EVAL:
+            tvalue = efn(env)
         else:
-            out.append(new(RecordedStep, (
-                planned.name, planned.kind, planned.title, planned.unit, planned.sources,
-                planned.text, env[vkey], (), tuple(uses) if uses else (), tuple(terms),
-                None, None)))
-    return tuple(out)
+            continue
+        terms.append((start, end, tvalue))
+    if vkey is None:
+        return _new_step(RecordedStep, (
+            planned.name, "amount", planned.title, planned.unit, planned.sources,
+            planned.text, amount, (), tuple(uses) if uses else (), tuple(terms),
+            plan.rounding, exact))
+    return _new_step(RecordedStep, (
+        planned.name, planned.kind, planned.title, planned.unit, planned.sources,
+        planned.text, env[vkey], (), tuple(uses) if uses else (), tuple(terms), None, None))

@@ -167,6 +167,8 @@ class FastMeasure:
     priority_keys: tuple[str, ...] | None
     #: the amount's calculation steps over the environment (:func:`record_env`), or None
     calculation: tuple[EnvStep, ...] | None = None
+    #: what each of those steps reads (a let's, a criterion's, the amount's Reads)
+    calculation_reads: tuple[Reads, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -359,12 +361,17 @@ class FastPack:
             if priority_keys is None:
                 break
         calc = None
+        calc_reads: tuple[Reads, ...] = ()
         if cm.calculation is not None:
             calc = env_steps(cm.calculation, lambda node: compiler.compile(node, False),
                              lets.__getitem__, lambda cid: f"@c:{cid}")
+            calc_reads = tuple(
+                amount_reads if p.cached is None else let_reads[p.cached[1]]
+                if p.cached[0] == "lets" else self._criteria_reads[p.cached[1]]
+                for p in cm.calculation.steps)
         return FastMeasure(cm, total, amount, amount_reads,
                            m.amount.rounding if m.amount else "none", tuple(requirements),
-                           priority, tuple(let_list), priority_keys, calc)
+                           priority, tuple(let_list), priority_keys, calc, calc_reads)
 
     # -- per date ------------------------------------------------------------
     def _plan(self, as_of: date) -> _Plan:
@@ -456,6 +463,7 @@ class FastPack:
         for mp in measures:
             fm = mp.fm
             every += [fm.reads, fm.amount_reads, *(r for _, _, _, r in fm.lets),
+                      *fm.calculation_reads,
                       *(fr.reads for fr in mp.requirements),
                       *(r for _, _, _, r, _ in fm.priority)]
         return (tuple(measures), criteria_eval, criteria, criteria_getter, total,
@@ -514,14 +522,17 @@ def _context(plan: _Plan, facts: ValidFacts, env: Env,
     return ctx
 
 
-def _record(mp: _MeasurePlan, ctx: Ctx, env: Env, outcomes: Outcomes, exact: Any) -> Outcomes:
+def _record(mp: _MeasurePlan, ctx: Ctx, env: Env, outcomes: Outcomes, exact: Any,
+            env_at: tuple[EnvStep | None, ...] = ()) -> Outcomes:
     """``outcomes`` with the recorded calculation, read from this evaluation (the
-    ``let`` values the fast closures computed go into the context's cache first)."""
+    ``let`` values the fast closures computed go into the context's cache first;
+    ``env_at``: the steps to record from the environment, see :func:`record`)."""
     for name, key, _, _ in mp.fm.lets:
         if key in env and name not in ctx.lets:
             ctx.lets[name] = (env[key], ())
     return outcomes._replace(calculation=record(
-        mp.cm.calculation, ctx, outcomes.amount, exact))  # type: ignore[arg-type]
+        mp.cm.calculation, ctx, outcomes.amount, exact,  # type: ignore[arg-type]
+        env, env_at))
 
 
 def _record_env(plan: _Plan, mp: _MeasurePlan, env: Env, outcomes: Outcomes,
@@ -626,8 +637,12 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
             recorded = None
             if layout[position[id(fm.amount_reads)]]:
                 recorded = _record_env(plan, mp, env, outcomes, ctx.exact)
-            outcomes = (recorded if recorded is not None
-                        else _record(mp, ctx, env, outcomes, ctx.exact))
+            if recorded is None:  # the steps whose facts are all there from env
+                recorded = _record(mp, ctx, env, outcomes, ctx.exact, tuple([
+                    step if layout[position[id(reads)]] and not reads.amount else None
+                    for step, reads in zip(fm.calculation,  # type: ignore[arg-type]
+                                           fm.calculation_reads, strict=True)]))
+            outcomes = recorded
         measures.append((mp.index, mp.cm, outcomes))
     criteria = []
     missing = ctx.missing
