@@ -106,6 +106,8 @@ class _PlannedStep:
     cached: tuple[str, str] | None = None
     #: the terms as flat tuples for :func:`record`: (start, end, how, key, fn, guards, param)
     flat: tuple[tuple[Any, ...], ...] = ()
+    #: the first six fields of every RecordedStep of this step (name … text)
+    head: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +281,8 @@ def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
         terms = tuple(replace(t, start=at[t.start], end=at[t.end])
                       for t in _terms(expr.node, res, parameters, ()))
         steps.append(_PlannedStep(name, kind, title, unit, sources, text, value, terms,
-                                  cached, tuple(_flat(t) for t in terms)))
+                                  cached, tuple(_flat(t) for t in terms),
+                                  (name, kind, title, unit, sources, text)))
     return CalculationPlan(tuple(steps), amount.rounding)
 
 
@@ -432,9 +435,12 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
         if env_at:
             step = env_at[at]
             if step is not None:
+                if keyless is None:
+                    keyless = plan.keyless_uses(as_of, params)
                 try:
                     steps.append(_env_step(plan, step, env,  # type: ignore[arg-type]
-                                           env_conds, as_of, params, amount, exact))
+                                           env_conds, keyless, as_of, params, amount,
+                                           exact))
                     continue
                 except _RAISES:
                     pass
@@ -512,8 +518,7 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
                 continue
             terms.append((start, end, tvalue))
         steps.append(new(RecordedStep, (
-            planned.name, kind, planned.title, planned.unit, planned.sources,
-            planned.text, value, waiting if value is UNKNOWN else (),
+            *planned.head, value, waiting if value is UNKNOWN else (),
             tuple(uses) if uses else (), tuple(terms),
             rounding if kind == "amount" else None, step_exact,
         )))
@@ -595,14 +600,16 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
     household; where a closure raises (a division by zero, a table key that is not
     there), the caller records the reference way instead."""
     conds: dict[Any, Any] = {}
-    return tuple([_env_step(plan, step, env, conds, as_of, params, amount, exact)
+    keyless = plan.keyless_uses(as_of, params)
+    return tuple([_env_step(plan, step, env, conds, keyless, as_of, params, amount, exact)
                   for step in steps])
 
 
 def _env_step(plan: CalculationPlan, step: EnvStep, env: Mapping[str, Any],
-              conds: dict[Any, Any], as_of: date, params: Mapping[str, Any], amount: Any,
-              exact: Any) -> RecordedStep:
-    """One step of :func:`record_env` (``conds``: the conditions asked so far)."""
+              conds: dict[Any, Any], keyless: Mapping[str, ParamUse], as_of: date,
+              params: Mapping[str, Any], amount: Any, exact: Any) -> RecordedStep:
+    """One step of :func:`record_env` (``conds``: the conditions asked so far;
+    ``keyless``: :meth:`CalculationPlan.keyless_uses` on the date)."""
     planned, vkey, flat = step
     env_get = env.get
     terms: list[tuple[int, int, Any]] = []
@@ -635,7 +642,7 @@ def _env_step(plan: CalculationPlan, step: EnvStep, env: Mapping[str, Any],
                 tvalue = _param_value(params, key, keys)
                 uses.append(plan.param_use(as_of, key, keys, tvalue))
             else:
-                use = plan.keyless_uses(as_of, params)[key]
+                use = keyless[key]
                 tvalue = use.value
                 uses.append(use)
         elif how == _EVAL:
@@ -645,9 +652,7 @@ def _env_step(plan: CalculationPlan, step: EnvStep, env: Mapping[str, Any],
         terms.append((start, end, tvalue))
     if vkey is None:
         return _new_step(RecordedStep, (
-            planned.name, "amount", planned.title, planned.unit, planned.sources,
-            planned.text, amount, (), tuple(uses) if uses else (), tuple(terms),
+            *planned.head, amount, (), tuple(uses) if uses else (), tuple(terms),
             plan.rounding, exact))
     return _new_step(RecordedStep, (
-        planned.name, planned.kind, planned.title, planned.unit, planned.sources,
-        planned.text, env[vkey], (), tuple(uses) if uses else (), tuple(terms), None, None))
+        *planned.head, env[vkey], (), tuple(uses) if uses else (), tuple(terms), None, None))

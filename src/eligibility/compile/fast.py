@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
@@ -194,6 +194,9 @@ class _MeasurePlan:
     #: requirement that is ``memo_ok``, memoised by (its position, its shown values);
     #: not observed, observed
     run_memo: tuple[dict[Any, ReasonOutcome], dict[Any, ReasonOutcome]]
+    #: per layout (:func:`_layout`) where the amount lacks facts: the calculation steps
+    #: to record from the environment (None: the reference way), see :func:`_mixed`
+    env_at: dict[bytes, tuple[EnvStep | None, ...]] = field(default_factory=dict)
 
     def fresh(self) -> _MeasurePlan:
         """The same plan with empty memos of its own (for another date)."""
@@ -638,10 +641,14 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
             if layout[position[id(fm.amount_reads)]]:
                 recorded = _record_env(plan, mp, env, outcomes, ctx.exact)
             if recorded is None:  # the steps whose facts are all there from env
-                recorded = _record(mp, ctx, env, outcomes, ctx.exact, tuple([
-                    step if layout[position[id(reads)]] and not reads.amount else None
-                    for step, reads in zip(fm.calculation,  # type: ignore[arg-type]
-                                           fm.calculation_reads, strict=True)]))
+                env_at = mp.env_at.get(layout)
+                if env_at is None:
+                    env_at = tuple([
+                        step if layout[position[id(reads)]] and not reads.amount else None
+                        for step, reads in zip(fm.calculation,  # type: ignore[arg-type]
+                                               fm.calculation_reads, strict=True)])
+                    _remember(lock, mp.env_at, layout, env_at)
+                recorded = _record(mp, ctx, env, outcomes, ctx.exact, env_at)
             outcomes = recorded
         measures.append((mp.index, mp.cm, outcomes))
     criteria = []
