@@ -106,8 +106,6 @@ class _PlannedStep:
     cached: tuple[str, str] | None = None
     #: the terms as flat tuples for :func:`record`: (start, end, how, key, fn, guards, param)
     flat: tuple[tuple[Any, ...], ...] = ()
-    #: the first six fields of every RecordedStep of this step (name … text)
-    head: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,8 +279,7 @@ def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
         terms = tuple(replace(t, start=at[t.start], end=at[t.end])
                       for t in _terms(expr.node, res, parameters, ()))
         steps.append(_PlannedStep(name, kind, title, unit, sources, text, value, terms,
-                                  cached, tuple(_flat(t) for t in terms),
-                                  (name, kind, title, unit, sources, text)))
+                                  cached, tuple(_flat(t) for t in terms)))
     return CalculationPlan(tuple(steps), amount.rounding)
 
 
@@ -518,7 +515,8 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
                 continue
             terms.append((start, end, tvalue))
         steps.append(new(RecordedStep, (
-            *planned.head, value, waiting if value is UNKNOWN else (),
+            planned.name, kind, planned.title, planned.unit, planned.sources,
+            planned.text, value, waiting if value is UNKNOWN else (),
             tuple(uses) if uses else (), tuple(terms),
             rounding if kind == "amount" else None, step_exact,
         )))
@@ -652,7 +650,9 @@ def _env_step(plan: CalculationPlan, step: EnvStep, env: Mapping[str, Any],
         terms.append((start, end, tvalue))
     if vkey is None:
         return _new_step(RecordedStep, (
-            *planned.head, amount, (), tuple(uses) if uses else (), tuple(terms),
+            planned.name, "amount", planned.title, planned.unit, planned.sources,
+            planned.text, amount, (), tuple(uses) if uses else (), tuple(terms),
             plan.rounding, exact))
     return _new_step(RecordedStep, (
-        *planned.head, env[vkey], (), tuple(uses) if uses else (), tuple(terms), None, None))
+        planned.name, planned.kind, planned.title, planned.unit, planned.sources,
+        planned.text, env[vkey], (), tuple(uses) if uses else (), tuple(terms), None, None))
