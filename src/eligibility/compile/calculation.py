@@ -106,6 +106,8 @@ class _PlannedStep:
     cached: tuple[str, str] | None = None
     #: the terms as flat tuples for :func:`record`: (start, end, how, key, fn, guards, param)
     flat: tuple[tuple[Any, ...], ...] = ()
+    #: the step's expression (for backends that compile their own closures of it)
+    node: ast.Node | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +281,7 @@ def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
         terms = tuple(replace(t, start=at[t.start], end=at[t.end])
                       for t in _terms(expr.node, res, parameters, ()))
         steps.append(_PlannedStep(name, kind, title, unit, sources, text, value, terms,
-                                  cached, tuple(_flat(t) for t in terms)))
+                                  cached, tuple(_flat(t) for t in terms), expr.node))
     return CalculationPlan(tuple(steps), amount.rounding)
 
 
@@ -589,18 +591,39 @@ _RAISES: tuple[type[BaseException], ...] = (ArithmeticError, LookupError, Eligib
 
 
 def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[str, Any],
-               as_of: date, params: Mapping[str, Any], amount: Any,
-               exact: Any) -> tuple[RecordedStep, ...]:
+               as_of: date, params: Mapping[str, Any], amount: Any, exact: Any,
+               memo: Mapping[Any, RecordedStep] | None = None,
+               getters: tuple[Callable[[Any], Any] | None, ...] = (),
+               remember: Callable[[Any, RecordedStep], None] | None = None,
+               ) -> tuple[RecordedStep, ...]:
     """:func:`record` for a measure whose amount's facts are all present, reading the
     values a two-valued evaluation kept in ``env`` (facts under their keys, ``let`` and
     criterion values where ``steps`` say) and running its closures (see
     :func:`env_steps`) for the rest. Gives the steps :func:`record` gives for the same
     household; where a closure raises (a division by zero, a table key that is not
-    there), the caller records the reference way instead."""
+    there), the caller records the reference way instead.
+
+    With ``memo`` (for one date and parameters), a step with a getter in ``getters``
+    (its inputs from ``env``: values of exact kinds that decide the whole step) is
+    looked up there by the step's position and those values, and ``remember`` keeps what is not."""
     conds: dict[Any, Any] = {}
     keyless = plan.keyless_uses(as_of, params)
-    return tuple([_env_step(plan, step, env, conds, keyless, as_of, params, amount, exact)
-                  for step in steps])
+    if memo is None:
+        return tuple([_env_step(plan, step, env, conds, keyless, as_of, params, amount, exact)
+                      for step in steps])
+    out: list[RecordedStep] = []
+    for at, (step, getter) in enumerate(zip(steps, getters, strict=True)):
+        if getter is None:
+            out.append(_env_step(plan, step, env, conds, keyless, as_of, params, amount,
+                                 exact))
+            continue
+        key = (at, getter(env))
+        found = memo.get(key)
+        if found is None:
+            found = _env_step(plan, step, env, conds, keyless, as_of, params, amount, exact)
+            remember(key, found)  # type: ignore[misc]
+        out.append(found)
+    return tuple(out)
 
 
 def _env_step(plan: CalculationPlan, step: EnvStep, env: Mapping[str, Any],

@@ -169,6 +169,9 @@ class FastMeasure:
     calculation: tuple[EnvStep, ...] | None = None
     #: what each of those steps reads (a let's, a criterion's, the amount's Reads)
     calculation_reads: tuple[Reads, ...] = ()
+    #: per step, a getter of the environment values that decide it whole (facts,
+    #: criteria, lets of exact, hashable kinds; no member list), or None
+    calculation_inputs: tuple[Callable[[Env], Any] | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,9 @@ class _MeasurePlan:
     #: per layout (:func:`_layout`) where the amount lacks facts: the calculation steps
     #: to record from the environment (None: the reference way), see :func:`_mixed`
     env_at: dict[bytes, tuple[EnvStep | None, ...]] = field(default_factory=dict)
+    #: calculation steps decided by their inputs (``FastMeasure.calculation_inputs``),
+    #: by (position, inputs), for this plan's date
+    step_memo: dict[Any, Any] = field(default_factory=dict)
 
     def fresh(self) -> _MeasurePlan:
         """The same plan with empty memos of its own (for another date)."""
@@ -365,6 +371,7 @@ class FastPack:
                 break
         calc = None
         calc_reads: tuple[Reads, ...] = ()
+        calc_inputs: tuple[Callable[[Env], Any] | None, ...] = ()
         if cm.calculation is not None:
             calc = env_steps(cm.calculation, lambda node: compiler.compile(node, False),
                              lets.__getitem__, lambda cid: f"@c:{cid}")
@@ -372,9 +379,12 @@ class FastPack:
                 amount_reads if p.cached is None else let_reads[p.cached[1]]
                 if p.cached[0] == "lets" else self._criteria_reads[p.cached[1]]
                 for p in cm.calculation.steps)
+            calc_inputs = tuple(_step_inputs(compiler, p.node)
+                                for p in cm.calculation.steps)
         return FastMeasure(cm, total, amount, amount_reads,
                            m.amount.rounding if m.amount else "none", tuple(requirements),
-                           priority, tuple(let_list), priority_keys, calc, calc_reads)
+                           priority, tuple(let_list), priority_keys, calc, calc_reads,
+                           calc_inputs)
 
     # -- per date ------------------------------------------------------------
     def _plan(self, as_of: date) -> _Plan:
@@ -499,6 +509,35 @@ class FastPack:
             return reference_household(self.compiled, facts, as_of, observe, calculation)
 
 
+def _step_inputs(compiler: _Compiler, node: ast.Node | None) -> Callable[[Env], Any] | None:
+    """A getter of the environment values ``node`` (a calculation step's expression)
+    reads, when they decide the step whole: every name a fact, criterion, ``let`` or the
+    date of an exact, hashable kind (:data:`_MEMO_KINDS`), no member list, no
+    ``amount`` (parameters follow from the date); else None."""
+    if node is None:
+        return None
+    keys: list[str] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Call):
+            if n.func in _MEMBER_CALLS:
+                return None
+            stack.extend(n.args[1:] if n.func == "param" else n.args)
+            continue
+        if isinstance(n, ast.Name):
+            if n.dotted in ("members", "amount"):
+                return None
+            key = compiler.read_key(n, False)
+            if key is None or compiler.kind(n) not in _MEMO_KINDS:
+                return None
+            keys.append(key)
+            continue
+        stack.extend(ast.children(n))
+    keys = list(dict.fromkeys(keys))
+    return itemgetter(*keys) if keys else _empty
+
+
 def _common(members: list[dict[str, Any]]) -> set[str]:
     common = set(members[0])
     for member in members[1:]:
@@ -539,13 +578,16 @@ def _record(mp: _MeasurePlan, ctx: Ctx, env: Env, outcomes: Outcomes, exact: Any
 
 
 def _record_env(plan: _Plan, mp: _MeasurePlan, env: Env, outcomes: Outcomes,
-                exact: Any) -> Outcomes | None:
+                exact: Any, lock: threading.Lock) -> Outcomes | None:
     """``outcomes`` with the calculation recorded from the environment (the measure's
     amount ran on the fast closures), or None where a closure raised (record it the
     reference way then)."""
+    memo = mp.step_memo
     try:
         steps = record_env(mp.cm.calculation, mp.fm.calculation,  # type: ignore[arg-type]
-                           env, plan.as_of, plan.params, outcomes.amount, exact)
+                           env, plan.as_of, plan.params, outcomes.amount, exact,
+                           memo, mp.fm.calculation_inputs,
+                           lambda key, step: _remember(lock, memo, key, step))
     except _FALLBACK:
         return None
     return outcomes._replace(calculation=steps)
@@ -569,7 +611,7 @@ def _complete(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculati
         for i, mp in plan.dynamic:
             outcomes = _measure(mp, env, observe, lock)
             if calculation and mp.cm.calculation is not None:
-                recorded = _record_env(plan, mp, env, outcomes, env["@exact"])
+                recorded = _record_env(plan, mp, env, outcomes, env["@exact"], lock)
                 if recorded is not None:
                     outcomes = recorded
                 else:
@@ -639,7 +681,7 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
         if calculation and mp.cm.calculation is not None:
             recorded = None
             if layout[position[id(fm.amount_reads)]]:
-                recorded = _record_env(plan, mp, env, outcomes, ctx.exact)
+                recorded = _record_env(plan, mp, env, outcomes, ctx.exact, lock)
             if recorded is None:  # the steps whose facts are all there from env
                 env_at = mp.env_at.get(layout)
                 if env_at is None:
