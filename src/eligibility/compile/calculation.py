@@ -407,7 +407,11 @@ def _evaluate(fn: Fn, ctx: Ctx) -> tuple[Any, tuple[str, ...]]:
 
 def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
            exact: Any = _NOT_GIVEN, env: Mapping[str, Any] | None = None,
-           env_at: tuple[EnvStep | None, ...] = ()) -> tuple[RecordedStep, ...]:
+           env_at: tuple[EnvStep | None, ...] = (),
+           memo: Mapping[Any, RecordedStep] | None = None,
+           getters: tuple[Callable[[Any], Any] | None, ...] = (),
+           remember: Callable[[Any, RecordedStep], None] | None = None,
+           ) -> tuple[RecordedStep, ...]:
     """Record every step of ``plan`` in ``ctx`` after the measure was evaluated there.
 
     ``amount`` is the rounded amount the evaluation computed, ``exact`` the value before
@@ -417,7 +421,8 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
 
     ``env_at`` (with ``env``, a backend's environment; see :func:`record_env`) gives per
     step the :data:`EnvStep` to record it from the environment, for steps whose facts
-    are all there, or None; a step whose closure raises is recorded the reference way."""
+    are all there, or None; a step whose closure raises is recorded the reference way.
+    ``memo``, ``getters`` and ``remember`` as for :func:`record_env`."""
     steps: list[RecordedStep] = []
     env_conds: dict[Any, Any] = {}
     conds: dict[Fn, Any] = {}  # the value of each `if` condition, evaluated once
@@ -437,9 +442,19 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
                 if keyless is None:
                     keyless = plan.keyless_uses(as_of, params)
                 try:
-                    steps.append(_env_step(plan, step, env,  # type: ignore[arg-type]
-                                           env_conds, keyless, as_of, params, amount,
-                                           exact))
+                    getter = getters[at] if memo is not None else None
+                    if getter is None:
+                        steps.append(_env_step(plan, step, env,  # type: ignore[arg-type]
+                                               env_conds, keyless, as_of, params, amount,
+                                               exact))
+                        continue
+                    key = (at, getter(env))
+                    found = memo.get(key)  # type: ignore[union-attr]
+                    if found is None:
+                        found = _env_step(plan, step, env,  # type: ignore[arg-type]
+                                          env_conds, keyless, as_of, params, amount, exact)
+                        remember(key, found)  # type: ignore[misc]
+                    steps.append(found)
                     continue
                 except _RAISES:
                     pass
@@ -545,11 +560,13 @@ EnvStep = tuple[_PlannedStep, str | None, tuple[tuple[Any, ...], ...]]
 
 def env_steps(plan: CalculationPlan, compile_node: Callable[[ast.Node], Any],
               let_key: Callable[[str], str], crit_key: Callable[[str], str],
+              term_key: Callable[[ast.Node], str] = lambda node: "",
               ) -> tuple[EnvStep, ...]:
     """``plan``'s steps for :func:`record_env`, with closures from ``compile_node`` (a
     backend's own, over its environment) for each `if` condition, table key and term
     the evaluation does not keep; ``let_key`` / ``crit_key`` name where the environment
-    keeps a ``let`` / criterion value."""
+    keeps a ``let`` / criterion value, ``term_key`` where it may keep a term's value
+    (an aggregate the evaluation computed; "" where none)."""
     conds: dict[int, Any] = {}  # one closure per condition, so the record asks it once
 
     def cond_fn(node: ast.Node) -> Any:
@@ -580,6 +597,7 @@ def env_steps(plan: CalculationPlan, compile_node: Callable[[ast.Node], Any],
             elif how == _EVAL:
                 assert term.node is not None
                 efn = compile_node(term.node)
+                key = term_key(term.node)
             flat.append((start, end, how, key, efn, eguards, ekeys))
         out.append((planned, vkey, tuple(flat)))
     return tuple(out)
@@ -666,8 +684,10 @@ def _env_step(plan: CalculationPlan, step: EnvStep, env: Mapping[str, Any],
                 use = keyless[key]
                 tvalue = use.value
                 uses.append(use)
-        elif how == _EVAL:
-            tvalue = efn(env)
+        elif how == _EVAL:  # kept by the evaluation where it computed it
+            tvalue = env_get(key, _NOT_GIVEN) if key else _NOT_GIVEN
+            if tvalue is _NOT_GIVEN:
+                tvalue = efn(env)
         else:
             continue
         terms.append((start, end, tvalue))

@@ -256,10 +256,21 @@ class FastPack:
         by_id = {c.id: c for c in compiled.pack.criteria}
         self._order = criteria_order(compiled.pack.criteria)
         self._criteria_deps = {c.id: refs([c.expr])[1] for c in compiled.pack.criteria}
+        #: the aggregates and calls a calculation step shows (count, sum, any, all,
+        #: known): the closures computing them keep their value in the environment
+        #: under these keys, for the recorder to read
+        self._calc_at: dict[int, str] = {}
+        for cm in compiled.measures:
+            for planned in cm.calculation.steps if cm.calculation else ():
+                for term in planned.terms:
+                    if (term.fn is not None and term.cached is None and term.param is None
+                            and isinstance(term.node, ast.Call)):
+                        self._calc_at.setdefault(id(term.node), f"@t{len(self._calc_at)}")
         for cid in self._order:
             expr = by_id[cid].expr
             self._criteria_reads[cid] = self._reads(expr.node)
-            compiler = _Compiler(self, -1, {}, f"{by_id[cid].file} criterion {cid}")
+            compiler = _Compiler(self, -1, {}, f"{by_id[cid].file} criterion {cid}",
+                                 record_at=self._calc_at)
             self._criteria_fns[cid] = compiler.compile(expr.node, False)
             self._criteria_kinds[cid] = compiler.kind(expr.node)
         self.measures = tuple(self._measure(cm) for cm in compiled.measures)
@@ -307,13 +318,14 @@ class FastPack:
         let_reads: dict[str, Reads] = {}
         let_list = []
         for name, expr in m.lets:
-            compiler = _Compiler(self, mi, dict(lets), f"{m.file} let {name}", let_kinds)
+            compiler = _Compiler(self, mi, dict(lets), f"{m.file} let {name}", let_kinds,
+                                 self._calc_at)
             fn = compiler.compile(expr.node, False)
             let_reads[name] = reads_ = self._reads(expr.node, let_reads)
             let_kinds[name] = compiler.kind(expr.node)
             lets[name] = key = f"@l{mi}:{name}"
             let_list.append((name, key, fn, reads_))
-        compiler = _Compiler(self, mi, lets, m.file, let_kinds)
+        compiler = _Compiler(self, mi, lets, m.file, let_kinds, self._calc_at)
         total = _NOTHING
 
         def reads(*exprs: Expr) -> Reads:
@@ -374,7 +386,8 @@ class FastPack:
         calc_inputs: tuple[Callable[[Env], Any] | None, ...] = ()
         if cm.calculation is not None:
             calc = env_steps(cm.calculation, lambda node: compiler.compile(node, False),
-                             lets.__getitem__, lambda cid: f"@c:{cid}")
+                             lets.__getitem__, lambda cid: f"@c:{cid}",
+                             lambda node: self._calc_at.get(id(node), ""))
             calc_reads = tuple(
                 amount_reads if p.cached is None else let_reads[p.cached[1]]
                 if p.cached[0] == "lets" else self._criteria_reads[p.cached[1]]
@@ -565,16 +578,19 @@ def _context(plan: _Plan, facts: ValidFacts, env: Env,
 
 
 def _record(mp: _MeasurePlan, ctx: Ctx, env: Env, outcomes: Outcomes, exact: Any,
-            env_at: tuple[EnvStep | None, ...] = ()) -> Outcomes:
+            env_at: tuple[EnvStep | None, ...] = (),
+            lock: threading.Lock | None = None) -> Outcomes:
     """``outcomes`` with the recorded calculation, read from this evaluation (the
     ``let`` values the fast closures computed go into the context's cache first;
     ``env_at``: the steps to record from the environment, see :func:`record`)."""
     for name, key, _, _ in mp.fm.lets:
         if key in env and name not in ctx.lets:
             ctx.lets[name] = (env[key], ())
+    memo = mp.step_memo
     return outcomes._replace(calculation=record(
         mp.cm.calculation, ctx, outcomes.amount, exact,  # type: ignore[arg-type]
-        env, env_at))
+        env, env_at, memo if lock is not None else None, mp.fm.calculation_inputs,
+        lambda key, step: _remember(lock, memo, key, step)))  # type: ignore[arg-type]
 
 
 def _record_env(plan: _Plan, mp: _MeasurePlan, env: Env, outcomes: Outcomes,
@@ -690,7 +706,7 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
                         for step, reads in zip(fm.calculation,  # type: ignore[arg-type]
                                                fm.calculation_reads, strict=True)])
                     _remember(lock, mp.env_at, layout, env_at)
-                recorded = _record(mp, ctx, env, outcomes, ctx.exact, env_at)
+                recorded = _record(mp, ctx, env, outcomes, ctx.exact, env_at, lock)
             outcomes = recorded
         measures.append((mp.index, mp.cm, outcomes))
     criteria = []
