@@ -25,7 +25,15 @@ from typing import Any
 
 import polars as pl
 
-from eligibility.batch.frame import META, PLACES, RawRow, build_frame, frame_schema, raw_rows
+from eligibility.batch.frame import (
+    META,
+    PLACES,
+    RawRow,
+    build_frame,
+    drop_nulls,
+    frame_schema,
+    raw_rows,
+)
 from eligibility.compile.polars.compiler import DEC
 from eligibility.compile.polars.plan import DTYPES, KINDS
 from eligibility.errors import FactIssue, FactsError
@@ -308,28 +316,19 @@ def _ids(df: pl.DataFrame) -> pl.Series:
                          pl.String)
 
 
-def _drop_nulls(value: Any) -> Any:
-    """A facts document from a frame row: a null value is a fact left out."""
-    if isinstance(value, dict):
-        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_drop_nulls(v) for v in value]
-    return value
-
-
 def _documents(pack: RulePack, df: pl.DataFrame) -> list[tuple[Any, str | None]]:
     """Each row of ``df`` as a facts document for the validator, or the error of a row
     whose values Python cannot hold (a date beyond year 9999, say)."""
     facts = df.drop("id") if "id" in df.columns else df
     try:
-        return [(_drop_nulls(row), None) for row in facts.iter_rows(named=True)]
+        return [(drop_nulls(row), None) for row in facts.iter_rows(named=True)]
     except _UNREADABLE:
         pass
     out: list[tuple[Any, str | None]] = []
     for i in range(facts.height):
         one = facts.slice(i, 1)
         try:
-            out.append((_drop_nulls(one.row(0, named=True)), None))
+            out.append((drop_nulls(one.row(0, named=True)), None))
         except _UNREADABLE as exc:
             out.append((None, str(FactsError([FactIssue(_unreadable(one), "a value cannot be "
                                                          f"read here ({exc})")]))))

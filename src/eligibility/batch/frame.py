@@ -147,3 +147,12 @@ def raw_rows(values: Iterable[tuple[int, Any]]) -> list[RawRow]:
         ident, facts = unwrap(value)
         out.append(RawRow(index, ident, facts))
     return out
+
+
+def drop_nulls(value: Any) -> Any:
+    """A facts document from a frame row: a null value is a fact left out."""
+    if isinstance(value, dict):
+        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_nulls(v) for v in value]
+    return value

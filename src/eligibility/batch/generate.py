@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from eligibility.batch.frame import drop_nulls
 from eligibility.compile.polars.compiler import DEC
 from eligibility.pack.model import FieldSpec, GroupSpec, RulePack
 from eligibility.testing.strategies import (
@@ -139,16 +140,8 @@ def write_households(frame: pl.DataFrame, path: Path) -> None:
     docs = frame.select("id", pl.struct(groups).alias("facts"))
     with path.open("w", encoding="utf-8") as fh:
         for row in docs.iter_rows(named=True):
-            fh.write(json.dumps({"id": row["id"], "facts": _drop_nulls(row["facts"])},
+            fh.write(json.dumps({"id": row["id"], "facts": drop_nulls(row["facts"])},
                                 default=_json_default, ensure_ascii=False) + "\n")
-
-
-def _drop_nulls(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_drop_nulls(v) for v in value]
-    return value
 
 
 def _json_default(value: Any) -> Any:
