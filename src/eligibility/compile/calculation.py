@@ -15,7 +15,9 @@ what it did not keep (a parameter look-up is read once from its keys; a value th
 evaluation skipped, e.g. past a decided ``and``, is computed then). It never changes
 the outcome. The dated version of every parameter a plan looks up is resolved once per
 date and each :class:`ParamUse` is made once per date and keys, then shared (those of
-the look-ups without keys are found together, once per date). The
+the look-ups without keys are found together, once per date). A backend with its own
+environment and closures (the fast path) gets the same steps from :func:`env_steps` and
+:func:`record_env`, reading the values it kept there instead of a context. The
 Decision, the terminal table and the README examples are read-only views over this
 record (:mod:`eligibility.explain.calculation`).
 """

@@ -28,7 +28,10 @@ are resolved once per ``as_of`` (:class:`_Plan`). A requirement whose shown valu
 are all facts, criteria or parameters of exact, hashable kinds (true/false, whole
 numbers, texts, dates) is decided by those values alone, so its outcome is memoised
 per date keyed by them (and a measure made only of such requirements, its whole
-outcome); amounts and anything showing a decimal are computed every time. A FastPack
+outcome); amounts and anything showing a decimal are computed every time. An amount's
+calculation is recorded from the environment
+(:func:`eligibility.compile.calculation.record_env`; step by step where the amount
+lacks facts), its steps decided by exact values memoised likewise. A FastPack
 is immutable apart from those bounded, lock-guarded memo tables.
 """
 
