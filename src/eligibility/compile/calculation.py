@@ -15,7 +15,9 @@ what it did not keep (a parameter look-up is read once from its keys; a value th
 evaluation skipped, e.g. past a decided ``and``, is computed then). It never changes
 the outcome. The dated version of every parameter a plan looks up is resolved once per
 date and each :class:`ParamUse` is made once per date and keys, then shared (those of
-the look-ups without keys are found together, once per date). The
+the look-ups without keys are found together, once per date). A backend with its own
+environment and closures (the fast path) gets the same steps from :func:`env_steps` and
+:func:`record_env`, reading the values it kept there instead of a context. The
 Decision, the terminal table and the README examples are read-only views over this
 record (:mod:`eligibility.explain.calculation`).
 """
@@ -82,6 +84,10 @@ class _Term:
     param: tuple[Parameter, tuple[Fn, ...]] | None = None
     #: where the evaluation keeps the term's value: ("lets" | "crit" | "fact", key)
     cached: tuple[str, str] | None = None
+    #: the AST the term's value, its guards' conditions and its table keys come from
+    #: (for backends that compile their own closures of the same terms)
+    node: ast.Node | None = None
+    guard_nodes: tuple[ast.Node, ...] = ()
 
 
 #: the value recorded for the span of an `if` branch that was not taken
@@ -102,6 +108,8 @@ class _PlannedStep:
     cached: tuple[str, str] | None = None
     #: the terms as flat tuples for :func:`record`: (start, end, how, key, fn, guards, param)
     flat: tuple[tuple[Any, ...], ...] = ()
+    #: the step's expression (for backends that compile their own closures of it)
+    node: ast.Node | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +283,7 @@ def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
         terms = tuple(replace(t, start=at[t.start], end=at[t.end])
                       for t in _terms(expr.node, res, parameters, ()))
         steps.append(_PlannedStep(name, kind, title, unit, sources, text, value, terms,
-                                  cached, tuple(_flat(t) for t in terms)))
+                                  cached, tuple(_flat(t) for t in terms), expr.node))
     return CalculationPlan(tuple(steps), amount.rounding)
 
 
@@ -300,30 +308,34 @@ def _one_line(text: str) -> tuple[str, list[int]]:
 
 
 def _terms(node: ast.Node, res: Resolver, parameters: Mapping[str, Parameter],
-           guards: tuple[tuple[Fn, bool], ...]) -> list[_Term]:
+           guards: tuple[tuple[Fn, bool], ...],
+           guard_nodes: tuple[ast.Node, ...] = ()) -> list[_Term]:
     if isinstance(node, ast.Name):
         if node.dotted == "members":
             return []
         return [_Term(node.start, node.end, compile_expr(node, res), guards,
-                      cached=_cache_of(node, res))]
+                      cached=_cache_of(node, res), node=node, guard_nodes=guard_nodes)]
     if isinstance(node, ast.Call) and node.func in _WHOLE:
         param = None
         if node.func == "param" and isinstance(node.args[0], ast.Name):
             found = parameters.get(node.args[0].dotted)
             if found is not None:
                 param = (found, tuple(compile_expr(a, res) for a in node.args[1:]))
-        return [_Term(node.start, node.end, compile_expr(node, res), guards, param)]
+        return [_Term(node.start, node.end, compile_expr(node, res), guards, param,
+                      node=node, guard_nodes=guard_nodes)]
     if isinstance(node, ast.If):
         cond = compile_expr(node.cond, res)
-        terms = _terms(node.cond, res, parameters, guards)
+        terms = _terms(node.cond, res, parameters, guards, guard_nodes)
         for branch, want in ((node.then, True), (node.orelse, False)):
             inner = (*guards, (cond, want))
-            terms.append(_Term(branch.start, branch.end, None, inner))
-            terms.extend(_terms(branch, res, parameters, inner))
+            inner_nodes = (*guard_nodes, node.cond)
+            terms.append(_Term(branch.start, branch.end, None, inner, node=branch,
+                               guard_nodes=inner_nodes))
+            terms.extend(_terms(branch, res, parameters, inner, inner_nodes))
         return terms
     out: list[_Term] = []
     for child in ast.children(node):
-        out.extend(_terms(child, res, parameters, guards))
+        out.extend(_terms(child, res, parameters, guards, guard_nodes))
     return out
 
 
@@ -396,14 +408,25 @@ def _evaluate(fn: Fn, ctx: Ctx) -> tuple[Any, tuple[str, ...]]:
 
 
 def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
-           exact: Any = _NOT_GIVEN) -> tuple[RecordedStep, ...]:
+           exact: Any = _NOT_GIVEN, env: Mapping[str, Any] | None = None,
+           env_at: tuple[EnvStep | None, ...] = (),
+           memo: Mapping[Any, RecordedStep] | None = None,
+           getters: tuple[Callable[[Any], Any] | None, ...] = (),
+           remember: Callable[[Any, RecordedStep], None] | None = None,
+           ) -> tuple[RecordedStep, ...]:
     """Record every step of ``plan`` in ``ctx`` after the measure was evaluated there.
 
     ``amount`` is the rounded amount the evaluation computed, ``exact`` the value before
     rounding (evaluated again here when not given). Terms and conditions are evaluated
     directly (``ctx.missing`` is put back as it was at the end; a step's own value
-    keeps the missing facts it read as ``waiting_for``)."""
+    keeps the missing facts it read as ``waiting_for``).
+
+    ``env_at`` (with ``env``, a backend's environment; see :func:`record_env`) gives per
+    step the :data:`EnvStep` to record it from the environment, for steps whose facts
+    are all there, or None; a step whose closure raises is recorded the reference way.
+    ``memo``, ``getters`` and ``remember`` as for :func:`record_env`."""
     steps: list[RecordedStep] = []
+    env_conds: dict[Any, Any] = {}
     conds: dict[Fn, Any] = {}  # the value of each `if` condition, evaluated once
     as_of = ctx.as_of
     facts_get, lets_get, crit_get = ctx.facts.get, ctx.lets.get, ctx.crit.get
@@ -414,7 +437,29 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
     param_use = plan.param_use
     keyless: dict[str, ParamUse] | None = None
     new = _new_step
-    for planned in plan.steps:
+    for at, planned in enumerate(plan.steps):
+        if env_at:
+            step = env_at[at]
+            if step is not None:
+                if keyless is None:
+                    keyless = plan.keyless_uses(as_of, params)
+                try:
+                    getter = getters[at] if memo is not None else None
+                    if getter is None:
+                        steps.append(_env_step(plan, step, env,  # type: ignore[arg-type]
+                                               env_conds, keyless, as_of, params, amount,
+                                               exact))
+                        continue
+                    key = (at, getter(env))
+                    found = memo.get(key)  # type: ignore[union-attr]
+                    if found is None:
+                        found = _env_step(plan, step, env,  # type: ignore[arg-type]
+                                          env_conds, keyless, as_of, params, amount, exact)
+                        remember(key, found)  # type: ignore[misc]
+                    steps.append(found)
+                    continue
+                except _RAISES:
+                    pass
         waiting: tuple[str, ...] = ()
         step_exact = None
         kind = planned.kind
@@ -507,3 +552,152 @@ def _value(fn: Fn, ctx: Ctx) -> Any:
         return fn(ctx)
     except EligibilityError:
         return UNKNOWN
+
+
+#: one step for :func:`record_env`: (the planned step, the environment key of its value
+#: — a ``let`` or criterion — or None for the amount, its terms as
+#: (start, end, how, environment key, closure, guards, key closures))
+EnvStep = tuple[_PlannedStep, str | None, tuple[tuple[Any, ...], ...]]
+
+
+def env_steps(plan: CalculationPlan, compile_node: Callable[[ast.Node], Any],
+              let_key: Callable[[str], str], crit_key: Callable[[str], str],
+              term_key: Callable[[ast.Node], str] = lambda node: "",
+              ) -> tuple[EnvStep, ...]:
+    """``plan``'s steps for :func:`record_env`, with closures from ``compile_node`` (a
+    backend's own, over its environment) for each `if` condition, table key and term
+    the evaluation does not keep; ``let_key`` / ``crit_key`` name where the environment
+    keeps a ``let`` / criterion value, ``term_key`` where it may keep a term's value
+    (an aggregate the evaluation computed; "" where none)."""
+    conds: dict[int, Any] = {}  # one closure per condition, so the record asks it once
+
+    def cond_fn(node: ast.Node) -> Any:
+        found = conds.get(id(node))
+        if found is None:
+            found = conds[id(node)] = compile_node(node)
+        return found
+
+    out: list[EnvStep] = []
+    for planned in plan.steps:
+        cached = planned.cached
+        vkey = None if cached is None else (
+            let_key(cached[1]) if cached[0] == "lets" else crit_key(cached[1]))
+        flat: list[tuple[Any, ...]] = []
+        for term, (start, end, how, key, _, guards, key_fns) in zip(
+                planned.terms, planned.flat, strict=True):
+            eguards = tuple((cond_fn(node), want) for (_, want), node in zip(
+                guards, term.guard_nodes, strict=True))
+            efn: Any = None
+            ekeys: tuple[Any, ...] = ()
+            if how == _LET:
+                key = let_key(key)
+            elif how == _CRIT:  # read as a let is: one environment key
+                how, key = _LET, crit_key(key)
+            elif how == _PARAM and key_fns:
+                assert isinstance(term.node, ast.Call)
+                ekeys = tuple(compile_node(a) for a in term.node.args[1:])
+            elif how == _EVAL:
+                assert term.node is not None
+                efn = compile_node(term.node)
+                key = term_key(term.node)
+            flat.append((start, end, how, key, efn, eguards, ekeys))
+        out.append((planned, vkey, tuple(flat)))
+    return tuple(out)
+
+
+#: what a backend's closure may raise where the reference gives UNKNOWN or an error
+#: (a division by zero, a table key or parameter value that is not there)
+_RAISES: tuple[type[BaseException], ...] = (ArithmeticError, LookupError, EligibilityError)
+
+
+def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[str, Any],
+               as_of: date, params: Mapping[str, Any], amount: Any, exact: Any,
+               memo: Mapping[Any, RecordedStep] | None = None,
+               getters: tuple[Callable[[Any], Any] | None, ...] = (),
+               remember: Callable[[Any, RecordedStep], None] | None = None,
+               ) -> tuple[RecordedStep, ...]:
+    """:func:`record` for a measure whose amount's facts are all present, reading the
+    values a two-valued evaluation kept in ``env`` (facts under their keys, ``let`` and
+    criterion values where ``steps`` say) and running its closures (see
+    :func:`env_steps`) for the rest. Gives the steps :func:`record` gives for the same
+    household; where a closure raises (a division by zero, a table key that is not
+    there), the caller records the reference way instead.
+
+    With ``memo`` (for one date and parameters), a step with a getter in ``getters``
+    (its inputs from ``env``: values of exact kinds that decide the whole step) is
+    looked up there by the step's position and those values, and ``remember`` keeps what is not."""
+    conds: dict[Any, Any] = {}
+    keyless = plan.keyless_uses(as_of, params)
+    if memo is None:
+        return tuple([_env_step(plan, step, env, conds, keyless, as_of, params, amount, exact)
+                      for step in steps])
+    out: list[RecordedStep] = []
+    for at, (step, getter) in enumerate(zip(steps, getters, strict=True)):
+        if getter is None:
+            out.append(_env_step(plan, step, env, conds, keyless, as_of, params, amount,
+                                 exact))
+            continue
+        key = (at, getter(env))
+        found = memo.get(key)
+        if found is None:
+            found = _env_step(plan, step, env, conds, keyless, as_of, params, amount, exact)
+            remember(key, found)  # type: ignore[misc]
+        out.append(found)
+    return tuple(out)
+
+
+def _env_step(plan: CalculationPlan, step: EnvStep, env: Mapping[str, Any],
+              conds: dict[Any, Any], keyless: Mapping[str, ParamUse], as_of: date,
+              params: Mapping[str, Any], amount: Any, exact: Any) -> RecordedStep:
+    """One step of :func:`record_env` (``conds``: the conditions asked so far;
+    ``keyless``: :meth:`CalculationPlan.keyless_uses` on the date)."""
+    planned, vkey, flat = step
+    env_get = env.get
+    terms: list[tuple[int, int, Any]] = []
+    uses: list[ParamUse] = []
+    elided_to = -1
+    for start, end, how, key, efn, guards, key_fns in flat:
+        if end <= elided_to:
+            continue
+        if guards:
+            taken = True
+            for cond, want in guards:
+                got = conds.get(cond)
+                if got is None:
+                    got = conds[cond] = cond(env)
+                if got is not want:
+                    taken = False
+                    break
+            if not taken:
+                if how == _BRANCH:
+                    elided_to = end
+                    terms.append((start, end, ELIDED))
+                continue
+        if how == _FACT:
+            tvalue = env_get(key, UNKNOWN)
+        elif how == _LET:
+            tvalue = env[key]
+        elif how == _PARAM:
+            if key_fns:
+                keys = tuple([k(env) for k in key_fns])
+                tvalue = _param_value(params, key, keys)
+                uses.append(plan.param_use(as_of, key, keys, tvalue))
+            else:
+                use = keyless[key]
+                tvalue = use.value
+                uses.append(use)
+        elif how == _EVAL:  # kept by the evaluation where it computed it
+            tvalue = env_get(key, _NOT_GIVEN) if key else _NOT_GIVEN
+            if tvalue is _NOT_GIVEN:
+                tvalue = efn(env)
+        else:
+            continue
+        terms.append((start, end, tvalue))
+    if vkey is None:
+        return _new_step(RecordedStep, (
+            planned.name, "amount", planned.title, planned.unit, planned.sources,
+            planned.text, amount, (), tuple(uses) if uses else (), tuple(terms),
+            plan.rounding, exact))
+    return _new_step(RecordedStep, (
+        planned.name, planned.kind, planned.title, planned.unit, planned.sources,
+        planned.text, env[vkey], (), tuple(uses) if uses else (), tuple(terms), None, None))

@@ -28,7 +28,10 @@ are resolved once per ``as_of`` (:class:`_Plan`). A requirement whose shown valu
 are all facts, criteria or parameters of exact, hashable kinds (true/false, whole
 numbers, texts, dates) is decided by those values alone, so its outcome is memoised
 per date keyed by them (and a measure made only of such requirements, its whole
-outcome); amounts and anything showing a decimal are computed every time. A FastPack
+outcome); amounts and anything showing a decimal are computed every time. An amount's
+calculation is recorded from the environment
+(:func:`eligibility.compile.calculation.record_env`; step by step where the amount
+lacks facts), its steps decided by exact values memoised likewise. A FastPack
 is immutable apart from those bounded, lock-guarded memo tables.
 """
 
@@ -36,13 +39,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
 from typing import Any
 
-from eligibility.compile.calculation import record
+from eligibility.compile.calculation import EnvStep, env_steps, record, record_env
 from eligibility.compile.closures import CompilerBase, NoValue, _norm_key
 from eligibility.compile.outcomes import (
     CriterionOutcome,
@@ -165,6 +168,13 @@ class FastMeasure:
     #: environment keys the priority groups are decided by, or None when they are not
     #: decided by memoisable, always-present values
     priority_keys: tuple[str, ...] | None
+    #: the amount's calculation steps over the environment (:func:`record_env`), or None
+    calculation: tuple[EnvStep, ...] | None = None
+    #: what each of those steps reads (a let's, a criterion's, the amount's Reads)
+    calculation_reads: tuple[Reads, ...] = ()
+    #: per step, a getter of the environment values that decide it whole (facts,
+    #: criteria, lets of exact, hashable kinds; no member list), or None
+    calculation_inputs: tuple[Callable[[Env], Any] | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,6 +200,12 @@ class _MeasurePlan:
     #: requirement that is ``memo_ok``, memoised by (its position, its shown values);
     #: not observed, observed
     run_memo: tuple[dict[Any, ReasonOutcome], dict[Any, ReasonOutcome]]
+    #: per layout (:func:`_layout`) where the amount lacks facts: the calculation steps
+    #: to record from the environment (None: the reference way), see :func:`_mixed`
+    env_at: dict[bytes, tuple[EnvStep | None, ...]] = field(default_factory=dict)
+    #: calculation steps decided by their inputs (``FastMeasure.calculation_inputs``),
+    #: by (position, inputs), for this plan's date
+    step_memo: dict[Any, Any] = field(default_factory=dict)
 
     def fresh(self) -> _MeasurePlan:
         """The same plan with empty memos of its own (for another date)."""
@@ -243,10 +259,21 @@ class FastPack:
         by_id = {c.id: c for c in compiled.pack.criteria}
         self._order = criteria_order(compiled.pack.criteria)
         self._criteria_deps = {c.id: refs([c.expr])[1] for c in compiled.pack.criteria}
+        #: the aggregates and calls a calculation step shows (count, sum, any, all,
+        #: known): the closures computing them keep their value in the environment
+        #: under these keys, for the recorder to read
+        self._calc_at: dict[int, str] = {}
+        for cm in compiled.measures:
+            for planned in cm.calculation.steps if cm.calculation else ():
+                for term in planned.terms:
+                    if (term.fn is not None and term.cached is None and term.param is None
+                            and isinstance(term.node, ast.Call)):
+                        self._calc_at.setdefault(id(term.node), f"@t{len(self._calc_at)}")
         for cid in self._order:
             expr = by_id[cid].expr
             self._criteria_reads[cid] = self._reads(expr.node)
-            compiler = _Compiler(self, -1, {}, f"{by_id[cid].file} criterion {cid}")
+            compiler = _Compiler(self, -1, {}, f"{by_id[cid].file} criterion {cid}",
+                                 record_at=self._calc_at)
             self._criteria_fns[cid] = compiler.compile(expr.node, False)
             self._criteria_kinds[cid] = compiler.kind(expr.node)
         self.measures = tuple(self._measure(cm) for cm in compiled.measures)
@@ -294,13 +321,14 @@ class FastPack:
         let_reads: dict[str, Reads] = {}
         let_list = []
         for name, expr in m.lets:
-            compiler = _Compiler(self, mi, dict(lets), f"{m.file} let {name}", let_kinds)
+            compiler = _Compiler(self, mi, dict(lets), f"{m.file} let {name}", let_kinds,
+                                 self._calc_at)
             fn = compiler.compile(expr.node, False)
             let_reads[name] = reads_ = self._reads(expr.node, let_reads)
             let_kinds[name] = compiler.kind(expr.node)
             lets[name] = key = f"@l{mi}:{name}"
             let_list.append((name, key, fn, reads_))
-        compiler = _Compiler(self, mi, lets, m.file, let_kinds)
+        compiler = _Compiler(self, mi, lets, m.file, let_kinds, self._calc_at)
         total = _NOTHING
 
         def reads(*exprs: Expr) -> Reads:
@@ -356,9 +384,23 @@ class FastPack:
                 priority_keys += (pkey,)
             if priority_keys is None:
                 break
+        calc = None
+        calc_reads: tuple[Reads, ...] = ()
+        calc_inputs: tuple[Callable[[Env], Any] | None, ...] = ()
+        if cm.calculation is not None:
+            calc = env_steps(cm.calculation, lambda node: compiler.compile(node, False),
+                             lets.__getitem__, lambda cid: f"@c:{cid}",
+                             lambda node: self._calc_at.get(id(node), ""))
+            calc_reads = tuple(
+                amount_reads if p.cached is None else let_reads[p.cached[1]]
+                if p.cached[0] == "lets" else self._criteria_reads[p.cached[1]]
+                for p in cm.calculation.steps)
+            calc_inputs = tuple(_step_inputs(compiler, p.node)
+                                for p in cm.calculation.steps)
         return FastMeasure(cm, total, amount, amount_reads,
                            m.amount.rounding if m.amount else "none", tuple(requirements),
-                           priority, tuple(let_list), priority_keys)
+                           priority, tuple(let_list), priority_keys, calc, calc_reads,
+                           calc_inputs)
 
     # -- per date ------------------------------------------------------------
     def _plan(self, as_of: date) -> _Plan:
@@ -450,6 +492,7 @@ class FastPack:
         for mp in measures:
             fm = mp.fm
             every += [fm.reads, fm.amount_reads, *(r for _, _, _, r in fm.lets),
+                      *fm.calculation_reads,
                       *(fr.reads for fr in mp.requirements),
                       *(r for _, _, _, r, _ in fm.priority)]
         return (tuple(measures), criteria_eval, criteria, criteria_getter, total,
@@ -482,6 +525,35 @@ class FastPack:
             return reference_household(self.compiled, facts, as_of, observe, calculation)
 
 
+def _step_inputs(compiler: _Compiler, node: ast.Node | None) -> Callable[[Env], Any] | None:
+    """A getter of the environment values ``node`` (a calculation step's expression)
+    reads, when they decide the step whole: every name a fact, criterion, ``let`` or the
+    date of an exact, hashable kind (:data:`_MEMO_KINDS`), no member list, no
+    ``amount`` (parameters follow from the date); else None."""
+    if node is None:
+        return None
+    keys: list[str] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Call):
+            if n.func in _MEMBER_CALLS:
+                return None
+            stack.extend(n.args[1:] if n.func == "param" else n.args)
+            continue
+        if isinstance(n, ast.Name):
+            if n.dotted in ("members", "amount"):
+                return None
+            key = compiler.read_key(n, False)
+            if key is None or compiler.kind(n) not in _MEMO_KINDS:
+                return None
+            keys.append(key)
+            continue
+        stack.extend(ast.children(n))
+    keys = list(dict.fromkeys(keys))
+    return itemgetter(*keys) if keys else _empty
+
+
 def _common(members: list[dict[str, Any]]) -> set[str]:
     common = set(members[0])
     for member in members[1:]:
@@ -508,14 +580,36 @@ def _context(plan: _Plan, facts: ValidFacts, env: Env,
     return ctx
 
 
-def _record(mp: _MeasurePlan, ctx: Ctx, env: Env, outcomes: Outcomes, exact: Any) -> Outcomes:
+def _record(mp: _MeasurePlan, ctx: Ctx, env: Env, outcomes: Outcomes, exact: Any,
+            env_at: tuple[EnvStep | None, ...] = (),
+            lock: threading.Lock | None = None) -> Outcomes:
     """``outcomes`` with the recorded calculation, read from this evaluation (the
-    ``let`` values the fast closures computed go into the context's cache first)."""
+    ``let`` values the fast closures computed go into the context's cache first;
+    ``env_at``: the steps to record from the environment, see :func:`record`)."""
     for name, key, _, _ in mp.fm.lets:
         if key in env and name not in ctx.lets:
             ctx.lets[name] = (env[key], ())
+    memo = mp.step_memo
     return outcomes._replace(calculation=record(
-        mp.cm.calculation, ctx, outcomes.amount, exact))  # type: ignore[arg-type]
+        mp.cm.calculation, ctx, outcomes.amount, exact,  # type: ignore[arg-type]
+        env, env_at, memo if lock is not None else None, mp.fm.calculation_inputs,
+        lambda key, step: _remember(lock, memo, key, step)))  # type: ignore[arg-type]
+
+
+def _record_env(plan: _Plan, mp: _MeasurePlan, env: Env, outcomes: Outcomes,
+                exact: Any, lock: threading.Lock) -> Outcomes | None:
+    """``outcomes`` with the calculation recorded from the environment (the measure's
+    amount ran on the fast closures), or None where a closure raised (record it the
+    reference way then)."""
+    memo = mp.step_memo
+    try:
+        steps = record_env(mp.cm.calculation, mp.fm.calculation,  # type: ignore[arg-type]
+                           env, plan.as_of, plan.params, outcomes.amount, exact,
+                           memo, mp.fm.calculation_inputs,
+                           lambda key, step: _remember(lock, memo, key, step))
+    except _FALLBACK:
+        return None
+    return outcomes._replace(calculation=steps)
 
 
 def _complete(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation: bool,
@@ -536,13 +630,17 @@ def _complete(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculati
         for i, mp in plan.dynamic:
             outcomes = _measure(mp, env, observe, lock)
             if calculation and mp.cm.calculation is not None:
-                if ctx is None:
-                    ctx = _context(plan, facts, env,
-                                   [(c, k) for c, k, _, _ in plan.criteria_eval])
-                ctx.lets = {}
-                ctx.exact = exact = env["@exact"]
-                ctx.amount = (outcomes.amount, ())
-                outcomes = _record(mp, ctx, env, outcomes, exact)
+                recorded = _record_env(plan, mp, env, outcomes, env["@exact"], lock)
+                if recorded is not None:
+                    outcomes = recorded
+                else:
+                    if ctx is None:
+                        ctx = _context(plan, facts, env,
+                                       [(c, k) for c, k, _, _ in plan.criteria_eval])
+                    ctx.lets = {}
+                    ctx.exact = exact = env["@exact"]
+                    ctx.amount = (outcomes.amount, ())
+                    outcomes = _record(mp, ctx, env, outcomes, exact)
             measures[i] = (mp.index, mp.cm, outcomes)
         measures = tuple(measures)
     if criteria is None:
@@ -600,7 +698,19 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
         else:
             outcomes = _run(mp, ctx, env, observe, layout, position, lock)
         if calculation and mp.cm.calculation is not None:
-            outcomes = _record(mp, ctx, env, outcomes, ctx.exact)
+            recorded = None
+            if layout[position[id(fm.amount_reads)]]:
+                recorded = _record_env(plan, mp, env, outcomes, ctx.exact, lock)
+            if recorded is None:  # the steps whose facts are all there from env
+                env_at = mp.env_at.get(layout)
+                if env_at is None:
+                    env_at = tuple([
+                        step if layout[position[id(reads)]] and not reads.amount else None
+                        for step, reads in zip(fm.calculation,  # type: ignore[arg-type]
+                                               fm.calculation_reads, strict=True)])
+                    _remember(lock, mp.env_at, layout, env_at)
+                recorded = _record(mp, ctx, env, outcomes, ctx.exact, env_at, lock)
+            outcomes = recorded
         measures.append((mp.index, mp.cm, outcomes))
     criteria = []
     missing = ctx.missing

@@ -1,0 +1,104 @@
+"""The recorder over the fast path's environment (``record_env``) against the reference
+recorder: the same steps, values (of the same types and digits), texts and parameter
+uses, on generated households with every fact and with facts missing."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eligibility import Engine, load_pack
+from eligibility.compile import calculation, fast
+from eligibility.compile.outcomes import HouseholdOutcomes
+from eligibility.errors import EligibilityError
+from eligibility.testing.strategies import evaluation_dates, households
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKS = {name: Engine(load_pack(ROOT / path)) for name, path in (
+    ("no", "rules/no"), ("anchors", "bench/anchors"))}
+
+
+def _calculations(out: HouseholdOutcomes) -> list[tuple[str, str]]:
+    """Per measure with a calculation: its id and the steps' repr (a repr tells
+    1 from True and 1.0 from 1.00, which ``==`` does not)."""
+    return [(cm.measure.id, repr(o.calculation)) for _, cm, o in out.measures
+            if o.calculation is not None]
+
+
+@pytest.mark.parametrize("name", sorted(PACKS))
+def test_recording_from_the_environment_equals_the_reference(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = PACKS[name]
+    used = {"env": 0, "measures": 0, "env steps": 0, "steps": 0}
+    real, real_step = fast._record_env, calculation._env_step
+
+    def counting(*args: Any) -> Any:
+        found = real(*args)
+        used["env"] += found is not None
+        return found
+
+    def counting_step(*args: Any) -> Any:
+        found = real_step(*args)
+        used["env steps"] += 1
+        return found
+
+    monkeypatch.setattr(fast, "_record_env", counting)
+    monkeypatch.setattr(calculation, "_env_step", counting_step)
+
+    @settings(max_examples=150, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(st.one_of(households(engine.pack, complete=True),
+                     households(engine.pack, complete=False)).flatmap(
+        lambda facts: st.tuples(st.just(facts), evaluation_dates(engine.pack))))
+    def check(scenario: tuple[dict[str, Any], date]) -> None:
+        facts, as_of = scenario
+        valid = engine.validate(facts)
+        try:
+            ref = engine.reference_outcomes(valid, as_of)
+        except EligibilityError:
+            return
+        out = engine.fast.evaluate_household(valid, as_of, fallback=False)
+        assert _calculations(out) == _calculations(ref)
+        used["measures"] += len(_calculations(ref))
+        used["steps"] += sum(len(o.calculation) for _, _, o in ref.measures if o.calculation)
+
+    check()
+    # the environment recorded a real share of the calculations (not all fell back),
+    # whole (every fact there) and step by step (facts missing elsewhere in the amount)
+    assert used["env"] >= used["measures"] // 4 > 0
+    assert used["steps"] > used["env steps"] > used["env"]
+
+
+def test_a_closure_that_raises_records_the_reference_way() -> None:
+    engine = Engine(load_pack(ROOT / "bench" / "anchors"))
+    facts = {"household": {
+        "adults": 1, "children": 2, "members_with_disability": 0, "annual_income": 300000,
+        "net_wealth": 0, "monthly_housing_cost": 9000, "tenure": "rent", "is_homeless": False,
+        "eviction_notice": False, "rooms": 2, "municipality_group": 1,
+        "bank_loan_refused": True, "age_of_applicant": 30}}
+    as_of = date(2025, 6, 1)
+    valid = engine.validate(facts)
+    ref = engine.reference_outcomes(valid, as_of)
+    spoilt = 0
+    measures = []
+    for fm in engine.fast.measures:
+        if fm.calculation:
+            # every step's value looked up under a key the environment does not have
+            fm = replace(fm, calculation=tuple(
+                (planned, "@nowhere" if vkey is not None else None, flat)
+                for planned, vkey, flat in fm.calculation))
+            spoilt += any(vkey is not None for _, vkey, _ in fm.calculation)
+        measures.append(fm)
+    engine.fast.measures = tuple(measures)
+    assert spoilt
+    out = engine.fast.evaluate_household(valid, as_of, fallback=False)
+    assert _calculations(out) == _calculations(ref) != []
+    # and the spoilt steps did not decide anything: an untouched engine gives the same
+    assert _calculations(PACKS["anchors"].fast.evaluate_household(valid, as_of)) == \
+        _calculations(ref)
