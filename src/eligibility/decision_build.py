@@ -498,25 +498,20 @@ class DecisionBuilder:
             rentries = rids.entries
         for ro in out.reasons:
             creq, outcome, exc, seen, value, values = ro
-            if full:
-                entry = rentries.get(id(ro))
-                if entry is not None and entry[0] is ro:
-                    _, static, reason = entry
-                    if outcome == "not_met":
-                        failed.append(static.title)
-                    elif outcome == "discretionary":
-                        assessed.append(static.title)
-                    if static.unconfirmed or (exc is not None and exc.unconfirmed):
-                        flagged.append(static.id)
-                    reasons.append(reason)
-                    continue
-            static = reqs.get(id(creq)) or self._req(creq, lang)
+            entry = rentries.get(id(ro)) if full else None
+            if entry is not None and entry[0] is not ro:  # a stale id: not this object
+                entry = None
+            static = entry[1] if entry is not None else (
+                reqs.get(id(creq)) or self._req(creq, lang))
             if outcome == "not_met":
                 failed.append(static.title)
             elif outcome == "discretionary":
                 assessed.append(static.title)
             if static.unconfirmed or (exc is not None and exc.unconfirmed):
                 flagged.append(static.id)
+            if entry is not None:  # built before from this very object
+                reasons.append(entry[2])
+                continue
             if not full:
                 continue
             pair = static.templates.get((outcome, exc.id) if exc else outcome) or self._templates(
