@@ -159,6 +159,8 @@ _IDENTITY_LIMIT = 2048
 #: identity memos of measure results kept (one per language, detail, date and
 #: unconfirmed parameters)
 _RESULT_MEMOS = 64
+#: the most whole results kept per measure and language
+_RESULTS_LIMIT = 1024
 #: criteria tuples held on probation (the latest few: a shared one comes back soon)
 _PROBATION_LIMIT = 16
 
@@ -228,6 +230,36 @@ class _Req:
                                    dict[Any, tuple[Reason, ReasonOutcome]]]] = {}
 
 
+class _Meas:
+    """A measure's static parts in one language: its result's fixed fields, its place in
+    the order, the result heads made so far and a memo of whole results."""
+
+    __slots__ = ("fields", "goal", "heads", "results")
+
+    def __init__(self, fields: dict[str, Any], goal: int) -> None:
+        self.fields = fields
+        self.goal = goal
+        #: (as_of, status, priority, missing, discretionary, *each reason's outcome, or
+        #: (outcome, exception id)) → every field of the result but its reasons, amount
+        #: and calculation (the summary, unconfirmed entries, …), in the model's order
+        self.heads: dict[tuple[Any, ...], dict[str, Any]] = {}
+        #: (full, shown amount, head key[, *the identities of its reasons]) → (a result,
+        #: the outcome it was first built from)
+        self.results: dict[tuple[Any, ...], tuple[MeasureResult, Outcomes]] = {}
+
+
+class _Lang:
+    """Everything static of the pack in one language, made when the builder starts:
+    per requirement (by its id()) its parts and Reason templates, per measure (by its
+    index) its parts."""
+
+    __slots__ = ("measures", "reqs")
+
+    def __init__(self, reqs: dict[int, _Req], measures: list[_Meas]) -> None:
+        self.reqs = reqs
+        self.measures = measures
+
+
 class DecisionBuilder:
     """Builds Decisions for one compiled pack (see module docstring)."""
 
@@ -242,8 +274,6 @@ class DecisionBuilder:
                 self._sources(creq.sources)
                 for group in creq.exception_sources.values():
                     self._sources(group)
-        #: per language: each requirement's static parts, by the requirement's id()
-        self._reqs: dict[str, dict[int, _Req]] = {lang: {} for lang in ("nb", "nn", "en")}
         self._lock = threading.Lock()  # guards memo writes (memos are bounded: see _memo)
         self._texts: dict[tuple[Any, ...], Any] = {}
         #: per language and criterion (by its id()): its result's static fields, and a
@@ -252,20 +282,17 @@ class DecisionBuilder:
             str, dict[int, tuple[dict[str, Any], dict[Any, CriterionResult]]]] = {}
         #: missing facts by (language, path, the measures they affect)
         self._missing_facts: dict[tuple[str, str, tuple[str, ...]], MissingFact] = {}
-        #: measure results by their values (with the outcome each was first built from)
-        self._results: dict[tuple[Any, ...], tuple[MeasureResult, Outcomes]] = {}
         #: per (language, full, date, unconfirmed parameters) — what a result depends on
         #: beyond its outcome — by the identity of a shared Outcomes: (the Outcomes, its
         #: measure, (its sort key, its result)); at most _RESULT_MEMOS of them
         self._result_ids: dict[tuple[str, bool, date, frozenset[str]], IdentityMemo] = {}
         #: per language: by the identity of a shared ReasonOutcome, (the ReasonOutcome,
-        #: its requirement's static parts, its Reason)
+        #: its Reason, its outcome or (outcome, exception id))
         self._reason_ids: dict[str, IdentityMemo] = {}
         #: per language: the criteria's results by the identity of a shared criteria
         #: tuple; admitted when seen again while among the latest few (on probation)
         self._criteria_ids: dict[str, IdentityMemo] = {}
         self._probation = IdentityMemo(self._lock, _PROBATION_LIMIT)
-        self._measures: dict[tuple[int, str], dict[str, Any]] = {}
         self._unconfirmed: dict[tuple[int, date], tuple[frozenset[str], list[str]]] = {}
         self._steps = StepViews(pack_decimals(self.pack.parameters))
         # one empty list and dict for every Reason and result that has none (shared, as
@@ -281,6 +308,36 @@ class DecisionBuilder:
             "lang": "nb", "as_of": meta.valid_from, "measures": self._empty,
             "criteria": self._empty, "missing_facts": self._empty,
             "provenance": None, "why_not": None, "confirm_before_deciding": None})
+        #: per language: the pack's static parts in it (see _Lang), made now for the
+        #: languages the catalogs have (another one on first use)
+        self._langs: dict[str, _Lang] = {}
+        for lang in ("nb", "nn", "en"):
+            self._lang(lang)
+
+    def _lang(self, lang: str) -> _Lang:
+        """The static parts in ``lang``: every requirement's, with a Reason template for
+        each outcome it can have, and every measure's."""
+        found = self._langs.get(lang)
+        if found is not None:
+            return found
+        reqs: dict[int, _Req] = {}
+        for cm in self.compiled.measures:
+            for creq in cm.requirements:
+                static = reqs[id(creq)] = _Req(creq, lang, self._source_lists)
+                outcomes: list[Outcome] = ["met", "not_met", "unknown"]
+                if static.discretionary:
+                    outcomes.append("discretionary")
+                for outcome in outcomes:
+                    static.templates[outcome] = (
+                        self._reason_template(creq, static, lang, outcome, None), {})
+                for exc, _ in creq.exceptions:
+                    static.templates["waived", exc.id] = (
+                        self._reason_template(creq, static, lang, "waived", exc), {})
+        measures = [_Meas(self._measure_fields(cm, lang),
+                          self._goal_order.get(cm.measure.goal, 99))
+                    for cm in self.compiled.measures]
+        with self._lock:
+            return self._langs.setdefault(lang, _Lang(reqs, measures))
 
     def _sources(self, group: tuple[dict[str, Any], ...]) -> list[SourceRef]:
         found = self._source_lists.get(id(group))
@@ -290,14 +347,12 @@ class DecisionBuilder:
         return found
 
     def _req(self, creq: CompiledRequirement, lang: str) -> _Req:
-        by_id = self._reqs.get(lang)
-        if by_id is None:
+        """The requirement's static parts in ``lang`` (made for one not in the pack)."""
+        reqs = self._lang(lang).reqs
+        found = reqs.get(id(creq))
+        if found is None:
             with self._lock:
-                by_id = self._reqs.setdefault(lang, {})
-        found = by_id.get(id(creq))
-        if found is None:  # the requirements live as long as the compiled pack
-            with self._lock:
-                found = by_id.setdefault(id(creq), _Req(creq, lang, self._source_lists))
+                found = reqs.setdefault(id(creq), _Req(creq, lang, self._source_lists))
         return found
 
     def _ids(self, memos: dict[Any, IdentityMemo], key: Any) -> IdentityMemo:
@@ -322,7 +377,7 @@ class DecisionBuilder:
         results: list[tuple[tuple[int, int, int, int], MeasureResult]] = []
         affects: dict[str, list[str]] = {}
         full = detail == "full"
-        goal_order = self._goal_order
+        statics = (self._langs.get(lang) or self._lang(lang)).measures
         when = outcomes.as_of
         memo_key = (lang, full, when, outcomes.unconfirmed_params)
         ids = self._result_ids.get(memo_key)
@@ -335,7 +390,7 @@ class DecisionBuilder:
                 results.append(entry[2])
             else:
                 result, again = self._measure_result(cm, out, lang, outcomes, full)
-                item = ((goal_order.get(cm.measure.goal, 99), _STATUS_RANK[out.status],
+                item = ((statics[index].goal, _STATUS_RANK[out.status],
                          result.priority or 99, index), result)
                 if again:  # the same object once more: a shared one, kept by identity
                     ids.put_flat((out, cm, item))
@@ -370,35 +425,31 @@ class DecisionBuilder:
             found = _memo(self._lock, self._unconfirmed, key, (entries, sorted(entries)))
         return found
 
-    def _measure_static(self, cm: CompiledMeasure, lang: str) -> dict[str, Any]:
+    def _measure_fields(self, cm: CompiledMeasure, lang: str) -> dict[str, Any]:
         """The fields of the measure's result that do not vary, in the model's field
         order (the rest are put in per Decision)."""
-        key = (cm.index, lang)
-        found = self._measures.get(key)
-        if found is None:
-            m = cm.measure
-            found = self._measures[key] = field_template(MeasureResult, {
-                "id": m.id,
-                "title": m.title.get(lang),
-                "goal": m.goal,
-                "goal_title": self.pack.meta.goals[m.goal].get(lang),
-                "kind": "right" if m.kind == "right" else "recommendation",
-                "status": None,
-                "summary": "",
-                "amount": None,
-                "unit": m.amount.unit if m.amount else None,
-                "amount_discretionary": bool(m.amount and m.amount.discretionary),
-                "priority": None,
-                "priority_reason": None,
-                "reasons": self._empty,
-                "missing_facts": self._empty,
-                "discretionary": self._empty,
-                "sources": self._source_lists[id(cm.sources)],
-                "unconfirmed": self._empty,
-                "advice": m.advice.get(lang) if m.advice else None,
-                "calculation": None,
-            })
-        return found
+        m = cm.measure
+        return field_template(MeasureResult, {
+            "id": m.id,
+            "title": m.title.get(lang),
+            "goal": m.goal,
+            "goal_title": self.pack.meta.goals[m.goal].get(lang),
+            "kind": "right" if m.kind == "right" else "recommendation",
+            "status": None,
+            "summary": "",
+            "amount": None,
+            "unit": m.amount.unit if m.amount else None,
+            "amount_discretionary": bool(m.amount and m.amount.discretionary),
+            "priority": None,
+            "priority_reason": None,
+            "reasons": self._empty,
+            "missing_facts": self._empty,
+            "discretionary": self._empty,
+            "sources": self._source_lists[id(cm.sources)],
+            "unconfirmed": self._empty,
+            "advice": m.advice.get(lang) if m.advice else None,
+            "calculation": None,
+        })
 
     def _reason_template(self, creq: CompiledRequirement, static: _Req, lang: str,
                          outcome: Outcome, exc: RuleException | None) -> dict[str, Any]:
@@ -466,105 +517,128 @@ class DecisionBuilder:
                         outcomes: HouseholdOutcomes, full: bool,
                         ) -> tuple[MeasureResult, bool]:
         """The result, and whether it was found in the memo by values as built from
-        this very ``out`` (so ``out`` is an object the core shares)."""
+        this very ``out`` (so ``out`` is an object the core shares).
+
+        A result is its head — every field but the reasons, the amount and the
+        calculation, decided by the status, priority, missing facts, discretionary
+        assessments and each reason's outcome (and exception) — and the parts of this
+        household. Heads are made once per measure, language and date and shared."""
         status = out.status
         amount = out.amount
         # the amount as a memo key: a result that is not eligible shows none
         shown = None if status == "not_eligible" else _value_key(amount)
-        # equal reasons, and results, are made once and shared; values are keyed
-        # exactly (a decimal by its text: 1.0 ≠ 1.00). A reason showing a decimal — an
-        # income, a cost — is rarely seen twice: it is built each time and not kept, so
-        # the memos hold what does repeat.
+        ls = self._langs.get(lang) or self._lang(lang)
+        meas = ls.measures[cm.index]
         reasons: list[Reason] = []
-        failed: list[str] = []
-        assessed: list[str] = []
-        flagged: list[str] = []
-        shared = True  # every reason came from (or went into) a memo
-        mkey: tuple[Any, ...] | None = None
-        if not full:  # a summary result is named by its values: look it up first
-            mkey = (cm.index, lang, outcomes.as_of, status, shown, out.priority,
-                    out.missing, out.discretionary, False,
-                    *[r[1] if r[2] is None else (r[1], r[2].id) for r in out.reasons])
-            found = self._results.get(mkey)
-            if found is not None:
-                return found[0], found[1] is out
-        reqs = self._reqs.get(lang) or {}
-        plain = _PLAIN.issuperset
-        rids = None
         if full:
+            # equal reasons are made once and shared; values are keyed exactly (a decimal
+            # by its text: 1.0 ≠ 1.00). A reason showing a decimal — an income, a cost —
+            # is rarely seen twice: it is built each time and not kept, so the memos hold
+            # what does repeat.
+            shared = True  # every reason came from (or went into) a memo
+            pattern: list[Any] = []
+            append = reasons.append
+            mark = pattern.append
+            reqs = ls.reqs
+            plain = _PLAIN.issuperset
             rids = self._reason_ids.get(lang)
             if rids is None:
                 rids = self._ids(self._reason_ids, lang)
             rentries = rids.entries
+            for ro in out.reasons:
+                entry = rentries.get(id(ro))
+                if entry is not None and entry[0] is ro:  # built before from this object
+                    append(entry[1])
+                    mark(entry[2])
+                    continue
+                creq, outcome, exc, seen, value, values = ro
+                tkey: Any = (outcome, exc.id) if exc is not None else outcome
+                mark(tkey)
+                static = reqs.get(id(creq)) or self._req(creq, lang)
+                pair = static.templates.get(tkey) or self._templates(
+                    creq, static, lang, outcome, exc)
+                vals = tuple(values.values()) if values else ()
+                rkey: Any = None
+                if plain(map(type, vals)):
+                    # within one template: the observed values (never tuples
+                    # themselves), and what else varies when there is any
+                    vkey = _value_key(value) if outcome == "discretionary" else None
+                    if seen or vkey is not None:
+                        rkey = (seen, vkey, *vals)
+                    else:
+                        rkey = vals[0] if len(vals) == 1 else vals
+                kept = pair[1].get(rkey) if rkey is not None else None
+                if kept is None:
+                    reason = self._reason(creq, static, pair[0], lang, outcome, exc, seen,
+                                          value, values)
+                    if rkey is not None:
+                        _memo(self._lock, pair[1], rkey, (reason, ro), _REASON_LIMIT)
+                    else:
+                        shared = False
+                else:
+                    reason = kept[0]
+                    if kept[1] is ro:  # seen again: kept by identity too
+                        rids.put_flat((ro, reason, tkey))
+                append(reason)
+            hkey = (outcomes.as_of, status, out.priority, out.missing, out.discretionary,
+                    *pattern)
+            mkey: tuple[Any, ...] | None = None
+            if shared and out.calculation is None:
+                # a shared result's reasons are memoised objects, kept alive by the
+                # entry: their identities name them
+                mkey = (True, shown, hkey, *map(id, reasons))
+        else:  # a summary result is named by its values
+            hkey = (outcomes.as_of, status, out.priority, out.missing, out.discretionary,
+                    *[r[1] if r[2] is None else (r[1], r[2].id) for r in out.reasons])
+            mkey = (False, shown, hkey)
+        if mkey is not None:
+            found = meas.results.get(mkey)
+            if found is not None:
+                return found[0], found[1] is out
+        head = meas.heads.get(hkey)
+        if head is None:
+            head = self._head(cm, meas, out, lang, outcomes, hkey)
+        fields = head.copy()
+        if reasons:
+            fields["reasons"] = reasons
+        if amount is not UNKNOWN and status != "not_eligible":
+            fields["amount"] = amount
+        if full and out.calculation is not None:
+            fields["calculation"] = self._steps.steps(out.calculation, lang)
+        result = construct(MeasureResult, fields)
+        if mkey is not None:
+            _memo(self._lock, meas.results, mkey, (result, out), _RESULTS_LIMIT)
+        return result, False
+
+    def _head(self, cm: CompiledMeasure, meas: _Meas, out: Outcomes, lang: str,
+              outcomes: HouseholdOutcomes, hkey: tuple[Any, ...]) -> dict[str, Any]:
+        """A result's fields but its reasons, amount and calculation (see
+        :meth:`_measure_result`), made and kept for ``hkey``."""
+        status = out.status
+        failed: list[str] = []
+        assessed: list[str] = []
+        flagged: list[str] = []
         for ro in out.reasons:
-            creq, outcome, exc, seen, value, values = ro
-            entry = rentries.get(id(ro)) if full else None
-            if entry is not None and entry[0] is not ro:  # a stale id: not this object
-                entry = None
-            static = entry[1] if entry is not None else (
-                reqs.get(id(creq)) or self._req(creq, lang))
+            creq, outcome, exc = ro[0], ro[1], ro[2]
+            static = self._req(creq, lang)
             if outcome == "not_met":
                 failed.append(static.title)
             elif outcome == "discretionary":
                 assessed.append(static.title)
             if static.unconfirmed or (exc is not None and exc.unconfirmed):
                 flagged.append(static.id)
-            if entry is not None:  # built before from this very object
-                reasons.append(entry[2])
-                continue
-            if not full:
-                continue
-            pair = static.templates.get((outcome, exc.id) if exc else outcome) or self._templates(
-                creq, static, lang, outcome, exc)
-            vals = tuple(values.values()) if values else ()
-            rkey: Any = None
-            if plain(map(type, vals)):
-                # within one template: the observed values (never tuples themselves), and
-                # what else varies when there is any
-                vkey = _value_key(value) if outcome == "discretionary" else None
-                if seen or vkey is not None:
-                    rkey = (seen, vkey, *vals)
-                else:
-                    rkey = vals[0] if len(vals) == 1 else vals
-            kept = pair[1].get(rkey) if rkey is not None else None
-            if kept is None:
-                reason = self._reason(creq, static, pair[0], lang, outcome, exc, seen, value,
-                                      values)
-                if rkey is not None:
-                    _memo(self._lock, pair[1], rkey, (reason, ro), _REASON_LIMIT)
-                else:
-                    shared = False
-            else:
-                reason = kept[0]
-                if kept[1] is ro and rids is not None:  # seen again: kept by identity too
-                    rids.put_flat((ro, static, reason))
-            reasons.append(reason)
-        if full and shared and out.calculation is None:
-            # a shared result's reasons are memoised objects, kept alive by the entry: their
-            # identities name them
-            mkey = (cm.index, lang, outcomes.as_of, status, shown, out.priority,
-                    out.missing, out.discretionary, True, *map(id, reasons))
-            found = self._results.get(mkey)
-            if found is not None:
-                return found[0], found[1] is out
         if status == "eligible":
-            summary = self._text(("eligible", lang), lambda: render("summary.eligible", lang))
+            summary = render("summary.eligible", lang)
         elif status == "not_eligible":
-            key = ("not_eligible", lang, *failed)
-            summary = self._text(key, lambda: render("summary.not_eligible", lang,
-                                                     failed="; ".join(failed)))
+            summary = render("summary.not_eligible", lang, failed="; ".join(failed))
         elif out.missing:
-            summary = self._text(("missing", lang, out.missing), lambda: render(
-                "summary.missing", lang,
-                missing=", ".join(self.title_of(p, lang) for p in out.missing)))
+            summary = render("summary.missing", lang, missing=", ".join(
+                self.title_of(p, lang) for p in out.missing))
         else:
-            summary = self._text(("discretion", lang, *assessed), lambda: render(
-                "summary.discretion", lang, discretionary="; ".join(assessed)))
-        fields = self._measure_static(cm, lang).copy()
+            summary = render("summary.discretion", lang, discretionary="; ".join(assessed))
+        fields = meas.fields.copy()
         fields["status"] = status
         fields["summary"] = summary
-        if amount is not UNKNOWN and status != "not_eligible":
-            fields["amount"] = amount
         if status == "not_eligible":
             fields["advice"] = None
         priority = out.priority
@@ -572,8 +646,6 @@ class DecisionBuilder:
             fields["priority"] = priority[0]
             if priority[1]:
                 fields["priority_reason"] = priority[1].get(lang)
-        if reasons:
-            fields["reasons"] = reasons
         if out.missing:
             fields["missing_facts"] = list(out.missing)
         if out.discretionary:
@@ -583,12 +655,7 @@ class DecisionBuilder:
             unconfirmed_list = sorted(unconfirmed_set | {f"requirement:{r}" for r in flagged})
         if unconfirmed_list:
             fields["unconfirmed"] = unconfirmed_list
-        if full and out.calculation is not None:
-            fields["calculation"] = self._steps.steps(out.calculation, lang)
-        result = construct(MeasureResult, fields)
-        if mkey is not None:
-            _memo(self._lock, self._results, mkey, (result, out))
-        return result, False
+        return _memo(self._lock, meas.heads, hkey, fields, _REASON_LIMIT)  # type: ignore[no-any-return]
 
     def _criteria(self, criteria: tuple[CriterionOutcome, ...], lang: str,
                   ) -> list[CriterionResult]:
