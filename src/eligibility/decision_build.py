@@ -31,6 +31,7 @@ its calculation.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Mapping
 from datetime import date
@@ -64,7 +65,9 @@ from eligibility.decision import (
 )
 from eligibility.explain.calculation import StepViews, pack_decimals
 from eligibility.explain.messages import render
+from eligibility.fastjson import AVAILABLE as _FAST_JSON
 from eligibility.fastjson import dumps as _fast_dumps
+from eligibility.fastjson import fragment as _fragment
 from eligibility.pack.model import RuleException
 from eligibility.pack.yamlio import LocStr
 from eligibility.version import __version__
@@ -142,6 +145,25 @@ def decision_bytes(decision: Decision) -> bytes:
     return fast if fast is not None else Decision.__pydantic_serializer__.to_json(decision)
 
 
+_refcount = sys.getrefcount
+
+
+def _holders_of_a_lone_part() -> int:
+    """What :func:`sys.getrefcount` says, inside the JSON encoder's ``default``, of a
+    model that only its list holds (the list, the call's argument, getrefcount's own):
+    a part with more holders is held by a memo too, i.e. shared between Decisions.
+    Measured, not assumed (interpreters differ); only an admission rule for a cache —
+    a part wrongly taken for shared merely gets its JSON kept."""
+    seen: list[int] = []
+
+    def probe(obj: Any) -> Any:
+        seen.append(_refcount(obj))
+        return None
+
+    _fast_dumps([construct(SourceRef, {"ref": "", "url": None})], probe)
+    return seen[0] if seen else 1 << 30
+
+
 def _memo(lock: threading.Lock, store: dict[Any, Any], key: Any, value: Any,
           limit: int | None = None) -> Any:
     """``store[key] = value`` under ``lock``; a store at its limit is emptied first."""
@@ -152,6 +174,8 @@ def _memo(lock: threading.Lock, store: dict[Any, Any], key: Any, value: Any,
     return value
 
 
+#: see _holders_of_a_lone_part
+_ONE_HOLDER = _holders_of_a_lone_part()
 #: the most Reasons kept per requirement, outcome and exception (one small memo each)
 _REASON_LIMIT = 256
 #: the most objects an identity memo keeps (see IdentityMemo)
@@ -161,6 +185,8 @@ _IDENTITY_LIMIT = 2048
 _RESULT_MEMOS = 64
 #: the most whole results kept per measure and language
 _RESULTS_LIMIT = 1024
+#: the most shared parts whose JSON a builder keeps
+_JSON_LIMIT = 4096
 #: criteria tuples held on probation (the latest few: a shared one comes back soon)
 _PROBATION_LIMIT = 16
 
@@ -293,6 +319,8 @@ class DecisionBuilder:
         #: tuple; admitted when seen again while among the latest few (on probation)
         self._criteria_ids: dict[str, IdentityMemo] = {}
         self._probation = IdentityMemo(self._lock, _PROBATION_LIMIT)
+        #: the JSON (an orjson fragment) of shared parts, by their identity (see :meth:`json`)
+        self._json_ids = IdentityMemo(self._lock, _JSON_LIMIT)
         self._unconfirmed: dict[tuple[int, date], tuple[frozenset[str], list[str]]] = {}
         self._steps = StepViews(pack_decimals(self.pack.parameters))
         # one empty list and dict for every Reason and result that has none (shared, as
@@ -410,6 +438,33 @@ class DecisionBuilder:
         fields["missing_facts"] = self.missing(affects, lang) if affects else self._empty
         fields["provenance"] = construct(Provenance, provenance)
         return construct(Decision, fields)
+
+    def json(self, decision: Decision) -> bytes:
+        """:func:`decision_bytes` of ``decision``, byte for byte, faster for Decisions
+        this builder made: the JSON of a part Decisions share (a measure result, reason,
+        criterion result, calculation step, source, … that a memo holds besides the
+        Decision: more references to it than its one list's) is kept, by its identity,
+        and written as it is from then on. A part only this Decision holds is written
+        as before and not kept."""
+        if not _FAST_JSON:
+            return decision_bytes(decision)
+        fast = _fast_dumps(decision, self._json_default)
+        return fast if fast is not None else Decision.__pydantic_serializer__.to_json(decision)
+
+    def _json_default(self, obj: Any) -> Any:
+        if obj.__class__ in _AS_DICT:
+            entry = self._json_ids.entries.get(id(obj))
+            if entry is not None and entry[0] is obj:
+                return entry[1]
+            if _refcount(obj) > _ONE_HOLDER:  # held by more than its Decision: shared
+                data = _fast_dumps(obj.__dict__, self._json_default)
+                if data is None:
+                    raise TypeError(type(obj).__name__)  # (what orjson refuses)
+                made = _fragment(data)
+                self._json_ids.put(obj, made)
+                return made
+            return obj.__dict__
+        return _default(obj)
 
     def _measure_unconfirmed(self, cm: CompiledMeasure, outcomes: HouseholdOutcomes,
                              ) -> tuple[frozenset[str], list[str]]:
