@@ -652,7 +652,7 @@ class DecisionBuilder:
                 return found[0], found[1] is out
         head = meas.heads.get(hkey)
         if head is None:
-            head = self._head(cm, meas, out, lang, outcomes, hkey)
+            head = self._head(cm, meas, ls, out, lang, outcomes, hkey)
         fields = head.copy()
         if reasons:
             fields["reasons"] = reasons
@@ -665,7 +665,7 @@ class DecisionBuilder:
             _memo(self._lock, meas.results, mkey, (result, out), _RESULTS_LIMIT)
         return result, False
 
-    def _head(self, cm: CompiledMeasure, meas: _Meas, out: Outcomes, lang: str,
+    def _head(self, cm: CompiledMeasure, meas: _Meas, ls: _Lang, out: Outcomes, lang: str,
               outcomes: HouseholdOutcomes, hkey: tuple[Any, ...]) -> dict[str, Any]:
         """A result's fields but its reasons, amount and calculation (see
         :meth:`_measure_result`), made and kept for ``hkey``."""
@@ -675,7 +675,7 @@ class DecisionBuilder:
         flagged: list[str] = []
         for ro in out.reasons:
             creq, outcome, exc = ro[0], ro[1], ro[2]
-            static = self._req(creq, lang)
+            static = ls.reqs.get(id(creq)) or self._req(creq, lang)
             if outcome == "not_met":
                 failed.append(static.title)
             elif outcome == "discretionary":
