@@ -612,16 +612,21 @@ class DecisionBuilder:
                 static = reqs.get(id(creq)) or self._req(creq, lang)
                 pair = static.templates.get(tkey) or self._templates(
                     creq, static, lang, outcome, exc)
-                vals = tuple(values.values()) if values else ()
+                # within one template: the observed values (never tuples themselves),
+                # and what else varies when there is any
                 rkey: Any = None
-                if plain(map(type, vals)):
-                    # within one template: the observed values (never tuples
-                    # themselves), and what else varies when there is any
-                    vkey = _value_key(value) if outcome == "discretionary" else None
-                    if seen or vkey is not None:
-                        rkey = (seen, vkey, *vals)
-                    else:
-                        rkey = vals[0] if len(vals) == 1 else vals
+                if values and len(values) == 1 and not seen and outcome != "discretionary":
+                    [only] = values.values()  # the common case, without a tuple
+                    if only.__class__ in _PLAIN:
+                        rkey = only
+                else:
+                    vals = tuple(values.values()) if values else ()
+                    if plain(map(type, vals)):
+                        vkey = _value_key(value) if outcome == "discretionary" else None
+                        if seen or vkey is not None:
+                            rkey = (seen, vkey, *vals)
+                        else:
+                            rkey = vals[0] if len(vals) == 1 else vals
                 kept = pair[1].get(rkey) if rkey is not None else None
                 if kept is None:
                     reason = self._reason(creq, static, pair[0], lang, outcome, exc, seen,
