@@ -122,8 +122,6 @@ def construct(cls: type[M], values: dict[str, Any]) -> M:
     return obj
 
 
-
-
 #: the models whose ``__dict__`` is their JSON object as it is (fields in order, no
 #: aliases, nothing left out); checked by exact class, before the slower isinstance
 _AS_DICT = frozenset({MeasureResult, Reason, SourceRef, CalculationStep, ParameterUsed,
@@ -171,6 +169,18 @@ def _holders_of_a_lone_part() -> int:
     return seen[0] if seen else 1 << 30
 
 
+def _criteria_holders(fields: dict[str, Any]) -> int:
+    """How many references the criteria list in a copy of a Decision's fields has."""
+    return _refcount(fields["criteria"])
+
+
+def _holders_of_a_lone_list() -> int:
+    """:func:`_criteria_holders` of a list only its Decision holds (see
+    :func:`_holders_of_a_lone_part`)."""
+    fields: dict[str, Any] = {"criteria": [1]}
+    return _criteria_holders(dict(fields))
+
+
 def _memo(lock: threading.Lock, store: dict[Any, Any], key: Any, value: Any,
           limit: int | None = None) -> Any:
     """``store[key] = value`` under ``lock``; a store at its limit is emptied first."""
@@ -183,6 +193,7 @@ def _memo(lock: threading.Lock, store: dict[Any, Any], key: Any, value: Any,
 
 #: see _holders_of_a_lone_part
 _ONE_HOLDER = _holders_of_a_lone_part()
+_ONE_LIST_HOLDER = _holders_of_a_lone_list()
 #: the most Reasons kept per requirement, outcome and exception (one small memo each)
 _REASON_LIMIT = 256
 #: the most objects an identity memo keeps (see IdentityMemo)
@@ -459,7 +470,12 @@ class DecisionBuilder:
         return fast if fast is not None else Decision.__pydantic_serializer__.to_json(decision)
 
     def _json_default(self, obj: Any) -> Any:
-        if obj.__class__ in _AS_DICT:
+        cls = obj.__class__
+        if cls is Decimal:
+            return str(obj)  # as pydantic writes a Decimal
+        if cls is Decision:
+            return self._decision_json(obj)
+        if cls in _AS_DICT:
             entry = self._json_ids.entries.get(id(obj))
             if entry is not None and entry[0] is obj:
                 return entry[1]
@@ -472,6 +488,25 @@ class DecisionBuilder:
                 return made
             return obj.__dict__
         return _default(obj)
+
+    def _decision_json(self, decision: Decision) -> dict[str, Any]:
+        """The Decision's fields as its JSON object has them, its criteria's results as
+        kept JSON when the list is one the builder shares."""
+        fields = dict(decision.__dict__)
+        if fields["confirm_before_deciding"] is None:
+            del fields["confirm_before_deciding"]  # left out when absent (see Decision)
+        shared = _criteria_holders(fields) > _ONE_LIST_HOLDER
+        criteria = fields["criteria"]
+        entry = self._json_ids.entries.get(id(criteria))
+        if entry is not None and entry[0] is criteria:
+            fields["criteria"] = entry[1]
+        elif shared and criteria:
+            data = _fast_dumps(criteria, self._json_default)
+            if data is None:
+                raise TypeError("criteria")  # (what orjson refuses)
+            fields["criteria"] = made = _fragment(data)
+            self._json_ids.put(criteria, made)
+        return fields
 
     def _measure_unconfirmed(self, cm: CompiledMeasure, outcomes: HouseholdOutcomes,
                              ) -> tuple[frozenset[str], list[str]]:
