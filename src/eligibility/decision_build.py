@@ -337,6 +337,9 @@ class DecisionBuilder:
         #: tuple; admitted when seen again while among the latest few (on probation)
         self._criteria_ids: dict[str, IdentityMemo] = {}
         self._probation = IdentityMemo(self._lock, _PROBATION_LIMIT)
+        #: the hashes of (measure, language, head key) met once: a measure result's
+        #: head is kept the second time (see _head)
+        self._heads_seen: set[int] = set()
         #: the JSON (an orjson fragment) of shared parts, by their identity (see :meth:`json`)
         self._json_ids = IdentityMemo(self._lock, _JSON_LIMIT)
         self._unconfirmed: dict[tuple[int, date], tuple[frozenset[str], list[str]]] = {}
@@ -729,15 +732,19 @@ class DecisionBuilder:
                 assessed.append(static.title)
             if static.unconfirmed or (exc is not None and exc.unconfirmed):
                 flagged.append(static.id)
+        # (the texts are shared by every head that shows them: kept by what they say)
         if status == "eligible":
-            summary = render("summary.eligible", lang)
+            summary = self._text(("eligible", lang), lambda: render("summary.eligible", lang))
         elif status == "not_eligible":
-            summary = render("summary.not_eligible", lang, failed="; ".join(failed))
+            summary = self._text(("not_eligible", lang, *failed), lambda: render(
+                "summary.not_eligible", lang, failed="; ".join(failed)))
         elif out.missing:
-            summary = render("summary.missing", lang, missing=", ".join(
-                self.title_of(p, lang) for p in out.missing))
+            summary = self._text(("missing", lang, out.missing), lambda: render(
+                "summary.missing", lang,
+                missing=", ".join(self.title_of(p, lang) for p in out.missing)))
         else:
-            summary = render("summary.discretion", lang, discretionary="; ".join(assessed))
+            summary = self._text(("discretion", lang, *assessed), lambda: render(
+                "summary.discretion", lang, discretionary="; ".join(assessed)))
         fields = meas.fields.copy()
         fields["status"] = status
         fields["summary"] = summary
@@ -757,7 +764,18 @@ class DecisionBuilder:
             unconfirmed_list = sorted(unconfirmed_set | {f"requirement:{r}" for r in flagged})
         if unconfirmed_list:
             fields["unconfirmed"] = unconfirmed_list
-        return _memo(self._lock, meas.heads, hkey, fields, _REASON_LIMIT)  # type: ignore[no-any-return]
+        # kept when its key comes again (a household's own combination is not): the
+        # keys seen once are remembered by their hash only (a collision merely keeps a
+        # head one sighting early)
+        seen = hash((cm.index, lang, hkey))
+        if seen in self._heads_seen:
+            _memo(self._lock, meas.heads, hkey, fields, _REASON_LIMIT)
+        else:
+            with self._lock:
+                if len(self._heads_seen) >= _MEMO_LIMIT:
+                    self._heads_seen.clear()
+                self._heads_seen.add(seen)
+        return fields
 
     def _criteria(self, criteria: tuple[CriterionOutcome, ...], lang: str,
                   ) -> list[CriterionResult]:
