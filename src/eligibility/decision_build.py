@@ -25,6 +25,11 @@ the object itself is held with what was built from it, so its ``id()`` cannot be
 reused while the entry lives): a repeated measure result or reason costs one look-up.
 An object goes in only when it is seen again — found, as the same object, in the memo
 by values — so outcomes made afresh for one household are not kept alive.
+A measure result is its head — every field but the reasons, amount and calculation,
+decided by the status and each reason's outcome, kept per measure once seen twice —
+and this household's parts. Every requirement's Reason templates and every measure's
+static fields are made when the builder starts. :meth:`DecisionBuilder.json` writes a
+Decision's JSON with the JSON of the parts Decisions share kept (orjson fragments).
 ``detail="summary"`` leaves out every measure's per-requirement reasons and
 its calculation.
 """
