@@ -96,3 +96,20 @@ def test_only_shared_parts_have_their_json_kept() -> None:
     assert all(kept.get(r) is None for r in lone)
     assert any(kept.get(r) is not None for r in shared)
 
+
+
+def test_builder_json_falls_back_where_orjson_refuses() -> None:
+    """An integer beyond 64 bits: the builder's JSON is pydantic-core's, as for
+    ``decision_bytes``."""
+    from eligibility.decision import Decision
+
+    engine = PACKS["anchors"]
+    facts = {"household": {
+        "adults": 1, "children": 0, "members_with_disability": 0, "annual_income": 200000,
+        "net_wealth": 0, "monthly_housing_cost": 9000, "tenure": "rent",
+        "is_homeless": False, "eviction_notice": False, "rooms": 2, "municipality_group": 1,
+        "bank_loan_refused": False, "age_of_applicant": 30}}
+    data = engine.evaluate(facts, date(2025, 6, 1), "en").model_dump()
+    data["criteria"][0]["value"] = 2**70
+    odd = Decision.model_validate(data)
+    assert engine.builder.json(odd) == odd.__pydantic_serializer__.to_json(odd)
