@@ -127,3 +127,120 @@ def test_quick_keeps_the_schema_order_and_the_full_path_errors() -> None:
     with pytest.raises(FactsError) as info:
         validator.validate(bad)
     assert "housing.rooms" in str(info.value)
+
+
+#: hostile leaves: numbers at and past the limits (10**20 is the largest the quick
+#: schema takes as an int), decimals with many digits or trailing zeros, text numbers,
+#: bad Unicode and wrong types
+HOSTILE = st.one_of(ODD, st.sampled_from([
+    10**20 - 1, -(10**20), -(10**20) - 1, 10**21, 2**64, 2**64 - 1, -(2**63), 2**70, 420000,
+    -120, 1000, 0, 7, 1e20, 1e21, 0.1, -0.0, float("inf"), "12", "1e5", "1E20", "12.5000",
+    "0x10", "١٢", "420000", "-0", "1" * 31, "1." + "0" * 29, "\udcff", "é" * 3, "a" * 2000,
+    Decimal("420000"), Decimal("4.2E+5"), Decimal("1E+20"), Decimal("1E+21"),
+    Decimal("1.00"), Decimal("-0.0"), Decimal("1" * 30), Decimal("1" * 31), Decimal("sNaN"),
+    Decimal("Infinity"), Decimal("0E-30"), b"1", (1,), [1], {"value": 1}, {"a": {"b": []}},
+]), st.integers(-(2**72), 2**72), st.decimals(places=2, min_value=-(10**22),
+                                                max_value=10**22, allow_nan=False),
+    st.text(max_size=4))
+
+
+def _deep(depth: int) -> Any:
+    value: Any = 1
+    for i in range(depth):
+        value = [value] if i % 2 else {"x": value}
+    return value
+
+
+@st.composite
+def _hostile(draw: st.DrawFn, name: str) -> Any:
+    pack = PACKS[name]
+    facts: dict[str, Any] = draw(households(pack, complete=draw(st.booleans())))
+    groups = sorted(pack.schema.groups)
+    for _ in range(draw(st.integers(0, 6))):
+        group = draw(st.sampled_from(groups))
+        spec = pack.schema.groups[group]
+        target = facts.get(group)
+        if spec.is_list and isinstance(target, list) and target:
+            target = draw(st.sampled_from(target))
+        if not isinstance(target, dict):
+            continue
+        numbers = sorted(f for f, fs in spec.fields.items() if fs.kind in ("number", "money"))
+        field = draw(st.sampled_from(numbers if numbers and draw(st.booleans())
+                                     else sorted(spec.fields)))
+        target[field] = draw(HOSTILE)
+    shape = draw(st.integers(0, 11))
+    group = draw(st.sampled_from(groups))
+    spec = pack.schema.groups[group]
+    if shape == 0:  # deep
+        facts[group] = _deep(draw(st.integers(1, 80)))
+    elif shape == 1:  # wide: unknown keys
+        facts[group] = {f"f{i}": i for i in range(draw(st.integers(1, 300)))}
+    elif shape == 2 and spec.is_list and isinstance(facts.get(group), list) \
+            and facts[group]:  # a long member list
+        facts[group] = facts[group] * draw(st.integers(2, 40))
+    elif shape == 3 and group in facts:  # a tuple, not a list or a mapping
+        value = facts[group]
+        facts[group] = tuple(value) if isinstance(value, list) else (value,)
+    elif shape == 4:  # a key that is not a field, or not text
+        facts[draw(st.sampled_from(["x" * 200, "\ud800", "members.age"]))] = {}
+    elif shape == 5:
+        return draw(st.sampled_from([[], None, "facts", 3, [facts]]))
+    return facts
+
+
+@pytest.mark.parametrize("name", ["anchors", "no"])
+def test_quick_agrees_with_the_full_path_on_hostile_documents(name: str) -> None:
+    validator = VALIDATORS[name]
+    taken = []
+
+    @settings(max_examples=250, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(_hostile(name))
+    def check(facts: Any) -> None:
+        quick = validator.quick(facts)
+        try:
+            full = validator.validate(facts, use_quick=False)
+        except FactsError:
+            assert quick is None
+            return
+        taken.append(quick is not None)
+        if quick is not None:
+            _same(quick, full)
+
+    check()
+    assert any(taken)  # the documents drawn were not all refused
+
+
+@pytest.mark.parametrize("value", [420000, 0, -120, 10**20, -(10**20), 7, 1005])
+def test_quick_writes_a_whole_money_amount_as_the_full_path(value: int) -> None:
+    validator = VALIDATORS["anchors"]
+    facts = {"household": {"net_wealth": value, "adults": 2}}
+    quick = validator.quick(facts)
+    assert quick is not None
+    assert type(quick.flat["household.net_wealth"]) is Decimal
+    _same(quick, validator.validate(facts, use_quick=False))
+
+
+#: values check_shape() refuses in a number field that the field's type would take (the
+#: quick path must look at them), and values it takes
+LIMITS = [Decimal("1." + "1" * 40), Decimal("0E-30"), Decimal("1E-25"), "1." + "1" * 40,
+          "1e5", "1E-3", "1" * 25, "12.50", 0.1, 1e-25, 2.5, Decimal("12.50"),
+          Decimal("420000"), Decimal("-0"), True]
+
+
+@pytest.mark.parametrize("value", LIMITS, ids=repr)
+@pytest.mark.parametrize("path", ["anchors:household.net_wealth", "no:economy.savings",
+                                  "no:members.income_month", "no:household.years_in_municipality"])
+def test_quick_looks_at_a_number_as_check_shape_does(path: str, value: Any) -> None:
+    name, dotted = path.split(":")
+    group, field = dotted.split(".")
+    validator = VALIDATORS[name]
+    facts: dict[str, Any] = {group: [{field: value}] if group == "members" else {field: value}}
+    quick = validator.quick(facts)
+    try:
+        full = validator.validate(facts, use_quick=False)
+    except FactsError:
+        assert quick is None
+        return
+    if quick is not None:
+        _same(quick, full)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -56,7 +57,7 @@ from eligibility.limits import (
     MAX_STRING_LENGTH,
     MAX_YAML_NODES,
 )
-from eligibility.pack.model import FactSchema, FieldSpec
+from eligibility.pack.model import FactSchema, FieldSpec, GroupSpec
 from eligibility.pack.yamlio import number_problem, number_text_problem
 
 _NUMERIC = frozenset({"int", "number", "money"})
@@ -165,13 +166,17 @@ def build_facts_model(schema: FactSchema) -> type[BaseModel]:
 
 def build_quick_adapter(schema: FactSchema) -> TypeAdapter[Any]:
     """The facts document for ``schema`` as typed dicts with the model's field types and
-    constraints, where nothing may be ``null`` (see :meth:`FactValidator.quick`)."""
+    constraints, where nothing may be ``null`` (see :meth:`FactValidator.quick`).
+
+    It takes less than the model, never more: an int field only an int (no bool, float
+    or text to convert) within the number limits, and a number field given an int
+    within them keeps the int (pydantic's decimal bounds are slow to check; the quick
+    path makes the Decimal); any other number goes through the model's decimal type."""
     groups: dict[str, Any] = {}
     for group in schema.groups.values():
         fields = {}
         for name, spec in group.fields.items():
-            annotation, kwargs = _field_parts(spec)
-            typed = Annotated[annotation, Field(**kwargs)]  # type: ignore[valid-type]
+            typed = _quick_type(spec)
             fields[name] = Required[typed] if spec.required else NotRequired[typed]
         item = _typed_dict(f"Quick_{group.name}", fields)
         if group.is_list:
@@ -181,6 +186,22 @@ def build_quick_adapter(schema: FactSchema) -> TypeAdapter[Any]:
         else:
             groups[group.name] = NotRequired[item]
     return TypeAdapter(_typed_dict("QuickFacts", groups))
+
+
+def _quick_type(spec: FieldSpec) -> Any:
+    """One field's type in the quick schema (see :func:`build_quick_adapter`)."""
+    annotation, kwargs = _field_parts(spec)
+    typed = Annotated[annotation, Field(**kwargs)]  # type: ignore[valid-type]
+    if spec.kind not in _NUMERIC:
+        return typed
+    # the ints the field takes, and only those within the number limits (10**20 has 67
+    # bits: check_shape takes it), so that an int given needs no look of check_shape's
+    bound = 10 ** MAX_NUMBER_EXPONENT
+    exact = Annotated[int, Field(strict=True, ge=max(math.ceil(kwargs["ge"]), -bound),
+                                 le=min(math.floor(kwargs["le"]), bound))]
+    if spec.kind == "int":
+        return exact
+    return Annotated[exact | typed, Field(union_mode="left_to_right")]
 
 
 def _typed_dict(name: str, fields: dict[str, Any]) -> Any:
@@ -245,9 +266,15 @@ def canonical_json(value: Any) -> str:
                       ensure_ascii=False)
 
 
+def _decimal_text(value: Decimal) -> str:
+    """A decimal as the canonical JSON writes it: a whole number normalised, any other
+    as it is."""
+    return str(value.normalize()) if value == value.to_integral_value() else str(value)
+
+
 def _canonical_default(obj: Any) -> Any:
     if isinstance(obj, Decimal):
-        return str(obj.normalize()) if obj == obj.to_integral_value() else str(obj)
+        return _decimal_text(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
@@ -402,6 +429,61 @@ def _plain_leaf(value: Any, kind: str | None) -> bool:
     return False
 
 
+#: per group: the (field, kind) whose given value is looked at, the decimal fields,
+#: field → flat key and every flat key in the schema's order (None, () for a list)
+_QuickPlan = tuple[tuple[tuple[str, str], ...], tuple[str, ...], dict[str, str] | None,
+                   tuple[str, ...]]
+
+
+def _quick_plan(group: GroupSpec) -> _QuickPlan:
+    """What :meth:`FactValidator.quick` does for ``group`` beyond its pydantic schema.
+
+    It looks at a given value only where check_shape() could refuse what the schema
+    takes: a date (a float, say) or a text (valid Unicode), and a number not given as an
+    int. An int the quick schema takes is within the limits; a bool field takes only a
+    bool, an enum field only one of its values: those need no look."""
+    looks = tuple((f.name, f.kind) for f in group.fields.values()
+                  if f.kind in ("date", "string"))
+    decimals = tuple(f.name for f in group.fields.values() if f.kind in ("number", "money"))
+    if group.is_list:
+        return looks, decimals, None, ()
+    keys = {f: f"{group.name}.{f}" for f in group.fields}
+    return looks, decimals, keys, tuple(keys.values())
+
+
+def _quick_item(given: Any, item: dict[str, Any], looks: tuple[tuple[str, str], ...],
+                decimals: tuple[str, ...]) -> dict[str, Any] | None:
+    """``item`` (one group, or one member, as the quick schema gave it from ``given``)
+    for the canonical JSON, with its decimals as their canonical text — and in ``item``
+    each number given as an int made a Decimal — or ``None`` when check_shape() would
+    refuse a given value."""
+    if type(given) is not dict:
+        return None
+    for name, kind in looks:
+        value = given.get(name)
+        if value is not None and type(value) is not int and _leaf_problem(value, kind):
+            return None
+    if not decimals:
+        return item
+    out = None
+    for name in decimals:
+        value = item.get(name)
+        if value is None:
+            continue
+        if out is None:
+            out = dict(item)
+        if type(value) is int:  # given as an int, within the limits
+            number = item[name] = Decimal(value)
+            # a whole number normalised: as it is when it has no trailing zero (at most
+            # 21 digits, so normalize() would not round)
+            out[name] = str(number.normalize()) if value % 10 == 0 else str(value)
+        elif type(value) is Decimal and not _leaf_problem(given[name], "number"):
+            out[name] = _decimal_text(value)
+        else:
+            return None
+    return item if out is None else out
+
+
 class FactValidator:
     """Validates facts documents against one schema (build once, use many times)."""
 
@@ -416,9 +498,10 @@ class FactValidator:
         #: the quick path's validator, built on first use (it is a second schema: ~7 ms
         #: on rules/no, kept out of Engine start-up); building it twice is harmless
         self._quick: Callable[[Any], Any] | None = None
-        #: group → field → its flat key, for the groups that are not a list
-        self._flat_keys = {g.name: {f: f"{g.name}.{f}" for f in g.fields}
-                           for g in schema.groups.values() if not g.is_list}
+        #: per group, what :meth:`quick` does beyond pydantic: the fields whose given
+        #: value it looks at as check_shape() would, the decimal fields whose canonical
+        #: text it writes, and field → flat key (``None`` for the list group)
+        self._plans = {g.name: _quick_plan(g) for g in schema.groups.values()}
 
     def quick(self, raw: Any) -> ValidFacts | None:
         """``raw`` validated on the fast path (see the module docstring), or ``None``:
@@ -434,25 +517,42 @@ class FactValidator:
             return None
         flat: dict[str, Any] = {}
         members: list[dict[str, Any]] | None = None
-        flat_keys = self._flat_keys
+        #: ``data`` with each decimal as its canonical text (groups without one shared)
+        canon: dict[str, Any] = {}
+        plans = self._plans
         for group, values in data.items():
-            # the limits check_shape() applies and the schema does not (a decimal's
-            # digits, a number written as text, valid Unicode); a bool or an int the
-            # schema took is within them
-            kinds = self._kinds[group]
+            looks, decimals, keys, all_keys = plans[group]
             given = raw[group]
-            for item in (given if type(given) is list else (given,)):
-                for fname, value in item.items():
-                    cls = type(value)
-                    if cls is not bool and cls is not int and _leaf_problem(
-                            value, kinds[fname]):
-                        return None
-            keys = flat_keys.get(group)
             if keys is None:
                 members = values
+                if type(given) is not list:  # (a tuple, say: the full path reads it)
+                    return None
+                if looks or decimals:
+                    items = []
+                    for source, item in zip(given, values):  # noqa: B905 (same length)
+                        text = _quick_item(source, item, looks, decimals)
+                        if text is None:
+                            return None
+                        items.append(text)
+                    canon[group] = items
+                else:
+                    canon[group] = values
+                continue
+            if looks or decimals:
+                text = _quick_item(given, values, looks, decimals)
+                if text is None:
+                    return None
+                canon[group] = text
+            else:
+                canon[group] = values
+            if len(values) == len(all_keys):  # every field, in the schema's order
+                flat.update(zip(all_keys, values.values()))  # noqa: B905
             else:
                 flat.update(zip(map(keys.__getitem__, values), values.values()))  # noqa: B905
-        return ValidFacts(flat, members, data, hashlib.sha256(canonical_bytes(data)).hexdigest())
+        body = _fast_dumps(canon, _canonical_default, sort_keys=True)
+        if body is None:  # orjson absent or refusing (an integer beyond 64 bits)
+            body = canonical_json(data).encode()
+        return ValidFacts(flat, members, data, hashlib.sha256(body).hexdigest())
 
     def plain_shape(self, raw: dict[str, Any]) -> bool:
         """A fast look at the usual shape (groups of plain values, a short member list);
