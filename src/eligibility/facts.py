@@ -48,6 +48,7 @@ from typing_extensions import TypedDict
 
 from eligibility.errors import FactIssue, FactsError
 from eligibility.fastjson import dumps as _fast_dumps
+from eligibility.fastjson import sorted_dumps as _sorted_dumps
 from eligibility.limits import (
     DEFAULT_MAX_MEMBERS,
     MAX_FACTS_DEPTH,
@@ -484,6 +485,75 @@ def _quick_item(given: Any, item: dict[str, Any], looks: tuple[tuple[str, str], 
     return item if out is None else out
 
 
+#: one field of :meth:`FactValidator._exact`: name, kind code (0 bool, 1 int, 2 decimal,
+#: 3 enum, 4 any other: not exact), the int bounds, the enum values (each to itself, as
+#: the schema spells it), its flat key and whether it is required
+_ExactField = tuple[str, int, int, int, dict[str, str], str, bool]
+_EXACT_CODES = {"bool": 0, "int": 1, "number": 2, "money": 2, "enum": 3}
+
+
+def _exact_plan(group: GroupSpec) -> tuple[str, bool, int, tuple[_ExactField, ...], bool]:
+    """``group`` for :meth:`FactValidator._exact`: its name, whether it is a list and its
+    longest, its fields, and whether it has a decimal field."""
+    bound = 10 ** MAX_NUMBER_EXPONENT
+    fields = []
+    for spec in group.fields.values():
+        lo, hi = -bound, bound
+        if spec.kind in _NUMERIC:  # the ints the field takes, as in the quick schema
+            _, kwargs = _field_parts(spec)
+            lo, hi = max(math.ceil(kwargs["ge"]), -bound), min(math.floor(kwargs["le"]), bound)
+        fields.append((spec.name, _EXACT_CODES.get(spec.kind, 4), lo, hi,
+                       {v: v for v in spec.values or ()}, f"{group.name}.{spec.name}",
+                       spec.required))
+    return (group.name, group.is_list, group.max_items or DEFAULT_MAX_MEMBERS, tuple(fields),
+            any(f[1] == 2 for f in fields))
+
+
+def _exact_item(given: Any, fields: tuple[_ExactField, ...], decimals: bool,
+                flat: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """One group (or member) of :meth:`FactValidator._exact`: its values and its
+    canonical form, each flat value put in ``flat``; ``None`` if it is not exact."""
+    if type(given) is not dict:
+        return None
+    item: dict[str, Any] = {}
+    canon = {} if decimals else item
+    for name, code, lo, hi, values, key, required in fields:
+        value = given.get(name)
+        if value is None:  # (absent; a null is counted below as a key not taken)
+            if required:
+                return None
+            continue
+        cls = type(value)
+        if code == 0:
+            if cls is not bool:
+                return None
+        elif code == 3:
+            if cls is not str:
+                return None
+            value = values.get(value)  # the schema's own text, as pydantic gives it
+            if value is None:
+                return None
+        elif cls is not int or not lo <= value <= hi:
+            return None
+        elif code == 2:
+            number = Decimal(value)
+            canon[name] = str(number.normalize()) if value % 10 == 0 else str(value)
+            item[name] = number
+            if flat is not None:
+                flat[key] = number
+            continue
+        elif code != 1:
+            return None
+        item[name] = value
+        if decimals:
+            canon[name] = value
+        if flat is not None:
+            flat[key] = value
+    if len(item) != len(given):  # a key that is not a field
+        return None
+    return item, canon
+
+
 class FactValidator:
     """Validates facts documents against one schema (build once, use many times)."""
 
@@ -502,12 +572,20 @@ class FactValidator:
         #: value it looks at as check_shape() would, the decimal fields whose canonical
         #: text it writes, and field → flat key (``None`` for the list group)
         self._plans = {g.name: _quick_plan(g) for g in schema.groups.values()}
+        #: the groups for :meth:`_exact`, in the schema's order
+        self._exact_plans = tuple(_exact_plan(g) for g in schema.groups.values())
 
     def quick(self, raw: Any) -> ValidFacts | None:
         """``raw`` validated on the fast path (see the module docstring), or ``None``:
         then :meth:`validate` gives the answer, errors included."""
         if type(raw) is not dict:
             return None
+        exact = self._exact(raw)
+        return exact if exact is not None else self._schema_quick(raw)
+
+    def _schema_quick(self, raw: dict[str, Any]) -> ValidFacts | None:
+        """:meth:`quick` with the quick schema (any document :meth:`_exact` does not
+        take: numbers as decimals, floats or text, dates, texts, …)."""
         validate = self._quick
         if validate is None:
             validate = self._quick = build_quick_adapter(self.schema).validate_python
@@ -549,7 +627,49 @@ class FactValidator:
                 flat.update(zip(all_keys, values.values()))  # noqa: B905
             else:
                 flat.update(zip(map(keys.__getitem__, values), values.values()))  # noqa: B905
-        body = _fast_dumps(canon, _canonical_default, sort_keys=True)
+        body = _sorted_dumps(canon)  # (its decimals are text already)
+        if body is None:  # orjson absent or refusing (an integer beyond 64 bits)
+            body = canonical_json(data).encode()
+        return ValidFacts(flat, members, data, hashlib.sha256(body).hexdigest())
+
+    def _exact(self, raw: dict[str, Any]) -> ValidFacts | None:
+        """The usual document, in one pass: every value exactly a JSON bool, an int
+        within its field's bounds and the number limits, or one of an enum's values
+        (what the quick schema gives for it, the same values in the same order);
+        ``None`` for anything else (:meth:`quick`'s schema then decides)."""
+        data: dict[str, Any] = {}
+        flat: dict[str, Any] = {}
+        canon: dict[str, Any] = {}
+        members: list[dict[str, Any]] | None = None
+        seen = 0
+        for group, is_list, longest, fields, decimals in self._exact_plans:
+            given = raw.get(group)
+            if given is None:
+                if group in raw:
+                    return None
+                continue
+            seen += 1
+            if is_list:
+                if type(given) is not list or not 0 < len(given) <= longest:
+                    return None
+                items = []
+                texts = []
+                for source in given:
+                    one = _exact_item(source, fields, decimals, None)
+                    if one is None:
+                        return None
+                    items.append(one[0])
+                    texts.append(one[1])
+                members = data[group] = items
+                canon[group] = texts
+                continue
+            one = _exact_item(given, fields, decimals, flat)
+            if one is None:
+                return None
+            data[group], canon[group] = one
+        if seen != len(raw):  # a group that is not in the schema
+            return None
+        body = _sorted_dumps(canon)
         if body is None:  # orjson absent or refusing (an integer beyond 64 bits)
             body = canonical_json(data).encode()
         return ValidFacts(flat, members, data, hashlib.sha256(body).hexdigest())

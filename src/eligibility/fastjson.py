@@ -43,3 +43,17 @@ def dumps(value: Any, default: Callable[[Any], Any], sort_keys: bool = False) ->
                              option=_orjson.OPT_SORT_KEYS if sort_keys else None)
     except (_orjson.JSONEncodeError, TypeError):
         return None
+
+
+def sorted_dumps(value: Any) -> bytes | None:
+    """``value`` (plain JSON types and dates only) as compact JSON bytes with every
+    object's keys sorted, or ``None`` as :func:`dumps` gives it."""
+    if _orjson is None:
+        return None
+    try:
+        return _orjson.dumps(value, option=_SORT_KEYS)
+    except (_orjson.JSONEncodeError, TypeError):
+        return None
+
+
+_SORT_KEYS = _orjson.OPT_SORT_KEYS if _orjson is not None else 0
