@@ -244,6 +244,13 @@ class _Plan:
     #: which facts a household lacks → per position in ``every``, 1 where the household
     #: has every fact of that Reads (0 else)
     layouts: dict[Any, bytes]
+    #: a bit per fact and member field read above, the member list's bit, and the
+    #: distinct masks of those bits of the Reads of ``every`` (:func:`_layout`);
+    #: ``position`` gives a Reads' mask's place among them
+    bits: dict[str, int] = field(default_factory=dict)
+    member_bits: dict[str, int] = field(default_factory=dict)
+    members_bit: int = 0
+    masks: tuple[int, ...] = ()
 
 
 class FastPack:
@@ -424,12 +431,13 @@ class FastPack:
                     self._shapes.clear()
                 self._shapes[signature] = layout
         (measures, criteria_eval, criteria, criteria_getter, total, static_getter, dynamic,
-         every) = layout
+         every, bits, member_bits, members_bit, masks) = layout
         fresh = tuple([mp.fresh() for mp in measures])
         plan = _Plan(as_of, params, unconfirmed, base, fresh, criteria_eval,
                      criteria, criteria_getter, total, static_getter, ({}, {}),
                      tuple((i, fresh[i]) for i in dynamic), every,
-                     {id(reads): i for i, reads in enumerate(every)}, {})
+                     {id(reads): masks.index(_mask(reads, bits, member_bits, members_bit))
+                      for reads in every}, {}, bits, member_bits, members_bit, masks)
         with self._lock:
             if len(self._plans) >= _PLAN_LIMIT:
                 self._plans.clear()
@@ -495,9 +503,18 @@ class FastPack:
                       *fm.calculation_reads,
                       *(fr.reads for fr in mp.requirements),
                       *(r for _, _, _, r, _ in fm.priority)]
+        distinct = tuple({id(r): r for r in every}.values())
+        read = frozenset().union(*(r.facts for r in distinct))
+        member_read = frozenset().union(*(r.member_fields for r in distinct))
+        bits = {name: 1 << i for i, name in enumerate(sorted(read))}
+        member_bits = {name: 1 << (len(bits) + i)
+                       for i, name in enumerate(sorted(member_read))}
+        members_bit = 1 << (len(bits) + len(member_bits))
+        masks = tuple(dict.fromkeys(_mask(r, bits, member_bits, members_bit)
+                                    for r in distinct))
         return (tuple(measures), criteria_eval, criteria, criteria_getter, total,
-                itemgetter(*keys) if keys else _empty, tuple(dynamic),
-                tuple({id(r): r for r in every}.values()))
+                itemgetter(*keys) if keys else _empty, tuple(dynamic), distinct, bits,
+                member_bits, members_bit, masks)
 
     # -- evaluation ----------------------------------------------------------
     def evaluate_household(self, facts: ValidFacts, as_of: date, observe: bool = True,
@@ -552,6 +569,15 @@ def _step_inputs(compiler: _Compiler, node: ast.Node | None) -> Callable[[Env], 
         stack.extend(ast.children(n))
     keys = list(dict.fromkeys(keys))
     return itemgetter(*keys) if keys else _empty
+
+
+def _mask(reads: Reads, bits: dict[str, int], member_bits: dict[str, int],
+          members_bit: int) -> int:
+    """The bits of what ``reads`` reads (see :attr:`_Plan.masks`)."""
+    mask = sum(bits[f] for f in reads.facts)
+    if reads.members:
+        mask |= members_bit | sum(member_bits[f] for f in reads.member_fields)
+    return mask
 
 
 def _common(members: list[dict[str, Any]]) -> set[str]:
@@ -727,17 +753,19 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
 
 
 def _layout(plan: _Plan, facts: ValidFacts) -> bytes:
-    """Per Reads of ``plan.every``, 1 where ``facts`` has all its facts (for a member
-    field: every member has it), else 0."""
-    present = facts.flat.keys()
+    """Per distinct mask of ``plan.masks`` (a Reads of ``plan.every`` at its
+    ``plan.position``), 1 where ``facts`` has all it reads (for a member field: every
+    member has it), else 0."""
+    bits = plan.bits
+    have = sum([bits[key] for key in facts.flat if key in bits])
     members = facts.members
-    common: set[str] | frozenset[str] = _common(members) if members else frozenset()
-
-    def complete(reads: Reads) -> bool:
-        return present >= reads.facts and (not reads.members or (
-            members is not None and common >= reads.member_fields))
-
-    return bytes([complete(reads) for reads in plan.every])
+    if members is not None:
+        have |= plan.members_bit
+        if members:
+            member_bits = plan.member_bits
+            have |= sum([member_bits[f] for f in _common(members) if f in member_bits])
+    lack = (plan.members_bit << 1) - 1 - have  # every bit not in ``have``
+    return bytes([not mask & lack for mask in plan.masks])
 
 
 def _judge(fr: FastRequirement, env: Env, observe: bool, vals: Any) -> ReasonOutcome:
@@ -877,9 +905,12 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
     observed value) two-valued when every fact it reads is present (``layout``, see
     :func:`_layout`), three-valued as the reference does it otherwise."""
     fm = mp.fm
-    for _, lkey, lfn, lreads in fm.lets:
+    lets = ctx.lets
+    for name, lkey, lfn, lreads in fm.lets:
         if layout[position[id(lreads)]]:
-            env[lkey] = lfn(env)
+            env[lkey] = value = lfn(env)
+            if not lreads.amount:  # what the reference's cache would hold: no facts missing
+                lets[name] = (value, ())
     env.pop("@amount", None)
     missing = ctx.missing
     amount: Any = None
