@@ -39,11 +39,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from eligibility.compile.calculation import EnvStep, env_steps, record, record_env
 from eligibility.compile.closures import CompilerBase, NoValue, _norm_key
@@ -206,12 +206,26 @@ class _MeasurePlan:
     #: calculation steps decided by their inputs (``FastMeasure.calculation_inputs``),
     #: by (position, inputs), for this plan's date
     step_memo: dict[Any, Any] = field(default_factory=dict)
+    #: where in a layout (:func:`_layout`) each part of the measure is found
+    at: _At | None = None
 
     def fresh(self) -> _MeasurePlan:
         """The same plan with empty memos of its own (for another date)."""
         return _MeasurePlan(self.index, self.cm, self.fm, self.requirements, self.reference,
                             self.keys, self.getter, ({}, {}), self.group, self.group_getter,
-                            ({}, {}), self.rest, ({}, {}))
+                            ({}, {}), self.rest, ({}, {}), at=self.at)
+
+
+class _At(NamedTuple):
+    """A measure's parts' places in a layout (:func:`_layout`): 1 there where the
+    household has every fact the part reads."""
+
+    reads: int
+    amount: int
+    lets: tuple[int, ...]
+    requirements: tuple[int, ...]
+    priority: tuple[int, ...]
+    calculation: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -238,19 +252,20 @@ class _Plan:
     static_memo: tuple[dict[Any, tuple[Any, ...]], dict[Any, tuple[Any, ...]]]
     #: the other measures, by position
     dynamic: tuple[tuple[int, _MeasurePlan], ...]
-    #: every Reads above (each part of what is in force), and id(reads) → its position
+    #: every Reads above (each part of what is in force)
     every: tuple[Reads, ...]
-    position: dict[int, int]
-    #: which facts a household lacks → per position in ``every``, 1 where the household
-    #: has every fact of that Reads (0 else)
+    #: which facts a household lacks → its layout (:func:`_layout`): per mask of
+    #: ``masks``, 1 where the household has every fact of the Reads behind it (0 else)
     layouts: dict[Any, bytes]
     #: a bit per fact and member field read above, the member list's bit, and the
-    #: distinct masks of those bits of the Reads of ``every`` (:func:`_layout`);
-    #: ``position`` gives a Reads' mask's place among them
+    #: distinct masks of those bits of the Reads of ``every``; a part's place among them
+    #: is in its measure's ``_MeasurePlan.at`` (and ``criteria_at``)
     bits: dict[str, int] = field(default_factory=dict)
     member_bits: dict[str, int] = field(default_factory=dict)
     members_bit: int = 0
     masks: tuple[int, ...] = ()
+    #: each of ``criteria_eval``'s place in a layout
+    criteria_at: tuple[int, ...] = ()
 
 
 class FastPack:
@@ -431,13 +446,12 @@ class FastPack:
                     self._shapes.clear()
                 self._shapes[signature] = layout
         (measures, criteria_eval, criteria, criteria_getter, total, static_getter, dynamic,
-         every, bits, member_bits, members_bit, masks) = layout
+         every, bits, member_bits, members_bit, masks, criteria_at) = layout
         fresh = tuple([mp.fresh() for mp in measures])
         plan = _Plan(as_of, params, unconfirmed, base, fresh, criteria_eval,
                      criteria, criteria_getter, total, static_getter, ({}, {}),
-                     tuple((i, fresh[i]) for i in dynamic), every,
-                     {id(reads): masks.index(_mask(reads, bits, member_bits, members_bit))
-                      for reads in every}, {}, bits, member_bits, members_bit, masks)
+                     tuple((i, fresh[i]) for i in dynamic), every, {}, bits, member_bits,
+                     members_bit, masks, criteria_at)
         with self._lock:
             if len(self._plans) >= _PLAN_LIMIT:
                 self._plans.clear()
@@ -512,9 +526,20 @@ class FastPack:
         members_bit = 1 << (len(bits) + len(member_bits))
         masks = tuple(dict.fromkeys(_mask(r, bits, member_bits, members_bit)
                                     for r in distinct))
+
+        def at(reads: Reads) -> int:
+            return masks.index(_mask(reads, bits, member_bits, members_bit))
+
+        measures = [replace(mp, at=_At(
+            at(mp.fm.reads), at(mp.fm.amount_reads),
+            tuple(at(r) for _, _, _, r in mp.fm.lets),
+            tuple(at(fr.reads) for fr in mp.requirements),
+            tuple(at(r) for _, _, _, r, _ in mp.fm.priority),
+            tuple(at(r) for r in mp.fm.calculation_reads))) for mp in measures]
+        criteria_at = tuple(at(r) for _, _, _, r in criteria_eval)
         return (tuple(measures), criteria_eval, criteria, criteria_getter, total,
                 itemgetter(*keys) if keys else _empty, tuple(dynamic), distinct, bits,
-                member_bits, members_bit, masks)
+                member_bits, members_bit, masks, criteria_at)
 
     # -- evaluation ----------------------------------------------------------
     def evaluate_household(self, facts: ValidFacts, as_of: date, observe: bool = True,
@@ -703,10 +728,9 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
     if layout is None:
         layout = _layout(plan, facts)
         _remember(lock, plan.layouts, lacking, layout)
-    position = plan.position
     computed = []
-    for cid, key, fn, creads in plan.criteria_eval:
-        if layout[position[id(creads)]]:
+    for (cid, key, fn, _), where in zip(plan.criteria_eval, plan.criteria_at, strict=True):
+        if layout[where]:
             env[key] = fn(env)
             computed.append((cid, key))
     ctx = _context(plan, facts, env, computed)
@@ -716,24 +740,26 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
         ctx.lets = {}
         ctx.exact = UNKNOWN
         ctx.amount = (UNKNOWN, ())
-        if layout[position[id(fm.reads)]]:
+        at: _At = mp.at  # type: ignore[assignment]
+        if layout[at.reads]:
             outcomes = _measure(mp, env, observe, lock)
             if fm.amount is not None:
                 ctx.exact = env["@exact"]
                 ctx.amount = (outcomes.amount, ())
         else:
-            outcomes = _run(mp, ctx, env, observe, layout, position, lock)
+            outcomes = _run(mp, ctx, env, observe, layout, at, lock)
         if calculation and mp.cm.calculation is not None:
             recorded = None
-            if layout[position[id(fm.amount_reads)]]:
+            if layout[at.amount]:
                 recorded = _record_env(plan, mp, env, outcomes, ctx.exact, lock)
             if recorded is None:  # the steps whose facts are all there from env
                 env_at = mp.env_at.get(layout)
                 if env_at is None:
                     env_at = tuple([
-                        step if layout[position[id(reads)]] and not reads.amount else None
-                        for step, reads in zip(fm.calculation,  # type: ignore[arg-type]
-                                               fm.calculation_reads, strict=True)])
+                        step if layout[i] and not reads.amount else None
+                        for step, reads, i in zip(fm.calculation,  # type: ignore[arg-type]
+                                                  fm.calculation_reads, at.calculation,
+                                                  strict=True)])
                     _remember(lock, mp.env_at, layout, env_at)
                 recorded = _record(mp, ctx, env, outcomes, ctx.exact, env_at, lock)
             outcomes = recorded
@@ -753,9 +779,8 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
 
 
 def _layout(plan: _Plan, facts: ValidFacts) -> bytes:
-    """Per distinct mask of ``plan.masks`` (a Reads of ``plan.every`` at its
-    ``plan.position``), 1 where ``facts`` has all it reads (for a member field: every
-    member has it), else 0."""
+    """Per distinct mask of ``plan.masks`` (of the Reads of ``plan.every``), 1 where
+    ``facts`` has all it reads (for a member field: every member has it), else 0."""
     bits = plan.bits
     have = sum([bits[key] for key in facts.flat if key in bits])
     members = facts.members
@@ -900,14 +925,14 @@ def _group(mp: _MeasurePlan, env: Env, observe: bool) -> tuple[Any, ...]:
 
 
 def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
-         position: dict[int, int], lock: threading.Lock) -> Outcomes:
+         at: _At, lock: threading.Lock) -> Outcomes:
     """One measure: each requirement (and the amount, each priority group, each
     observed value) two-valued when every fact it reads is present (``layout``, see
     :func:`_layout`), three-valued as the reference does it otherwise."""
     fm = mp.fm
     lets = ctx.lets
-    for name, lkey, lfn, lreads in fm.lets:
-        if layout[position[id(lreads)]]:
+    for (name, lkey, lfn, lreads), i in zip(fm.lets, at.lets, strict=True):
+        if layout[i]:
             env[lkey] = value = lfn(env)
             if not lreads.amount:  # what the reference's cache would hold: no facts missing
                 lets[name] = (value, ())
@@ -915,7 +940,7 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
     missing = ctx.missing
     amount: Any = None
     if fm.amount is not None:
-        if layout[position[id(fm.amount_reads)]]:
+        if layout[at.amount]:
             ctx.exact = exact = fm.amount(env)
             amount = round_amount(exact, fm.rounding)
             ctx.amount = (amount, ())
@@ -933,8 +958,8 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
     need: list[str] = []
     assess: list[str] = []
     run_memo = mp.run_memo[observe]
-    for i, fr in enumerate(mp.requirements):
-        if layout[position[id(fr.reads)]] and (not fr.reads.amount or amount is not UNKNOWN):
+    for i, (fr, where) in enumerate(zip(mp.requirements, at.requirements, strict=True)):
+        if layout[where] and (not fr.reads.amount or amount is not UNKNOWN):
             if fr.memo_ok:
                 vals = fr.getter(env)
                 key = (i, vals)
@@ -966,8 +991,8 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
             assess.append(fr.id)
     status = status_of(failed, unknown, discretionary)
     priority = None
-    for rank, title, pfn, preads, reference in fm.priority:
-        if (pfn(env) if layout[position[id(preads)]] else reference(ctx)) is True:
+    for (rank, title, pfn, _, reference), where in zip(fm.priority, at.priority, strict=True):
+        if (pfn(env) if layout[where] else reference(ctx)) is True:
             priority = (rank, title)
             break
     return _new(Outcomes, (status, amount, tuple(reasons),
