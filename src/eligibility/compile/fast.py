@@ -120,13 +120,14 @@ class FastRequirement:
     met / not met outcomes without shown values (made once)."""
 
     __slots__ = ("creq", "discretionary", "exceptions", "fn", "getter", "id", "keys",
-                 "labels", "memo_ok", "met", "not_met", "observed", "reads", "single",
-                 "values")
+                 "labels", "memo_ok", "met", "not_met", "observed", "reads", "reads_exact",
+                 "single", "values")
 
     def __init__(self, creq: CompiledRequirement, fn: EFn | None,
                  exceptions: tuple[tuple[RuleException, EFn], ...],
                  observed: tuple[tuple[str, EFn], ...], keys: tuple[str, ...],
-                 memo_ok: bool, reads: Reads) -> None:
+                 memo_ok: bool, reads: Reads, reads_exact: tuple[str, ...] | None = None,
+                 ) -> None:
         self.creq = creq
         self.reads = reads
         self.fn = fn
@@ -143,6 +144,11 @@ class FastRequirement:
         self.values = _dict_of(self.labels)
         #: decided by the shown values alone, which are always in the environment
         self.memo_ok = memo_ok
+        #: every fact the requirement reads (through its lets and criteria too), when they
+        #: are all of exact, hashable kinds and it reads neither members nor ``amount``:
+        #: then with facts missing its reference outcome is decided by their values and
+        #: which of them are absent (None otherwise)
+        self.reads_exact = reads_exact
         self.id = creq.req.id
         self.discretionary = creq.req.discretionary
         self.met = ReasonOutcome(creq, "met", None, (), True)
@@ -388,8 +394,13 @@ class FastPack:
             rfn = recorder.compile(req.expr.node, False) if req.expr else None
             exceptions = tuple((e, recorder.compile(e.expr.node, False))
                                for e in req.exceptions)
+            req_reads = reads(*exprs)
+            exact = None
+            if not (req_reads.members or req_reads.amount) and all(
+                    self._fact_kinds.get(f) in _MEMO_KINDS for f in req_reads.facts):
+                exact = tuple(sorted(req_reads.facts))
             requirements.append(FastRequirement(creq, rfn, exceptions, tuple(observed),
-                                                tuple(keys), memo_ok, reads(*exprs)))
+                                                tuple(keys), memo_ok, req_reads, exact))
         amount = compiler.compile(m.amount.expr.node, False) if m.amount else None
         amount_reads = reads(m.amount.expr) if m.amount else _NOTHING
         priority = tuple(
@@ -971,14 +982,19 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
                 reason = _judge(fr, env, observe, None)
             outcome = reason[1]
         else:  # the reference, for a requirement with facts missing
-            outcome, waived_by, seen, value = judge(fr.creq, ctx)
-            need.extend(seen)
-            values = None
-            if observe:
-                mark = len(missing)
-                values = {label: json_value(ofn(ctx)) for label, ofn in fr.creq.observed}
-                del missing[mark:]
-            reason = _new(ReasonOutcome, (fr.creq, outcome, waived_by, seen, value, values))
+            exact_reads = fr.reads_exact
+            if exact_reads is not None:
+                get = env.get
+                # (a key of three: never one of a complete requirement's above)
+                mkey = (i, UNKNOWN, tuple([get(f, UNKNOWN) for f in exact_reads]))
+                reason = run_memo.get(mkey)
+                if reason is None:
+                    reason = _reference(fr, ctx, observe)
+                    _remember(lock, run_memo, mkey, reason)
+            else:
+                reason = _reference(fr, ctx, observe)
+            outcome = reason[1]
+            need.extend(reason[3])
         append(reason)
         if outcome == "met" or outcome == "waived":
             continue
@@ -998,6 +1014,18 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
     return _new(Outcomes, (status, amount, tuple(reasons),
                            tuple(dict.fromkeys(need)) if status == "undetermined" else (),
                            tuple(assess) if status == "undetermined" else (), priority, None))
+
+
+def _reference(fr: FastRequirement, ctx: Ctx, observe: bool) -> ReasonOutcome:
+    """One requirement with facts missing, on the reference (and its shown values)."""
+    outcome, waived_by, seen, value = judge(fr.creq, ctx)
+    values = None
+    if observe:
+        missing = ctx.missing
+        mark = len(missing)
+        values = {label: json_value(ofn(ctx)) for label, ofn in fr.creq.observed}
+        del missing[mark:]
+    return _new(ReasonOutcome, (fr.creq, outcome, waived_by, seen, value, values))
 
 
 #: a fact's kind → the kind of its value (None: a decimal)
