@@ -16,12 +16,23 @@ When every fact a measure reads is present in the household (for a member field:
 present on every member), the measure runs on those closures; otherwise each of its
 parts that is complete runs on them and the rest on the three-valued reference
 (:mod:`eligibility.compile.reference`). With complete facts both evaluate the same
-operations, so they return equal outcomes — the differential property test in
-``tests/compile/test_fast.py`` holds them to it, on households with and without
-missing facts. Where the fast closures meet an error (a division by zero, a table key
-that is not there, an arithmetic overflow) the whole household is evaluated again on
-the reference, which raises the error it documents — the fast path never decides what
-an error looks like.
+operations, so they return equal outcomes — the differential property tests in
+``tests/compile/test_fast.py`` and ``tests/compile/test_fast_mixed.py`` hold them to it,
+on households with and without missing facts. Where the fast closures meet an error (a
+division by zero, a table key that is not there, an arithmetic overflow) the whole
+household is evaluated again on the reference, which raises the error it documents —
+the fast path never decides what an error looks like.
+
+A part with facts missing (a criterion, a ``let``, the amount, a requirement, a
+priority group) is first tried on the fast closures too: a missing fact, member field,
+member list, or a value not computed is a ``KeyError`` there, and then the part goes to
+the reference. A part the fast closures finish read only values that are there, along
+the same path the reference takes (both stop at the same decisive operand, take the
+same branch), so the reference would give the same value with no missing fact — e.g.
+``tenure != "own" or criteria.crowded`` for a tenant whose room count is missing, or
+an income summed over the adults where the children give none. Such a value then
+counts as computed: the reference's caches are seeded with it and the calculation is
+recorded from it.
 
 What is in force on a date, the parameter values and the layout of the environment
 are resolved once per ``as_of`` (:class:`_Plan`). A requirement whose shown values
@@ -744,6 +755,12 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
         if layout[where]:
             env[key] = fn(env)
             computed.append((cid, key))
+        else:  # facts it reads are missing, but maybe not where this household goes
+            try:
+                env[key] = fn(env)
+            except KeyError:
+                continue
+            computed.append((cid, key))
     ctx = _context(plan, facts, env, computed)
     measures = []
     for mp in plan.measures:
@@ -763,15 +780,13 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
             recorded = None
             if layout[at.amount]:
                 recorded = _record_env(plan, mp, env, outcomes, ctx.exact, lock)
-            if recorded is None:  # the steps whose facts are all there from env
-                env_at = mp.env_at.get(layout)
-                if env_at is None:
-                    env_at = tuple([
-                        step if layout[i] and not reads.amount else None
-                        for step, reads, i in zip(fm.calculation,  # type: ignore[arg-type]
-                                                  fm.calculation_reads, at.calculation,
-                                                  strict=True)])
-                    _remember(lock, mp.env_at, layout, env_at)
+            if recorded is None:  # the steps the fast closures computed, from env
+                known = ctx.amount[0] is not UNKNOWN and ctx.amount[1] == ()
+                env_at = tuple([
+                    step if not reads.amount and (
+                        step[1] in env if step[1] is not None else known) else None
+                    for step, reads in zip(fm.calculation,  # type: ignore[arg-type]
+                                           fm.calculation_reads, strict=True)])
                 recorded = _record(mp, ctx, env, outcomes, ctx.exact, env_at, lock)
             outcomes = recorded
         measures.append((mp.index, mp.cm, outcomes))
@@ -943,10 +958,18 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
     fm = mp.fm
     lets = ctx.lets
     for (name, lkey, lfn, lreads), i in zip(fm.lets, at.lets, strict=True):
+        if lreads.amount:
+            if layout[i]:
+                env[lkey] = lfn(env)
+            continue
         if layout[i]:
             env[lkey] = value = lfn(env)
-            if not lreads.amount:  # what the reference's cache would hold: no facts missing
-                lets[name] = (value, ())
+        else:  # facts it reads are missing, but maybe not where this household goes
+            try:
+                env[lkey] = value = lfn(env)
+            except KeyError:
+                continue
+        lets[name] = (value, ())  # what the reference's cache would hold: no facts missing
     env.pop("@amount", None)
     missing = ctx.missing
     amount: Any = None
@@ -956,11 +979,18 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
             amount = round_amount(exact, fm.rounding)
             ctx.amount = (amount, ())
         else:
-            mark = len(missing)
-            ctx.exact = exact = fm.cm.amount(ctx)  # type: ignore[misc]
-            amount = round_amount(exact, fm.rounding)
-            ctx.amount = (amount, tuple(missing[mark:]))
-            del missing[mark:]
+            try:  # facts it reads are missing, but maybe not where this household goes
+                exact = fm.amount(env)
+            except KeyError:
+                mark = len(missing)
+                ctx.exact = exact = fm.cm.amount(ctx)  # type: ignore[misc]
+                amount = round_amount(exact, fm.rounding)
+                ctx.amount = (amount, tuple(missing[mark:]))
+                del missing[mark:]
+            else:
+                ctx.exact = exact
+                amount = round_amount(exact, fm.rounding)
+                ctx.amount = (amount, ())
         if amount is not UNKNOWN:
             env["@amount"] = amount
     reasons: list[ReasonOutcome] = []
@@ -989,10 +1019,10 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
                 mkey = (i, UNKNOWN, tuple([get(f, UNKNOWN) for f in exact_reads]))
                 reason = run_memo.get(mkey)
                 if reason is None:
-                    reason = _reference(fr, ctx, observe)
+                    reason = _attempt(fr, env, ctx, observe)
                     _remember(lock, run_memo, mkey, reason)
             else:
-                reason = _reference(fr, ctx, observe)
+                reason = _attempt(fr, env, ctx, observe)
             outcome = reason[1]
             need.extend(reason[3])
         append(reason)
@@ -1008,12 +1038,28 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
     status = status_of(failed, unknown, discretionary)
     priority = None
     for (rank, title, pfn, _, reference), where in zip(fm.priority, at.priority, strict=True):
-        if (pfn(env) if layout[where] else reference(ctx)) is True:
+        if layout[where]:
+            decided = pfn(env)
+        else:
+            try:
+                decided = pfn(env)
+            except KeyError:
+                decided = reference(ctx)
+        if decided is True:
             priority = (rank, title)
             break
     return _new(Outcomes, (status, amount, tuple(reasons),
                            tuple(dict.fromkeys(need)) if status == "undetermined" else (),
                            tuple(assess) if status == "undetermined" else (), priority, None))
+
+
+def _attempt(fr: FastRequirement, env: Env, ctx: Ctx, observe: bool) -> ReasonOutcome:
+    """A requirement with facts missing: on the fast closures where this household's
+    evaluation does not reach a missing one (see :func:`_run`), else the reference."""
+    try:
+        return _judge(fr, env, observe, None)
+    except KeyError:
+        return _reference(fr, ctx, observe)
 
 
 def _reference(fr: FastRequirement, ctx: Ctx, observe: bool) -> ReasonOutcome:
