@@ -125,6 +125,11 @@ class Reads:
 
 _NOTHING = Reads(frozenset(), frozenset(), False)
 
+#: what an expression reads on every path its fast closures take: (facts, the member
+#: list); one of them missing and the closures cannot finish (:meth:`FastPack._strict`)
+Strict = tuple[frozenset[str], bool]
+_NONE_STRICT: Strict = (frozenset(), False)
+
 
 class FastRequirement:
     """A requirement's two-valued closures, where its shown values are found, and its
@@ -132,12 +137,13 @@ class FastRequirement:
 
     __slots__ = ("creq", "discretionary", "exceptions", "fn", "getter", "id", "keys",
                  "labels", "memo_ok", "met", "not_met", "observed", "reads", "reads_exact",
-                 "single", "values")
+                 "single", "strict", "strict_shown", "values")
 
     def __init__(self, creq: CompiledRequirement, fn: EFn | None,
                  exceptions: tuple[tuple[RuleException, EFn], ...],
                  observed: tuple[tuple[str, EFn], ...], keys: tuple[str, ...],
                  memo_ok: bool, reads: Reads, reads_exact: tuple[str, ...] | None = None,
+                 strict: Strict = _NONE_STRICT, strict_shown: Strict = _NONE_STRICT,
                  ) -> None:
         self.creq = creq
         self.reads = reads
@@ -160,6 +166,9 @@ class FastRequirement:
         #: then with facts missing its reference outcome is decided by their values and
         #: which of them are absent (None otherwise)
         self.reads_exact = reads_exact
+        #: what its expression reads on every path, and that with its shown values
+        self.strict = strict
+        self.strict_shown = strict_shown
         self.id = creq.req.id
         self.discretionary = creq.req.discretionary
         self.met = ReasonOutcome(creq, "met", None, (), True)
@@ -192,6 +201,10 @@ class FastMeasure:
     #: per step, a getter of the environment values that decide it whole (facts,
     #: criteria, lets of exact, hashable kinds; no member list), or None
     calculation_inputs: tuple[Callable[[Env], Any] | None, ...] = ()
+    #: what the amount, each let and each priority group read on every path
+    amount_strict: Strict = _NONE_STRICT
+    lets_strict: tuple[Strict, ...] = ()
+    priority_strict: tuple[Strict, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -243,6 +256,13 @@ class _At(NamedTuple):
     requirements: tuple[int, ...]
     priority: tuple[int, ...]
     calculation: tuple[int, ...]
+    #: the masks (:attr:`_Plan.masks`' bits) of what the amount, each let, each
+    #: requirement (not observed, observed) and each priority group read on every path
+    #: (:meth:`FastPack._strict`): one of those bits lacking, the fast closures fail
+    amount_strict: int = 0
+    lets_strict: tuple[int, ...] = ()
+    requirements_strict: tuple[tuple[int, int], ...] = ()
+    priority_strict: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -273,7 +293,7 @@ class _Plan:
     every: tuple[Reads, ...]
     #: which facts a household lacks → its layout (:func:`_layout`): per mask of
     #: ``masks``, 1 where the household has every fact of the Reads behind it (0 else)
-    layouts: dict[Any, bytes]
+    layouts: dict[Any, tuple[bytes, int]]
     #: a bit per fact and member field read above, the member list's bit, and the
     #: distinct masks of those bits of the Reads of ``every``; a part's place among them
     #: is in its measure's ``_MeasurePlan.at`` (and ``criteria_at``)
@@ -281,8 +301,10 @@ class _Plan:
     member_bits: dict[str, int] = field(default_factory=dict)
     members_bit: int = 0
     masks: tuple[int, ...] = ()
-    #: each of ``criteria_eval``'s place in a layout
+    #: each of ``criteria_eval``'s place in a layout, and the mask of what it reads on
+    #: every path (see :class:`_At`)
     criteria_at: tuple[int, ...] = ()
+    criteria_strict: tuple[int, ...] = ()
 
 
 class FastPack:
@@ -295,6 +317,7 @@ class FastPack:
         self._criteria_fns: dict[str, EFn] = {}
         self._criteria_reads: dict[str, Reads] = {}
         self._criteria_kinds: dict[str, str | None] = {}
+        self._criteria_strict: dict[str, Strict] = {}
         by_id = {c.id: c for c in compiled.pack.criteria}
         self._order = criteria_order(compiled.pack.criteria)
         self._criteria_deps = {c.id: refs([c.expr])[1] for c in compiled.pack.criteria}
@@ -315,6 +338,7 @@ class FastPack:
                                  record_at=self._calc_at)
             self._criteria_fns[cid] = compiler.compile(expr.node, False)
             self._criteria_kinds[cid] = compiler.kind(expr.node)
+            self._criteria_strict[cid] = self._strict(expr.node, {})
         self.measures = tuple(self._measure(cm) for cm in compiled.measures)
         self._plans: dict[date, _Plan] = {}
         self._shapes: dict[Any, tuple[Any, ...]] = {}
@@ -352,6 +376,52 @@ class FastPack:
         return Reads(frozenset(facts), frozenset(member_fields), members or bool(member_fields),
                      amount)
 
+    def _strict(self, node: ast.Node, lets: dict[str, Strict]) -> Strict:
+        """The facts (and whether the member list) ``node``'s fast closures read on
+        every path they take — through criteria and ``lets`` too, which are not in the
+        environment when such a fact is missing. Under-approximate: a member field, the
+        operands past the first of ``and``/``or``, a branch read by only one side of an
+        ``if``, anything in a member loop count as not always read."""
+        if isinstance(node, ast.Name):
+            dotted = node.dotted
+            if dotted in lets:
+                return lets[dotted]
+            if node.parts[0] == "criteria" and dotted[9:] in self._criteria_strict:
+                return self._criteria_strict[dotted[9:]]
+            if dotted == "members":
+                return frozenset(), True
+            if dotted in self.compiled.facts:
+                return frozenset({dotted}), False
+            return _NONE_STRICT
+        parts: tuple[ast.Node, ...]
+        if isinstance(node, ast.BoolOp):
+            parts = node.operands[:1]
+        elif isinstance(node, ast.Compare):
+            parts = node.operands[:2]
+            if node.ops[0] in ("in", "notin"):
+                right = node.operands[1]
+                assert isinstance(right, ast.ListLit)
+                parts = (node.operands[0], *right.items)
+        elif isinstance(node, ast.If):
+            cond = self._strict(node.cond, lets)
+            then, orelse = self._strict(node.then, lets), self._strict(node.orelse, lets)
+            return cond[0] | (then[0] & orelse[0]), cond[1] or (then[1] and orelse[1])
+        elif isinstance(node, ast.Call):
+            if node.func in _MEMBER_CALLS:
+                return frozenset(), True
+            parts = node.args[1:] if node.func == "param" else node.args
+        elif isinstance(node, ast.Unary | ast.Binary):
+            parts = ast.children(node)
+        else:
+            return _NONE_STRICT
+        facts: frozenset[str] = frozenset()
+        members = False
+        for part in parts:
+            f, m = self._strict(part, lets)
+            facts |= f
+            members = members or m
+        return facts, members
+
     def _measure(self, cm: CompiledMeasure) -> FastMeasure:
         m = cm.measure
         mi = cm.index
@@ -359,12 +429,14 @@ class FastPack:
         let_kinds: dict[str, str | None] = {}
         let_reads: dict[str, Reads] = {}
         let_list = []
+        let_strict: dict[str, Strict] = {}
         for name, expr in m.lets:
             compiler = _Compiler(self, mi, dict(lets), f"{m.file} let {name}", let_kinds,
                                  self._calc_at)
             fn = compiler.compile(expr.node, False)
             let_reads[name] = reads_ = self._reads(expr.node, let_reads)
             let_kinds[name] = compiler.kind(expr.node)
+            let_strict[name] = self._strict(expr.node, let_strict)
             lets[name] = key = f"@l{mi}:{name}"
             let_list.append((name, key, fn, reads_))
         compiler = _Compiler(self, mi, lets, m.file, let_kinds, self._calc_at)
@@ -410,8 +482,14 @@ class FastPack:
             if not (req_reads.members or req_reads.amount) and all(
                     self._fact_kinds.get(f) in _MEMO_KINDS for f in req_reads.facts):
                 exact = tuple(sorted(req_reads.facts))
+            strict = self._strict(req.expr.node, let_strict) if req.expr else _NONE_STRICT
+            shown = strict
+            for label, _ in creq.observed:
+                f, mem = self._strict(nodes[label], let_strict)
+                shown = (shown[0] | f, shown[1] or mem)
             requirements.append(FastRequirement(creq, rfn, exceptions, tuple(observed),
-                                                tuple(keys), memo_ok, req_reads, exact))
+                                                tuple(keys), memo_ok, req_reads, exact,
+                                                strict, shown))
         amount = compiler.compile(m.amount.expr.node, False) if m.amount else None
         amount_reads = reads(m.amount.expr) if m.amount else _NOTHING
         priority = tuple(
@@ -444,7 +522,11 @@ class FastPack:
         return FastMeasure(cm, total, amount, amount_reads,
                            m.amount.rounding if m.amount else "none", tuple(requirements),
                            priority, tuple(let_list), priority_keys, calc, calc_reads,
-                           calc_inputs)
+                           calc_inputs,
+                           self._strict(m.amount.expr.node, let_strict) if m.amount
+                           else _NONE_STRICT,
+                           tuple(let_strict[name] for name, _ in m.lets),
+                           tuple(self._strict(p.expr.node, let_strict) for p in m.priority))
 
     # -- per date ------------------------------------------------------------
     def _plan(self, as_of: date) -> _Plan:
@@ -468,12 +550,12 @@ class FastPack:
                     self._shapes.clear()
                 self._shapes[signature] = layout
         (measures, criteria_eval, criteria, criteria_getter, total, static_getter, dynamic,
-         every, bits, member_bits, members_bit, masks, criteria_at) = layout
+         every, bits, member_bits, members_bit, masks, criteria_at, criteria_strict) = layout
         fresh = tuple([mp.fresh() for mp in measures])
         plan = _Plan(as_of, params, unconfirmed, base, fresh, criteria_eval,
                      criteria, criteria_getter, total, static_getter, ({}, {}),
                      tuple((i, fresh[i]) for i in dynamic), every, {}, bits, member_bits,
-                     members_bit, masks, criteria_at)
+                     members_bit, masks, criteria_at, criteria_strict)
         with self._lock:
             if len(self._plans) >= _PLAN_LIMIT:
                 self._plans.clear()
@@ -552,16 +634,24 @@ class FastPack:
         def at(reads: Reads) -> int:
             return masks.index(_mask(reads, bits, member_bits, members_bit))
 
+        def strict(found: Strict) -> int:
+            return sum(bits.get(f, 0) for f in found[0]) | (members_bit if found[1] else 0)
+
         measures = [replace(mp, at=_At(
             at(mp.fm.reads), at(mp.fm.amount_reads),
             tuple(at(r) for _, _, _, r in mp.fm.lets),
             tuple(at(fr.reads) for fr in mp.requirements),
             tuple(at(r) for _, _, _, r, _ in mp.fm.priority),
-            tuple(at(r) for r in mp.fm.calculation_reads))) for mp in measures]
+            tuple(at(r) for r in mp.fm.calculation_reads),
+            strict(mp.fm.amount_strict), tuple(map(strict, mp.fm.lets_strict)),
+            tuple((strict(fr.strict), strict(fr.strict_shown)) for fr in mp.requirements),
+            tuple(map(strict, mp.fm.priority_strict)))) for mp in measures]
         criteria_at = tuple(at(r) for _, _, _, r in criteria_eval)
+        criteria_strict = tuple(strict(self._criteria_strict[cid])
+                                for cid, _, _, _ in criteria_eval)
         return (tuple(measures), criteria_eval, criteria, criteria_getter, total,
                 itemgetter(*keys) if keys else _empty, tuple(dynamic), distinct, bits,
-                member_bits, members_bit, masks, criteria_at)
+                member_bits, members_bit, masks, criteria_at, criteria_strict)
 
     # -- evaluation ----------------------------------------------------------
     def evaluate_household(self, facts: ValidFacts, as_of: date, observe: bool = True,
@@ -746,16 +836,18 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
     lacking: Any = (tuple(sorted(reads.facts.difference(facts.flat))),
                     () if not reads.members else None if members is None else
                     tuple(sorted(reads.member_fields.difference(_common(members)))))
-    layout = plan.layouts.get(lacking)
-    if layout is None:
-        layout = _layout(plan, facts)
-        _remember(lock, plan.layouts, lacking, layout)
+    found = plan.layouts.get(lacking)
+    if found is None:
+        found = _layout(plan, facts)
+        _remember(lock, plan.layouts, lacking, found)
+    layout, lack = found
     computed = []
-    for (cid, key, fn, _), where in zip(plan.criteria_eval, plan.criteria_at, strict=True):
+    for (cid, key, fn, _), where, always in zip(plan.criteria_eval, plan.criteria_at,
+                                                plan.criteria_strict, strict=True):
         if layout[where]:
             env[key] = fn(env)
             computed.append((cid, key))
-        else:  # facts it reads are missing, but maybe not where this household goes
+        elif not always & lack:  # facts it reads are missing, maybe not where it goes
             try:
                 env[key] = fn(env)
             except KeyError:
@@ -775,7 +867,7 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
                 ctx.exact = env["@exact"]
                 ctx.amount = (outcomes.amount, ())
         else:
-            outcomes = _run(mp, ctx, env, observe, layout, at, lock)
+            outcomes = _run(mp, ctx, env, observe, layout, lack, at, lock)
         if calculation and mp.cm.calculation is not None:
             recorded = None
             if layout[at.amount]:
@@ -804,9 +896,10 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
                                     tuple(measures), tuple(criteria)))
 
 
-def _layout(plan: _Plan, facts: ValidFacts) -> bytes:
+def _layout(plan: _Plan, facts: ValidFacts) -> tuple[bytes, int]:
     """Per distinct mask of ``plan.masks`` (of the Reads of ``plan.every``), 1 where
-    ``facts`` has all it reads (for a member field: every member has it), else 0."""
+    ``facts`` has all it reads (for a member field: every member has it), else 0; and
+    the bits of ``plan.masks`` the household lacks."""
     bits = plan.bits
     have = sum([bits[key] for key in facts.flat if key in bits])
     members = facts.members
@@ -816,7 +909,7 @@ def _layout(plan: _Plan, facts: ValidFacts) -> bytes:
             member_bits = plan.member_bits
             have |= sum([member_bits[f] for f in _common(members) if f in member_bits])
     lack = (plan.members_bit << 1) - 1 - have  # every bit not in ``have``
-    return bytes([not mask & lack for mask in plan.masks])
+    return bytes([not mask & lack for mask in plan.masks]), lack
 
 
 def _judge(fr: FastRequirement, env: Env, observe: bool, vals: Any) -> ReasonOutcome:
@@ -951,19 +1044,22 @@ def _group(mp: _MeasurePlan, env: Env, observe: bool) -> tuple[Any, ...]:
 
 
 def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
-         at: _At, lock: threading.Lock) -> Outcomes:
+         lack: int, at: _At, lock: threading.Lock) -> Outcomes:
     """One measure: each requirement (and the amount, each priority group, each
     observed value) two-valued when every fact it reads is present (``layout``, see
     :func:`_layout`), three-valued as the reference does it otherwise."""
     fm = mp.fm
     lets = ctx.lets
-    for (name, lkey, lfn, lreads), i in zip(fm.lets, at.lets, strict=True):
+    for (name, lkey, lfn, lreads), i, always in zip(fm.lets, at.lets, at.lets_strict,
+                                                    strict=True):
         if lreads.amount:
             if layout[i]:
                 env[lkey] = lfn(env)
             continue
         if layout[i]:
             env[lkey] = value = lfn(env)
+        elif always & lack:  # a fact it always reads is missing: the reference's
+            continue
         else:  # facts it reads are missing, but maybe not where this household goes
             try:
                 env[lkey] = value = lfn(env)
@@ -980,6 +1076,8 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
             ctx.amount = (amount, ())
         else:
             try:  # facts it reads are missing, but maybe not where this household goes
+                if at.amount_strict & lack:
+                    raise KeyError  # one it always reads
                 exact = fm.amount(env)
             except KeyError:
                 mark = len(missing)
@@ -999,7 +1097,8 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
     need: list[str] = []
     assess: list[str] = []
     run_memo = mp.run_memo[observe]
-    for i, (fr, where) in enumerate(zip(mp.requirements, at.requirements, strict=True)):
+    for i, (fr, where, needs) in enumerate(zip(mp.requirements, at.requirements,
+                                                at.requirements_strict, strict=True)):
         if layout[where] and (not fr.reads.amount or amount is not UNKNOWN):
             if fr.memo_ok:
                 vals = fr.getter(env)
@@ -1019,10 +1118,12 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
                 mkey = (i, UNKNOWN, tuple([get(f, UNKNOWN) for f in exact_reads]))
                 reason = run_memo.get(mkey)
                 if reason is None:
-                    reason = _attempt(fr, env, ctx, observe)
+                    reason = (_reference(fr, ctx, observe) if needs[observe] & lack
+                              else _attempt(fr, env, ctx, observe))
                     _remember(lock, run_memo, mkey, reason)
             else:
-                reason = _attempt(fr, env, ctx, observe)
+                reason = (_reference(fr, ctx, observe) if needs[observe] & lack
+                          else _attempt(fr, env, ctx, observe))
             outcome = reason[1]
             need.extend(reason[3])
         append(reason)
@@ -1037,9 +1138,12 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
             assess.append(fr.id)
     status = status_of(failed, unknown, discretionary)
     priority = None
-    for (rank, title, pfn, _, reference), where in zip(fm.priority, at.priority, strict=True):
+    for (rank, title, pfn, _, reference), where, always in zip(
+            fm.priority, at.priority, at.priority_strict, strict=True):
         if layout[where]:
             decided = pfn(env)
+        elif always & lack:
+            decided = reference(ctx)
         else:
             try:
                 decided = pfn(env)
