@@ -142,7 +142,8 @@ class FastRequirement:
     def __init__(self, creq: CompiledRequirement, fn: EFn | None,
                  exceptions: tuple[tuple[RuleException, EFn], ...],
                  observed: tuple[tuple[str, EFn], ...], keys: tuple[str, ...],
-                 memo_ok: bool, reads: Reads, reads_exact: tuple[str, ...] | None = None,
+                 memo_ok: bool, reads: Reads,
+                 reads_exact: tuple[tuple[str, ...], tuple[str, ...] | None] | None = None,
                  strict: Strict = _NONE_STRICT, strict_shown: Strict = _NONE_STRICT,
                  ) -> None:
         self.creq = creq
@@ -161,10 +162,11 @@ class FastRequirement:
         self.values = _dict_of(self.labels)
         #: decided by the shown values alone, which are always in the environment
         self.memo_ok = memo_ok
-        #: every fact the requirement reads (through its lets and criteria too), when they
-        #: are all of exact, hashable kinds and it reads neither members nor ``amount``:
-        #: then with facts missing its reference outcome is decided by their values and
-        #: which of them are absent (None otherwise)
+        #: every fact and member field the requirement reads (through its lets and
+        #: criteria too; None for the member fields when it reads no member list), when
+        #: they are all of exact, hashable kinds and it does not read ``amount``: then
+        #: with facts missing its reference outcome is decided by their values (per
+        #: member) and which of them are absent (None otherwise)
         self.reads_exact = reads_exact
         #: what its expression reads on every path, and that with its shown values
         self.strict = strict
@@ -314,6 +316,8 @@ class FastPack:
         self.compiled = compiled
         self._fact_kinds = {f.path: _FACT_KINDS.get(f.kind) for f in
                             compiled.pack.schema.all_fields() if not f.in_list}
+        self._member_kinds = {f.name: _FACT_KINDS.get(f.kind) for f in
+                              compiled.pack.schema.all_fields() if f.in_list}
         self._criteria_fns: dict[str, EFn] = {}
         self._criteria_reads: dict[str, Reads] = {}
         self._criteria_kinds: dict[str, str | None] = {}
@@ -479,9 +483,11 @@ class FastPack:
                                for e in req.exceptions)
             req_reads = reads(*exprs)
             exact = None
-            if not (req_reads.members or req_reads.amount) and all(
-                    self._fact_kinds.get(f) in _MEMO_KINDS for f in req_reads.facts):
-                exact = tuple(sorted(req_reads.facts))
+            if not req_reads.amount and all(
+                    self._fact_kinds.get(f) in _MEMO_KINDS for f in req_reads.facts) and all(
+                    self._member_kinds.get(f) in _MEMO_KINDS for f in req_reads.member_fields):
+                exact = (tuple(sorted(req_reads.facts)),
+                         tuple(sorted(req_reads.member_fields)) if req_reads.members else None)
             strict = self._strict(req.expr.node, let_strict) if req.expr else _NONE_STRICT
             shown = strict
             for label, _ in creq.observed:
@@ -1097,6 +1103,7 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
     need: list[str] = []
     assess: list[str] = []
     run_memo = mp.run_memo[observe]
+    members = ctx.members
     for i, (fr, where, needs) in enumerate(zip(mp.requirements, at.requirements,
                                                 at.requirements_strict, strict=True)):
         if layout[where] and (not fr.reads.amount or amount is not UNKNOWN):
@@ -1114,8 +1121,11 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
             exact_reads = fr.reads_exact
             if exact_reads is not None:
                 get = env.get
-                # (a key of three: never one of a complete requirement's above)
-                mkey = (i, UNKNOWN, tuple([get(f, UNKNOWN) for f in exact_reads]))
+                fields = exact_reads[1]
+                # (a key of four: never one of a complete requirement's above)
+                mkey = (i, UNKNOWN, tuple([get(f, UNKNOWN) for f in exact_reads[0]]),
+                        None if fields is None or members is None else tuple([
+                            tuple([m.get(f, UNKNOWN) for f in fields]) for m in members]))
                 reason = run_memo.get(mkey)
                 if reason is None:
                     reason = (_reference(fr, ctx, observe) if needs[observe] & lack
