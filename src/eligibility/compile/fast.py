@@ -1051,9 +1051,11 @@ def _group(mp: _MeasurePlan, env: Env, observe: bool) -> tuple[Any, ...]:
 
 def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
          lack: int, at: _At, lock: threading.Lock) -> Outcomes:
-    """One measure: each requirement (and the amount, each priority group, each
-    observed value) two-valued when every fact it reads is present (``layout``, see
-    :func:`_layout`), three-valued as the reference does it otherwise."""
+    """One measure: each requirement (and each let, the amount, each priority group,
+    each observed value) two-valued when every fact it reads is present (``layout``,
+    see :func:`_layout`); otherwise tried two-valued unless a fact it reads on every
+    path is missing (``lack``, the household's missing bits), and three-valued as the
+    reference does it where that meets a missing value (see the module docstring)."""
     fm = mp.fm
     lets = ctx.lets
     for (name, lkey, lfn, lreads), i, always in zip(fm.lets, at.lets, at.lets_strict,
