@@ -16,11 +16,18 @@ text in a numeric field (``"9e999999"`` is refused, never expanded). Only
 :class:`~eligibility.errors.FactsError` leaves this module for bad input.
 
 :meth:`FactValidator.quick` is a fast path for the common document: plain groups of
-present values (no ``null``) that pass. It validates with a second pydantic schema of
-the same fields, as typed dicts, which gives the facts as plain dicts in schema order
-and only those present (instead of one model object per group whose every field is
-then read back); anything it does not take — an error, a ``null`` — answers ``None``
-and takes the full path, which gives the same ValidFacts or names the errors.
+present values (no ``null``) that pass. The usual one — every value exactly a JSON
+bool, an int within its field's bounds, or one of an enum's values, as a JSON body or
+a YAML file gives it — is read in one pass that builds the groups, the flat facts and
+the canonical form at once (:meth:`FactValidator._exact`). Any other it validates with
+a second pydantic schema of the same fields, as typed dicts, which gives the facts as
+plain dicts in schema order and only those present (instead of one model object per
+group whose every field is then read back). Both take less than the model, never
+more: anything they do not take — an error, a ``null``, a number beyond the limits —
+answers ``None`` and takes the full path, which gives the same ValidFacts or names the
+errors. The quick path writes the canonical JSON from a copy of the facts whose
+decimals are their canonical text already (one orjson call, no callback per decimal):
+the same bytes as :func:`canonical_json`, so the same hash.
 """
 
 from __future__ import annotations
