@@ -17,8 +17,10 @@ the outcome. The dated version of every parameter a plan looks up is resolved on
 date and each :class:`ParamUse` is made once per date and keys, then shared (those of
 the look-ups without keys are found together, once per date). A backend with its own
 environment and closures (the fast path) gets the same steps from :func:`env_steps` and
-:func:`record_env`, reading the values it kept there instead of a context. The
-Decision, the terminal table and the README examples are read-only views over this
+:func:`record_env`, reading the values it kept there instead of a context; a step
+without `if` conditions is recorded there in one pass by a recorder bound once per date
+(its plain look-ups in place, its keyed look-ups memoised per date by keys of exact
+kinds). The Decision, the terminal table and the README examples are read-only views over this
 record (:mod:`eligibility.explain.calculation`).
 """
 
@@ -29,6 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, Literal, NamedTuple
 
 from eligibility.compile.closures import NoValue, Resolver, _norm_key, compile_expr
@@ -128,7 +131,33 @@ class CalculationPlan:
     #: without keys (its value follows from the date alone)
     _keyless: dict[date, tuple[Any, dict[str, ParamUse]]] = field(
         default_factory=dict, compare=False, repr=False)
+    #: per date: the parameters in force (identity) and, per (name, keys) of a look-up
+    #: with keys of exact kinds (int, str), its value and ParamUse
+    _keyed: dict[date, tuple[Any, dict[tuple[Any, ...], tuple[Any, ParamUse]]]] = field(
+        default_factory=dict, compare=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+
+    def keyed_at(self, as_of: date, params: Mapping[str, Any],
+                 ) -> dict[tuple[Any, ...], tuple[Any, ParamUse]]:
+        """The memo of keyed look-ups on ``as_of`` with ``params`` (see ``_keyed``;
+        written under ``_lock`` through :meth:`keep_keyed`)."""
+        found = self._keyed.get(as_of)
+        if found is not None and found[0] is params:
+            return found[1]
+        memo: dict[tuple[Any, ...], tuple[Any, ParamUse]] = {}
+        with self._lock:
+            if len(self._keyed) > 256:
+                self._keyed.clear()
+            self._keyed[as_of] = (params, memo)
+        return memo
+
+    def keep_keyed(self, memo: dict[tuple[Any, ...], tuple[Any, ParamUse]],
+                   key: tuple[Any, ...], found: tuple[Any, ParamUse]) -> None:
+        """Keep ``found`` in a memo of :meth:`keyed_at` (bounded, under the lock)."""
+        with self._lock:
+            if len(memo) >= 4096:
+                memo.clear()
+            memo[key] = found
 
     def keyless_uses(self, as_of: date, params: Mapping[str, Any]) -> dict[str, ParamUse]:
         """The :class:`ParamUse` of every ``param(name)`` look-up without keys in the
@@ -445,16 +474,21 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
                     keyless = plan.keyless_uses(as_of, params)
                 try:
                     getter = getters[at] if memo is not None else None
-                    if getter is None:
-                        steps.append(_env_step(plan, step, env,  # type: ignore[arg-type]
-                                               env_conds, keyless, as_of, params, amount,
-                                               exact))
-                        continue
-                    key = (at, getter(env))
-                    found = memo.get(key)  # type: ignore[union-attr]
+                    key: Any = None
+                    if getter is not None:
+                        key = (at, getter(env))
+                        found = memo.get(key)  # type: ignore[union-attr]
+                        if found is not None:
+                            steps.append(found)
+                            continue
+                    direct = step[3]
+                    found = None if direct is None else _direct_step(
+                        plan, direct, env, as_of, params,  # type: ignore[arg-type]
+                        amount, exact)
                     if found is None:
                         found = _env_step(plan, step, env,  # type: ignore[arg-type]
                                           env_conds, keyless, as_of, params, amount, exact)
+                    if getter is not None:
                         remember(key, found)  # type: ignore[misc]
                     steps.append(found)
                     continue
@@ -554,10 +588,35 @@ def _value(fn: Fn, ctx: Ctx) -> Any:
         return UNKNOWN
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Direct:
+    """A step without `if` conditions over an environment, laid out for
+    :func:`_direct_step`: every term is recorded, in order, so its terms are the date's
+    plain look-ups (bound once per date in ``dated``) with the household's values put
+    in: those read from the environment by key (one look-up), the aggregates the
+    evaluation kept or computes, and the keyed look-ups."""
+
+    head: tuple[Any, ...]  # (name, kind, title, unit, sources, text) of the RecordedStep
+    vkey: str | None  # where the environment keeps the step's value; None: the amount
+    n: int  # the number of terms
+    #: the terms read from the environment: (position, start, end), and an itemgetter
+    #: of their keys (which gives one value when there is one key)
+    env_terms: tuple[tuple[int, int, int], ...]
+    getter: Callable[[Any], Any] | None
+    evals: tuple[tuple[int, int, int, str, Any], ...]  # (position, start, end, key, closure)
+    #: (position, start, end, name, key closures, use index) of the keyed look-ups
+    keyed: tuple[tuple[int, int, int, str, tuple[Any, ...], int], ...]
+    plain: tuple[tuple[int, int, int, str], ...]  # (position, start, end, name)
+    uses: tuple[str | None, ...]  # per parameter term in order: its name, None if keyed
+    #: per date: (parameters, the step's recorder on the date; see :func:`_bind`)
+    dated: dict[date, tuple[Any, _Recorder]] = field(default_factory=dict)
+
+
 #: one step for :func:`record_env`: (the planned step, the environment key of its value
 #: — a ``let`` or criterion — or None for the amount, its terms as
-#: (start, end, how, environment key, closure, guards, key closures))
-EnvStep = tuple[_PlannedStep, str | None, tuple[tuple[Any, ...], ...]]
+#: (start, end, how, environment key, closure, guards, key closures), and the step laid
+#: out for :func:`_direct_step` when it has no `if` conditions, else None)
+EnvStep = tuple[_PlannedStep, str | None, tuple[tuple[Any, ...], ...], _Direct | None]
 
 
 def env_steps(plan: CalculationPlan, compile_node: Callable[[ast.Node], Any],
@@ -601,8 +660,119 @@ def env_steps(plan: CalculationPlan, compile_node: Callable[[ast.Node], Any],
                 efn = compile_node(term.node)
                 key = term_key(term.node)
             flat.append((start, end, how, key, efn, eguards, ekeys))
-        out.append((planned, vkey, tuple(flat)))
+        out.append((planned, vkey, tuple(flat), _direct(planned, vkey, flat)))
     return tuple(out)
+
+
+def _direct(planned: _PlannedStep, vkey: str | None,
+            flat: list[tuple[Any, ...]]) -> _Direct | None:
+    """``planned`` laid out for :func:`_direct_step`, or None when a term is guarded."""
+    if any(guards for *_, guards, _ in flat):
+        return None
+    env_terms: list[tuple[int, int, int]] = []
+    env_keys: list[str] = []
+    evals: list[tuple[int, int, int, str, Any]] = []
+    keyed: list[tuple[int, int, int, str, tuple[Any, ...], int]] = []
+    plain: list[tuple[int, int, int, str]] = []
+    uses: list[str | None] = []
+    for pos, (start, end, how, key, efn, _, key_fns) in enumerate(flat):
+        if how in (_FACT, _LET):
+            env_terms.append((pos, start, end))
+            env_keys.append(key)
+        elif how == _PARAM:
+            if key_fns:
+                keyed.append((pos, start, end, key, key_fns, len(uses)))
+                uses.append(None)
+            else:
+                plain.append((pos, start, end, key))
+                uses.append(key)
+        else:  # _EVAL (a branch has guards)
+            evals.append((pos, start, end, key, efn))
+    return _Direct(
+        (planned.name, planned.kind, planned.title, planned.unit, planned.sources,
+         planned.text), vkey, len(flat), tuple(env_terms),
+        itemgetter(*env_keys) if env_keys else None, tuple(evals), tuple(keyed),
+        tuple(plain), tuple(uses))
+
+
+_Recorder = Callable[[Mapping[str, Any], Any, Any], "RecordedStep | None"]
+
+
+def _bind(plan: CalculationPlan, d: _Direct, as_of: date, params: Mapping[str, Any],
+          ) -> tuple[Any, _Recorder]:
+    """``d.dated`` on ``as_of`` with ``params``: the recorder of the step on the date
+    (a closure over what the date fixes: the plain look-ups' terms and uses)."""
+    keyless = plan.keyless_uses(as_of, params)
+    base: list[Any] = [None] * d.n
+    for pos, start, end, name in d.plain:
+        base[pos] = (start, end, keyless[name].value)
+    template = tuple([None if u is None else keyless[u] for u in d.uses])
+    head, vkey, getter, evals, keyed = d.head, d.vkey, d.getter, d.evals, d.keyed
+    rounding = plan.rounding if vkey is None else None
+    single = d.env_terms[0] if len(d.env_terms) == 1 else None
+    env_terms = d.env_terms
+    memo = plan.keyed_at(as_of, params) if keyed else {}
+    keep = plan.keep_keyed
+    param_use = plan.param_use
+    new = _new_step
+    cls = RecordedStep
+    not_given = _NOT_GIVEN
+
+    def record(env: Mapping[str, Any], amount: Any, exact: Any) -> RecordedStep | None:
+        terms = base.copy()
+        if getter is not None:
+            try:
+                got = getter(env)
+            except KeyError:
+                return None
+            if single is not None:
+                terms[single[0]] = (single[1], single[2], got)
+            else:
+                for (pos, start, end), value in zip(env_terms, got, strict=True):
+                    terms[pos] = (start, end, value)
+        for pos, start, end, key, efn in evals:  # kept by the evaluation where it ran it
+            value = env.get(key, not_given) if key else not_given
+            terms[pos] = (start, end, efn(env) if value is not_given else value)
+        uses = template
+        if keyed:
+            found = list(template)
+            for pos, start, end, name, key_fns, at in keyed:
+                keys = ((key_fns[0](env),) if len(key_fns) == 1
+                        else tuple([k(env) for k in key_fns]))
+                mkey: tuple[Any, ...] | None = (name, keys)
+                for k in keys:  # exact kinds only: 1 == True, 1 == Decimal("1.0")
+                    if k.__class__ is not int and k.__class__ is not str:
+                        mkey = None
+                        break
+                hit = memo.get(mkey) if mkey is not None else None
+                if hit is None:
+                    value = _param_value(params, name, keys)
+                    hit = (value, param_use(as_of, name, keys, value))
+                    if mkey is not None:
+                        keep(memo, mkey, hit)
+                terms[pos] = (start, end, hit[0])
+                found[at] = hit[1]
+            uses = tuple(found)
+        if vkey is None:
+            return new(cls, (*head, amount, (), uses, tuple(terms), rounding, exact))
+        return new(cls, (*head, env[vkey], (), uses, tuple(terms), None, None))
+
+    bound = (params, record)
+    with plan._lock:
+        if len(d.dated) > 256:
+            d.dated.clear()
+        d.dated[as_of] = bound
+    return bound
+
+
+def _direct_step(plan: CalculationPlan, d: _Direct, env: Mapping[str, Any], as_of: date,
+                 params: Mapping[str, Any], amount: Any, exact: Any) -> RecordedStep | None:
+    """The step :func:`_env_step` records, from ``d``; None where a fact it shows is
+    not in ``env`` (the caller records it term by term then)."""
+    bound = d.dated.get(as_of)
+    if bound is None or bound[0] is not params:
+        bound = _bind(plan, d, as_of, params)
+    return bound[1](env, amount, exact)
 
 
 #: what a backend's closure may raise where the reference gives UNKNOWN or an error
@@ -627,31 +797,37 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
     (its inputs from ``env``: values of exact kinds that decide the whole step) is
     looked up there by the step's position and those values, and ``remember`` keeps what is not."""
     conds: dict[Any, Any] = {}
-    keyless = plan.keyless_uses(as_of, params)
-    if memo is None:
-        return tuple([_env_step(plan, step, env, conds, keyless, as_of, params, amount, exact)
-                      for step in steps])
+    keyless: Mapping[str, ParamUse] | None = None
     out: list[RecordedStep] = []
-    for at, (step, getter) in enumerate(zip(steps, getters, strict=True)):
-        if getter is None:
-            out.append(_env_step(plan, step, env, conds, keyless, as_of, params, amount,
-                                 exact))
-            continue
-        key = (at, getter(env))
-        found = memo.get(key)
-        if found is None:
-            found = _env_step(plan, step, env, conds, keyless, as_of, params, amount, exact)
-            remember(key, found)  # type: ignore[misc]
-        out.append(found)
+    at = -1
+    for step in steps:
+        at += 1
+        getter = getters[at] if memo is not None else None
+        if getter is not None:
+            key = (at, getter(env))
+            found = memo.get(key)  # type: ignore[union-attr]
+            if found is not None:
+                out.append(found)
+                continue
+        d = step[3]
+        made = None if d is None else _direct_step(plan, d, env, as_of, params, amount,
+                                                   exact)
+        if made is None:
+            if keyless is None:
+                keyless = plan.keyless_uses(as_of, params)
+            made = _env_step(plan, step, env, conds, keyless, as_of, params, amount, exact)
+        if getter is not None:
+            remember(key, made)  # type: ignore[misc]
+        out.append(made)
     return tuple(out)
 
 
 def _env_step(plan: CalculationPlan, step: EnvStep, env: Mapping[str, Any],
               conds: dict[Any, Any], keyless: Mapping[str, ParamUse], as_of: date,
               params: Mapping[str, Any], amount: Any, exact: Any) -> RecordedStep:
-    """One step of :func:`record_env` (``conds``: the conditions asked so far;
-    ``keyless``: :meth:`CalculationPlan.keyless_uses` on the date)."""
-    planned, vkey, flat = step
+    """One step of :func:`record_env` term by term (``conds``: the conditions asked so
+    far; ``keyless``: :meth:`CalculationPlan.keyless_uses` on the date)."""
+    planned, vkey, flat, _ = step
     env_get = env.get
     terms: list[tuple[int, int, Any]] = []
     uses: list[ParamUse] = []
