@@ -77,12 +77,15 @@ def format_number(value: Any, lang: str, unit: str | None = None) -> str:
 
 
 def with_values(step: RecordedStep, lang: str,
-                yes_no: tuple[str, str] | None = None) -> str:
+                yes_no: tuple[str, str] | None = None,
+                texts: Mapping[int, tuple[Any, str]] | None = None) -> str:
     """The step's expression with each name and look-up replaced by the value it had.
 
     ``yes_no``: the texts of no and yes in ``lang`` when the caller has them (a
     :class:`StepViews` keeps them); the commonest values — a whole number, a yes/no, an
-    elided branch — are formatted here as :func:`format_number` would."""
+    elided branch — are formatted here as :func:`format_number` would. ``texts``: id →
+    (value, its text in ``lang``) of values formatted before (the pack's own decimals;
+    a :class:`StepViews` keeps them), used where the value is that very object."""
     text = step.text
     parts: list[str] = []
     at = 0
@@ -97,6 +100,10 @@ def with_values(step: RecordedStep, lang: str,
             parts.append(yes_no[value])
         elif value is ELIDED:
             parts.append("…")
+        elif texts is not None and cls is Decimal:
+            hit = texts.get(id(value))
+            parts.append(hit[1] if hit is not None and hit[0] is value
+                         else format_number(value, lang))
         else:
             parts.append(format_number(value, lang))
     parts.append(text[at:])
@@ -157,10 +164,13 @@ class StepViews:
         #: them keyed by what varies (values, waiting-for, parameters)
         self._static: dict[tuple[Any, ...],
                            tuple[Any, Any, dict[str, Any], dict[Any, Any]]] = {}
-        self._params: dict[tuple[int, str], tuple[Any, ParameterUsed]] = {}
         self._refs: dict[Source, SourceRef] = {}
-        #: per language: the texts of no and yes (as :func:`format_number` gives them)
-        self._yes_no: dict[str, tuple[str, str]] = {}
+        #: per language: the texts of no and yes (as :func:`format_number` gives them),
+        #: the texts of the pack's decimals (id → (decimal, text)), the ParameterUsed
+        #: made per ParamUse (id → (the ParamUse, its view)), and the views of recorded
+        #: steps a recorder shares (id → (the RecordedStep, its view): a step found in
+        #: ``_static``'s memo by values as built from this very object)
+        self._langs: dict[str, _Lang] = {}
         self._empty: list[Any] = []
         self._lock = threading.Lock()
 
@@ -205,11 +215,26 @@ class StepViews:
         self._store(self._static, key, entry)
         return entry
 
+    def _lang(self, lang: str) -> _Lang:
+        """The per-language state (see ``_langs``), made once per language."""
+        found = self._langs.get(lang)
+        if found is None:
+            texts = {key: (value, format_number(value, lang))
+                     for key, (value, _) in self._decimals.items()}
+            views: dict[int, tuple[Any, ParameterUsed]] = {}
+            shared: dict[int, tuple[RecordedStep, CalculationStep]] = {}
+            made = ((format_number(False, lang), format_number(True, lang)), texts, views,
+                    shared)
+            with self._lock:
+                found = self._langs.setdefault(lang, made)
+        return found
+
     def _parameter(self, p: ParamUse, lang: str) -> ParameterUsed:
-        key = (id(p), lang)
-        found = self._params.get(key)
+        memo = self._lang(lang)[2]
+        found = memo.get(id(p))
         if found is not None and found[0] is p:
-            return found[1]
+            used: ParameterUsed = found[1]
+            return used
         used = _construct(ParameterUsed, field_template(ParameterUsed, {
             "name": p.name,
             "title": p.title.get(lang) if p.title else None,
@@ -220,7 +245,7 @@ class StepViews:
             "source": self._source(p.source) if p.source else None,
             "unconfirmed": p.unconfirmed,
         }))
-        self._store(self._params, key, (p, used))
+        self._store(memo, id(p), (p, used))
         return used
 
     def _pack_keys(self, vals: tuple[Any, ...]) -> tuple[Any, ...] | None:
@@ -242,13 +267,14 @@ class StepViews:
         """The recorded steps as ``MeasureResult.calculation`` (not re-validated)."""
         out: list[CalculationStep] = []
         static = self._static
-        yes_no = self._yes_no.get(lang)
-        if yes_no is None:
-            yes_no = (format_number(False, lang), format_number(True, lang))
-            with self._lock:
-                yes_no = self._yes_no.setdefault(lang, yes_no)
+        yes_no, texts, params, shared = self._langs.get(lang) or self._lang(lang)
         shareable = _SHAREABLE.issuperset
+        decimals = self._decimals
         for s in steps:
+            seen = shared.get(id(s))
+            if seen is not None and seen[0] is s:  # a step the recorder shares
+                out.append(seen[1])
+                continue
             sources, title = s.sources, s.title
             found = static.get((id(sources), id(title), s.name, s.text, s.unit, s.rounding,
                                 lang))
@@ -258,24 +284,27 @@ class StepViews:
             # a step without decimals (a count, a choice, a parameter's own value) is made
             # once and shared; the parameters it looked up are kept alive by the entry
             key: Any = None
-            vals: tuple[Any, ...] | None = (s.value, *map(_third, s.terms))
-            if not shareable(map(type, vals)):  # type: ignore[arg-type]
-                vals = self._pack_keys(vals)  # type: ignore[arg-type]
-            if vals is not None and s.exact is not None:
-                vals = self._pack_keys((*vals, s.exact))
-            if vals is not None:  # never tuples themselves but a pack decimal's key
-                if s.waiting_for or s.parameters:
-                    key = (*vals, s.waiting_for, *map(id, s.parameters))
-                else:
-                    key = vals[0] if len(vals) == 1 else vals
-                hit = made.get(key)
-                if hit is not None:
-                    out.append(hit if hit.__class__ is CalculationStep else hit[1])
-                    continue
-            fields = template.copy()
             value = s.value
+            if value.__class__ in _SHAREABLE or id(value) in decimals:
+                vals: tuple[Any, ...] | None = (value, *map(_third, s.terms))
+                if not shareable(map(type, vals)):  # type: ignore[arg-type]
+                    vals = self._pack_keys(vals)  # type: ignore[arg-type]
+                if vals is not None and s.exact is not None:
+                    vals = self._pack_keys((*vals, s.exact))
+                if vals is not None:  # never tuples themselves but a pack decimal's key
+                    if s.waiting_for or s.parameters:
+                        key = (*vals, s.waiting_for, *map(id, s.parameters))
+                    else:
+                        key = vals[0] if len(vals) == 1 else vals
+                    hit = made.get(key)
+                    if hit is not None:
+                        if hit[0] is s:  # seen again: kept by identity too
+                            self._store(shared, id(s), hit)
+                        out.append(hit[1])
+                        continue
+            fields = template.copy()
             if s.terms:
-                fields["with_values"] = with_values(s, lang, yes_no)
+                fields["with_values"] = with_values(s, lang, yes_no, texts)
             else:
                 fields["with_values"] = s.text
             if value is UNKNOWN:
@@ -287,19 +316,26 @@ class StepViews:
             if s.waiting_for:
                 fields["waiting_for"] = list(s.waiting_for)
             if s.parameters:
-                fields["parameters"] = [self._parameter(p, lang) for p in s.parameters]
+                views: list[ParameterUsed] = []
+                for p in s.parameters:
+                    pfound = params.get(id(p))
+                    views.append(pfound[1] if pfound is not None and pfound[0] is p
+                                 else self._parameter(p, lang))
+                fields["parameters"] = views
             exact = s.exact
             if exact is not None and exact is not UNKNOWN:
                 fields["exact"] = exact if exact.__class__ is Decimal else Decimal(exact)
             step = _construct(CalculationStep, fields)
-            if key is not None:
-                self._store(made, key, (s.parameters, step) if s.parameters else step,
-                            self._STEPS)
+            if key is not None:  # (the step keeps the parameters in the key alive)
+                self._store(made, key, (s, step), self._STEPS)
             out.append(step)
         return out
 
 
 _SCALARS = frozenset({bool, int, str, Decimal, date})
+#: per language (see ``StepViews._langs``)
+_Lang = tuple[tuple[str, str], dict[int, tuple[Any, str]], dict[int, tuple[Any, ParameterUsed]],
+              dict[int, tuple[RecordedStep, CalculationStep]]]
 _third = itemgetter(2)  # a recorded term's value
 #: the value types of a step that can be shared between Decisions as it is: equal values
 #: of one step's value or term (each of one type) format and serialise alike
