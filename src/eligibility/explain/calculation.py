@@ -100,10 +100,16 @@ def with_values(step: RecordedStep, lang: str,
             parts.append(yes_no[value])
         elif value is ELIDED:
             parts.append("…")
-        elif texts is not None and cls is Decimal:
-            hit = texts.get(id(value))
-            parts.append(hit[1] if hit is not None and hit[0] is value
-                         else format_number(value, lang))
+        elif cls is Decimal:
+            hit = texts.get(id(value)) if texts is not None else None
+            if hit is not None and hit[0] is value:
+                parts.append(hit[1])
+            else:
+                whole = f"{value:,f}"
+                # a whole number (the commonest decimal: an amount or a fact) as
+                # format_number gives it, else format_number itself
+                parts.append(format_number(value, lang) if "." in whole
+                             else whole.replace(",", " "))
         else:
             parts.append(format_number(value, lang))
     parts.append(text[at:])
@@ -167,7 +173,8 @@ class StepViews:
         self._refs: dict[Source, SourceRef] = {}
         #: per language: the texts of no and yes (as :func:`format_number` gives them),
         #: the texts of the pack's decimals (id → (decimal, text)), the ParameterUsed
-        #: made per ParamUse (id → (the ParamUse, its view)), and the views of recorded
+        #: made per ParamUse (id → (the ParamUse, its view)), the lists of them per
+        #: step's ParamUse tuple (their ids → (the ParamUses, the list)), the views of recorded
         #: steps a recorder shares (id → (the RecordedStep, its view): a step found in
         #: ``_static``'s memo by values as built from this very object)
         self._langs: dict[str, _Lang] = {}
@@ -222,9 +229,10 @@ class StepViews:
             texts = {key: (value, format_number(value, lang))
                      for key, (value, _) in self._decimals.items()}
             views: dict[int, tuple[Any, ParameterUsed]] = {}
+            lists: dict[tuple[int, ...], tuple[Any, list[ParameterUsed]]] = {}
             shared: dict[int, tuple[RecordedStep, CalculationStep]] = {}
             made = ((format_number(False, lang), format_number(True, lang)), texts, views,
-                    shared)
+                    lists, shared)
             with self._lock:
                 found = self._langs.setdefault(lang, made)
         return found
@@ -267,7 +275,7 @@ class StepViews:
         """The recorded steps as ``MeasureResult.calculation`` (not re-validated)."""
         out: list[CalculationStep] = []
         static = self._static
-        yes_no, texts, params, shared = self._langs.get(lang) or self._lang(lang)
+        yes_no, texts, _, params, shared = self._langs.get(lang) or self._lang(lang)
         shareable = _SHAREABLE.issuperset
         decimals = self._decimals
         for s in steps:
@@ -315,13 +323,15 @@ class StepViews:
                 fields["value"] = _json(value)
             if s.waiting_for:
                 fields["waiting_for"] = list(s.waiting_for)
-            if s.parameters:
-                views: list[ParameterUsed] = []
-                for p in s.parameters:
-                    pfound = params.get(id(p))
-                    views.append(pfound[1] if pfound is not None and pfound[0] is p
-                                 else self._parameter(p, lang))
-                fields["parameters"] = views
+            used = s.parameters
+            if used:
+                # the list per ParamUse identities (kept alive by the entry)
+                pkey = tuple(map(id, used))
+                pfound = params.get(pkey)
+                if pfound is None:
+                    pfound = self._store(params, pkey, (used, [
+                        self._parameter(p, lang) for p in used]))
+                fields["parameters"] = pfound[1]
             exact = s.exact
             if exact is not None and exact is not UNKNOWN:
                 fields["exact"] = exact if exact.__class__ is Decimal else Decimal(exact)
@@ -335,6 +345,7 @@ class StepViews:
 _SCALARS = frozenset({bool, int, str, Decimal, date})
 #: per language (see ``StepViews._langs``)
 _Lang = tuple[tuple[str, str], dict[int, tuple[Any, str]], dict[int, tuple[Any, ParameterUsed]],
+              dict[tuple[int, ...], tuple[Any, list[ParameterUsed]]],
               dict[int, tuple[RecordedStep, CalculationStep]]]
 _third = itemgetter(2)  # a recorded term's value
 #: the value types of a step that can be shared between Decisions as it is: equal values
