@@ -113,3 +113,37 @@ def test_a_closure_that_raises_records_the_reference_way() -> None:
     # and the spoilt steps did not decide anything: an untouched engine gives the same
     assert _calculations(PACKS["anchors"].fast.evaluate_household(valid, as_of)) == \
         _calculations(ref)
+
+
+def test_steps_recorded_the_reference_way_are_kept_by_their_inputs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A step whose facts are missing, decided by inputs of exact kinds, is recorded
+    once per date and inputs and then shared: a warm engine (each fixture, and a copy
+    of it, twice) gives the steps a fresh engine's reference recording gives."""
+    from eligibility.pack.yamlio import load_yaml_text, plain
+
+    pack = load_pack(ROOT / "rules" / "no")
+    warm = Engine(pack)
+    keyed = {"keys": 0}
+    real = calculation._ref_key
+
+    def counting(*args: Any) -> Any:
+        found = real(*args)
+        keyed["keys"] += found is not None
+        return found
+
+    monkeypatch.setattr(calculation, "_ref_key", counting)
+    as_of = date(2026, 6, 1)
+    docs = [plain(load_yaml_text(p.read_text(encoding="utf-8"), p.name))
+            for p in sorted((ROOT / "fixtures").glob("*.yaml"))]
+    shared = 0
+    for facts in docs:
+        first = warm.fast.evaluate_household(warm.validate(facts), as_of, fallback=False)
+        again = warm.fast.evaluate_household(warm.validate(dict(facts)), as_of,
+                                             fallback=False)
+        fresh = Engine(pack).reference_outcomes(facts, as_of)
+        assert _calculations(first) == _calculations(again) == _calculations(fresh)
+        shared += sum(a is b for (_, _, x), (_, _, y) in zip(first.measures, again.measures,
+                                                              strict=True)
+                      for a, b in zip(x.calculation or (), y.calculation or (), strict=True))
+    assert keyed["keys"] > 0 and shared > 0

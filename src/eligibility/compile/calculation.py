@@ -113,6 +113,10 @@ class _PlannedStep:
     flat: tuple[tuple[Any, ...], ...] = ()
     #: the step's expression (for backends that compile their own closures of it)
     node: ast.Node | None = None
+    #: every name the step's expression reads, as (how, key) with how _FACT, _LET or
+    #: _CRIT, when those decide the whole step (no member list, no ``amount``, no call
+    #: but ``param`` and ``known``); else None (see :func:`_ref_key`)
+    inputs: tuple[tuple[int, str], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,8 +316,35 @@ def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
         terms = tuple(replace(t, start=at[t.start], end=at[t.end])
                       for t in _terms(expr.node, res, parameters, ()))
         steps.append(_PlannedStep(name, kind, title, unit, sources, text, value, terms,
-                                  cached, tuple(_flat(t) for t in terms), expr.node))
+                                  cached, tuple(_flat(t) for t in terms), expr.node,
+                                  _inputs(expr.node, res)))
     return CalculationPlan(tuple(steps), amount.rounding)
+
+
+def _inputs(node: ast.Node, res: Resolver) -> tuple[tuple[int, str], ...] | None:
+    """:attr:`_PlannedStep.inputs` of an expression."""
+    found: list[tuple[int, str]] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Call):
+            if n.func == "param":  # the parameter's name is no value; its keys are
+                stack.extend(n.args[1:])
+                continue
+            if n.func in _WHOLE and n.func != "known":  # an aggregate over members
+                return None
+        elif isinstance(n, ast.Name):
+            if n.dotted == "as_of":  # fixed by the date
+                continue
+            if n.dotted == "members":
+                return None
+            cached = _cache_of(n, res)
+            if cached is None:
+                return None
+            found.append((_HOW[cached[0]], cached[1]))
+            continue
+        stack.extend(ast.children(n))
+    return tuple(dict.fromkeys(found))
 
 
 def _one_line(text: str) -> tuple[str, list[int]]:
@@ -513,6 +544,17 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
             value, waiting = _evaluate(planned.value, ctx)
             if kind == "amount":
                 step_exact, value = value, amount
+        mkey: tuple[Any, ...] | None = None
+        if memo is not None and planned.inputs is not None:
+            # decided by its inputs, all facts or values the evaluation kept: the step
+            # made before from equal inputs (the date's memo), without evaluating again
+            mkey = _ref_key(at, value, waiting, step_exact, planned.inputs, facts_get,
+                            lets_get, crit_get)
+            if mkey is not None:
+                found = memo.get(mkey)
+                if found is not None:
+                    steps.append(found)
+                    continue
         terms: list[tuple[int, int, Any]] = []
         uses: list[ParamUse] = []
         elided_to = -1  # terms inside an elided branch (up to this offset) are skipped
@@ -567,17 +609,61 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
             else:  # a branch taken: its terms follow
                 continue
             terms.append((start, end, tvalue))
-        steps.append(new(RecordedStep, (
+        made = new(RecordedStep, (
             planned.name, kind, planned.title, planned.unit, planned.sources,
             planned.text, value, waiting if value is UNKNOWN else (),
             tuple(uses) if uses else (), tuple(terms),
             rounding if kind == "amount" else None, step_exact,
-        )))
+        ))
+        if mkey is not None:
+            remember(mkey, made)  # type: ignore[misc]
+        steps.append(made)
     del missing[mark:]
     return tuple(steps)
 
 
 _new_step = tuple.__new__
+
+#: the first item of :func:`_ref_key`'s keys (apart from the environment steps' keys)
+_REF: Any = object()
+#: the kinds of value a memo key holds as they are (a bool by a token: True == 1)
+_KEY_KINDS = frozenset({int, str, type(None), type(UNKNOWN), date})
+_TRUE: Any = object()
+_FALSE: Any = object()
+
+
+def _ref_key(at: int, value: Any, waiting: tuple[str, ...], exact: Any,
+             inputs: tuple[tuple[int, str], ...], facts_get: Callable[..., Any],
+             lets_get: Callable[[str], Any], crit_get: Callable[[str], Any],
+             ) -> tuple[Any, ...] | None:
+    """The memo key of step ``at`` recorded the reference way: its value, the facts it
+    waits for, its exact amount and every input's value (facts, and ``let`` and
+    criterion values the evaluation kept), each of an exact kind; None where one is
+    not (a decimal, a list) or an input was not kept (recording would evaluate it, and
+    keep it, then)."""
+    key: list[Any] = [_REF, at, waiting]
+    for v in (value, exact):
+        cls = v.__class__
+        if cls is bool:
+            v = _TRUE if v else _FALSE
+        elif cls not in _KEY_KINDS:
+            return None
+        key.append(v)
+    for how, name in inputs:
+        if how == _FACT:
+            v = facts_get(name, UNKNOWN)
+        else:
+            hit = (lets_get if how == _LET else crit_get)(name)
+            if hit is None:
+                return None
+            v = hit[0]
+        cls = v.__class__
+        if cls is bool:
+            v = _TRUE if v else _FALSE
+        elif cls not in _KEY_KINDS:
+            return None
+        key.append(v)
+    return tuple(key)
 
 
 def _value(fn: Fn, ctx: Ctx) -> Any:

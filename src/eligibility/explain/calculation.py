@@ -100,6 +100,10 @@ def with_values(step: RecordedStep, lang: str,
             parts.append(yes_no[value])
         elif value is ELIDED:
             parts.append("…")
+        elif value is UNKNOWN or value is None:
+            parts.append("?")
+        elif cls is str or cls is LocStr:
+            parts.append(f'"{value}"')
         elif cls is Decimal:
             hit = texts.get(id(value)) if texts is not None else None
             if hit is not None and hit[0] is value:
@@ -165,7 +169,8 @@ class StepViews:
         #: the pack's own parameter decimals (id → a key naming the exact value; see
         #: :func:`pack_decimals`): a step showing only these is shared like one without
         #: decimals (a rate, a limit looked up)
-        self._decimals: Mapping[int, tuple[Any, str]] = pack_decimals or {}
+        self._decimals: Mapping[int, tuple[Any, _DecimalKey]] = {
+            key: (value, _DecimalKey(text)) for key, (value, text) in (pack_decimals or {}).items()}
         #: per step and language: its static fields, and a memo of the steps made from
         #: them keyed by what varies (values, waiting-for, parameters)
         self._static: dict[tuple[Any, ...],
@@ -343,6 +348,22 @@ class StepViews:
 
 
 _SCALARS = frozenset({bool, int, str, Decimal, date})
+
+
+class _DecimalKey:
+    """A memo key standing for one of the pack's decimal objects: equal to itself only
+    (hashed by identity, so cheaper than the decimal; 1.0 and 1.00 have keys of their
+    own)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"<pack decimal {self.text}>"
+
+
 #: per language (see ``StepViews._langs``)
 _Lang = tuple[tuple[str, str], dict[int, tuple[Any, str]], dict[int, tuple[Any, ParameterUsed]],
               dict[tuple[int, ...], tuple[Any, list[ParameterUsed]]],
