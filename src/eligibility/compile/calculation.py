@@ -793,7 +793,8 @@ def _bind(plan: CalculationPlan, d: _Direct, as_of: date, params: Mapping[str, A
     for pos, start, end, name in d.plain:
         base[pos] = (start, end, keyless[name].value)
     template = tuple([None if u is None else keyless[u] for u in d.uses])
-    head, vkey, getter, evals, keyed = d.head, d.vkey, d.getter, d.evals, d.keyed
+    vkey, getter, evals, keyed = d.vkey, d.getter, d.evals, d.keyed
+    name_, kind, title, unit, sources, text = d.head
     rounding = plan.rounding if vkey is None else None
     single = d.env_terms[0] if len(d.env_terms) == 1 else None
     env_terms = d.env_terms
@@ -823,8 +824,10 @@ def _bind(plan: CalculationPlan, d: _Direct, as_of: date, params: Mapping[str, A
         if keyed:
             found = list(template)
             for pos, start, end, name, key_fns, at in keyed:
-                keys = ((key_fns[0](env),) if len(key_fns) == 1
-                        else tuple([k(env) for k in key_fns]))
+                n = len(key_fns)
+                keys = ((key_fns[0](env),) if n == 1 else
+                        (key_fns[0](env), key_fns[1](env)) if n == 2 else
+                        tuple([k(env) for k in key_fns]))
                 mkey: tuple[Any, ...] | None = (name, keys)
                 for k in keys:  # exact kinds only: 1 == True, 1 == Decimal("1.0")
                     if k.__class__ is not int and k.__class__ is not str:
@@ -840,8 +843,10 @@ def _bind(plan: CalculationPlan, d: _Direct, as_of: date, params: Mapping[str, A
                 found[at] = hit[1]
             uses = tuple(found)
         if vkey is None:
-            return new(cls, (*head, amount, (), uses, tuple(terms), rounding, exact))
-        return new(cls, (*head, env[vkey], (), uses, tuple(terms), None, None))
+            return new(cls, (name_, kind, title, unit, sources, text, amount, (), uses,
+                             tuple(terms), rounding, exact))
+        return new(cls, (name_, kind, title, unit, sources, text, env[vkey], (), uses,
+                         tuple(terms), None, None))
 
     bound = (params, record)
     with plan._lock:
@@ -896,8 +901,12 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
                 out.append(found)
                 continue
         d = step[3]
-        made = None if d is None else _direct_step(plan, d, env, as_of, params, amount,
-                                                   exact)
+        made = None
+        if d is not None:  # (_direct_step, inline)
+            bound = d.dated.get(as_of)
+            if bound is None or bound[0] is not params:
+                bound = _bind(plan, d, as_of, params)
+            made = bound[1](env, amount, exact)
         if made is None:
             if keyless is None:
                 keyless = plan.keyless_uses(as_of, params)
