@@ -158,9 +158,13 @@ class StepViews:
     Per step and language the static part (name, kind, title, expression, unit, sources,
     rounding) is made once; each :class:`ParameterUsed` once per recorded
     :class:`~eligibility.compile.calculation.ParamUse` (which the plan shares per date
-    and keys) and language; each :class:`SourceRef` once. A Decision builder keeps one;
-    the objects it hands out are shared between Decisions (frozen; do not mutate their
-    lists). Memo writes are guarded by a lock, so one instance serves many threads."""
+    and keys) and language, and their list once per tuple of them; each
+    :class:`SourceRef` once; the pack's decimals are formatted once per language. A step
+    whose shown values are all of exact kinds (or the pack's own decimals) is made once
+    per values; one the recorder shares (the same object seen again) is then found by
+    identity. A Decision builder keeps one; the objects it hands out are shared between
+    Decisions (frozen; do not mutate their lists). Memo writes are guarded by a lock, so
+    one instance serves many threads."""
 
     _LIMIT = 4096
     _STEPS = 256  # the most steps kept per step and language
