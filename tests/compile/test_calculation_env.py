@@ -36,8 +36,8 @@ def test_recording_from_the_environment_equals_the_reference(
         name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     engine = PACKS[name]
     used = {"env": 0, "measures": 0, "env steps": 0, "steps": 0, "direct": 0}
-    real, real_step, real_direct, real_env = (fast._record_env, calculation._env_step,
-                                              calculation._direct_step, fast.record_env)
+    real, real_step, real_direct = (fast._record_env, calculation._env_step,
+                                    calculation._direct_step)
 
     def counting(*args: Any) -> Any:
         found = real(*args)
@@ -55,17 +55,9 @@ def test_recording_from_the_environment_equals_the_reference(
         used["direct"] += found is not None
         return found
 
-    def counting_env(*args: Any) -> Any:  # (its steps without conditions, inline)
-        found = real_env(*args)
-        direct = sum(step[3] is not None for step in args[1])
-        used["env steps"] += direct
-        used["direct"] += direct
-        return found
-
     monkeypatch.setattr(fast, "_record_env", counting)
     monkeypatch.setattr(calculation, "_env_step", counting_step)
     monkeypatch.setattr(calculation, "_direct_step", counting_direct)
-    monkeypatch.setattr(fast, "record_env", counting_env)
 
     @settings(max_examples=150, deadline=None, derandomize=True, database=None,
               suppress_health_check=[HealthCheck.too_slow])

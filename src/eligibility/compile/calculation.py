@@ -694,8 +694,8 @@ class _Direct:
     keyed: tuple[tuple[int, int, int, str, tuple[Any, ...], int], ...]
     plain: tuple[tuple[int, int, int, str], ...]  # (position, start, end, name)
     uses: tuple[str | None, ...]  # per parameter term in order: its name, None if keyed
-    #: per date: (parameters, the step's recorder on the date; see :func:`_bind`)
-    dated: dict[date, tuple[Any, _Recorder]] = field(default_factory=dict)
+    #: per date: what the date fixes (see :func:`_bind`)
+    dated: dict[date, tuple[Any, ...]] = field(default_factory=dict)
 
 
 #: one step for :func:`record_env`: (the planned step, the environment key of its value
@@ -781,74 +781,17 @@ def _direct(planned: _PlannedStep, vkey: str | None,
         tuple(plain), tuple(uses))
 
 
-_Recorder = Callable[[Mapping[str, Any], Any, Any], "RecordedStep | None"]
-
-
 def _bind(plan: CalculationPlan, d: _Direct, as_of: date, params: Mapping[str, Any],
-          ) -> tuple[Any, _Recorder]:
-    """``d.dated`` on ``as_of`` with ``params``: the recorder of the step on the date
-    (a closure over what the date fixes: the plain look-ups' terms and uses)."""
+          ) -> tuple[Any, ...]:
+    """``d.dated`` on ``as_of`` with ``params``: (the parameters, the step's terms with
+    the plain look-ups in place, its uses with None where a keyed one goes, the memo of
+    keyed look-ups on the date) — data only, so a step bound takes little memory."""
     keyless = plan.keyless_uses(as_of, params)
     base: list[Any] = [None] * d.n
     for pos, start, end, name in d.plain:
         base[pos] = (start, end, keyless[name].value)
     template = tuple([None if u is None else keyless[u] for u in d.uses])
-    vkey, getter, evals, keyed = d.vkey, d.getter, d.evals, d.keyed
-    name_, kind, title, unit, sources, text = d.head
-    rounding = plan.rounding if vkey is None else None
-    single = d.env_terms[0] if len(d.env_terms) == 1 else None
-    env_terms = d.env_terms
-    memo = plan.keyed_at(as_of, params) if keyed else {}
-    keep = plan.keep_keyed
-    param_use = plan.param_use
-    new = _new_step
-    cls = RecordedStep
-    not_given = _NOT_GIVEN
-
-    def record(env: Mapping[str, Any], amount: Any, exact: Any) -> RecordedStep | None:
-        terms = base.copy()
-        if getter is not None:
-            try:
-                got = getter(env)
-            except KeyError:
-                return None
-            if single is not None:
-                terms[single[0]] = (single[1], single[2], got)
-            else:
-                for (pos, start, end), value in zip(env_terms, got, strict=True):
-                    terms[pos] = (start, end, value)
-        for pos, start, end, key, efn in evals:  # kept by the evaluation where it ran it
-            value = env.get(key, not_given) if key else not_given
-            terms[pos] = (start, end, efn(env) if value is not_given else value)
-        uses = template
-        if keyed:
-            found = list(template)
-            for pos, start, end, name, key_fns, at in keyed:
-                n = len(key_fns)
-                keys = ((key_fns[0](env),) if n == 1 else
-                        (key_fns[0](env), key_fns[1](env)) if n == 2 else
-                        tuple([k(env) for k in key_fns]))
-                mkey: tuple[Any, ...] | None = (name, keys)
-                for k in keys:  # exact kinds only: 1 == True, 1 == Decimal("1.0")
-                    if k.__class__ is not int and k.__class__ is not str:
-                        mkey = None
-                        break
-                hit = memo.get(mkey) if mkey is not None else None
-                if hit is None:
-                    value = _param_value(params, name, keys)
-                    hit = (value, param_use(as_of, name, keys, value))
-                    if mkey is not None:
-                        keep(memo, mkey, hit)
-                terms[pos] = (start, end, hit[0])
-                found[at] = hit[1]
-            uses = tuple(found)
-        if vkey is None:
-            return new(cls, (name_, kind, title, unit, sources, text, amount, (), uses,
-                             tuple(terms), rounding, exact))
-        return new(cls, (name_, kind, title, unit, sources, text, env[vkey], (), uses,
-                         tuple(terms), None, None))
-
-    bound = (params, record)
+    bound = (params, base, template, plan.keyed_at(as_of, params) if d.keyed else None)
     with plan._lock:
         if len(d.dated) > 256:
             d.dated.clear()
@@ -857,13 +800,63 @@ def _bind(plan: CalculationPlan, d: _Direct, as_of: date, params: Mapping[str, A
 
 
 def _direct_step(plan: CalculationPlan, d: _Direct, env: Mapping[str, Any], as_of: date,
-                 params: Mapping[str, Any], amount: Any, exact: Any) -> RecordedStep | None:
-    """The step :func:`_env_step` records, from ``d``; None where a fact it shows is
-    not in ``env`` (the caller records it term by term then)."""
-    bound = d.dated.get(as_of)
-    if bound is None or bound[0] is not params:
-        bound = _bind(plan, d, as_of, params)
-    return bound[1](env, amount, exact)
+                 params: Mapping[str, Any], amount: Any, exact: Any,
+                 bound: tuple[Any, ...] | None = None) -> RecordedStep | None:
+    """The step :func:`_env_step` records, from ``d`` (``bound``: ``d.dated`` on the
+    date when the caller has it); None where a fact it shows is not in ``env`` (the
+    caller records it term by term then)."""
+    if bound is None:
+        bound = d.dated.get(as_of)
+        if bound is None or bound[0] is not params:
+            bound = _bind(plan, d, as_of, params)
+    terms = bound[1].copy()
+    getter = d.getter
+    if getter is not None:
+        try:
+            got = getter(env)
+        except KeyError:
+            return None
+        env_terms = d.env_terms
+        if len(env_terms) == 1:
+            pos, start, end = env_terms[0]
+            terms[pos] = (start, end, got)
+        else:
+            for (pos, start, end), value in zip(env_terms, got, strict=True):
+                terms[pos] = (start, end, value)
+    for pos, start, end, key, efn in d.evals:  # kept by the evaluation where it ran it
+        value = env.get(key, _NOT_GIVEN) if key else _NOT_GIVEN
+        terms[pos] = (start, end, efn(env) if value is _NOT_GIVEN else value)
+    uses = bound[2]
+    keyed = d.keyed
+    if keyed:
+        memo = bound[3]
+        found = list(uses)
+        for pos, start, end, name, key_fns, at in keyed:
+            n = len(key_fns)
+            keys = ((key_fns[0](env),) if n == 1 else
+                    (key_fns[0](env), key_fns[1](env)) if n == 2 else
+                    tuple([k(env) for k in key_fns]))
+            mkey: tuple[Any, ...] | None = (name, keys)
+            for k in keys:  # exact kinds only: 1 == True, 1 == Decimal("1.0")
+                if k.__class__ is not int and k.__class__ is not str:
+                    mkey = None
+                    break
+            hit = memo.get(mkey) if mkey is not None else None
+            if hit is None:
+                value = _param_value(params, name, keys)
+                hit = (value, plan.param_use(as_of, name, keys, value))
+                if mkey is not None:
+                    plan.keep_keyed(memo, mkey, hit)
+            terms[pos] = (start, end, hit[0])
+            found[at] = hit[1]
+        uses = tuple(found)
+    name_, kind, title, unit, sources, text = d.head
+    vkey = d.vkey
+    if vkey is None:
+        return _new_step(RecordedStep, (name_, kind, title, unit, sources, text, amount, (),
+                                        uses, tuple(terms), plan.rounding, exact))
+    return _new_step(RecordedStep, (name_, kind, title, unit, sources, text, env[vkey], (),
+                                    uses, tuple(terms), None, None))
 
 
 #: what a backend's closure may raise where the reference gives UNKNOWN or an error
@@ -902,11 +895,11 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
                 continue
         d = step[3]
         made = None
-        if d is not None:  # (_direct_step, inline)
+        if d is not None:
             bound = d.dated.get(as_of)
             if bound is None or bound[0] is not params:
                 bound = _bind(plan, d, as_of, params)
-            made = bound[1](env, amount, exact)
+            made = _direct_step(plan, d, env, as_of, params, amount, exact, bound)
         if made is None:
             if keyless is None:
                 keyless = plan.keyless_uses(as_of, params)
