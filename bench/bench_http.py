@@ -16,6 +16,7 @@ bundled fixtures. Loopback only; the server is stopped at the end.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import signal
@@ -27,6 +28,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from serving import wait_ready
@@ -70,30 +72,137 @@ def client_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+class Verifier:
+    """Checks that a response body is the Decision (or batch) the server owes.
+
+    The first 200 body seen for each request body is parsed as JSON and must have the
+    keys of its kind (a Decision: ``measures`` and ``provenance``; a batch: ``results``
+    whose items are all ``ok``); it becomes the reference, and every later body for
+    that request must equal it byte for byte (an evaluation of the same facts on the
+    same date gives the same bytes). Any other status, a short body or different bytes
+    count as an error."""
+
+    def __init__(self, batch: bool) -> None:
+        self.batch = batch
+        self.reference: dict[int, bytes] = {}
+        self.lock = threading.Lock()
+
+    def ok(self, index: int, status: int, body: bytes) -> bool:
+        if status != 200:
+            return False
+        known = self.reference.get(index)
+        if known is not None:
+            return body == known
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            return False
+        good = (isinstance(doc, dict) and (
+            all(item.get("ok") is True and {"measures", "provenance"} <= item["decision"].keys()
+                for item in doc.get("results", [None]))
+            if self.batch else {"measures", "provenance"} <= doc.keys()))
+        if good:
+            with self.lock:
+                self.reference.setdefault(index, body)
+        return good
+
+
+class RawConnection:
+    """One persistent HTTP/1.1 keep-alive connection over a plain socket: writes the
+    request (method line, ``Host``, ``Content-Type``, ``Content-Length``, the body) and
+    reads the response's status line, headers and exactly ``Content-Length`` bytes of
+    body (buffered reads); a response without a length, a closed connection or a
+    chunked body raises."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.sock = socket.create_connection((host, port), timeout=30)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.reader = self.sock.makefile("rb", buffering=1 << 16)
+        self.host = f"{host}:{port}".encode()
+
+    def head(self, path: str, body: bytes) -> bytes:
+        return (b"POST " + path.encode() + b" HTTP/1.1\r\nHost: " + self.host
+                + b"\r\nContent-Type: application/json\r\nContent-Length: "
+                + str(len(body)).encode() + b"\r\n\r\n")
+
+    def request(self, raw: bytes) -> tuple[int, bytes]:
+        self.sock.sendall(raw)
+        status_line = self.reader.readline(65536)
+        parts = status_line.split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
+            raise ConnectionError(f"bad status line {status_line[:80]!r}")
+        length = -1
+        while True:
+            line = self.reader.readline(65536)
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if length < 0:
+            raise ConnectionError("a response without Content-Length")
+        body = self.reader.read(length)
+        if len(body) != length:
+            raise ConnectionError(f"short body: {len(body)} of {length} bytes")
+        return int(parts[1]), body
+
+    def close(self) -> None:
+        self.reader.close()
+        self.sock.close()
+
+
 def drive(url: str, bodies: list[dict[str, Any]], seconds: float, concurrency: int,
-          ) -> tuple[list[float], int, float]:
+          client: str = "raw", batch: bool = False) -> tuple[list[float], int, float]:
+    """``concurrency`` client threads, each on its own keep-alive connection, post the
+    bodies in turn until ``seconds`` pass (or :data:`MAX_REQUESTS` answers); returns the
+    latencies of verified answers, the number of failures and the wall time."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
+    verifier = Verifier(batch)
+    raw_bodies = [json.dumps(b).encode() for b in bodies]
+    split = urlsplit(url)
+    path = split.path + (f"?{split.query}" if split.query else "")
     deadline = time.perf_counter() + seconds
 
-    def worker(offset: int) -> None:
-        with httpx.Client(timeout=30) as client:
+    def record(elapsed: float, good: bool) -> bool:
+        with lock:
+            if good:
+                latencies.append(elapsed)
+            else:
+                errors[0] += 1
+            return len(latencies) + errors[0] < MAX_REQUESTS
+
+    def raw_worker(offset: int) -> None:
+        conn = RawConnection(split.hostname or "127.0.0.1", split.port or 80)
+        requests = [conn.head(path, b) + b for b in raw_bodies]
+        try:
             i = offset
             while time.perf_counter() < deadline:
-                with lock:
-                    if len(latencies) + errors[0] >= MAX_REQUESTS:
-                        return
+                k = i % len(requests)
                 start = time.perf_counter()
-                response = client.post(url, json=bodies[i % len(bodies)])
+                status, body = conn.request(requests[k])
                 elapsed = time.perf_counter() - start
-                with lock:
-                    if response.status_code == 200:
-                        latencies.append(elapsed)
-                    else:
-                        errors[0] += 1
+                if not record(elapsed, verifier.ok(k, status, body)):
+                    return
+                i += 1
+        finally:
+            conn.close()
+
+    def httpx_worker(offset: int) -> None:
+        with httpx.Client(timeout=30) as session:
+            i = offset
+            while time.perf_counter() < deadline:
+                k = i % len(raw_bodies)
+                start = time.perf_counter()
+                response = session.post(url, json=bodies[k])
+                elapsed = time.perf_counter() - start
+                if not record(elapsed, verifier.ok(k, response.status_code,
+                                                   response.content)):
+                    return
                 i += 1
 
+    worker = raw_worker if client == "raw" else httpx_worker
     started = time.perf_counter()
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
     for t in threads:
@@ -104,10 +213,11 @@ def drive(url: str, bodies: list[dict[str, Any]], seconds: float, concurrency: i
 
 
 def measured(server: int, url: str, bodies: list[dict[str, Any]], seconds: float,
-             concurrency: int) -> tuple[list[float], int, float, float, float]:
+             concurrency: int, client: str, batch: bool = False,
+             ) -> tuple[list[float], int, float, float, float]:
     """:func:`drive`, with the CPU seconds the server and the clients used meanwhile."""
     s0, c0 = cpu_seconds(server), client_seconds()
-    latencies, errors, wall = drive(url, bodies, seconds, concurrency)
+    latencies, errors, wall = drive(url, bodies, seconds, concurrency, client, batch)
     return latencies, errors, wall, cpu_seconds(server) - s0, client_seconds() - c0
 
 
@@ -122,7 +232,7 @@ def report(label: str, latencies: list[float], errors: int, wall: float, server_
     n = len(latencies)
     rps = n / wall
     share = client_cpu / max(server_cpu + client_cpu, 1e-9)
-    print(f"{label:<22} {n:>6} req  {rps:>7.1f} req/s  {rps * per:>7.1f} households/s  "
+    print(f"{label:<34} {n:>6} req {rps:>7.1f} req/s {rps * per:>7.1f} households/s  "
           f"p50 {p50:>6.2f} ms  p99 {p99:>6.2f} ms  errors {errors}  CPU/req server "
           f"{server_cpu / n * 1000:.2f} ms, clients {client_cpu / n * 1000:.2f} ms "
           f"({share:.0%} of the CPU used; {(server_cpu + client_cpu) / wall:.2f} cores busy)")
@@ -134,18 +244,24 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--pack", default="no")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="server worker processes (eligibility serve --workers)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[2, 1],
+                        help="server worker processes (eligibility serve --workers); "
+                             "several numbers: one server after the other")
+    parser.add_argument("--client", choices=["raw", "httpx", "both"], default="both",
+                        help="raw: keep-alive sockets (the figure); httpx: httpx.Client "
+                             "(heavier, for comparison); both: each row with each")
+    parser.add_argument("--no-batch", action="store_true", help="skip the batch rows")
     parser.add_argument("--baseline", default=None,
                         help="also serve the engine at this git revision and drive it "
                              "the same way, right after (bench/baseline.py)")
     args = parser.parse_args()
-    run(args, None)
-    if args.baseline:
-        run(args, args.baseline)
+    for workers in args.workers:
+        run(args, None, workers)
+        if args.baseline:
+            run(args, args.baseline, workers)
 
 
-def run(args: argparse.Namespace, revision: str | None) -> None:
+def run(args: argparse.Namespace, revision: str | None, workers: int) -> None:
     seconds = min(args.seconds, 30.0)
     port = free_port()
     env = {**os.environ, "ELIGIBILITY_MAX_BATCH": str(max(args.batch, 1))}
@@ -157,9 +273,10 @@ def run(args: argparse.Namespace, revision: str | None) -> None:
     server = subprocess.Popen(
         [sys.executable, "-c", code, "serve",
          "--pack", args.pack, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-         *(["--workers", str(args.workers)] if args.workers > 1 else [])],
+         *(["--workers", str(workers)] if workers > 1 else [])],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
+    clients = ["raw", "httpx"] if args.client == "both" else [args.client]
     try:
         wait_ready(base, server)
         pack = httpx.get(f"{base}/v1/packs/{args.pack}").json()
@@ -169,20 +286,24 @@ def run(args: argparse.Namespace, revision: str | None) -> None:
         batch = [{"items": [singles[(i + k) % len(singles)] for k in range(args.batch)]}
                  for i in range(len(singles))]
         url = f"{base}/v1/packs/{args.pack}/evaluate"
-        drive(url, singles, 0.5, 1)  # warm up
+        drive(url, singles, 0.5, args.concurrency)  # warm up (every worker)
         print(f"{'engine at ' + revision if revision else 'this engine'}: "
               f"pack {pack['pack_id']} {pack['pack_version']} sha256:{pack['content_hash'][:12]}"
               f" · {len(households)} fixtures · {args.concurrency} clients · "
-              f"{seconds:g} s per run · {args.workers} server worker(s) · "
+              f"{seconds:g} s per run · {workers} server worker(s) · "
               f"Python {sys.version.split()[0]} · {os.cpu_count()} CPUs · "
               f"load average {os.getloadavg()[0]:.1f}")
         pid = server.pid
-        report("evaluate (single)", *measured(pid, url, singles, seconds, args.concurrency), 1)
+        rows: list[tuple[str, str, list[dict[str, Any]], int]] = [
+            ("evaluate (single)", url, singles, 1)]
         if not revision:
-            report("evaluate ?detail=summary", *measured(
-                pid, url + "?detail=summary", singles, seconds, args.concurrency), 1)
-        report(f"evaluate/batch ({args.batch})",
-               *measured(pid, url + "/batch", batch, seconds, args.concurrency), args.batch)
+            rows.append(("evaluate ?detail=summary", url + "?detail=summary", singles, 1))
+        if not args.no_batch:
+            rows.append((f"evaluate/batch ({args.batch})", url + "/batch", batch, args.batch))
+        for label, target, bodies, per in rows:
+            for client in clients:
+                report(f"{label} [{client}]", *measured(
+                    pid, target, bodies, seconds, args.concurrency, client, per > 1), per)
     finally:
         server.send_signal(signal.SIGINT)
         try:
