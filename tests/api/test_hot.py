@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from eligibility import RulePack
 from eligibility.api import Settings, create_app
@@ -51,10 +53,27 @@ REQUESTS: list[tuple[str, str, dict[str, str], bytes, bool]] = [
     ("nested too deeply", EVAL, {}, b'{"facts": {"a": ' + b"[" * 5000 + b"]" * 5000 + b"}}",
      False),
     ("empty body", EVAL, {}, b"", False),
-    ("NaN", EVAL, {}, b'{"facts": {"members": [{"age": NaN}]}}', True),
+    ("NaN", EVAL, {}, b'{"facts": {"members": [{"age": NaN}]}}', False),
+    ("Infinity", EVAL, {}, b'{"facts": {"members": [{"age": 40, "income_month": -Infinity}]}}',
+     False),
+    ("an overflowing number", EVAL, {},
+     b'{"facts": {"members": [{"age": 40, "income_month": 1e400}]}}', False),
+    ("a lone surrogate", EVAL, {}, b'{"facts": {"household": {"kommune": "\\ud800"}}}', False),
     ("a big integer", EVAL, {},
      b'{"facts": {"members": [{"age": 40, "income_month": 123456789012345678901234}]}}',
      False),
+    ("19 digits below -2**63", EVAL, {},
+     b'{"facts": {"members": [{"age": 40, "income_month": -9223372036854775809}]}}', False),
+    ("18 digits", EVAL, {},
+     b'{"facts": {"members": [{"age": 40, "income_month": 123456789012345678}]}}', True),
+    ("a long exact decimal", EVAL, {},
+     b'{"facts": {"members": [{"age": 40, "income_month": 0.1000000000000000055511}]}}',
+     False),
+    ("a duplicate key", EVAL, {},
+     b'{"facts": {"members": [{"age": 40, "age": 41}]}, "as_of": "2023-06-01"}', True),
+    ("escapes and non-ASCII", EVAL, {},
+     '{"facts": {"household": {"kommune": "Tr\\u00f8ndelag \\n\u00e6\u00f8\u00e5"}}}'.encode(),
+     True),
     ("a period", EVAL, {}, _body({"facts": MINI_CASE, "from": "2023-01-01",
                                   "to": "2023-12-31"}), False),
     ("unknown pack", "/v1/packs/nope/evaluate", {}, _body({"facts": {}}), False),
@@ -116,3 +135,32 @@ def test_the_hot_path_is_logged_under_the_route(
     line = json.loads(log_lines()[-1])
     assert line["route"] == "/v1/packs/{pack_id}/evaluate" and line["pack"] == "mini"
     assert line["facts_sha256"] == response.json()["provenance"]["facts_sha256"]
+
+
+def _json_values() -> st.SearchStrategy[Any]:
+    scalars = (st.none() | st.booleans() | st.integers(-(2**70), 2**70)
+               | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20))
+    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                        | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                        max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc=st.dictionaries(st.text(max_size=8), _json_values(), max_size=5),
+       ascii_only=st.booleans(), indent=st.sampled_from([None, 1]))
+def test_the_hot_parse_reads_what_json_loads_reads(doc: dict[str, Any], ascii_only: bool,
+                                                   indent: int | None) -> None:
+    import json
+
+    body = json.dumps(doc, ensure_ascii=ascii_only, indent=indent).encode()
+    parsed = hot_module.parse_object(body)
+    expected = json.loads(body.decode("utf-8"))
+    if parsed is not None:  # else the route reads it (json.loads)
+        assert repr(parsed) == repr(expected)  # repr: int and float kept apart, -0.0 too
+
+
+def test_the_hot_parse_leaves_long_digit_runs_to_the_route() -> None:
+    assert hot_module.parse_object(b'{"a": 1234567890123456789}') is None
+    assert hot_module.parse_object(b'{"a": "1234567890123456789"}') is None  # any 19 digits
+    assert hot_module.parse_object(b'{"a": 123456789012345678}') == {"a": 123456789012345678}
+    assert hot_module.parse_object(b'[1]') is None
