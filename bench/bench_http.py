@@ -1,16 +1,38 @@
 """HTTP throughput and latency of ``eligibility serve`` on loopback.
 
-Starts the real server (uvicorn; ``--workers`` processes) on 127.0.0.1 with the
-bundled pack, waits until ``/v1/ready`` answers, then drives single evaluations
-(full and ``?detail=summary``) and batch evaluations with a few concurrent clients
-for a fixed short time each (bounded by both time and request count), and prints
-requests/s, p50 and p99 latency, and the CPU time the server (all its processes)
-and the clients (this process: the client threads) used per request, with the
-clients' share: the clients run on the same cores as the server. The facts are the
-bundled fixtures. Loopback only; the server is stopped at the end.
+Starts the real server (uvicorn, httptools, uvloop; ``--workers`` processes, by
+default 2 — the issue's figure, two cores — then 1) on 127.0.0.1 with the bundled
+pack, waits until ``/v1/ready`` answers, then drives single evaluations (full, the
+issue's figure, and ``?detail=summary``) and batch evaluations with ``--concurrency``
+closed-loop clients (threads in this process, each on its own keep-alive connection,
+each sending its next request when the last answer is in) for a fixed short time
+each, and prints requests/s, p50 and p99 latency, the CPU time the server (all its
+processes) and the clients (this process) used per request, and how busy each server
+process was. The clients run on the same cores as the server, so their CPU is the
+server's loss: the default ``raw`` client is the light one, ``httpx`` the one earlier
+runs used (``--client both``, the default, prints each row with each):
+
+* ``raw``: a persistent HTTP/1.1 connection over a plain socket (TCP_NODELAY): it
+  writes the request line, ``Host``, ``Content-Type``, ``Content-Length`` and the
+  body (each fixture's JSON, encoded once before the run), then reads the status
+  line and headers and exactly ``Content-Length`` bytes of body (buffered reads).
+* ``httpx``: an ``httpx.Client`` per client thread, ``client.post(url, json=...)``
+  (it encodes the JSON on every request and builds its request and response objects).
+
+Every answer is verified (:class:`Verifier`): status 200, a complete body, the first
+one for each fixture parsed as JSON and checked to be a Decision (a batch: all items
+``ok`` with a Decision), and every later one byte-equal to it; anything else counts
+as an error. Nothing is cached by the server: each request is a full evaluation (the
+six fixtures repeat, so an engine's bounded memos of reasons are warm, as they are in
+service; the "again" rows of bench_anchors.py measure that path on its own).
+Client ``k`` connects ``k`` × 3 ms after the first so that one idle worker does not
+accept all four connections at once. The server runs at ``--log-level warning`` (no
+access log) unless ``--log-level info`` is given. Loopback only; the server is
+stopped at the end.
 
     .venv/bin/python bench/bench_http.py [--seconds 5] [--concurrency 4] [--batch 20]
-        [--workers 2] [--baseline REV]   # then the engine at git revision REV
+        [--workers 2 1] [--client raw|httpx|both] [--no-batch] [--log-level info]
+        [--baseline REV]   # then the engine at git revision REV
 """
 
 from __future__ import annotations
@@ -38,6 +60,10 @@ from eligibility.pack.yamlio import load_yaml_text, plain
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_REQUESTS = 20_000
+#: client ``k`` connects ``k`` times this late: connections that all arrive in the same
+#: instant are often all accepted by one idle worker (uvicorn's workers share one
+#: listening socket), leaving the other worker without a client for the whole run
+STAGGER_SECONDS = 0.003
 
 
 def free_port() -> int:
@@ -54,17 +80,24 @@ def fixtures() -> list[dict[str, Any]]:
     return out
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time of process ``pid`` and of its live child processes (uvicorn workers)."""
-    total = 0.0
+def cpu_by_process(pid: int) -> dict[int, float]:
+    """CPU seconds of process ``pid`` and of each of its live child processes (uvicorn
+    workers), by process id."""
+    out: dict[int, float] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         if stat.parent.name == str(pid) or fields[1] == str(pid):
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+            out[int(stat.parent.name)] = ((int(fields[11]) + int(fields[12]))
+                                          / os.sysconf("SC_CLK_TCK"))
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of process ``pid`` and of its live child processes (uvicorn workers)."""
+    return sum(cpu_by_process(pid).values())
 
 
 def client_seconds() -> float:
@@ -174,6 +207,7 @@ def drive(url: str, bodies: list[dict[str, Any]], seconds: float, concurrency: i
             return len(latencies) + errors[0] < MAX_REQUESTS
 
     def raw_worker(offset: int) -> None:
+        time.sleep(offset * STAGGER_SECONDS)
         conn = RawConnection(split.hostname or "127.0.0.1", split.port or 80)
         requests = [conn.head(path, b) + b for b in raw_bodies]
         try:
@@ -190,6 +224,7 @@ def drive(url: str, bodies: list[dict[str, Any]], seconds: float, concurrency: i
             conn.close()
 
     def httpx_worker(offset: int) -> None:
+        time.sleep(offset * STAGGER_SECONDS)
         with httpx.Client(timeout=30) as session:
             i = offset
             while time.perf_counter() < deadline:
@@ -214,15 +249,18 @@ def drive(url: str, bodies: list[dict[str, Any]], seconds: float, concurrency: i
 
 def measured(server: int, url: str, bodies: list[dict[str, Any]], seconds: float,
              concurrency: int, client: str, batch: bool = False,
-             ) -> tuple[list[float], int, float, float, float]:
-    """:func:`drive`, with the CPU seconds the server and the clients used meanwhile."""
-    s0, c0 = cpu_seconds(server), client_seconds()
+             ) -> tuple[list[float], int, float, float, float, list[float]]:
+    """:func:`drive`, with the CPU seconds the server and the clients used meanwhile, and
+    the server's by process (the busiest first)."""
+    s0, c0 = cpu_by_process(server), client_seconds()
     latencies, errors, wall = drive(url, bodies, seconds, concurrency, client, batch)
-    return latencies, errors, wall, cpu_seconds(server) - s0, client_seconds() - c0
+    s1, c1 = cpu_by_process(server), client_seconds()
+    by_process = sorted((s1[k] - s0.get(k, 0.0) for k in s1), reverse=True)
+    return latencies, errors, wall, sum(by_process), c1 - c0, by_process
 
 
 def report(label: str, latencies: list[float], errors: int, wall: float, server_cpu: float,
-           client_cpu: float, per: int) -> None:
+           client_cpu: float, by_process: list[float], per: int) -> None:
     if not latencies:
         print(f"{label}: no successful requests ({errors} errors)")
         return
@@ -235,7 +273,9 @@ def report(label: str, latencies: list[float], errors: int, wall: float, server_
     print(f"{label:<34} {n:>6} req {rps:>7.1f} req/s {rps * per:>7.1f} households/s  "
           f"p50 {p50:>6.2f} ms  p99 {p99:>6.2f} ms  errors {errors}  CPU/req server "
           f"{server_cpu / n * 1000:.2f} ms, clients {client_cpu / n * 1000:.2f} ms "
-          f"({share:.0%} of the CPU used; {(server_cpu + client_cpu) / wall:.2f} cores busy)")
+          f"({share:.0%} of the CPU used; {(server_cpu + client_cpu) / wall:.2f} cores busy)"
+          + (" · server processes " + "/".join(f"{c / wall:.2f}" for c in by_process if c > 0)
+             + " cores" if len(by_process) > 1 else ""))
 
 
 def main() -> None:
@@ -251,6 +291,8 @@ def main() -> None:
                         help="raw: keep-alive sockets (the figure); httpx: httpx.Client "
                              "(heavier, for comparison); both: each row with each")
     parser.add_argument("--no-batch", action="store_true", help="skip the batch rows")
+    parser.add_argument("--log-level", default="warning",
+                        help="the server's (info: one JSON access line per request)")
     parser.add_argument("--baseline", default=None,
                         help="also serve the engine at this git revision and drive it "
                              "the same way, right after (bench/baseline.py)")
@@ -272,7 +314,8 @@ def run(args: argparse.Namespace, revision: str | None, workers: int) -> None:
                 "from eligibility_base.cli import main; main()")
     server = subprocess.Popen(
         [sys.executable, "-c", code, "serve",
-         "--pack", args.pack, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+         "--pack", args.pack, "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", args.log_level,
          *(["--workers", str(workers)] if workers > 1 else [])],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -291,6 +334,7 @@ def run(args: argparse.Namespace, revision: str | None, workers: int) -> None:
               f"pack {pack['pack_id']} {pack['pack_version']} sha256:{pack['content_hash'][:12]}"
               f" · {len(households)} fixtures · {args.concurrency} clients · "
               f"{seconds:g} s per run · {workers} server worker(s) · "
+              f"log level {args.log_level} · "
               f"Python {sys.version.split()[0]} · {os.cpu_count()} CPUs · "
               f"load average {os.getloadavg()[0]:.1f}")
         pid = server.pid
@@ -303,7 +347,7 @@ def run(args: argparse.Namespace, revision: str | None, workers: int) -> None:
         for label, target, bodies, per in rows:
             for client in clients:
                 report(f"{label} [{client}]", *measured(
-                    pid, target, bodies, seconds, args.concurrency, client, per > 1), per)
+                    pid, target, bodies, seconds, args.concurrency, client, per > 1), per=per)
     finally:
         server.send_signal(signal.SIGINT)
         try:
