@@ -270,11 +270,12 @@ def report(label: str, latencies: list[float], errors: int, wall: float, server_
     n = len(latencies)
     rps = n / wall
     share = client_cpu / max(server_cpu + client_cpu, 1e-9)
-    print(f"{label:<34} {n:>6} req {rps:>7.1f} req/s {rps * per:>7.1f} households/s  "
+    print(f"{label:<44} {n:>6} req {rps:>7.1f} req/s {rps * per:>7.1f} households/s  "
           f"p50 {p50:>6.2f} ms  p99 {p99:>6.2f} ms  errors {errors}  CPU/req server "
           f"{server_cpu / n * 1000:.2f} ms, clients {client_cpu / n * 1000:.2f} ms "
           f"({share:.0%} of the CPU used; {(server_cpu + client_cpu) / wall:.2f} cores busy)"
-          + (" · server processes " + "/".join(f"{c / wall:.2f}" for c in by_process if c > 0)
+          + (" · server processes " + "/".join(f"{c / wall:.2f}" for c in by_process
+                                                if c > 0.01)
              + " cores" if len(by_process) > 1 else ""))
 
 
@@ -294,17 +295,17 @@ def main() -> None:
     parser.add_argument("--log-level", default="warning",
                         help="the server's (info: one JSON access line per request)")
     parser.add_argument("--baseline", default=None,
-                        help="also serve the engine at this git revision and drive it "
-                             "the same way, right after (bench/baseline.py)")
+                        help="also serve the engine at this git revision (bench/baseline.py) "
+                             "beside this one and drive both the same way, row by row "
+                             "in turn")
     args = parser.parse_args()
     for workers in args.workers:
-        run(args, None, workers)
-        if args.baseline:
-            run(args, args.baseline, workers)
+        run(args, [None, args.baseline] if args.baseline else [None], workers)
 
 
-def run(args: argparse.Namespace, revision: str | None, workers: int) -> None:
-    seconds = min(args.seconds, 30.0)
+def start_server(args: argparse.Namespace, revision: str | None, workers: int,
+                 ) -> tuple[subprocess.Popen[bytes], str]:
+    """``eligibility serve`` (this engine, or the one at ``revision``) on a free port."""
     port = free_port()
     env = {**os.environ, "ELIGIBILITY_MAX_BATCH": str(max(args.batch, 1))}
     code = "from eligibility.cli import main; main()"
@@ -318,42 +319,51 @@ def run(args: argparse.Namespace, revision: str | None, workers: int) -> None:
          "--log-level", args.log_level,
          *(["--workers", str(workers)] if workers > 1 else [])],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    return server, f"http://127.0.0.1:{port}"
+
+
+def run(args: argparse.Namespace, revisions: list[str | None], workers: int) -> None:
+    seconds = min(args.seconds, 30.0)
     clients = ["raw", "httpx"] if args.client == "both" else [args.client]
+    servers = [start_server(args, revision, workers) for revision in revisions]
     try:
-        wait_ready(base, server)
-        pack = httpx.get(f"{base}/v1/packs/{args.pack}").json()
         households = fixtures()
         as_of = "2026-07-01"
         singles = [{"facts": f, "as_of": as_of} for f in households]
         batch = [{"items": [singles[(i + k) % len(singles)] for k in range(args.batch)]}
                  for i in range(len(singles))]
-        url = f"{base}/v1/packs/{args.pack}/evaluate"
-        drive(url, singles, 0.5, args.concurrency)  # warm up (every worker)
-        print(f"{'engine at ' + revision if revision else 'this engine'}: "
-              f"pack {pack['pack_id']} {pack['pack_version']} sha256:{pack['content_hash'][:12]}"
-              f" · {len(households)} fixtures · {args.concurrency} clients · "
-              f"{seconds:g} s per run · {workers} server worker(s) · "
-              f"log level {args.log_level} · "
-              f"Python {sys.version.split()[0]} · {os.cpu_count()} CPUs · "
-              f"load average {os.getloadavg()[0]:.1f}")
-        pid = server.pid
+        for (server, base), revision in zip(servers, revisions, strict=True):
+            wait_ready(base, server)
+            pack = httpx.get(f"{base}/v1/packs/{args.pack}").json()
+            drive(f"{base}/v1/packs/{args.pack}/evaluate", singles, 0.5,
+                  args.concurrency)  # warm up (every worker)
+            print(f"{'engine at ' + revision if revision else 'this engine'}: "
+                  f"pack {pack['pack_id']} {pack['pack_version']} "
+                  f"sha256:{pack['content_hash'][:12]} · {len(households)} fixtures · "
+                  f"{args.concurrency} clients · {seconds:g} s per run · "
+                  f"{workers} server worker(s) · log level {args.log_level} · "
+                  f"Python {sys.version.split()[0]} · {os.cpu_count()} CPUs · "
+                  f"load average {os.getloadavg()[0]:.1f}")
         rows: list[tuple[str, str, list[dict[str, Any]], int]] = [
-            ("evaluate (single)", url, singles, 1)]
-        if not revision:
-            rows.append(("evaluate ?detail=summary", url + "?detail=summary", singles, 1))
+            ("evaluate (single)", "", singles, 1),
+            ("evaluate ?detail=summary", "?detail=summary", singles, 1)]
         if not args.no_batch:
-            rows.append((f"evaluate/batch ({args.batch})", url + "/batch", batch, args.batch))
-        for label, target, bodies, per in rows:
+            rows.append((f"evaluate/batch ({args.batch})", "/batch", batch, args.batch))
+        for label, tail, bodies, per in rows:
             for client in clients:
-                report(f"{label} [{client}]", *measured(
-                    pid, target, bodies, seconds, args.concurrency, client, per > 1), per=per)
+                for (server, base), revision in zip(servers, revisions, strict=True):
+                    who = f" @{revision}" if revision else ""
+                    report(f"{label} [{client}]{who}", *measured(
+                        server.pid, f"{base}/v1/packs/{args.pack}/evaluate{tail}", bodies,
+                        seconds, args.concurrency, client, per > 1), per=per)
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        for server, _ in servers:
+            server.send_signal(signal.SIGINT)
+        for server, _ in servers:
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
 
 if __name__ == "__main__":
