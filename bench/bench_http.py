@@ -275,7 +275,7 @@ def report(label: str, latencies: list[float], errors: int, wall: float, server_
           f"{server_cpu / n * 1000:.2f} ms, clients {client_cpu / n * 1000:.2f} ms "
           f"({share:.0%} of the CPU used; {(server_cpu + client_cpu) / wall:.2f} cores busy)"
           + (" · server processes " + "/".join(f"{c / wall:.2f}" for c in by_process
-                                                if c > 0.01)
+                                                if c / wall >= 0.005)
              + " cores" if len(by_process) > 1 else ""))
 
 
