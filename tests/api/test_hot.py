@@ -52,6 +52,12 @@ REQUESTS: list[tuple[str, str, dict[str, str], bytes, bool]] = [
     ("a byte-order mark", EVAL, {}, b"\xef\xbb\xbf" + _body({"facts": {}}), False),
     ("nested too deeply", EVAL, {}, b'{"facts": {"a": ' + b"[" * 5000 + b"]" * 5000 + b"}}",
      False),
+    ("nested 600 levels", EVAL, {}, b'{"facts": {"a": ' + b"[" * 600 + b"]" * 600 + b"}}",
+     True),
+    ("nested 990 levels", EVAL, {}, b'{"facts": {"a": ' + b"[" * 990 + b"]" * 990 + b"}}",
+     False),
+    ("nested 1010 levels", EVAL, {}, b'{"facts": {"a": ' + b"{\"b\": " * 1010 + b"1"
+     + b"}" * 1010 + b"}}", False),
     ("empty body", EVAL, {}, b"", False),
     ("NaN", EVAL, {}, b'{"facts": {"members": [{"age": NaN}]}}', False),
     ("Infinity", EVAL, {}, b'{"facts": {"members": [{"age": 40, "income_month": -Infinity}]}}',

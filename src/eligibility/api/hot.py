@@ -6,8 +6,9 @@ request — a JSON body that is a valid ``EvaluateRequest`` for a served pack, n
 period (``from``/``to``), no query other than ``detail`` — it parses the body once
 (orjson when installed, taken only where it reads exactly what ``json.loads`` of the
 UTF-8 text — FastAPI's reading — gives: no run of 19 or more digits, which orjson would
-turn into a float, and nothing orjson refuses: NaN, infinities, lone surrogates, deep
-nesting; else ``json.loads``), validates it with the same pydantic model,
+turn into a float, at most 512 brackets, so that no nesting orjson reads is one
+``json.loads`` refuses as too deep, and nothing orjson refuses: NaN, infinities, lone
+surrogates; else ``json.loads``), validates it with the same pydantic model,
 checks the pins, evaluates and answers with the Decision's JSON bytes, skipping
 FastAPI's dependency solving and its threadpool hop (a small body is evaluated on the
 event loop: it is ~1 ms of CPU and the GIL would serialise a thread anyway; a large
@@ -50,6 +51,11 @@ INLINE_BODY_BYTES = 64 * 1024
 #: and every other byte to a space (``bytes.translate``, ~10× faster than a regex).
 _DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
 _LONG_DIGITS = b"0" * 19
+
+
+#: at most this many ``[`` and ``{`` in a body read by orjson: it reads 1 024 levels of
+#: nesting, ``json.loads`` fewer (Python's recursion limit less the caller's stack)
+ORJSON_MAX_BRACKETS = 512
 
 
 def _loads_fallback(body: bytes) -> Any:
@@ -147,7 +153,8 @@ def parse_object(body: bytes) -> dict[str, Any] | None:
     try:
         # UTF-8 only (json.loads would also read UTF-16 and UTF-32 bytes); anything else is
         # the route's to refuse or read
-        data: Any = _loads(body)
+        shallow = body.count(b"[") + body.count(b"{") <= ORJSON_MAX_BRACKETS
+        data: Any = _loads(body) if shallow else _loads_fallback(body)
     except (ValueError, RecursionError):  # orjson's JSONDecodeError is a ValueError
         return None
     return data if isinstance(data, dict) else None
