@@ -26,7 +26,10 @@ as an error. Nothing is cached by the server: each request is a full evaluation 
 six fixtures repeat, so an engine's bounded memos of reasons are warm, as they are in
 service; the "again" rows of bench_anchors.py measure that path on its own).
 Client ``k`` connects ``k`` × 3 ms after the first so that one idle worker does not
-accept all four connections at once. The server runs at ``--log-level warning`` (no
+accept all four connections at once; when that happens anyway (a worker did less than
+a fifth of the busiest one's work) the row is printed as discarded and run again with
+new connections, up to ``--retries`` times: with many clients every worker has work,
+with four the accept race can leave one without. The server runs at ``--log-level warning`` (no
 access log) unless ``--log-level info`` is given. Loopback only; the server is
 stopped at the end.
 
@@ -279,6 +282,13 @@ def report(label: str, latencies: list[float], errors: int, wall: float, server_
              + " cores" if len(by_process) > 1 else ""))
 
 
+def unbalanced(by_process: list[float], workers: int) -> bool:
+    """Whether some worker did less than a fifth of the busiest one's work (its clients'
+    connections all went to other workers)."""
+    busy = [c for c in by_process if c > 0]
+    return workers > 1 and (len(busy) < workers or busy[workers - 1] < 0.2 * busy[0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
@@ -292,6 +302,10 @@ def main() -> None:
                         help="raw: keep-alive sockets (the figure); httpx: httpx.Client "
                              "(heavier, for comparison); both: each row with each")
     parser.add_argument("--no-batch", action="store_true", help="skip the batch rows")
+    parser.add_argument("--retries", type=int, default=2,
+                        help="with several workers, run a row again (up to this many "
+                             "times, every attempt printed) when a worker got no "
+                             "connection and sat idle")
     parser.add_argument("--log-level", default="warning",
                         help="the server's (info: one JSON access line per request)")
     parser.add_argument("--baseline", default=None,
@@ -353,9 +367,17 @@ def run(args: argparse.Namespace, revisions: list[str | None], workers: int) -> 
             for client in clients:
                 for (server, base), revision in zip(servers, revisions, strict=True):
                     who = f" @{revision}" if revision else ""
-                    report(f"{label} [{client}]{who}", *measured(
-                        server.pid, f"{base}/v1/packs/{args.pack}/evaluate{tail}", bodies,
-                        seconds, args.concurrency, client, per > 1), per=per)
+                    for attempt in range(args.retries + 1):
+                        result = measured(
+                            server.pid, f"{base}/v1/packs/{args.pack}/evaluate{tail}",
+                            bodies, seconds, args.concurrency, client, per > 1)
+                        idle = unbalanced(result[5], workers)
+                        last = attempt == args.retries or not idle
+                        report(f"{label} [{client}]{who}"
+                               + ("" if last else " (discarded: a worker idle)"), *result,
+                               per=per)
+                        if last:
+                            break
     finally:
         for server, _ in servers:
             server.send_signal(signal.SIGINT)
