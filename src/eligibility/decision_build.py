@@ -25,12 +25,18 @@ the object itself is held with what was built from it, so its ``id()`` cannot be
 reused while the entry lives): a repeated measure result or reason costs one look-up.
 An object goes in only when it is seen again — found, as the same object, in the memo
 by values — so outcomes made afresh for one household are not kept alive.
+A measure result is its head — every field but the reasons, amount and calculation,
+decided by the status and each reason's outcome, kept per measure once seen twice —
+and this household's parts. Every requirement's Reason templates and every measure's
+static fields are made when the builder starts. :meth:`DecisionBuilder.json` writes a
+Decision's JSON with the JSON of the parts Decisions share kept (orjson fragments).
 ``detail="summary"`` leaves out every measure's per-requirement reasons and
 its calculation.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Mapping
 from datetime import date
@@ -64,7 +70,9 @@ from eligibility.decision import (
 )
 from eligibility.explain.calculation import StepViews, pack_decimals
 from eligibility.explain.messages import render
+from eligibility.fastjson import AVAILABLE as _FAST_JSON
 from eligibility.fastjson import dumps as _fast_dumps
+from eligibility.fastjson import fragment as _fragment
 from eligibility.pack.model import RuleException
 from eligibility.pack.yamlio import LocStr
 from eligibility.version import __version__
@@ -100,13 +108,18 @@ _SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
 _SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
+#: ``object.__new__`` itself (``cls.__new__`` finds the same through the model
+#: metaclass, ~100 ns slower)
+_NEW = object.__new__
+
+
 def construct(cls: type[M], values: dict[str, Any]) -> M:
     """An instance of ``cls`` from ``values`` holding *every* field, without validation.
 
     For values the engine built itself, with the contract's types already; the
     result serialises exactly as a validated instance would. Every instance of a
     class shares one fields-set (pydantic copies it before changing it)."""
-    obj = cls.__new__(cls)
+    obj: M = _NEW(cls)
     _SET_DICT(obj, values)
     _SET_FIELDS(obj, _FIELDS_SET.get(cls) or set(cls.model_fields))
     _SET_EXTRA(obj, None)
@@ -142,6 +155,37 @@ def decision_bytes(decision: Decision) -> bytes:
     return fast if fast is not None else Decision.__pydantic_serializer__.to_json(decision)
 
 
+_refcount = sys.getrefcount
+
+
+def _holders_of_a_lone_part() -> int:
+    """What :func:`sys.getrefcount` says, inside the JSON encoder's ``default``, of a
+    model that only its list holds (the list, the call's argument, getrefcount's own):
+    a part with more holders is held by a memo too, i.e. shared between Decisions.
+    Measured, not assumed (interpreters differ); only an admission rule for a cache —
+    a part wrongly taken for shared merely gets its JSON kept."""
+    seen: list[int] = []
+
+    def probe(obj: Any) -> Any:
+        seen.append(_refcount(obj))
+        return None
+
+    _fast_dumps([construct(SourceRef, {"ref": "", "url": None})], probe)
+    return seen[0] if seen else 1 << 30
+
+
+def _criteria_holders(fields: dict[str, Any]) -> int:
+    """How many references the criteria list in a copy of a Decision's fields has."""
+    return _refcount(fields["criteria"])
+
+
+def _holders_of_a_lone_list() -> int:
+    """:func:`_criteria_holders` of a list only its Decision holds (see
+    :func:`_holders_of_a_lone_part`)."""
+    fields: dict[str, Any] = {"criteria": [1]}
+    return _criteria_holders(dict(fields))
+
+
 def _memo(lock: threading.Lock, store: dict[Any, Any], key: Any, value: Any,
           limit: int | None = None) -> Any:
     """``store[key] = value`` under ``lock``; a store at its limit is emptied first."""
@@ -152,6 +196,9 @@ def _memo(lock: threading.Lock, store: dict[Any, Any], key: Any, value: Any,
     return value
 
 
+#: see _holders_of_a_lone_part
+_ONE_HOLDER = _holders_of_a_lone_part()
+_ONE_LIST_HOLDER = _holders_of_a_lone_list()
 #: the most Reasons kept per requirement, outcome and exception (one small memo each)
 _REASON_LIMIT = 256
 #: the most objects an identity memo keeps (see IdentityMemo)
@@ -159,6 +206,10 @@ _IDENTITY_LIMIT = 2048
 #: identity memos of measure results kept (one per language, detail, date and
 #: unconfirmed parameters)
 _RESULT_MEMOS = 64
+#: the most whole results kept per measure and language
+_RESULTS_LIMIT = 1024
+#: the most shared parts whose JSON a builder keeps
+_JSON_LIMIT = 4096
 #: criteria tuples held on probation (the latest few: a shared one comes back soon)
 _PROBATION_LIMIT = 16
 
@@ -228,6 +279,36 @@ class _Req:
                                    dict[Any, tuple[Reason, ReasonOutcome]]]] = {}
 
 
+class _Meas:
+    """A measure's static parts in one language: its result's fixed fields, its place in
+    the order, the result heads made so far and a memo of whole results."""
+
+    __slots__ = ("fields", "goal", "heads", "results")
+
+    def __init__(self, fields: dict[str, Any], goal: int) -> None:
+        self.fields = fields
+        self.goal = goal
+        #: (as_of, status, priority, missing, discretionary, *each reason's outcome, or
+        #: (outcome, exception id)) → every field of the result but its reasons, amount
+        #: and calculation (the summary, unconfirmed entries, …), in the model's order
+        self.heads: dict[tuple[Any, ...], dict[str, Any]] = {}
+        #: (full, shown amount, head key[, *the identities of its reasons]) → (a result,
+        #: the outcome it was first built from)
+        self.results: dict[tuple[Any, ...], tuple[MeasureResult, Outcomes]] = {}
+
+
+class _Lang:
+    """Everything static of the pack in one language, made when the builder starts:
+    per requirement (by its id()) its parts and Reason templates, per measure (by its
+    index) its parts."""
+
+    __slots__ = ("measures", "reqs")
+
+    def __init__(self, reqs: dict[int, _Req], measures: list[_Meas]) -> None:
+        self.reqs = reqs
+        self.measures = measures
+
+
 class DecisionBuilder:
     """Builds Decisions for one compiled pack (see module docstring)."""
 
@@ -242,8 +323,6 @@ class DecisionBuilder:
                 self._sources(creq.sources)
                 for group in creq.exception_sources.values():
                     self._sources(group)
-        #: per language: each requirement's static parts, by the requirement's id()
-        self._reqs: dict[str, dict[int, _Req]] = {lang: {} for lang in ("nb", "nn", "en")}
         self._lock = threading.Lock()  # guards memo writes (memos are bounded: see _memo)
         self._texts: dict[tuple[Any, ...], Any] = {}
         #: per language and criterion (by its id()): its result's static fields, and a
@@ -252,20 +331,22 @@ class DecisionBuilder:
             str, dict[int, tuple[dict[str, Any], dict[Any, CriterionResult]]]] = {}
         #: missing facts by (language, path, the measures they affect)
         self._missing_facts: dict[tuple[str, str, tuple[str, ...]], MissingFact] = {}
-        #: measure results by their values (with the outcome each was first built from)
-        self._results: dict[tuple[Any, ...], tuple[MeasureResult, Outcomes]] = {}
         #: per (language, full, date, unconfirmed parameters) — what a result depends on
         #: beyond its outcome — by the identity of a shared Outcomes: (the Outcomes, its
         #: measure, (its sort key, its result)); at most _RESULT_MEMOS of them
         self._result_ids: dict[tuple[str, bool, date, frozenset[str]], IdentityMemo] = {}
         #: per language: by the identity of a shared ReasonOutcome, (the ReasonOutcome,
-        #: its requirement's static parts, its Reason)
+        #: its Reason, its outcome or (outcome, exception id))
         self._reason_ids: dict[str, IdentityMemo] = {}
         #: per language: the criteria's results by the identity of a shared criteria
         #: tuple; admitted when seen again while among the latest few (on probation)
         self._criteria_ids: dict[str, IdentityMemo] = {}
         self._probation = IdentityMemo(self._lock, _PROBATION_LIMIT)
-        self._measures: dict[tuple[int, str], dict[str, Any]] = {}
+        #: the hashes of (measure, language, head key) met once: a measure result's
+        #: head is kept the second time (see _head)
+        self._heads_seen: set[int] = set()
+        #: the JSON (an orjson fragment) of shared parts, by their identity (see :meth:`json`)
+        self._json_ids = IdentityMemo(self._lock, _JSON_LIMIT)
         self._unconfirmed: dict[tuple[int, date], tuple[frozenset[str], list[str]]] = {}
         self._steps = StepViews(pack_decimals(self.pack.parameters))
         # one empty list and dict for every Reason and result that has none (shared, as
@@ -281,6 +362,36 @@ class DecisionBuilder:
             "lang": "nb", "as_of": meta.valid_from, "measures": self._empty,
             "criteria": self._empty, "missing_facts": self._empty,
             "provenance": None, "why_not": None, "confirm_before_deciding": None})
+        #: per language: the pack's static parts in it (see _Lang), made now for the
+        #: languages the catalogs have (another one on first use)
+        self._langs: dict[str, _Lang] = {}
+        for lang in ("nb", "nn", "en"):
+            self._lang(lang)
+
+    def _lang(self, lang: str) -> _Lang:
+        """The static parts in ``lang``: every requirement's, with a Reason template for
+        each outcome it can have, and every measure's."""
+        found = self._langs.get(lang)
+        if found is not None:
+            return found
+        reqs: dict[int, _Req] = {}
+        for cm in self.compiled.measures:
+            for creq in cm.requirements:
+                static = reqs[id(creq)] = _Req(creq, lang, self._source_lists)
+                outcomes: list[Outcome] = ["met", "not_met", "unknown"]
+                if static.discretionary:
+                    outcomes.append("discretionary")
+                for outcome in outcomes:
+                    static.templates[outcome] = (
+                        self._reason_template(creq, static, lang, outcome, None), {})
+                for exc, _ in creq.exceptions:
+                    static.templates["waived", exc.id] = (
+                        self._reason_template(creq, static, lang, "waived", exc), {})
+        measures = [_Meas(self._measure_fields(cm, lang),
+                          self._goal_order.get(cm.measure.goal, 99))
+                    for cm in self.compiled.measures]
+        with self._lock:
+            return self._langs.setdefault(lang, _Lang(reqs, measures))
 
     def _sources(self, group: tuple[dict[str, Any], ...]) -> list[SourceRef]:
         found = self._source_lists.get(id(group))
@@ -290,14 +401,12 @@ class DecisionBuilder:
         return found
 
     def _req(self, creq: CompiledRequirement, lang: str) -> _Req:
-        by_id = self._reqs.get(lang)
-        if by_id is None:
+        """The requirement's static parts in ``lang`` (made for one not in the pack)."""
+        reqs = self._lang(lang).reqs
+        found = reqs.get(id(creq))
+        if found is None:
             with self._lock:
-                by_id = self._reqs.setdefault(lang, {})
-        found = by_id.get(id(creq))
-        if found is None:  # the requirements live as long as the compiled pack
-            with self._lock:
-                found = by_id.setdefault(id(creq), _Req(creq, lang, self._source_lists))
+                found = reqs.setdefault(id(creq), _Req(creq, lang, self._source_lists))
         return found
 
     def _ids(self, memos: dict[Any, IdentityMemo], key: Any) -> IdentityMemo:
@@ -322,7 +431,7 @@ class DecisionBuilder:
         results: list[tuple[tuple[int, int, int, int], MeasureResult]] = []
         affects: dict[str, list[str]] = {}
         full = detail == "full"
-        goal_order = self._goal_order
+        statics = (self._langs.get(lang) or self._lang(lang)).measures
         when = outcomes.as_of
         memo_key = (lang, full, when, outcomes.unconfirmed_params)
         ids = self._result_ids.get(memo_key)
@@ -335,7 +444,7 @@ class DecisionBuilder:
                 results.append(entry[2])
             else:
                 result, again = self._measure_result(cm, out, lang, outcomes, full)
-                item = ((goal_order.get(cm.measure.goal, 99), _STATUS_RANK[out.status],
+                item = ((statics[index].goal, _STATUS_RANK[out.status],
                          result.priority or 99, index), result)
                 if again:  # the same object once more: a shared one, kept by identity
                     ids.put_flat((out, cm, item))
@@ -356,6 +465,57 @@ class DecisionBuilder:
         fields["provenance"] = construct(Provenance, provenance)
         return construct(Decision, fields)
 
+    def json(self, decision: Decision) -> bytes:
+        """:func:`decision_bytes` of ``decision``, byte for byte, faster for Decisions
+        this builder made: the JSON of a part Decisions share (a measure result, reason,
+        criterion result, calculation step, source, … that a memo holds besides the
+        Decision: more references to it than its one list's) is kept, by its identity,
+        and written as it is from then on. A part only this Decision holds is written
+        as before and not kept."""
+        if not _FAST_JSON:
+            return decision_bytes(decision)
+        fast = _fast_dumps(decision, self._json_default)
+        return fast if fast is not None else Decision.__pydantic_serializer__.to_json(decision)
+
+    def _json_default(self, obj: Any) -> Any:
+        cls = obj.__class__
+        if cls is Decimal:
+            return str(obj)  # as pydantic writes a Decimal
+        if cls is Decision:
+            return self._decision_json(obj)
+        if cls in _AS_DICT:
+            entry = self._json_ids.entries.get(id(obj))
+            if entry is not None and entry[0] is obj:
+                return entry[1]
+            if _refcount(obj) > _ONE_HOLDER:  # held by more than its Decision: shared
+                data = _fast_dumps(obj.__dict__, self._json_default)
+                if data is None:
+                    raise TypeError(type(obj).__name__)  # (what orjson refuses)
+                made = _fragment(data)
+                self._json_ids.put(obj, made)
+                return made
+            return obj.__dict__
+        return _default(obj)
+
+    def _decision_json(self, decision: Decision) -> dict[str, Any]:
+        """The Decision's fields as its JSON object has them, its criteria's results as
+        kept JSON when the list is one the builder shares."""
+        fields = dict(decision.__dict__)
+        if fields["confirm_before_deciding"] is None:
+            del fields["confirm_before_deciding"]  # left out when absent (see Decision)
+        shared = _criteria_holders(fields) > _ONE_LIST_HOLDER
+        criteria = fields["criteria"]
+        entry = self._json_ids.entries.get(id(criteria))
+        if entry is not None and entry[0] is criteria:
+            fields["criteria"] = entry[1]
+        elif shared and criteria:
+            data = _fast_dumps(criteria, self._json_default)
+            if data is None:
+                raise TypeError("criteria")  # (what orjson refuses)
+            fields["criteria"] = made = _fragment(data)
+            self._json_ids.put(criteria, made)
+        return fields
+
     def _measure_unconfirmed(self, cm: CompiledMeasure, outcomes: HouseholdOutcomes,
                              ) -> tuple[frozenset[str], list[str]]:
         """What is unconfirmed in the measure on the date: as a set, and sorted (shared)."""
@@ -370,35 +530,31 @@ class DecisionBuilder:
             found = _memo(self._lock, self._unconfirmed, key, (entries, sorted(entries)))
         return found
 
-    def _measure_static(self, cm: CompiledMeasure, lang: str) -> dict[str, Any]:
+    def _measure_fields(self, cm: CompiledMeasure, lang: str) -> dict[str, Any]:
         """The fields of the measure's result that do not vary, in the model's field
         order (the rest are put in per Decision)."""
-        key = (cm.index, lang)
-        found = self._measures.get(key)
-        if found is None:
-            m = cm.measure
-            found = self._measures[key] = field_template(MeasureResult, {
-                "id": m.id,
-                "title": m.title.get(lang),
-                "goal": m.goal,
-                "goal_title": self.pack.meta.goals[m.goal].get(lang),
-                "kind": "right" if m.kind == "right" else "recommendation",
-                "status": None,
-                "summary": "",
-                "amount": None,
-                "unit": m.amount.unit if m.amount else None,
-                "amount_discretionary": bool(m.amount and m.amount.discretionary),
-                "priority": None,
-                "priority_reason": None,
-                "reasons": self._empty,
-                "missing_facts": self._empty,
-                "discretionary": self._empty,
-                "sources": self._source_lists[id(cm.sources)],
-                "unconfirmed": self._empty,
-                "advice": m.advice.get(lang) if m.advice else None,
-                "calculation": None,
-            })
-        return found
+        m = cm.measure
+        return field_template(MeasureResult, {
+            "id": m.id,
+            "title": m.title.get(lang),
+            "goal": m.goal,
+            "goal_title": self.pack.meta.goals[m.goal].get(lang),
+            "kind": "right" if m.kind == "right" else "recommendation",
+            "status": None,
+            "summary": "",
+            "amount": None,
+            "unit": m.amount.unit if m.amount else None,
+            "amount_discretionary": bool(m.amount and m.amount.discretionary),
+            "priority": None,
+            "priority_reason": None,
+            "reasons": self._empty,
+            "missing_facts": self._empty,
+            "discretionary": self._empty,
+            "sources": self._source_lists[id(cm.sources)],
+            "unconfirmed": self._empty,
+            "advice": m.advice.get(lang) if m.advice else None,
+            "calculation": None,
+        })
 
     def _reason_template(self, creq: CompiledRequirement, static: _Req, lang: str,
                          outcome: Outcome, exc: RuleException | None) -> dict[str, Any]:
@@ -466,93 +622,127 @@ class DecisionBuilder:
                         outcomes: HouseholdOutcomes, full: bool,
                         ) -> tuple[MeasureResult, bool]:
         """The result, and whether it was found in the memo by values as built from
-        this very ``out`` (so ``out`` is an object the core shares)."""
+        this very ``out`` (so ``out`` is an object the core shares).
+
+        A result is its head — every field but the reasons, the amount and the
+        calculation, decided by the status, priority, missing facts, discretionary
+        assessments and each reason's outcome (and exception) — and the parts of this
+        household. Heads are made once per measure, language and date and shared."""
         status = out.status
         amount = out.amount
         # the amount as a memo key: a result that is not eligible shows none
         shown = None if status == "not_eligible" else _value_key(amount)
-        # equal reasons, and results, are made once and shared; values are keyed
-        # exactly (a decimal by its text: 1.0 ≠ 1.00). A reason showing a decimal — an
-        # income, a cost — is rarely seen twice: it is built each time and not kept, so
-        # the memos hold what does repeat.
+        ls = self._langs.get(lang) or self._lang(lang)
+        meas = ls.measures[cm.index]
         reasons: list[Reason] = []
-        failed: list[str] = []
-        assessed: list[str] = []
-        flagged: list[str] = []
-        shared = True  # every reason came from (or went into) a memo
-        mkey: tuple[Any, ...] | None = None
-        if not full:  # a summary result is named by its values: look it up first
-            mkey = (cm.index, lang, outcomes.as_of, status, shown, out.priority,
-                    out.missing, out.discretionary, False,
-                    *[r[1] if r[2] is None else (r[1], r[2].id) for r in out.reasons])
-            found = self._results.get(mkey)
-            if found is not None:
-                return found[0], found[1] is out
-        reqs = self._reqs.get(lang) or {}
-        plain = _PLAIN.issuperset
-        rids = None
         if full:
+            # equal reasons are made once and shared; values are keyed exactly (a decimal
+            # by its text: 1.0 ≠ 1.00). A reason showing a decimal — an income, a cost —
+            # is rarely seen twice: it is built each time and not kept, so the memos hold
+            # what does repeat.
+            shared = True  # every reason came from (or went into) a memo
+            pattern: list[Any] = []
+            append = reasons.append
+            mark = pattern.append
+            reqs = ls.reqs
+            plain = _PLAIN.issuperset
             rids = self._reason_ids.get(lang)
             if rids is None:
                 rids = self._ids(self._reason_ids, lang)
             rentries = rids.entries
+            for ro in out.reasons:
+                entry = rentries.get(id(ro))
+                if entry is not None and entry[0] is ro:  # built before from this object
+                    append(entry[1])
+                    mark(entry[2])
+                    continue
+                creq, outcome, exc, seen, value, values = ro
+                tkey: Any = (outcome, exc.id) if exc is not None else outcome
+                mark(tkey)
+                static = reqs.get(id(creq)) or self._req(creq, lang)
+                pair = static.templates.get(tkey) or self._templates(
+                    creq, static, lang, outcome, exc)
+                # within one template: the observed values (never tuples themselves),
+                # and what else varies when there is any
+                rkey: Any = None
+                if values and len(values) == 1 and not seen and outcome != "discretionary":
+                    [only] = values.values()  # the common case, without a tuple
+                    if only.__class__ in _PLAIN:
+                        rkey = only
+                else:
+                    vals = tuple(values.values()) if values else ()
+                    if plain(map(type, vals)):
+                        vkey = _value_key(value) if outcome == "discretionary" else None
+                        if seen or vkey is not None:
+                            rkey = (seen, vkey, *vals)
+                        else:
+                            rkey = vals[0] if len(vals) == 1 else vals
+                kept = pair[1].get(rkey) if rkey is not None else None
+                if kept is None:
+                    reason = self._reason(creq, static, pair[0], lang, outcome, exc, seen,
+                                          value, values)
+                    if rkey is not None:
+                        _memo(self._lock, pair[1], rkey, (reason, ro), _REASON_LIMIT)
+                    else:
+                        shared = False
+                else:
+                    reason = kept[0]
+                    if kept[1] is ro:  # seen again: kept by identity too
+                        rids.put_flat((ro, reason, tkey))
+                append(reason)
+            hkey = (outcomes.as_of, status, out.priority, out.missing, out.discretionary,
+                    *pattern)
+            mkey: tuple[Any, ...] | None = None
+            if shared and out.calculation is None:
+                # a shared result's reasons are memoised objects, kept alive by the
+                # entry: their identities name them
+                mkey = (True, shown, hkey, *map(id, reasons))
+        else:  # a summary result is named by its values
+            hkey = (outcomes.as_of, status, out.priority, out.missing, out.discretionary,
+                    *[r[1] if r[2] is None else (r[1], r[2].id) for r in out.reasons])
+            mkey = (False, shown, hkey)
+        if mkey is not None:
+            found = meas.results.get(mkey)
+            if found is not None:
+                return found[0], found[1] is out
+        head = meas.heads.get(hkey)
+        if head is None:
+            head = self._head(cm, meas, ls, out, lang, outcomes, hkey)
+        fields = head.copy()
+        if reasons:
+            fields["reasons"] = reasons
+        if amount is not UNKNOWN and status != "not_eligible":
+            fields["amount"] = amount
+        if full and out.calculation is not None:
+            fields["calculation"] = self._steps.steps(out.calculation, lang)
+        result = construct(MeasureResult, fields)
+        if mkey is not None:
+            _memo(self._lock, meas.results, mkey, (result, out), _RESULTS_LIMIT)
+        return result, False
+
+    def _head(self, cm: CompiledMeasure, meas: _Meas, ls: _Lang, out: Outcomes, lang: str,
+              outcomes: HouseholdOutcomes, hkey: tuple[Any, ...]) -> dict[str, Any]:
+        """A result's fields but its reasons, amount and calculation (see
+        :meth:`_measure_result`), made and kept for ``hkey``."""
+        status = out.status
+        failed: list[str] = []
+        assessed: list[str] = []
+        flagged: list[str] = []
         for ro in out.reasons:
-            creq, outcome, exc, seen, value, values = ro
-            entry = rentries.get(id(ro)) if full else None
-            if entry is not None and entry[0] is not ro:  # a stale id: not this object
-                entry = None
-            static = entry[1] if entry is not None else (
-                reqs.get(id(creq)) or self._req(creq, lang))
+            creq, outcome, exc = ro[0], ro[1], ro[2]
+            static = ls.reqs.get(id(creq)) or self._req(creq, lang)
             if outcome == "not_met":
                 failed.append(static.title)
             elif outcome == "discretionary":
                 assessed.append(static.title)
             if static.unconfirmed or (exc is not None and exc.unconfirmed):
                 flagged.append(static.id)
-            if entry is not None:  # built before from this very object
-                reasons.append(entry[2])
-                continue
-            if not full:
-                continue
-            pair = static.templates.get((outcome, exc.id) if exc else outcome) or self._templates(
-                creq, static, lang, outcome, exc)
-            vals = tuple(values.values()) if values else ()
-            rkey: Any = None
-            if plain(map(type, vals)):
-                # within one template: the observed values (never tuples themselves), and
-                # what else varies when there is any
-                vkey = _value_key(value) if outcome == "discretionary" else None
-                if seen or vkey is not None:
-                    rkey = (seen, vkey, *vals)
-                else:
-                    rkey = vals[0] if len(vals) == 1 else vals
-            kept = pair[1].get(rkey) if rkey is not None else None
-            if kept is None:
-                reason = self._reason(creq, static, pair[0], lang, outcome, exc, seen, value,
-                                      values)
-                if rkey is not None:
-                    _memo(self._lock, pair[1], rkey, (reason, ro), _REASON_LIMIT)
-                else:
-                    shared = False
-            else:
-                reason = kept[0]
-                if kept[1] is ro and rids is not None:  # seen again: kept by identity too
-                    rids.put_flat((ro, static, reason))
-            reasons.append(reason)
-        if full and shared and out.calculation is None:
-            # a shared result's reasons are memoised objects, kept alive by the entry: their
-            # identities name them
-            mkey = (cm.index, lang, outcomes.as_of, status, shown, out.priority,
-                    out.missing, out.discretionary, True, *map(id, reasons))
-            found = self._results.get(mkey)
-            if found is not None:
-                return found[0], found[1] is out
+        # (the texts are shared by every head that shows them: kept by what they say)
         if status == "eligible":
             summary = self._text(("eligible", lang), lambda: render("summary.eligible", lang))
         elif status == "not_eligible":
-            key = ("not_eligible", lang, *failed)
-            summary = self._text(key, lambda: render("summary.not_eligible", lang,
-                                                     failed="; ".join(failed)))
+            summary = self._text(("not_eligible", lang, *failed), lambda: render(
+                "summary.not_eligible", lang, failed="; ".join(failed)))
         elif out.missing:
             summary = self._text(("missing", lang, out.missing), lambda: render(
                 "summary.missing", lang,
@@ -560,11 +750,9 @@ class DecisionBuilder:
         else:
             summary = self._text(("discretion", lang, *assessed), lambda: render(
                 "summary.discretion", lang, discretionary="; ".join(assessed)))
-        fields = self._measure_static(cm, lang).copy()
+        fields = meas.fields.copy()
         fields["status"] = status
         fields["summary"] = summary
-        if amount is not UNKNOWN and status != "not_eligible":
-            fields["amount"] = amount
         if status == "not_eligible":
             fields["advice"] = None
         priority = out.priority
@@ -572,8 +760,6 @@ class DecisionBuilder:
             fields["priority"] = priority[0]
             if priority[1]:
                 fields["priority_reason"] = priority[1].get(lang)
-        if reasons:
-            fields["reasons"] = reasons
         if out.missing:
             fields["missing_facts"] = list(out.missing)
         if out.discretionary:
@@ -583,12 +769,18 @@ class DecisionBuilder:
             unconfirmed_list = sorted(unconfirmed_set | {f"requirement:{r}" for r in flagged})
         if unconfirmed_list:
             fields["unconfirmed"] = unconfirmed_list
-        if full and out.calculation is not None:
-            fields["calculation"] = self._steps.steps(out.calculation, lang)
-        result = construct(MeasureResult, fields)
-        if mkey is not None:
-            _memo(self._lock, self._results, mkey, (result, out))
-        return result, False
+        # kept when its key comes again (a household's own combination is not): the
+        # keys seen once are remembered by their hash only (a collision merely keeps a
+        # head one sighting early)
+        seen = hash((cm.index, lang, hkey))
+        if seen in self._heads_seen:
+            _memo(self._lock, meas.heads, hkey, fields, _REASON_LIMIT)
+        else:
+            with self._lock:
+                if len(self._heads_seen) >= _MEMO_LIMIT:
+                    self._heads_seen.clear()
+                self._heads_seen.add(seen)
+        return fields
 
     def _criteria(self, criteria: tuple[CriterionOutcome, ...], lang: str,
                   ) -> list[CriterionResult]:

@@ -35,7 +35,7 @@ from eligibility.compile.pack import (
 from eligibility.compile.reference import evaluate_household, evaluate_measure, round_amount
 from eligibility.compile.runtime import Ctx
 from eligibility.decision import Decision
-from eligibility.decision_build import DETAILS, DecisionBuilder, Detail, decision_bytes
+from eligibility.decision_build import DETAILS, DecisionBuilder, Detail
 from eligibility.facts import FactValidator, ValidFacts
 from eligibility.options import as_of_date, check_lang
 from eligibility.pack.loader import collector_paused
@@ -180,7 +180,7 @@ class Engine:
                       calculation: bool = True, detail: Detail = "full") -> bytes:
         """:meth:`evaluate` serialised once to compact JSON bytes (the bytes of
         ``model_dump_json()``; see :func:`~eligibility.decision_build.decision_bytes`)."""
-        return decision_bytes(self.evaluate(facts, as_of, lang, calculation, detail))
+        return self.builder.json(self.evaluate(facts, as_of, lang, calculation, detail))
 
     def title_of(self, path: str, lang: str) -> str:
         """The short title of the fact at ``path``."""

@@ -6,6 +6,9 @@ places that serialise on every call — the canonical facts for the provenance h
 (:func:`eligibility.decision_build.decision_bytes`) — call :func:`dumps`, which gives
 ``None`` when orjson is absent or refuses the value (an integer beyond 64 bits), and
 then fall back to the standard library or pydantic-core for the same bytes.
+:func:`fragment` wraps JSON bytes made before so that :func:`dumps` writes them as they
+are (orjson's ``Fragment``): the decision builder keeps the JSON of the parts Decisions
+share, and writes each of them once.
 """
 
 from __future__ import annotations
@@ -20,6 +23,13 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
 #: whether orjson is installed
 AVAILABLE = _orjson is not None
+
+
+def fragment(data: bytes) -> Any:
+    """``data`` (JSON made by :func:`dumps`) for :func:`dumps` to write as it is; only
+    when :data:`AVAILABLE`."""
+    assert _orjson is not None
+    return _orjson.Fragment(data)
 
 
 def dumps(value: Any, default: Callable[[Any], Any], sort_keys: bool = False) -> bytes | None:
