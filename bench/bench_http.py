@@ -108,6 +108,10 @@ def client_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _is_decision(doc: Any) -> bool:
+    return isinstance(doc, dict) and {"measures", "provenance"} <= doc.keys()
+
+
 class Verifier:
     """Checks that a response body is the Decision (or batch) the server owes.
 
@@ -133,10 +137,13 @@ class Verifier:
             doc = json.loads(body)
         except ValueError:
             return False
-        good = (isinstance(doc, dict) and (
-            all(item.get("ok") is True and {"measures", "provenance"} <= item["decision"].keys()
-                for item in doc.get("results", [None]))
-            if self.batch else {"measures", "provenance"} <= doc.keys()))
+        if self.batch:
+            items = doc.get("results") if isinstance(doc, dict) else None
+            good = isinstance(items, list) and bool(items) and all(
+                isinstance(item, dict) and item.get("ok") is True
+                and _is_decision(item.get("decision")) for item in items)
+        else:
+            good = _is_decision(doc)
         if good:
             with self.lock:
                 self.reference.setdefault(index, body)
@@ -211,14 +218,20 @@ def drive(url: str, bodies: list[dict[str, Any]], seconds: float, concurrency: i
 
     def raw_worker(offset: int) -> None:
         time.sleep(offset * STAGGER_SECONDS)
-        conn = RawConnection(split.hostname or "127.0.0.1", split.port or 80)
+        host, port = split.hostname or "127.0.0.1", split.port or 80
+        conn = RawConnection(host, port)
         requests = [conn.head(path, b) + b for b in raw_bodies]
         try:
             i = offset
             while time.perf_counter() < deadline:
                 k = i % len(requests)
                 start = time.perf_counter()
-                status, body = conn.request(requests[k])
+                try:
+                    status, body = conn.request(requests[k])
+                except (OSError, ValueError):  # a broken answer: an error, a new connection
+                    conn.close()
+                    conn = RawConnection(host, port)
+                    status, body = 0, b""
                 elapsed = time.perf_counter() - start
                 if not record(elapsed, verifier.ok(k, status, body)):
                     return
