@@ -170,3 +170,33 @@ def test_the_hot_parse_leaves_long_digit_runs_to_the_route() -> None:
     assert hot_module.parse_object(b'{"a": "1234567890123456789"}') is None  # any 19 digits
     assert hot_module.parse_object(b'{"a": 123456789012345678}') == {"a": 123456789012345678}
     assert hot_module.parse_object(b'[1]') is None
+
+
+@pytest.mark.parametrize("detail", ["full", "summary"])
+def test_the_bundled_pack_answers_with_engine_evaluate_json(
+        hot_calls: list[str], detail: str) -> None:
+    import json
+    from pathlib import Path
+
+    from eligibility import Engine, load_pack
+    from eligibility.api.examples import to_json
+    from eligibility.pack.yamlio import load_yaml_text, plain
+
+    pack = load_pack("no")
+    engine = Engine(pack)
+    hot = create_app([pack], Settings())
+    plain_app = create_app([pack], Settings())
+    plain_app.user_middleware = [m for m in plain_app.user_middleware
+                                 if m.cls is not HotEvaluate]
+    root = Path(__file__).resolve().parents[2] / "fixtures"
+    with TestClient(hot) as a, TestClient(plain_app) as b:
+        for path in sorted(root.glob("*.yaml"))[:3]:
+            facts = to_json(plain(load_yaml_text(path.read_text(encoding="utf-8"), path.name)))
+            body = {"facts": facts, "as_of": "2026-07-01"}
+            expected = engine.evaluate_json(facts, as_of="2026-07-01", detail=detail)
+            for client in (a, b, a):  # the hot path twice: its builder's kept JSON too
+                response = client.post(f"/v1/packs/no/evaluate?detail={detail}", json=body)
+                assert response.status_code == 200, path.name
+                assert response.content == expected, path.name
+            assert json.loads(expected)["provenance"]["pack_id"] == "no"
+    assert len(hot_calls) == 6

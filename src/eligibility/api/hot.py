@@ -36,7 +36,7 @@ from eligibility.api.problems import ProblemError, problem_response
 from eligibility.api.registry import PackRegistry, check_pin
 from eligibility.api.routes import evaluate_one
 from eligibility.api.schemas import EvaluateRequest
-from eligibility.decision_build import Detail, decision_bytes
+from eligibility.decision_build import Detail
 
 #: The route this layer serves (its template, as the access log names it).
 EVALUATE_TEMPLATE = "/v1/packs/{pack_id}/evaluate"
@@ -137,7 +137,7 @@ class HotEvaluate:
             await problem_response(problem_for(scope, err), err.headers)(scope, receive, send)
             return
         ctx.facts_sha256.append(decision.provenance.facts_sha256)
-        out = decision_bytes(decision)
+        out = served.engine.builder.json(decision)  # Engine.evaluate_json's bytes
         await send({"type": "http.response.start", "status": 200, "headers": [
             (b"content-length", str(len(out)).encode()),
             (b"content-type", b"application/json")]})
