@@ -69,7 +69,8 @@ def test_serve_starts_uvicorn_with_the_packs(monkeypatch: pytest.MonkeyPatch) ->
                                           "--port", "8123"])
     assert result.exit_code == 0, result.output
     assert seen["kwargs"]["port"] == 8123 and seen["kwargs"]["host"] == "127.0.0.1"
-    assert seen["kwargs"]["access_log"] is False and seen["kwargs"]["http"] == "h11"
+    assert seen["kwargs"]["access_log"] is False
+    assert seen["kwargs"]["http"] == "eligibility.api.protocol:BoundedHttpToolsProtocol"
     client = TestClient(seen["app"])
     assert [p["pack_id"] for p in client.get("/v1/packs").json()["packs"]] == ["mini"]
 
@@ -93,6 +94,20 @@ def test_serve_user_errors_are_one_paragraph(monkeypatch: pytest.MonkeyPatch, ar
     assert result.exit_code == 2
     assert message in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+def test_serve_falls_back_to_h11_with_its_bound_without_httptools(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    from eligibility.cli import serve as serve_module
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: seen.update(kwargs))
+    monkeypatch.setattr(serve_module, "find_spec", lambda name: None)
+    result = CliRunner().invoke(cli_app, ["serve", "--pack", "tests/packs/mini"])
+    assert result.exit_code == 0, result.output
+    assert seen["http"] == "h11" and seen["h11_max_incomplete_event_size"] == 16_384
 
 
 def test_search_budget_setting() -> None:
@@ -119,7 +134,8 @@ def test_serve_with_workers_hands_the_packs_to_each_worker(
     assert result.exit_code == 0, result.output
     kwargs = seen["kwargs"]
     assert seen["app"] == "eligibility.api.app:create_app" and kwargs["factory"] is True
-    assert kwargs["workers"] == 2 and kwargs["http"] == "h11"
+    assert kwargs["workers"] == 2
+    assert kwargs["http"] == "eligibility.api.protocol:BoundedHttpToolsProtocol"
     assert kwargs["log_config"]["loggers"]["eligibility.api"]["level"] == "WARNING"
     import os
 

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eligibility import Engine, load_pack
+from eligibility.compile import fast as fast_module
 from eligibility.decision_build import decision_bytes
 from eligibility.errors import EligibilityError, EvaluationError
 from eligibility.testing.strategies import evaluation_dates, households
@@ -72,7 +73,7 @@ def test_fast_path_equals_reference(name: str) -> None:
     check()
 
 
-def test_fast_path_runs_where_facts_are_complete() -> None:
+def test_fast_path_runs_where_facts_are_complete(monkeypatch: pytest.MonkeyPatch) -> None:
     engine = Engine(load_pack(ROOT / "bench" / "anchors"))
     ran: list[str] = []
     for fm in engine.fast.measures:
@@ -95,10 +96,37 @@ def test_fast_path_runs_where_facts_are_complete() -> None:
                                  for r in m.reasons)
     assert decision.measure("bostotte").status == "eligible"
     ran.clear()
-    del facts["household"]["rooms"]  # needs_home reads rooms (crowded): three-valued
-    decision = engine.evaluate(facts, date(2025, 6, 1))
-    assert "startlan.needs_home" not in ran and "startlan.adult" in ran
+    referred: list[str] = []
+    real_reference = fast_module._reference
+
+    def reference(fr: Any, ctx: Any, observe: bool) -> Any:
+        referred.append(fr.id)
+        return real_reference(fr, ctx, observe)
+
+    monkeypatch.setattr(fast_module, "_reference", reference)
+    del facts["household"]["rooms"]  # needs_home reads rooms (crowded): facts missing
+    as_of = date(2025, 6, 1)
+    valid = engine.validate(facts)
+    # tenure rent settles `tenure != "own" or criteria.crowded`: the fast closures decide
+    # it although rooms is missing (not observed: nothing else to show)
+    assert engine.fast.evaluate_household(valid, as_of, observe=False) == (
+        engine.reference_outcomes(valid, as_of, observe=False))
+    assert "startlan.needs_home" in ran and "startlan.adult" in ran
+    assert "needs_home" not in referred
+    # observed, the reason shows criteria.crowded, which is unknown: the reference's
+    decision = engine.evaluate(facts, as_of)
     assert decision.measure("startlan").status == "eligible"  # tenure rent settles it
+    assert "needs_home" in referred
+    assert engine.outcomes(valid, as_of) == engine.reference_outcomes(valid, as_of)
+    # an owner needs criteria.crowded itself: the fast closures meet the missing rooms
+    referred.clear()
+    facts["household"]["tenure"] = "own"
+    valid = engine.validate(facts)
+    out = engine.fast.evaluate_household(valid, as_of, observe=False)
+    assert out == engine.reference_outcomes(valid, as_of, observe=False)
+    assert "needs_home" in referred
+    startlan = next(o for _, cm, o in out.measures if cm.measure.id == "startlan")
+    assert "household.rooms" in startlan.missing
 
 
 @pytest.mark.parametrize("name", sorted(PACKS))

@@ -16,12 +16,23 @@ When every fact a measure reads is present in the household (for a member field:
 present on every member), the measure runs on those closures; otherwise each of its
 parts that is complete runs on them and the rest on the three-valued reference
 (:mod:`eligibility.compile.reference`). With complete facts both evaluate the same
-operations, so they return equal outcomes — the differential property test in
-``tests/compile/test_fast.py`` holds them to it, on households with and without
-missing facts. Where the fast closures meet an error (a division by zero, a table key
-that is not there, an arithmetic overflow) the whole household is evaluated again on
-the reference, which raises the error it documents — the fast path never decides what
-an error looks like.
+operations, so they return equal outcomes — the differential property tests in
+``tests/compile/test_fast.py`` and ``tests/compile/test_fast_mixed.py`` hold them to it,
+on households with and without missing facts. Where the fast closures meet an error (a
+division by zero, a table key that is not there, an arithmetic overflow) the whole
+household is evaluated again on the reference, which raises the error it documents —
+the fast path never decides what an error looks like.
+
+A part with facts missing (a criterion, a ``let``, the amount, a requirement, a
+priority group) is first tried on the fast closures too: a missing fact, member field,
+member list, or a value not computed is a ``KeyError`` there, and then the part goes to
+the reference. A part the fast closures finish read only values that are there, along
+the same path the reference takes (both stop at the same decisive operand, take the
+same branch), so the reference would give the same value with no missing fact — e.g.
+``tenure != "own" or criteria.crowded`` for a tenant whose room count is missing, or
+an income summed over the adults where the children give none. Such a value then
+counts as computed: the reference's caches are seeded with it and the calculation is
+recorded from it.
 
 What is in force on a date, the parameter values and the layout of the environment
 are resolved once per ``as_of`` (:class:`_Plan`). A requirement whose shown values
@@ -39,11 +50,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from eligibility.compile.calculation import EnvStep, env_steps, record, record_env
 from eligibility.compile.closures import CompilerBase, NoValue, _norm_key
@@ -114,19 +125,27 @@ class Reads:
 
 _NOTHING = Reads(frozenset(), frozenset(), False)
 
+#: what an expression reads on every path its fast closures take: (facts, the member
+#: list); one of them missing and the closures cannot finish (:meth:`FastPack._strict`)
+Strict = tuple[frozenset[str], bool]
+_NONE_STRICT: Strict = (frozenset(), False)
+
 
 class FastRequirement:
     """A requirement's two-valued closures, where its shown values are found, and its
     met / not met outcomes without shown values (made once)."""
 
     __slots__ = ("creq", "discretionary", "exceptions", "fn", "getter", "id", "keys",
-                 "labels", "memo_ok", "met", "not_met", "observed", "reads", "single",
-                 "values")
+                 "labels", "memo_ok", "met", "not_met", "observed", "reads", "reads_exact",
+                 "single", "strict", "strict_shown", "values")
 
     def __init__(self, creq: CompiledRequirement, fn: EFn | None,
                  exceptions: tuple[tuple[RuleException, EFn], ...],
                  observed: tuple[tuple[str, EFn], ...], keys: tuple[str, ...],
-                 memo_ok: bool, reads: Reads) -> None:
+                 memo_ok: bool, reads: Reads,
+                 reads_exact: tuple[tuple[str, ...], tuple[str, ...] | None] | None = None,
+                 strict: Strict = _NONE_STRICT, strict_shown: Strict = _NONE_STRICT,
+                 ) -> None:
         self.creq = creq
         self.reads = reads
         self.fn = fn
@@ -143,6 +162,15 @@ class FastRequirement:
         self.values = _dict_of(self.labels)
         #: decided by the shown values alone, which are always in the environment
         self.memo_ok = memo_ok
+        #: every fact and member field the requirement reads (through its lets and
+        #: criteria too; None for the member fields when it reads no member list), when
+        #: they are all of exact, hashable kinds and it does not read ``amount``: then
+        #: with facts missing its reference outcome is decided by their values (per
+        #: member) and which of them are absent (None otherwise)
+        self.reads_exact = reads_exact
+        #: what its expression reads on every path, and that with its shown values
+        self.strict = strict
+        self.strict_shown = strict_shown
         self.id = creq.req.id
         self.discretionary = creq.req.discretionary
         self.met = ReasonOutcome(creq, "met", None, (), True)
@@ -175,6 +203,10 @@ class FastMeasure:
     #: per step, a getter of the environment values that decide it whole (facts,
     #: criteria, lets of exact, hashable kinds; no member list), or None
     calculation_inputs: tuple[Callable[[Env], Any] | None, ...] = ()
+    #: what the amount, each let and each priority group read on every path
+    amount_strict: Strict = _NONE_STRICT
+    lets_strict: tuple[Strict, ...] = ()
+    priority_strict: tuple[Strict, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -206,12 +238,33 @@ class _MeasurePlan:
     #: calculation steps decided by their inputs (``FastMeasure.calculation_inputs``),
     #: by (position, inputs), for this plan's date
     step_memo: dict[Any, Any] = field(default_factory=dict)
+    #: where in a layout (:func:`_layout`) each part of the measure is found
+    at: _At | None = None
 
     def fresh(self) -> _MeasurePlan:
         """The same plan with empty memos of its own (for another date)."""
         return _MeasurePlan(self.index, self.cm, self.fm, self.requirements, self.reference,
                             self.keys, self.getter, ({}, {}), self.group, self.group_getter,
-                            ({}, {}), self.rest, ({}, {}))
+                            ({}, {}), self.rest, ({}, {}), at=self.at)
+
+
+class _At(NamedTuple):
+    """A measure's parts' places in a layout (:func:`_layout`): 1 there where the
+    household has every fact the part reads."""
+
+    reads: int
+    amount: int
+    lets: tuple[int, ...]
+    requirements: tuple[int, ...]
+    priority: tuple[int, ...]
+    calculation: tuple[int, ...]
+    #: the masks (:attr:`_Plan.masks`' bits) of what the amount, each let, each
+    #: requirement (not observed, observed) and each priority group read on every path
+    #: (:meth:`FastPack._strict`): one of those bits lacking, the fast closures fail
+    amount_strict: int = 0
+    lets_strict: tuple[int, ...] = ()
+    requirements_strict: tuple[tuple[int, int], ...] = ()
+    priority_strict: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -238,12 +291,22 @@ class _Plan:
     static_memo: tuple[dict[Any, tuple[Any, ...]], dict[Any, tuple[Any, ...]]]
     #: the other measures, by position
     dynamic: tuple[tuple[int, _MeasurePlan], ...]
-    #: every Reads above (each part of what is in force), and id(reads) → its position
+    #: every Reads above (each part of what is in force)
     every: tuple[Reads, ...]
-    position: dict[int, int]
-    #: which facts a household lacks → per position in ``every``, 1 where the household
-    #: has every fact of that Reads (0 else)
-    layouts: dict[Any, bytes]
+    #: which facts a household lacks → its layout (:func:`_layout`): per mask of
+    #: ``masks``, 1 where the household has every fact of the Reads behind it (0 else)
+    layouts: dict[Any, tuple[bytes, int]]
+    #: a bit per fact and member field read above, the member list's bit, and the
+    #: distinct masks of those bits of the Reads of ``every``; a part's place among them
+    #: is in its measure's ``_MeasurePlan.at`` (and ``criteria_at``)
+    bits: dict[str, int] = field(default_factory=dict)
+    member_bits: dict[str, int] = field(default_factory=dict)
+    members_bit: int = 0
+    masks: tuple[int, ...] = ()
+    #: each of ``criteria_eval``'s place in a layout, and the mask of what it reads on
+    #: every path (see :class:`_At`)
+    criteria_at: tuple[int, ...] = ()
+    criteria_strict: tuple[int, ...] = ()
 
 
 class FastPack:
@@ -253,9 +316,12 @@ class FastPack:
         self.compiled = compiled
         self._fact_kinds = {f.path: _FACT_KINDS.get(f.kind) for f in
                             compiled.pack.schema.all_fields() if not f.in_list}
+        self._member_kinds = {f.name: _FACT_KINDS.get(f.kind) for f in
+                              compiled.pack.schema.all_fields() if f.in_list}
         self._criteria_fns: dict[str, EFn] = {}
         self._criteria_reads: dict[str, Reads] = {}
         self._criteria_kinds: dict[str, str | None] = {}
+        self._criteria_strict: dict[str, Strict] = {}
         by_id = {c.id: c for c in compiled.pack.criteria}
         self._order = criteria_order(compiled.pack.criteria)
         self._criteria_deps = {c.id: refs([c.expr])[1] for c in compiled.pack.criteria}
@@ -276,6 +342,7 @@ class FastPack:
                                  record_at=self._calc_at)
             self._criteria_fns[cid] = compiler.compile(expr.node, False)
             self._criteria_kinds[cid] = compiler.kind(expr.node)
+            self._criteria_strict[cid] = self._strict(expr.node, {})
         self.measures = tuple(self._measure(cm) for cm in compiled.measures)
         self._plans: dict[date, _Plan] = {}
         self._shapes: dict[Any, tuple[Any, ...]] = {}
@@ -313,6 +380,52 @@ class FastPack:
         return Reads(frozenset(facts), frozenset(member_fields), members or bool(member_fields),
                      amount)
 
+    def _strict(self, node: ast.Node, lets: dict[str, Strict]) -> Strict:
+        """The facts (and whether the member list) ``node``'s fast closures read on
+        every path they take — through criteria and ``lets`` too, which are not in the
+        environment when such a fact is missing. Under-approximate: a member field, the
+        operands past the first of ``and``/``or``, a branch read by only one side of an
+        ``if``, anything in a member loop count as not always read."""
+        if isinstance(node, ast.Name):
+            dotted = node.dotted
+            if dotted in lets:
+                return lets[dotted]
+            if node.parts[0] == "criteria" and dotted[9:] in self._criteria_strict:
+                return self._criteria_strict[dotted[9:]]
+            if dotted == "members":
+                return frozenset(), True
+            if dotted in self.compiled.facts:
+                return frozenset({dotted}), False
+            return _NONE_STRICT
+        parts: tuple[ast.Node, ...]
+        if isinstance(node, ast.BoolOp):
+            parts = node.operands[:1]
+        elif isinstance(node, ast.Compare):
+            parts = node.operands[:2]
+            if node.ops[0] in ("in", "notin"):
+                right = node.operands[1]
+                assert isinstance(right, ast.ListLit)
+                parts = (node.operands[0], *right.items)
+        elif isinstance(node, ast.If):
+            cond = self._strict(node.cond, lets)
+            then, orelse = self._strict(node.then, lets), self._strict(node.orelse, lets)
+            return cond[0] | (then[0] & orelse[0]), cond[1] or (then[1] and orelse[1])
+        elif isinstance(node, ast.Call):
+            if node.func in _MEMBER_CALLS:
+                return frozenset(), True
+            parts = node.args[1:] if node.func == "param" else node.args
+        elif isinstance(node, ast.Unary | ast.Binary):
+            parts = ast.children(node)
+        else:
+            return _NONE_STRICT
+        facts: frozenset[str] = frozenset()
+        members = False
+        for part in parts:
+            f, m = self._strict(part, lets)
+            facts |= f
+            members = members or m
+        return facts, members
+
     def _measure(self, cm: CompiledMeasure) -> FastMeasure:
         m = cm.measure
         mi = cm.index
@@ -320,12 +433,14 @@ class FastPack:
         let_kinds: dict[str, str | None] = {}
         let_reads: dict[str, Reads] = {}
         let_list = []
+        let_strict: dict[str, Strict] = {}
         for name, expr in m.lets:
             compiler = _Compiler(self, mi, dict(lets), f"{m.file} let {name}", let_kinds,
                                  self._calc_at)
             fn = compiler.compile(expr.node, False)
             let_reads[name] = reads_ = self._reads(expr.node, let_reads)
             let_kinds[name] = compiler.kind(expr.node)
+            let_strict[name] = self._strict(expr.node, let_strict)
             lets[name] = key = f"@l{mi}:{name}"
             let_list.append((name, key, fn, reads_))
         compiler = _Compiler(self, mi, lets, m.file, let_kinds, self._calc_at)
@@ -366,8 +481,21 @@ class FastPack:
             rfn = recorder.compile(req.expr.node, False) if req.expr else None
             exceptions = tuple((e, recorder.compile(e.expr.node, False))
                                for e in req.exceptions)
+            req_reads = reads(*exprs)
+            exact = None
+            if not req_reads.amount and all(
+                    self._fact_kinds.get(f) in _MEMO_KINDS for f in req_reads.facts) and all(
+                    self._member_kinds.get(f) in _MEMO_KINDS for f in req_reads.member_fields):
+                exact = (tuple(sorted(req_reads.facts)),
+                         tuple(sorted(req_reads.member_fields)) if req_reads.members else None)
+            strict = self._strict(req.expr.node, let_strict) if req.expr else _NONE_STRICT
+            shown = strict
+            for label, _ in creq.observed:
+                f, mem = self._strict(nodes[label], let_strict)
+                shown = (shown[0] | f, shown[1] or mem)
             requirements.append(FastRequirement(creq, rfn, exceptions, tuple(observed),
-                                                tuple(keys), memo_ok, reads(*exprs)))
+                                                tuple(keys), memo_ok, req_reads, exact,
+                                                strict, shown))
         amount = compiler.compile(m.amount.expr.node, False) if m.amount else None
         amount_reads = reads(m.amount.expr) if m.amount else _NOTHING
         priority = tuple(
@@ -400,7 +528,11 @@ class FastPack:
         return FastMeasure(cm, total, amount, amount_reads,
                            m.amount.rounding if m.amount else "none", tuple(requirements),
                            priority, tuple(let_list), priority_keys, calc, calc_reads,
-                           calc_inputs)
+                           calc_inputs,
+                           self._strict(m.amount.expr.node, let_strict) if m.amount
+                           else _NONE_STRICT,
+                           tuple(let_strict[name] for name, _ in m.lets),
+                           tuple(self._strict(p.expr.node, let_strict) for p in m.priority))
 
     # -- per date ------------------------------------------------------------
     def _plan(self, as_of: date) -> _Plan:
@@ -424,12 +556,12 @@ class FastPack:
                     self._shapes.clear()
                 self._shapes[signature] = layout
         (measures, criteria_eval, criteria, criteria_getter, total, static_getter, dynamic,
-         every) = layout
+         every, bits, member_bits, members_bit, masks, criteria_at, criteria_strict) = layout
         fresh = tuple([mp.fresh() for mp in measures])
         plan = _Plan(as_of, params, unconfirmed, base, fresh, criteria_eval,
                      criteria, criteria_getter, total, static_getter, ({}, {}),
-                     tuple((i, fresh[i]) for i in dynamic), every,
-                     {id(reads): i for i, reads in enumerate(every)}, {})
+                     tuple((i, fresh[i]) for i in dynamic), every, {}, bits, member_bits,
+                     members_bit, masks, criteria_at, criteria_strict)
         with self._lock:
             if len(self._plans) >= _PLAN_LIMIT:
                 self._plans.clear()
@@ -495,9 +627,37 @@ class FastPack:
                       *fm.calculation_reads,
                       *(fr.reads for fr in mp.requirements),
                       *(r for _, _, _, r, _ in fm.priority)]
+        distinct = tuple({id(r): r for r in every}.values())
+        read = frozenset().union(*(r.facts for r in distinct))
+        member_read = frozenset().union(*(r.member_fields for r in distinct))
+        bits = {name: 1 << i for i, name in enumerate(sorted(read))}
+        member_bits = {name: 1 << (len(bits) + i)
+                       for i, name in enumerate(sorted(member_read))}
+        members_bit = 1 << (len(bits) + len(member_bits))
+        masks = tuple(dict.fromkeys(_mask(r, bits, member_bits, members_bit)
+                                    for r in distinct))
+
+        def at(reads: Reads) -> int:
+            return masks.index(_mask(reads, bits, member_bits, members_bit))
+
+        def strict(found: Strict) -> int:
+            return sum(bits.get(f, 0) for f in found[0]) | (members_bit if found[1] else 0)
+
+        measures = [replace(mp, at=_At(
+            at(mp.fm.reads), at(mp.fm.amount_reads),
+            tuple(at(r) for _, _, _, r in mp.fm.lets),
+            tuple(at(fr.reads) for fr in mp.requirements),
+            tuple(at(r) for _, _, _, r, _ in mp.fm.priority),
+            tuple(at(r) for r in mp.fm.calculation_reads),
+            strict(mp.fm.amount_strict), tuple(map(strict, mp.fm.lets_strict)),
+            tuple((strict(fr.strict), strict(fr.strict_shown)) for fr in mp.requirements),
+            tuple(map(strict, mp.fm.priority_strict)))) for mp in measures]
+        criteria_at = tuple(at(r) for _, _, _, r in criteria_eval)
+        criteria_strict = tuple(strict(self._criteria_strict[cid])
+                                for cid, _, _, _ in criteria_eval)
         return (tuple(measures), criteria_eval, criteria, criteria_getter, total,
-                itemgetter(*keys) if keys else _empty, tuple(dynamic),
-                tuple({id(r): r for r in every}.values()))
+                itemgetter(*keys) if keys else _empty, tuple(dynamic), distinct, bits,
+                member_bits, members_bit, masks, criteria_at, criteria_strict)
 
     # -- evaluation ----------------------------------------------------------
     def evaluate_household(self, facts: ValidFacts, as_of: date, observe: bool = True,
@@ -552,6 +712,15 @@ def _step_inputs(compiler: _Compiler, node: ast.Node | None) -> Callable[[Env], 
         stack.extend(ast.children(n))
     keys = list(dict.fromkeys(keys))
     return itemgetter(*keys) if keys else _empty
+
+
+def _mask(reads: Reads, bits: dict[str, int], member_bits: dict[str, int],
+          members_bit: int) -> int:
+    """The bits of what ``reads`` reads (see :attr:`_Plan.masks`)."""
+    mask = sum(bits[f] for f in reads.facts)
+    if reads.members:
+        mask |= members_bit | sum(member_bits[f] for f in reads.member_fields)
+    return mask
 
 
 def _common(members: list[dict[str, Any]]) -> set[str]:
@@ -673,15 +842,22 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
     lacking: Any = (tuple(sorted(reads.facts.difference(facts.flat))),
                     () if not reads.members else None if members is None else
                     tuple(sorted(reads.member_fields.difference(_common(members)))))
-    layout = plan.layouts.get(lacking)
-    if layout is None:
-        layout = _layout(plan, facts)
-        _remember(lock, plan.layouts, lacking, layout)
-    position = plan.position
+    found = plan.layouts.get(lacking)
+    if found is None:
+        found = _layout(plan, facts)
+        _remember(lock, plan.layouts, lacking, found)
+    layout, lack = found
     computed = []
-    for cid, key, fn, creads in plan.criteria_eval:
-        if layout[position[id(creads)]]:
+    for (cid, key, fn, _), where, always in zip(plan.criteria_eval, plan.criteria_at,
+                                                plan.criteria_strict, strict=True):
+        if layout[where]:
             env[key] = fn(env)
+            computed.append((cid, key))
+        elif not always & lack:  # facts it reads are missing, maybe not where it goes
+            try:
+                env[key] = fn(env)
+            except KeyError:
+                continue
             computed.append((cid, key))
     ctx = _context(plan, facts, env, computed)
     measures = []
@@ -690,25 +866,25 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
         ctx.lets = {}
         ctx.exact = UNKNOWN
         ctx.amount = (UNKNOWN, ())
-        if layout[position[id(fm.reads)]]:
+        at: _At = mp.at  # type: ignore[assignment]
+        if layout[at.reads]:
             outcomes = _measure(mp, env, observe, lock)
             if fm.amount is not None:
                 ctx.exact = env["@exact"]
                 ctx.amount = (outcomes.amount, ())
         else:
-            outcomes = _run(mp, ctx, env, observe, layout, position, lock)
+            outcomes = _run(mp, ctx, env, observe, layout, lack, at, lock)
         if calculation and mp.cm.calculation is not None:
             recorded = None
-            if layout[position[id(fm.amount_reads)]]:
+            if layout[at.amount]:
                 recorded = _record_env(plan, mp, env, outcomes, ctx.exact, lock)
-            if recorded is None:  # the steps whose facts are all there from env
-                env_at = mp.env_at.get(layout)
-                if env_at is None:
-                    env_at = tuple([
-                        step if layout[position[id(reads)]] and not reads.amount else None
-                        for step, reads in zip(fm.calculation,  # type: ignore[arg-type]
-                                               fm.calculation_reads, strict=True)])
-                    _remember(lock, mp.env_at, layout, env_at)
+            if recorded is None:  # the steps the fast closures computed, from env
+                known = ctx.amount[0] is not UNKNOWN and ctx.amount[1] == ()
+                env_at = tuple([
+                    step if not reads.amount and (
+                        step[1] in env if step[1] is not None else known) else None
+                    for step, reads in zip(fm.calculation,  # type: ignore[arg-type]
+                                           fm.calculation_reads, strict=True)])
                 recorded = _record(mp, ctx, env, outcomes, ctx.exact, env_at, lock)
             outcomes = recorded
         measures.append((mp.index, mp.cm, outcomes))
@@ -726,18 +902,20 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
                                     tuple(measures), tuple(criteria)))
 
 
-def _layout(plan: _Plan, facts: ValidFacts) -> bytes:
-    """Per Reads of ``plan.every``, 1 where ``facts`` has all its facts (for a member
-    field: every member has it), else 0."""
-    present = facts.flat.keys()
+def _layout(plan: _Plan, facts: ValidFacts) -> tuple[bytes, int]:
+    """Per distinct mask of ``plan.masks`` (of the Reads of ``plan.every``), 1 where
+    ``facts`` has all it reads (for a member field: every member has it), else 0; and
+    the bits of ``plan.masks`` the household lacks."""
+    bits = plan.bits
+    have = sum([bits[key] for key in facts.flat if key in bits])
     members = facts.members
-    common: set[str] | frozenset[str] = _common(members) if members else frozenset()
-
-    def complete(reads: Reads) -> bool:
-        return present >= reads.facts and (not reads.members or (
-            members is not None and common >= reads.member_fields))
-
-    return bytes([complete(reads) for reads in plan.every])
+    if members is not None:
+        have |= plan.members_bit
+        if members:
+            member_bits = plan.member_bits
+            have |= sum([member_bits[f] for f in _common(members) if f in member_bits])
+    lack = (plan.members_bit << 1) - 1 - have  # every bit not in ``have``
+    return bytes([not mask & lack for mask in plan.masks]), lack
 
 
 def _judge(fr: FastRequirement, env: Env, observe: bool, vals: Any) -> ReasonOutcome:
@@ -872,28 +1050,53 @@ def _group(mp: _MeasurePlan, env: Env, observe: bool) -> tuple[Any, ...]:
 
 
 def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
-         position: dict[int, int], lock: threading.Lock) -> Outcomes:
-    """One measure: each requirement (and the amount, each priority group, each
-    observed value) two-valued when every fact it reads is present (``layout``, see
-    :func:`_layout`), three-valued as the reference does it otherwise."""
+         lack: int, at: _At, lock: threading.Lock) -> Outcomes:
+    """One measure: each requirement (and each let, the amount, each priority group,
+    each observed value) two-valued when every fact it reads is present (``layout``,
+    see :func:`_layout`); otherwise tried two-valued unless a fact it reads on every
+    path is missing (``lack``, the household's missing bits), and three-valued as the
+    reference does it where that meets a missing value (see the module docstring)."""
     fm = mp.fm
-    for _, lkey, lfn, lreads in fm.lets:
-        if layout[position[id(lreads)]]:
-            env[lkey] = lfn(env)
+    lets = ctx.lets
+    for (name, lkey, lfn, lreads), i, always in zip(fm.lets, at.lets, at.lets_strict,
+                                                    strict=True):
+        if lreads.amount:
+            if layout[i]:
+                env[lkey] = lfn(env)
+            continue
+        if layout[i]:
+            env[lkey] = value = lfn(env)
+        elif always & lack:  # a fact it always reads is missing: the reference's
+            continue
+        else:  # facts it reads are missing, but maybe not where this household goes
+            try:
+                env[lkey] = value = lfn(env)
+            except KeyError:
+                continue
+        lets[name] = (value, ())  # what the reference's cache would hold: no facts missing
     env.pop("@amount", None)
     missing = ctx.missing
     amount: Any = None
     if fm.amount is not None:
-        if layout[position[id(fm.amount_reads)]]:
+        if layout[at.amount]:
             ctx.exact = exact = fm.amount(env)
             amount = round_amount(exact, fm.rounding)
             ctx.amount = (amount, ())
         else:
-            mark = len(missing)
-            ctx.exact = exact = fm.cm.amount(ctx)  # type: ignore[misc]
-            amount = round_amount(exact, fm.rounding)
-            ctx.amount = (amount, tuple(missing[mark:]))
-            del missing[mark:]
+            try:  # facts it reads are missing, but maybe not where this household goes
+                if at.amount_strict & lack:
+                    raise KeyError  # one it always reads
+                exact = fm.amount(env)
+            except KeyError:
+                mark = len(missing)
+                ctx.exact = exact = fm.cm.amount(ctx)  # type: ignore[misc]
+                amount = round_amount(exact, fm.rounding)
+                ctx.amount = (amount, tuple(missing[mark:]))
+                del missing[mark:]
+            else:
+                ctx.exact = exact
+                amount = round_amount(exact, fm.rounding)
+                ctx.amount = (amount, ())
         if amount is not UNKNOWN:
             env["@amount"] = amount
     reasons: list[ReasonOutcome] = []
@@ -902,8 +1105,10 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
     need: list[str] = []
     assess: list[str] = []
     run_memo = mp.run_memo[observe]
-    for i, fr in enumerate(mp.requirements):
-        if layout[position[id(fr.reads)]] and (not fr.reads.amount or amount is not UNKNOWN):
+    members = ctx.members
+    for i, (fr, where, needs) in enumerate(zip(mp.requirements, at.requirements,
+                                                at.requirements_strict, strict=True)):
+        if layout[where] and (not fr.reads.amount or amount is not UNKNOWN):
             if fr.memo_ok:
                 vals = fr.getter(env)
                 key = (i, vals)
@@ -915,14 +1120,24 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
                 reason = _judge(fr, env, observe, None)
             outcome = reason[1]
         else:  # the reference, for a requirement with facts missing
-            outcome, waived_by, seen, value = judge(fr.creq, ctx)
-            need.extend(seen)
-            values = None
-            if observe:
-                mark = len(missing)
-                values = {label: json_value(ofn(ctx)) for label, ofn in fr.creq.observed}
-                del missing[mark:]
-            reason = _new(ReasonOutcome, (fr.creq, outcome, waived_by, seen, value, values))
+            exact_reads = fr.reads_exact
+            if exact_reads is not None:
+                get = env.get
+                fields = exact_reads[1]
+                # (a key of four: never one of a complete requirement's above)
+                mkey = (i, UNKNOWN, tuple([get(f, UNKNOWN) for f in exact_reads[0]]),
+                        None if fields is None or members is None else tuple([
+                            tuple([m.get(f, UNKNOWN) for f in fields]) for m in members]))
+                reason = run_memo.get(mkey)
+                if reason is None:
+                    reason = (_reference(fr, ctx, observe) if needs[observe] & lack
+                              else _attempt(fr, env, ctx, observe))
+                    _remember(lock, run_memo, mkey, reason)
+            else:
+                reason = (_reference(fr, ctx, observe) if needs[observe] & lack
+                          else _attempt(fr, env, ctx, observe))
+            outcome = reason[1]
+            need.extend(reason[3])
         append(reason)
         if outcome == "met" or outcome == "waived":
             continue
@@ -935,13 +1150,44 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
             assess.append(fr.id)
     status = status_of(failed, unknown, discretionary)
     priority = None
-    for rank, title, pfn, preads, reference in fm.priority:
-        if (pfn(env) if layout[position[id(preads)]] else reference(ctx)) is True:
+    for (rank, title, pfn, _, reference), where, always in zip(
+            fm.priority, at.priority, at.priority_strict, strict=True):
+        if layout[where]:
+            decided = pfn(env)
+        elif always & lack:
+            decided = reference(ctx)
+        else:
+            try:
+                decided = pfn(env)
+            except KeyError:
+                decided = reference(ctx)
+        if decided is True:
             priority = (rank, title)
             break
     return _new(Outcomes, (status, amount, tuple(reasons),
                            tuple(dict.fromkeys(need)) if status == "undetermined" else (),
                            tuple(assess) if status == "undetermined" else (), priority, None))
+
+
+def _attempt(fr: FastRequirement, env: Env, ctx: Ctx, observe: bool) -> ReasonOutcome:
+    """A requirement with facts missing: on the fast closures where this household's
+    evaluation does not reach a missing one (see :func:`_run`), else the reference."""
+    try:
+        return _judge(fr, env, observe, None)
+    except KeyError:
+        return _reference(fr, ctx, observe)
+
+
+def _reference(fr: FastRequirement, ctx: Ctx, observe: bool) -> ReasonOutcome:
+    """One requirement with facts missing, on the reference (and its shown values)."""
+    outcome, waived_by, seen, value = judge(fr.creq, ctx)
+    values = None
+    if observe:
+        missing = ctx.missing
+        mark = len(missing)
+        values = {label: json_value(ofn(ctx)) for label, ofn in fr.creq.observed}
+        del missing[mark:]
+    return _new(ReasonOutcome, (fr.creq, outcome, waived_by, seen, value, values))
 
 
 #: a fact's kind → the kind of its value (None: a decimal)
