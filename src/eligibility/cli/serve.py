@@ -95,6 +95,8 @@ def serve(
         "limit_concurrency": HTTP_MAX_CONCURRENCY,
     }
     if workers == 1:
+        from eligibility.api.app import freeze_heap
+        freeze_heap()  # this process is the server: its packs live as long as it does
         uvicorn.run(service, **options)
         return
     # every worker process builds its own app (create_app() from the environment): the
@@ -105,4 +107,4 @@ def serve(
              + next(f for f in folders if "," in f))
     os.environ[PACKS_ENV] = ",".join(folders)
     del service
-    uvicorn.run("eligibility.api.app:create_app", factory=True, workers=workers, **options)
+    uvicorn.run("eligibility.api.app:serve_app", factory=True, workers=workers, **options)
