@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,14 @@ from eligibility.cli import app as cli_app
 from eligibility.pack.yamlio import load_yaml_text, plain
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _unfreeze() -> Iterator[None]:
+    """``serve`` freezes the heap of the process it runs in (see ``serve_app``); here
+    that process is pytest's: give the frozen objects back to the collector."""
+    yield
+    gc.unfreeze()
 
 
 def test_real_pack_end_to_end() -> None:
@@ -65,11 +75,14 @@ def test_serve_starts_uvicorn_with_the_packs(monkeypatch: pytest.MonkeyPatch) ->
         seen["app"], seen["kwargs"] = app, kwargs
 
     monkeypatch.setattr(uvicorn, "run", fake_run)
+    before = gc.get_freeze_count()
     result = CliRunner().invoke(cli_app, ["serve", "--pack", "tests/packs/mini",
                                           "--port", "8123"])
     assert result.exit_code == 0, result.output
+    assert gc.get_freeze_count() > before  # the server's packs frozen before it runs
     assert seen["kwargs"]["port"] == 8123 and seen["kwargs"]["host"] == "127.0.0.1"
-    assert seen["kwargs"]["access_log"] is False and seen["kwargs"]["http"] == "h11"
+    assert seen["kwargs"]["access_log"] is False
+    assert seen["kwargs"]["http"] == "eligibility.api.protocol:BoundedHttpToolsProtocol"
     client = TestClient(seen["app"])
     assert [p["pack_id"] for p in client.get("/v1/packs").json()["packs"]] == ["mini"]
 
@@ -95,6 +108,20 @@ def test_serve_user_errors_are_one_paragraph(monkeypatch: pytest.MonkeyPatch, ar
     assert "Traceback" not in result.output
 
 
+def test_serve_falls_back_to_h11_with_its_bound_without_httptools(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    from eligibility.cli import serve as serve_module
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: seen.update(kwargs))
+    monkeypatch.setattr(serve_module, "find_spec", lambda name: None)
+    result = CliRunner().invoke(cli_app, ["serve", "--pack", "tests/packs/mini"])
+    assert result.exit_code == 0, result.output
+    assert seen["http"] == "h11" and seen["h11_max_incomplete_event_size"] == 16_384
+
+
 def test_search_budget_setting() -> None:
     assert Settings.from_env({}).search_budget_seconds == 1.5
     assert Settings.from_env({"ELIGIBILITY_SEARCH_BUDGET": "0.25"}).search_budget_seconds == 0.25
@@ -118,14 +145,21 @@ def test_serve_with_workers_hands_the_packs_to_each_worker(
                                           "--workers", "2", "--log-level", "warning"])
     assert result.exit_code == 0, result.output
     kwargs = seen["kwargs"]
-    assert seen["app"] == "eligibility.api.app:create_app" and kwargs["factory"] is True
-    assert kwargs["workers"] == 2 and kwargs["http"] == "h11"
+    assert seen["app"] == "eligibility.api.app:serve_app" and kwargs["factory"] is True
+    assert kwargs["workers"] == 2
+    assert kwargs["http"] == "eligibility.api.protocol:BoundedHttpToolsProtocol"
     assert kwargs["log_config"]["loggers"]["eligibility.api"]["level"] == "WARNING"
     import os
 
     assert os.environ["ELIGIBILITY_PACKS"] == str((ROOT / "tests/packs/mini").resolve())
     # what a worker process does: the factory reads the packs from the environment
-    from eligibility.api.app import create_app as factory
+    from eligibility.api.app import serve_app as factory
 
-    client = TestClient(factory())
+    before = gc.get_freeze_count()
+    try:
+        client = TestClient(factory())
+        # the worker's packs and app are out of the collector's sight once built
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
     assert [p["pack_id"] for p in client.get("/v1/packs").json()["packs"]] == ["mini"]

@@ -35,8 +35,9 @@ def _calculations(out: HouseholdOutcomes) -> list[tuple[str, str]]:
 def test_recording_from_the_environment_equals_the_reference(
         name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     engine = PACKS[name]
-    used = {"env": 0, "measures": 0, "env steps": 0, "steps": 0}
-    real, real_step = fast._record_env, calculation._env_step
+    used = {"env": 0, "measures": 0, "env steps": 0, "steps": 0, "direct": 0}
+    real, real_step, real_direct = (fast._record_env, calculation._env_step,
+                                    calculation._direct_step)
 
     def counting(*args: Any) -> Any:
         found = real(*args)
@@ -48,8 +49,15 @@ def test_recording_from_the_environment_equals_the_reference(
         used["env steps"] += 1
         return found
 
+    def counting_direct(*args: Any) -> Any:
+        found = real_direct(*args)
+        used["env steps"] += found is not None
+        used["direct"] += found is not None
+        return found
+
     monkeypatch.setattr(fast, "_record_env", counting)
     monkeypatch.setattr(calculation, "_env_step", counting_step)
+    monkeypatch.setattr(calculation, "_direct_step", counting_direct)
 
     @settings(max_examples=150, deadline=None, derandomize=True, database=None,
               suppress_health_check=[HealthCheck.too_slow])
@@ -73,6 +81,7 @@ def test_recording_from_the_environment_equals_the_reference(
     # whole (every fact there) and step by step (facts missing elsewhere in the amount)
     assert used["env"] >= used["measures"] // 4 > 0
     assert used["steps"] > used["env steps"] > used["env"]
+    assert used["direct"] > 0  # steps without conditions were recorded in one pass
 
 
 def test_a_closure_that_raises_records_the_reference_way() -> None:
@@ -91,9 +100,11 @@ def test_a_closure_that_raises_records_the_reference_way() -> None:
         if fm.calculation:
             # every step's value looked up under a key the environment does not have
             fm = replace(fm, calculation=tuple(
-                (planned, "@nowhere" if vkey is not None else None, flat)
-                for planned, vkey, flat in fm.calculation))
-            spoilt += any(vkey is not None for _, vkey, _ in fm.calculation)
+                (planned, "@nowhere" if vkey is not None else None, flat,
+                 None if direct is None else replace(
+                     direct, vkey="@nowhere" if vkey is not None else None, dated={}))
+                for planned, vkey, flat, direct in fm.calculation))
+            spoilt += any(vkey is not None for _, vkey, _, _ in fm.calculation)
         measures.append(fm)
     engine.fast.measures = tuple(measures)
     assert spoilt
@@ -102,3 +113,37 @@ def test_a_closure_that_raises_records_the_reference_way() -> None:
     # and the spoilt steps did not decide anything: an untouched engine gives the same
     assert _calculations(PACKS["anchors"].fast.evaluate_household(valid, as_of)) == \
         _calculations(ref)
+
+
+def test_steps_recorded_the_reference_way_are_kept_by_their_inputs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A step whose facts are missing, decided by inputs of exact kinds, is recorded
+    once per date and inputs and then shared: a warm engine (each fixture, and a copy
+    of it, twice) gives the steps a fresh engine's reference recording gives."""
+    from eligibility.pack.yamlio import load_yaml_text, plain
+
+    pack = load_pack(ROOT / "rules" / "no")
+    warm = Engine(pack)
+    keyed = {"keys": 0}
+    real = calculation._ref_key
+
+    def counting(*args: Any) -> Any:
+        found = real(*args)
+        keyed["keys"] += found is not None
+        return found
+
+    monkeypatch.setattr(calculation, "_ref_key", counting)
+    as_of = date(2026, 6, 1)
+    docs = [plain(load_yaml_text(p.read_text(encoding="utf-8"), p.name))
+            for p in sorted((ROOT / "fixtures").glob("*.yaml"))]
+    shared = 0
+    for facts in docs:
+        first = warm.fast.evaluate_household(warm.validate(facts), as_of, fallback=False)
+        again = warm.fast.evaluate_household(warm.validate(dict(facts)), as_of,
+                                             fallback=False)
+        fresh = Engine(pack).reference_outcomes(facts, as_of)
+        assert _calculations(first) == _calculations(again) == _calculations(fresh)
+        shared += sum(a is b for (_, _, x), (_, _, y) in zip(first.measures, again.measures,
+                                                              strict=True)
+                      for a, b in zip(x.calculation or (), y.calculation or (), strict=True))
+    assert keyed["keys"] > 0 and shared > 0

@@ -14,6 +14,7 @@ the pages work on a network without internet.
 
 from __future__ import annotations
 
+import gc
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -180,3 +181,20 @@ def create_app(packs: list[RulePack] | None = None,
     app.state.registry = registry
     app.state.settings = settings
     return app
+
+
+def serve_app() -> FastAPI:
+    """:func:`create_app` for a server process of its own (``eligibility serve``): the
+    loaded packs, engines and app are moved out of the garbage collector's sight
+    (``gc.freeze``) once built, so a full collection during a request does not walk
+    them again (they live as long as the process). Only for a process that is the
+    server; a library user embedding the app calls :func:`create_app`."""
+    app = create_app()
+    freeze_heap()
+    return app
+
+
+def freeze_heap() -> None:
+    """Collect, then move every object alive now into the permanent generation."""
+    gc.collect()
+    gc.freeze()

@@ -4,7 +4,11 @@
 limit, request id, access log — all still applied) and FastAPI. For the common
 request — a JSON body that is a valid ``EvaluateRequest`` for a served pack, no
 period (``from``/``to``), no query other than ``detail`` — it parses the body once
-(``json.loads`` of the UTF-8 text, as FastAPI reads it), validates it with the same pydantic model,
+(orjson when installed, taken only where it reads exactly what ``json.loads`` of the
+UTF-8 text — FastAPI's reading — gives: no run of 19 or more digits, which orjson would
+turn into a float, at most 512 brackets, so that no nesting orjson reads is one
+``json.loads`` refuses as too deep, and nothing orjson refuses: NaN, infinities, lone
+surrogates; else ``json.loads``), validates it with the same pydantic model,
 checks the pins, evaluates and answers with the Decision's JSON bytes, skipping
 FastAPI's dependency solving and its threadpool hop (a small body is evaluated on the
 event loop: it is ~1 ms of CPU and the GIL would serialise a thread anyway; a large
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -31,7 +36,7 @@ from eligibility.api.problems import ProblemError, problem_response
 from eligibility.api.registry import PackRegistry, check_pin
 from eligibility.api.routes import evaluate_one
 from eligibility.api.schemas import EvaluateRequest
-from eligibility.decision_build import Detail, decision_bytes
+from eligibility.decision_build import Detail
 
 #: The route this layer serves (its template, as the access log names it).
 EVALUATE_TEMPLATE = "/v1/packs/{pack_id}/evaluate"
@@ -41,8 +46,28 @@ _QUERIES: dict[bytes, Detail] = {b"": "full", b"detail=full": "full",
 #: Bodies up to this size are evaluated on the event loop, larger ones in a thread.
 INLINE_BODY_BYTES = 64 * 1024
 #: 19 or more digits in a row: a number json.loads and pydantic treat as an exact
-#: big integer; left to the FastAPI route (which refuses or reads it as before).
-_LONG_DIGITS = re.compile(rb"\d{19,}")
+#: big integer (orjson would read one beyond 64 bits as a float); left to the FastAPI
+#: route (which refuses or reads it as before). Found by mapping every digit to ``0``
+#: and every other byte to a space (``bytes.translate``, ~10× faster than a regex).
+_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_LONG_DIGITS = b"0" * 19
+
+
+#: at most this many ``[`` and ``{`` in a body read by orjson: it reads 1 024 levels of
+#: nesting, ``json.loads`` fewer (Python's recursion limit less the caller's stack)
+ORJSON_MAX_BRACKETS = 512
+
+
+def _loads_fallback(body: bytes) -> Any:
+    return json.loads(body.decode("utf-8"))
+
+
+try:
+    from orjson import loads as _orjson_loads
+except ImportError:  # pragma: no cover - orjson is part of the api extra
+    _loads: Callable[[bytes], Any] = _loads_fallback
+else:
+    _loads = _orjson_loads
 
 
 class _Template:
@@ -112,24 +137,33 @@ class HotEvaluate:
             await problem_response(problem_for(scope, err), err.headers)(scope, receive, send)
             return
         ctx.facts_sha256.append(decision.provenance.facts_sha256)
-        out = decision_bytes(decision)
+        out = served.engine.builder.json(decision)  # Engine.evaluate_json's bytes
         await send({"type": "http.response.start", "status": 200, "headers": [
             (b"content-length", str(len(out)).encode()),
             (b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": out})
 
 
-def _request(body: bytes) -> EvaluateRequest | None:
-    """The body as a single-date evaluation request, or ``None`` to leave it to FastAPI."""
-    if _LONG_DIGITS.search(body):
+def parse_object(body: bytes) -> dict[str, Any] | None:
+    """The body as a JSON object, exactly as ``json.loads(body.decode("utf-8"))`` reads
+    it; ``None`` when it is not one, or when orjson might read it otherwise (see
+    module docstring): the route then reads and answers it."""
+    if _LONG_DIGITS in body.translate(_DIGITS_AS_ZERO):
         return None
     try:
         # UTF-8 only (json.loads would also read UTF-16 and UTF-32 bytes); anything else is
-        # the route's to refuse
-        data: Any = json.loads(body.decode("utf-8"))
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        # the route's to refuse or read
+        shallow = body.count(b"[") + body.count(b"{") <= ORJSON_MAX_BRACKETS
+        data: Any = _loads(body) if shallow else _loads_fallback(body)
+    except (ValueError, RecursionError):  # orjson's JSONDecodeError is a ValueError
         return None
-    if not isinstance(data, dict):
+    return data if isinstance(data, dict) else None
+
+
+def _request(body: bytes) -> EvaluateRequest | None:
+    """The body as a single-date evaluation request, or ``None`` to leave it to FastAPI."""
+    data = parse_object(body)
+    if data is None:
         return None
     try:
         req = EvaluateRequest.model_validate(data)

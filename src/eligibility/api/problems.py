@@ -63,6 +63,8 @@ KINDS: dict[str, Kind] = {k.slug: k for k in (
          "Forespørselen er for stor"),
     Kind("unsupported-media-type", 415, "The request body must be application/json",
          "Forespørselen må være application/json"),
+    Kind("header-too-large", 431, "The request line and headers are too large",
+         "Forespørselens linje og hoder er for store"),
     Kind("not-ready", 503, "The service is not ready", "Tjenesten er ikke klar"),
     Kind("internal-error", 500, "Internal error", "Intern feil"),
 )}

@@ -43,7 +43,7 @@ from eligibility.api.schemas import (
 )
 from eligibility.api.settings import Settings
 from eligibility.decision import Decision
-from eligibility.decision_build import Detail, decision_bytes
+from eligibility.decision_build import Detail
 from eligibility.engine import Engine
 from eligibility.errors import (
     AsOfError,
@@ -126,9 +126,10 @@ def evaluate_period(engine: Engine, req: EvaluateRequest, detail: Detail) -> str
                                                   req.lang, detail).to_json(None), start)
 
 
-def decision_json(decision: Decision) -> bytes:
-    """The Decision serialised once, straight to bytes (orjson, else pydantic-core)."""
-    return decision_bytes(decision)
+def decision_json(engine: Engine, decision: Decision) -> bytes:
+    """The Decision serialised once, straight to bytes: :meth:`Engine.evaluate_json`'s
+    bytes (the engine's builder keeps the JSON of parts Decisions share)."""
+    return engine.builder.json(decision)
 
 
 def guarded(work: Callable[[], T], as_of: date, prefix: str = "") -> T:
@@ -247,7 +248,7 @@ def build_router(registry: PackRegistry, settings: Settings) -> APIRouter:
             return json_response(evaluate_period(served.engine, body, detail))
         decision = evaluate_one(served.engine, body, "", detail)
         request_context(request.scope).facts_sha256.append(decision.provenance.facts_sha256)
-        return json_response(decision_json(decision))
+        return json_response(decision_json(served.engine, decision))
 
     @router.post("/packs/{pack_id}/evaluate/batch", response_model=BatchResponse,
                  tags=["evaluation"], summary="Evaluate several households at once",

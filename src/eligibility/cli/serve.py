@@ -5,15 +5,17 @@ the bundled ``no`` pack), reads the service settings from the environment (see
 ``docs/api.md``), configures JSON logs on stderr and serves on ``--host`` and
 ``--port``. ``--workers N`` runs N uvicorn worker processes on one socket (each
 loads the packs itself and uses up to one core: one process serves a core, since
-evaluation is CPU-bound Python). uvicorn parses HTTP with h11, whose limit on a
-request's head (:data:`~eligibility.limits.HTTP_MAX_HEADER_BYTES`) httptools does not
-offer; the event loop is uvloop when it is installed (the ``api`` extra). A bad pack
-or setting ends with a one-paragraph message, never a traceback.
+evaluation is CPU-bound Python). HTTP is parsed by httptools with the service's
+limit on a request's head (:data:`~eligibility.limits.HTTP_MAX_HEADER_BYTES`;
+:mod:`eligibility.api.protocol`), or by h11 with the same limit when httptools is
+not installed; the event loop is uvloop when it is installed (both in the ``api``
+extra). A bad pack or setting ends with a one-paragraph message, never a traceback.
 """
 
 from __future__ import annotations
 
 import os
+from importlib.util import find_spec
 from typing import Annotated, Any
 
 import typer
@@ -24,6 +26,14 @@ from eligibility.limits import (
     HTTP_MAX_CONCURRENCY,
     HTTP_MAX_HEADER_BYTES,
 )
+
+#: uvicorn's ``http`` option for the bounded httptools protocol (importable in every worker)
+BOUNDED_HTTPTOOLS = "eligibility.api.protocol:BoundedHttpToolsProtocol"
+
+
+def http_protocol() -> str:
+    """The bounded httptools protocol when httptools is installed, else uvicorn's h11."""
+    return BOUNDED_HTTPTOOLS if find_spec("httptools") is not None else "h11"
 
 
 @app.command()
@@ -76,13 +86,17 @@ def serve(
         "host": host, "port": port, "log_config": logging_config(log_level),
         "access_log": False, "log_level": log_level.lower(), "server_header": False,
         "proxy_headers": True, "timeout_graceful_shutdown": 10,
-        # h11 bounds the request head; uvloop (when installed) is the faster event loop
-        "http": "h11", "loop": "auto", "h11_max_incomplete_event_size": HTTP_MAX_HEADER_BYTES,
+        # httptools with a bound on the request head (h11 with its own bound when
+        # httptools is missing); uvloop (when installed) is the faster event loop
+        "http": http_protocol(), "loop": "auto",
+        "h11_max_incomplete_event_size": HTTP_MAX_HEADER_BYTES,
         # slow or idle clients are let go; past the limit new connections get 503
         "timeout_keep_alive": HTTP_KEEP_ALIVE_SECONDS,
         "limit_concurrency": HTTP_MAX_CONCURRENCY,
     }
     if workers == 1:
+        from eligibility.api.app import freeze_heap
+        freeze_heap()  # this process is the server: its packs live as long as it does
         uvicorn.run(service, **options)
         return
     # every worker process builds its own app (create_app() from the environment): the
@@ -93,4 +107,4 @@ def serve(
              + next(f for f in folders if "," in f))
     os.environ[PACKS_ENV] = ",".join(folders)
     del service
-    uvicorn.run("eligibility.api.app:create_app", factory=True, workers=workers, **options)
+    uvicorn.run("eligibility.api.app:serve_app", factory=True, workers=workers, **options)

@@ -17,8 +17,10 @@ the outcome. The dated version of every parameter a plan looks up is resolved on
 date and each :class:`ParamUse` is made once per date and keys, then shared (those of
 the look-ups without keys are found together, once per date). A backend with its own
 environment and closures (the fast path) gets the same steps from :func:`env_steps` and
-:func:`record_env`, reading the values it kept there instead of a context. The
-Decision, the terminal table and the README examples are read-only views over this
+:func:`record_env`, reading the values it kept there instead of a context; a step
+without `if` conditions is recorded there in one pass by a recorder bound once per date
+(its plain look-ups in place, its keyed look-ups memoised per date by keys of exact
+kinds). The Decision, the terminal table and the README examples are read-only views over this
 record (:mod:`eligibility.explain.calculation`).
 """
 
@@ -29,6 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, Literal, NamedTuple
 
 from eligibility.compile.closures import NoValue, Resolver, _norm_key, compile_expr
@@ -110,6 +113,10 @@ class _PlannedStep:
     flat: tuple[tuple[Any, ...], ...] = ()
     #: the step's expression (for backends that compile their own closures of it)
     node: ast.Node | None = None
+    #: every name the step's expression reads, as (how, key) with how _FACT, _LET or
+    #: _CRIT, when those decide the whole step (no member list, no ``amount``, no call
+    #: but ``param`` and ``known``); else None (see :func:`_ref_key`)
+    inputs: tuple[tuple[int, str], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +135,33 @@ class CalculationPlan:
     #: without keys (its value follows from the date alone)
     _keyless: dict[date, tuple[Any, dict[str, ParamUse]]] = field(
         default_factory=dict, compare=False, repr=False)
+    #: per date: the parameters in force (identity) and, per (name, keys) of a look-up
+    #: with keys of exact kinds (int, str), its value and ParamUse
+    _keyed: dict[date, tuple[Any, dict[tuple[Any, ...], tuple[Any, ParamUse]]]] = field(
+        default_factory=dict, compare=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+
+    def keyed_at(self, as_of: date, params: Mapping[str, Any],
+                 ) -> dict[tuple[Any, ...], tuple[Any, ParamUse]]:
+        """The memo of keyed look-ups on ``as_of`` with ``params`` (see ``_keyed``;
+        written under ``_lock`` through :meth:`keep_keyed`)."""
+        found = self._keyed.get(as_of)
+        if found is not None and found[0] is params:
+            return found[1]
+        memo: dict[tuple[Any, ...], tuple[Any, ParamUse]] = {}
+        with self._lock:
+            if len(self._keyed) > 256:
+                self._keyed.clear()
+            self._keyed[as_of] = (params, memo)
+        return memo
+
+    def keep_keyed(self, memo: dict[tuple[Any, ...], tuple[Any, ParamUse]],
+                   key: tuple[Any, ...], found: tuple[Any, ParamUse]) -> None:
+        """Keep ``found`` in a memo of :meth:`keyed_at` (bounded, under the lock)."""
+        with self._lock:
+            if len(memo) >= 4096:
+                memo.clear()
+            memo[key] = found
 
     def keyless_uses(self, as_of: date, params: Mapping[str, Any]) -> dict[str, ParamUse]:
         """The :class:`ParamUse` of every ``param(name)`` look-up without keys in the
@@ -283,8 +316,35 @@ def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
         terms = tuple(replace(t, start=at[t.start], end=at[t.end])
                       for t in _terms(expr.node, res, parameters, ()))
         steps.append(_PlannedStep(name, kind, title, unit, sources, text, value, terms,
-                                  cached, tuple(_flat(t) for t in terms), expr.node))
+                                  cached, tuple(_flat(t) for t in terms), expr.node,
+                                  _inputs(expr.node, res)))
     return CalculationPlan(tuple(steps), amount.rounding)
+
+
+def _inputs(node: ast.Node, res: Resolver) -> tuple[tuple[int, str], ...] | None:
+    """:attr:`_PlannedStep.inputs` of an expression."""
+    found: list[tuple[int, str]] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Call):
+            if n.func == "param":  # the parameter's name is no value; its keys are
+                stack.extend(n.args[1:])
+                continue
+            if n.func in _WHOLE and n.func != "known":  # an aggregate over members
+                return None
+        elif isinstance(n, ast.Name):
+            if n.dotted == "as_of":  # fixed by the date
+                continue
+            if n.dotted == "members":
+                return None
+            cached = _cache_of(n, res)
+            if cached is None:
+                return None
+            found.append((_HOW[cached[0]], cached[1]))
+            continue
+        stack.extend(ast.children(n))
+    return tuple(dict.fromkeys(found))
 
 
 def _one_line(text: str) -> tuple[str, list[int]]:
@@ -445,16 +505,21 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
                     keyless = plan.keyless_uses(as_of, params)
                 try:
                     getter = getters[at] if memo is not None else None
-                    if getter is None:
-                        steps.append(_env_step(plan, step, env,  # type: ignore[arg-type]
-                                               env_conds, keyless, as_of, params, amount,
-                                               exact))
-                        continue
-                    key = (at, getter(env))
-                    found = memo.get(key)  # type: ignore[union-attr]
+                    key: Any = None
+                    if getter is not None:
+                        key = (at, getter(env))
+                        found = memo.get(key)  # type: ignore[union-attr]
+                        if found is not None:
+                            steps.append(found)
+                            continue
+                    direct = step[3]
+                    found = None if direct is None else _direct_step(
+                        plan, direct, env, as_of, params,  # type: ignore[arg-type]
+                        amount, exact)
                     if found is None:
                         found = _env_step(plan, step, env,  # type: ignore[arg-type]
                                           env_conds, keyless, as_of, params, amount, exact)
+                    if getter is not None:
                         remember(key, found)  # type: ignore[misc]
                     steps.append(found)
                     continue
@@ -479,6 +544,17 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
             value, waiting = _evaluate(planned.value, ctx)
             if kind == "amount":
                 step_exact, value = value, amount
+        mkey: tuple[Any, ...] | None = None
+        if memo is not None and planned.inputs is not None:
+            # decided by its inputs, all facts or values the evaluation kept: the step
+            # made before from equal inputs (the date's memo), without evaluating again
+            mkey = _ref_key(at, value, waiting, step_exact, planned.inputs, facts_get,
+                            lets_get, crit_get)
+            if mkey is not None:
+                found = memo.get(mkey)
+                if found is not None:
+                    steps.append(found)
+                    continue
         terms: list[tuple[int, int, Any]] = []
         uses: list[ParamUse] = []
         elided_to = -1  # terms inside an elided branch (up to this offset) are skipped
@@ -533,17 +609,61 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
             else:  # a branch taken: its terms follow
                 continue
             terms.append((start, end, tvalue))
-        steps.append(new(RecordedStep, (
+        made = new(RecordedStep, (
             planned.name, kind, planned.title, planned.unit, planned.sources,
             planned.text, value, waiting if value is UNKNOWN else (),
             tuple(uses) if uses else (), tuple(terms),
             rounding if kind == "amount" else None, step_exact,
-        )))
+        ))
+        if mkey is not None:
+            remember(mkey, made)  # type: ignore[misc]
+        steps.append(made)
     del missing[mark:]
     return tuple(steps)
 
 
 _new_step = tuple.__new__
+
+#: the first item of :func:`_ref_key`'s keys (apart from the environment steps' keys)
+_REF: Any = object()
+#: the kinds of value a memo key holds as they are (a bool by a token: True == 1)
+_KEY_KINDS = frozenset({int, str, type(None), type(UNKNOWN), date})
+_TRUE: Any = object()
+_FALSE: Any = object()
+
+
+def _ref_key(at: int, value: Any, waiting: tuple[str, ...], exact: Any,
+             inputs: tuple[tuple[int, str], ...], facts_get: Callable[..., Any],
+             lets_get: Callable[[str], Any], crit_get: Callable[[str], Any],
+             ) -> tuple[Any, ...] | None:
+    """The memo key of step ``at`` recorded the reference way: its value, the facts it
+    waits for, its exact amount and every input's value (facts, and ``let`` and
+    criterion values the evaluation kept), each of an exact kind; None where one is
+    not (a decimal, a list) or an input was not kept (recording would evaluate it, and
+    keep it, then)."""
+    key: list[Any] = [_REF, at, waiting]
+    for v in (value, exact):
+        cls = v.__class__
+        if cls is bool:
+            v = _TRUE if v else _FALSE
+        elif cls not in _KEY_KINDS:
+            return None
+        key.append(v)
+    for how, name in inputs:
+        if how == _FACT:
+            v = facts_get(name, UNKNOWN)
+        else:
+            hit = (lets_get if how == _LET else crit_get)(name)
+            if hit is None:
+                return None
+            v = hit[0]
+        cls = v.__class__
+        if cls is bool:
+            v = _TRUE if v else _FALSE
+        elif cls not in _KEY_KINDS:
+            return None
+        key.append(v)
+    return tuple(key)
 
 
 def _value(fn: Fn, ctx: Ctx) -> Any:
@@ -554,10 +674,35 @@ def _value(fn: Fn, ctx: Ctx) -> Any:
         return UNKNOWN
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Direct:
+    """A step without `if` conditions over an environment, laid out for
+    :func:`_direct_step`: every term is recorded, in order, so its terms are the date's
+    plain look-ups (bound once per date in ``dated``) with the household's values put
+    in: those read from the environment by key (one look-up), the aggregates the
+    evaluation kept or computes, and the keyed look-ups."""
+
+    head: tuple[Any, ...]  # (name, kind, title, unit, sources, text) of the RecordedStep
+    vkey: str | None  # where the environment keeps the step's value; None: the amount
+    n: int  # the number of terms
+    #: the terms read from the environment: (position, start, end), and an itemgetter
+    #: of their keys (which gives one value when there is one key)
+    env_terms: tuple[tuple[int, int, int], ...]
+    getter: Callable[[Any], Any] | None
+    evals: tuple[tuple[int, int, int, str, Any], ...]  # (position, start, end, key, closure)
+    #: (position, start, end, name, key closures, use index) of the keyed look-ups
+    keyed: tuple[tuple[int, int, int, str, tuple[Any, ...], int], ...]
+    plain: tuple[tuple[int, int, int, str], ...]  # (position, start, end, name)
+    uses: tuple[str | None, ...]  # per parameter term in order: its name, None if keyed
+    #: per date: what the date fixes (see :func:`_bind`)
+    dated: dict[date, tuple[Any, ...]] = field(default_factory=dict)
+
+
 #: one step for :func:`record_env`: (the planned step, the environment key of its value
 #: — a ``let`` or criterion — or None for the amount, its terms as
-#: (start, end, how, environment key, closure, guards, key closures))
-EnvStep = tuple[_PlannedStep, str | None, tuple[tuple[Any, ...], ...]]
+#: (start, end, how, environment key, closure, guards, key closures), and the step laid
+#: out for :func:`_direct_step` when it has no `if` conditions, else None)
+EnvStep = tuple[_PlannedStep, str | None, tuple[tuple[Any, ...], ...], _Direct | None]
 
 
 def env_steps(plan: CalculationPlan, compile_node: Callable[[ast.Node], Any],
@@ -601,8 +746,117 @@ def env_steps(plan: CalculationPlan, compile_node: Callable[[ast.Node], Any],
                 efn = compile_node(term.node)
                 key = term_key(term.node)
             flat.append((start, end, how, key, efn, eguards, ekeys))
-        out.append((planned, vkey, tuple(flat)))
+        out.append((planned, vkey, tuple(flat), _direct(planned, vkey, flat)))
     return tuple(out)
+
+
+def _direct(planned: _PlannedStep, vkey: str | None,
+            flat: list[tuple[Any, ...]]) -> _Direct | None:
+    """``planned`` laid out for :func:`_direct_step`, or None when a term is guarded."""
+    if any(guards for *_, guards, _ in flat):
+        return None
+    env_terms: list[tuple[int, int, int]] = []
+    env_keys: list[str] = []
+    evals: list[tuple[int, int, int, str, Any]] = []
+    keyed: list[tuple[int, int, int, str, tuple[Any, ...], int]] = []
+    plain: list[tuple[int, int, int, str]] = []
+    uses: list[str | None] = []
+    for pos, (start, end, how, key, efn, _, key_fns) in enumerate(flat):
+        if how in (_FACT, _LET):
+            env_terms.append((pos, start, end))
+            env_keys.append(key)
+        elif how == _PARAM:
+            if key_fns:
+                keyed.append((pos, start, end, key, key_fns, len(uses)))
+                uses.append(None)
+            else:
+                plain.append((pos, start, end, key))
+                uses.append(key)
+        else:  # _EVAL (a branch has guards)
+            evals.append((pos, start, end, key, efn))
+    return _Direct(
+        (planned.name, planned.kind, planned.title, planned.unit, planned.sources,
+         planned.text), vkey, len(flat), tuple(env_terms),
+        itemgetter(*env_keys) if env_keys else None, tuple(evals), tuple(keyed),
+        tuple(plain), tuple(uses))
+
+
+def _bind(plan: CalculationPlan, d: _Direct, as_of: date, params: Mapping[str, Any],
+          ) -> tuple[Any, ...]:
+    """``d.dated`` on ``as_of`` with ``params``: (the parameters, the step's terms with
+    the plain look-ups in place, its uses with None where a keyed one goes, the memo of
+    keyed look-ups on the date) — data only, so a step bound takes little memory."""
+    keyless = plan.keyless_uses(as_of, params)
+    base: list[Any] = [None] * d.n
+    for pos, start, end, name in d.plain:
+        base[pos] = (start, end, keyless[name].value)
+    template = tuple([None if u is None else keyless[u] for u in d.uses])
+    bound = (params, base, template, plan.keyed_at(as_of, params) if d.keyed else None)
+    with plan._lock:
+        if len(d.dated) > 256:
+            d.dated.clear()
+        d.dated[as_of] = bound
+    return bound
+
+
+def _direct_step(plan: CalculationPlan, d: _Direct, env: Mapping[str, Any], as_of: date,
+                 params: Mapping[str, Any], amount: Any, exact: Any,
+                 bound: tuple[Any, ...] | None = None) -> RecordedStep | None:
+    """The step :func:`_env_step` records, from ``d`` (``bound``: ``d.dated`` on the
+    date when the caller has it); None where a fact it shows is not in ``env`` (the
+    caller records it term by term then)."""
+    if bound is None:
+        bound = d.dated.get(as_of)
+        if bound is None or bound[0] is not params:
+            bound = _bind(plan, d, as_of, params)
+    terms = bound[1].copy()
+    getter = d.getter
+    if getter is not None:
+        try:
+            got = getter(env)
+        except KeyError:
+            return None
+        env_terms = d.env_terms
+        if len(env_terms) == 1:
+            pos, start, end = env_terms[0]
+            terms[pos] = (start, end, got)
+        else:
+            for (pos, start, end), value in zip(env_terms, got, strict=True):
+                terms[pos] = (start, end, value)
+    for pos, start, end, key, efn in d.evals:  # kept by the evaluation where it ran it
+        value = env.get(key, _NOT_GIVEN) if key else _NOT_GIVEN
+        terms[pos] = (start, end, efn(env) if value is _NOT_GIVEN else value)
+    uses = bound[2]
+    keyed = d.keyed
+    if keyed:
+        memo = bound[3]
+        found = list(uses)
+        for pos, start, end, name, key_fns, at in keyed:
+            n = len(key_fns)
+            keys = ((key_fns[0](env),) if n == 1 else
+                    (key_fns[0](env), key_fns[1](env)) if n == 2 else
+                    tuple([k(env) for k in key_fns]))
+            mkey: tuple[Any, ...] | None = (name, keys)
+            for k in keys:  # exact kinds only: 1 == True, 1 == Decimal("1.0")
+                if k.__class__ is not int and k.__class__ is not str:
+                    mkey = None
+                    break
+            hit = memo.get(mkey) if mkey is not None else None
+            if hit is None:
+                value = _param_value(params, name, keys)
+                hit = (value, plan.param_use(as_of, name, keys, value))
+                if mkey is not None:
+                    plan.keep_keyed(memo, mkey, hit)
+            terms[pos] = (start, end, hit[0])
+            found[at] = hit[1]
+        uses = tuple(found)
+    name_, kind, title, unit, sources, text = d.head
+    vkey = d.vkey
+    if vkey is None:
+        return _new_step(RecordedStep, (name_, kind, title, unit, sources, text, amount, (),
+                                        uses, tuple(terms), plan.rounding, exact))
+    return _new_step(RecordedStep, (name_, kind, title, unit, sources, text, env[vkey], (),
+                                    uses, tuple(terms), None, None))
 
 
 #: what a backend's closure may raise where the reference gives UNKNOWN or an error
@@ -627,31 +881,41 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
     (its inputs from ``env``: values of exact kinds that decide the whole step) is
     looked up there by the step's position and those values, and ``remember`` keeps what is not."""
     conds: dict[Any, Any] = {}
-    keyless = plan.keyless_uses(as_of, params)
-    if memo is None:
-        return tuple([_env_step(plan, step, env, conds, keyless, as_of, params, amount, exact)
-                      for step in steps])
+    keyless: Mapping[str, ParamUse] | None = None
     out: list[RecordedStep] = []
-    for at, (step, getter) in enumerate(zip(steps, getters, strict=True)):
-        if getter is None:
-            out.append(_env_step(plan, step, env, conds, keyless, as_of, params, amount,
-                                 exact))
-            continue
-        key = (at, getter(env))
-        found = memo.get(key)
-        if found is None:
-            found = _env_step(plan, step, env, conds, keyless, as_of, params, amount, exact)
-            remember(key, found)  # type: ignore[misc]
-        out.append(found)
+    at = -1
+    for step in steps:
+        at += 1
+        getter = getters[at] if memo is not None else None
+        if getter is not None:
+            key = (at, getter(env))
+            found = memo.get(key)  # type: ignore[union-attr]
+            if found is not None:
+                out.append(found)
+                continue
+        d = step[3]
+        made = None
+        if d is not None:
+            bound = d.dated.get(as_of)
+            if bound is None or bound[0] is not params:
+                bound = _bind(plan, d, as_of, params)
+            made = _direct_step(plan, d, env, as_of, params, amount, exact, bound)
+        if made is None:
+            if keyless is None:
+                keyless = plan.keyless_uses(as_of, params)
+            made = _env_step(plan, step, env, conds, keyless, as_of, params, amount, exact)
+        if getter is not None:
+            remember(key, made)  # type: ignore[misc]
+        out.append(made)
     return tuple(out)
 
 
 def _env_step(plan: CalculationPlan, step: EnvStep, env: Mapping[str, Any],
               conds: dict[Any, Any], keyless: Mapping[str, ParamUse], as_of: date,
               params: Mapping[str, Any], amount: Any, exact: Any) -> RecordedStep:
-    """One step of :func:`record_env` (``conds``: the conditions asked so far;
-    ``keyless``: :meth:`CalculationPlan.keyless_uses` on the date)."""
-    planned, vkey, flat = step
+    """One step of :func:`record_env` term by term (``conds``: the conditions asked so
+    far; ``keyless``: :meth:`CalculationPlan.keyless_uses` on the date)."""
+    planned, vkey, flat, _ = step
     env_get = env.get
     terms: list[tuple[int, int, Any]] = []
     uses: list[ParamUse] = []

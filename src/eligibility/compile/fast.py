@@ -759,10 +759,16 @@ def _record(mp: _MeasurePlan, ctx: Ctx, env: Env, outcomes: Outcomes, exact: Any
         if key in env and name not in ctx.lets:
             ctx.lets[name] = (env[key], ())
     memo = mp.step_memo
-    return outcomes._replace(calculation=record(
+    return _with_steps(outcomes, record(
         mp.cm.calculation, ctx, outcomes.amount, exact,  # type: ignore[arg-type]
         env, env_at, memo if lock is not None else None, mp.fm.calculation_inputs,
         lambda key, step: _remember(lock, memo, key, step)))  # type: ignore[arg-type]
+
+
+def _with_steps(outcomes: Outcomes, steps: tuple[Any, ...] | None) -> Outcomes:
+    """``outcomes._replace(calculation=steps)``, without ``_replace``'s generic path."""
+    status, amount, reasons, missing, discretionary, priority, _ = outcomes
+    return _new(Outcomes, (status, amount, reasons, missing, discretionary, priority, steps))
 
 
 def _record_env(plan: _Plan, mp: _MeasurePlan, env: Env, outcomes: Outcomes,
@@ -778,7 +784,7 @@ def _record_env(plan: _Plan, mp: _MeasurePlan, env: Env, outcomes: Outcomes,
                            lambda key, step: _remember(lock, memo, key, step))
     except _FALLBACK:
         return None
-    return outcomes._replace(calculation=steps)
+    return _with_steps(outcomes, steps)
 
 
 def _complete(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation: bool,

@@ -77,12 +77,15 @@ def format_number(value: Any, lang: str, unit: str | None = None) -> str:
 
 
 def with_values(step: RecordedStep, lang: str,
-                yes_no: tuple[str, str] | None = None) -> str:
+                yes_no: tuple[str, str] | None = None,
+                texts: Mapping[int, tuple[Any, str]] | None = None) -> str:
     """The step's expression with each name and look-up replaced by the value it had.
 
     ``yes_no``: the texts of no and yes in ``lang`` when the caller has them (a
     :class:`StepViews` keeps them); the commonest values — a whole number, a yes/no, an
-    elided branch — are formatted here as :func:`format_number` would."""
+    elided branch — are formatted here as :func:`format_number` would. ``texts``: id →
+    (value, its text in ``lang``) of values formatted before (the pack's own decimals;
+    a :class:`StepViews` keeps them), used where the value is that very object."""
     text = step.text
     parts: list[str] = []
     at = 0
@@ -97,6 +100,20 @@ def with_values(step: RecordedStep, lang: str,
             parts.append(yes_no[value])
         elif value is ELIDED:
             parts.append("…")
+        elif value is UNKNOWN or value is None:
+            parts.append("?")
+        elif cls is str or cls is LocStr:
+            parts.append(f'"{value}"')
+        elif cls is Decimal:
+            hit = texts.get(id(value)) if texts is not None else None
+            if hit is not None and hit[0] is value:
+                parts.append(hit[1])
+            else:
+                whole = f"{value:,f}"
+                # a whole number (the commonest decimal: an amount or a fact) as
+                # format_number gives it, else format_number itself
+                parts.append(format_number(value, lang) if "." in whole
+                             else whole.replace(",", " "))
         else:
             parts.append(format_number(value, lang))
     parts.append(text[at:])
@@ -141,9 +158,13 @@ class StepViews:
     Per step and language the static part (name, kind, title, expression, unit, sources,
     rounding) is made once; each :class:`ParameterUsed` once per recorded
     :class:`~eligibility.compile.calculation.ParamUse` (which the plan shares per date
-    and keys) and language; each :class:`SourceRef` once. A Decision builder keeps one;
-    the objects it hands out are shared between Decisions (frozen; do not mutate their
-    lists). Memo writes are guarded by a lock, so one instance serves many threads."""
+    and keys) and language, and their list once per tuple of them; each
+    :class:`SourceRef` once; the pack's decimals are formatted once per language. A step
+    whose shown values are all of exact kinds (or the pack's own decimals) is made once
+    per values; one the recorder shares (the same object seen again) is then found by
+    identity. A Decision builder keeps one; the objects it hands out are shared between
+    Decisions (frozen; do not mutate their lists). Memo writes are guarded by a lock, so
+    one instance serves many threads."""
 
     _LIMIT = 4096
     _STEPS = 256  # the most steps kept per step and language
@@ -152,15 +173,20 @@ class StepViews:
         #: the pack's own parameter decimals (id → a key naming the exact value; see
         #: :func:`pack_decimals`): a step showing only these is shared like one without
         #: decimals (a rate, a limit looked up)
-        self._decimals: Mapping[int, tuple[Any, str]] = pack_decimals or {}
+        self._decimals: Mapping[int, tuple[Any, _DecimalKey]] = {
+            key: (value, _DecimalKey(text)) for key, (value, text) in (pack_decimals or {}).items()}
         #: per step and language: its static fields, and a memo of the steps made from
         #: them keyed by what varies (values, waiting-for, parameters)
         self._static: dict[tuple[Any, ...],
                            tuple[Any, Any, dict[str, Any], dict[Any, Any]]] = {}
-        self._params: dict[tuple[int, str], tuple[Any, ParameterUsed]] = {}
         self._refs: dict[Source, SourceRef] = {}
-        #: per language: the texts of no and yes (as :func:`format_number` gives them)
-        self._yes_no: dict[str, tuple[str, str]] = {}
+        #: per language: the texts of no and yes (as :func:`format_number` gives them),
+        #: the texts of the pack's decimals (id → (decimal, text)), the ParameterUsed
+        #: made per ParamUse (id → (the ParamUse, its view)), the lists of them per
+        #: step's ParamUse tuple (their ids → (the ParamUses, the list)), the views of recorded
+        #: steps a recorder shares (id → (the RecordedStep, its view): a step found in
+        #: ``_static``'s memo by values as built from this very object)
+        self._langs: dict[str, _Lang] = {}
         self._empty: list[Any] = []
         self._lock = threading.Lock()
 
@@ -205,11 +231,27 @@ class StepViews:
         self._store(self._static, key, entry)
         return entry
 
+    def _lang(self, lang: str) -> _Lang:
+        """The per-language state (see ``_langs``), made once per language."""
+        found = self._langs.get(lang)
+        if found is None:
+            texts = {key: (value, format_number(value, lang))
+                     for key, (value, _) in self._decimals.items()}
+            views: dict[int, tuple[Any, ParameterUsed]] = {}
+            lists: dict[tuple[int, ...], tuple[Any, list[ParameterUsed]]] = {}
+            shared: dict[int, tuple[RecordedStep, CalculationStep]] = {}
+            made = ((format_number(False, lang), format_number(True, lang)), texts, views,
+                    lists, shared)
+            with self._lock:
+                found = self._langs.setdefault(lang, made)
+        return found
+
     def _parameter(self, p: ParamUse, lang: str) -> ParameterUsed:
-        key = (id(p), lang)
-        found = self._params.get(key)
+        memo = self._lang(lang)[2]
+        found = memo.get(id(p))
         if found is not None and found[0] is p:
-            return found[1]
+            used: ParameterUsed = found[1]
+            return used
         used = _construct(ParameterUsed, field_template(ParameterUsed, {
             "name": p.name,
             "title": p.title.get(lang) if p.title else None,
@@ -220,7 +262,7 @@ class StepViews:
             "source": self._source(p.source) if p.source else None,
             "unconfirmed": p.unconfirmed,
         }))
-        self._store(self._params, key, (p, used))
+        self._store(memo, id(p), (p, used))
         return used
 
     def _pack_keys(self, vals: tuple[Any, ...]) -> tuple[Any, ...] | None:
@@ -242,13 +284,14 @@ class StepViews:
         """The recorded steps as ``MeasureResult.calculation`` (not re-validated)."""
         out: list[CalculationStep] = []
         static = self._static
-        yes_no = self._yes_no.get(lang)
-        if yes_no is None:
-            yes_no = (format_number(False, lang), format_number(True, lang))
-            with self._lock:
-                yes_no = self._yes_no.setdefault(lang, yes_no)
+        yes_no, texts, _, params, shared = self._langs.get(lang) or self._lang(lang)
         shareable = _SHAREABLE.issuperset
+        decimals = self._decimals
         for s in steps:
+            seen = shared.get(id(s))
+            if seen is not None and seen[0] is s:  # a step the recorder shares
+                out.append(seen[1])
+                continue
             sources, title = s.sources, s.title
             found = static.get((id(sources), id(title), s.name, s.text, s.unit, s.rounding,
                                 lang))
@@ -258,24 +301,27 @@ class StepViews:
             # a step without decimals (a count, a choice, a parameter's own value) is made
             # once and shared; the parameters it looked up are kept alive by the entry
             key: Any = None
-            vals: tuple[Any, ...] | None = (s.value, *map(_third, s.terms))
-            if not shareable(map(type, vals)):  # type: ignore[arg-type]
-                vals = self._pack_keys(vals)  # type: ignore[arg-type]
-            if vals is not None and s.exact is not None:
-                vals = self._pack_keys((*vals, s.exact))
-            if vals is not None:  # never tuples themselves but a pack decimal's key
-                if s.waiting_for or s.parameters:
-                    key = (*vals, s.waiting_for, *map(id, s.parameters))
-                else:
-                    key = vals[0] if len(vals) == 1 else vals
-                hit = made.get(key)
-                if hit is not None:
-                    out.append(hit if hit.__class__ is CalculationStep else hit[1])
-                    continue
-            fields = template.copy()
             value = s.value
+            if value.__class__ in _SHAREABLE or id(value) in decimals:
+                vals: tuple[Any, ...] | None = (value, *map(_third, s.terms))
+                if not shareable(map(type, vals)):  # type: ignore[arg-type]
+                    vals = self._pack_keys(vals)  # type: ignore[arg-type]
+                if vals is not None and s.exact is not None:
+                    vals = self._pack_keys((*vals, s.exact))
+                if vals is not None:  # never tuples themselves but a pack decimal's key
+                    if s.waiting_for or s.parameters:
+                        key = (*vals, s.waiting_for, *map(id, s.parameters))
+                    else:
+                        key = vals[0] if len(vals) == 1 else vals
+                    hit = made.get(key)
+                    if hit is not None:
+                        if hit[0] is s:  # seen again: kept by identity too
+                            self._store(shared, id(s), hit)
+                        out.append(hit[1])
+                        continue
+            fields = template.copy()
             if s.terms:
-                fields["with_values"] = with_values(s, lang, yes_no)
+                fields["with_values"] = with_values(s, lang, yes_no, texts)
             else:
                 fields["with_values"] = s.text
             if value is UNKNOWN:
@@ -286,20 +332,46 @@ class StepViews:
                 fields["value"] = _json(value)
             if s.waiting_for:
                 fields["waiting_for"] = list(s.waiting_for)
-            if s.parameters:
-                fields["parameters"] = [self._parameter(p, lang) for p in s.parameters]
+            used = s.parameters
+            if used:
+                # the list per ParamUse identities (kept alive by the entry)
+                pkey = tuple(map(id, used))
+                pfound = params.get(pkey)
+                if pfound is None:
+                    pfound = self._store(params, pkey, (used, [
+                        self._parameter(p, lang) for p in used]))
+                fields["parameters"] = pfound[1]
             exact = s.exact
             if exact is not None and exact is not UNKNOWN:
                 fields["exact"] = exact if exact.__class__ is Decimal else Decimal(exact)
             step = _construct(CalculationStep, fields)
-            if key is not None:
-                self._store(made, key, (s.parameters, step) if s.parameters else step,
-                            self._STEPS)
+            if key is not None:  # (the step keeps the parameters in the key alive)
+                self._store(made, key, (s, step), self._STEPS)
             out.append(step)
         return out
 
 
 _SCALARS = frozenset({bool, int, str, Decimal, date})
+
+
+class _DecimalKey:
+    """A memo key standing for one of the pack's decimal objects: equal to itself only
+    (hashed by identity, so cheaper than the decimal; 1.0 and 1.00 have keys of their
+    own)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"<pack decimal {self.text}>"
+
+
+#: per language (see ``StepViews._langs``)
+_Lang = tuple[tuple[str, str], dict[int, tuple[Any, str]], dict[int, tuple[Any, ParameterUsed]],
+              dict[tuple[int, ...], tuple[Any, list[ParameterUsed]]],
+              dict[int, tuple[RecordedStep, CalculationStep]]]
 _third = itemgetter(2)  # a recorded term's value
 #: the value types of a step that can be shared between Decisions as it is: equal values
 #: of one step's value or term (each of one type) format and serialise alike

@@ -1,0 +1,87 @@
+"""Numbers for reading stay byte-identical on the cheaper paths: ``with_values`` formats
+a whole decimal itself and takes the pack's decimals from a text memo; both must give
+what the original ``format_number`` algorithm gives, on generated decimals of both
+signs, zero, many digits, positive and negative exponents, and more than four decimals
+(rounded half up to four, as the views show them)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from eligibility.compile.calculation import RecordedStep
+from eligibility.explain.calculation import StepViews, format_number, with_values
+
+LANGS = ("nb", "nn", "en")
+
+
+def _original(value: Decimal, lang: str) -> str:
+    """The decimal branch of ``format_number`` as it was written before the cheaper
+    paths (kept here verbatim as the reference)."""
+    text = f"{value:,f}"
+    dot = text.find(".")
+    if dot >= 0:
+        if len(text) - dot > 5:
+            text = f"{value.quantize(Decimal('0.0001'), rounding=ROUND_HALF_UP):,f}"
+        text = text.rstrip("0").rstrip(".")
+    text = text.replace(",", " ")
+    if lang != "en":
+        text = text.replace(".", ",")
+    return text
+
+
+def _outcome(fn: Any) -> tuple[str, Any]:
+    try:
+        return "ok", fn()
+    except InvalidOperation as exc:  # a quantize beyond the context's precision
+        return "error", type(exc).__name__
+
+
+decimals = st.one_of(
+    st.builds(lambda sign, digits, exp: Decimal((sign, tuple(digits), exp)),
+              st.integers(0, 1), st.lists(st.integers(0, 9), min_size=1, max_size=34),
+              st.integers(-40, 12)),
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.sampled_from([Decimal("0"), Decimal("-0"), Decimal("0.00"), Decimal("-0.000"),
+                     Decimal("0E+3"), Decimal("1E+3"), Decimal("999.99995"),
+                     Decimal("-999.99995"), Decimal("0.00005"), Decimal("-0.00004"),
+                     Decimal(11792) / 12, Decimal("216000.00"), Decimal("39487.6472")]),
+)
+
+
+def _step(*values: Any) -> RecordedStep:
+    text = " + ".join(["v"] * len(values))
+    terms = tuple((4 * i, 4 * i + 1, v) for i, v in enumerate(values))
+    return RecordedStep("x", "let", None, None, (), text, None, (), (), terms)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(decimals)
+def test_whole_and_fractional_decimals_read_as_the_original_algorithm(value: Decimal) -> None:
+    for lang in LANGS:
+        expected = _outcome(lambda: _original(value, lang))  # noqa: B023
+        assert _outcome(lambda: format_number(value, lang)) == expected  # noqa: B023
+        assert _outcome(lambda: with_values(_step(value), lang)) == expected  # noqa: B023
+        texts = {id(value): (value, _original(value, lang))} if expected[0] == "ok" else {}
+        assert _outcome(lambda: with_values(_step(value), lang, None, texts)) == expected  # noqa: B023
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(st.lists(decimals, min_size=1, max_size=6))
+def test_a_views_memo_of_pack_decimals_gives_the_same_text(values: list[Decimal]) -> None:
+    """The pack's decimals are formatted once per language; a household's equal decimal
+    (another object) is formatted itself, with its own digits."""
+    pack = {id(v): (v, str(v)) for v in values[::2]}
+    views = StepViews(pack)
+    for lang in LANGS:
+        try:
+            expected = " + ".join(_original(v, lang) for v in values)
+        except InvalidOperation:
+            continue
+        shown = views.steps((_step(*values),), lang)[0].with_values
+        assert shown == expected
+        again = [Decimal(str(v)) for v in values]  # equal values, other objects
+        assert views.steps((_step(*again),), lang)[0].with_values == expected
