@@ -126,12 +126,6 @@ def evaluate_period(engine: Engine, req: EvaluateRequest, detail: Detail) -> str
                                                   req.lang, detail).to_json(None), start)
 
 
-def decision_json(engine: Engine, decision: Decision) -> bytes:
-    """The Decision serialised once, straight to bytes: :meth:`Engine.evaluate_json`'s
-    bytes (the engine's builder keeps the JSON of parts Decisions share)."""
-    return engine.builder.json(decision)
-
-
 def guarded(work: Callable[[], T], as_of: date, prefix: str = "") -> T:
     """Run ``work``; the engine's errors become problems naming paths under ``prefix``."""
     try:
@@ -248,7 +242,8 @@ def build_router(registry: PackRegistry, settings: Settings) -> APIRouter:
             return json_response(evaluate_period(served.engine, body, detail))
         decision = evaluate_one(served.engine, body, "", detail)
         request_context(request.scope).facts_sha256.append(decision.provenance.facts_sha256)
-        return json_response(decision_json(served.engine, decision))
+        # Engine.evaluate_json's bytes: the builder keeps the JSON of parts Decisions share
+        return json_response(served.engine.builder.json(decision))
 
     @router.post("/packs/{pack_id}/evaluate/batch", response_model=BatchResponse,
                  tags=["evaluation"], summary="Evaluate several households at once",
