@@ -501,10 +501,27 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
         if env_at:
             step = env_at[at]
             if step is not None:
+                if keyless is None:
+                    keyless = plan.keyless_uses(as_of, params)
                 try:
-                    steps.append(_from_env(plan, at, step, env,  # type: ignore[arg-type]
-                                           env_conds, as_of, params, amount, exact, memo,
-                                           getters, remember))
+                    getter = getters[at] if memo is not None else None
+                    key: Any = None
+                    if getter is not None:
+                        key = (at, getter(env))
+                        found = memo.get(key)  # type: ignore[union-attr]
+                        if found is not None:
+                            steps.append(found)
+                            continue
+                    direct = step[3]
+                    found = None if direct is None else _direct_step(
+                        plan, direct, env, as_of, params,  # type: ignore[arg-type]
+                        amount, exact)
+                    if found is None:
+                        found = _env_step(plan, step, env,  # type: ignore[arg-type]
+                                          env_conds, keyless, as_of, params, amount, exact)
+                    if getter is not None:
+                        remember(key, found)  # type: ignore[misc]
+                    steps.append(found)
                     continue
                 except _RAISES:
                     pass
@@ -783,15 +800,13 @@ def _bind(plan: CalculationPlan, d: _Direct, as_of: date, params: Mapping[str, A
 
 
 def _direct_step(plan: CalculationPlan, d: _Direct, env: Mapping[str, Any], as_of: date,
-                 params: Mapping[str, Any], amount: Any, exact: Any,
-                 bound: tuple[Any, ...] | None = None) -> RecordedStep | None:
-    """The step :func:`_env_step` records, from ``d`` (``bound``: ``d.dated`` on the
-    date when the caller has it); None where a fact it shows is not in ``env`` (the
-    caller records it term by term then)."""
-    if bound is None:
-        bound = d.dated.get(as_of)
-        if bound is None or bound[0] is not params:
-            bound = _bind(plan, d, as_of, params)
+                 params: Mapping[str, Any], amount: Any, exact: Any) -> RecordedStep | None:
+    """The step :func:`_env_step` records, from ``d`` (bound once per date, ``d.dated``);
+    None where a fact it shows is not in ``env`` (the caller records it term by term
+    then)."""
+    bound = d.dated.get(as_of)
+    if bound is None or bound[0] is not params:
+        bound = _bind(plan, d, as_of, params)
     terms = bound[1].copy()
     getter = d.getter
     if getter is not None:
@@ -864,35 +879,28 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
     (its inputs from ``env``: values of exact kinds that decide the whole step) is
     looked up there by the step's position and those values, and ``remember`` keeps what is not."""
     conds: dict[Any, Any] = {}
-    return tuple([_from_env(plan, at, step, env, conds, as_of, params, amount, exact, memo,
-                            getters, remember) for at, step in enumerate(steps)])
-
-
-def _from_env(plan: CalculationPlan, at: int, step: EnvStep, env: Mapping[str, Any],
-              conds: dict[Any, Any], as_of: date, params: Mapping[str, Any], amount: Any,
-              exact: Any, memo: Mapping[Any, RecordedStep] | None,
-              getters: tuple[Callable[[Any], Any] | None, ...],
-              remember: Callable[[Any, RecordedStep], None] | None) -> RecordedStep:
-    """Step ``at`` of the plan recorded from ``env``: found in ``memo`` by its inputs
-    (``getters[at]``), else made in one pass (:func:`_direct_step`) or term by term
-    (:func:`_env_step`), and kept by ``remember``. What a closure raises goes to the
-    caller (see :func:`record_env`)."""
-    getter = getters[at] if memo is not None else None
-    key: Any = None
-    if getter is not None:
-        key = (at, getter(env))
-        found = memo.get(key)  # type: ignore[union-attr]
-        if found is not None:
-            return found
-    direct = step[3]
-    made = None if direct is None else _direct_step(plan, direct, env, as_of, params,
-                                                    amount, exact)
-    if made is None:
-        made = _env_step(plan, step, env, conds, plan.keyless_uses(as_of, params), as_of,
-                         params, amount, exact)
-    if getter is not None:
-        remember(key, made)  # type: ignore[misc]
-    return made
+    keyless: Mapping[str, ParamUse] | None = None
+    out: list[RecordedStep] = []
+    at = -1
+    for step in steps:
+        at += 1
+        getter = getters[at] if memo is not None else None
+        if getter is not None:
+            key = (at, getter(env))
+            found = memo.get(key)  # type: ignore[union-attr]
+            if found is not None:
+                out.append(found)
+                continue
+        d = step[3]
+        made = None if d is None else _direct_step(plan, d, env, as_of, params, amount, exact)
+        if made is None:
+            if keyless is None:
+                keyless = plan.keyless_uses(as_of, params)
+            made = _env_step(plan, step, env, conds, keyless, as_of, params, amount, exact)
+        if getter is not None:
+            remember(key, made)  # type: ignore[misc]
+        out.append(made)
+    return tuple(out)
 
 
 def _env_step(plan: CalculationPlan, step: EnvStep, env: Mapping[str, Any],
