@@ -332,7 +332,8 @@ class StepViews:
                     if hit is not None:
                         # kept by identity too: a step the recorder shares is found so
                         # when it comes again
-                        self._store(shared, id(s), hit if hit[0] is s else (s, hit[1]))
+                        if hit[0] is s:
+                            self._store(shared, id(s), hit)
                         out.append(hit[1])
                         continue
             fields = template.copy()
