@@ -164,3 +164,19 @@ def test_a_step_equal_to_one_made_before_shares_its_view() -> None:
     assert (first.with_values, other.with_values) == ("1 500 + yes + ?", "1 500 + no + ?")
     assert views.steps((_step(3, 1500, True, UNKNOWN),), "nb")[0].with_values == \
         "1 500 + ja + ?"
+
+
+def test_steps_of_two_planned_steps_alike_in_text_keep_their_own_titles() -> None:
+    """The views keep a step's static part per planned step (its identity): two steps
+    named and written alike but planned apart, with other titles, read as their own;
+    a step made by hand (no planned step) is found by its fields."""
+    from eligibility.compile.calculation import StepId
+    from eligibility.explain.calculation import StepViews
+
+    views = StepViews()
+    base = _step(1, 2)
+    a = base._replace(title={"en": "A"}, planned=StepId("x"))
+    b = base._replace(title={"en": "B"}, planned=StepId("x"))
+    for _ in range(2):
+        assert [s.title for s in views.steps((a, b, base), "en")] == ["A", "B", None]
+    assert views.steps((a,), "en")[0] is views.steps((a._replace(),), "en")[0]

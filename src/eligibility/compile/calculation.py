@@ -76,6 +76,22 @@ class RecordedStep(NamedTuple):
     #                                          the value ELIDED marks an `if` branch not taken
     rounding: str | None = None  # amount only: the declared rounding
     exact: Any = None  # amount only: the value before rounding
+    #: the planned step it was recorded from (its :class:`StepId`; None where made by
+    #: hand): the views keep what is static per planned step under it
+    planned: StepId | None = None
+
+
+class StepId:
+    """The identity of a planned step: equal to itself only (hashed by identity); its
+    repr names the step, so that equal records of two compiled packs read alike."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<step {self.name}>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +133,8 @@ class _PlannedStep:
     #: _CRIT, when those decide the whole step (no member list, no ``amount``, no call
     #: but ``param`` and ``known``); else None (see :func:`_ref_key`)
     inputs: tuple[tuple[int, str], ...] | None = None
+    #: the step's identity, which each :class:`RecordedStep` of it carries
+    ident: StepId | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +335,7 @@ def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
                       for t in _terms(expr.node, res, parameters, ()))
         steps.append(_PlannedStep(name, kind, title, unit, sources, text, value, terms,
                                   cached, tuple(_flat(t) for t in terms), expr.node,
-                                  _inputs(expr.node, res)))
+                                  _inputs(expr.node, res), StepId(name)))
     return CalculationPlan(tuple(steps), amount.rounding)
 
 
@@ -613,7 +631,7 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
             planned.name, kind, planned.title, planned.unit, planned.sources,
             planned.text, value, waiting if value is UNKNOWN else (),
             tuple(uses) if uses else (), tuple(terms),
-            rounding if kind == "amount" else None, step_exact,
+            rounding if kind == "amount" else None, step_exact, planned.ident,
         ))
         if mkey is not None:
             remember(mkey, made)  # type: ignore[misc]
@@ -682,7 +700,7 @@ class _Direct:
     in: those read from the environment by key (one look-up), the aggregates the
     evaluation kept or computes, and the keyed look-ups."""
 
-    head: tuple[Any, ...]  # (name, kind, title, unit, sources, text) of the RecordedStep
+    head: tuple[Any, ...]  # (name, kind, title, unit, sources, text, planned) of the step
     vkey: str | None  # where the environment keeps the step's value; None: the amount
     n: int  # the number of terms
     #: the terms read from the environment: (position, start, end), and an itemgetter
@@ -776,7 +794,7 @@ def _direct(planned: _PlannedStep, vkey: str | None,
             evals.append((pos, start, end, key, efn))
     return _Direct(
         (planned.name, planned.kind, planned.title, planned.unit, planned.sources,
-         planned.text), vkey, len(flat), tuple(env_terms),
+         planned.text, planned.ident), vkey, len(flat), tuple(env_terms),
         itemgetter(*env_keys) if env_keys else None, tuple(evals), tuple(keyed),
         tuple(plain), tuple(uses))
 
@@ -848,13 +866,13 @@ def _direct_step(plan: CalculationPlan, d: _Direct, env: Mapping[str, Any], as_o
             terms[pos] = (start, end, hit[0])
             found[at] = hit[1]
         uses = tuple(found)
-    name_, kind, title, unit, sources, text = d.head
+    name_, kind, title, unit, sources, text, ident = d.head
     vkey = d.vkey
     if vkey is None:
         return _new_step(RecordedStep, (name_, kind, title, unit, sources, text, amount, (),
-                                        uses, tuple(terms), plan.rounding, exact))
+                                        uses, tuple(terms), plan.rounding, exact, ident))
     return _new_step(RecordedStep, (name_, kind, title, unit, sources, text, env[vkey], (),
-                                    uses, tuple(terms), None, None))
+                                    uses, tuple(terms), None, None, ident))
 
 
 #: what a backend's closure may raise where the reference gives UNKNOWN or an error
@@ -954,7 +972,8 @@ def _env_step(plan: CalculationPlan, step: EnvStep, env: Mapping[str, Any],
         return _new_step(RecordedStep, (
             planned.name, "amount", planned.title, planned.unit, planned.sources,
             planned.text, amount, (), tuple(uses) if uses else (), tuple(terms),
-            plan.rounding, exact))
+            plan.rounding, exact, planned.ident))
     return _new_step(RecordedStep, (
         planned.name, planned.kind, planned.title, planned.unit, planned.sources,
-        planned.text, env[vkey], (), tuple(uses) if uses else (), tuple(terms), None, None))
+        planned.text, env[vkey], (), tuple(uses) if uses else (), tuple(terms), None, None,
+        planned.ident))

@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from rich.table import Table
 from rich.text import Text
 
-from eligibility.compile.calculation import ELIDED, ParamUse, RecordedStep
+from eligibility.compile.calculation import ELIDED, ParamUse, RecordedStep, StepId
 from eligibility.compile.runtime import UNKNOWN
 from eligibility.decision import (
     CalculationStep,
@@ -201,7 +201,8 @@ class StepViews:
         #: made per ParamUse (id → (the ParamUse, its view)), the lists of them per
         #: step's ParamUse tuple (their ids → (the ParamUses, the list)), the views of recorded
         #: steps a recorder shares (id → (the RecordedStep, its view): a step found in
-        #: ``_static``'s memo by values as built from this very object)
+        #: ``_static``'s memo by values as built from this very object), and the
+        #: ``_static`` entry of each planned step (id of its StepId → (it, the entry))
         self._langs: dict[str, _Lang] = {}
         self._empty: list[Any] = []
         self._lock = threading.Lock()
@@ -256,8 +257,9 @@ class StepViews:
             views: dict[int, tuple[Any, ParameterUsed]] = {}
             lists: dict[tuple[int, ...], tuple[Any, list[ParameterUsed]]] = {}
             shared: dict[int, tuple[RecordedStep, CalculationStep]] = {}
+            planned: dict[int, tuple[StepId, Any]] = {}
             made = ((format_number(False, lang), format_number(True, lang)), texts, views,
-                    lists, shared)
+                    lists, shared, planned)
             with self._lock:
                 found = self._langs.setdefault(lang, made)
         return found
@@ -301,7 +303,7 @@ class StepViews:
         """The recorded steps as ``MeasureResult.calculation`` (not re-validated)."""
         out: list[CalculationStep] = []
         static = self._static
-        yes_no, texts, _, params, shared = self._langs.get(lang) or self._lang(lang)
+        yes_no, texts, _, params, shared, planned = self._langs.get(lang) or self._lang(lang)
         shareable = _SHAREABLE.issuperset
         decimals = self._decimals
         own: dict[int, tuple[Any, str]] = {}  # this household's decimals, formatted
@@ -310,11 +312,18 @@ class StepViews:
             if seen is not None and seen[0] is s:  # a step the recorder shares
                 out.append(seen[1])
                 continue
-            sources, title = s.sources, s.title
-            found = static.get((id(sources), id(title), s.name, s.text, s.unit, s.rounding,
-                                lang))
-            if found is None or found[0] is not sources or found[1] is not title:
-                found = self._template(s, lang)
+            ident = s.planned
+            pfound = planned.get(id(ident)) if ident is not None else None
+            if pfound is not None and pfound[0] is ident:  # the planned step's static part
+                found = pfound[1]
+            else:
+                sources, title = s.sources, s.title
+                found = static.get((id(sources), id(title), s.name, s.text, s.unit,
+                                    s.rounding, lang))
+                if found is None or found[0] is not sources or found[1] is not title:
+                    found = self._template(s, lang)
+                if ident is not None:
+                    self._store(planned, id(ident), (ident, found))
             template, made = found[2], found[3]
             # a step without decimals of its own (a count, a choice, a parameter's value)
             # is made once per values and shared; the parameters it looked up are kept
@@ -388,7 +397,7 @@ class _DecimalKey:
 #: per language (see ``StepViews._langs``)
 _Lang = tuple[tuple[str, str], dict[int, tuple[Any, str]], dict[int, tuple[Any, ParameterUsed]],
               dict[tuple[int, ...], tuple[Any, list[ParameterUsed]]],
-              dict[int, tuple[RecordedStep, CalculationStep]]]
+              dict[int, tuple[RecordedStep, CalculationStep]], dict[int, tuple[StepId, Any]]]
 _third = itemgetter(2)  # a recorded term's value
 #: the value types of a step that can be shared between Decisions as it is: equal values
 #: of one step's value or term (each of one type) format and serialise alike
