@@ -20,7 +20,9 @@ environment and closures (the fast path) gets the same steps from :func:`env_ste
 :func:`record_env`, reading the values it kept there instead of a context; a step
 without `if` conditions is recorded there in one pass by a recorder bound once per date
 (its plain look-ups in place, its keyed look-ups memoised per date by keys of exact
-kinds). The Decision, the terminal table and the README examples are read-only views over this
+kinds), and one with `if` conditions by the same recorder on the layout of its
+conditions' outcomes (asked as the term-by-term recorder asks them; a layout made once
+per outcomes). The Decision, the terminal table and the README examples are read-only views over this
 record (:mod:`eligibility.explain.calculation`).
 """
 
@@ -531,9 +533,11 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
                             steps.append(found)
                             continue
                     direct = step[3]
-                    found = None if direct is None else _direct_step(
+                    found = _direct_step(
                         plan, direct, env, as_of, params,  # type: ignore[arg-type]
-                        amount, exact)
+                        amount, exact) if direct.__class__ is _Direct else _guarded_step(
+                        plan, direct, env, env_conds, as_of,  # type: ignore[arg-type]
+                        params, amount, exact)
                     if found is None:
                         found = _env_step(plan, step, env,  # type: ignore[arg-type]
                                           env_conds, keyless, as_of, params, amount, exact)
@@ -712,15 +716,34 @@ class _Direct:
     keyed: tuple[tuple[int, int, int, str, tuple[Any, ...], int], ...]
     plain: tuple[tuple[int, int, int, str], ...]  # (position, start, end, name)
     uses: tuple[str | None, ...]  # per parameter term in order: its name, None if keyed
+    #: (position, start, end) of the `if` branches not taken (a layout of :class:`_Guarded`)
+    elided: tuple[tuple[int, int, int], ...] = ()
     #: per date: what the date fixes (see :func:`_bind`)
     dated: dict[date, tuple[Any, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Guarded:
+    """A step with `if` conditions over an environment, for :func:`_guarded_step`: its
+    conditions in the order the term-by-term recorder asks them, each with the outcomes
+    of earlier ones it is asked under, and per tuple of outcomes the step laid out as
+    :class:`_Direct` (its terms then fixed; made on first use, under the plan's lock)."""
+
+    planned: _PlannedStep
+    vkey: str | None
+    flat: tuple[tuple[Any, ...], ...]  # as EnvStep's, with the conditions' closures
+    #: (condition closure, ((index of an earlier condition, the outcome it needs), …))
+    conds: tuple[tuple[Any, tuple[tuple[int, Any], ...]], ...]
+    index: Mapping[Any, int]  # a condition closure → its index in ``conds``
+    layouts: dict[tuple[Any, ...], _Direct | None] = field(default_factory=dict)
 
 
 #: one step for :func:`record_env`: (the planned step, the environment key of its value
 #: — a ``let`` or criterion — or None for the amount, its terms as
 #: (start, end, how, environment key, closure, guards, key closures), and the step laid
-#: out for :func:`_direct_step` when it has no `if` conditions, else None)
-EnvStep = tuple[_PlannedStep, str | None, tuple[tuple[Any, ...], ...], _Direct | None]
+#: out for :func:`_direct_step` when it has no `if` conditions, else for
+#: :func:`_guarded_step`)
+EnvStep = tuple[_PlannedStep, str | None, tuple[tuple[Any, ...], ...], "_Direct | _Guarded"]
 
 
 def env_steps(plan: CalculationPlan, compile_node: Callable[[ast.Node], Any],
@@ -764,8 +787,79 @@ def env_steps(plan: CalculationPlan, compile_node: Callable[[ast.Node], Any],
                 efn = compile_node(term.node)
                 key = term_key(term.node)
             flat.append((start, end, how, key, efn, eguards, ekeys))
-        out.append((planned, vkey, tuple(flat), _direct(planned, vkey, flat)))
+        out.append((planned, vkey, tuple(flat),
+                    _direct(planned, vkey, flat) or _guarded(planned, vkey, flat)))
     return tuple(out)
+
+
+def _guarded(planned: _PlannedStep, vkey: str | None,
+             flat: list[tuple[Any, ...]]) -> _Guarded:
+    """``planned`` (with `if` conditions) laid out for :func:`_guarded_step`."""
+    index: dict[Any, int] = {}
+    conds: list[tuple[Any, tuple[tuple[int, Any], ...]]] = []
+    for *_, guards, _ in flat:
+        for at, (cond, _want) in enumerate(guards):
+            if cond not in index:  # asked where the guards before it hold
+                index[cond] = len(conds)
+                conds.append((cond, tuple((index[c], w) for c, w in guards[:at])))
+    return _Guarded(planned, vkey, tuple(flat), tuple(conds), index)
+
+
+def _guarded_layout(g: _Guarded, outcomes: tuple[Any, ...]) -> _Direct | None:
+    """``g``'s step as :class:`_Direct` where its conditions came out as ``outcomes``:
+    the terms the term-by-term recorder (:func:`_env_step`) records then."""
+    kept: list[tuple[Any, ...]] = []
+    elided_to = -1
+    index = g.index
+    for start, end, how, key, efn, guards, key_fns in g.flat:
+        if end <= elided_to:
+            continue
+        if guards:
+            taken = True
+            for cond, want in guards:
+                if outcomes[index[cond]] is not want:
+                    taken = False
+                    break
+            if not taken:
+                if how == _BRANCH:  # a branch not taken: shown as "…"
+                    elided_to = end
+                    kept.append((start, end, _BRANCH, "", None, (), ()))
+                continue
+        if how != _BRANCH:  # (a branch taken: its terms follow)
+            kept.append((start, end, how, key, efn, (), key_fns))
+    return _direct(g.planned, g.vkey, kept)
+
+
+def _guarded_step(plan: CalculationPlan, g: _Guarded, env: Mapping[str, Any],
+                  conds: dict[Any, Any], as_of: date, params: Mapping[str, Any],
+                  amount: Any, exact: Any) -> RecordedStep | None:
+    """The step :func:`_env_step` records, by :func:`_direct_step` on the layout of its
+    conditions' outcomes (asked as it asks them; ``conds``: those asked so far); None
+    where that gives None."""
+    outcomes: list[Any] = []
+    for cond, outer in g.conds:
+        for at, want in outer:
+            if outcomes[at] is not want:
+                outcomes.append(None)  # not asked: a branch around it not taken
+                break
+        else:
+            got = conds.get(cond)
+            if got is None:
+                got = conds[cond] = cond(env)
+            outcomes.append(got)
+    key = tuple(outcomes)
+    layouts = g.layouts
+    if key in layouts:
+        d = layouts[key]
+    else:
+        d = _guarded_layout(g, key)
+        with plan._lock:
+            if len(layouts) >= 64:
+                layouts.clear()
+            layouts[key] = d
+    if d is None:  # pragma: no cover - a layout has no guards left
+        return None
+    return _direct_step(plan, d, env, as_of, params, amount, exact)
 
 
 def _direct(planned: _PlannedStep, vkey: str | None,
@@ -779,8 +873,11 @@ def _direct(planned: _PlannedStep, vkey: str | None,
     keyed: list[tuple[int, int, int, str, tuple[Any, ...], int]] = []
     plain: list[tuple[int, int, int, str]] = []
     uses: list[str | None] = []
+    elided: list[tuple[int, int, int]] = []
     for pos, (start, end, how, key, efn, _, key_fns) in enumerate(flat):
-        if how in (_FACT, _LET):
+        if how == _BRANCH:  # (a layout of _Guarded: a branch not taken)
+            elided.append((pos, start, end))
+        elif how in (_FACT, _LET):
             env_terms.append((pos, start, end))
             env_keys.append(key)
         elif how == _PARAM:
@@ -796,7 +893,7 @@ def _direct(planned: _PlannedStep, vkey: str | None,
         (planned.name, planned.kind, planned.title, planned.unit, planned.sources,
          planned.text, planned.ident), vkey, len(flat), tuple(env_terms),
         itemgetter(*env_keys) if env_keys else None, tuple(evals), tuple(keyed),
-        tuple(plain), tuple(uses))
+        tuple(plain), tuple(uses), tuple(elided))
 
 
 def _bind(plan: CalculationPlan, d: _Direct, as_of: date, params: Mapping[str, Any],
@@ -808,6 +905,8 @@ def _bind(plan: CalculationPlan, d: _Direct, as_of: date, params: Mapping[str, A
     base: list[Any] = [None] * d.n
     for pos, start, end, name in d.plain:
         base[pos] = (start, end, keyless[name].value)
+    for pos, start, end in d.elided:
+        base[pos] = (start, end, ELIDED)
     template = tuple([None if u is None else keyless[u] for u in d.uses])
     bound = (params, base, template, plan.keyed_at(as_of, params) if d.keyed else None)
     with plan._lock:
@@ -910,7 +1009,9 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
                 out.append(found)
                 continue
         d = step[3]
-        made = None if d is None else _direct_step(plan, d, env, as_of, params, amount, exact)
+        made = _direct_step(plan, d, env, as_of, params, amount, exact) if (
+            d.__class__ is _Direct) else _guarded_step(
+            plan, d, env, conds, as_of, params, amount, exact)  # type: ignore[arg-type]
         if made is None:
             if keyless is None:
                 keyless = plan.keyless_uses(as_of, params)
