@@ -21,9 +21,10 @@ environment and closures (the fast path) gets the same steps from :func:`env_ste
 without `if` conditions is recorded there in one pass by a recorder bound once per date
 (its plain look-ups in place, its keyed look-ups memoised per date by keys of exact
 kinds), and one with `if` conditions by the same recorder on the layout of its
-conditions' outcomes (asked as the term-by-term recorder asks them; a layout made once
-per outcomes). The Decision, the terminal table and the README examples are read-only views over this
-record (:mod:`eligibility.explain.calculation`).
+conditions' outcomes (asked as the term-by-term recorder asks them; the layouts made
+when the backend's steps are, one for each way the conditions can go). The Decision, the terminal
+table and the README examples are read-only views over this record
+(:mod:`eligibility.explain.calculation`).
 """
 
 from __future__ import annotations
@@ -735,7 +736,9 @@ class _Guarded:
     #: (condition closure, ((index of an earlier condition, the outcome it needs), …))
     conds: tuple[tuple[Any, tuple[tuple[int, Any], ...]], ...]
     index: Mapping[Any, int]  # a condition closure → its index in ``conds``
-    layouts: dict[tuple[Any, ...], _Direct | None] = field(default_factory=dict)
+    #: per outcomes: the layout (made at start for each way two-valued conditions can
+    #: go), or how many times other outcomes came before one is made for them
+    layouts: dict[tuple[Any, ...], _Direct | int] = field(default_factory=dict)
 
 
 #: one step for :func:`record_env`: (the planned step, the environment key of its value
@@ -802,10 +805,32 @@ def _guarded(planned: _PlannedStep, vkey: str | None,
             if cond not in index:  # asked where the guards before it hold
                 index[cond] = len(conds)
                 conds.append((cond, tuple((index[c], w) for c, w in guards[:at])))
-    return _Guarded(planned, vkey, tuple(flat), tuple(conds), index)
+    g = _Guarded(planned, vkey, tuple(flat), tuple(conds), index)
+    for outcomes in _outcomes(g.conds):  # laid out at start for every way they can go
+        g.layouts[outcomes] = _guarded_layout(g, outcomes)
+    return g
 
 
-def _guarded_layout(g: _Guarded, outcomes: tuple[Any, ...]) -> _Direct | None:
+def _outcomes(conds: tuple[tuple[Any, tuple[tuple[int, Any], ...]], ...],
+              ) -> list[tuple[Any, ...]]:
+    """Every tuple of outcomes (True, False; None: not asked) two-valued conditions
+    ``conds`` can give, as :func:`_guarded_step` collects them; none when more than
+    :data:`_LAYOUTS_AT_START` (laid out as they come then)."""
+    found: list[tuple[Any, ...]] = [()]
+    for _, outer in conds:
+        grown: list[tuple[Any, ...]] = []
+        for done in found:
+            if all(done[at] is want for at, want in outer):
+                grown += [(*done, True), (*done, False)]
+            else:
+                grown.append((*done, None))
+        if len(grown) > _LAYOUTS_AT_START:
+            return []
+        found = grown
+    return found
+
+
+def _guarded_layout(g: _Guarded, outcomes: tuple[Any, ...]) -> _Direct | int:
     """``g``'s step as :class:`_Direct` where its conditions came out as ``outcomes``:
     the terms the term-by-term recorder (:func:`_env_step`) records then."""
     kept: list[tuple[Any, ...]] = []
@@ -827,7 +852,7 @@ def _guarded_layout(g: _Guarded, outcomes: tuple[Any, ...]) -> _Direct | None:
                 continue
         if how != _BRANCH:  # (a branch taken: its terms follow)
             kept.append((start, end, how, key, efn, (), key_fns))
-    return _direct(g.planned, g.vkey, kept)
+    return _direct(g.planned, g.vkey, kept) or 0  # (never 0: no guards are left)
 
 
 def _guarded_step(plan: CalculationPlan, g: _Guarded, env: Mapping[str, Any],
@@ -835,7 +860,8 @@ def _guarded_step(plan: CalculationPlan, g: _Guarded, env: Mapping[str, Any],
                   amount: Any, exact: Any) -> RecordedStep | None:
     """The step :func:`_env_step` records, by :func:`_direct_step` on the layout of its
     conditions' outcomes (asked as it asks them; ``conds``: those asked so far); None
-    where that gives None."""
+    where that gives None or the outcomes come for the first time (the caller records
+    the step term by term then)."""
     outcomes: list[Any] = []
     for cond, outer in g.conds:
         for at, want in outer:
@@ -849,17 +875,29 @@ def _guarded_step(plan: CalculationPlan, g: _Guarded, env: Mapping[str, Any],
             outcomes.append(got)
     key = tuple(outcomes)
     layouts = g.layouts
-    if key in layouts:
-        d = layouts[key]
-    else:
-        d = _guarded_layout(g, key)
+    d: Any = layouts.get(key)
+    if d.__class__ is not _Direct:
+        # outcomes seen fewer than _LAYOUT_AFTER times: term by term (the caller, with
+        # the conditions asked here), then laid out (a layout and its binding per date
+        # cost more than a few term-by-term records)
+        seen: Any = (d or 0) + 1
+        made = _guarded_layout(g, key) if seen >= _LAYOUT_AFTER else seen
         with plan._lock:
-            if len(layouts) >= 64:
+            if len(layouts) >= 2 * _LAYOUTS_AT_START:
                 layouts.clear()
-            layouts[key] = d
-    if d is None:  # pragma: no cover - a layout has no guards left
-        return None
+            layouts[key] = made
+        if made.__class__ is not _Direct:
+            return None
+        d = made
     return _direct_step(plan, d, env, as_of, params, amount, exact)
+
+
+#: how many times a step's conditions come out alike before :func:`_guarded_step` lays
+#: the step out for them, where it was not laid out at start (outcomes other than
+#: True/False, or more ways than :data:`_LAYOUTS_AT_START`)
+_LAYOUT_AFTER = 8
+#: the most layouts of one step made at start (one per way its conditions can go)
+_LAYOUTS_AT_START = 32
 
 
 def _direct(planned: _PlannedStep, vkey: str | None,
