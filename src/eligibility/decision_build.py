@@ -650,7 +650,7 @@ class DecisionBuilder:
         # the amount as a memo key: a result that is not eligible shows none
         shown = None if status == "not_eligible" else _value_key(amount)
         meas = ls.measures[cm.index]
-        priority = out.priority
+        priority: Any = out.priority
         if priority is not None and meas.ranked:
             priority = priority[0]
         reasons: list[Reason] = []
