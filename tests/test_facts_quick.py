@@ -8,6 +8,7 @@ and not, and then spoilt field by field with values the full path converts or re
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -323,3 +324,31 @@ def test_the_exact_pass_refuses_a_decimal_where_an_int_or_a_bool_goes() -> None:
                   {"household": {"lawful_residence": Decimal(1)}}):
         assert validator._exact(facts) is None
         _agree(validator, facts)
+
+
+#: floats in a number field (a JSON body's fractions): the exact pass takes those
+#: within the field's bounds and the number limits as the decimal pydantic makes of them
+EXACT_FLOATS = [2.5, 0.1, 3.0, -0.0, 1e-7, 123456789012345.67, 1e20, 1e21, -0.01, -1e20,
+                float("nan"), float("inf"), float("-inf")]
+
+
+@pytest.mark.parametrize("value", EXACT_FLOATS, ids=repr)
+@pytest.mark.parametrize("path", ["no:economy.savings", "no:members.income_month",
+                                  "anchors:household.net_wealth"])
+def test_the_exact_pass_takes_a_float_as_the_full_path(path: str, value: float) -> None:
+    name, dotted = path.split(":")
+    group, field = dotted.split(".")
+    validator = VALIDATORS[name]
+    item: dict[str, Any] = {field: value}
+    facts: dict[str, Any] = {group: [item] if group == "members" else item}
+    exact = validator._exact(facts)
+    spec = PACKS[name].schema.field(dotted)
+    assert spec is not None
+    within = math.isfinite(value) and abs(value) <= 1e20 and (
+        spec.minimum is None or value >= spec.minimum) and (
+        spec.maximum is None or value <= spec.maximum)
+    assert (exact is not None) == within
+    assert _agree(validator, facts) == within
+    if exact is not None:
+        got = exact.data[group][0] if group == "members" else exact.data[group]
+        assert type(got[field]) is Decimal and repr(got[field]) == repr(Decimal(repr(value)))

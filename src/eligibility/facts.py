@@ -18,13 +18,13 @@ text in a numeric field (``"9e999999"`` is refused, never expanded). Only
 :meth:`FactValidator.quick` is a fast path for the common document: plain groups of
 present values (no ``null``) that pass. The usual one — every value exactly a JSON
 bool, an int within its field's bounds, one of an enum's values, or in a number field a
-finite decimal within its bounds and the digit limit, as a JSON body, a YAML file or a
-generated frame gives it — is read in one pass that builds the groups, the flat facts and
-the canonical form at once (:meth:`FactValidator._exact`). Any other it validates with
-a second pydantic schema of the same fields, as typed dicts, which gives the facts as
-plain dicts in schema order and only those present (instead of one model object per
-group whose every field is then read back). Both take less than the model, never
-more: anything they do not take — an error, a ``null``, a number beyond the limits —
+finite decimal (or float, as pydantic reads it) within its bounds and the digit limit, as
+a JSON body, a YAML file or a generated frame gives it — is read in one pass that builds
+the groups, the flat facts and the canonical form at once (:meth:`FactValidator._exact`).
+Any other it validates with a second pydantic schema of the same fields, as typed dicts,
+which gives the facts as plain dicts in schema order and only those present (instead of
+one model object per group whose every field is then read back). Both take less than the
+model, never more: anything they do not take — an error, a ``null``, a number beyond the limits —
 answers ``None`` and takes the full path, which gives the same ValidFacts or names the
 errors. The quick path writes the canonical JSON from a copy of the facts whose
 decimals are their canonical text already (one orjson call, no callback per decimal):
@@ -40,6 +40,7 @@ import math
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from math import isfinite as _isfinite
 from typing import Annotated, Any, Literal, NamedTuple, NotRequired, Required
 
 from pydantic import (
@@ -561,6 +562,14 @@ def _exact_item(given: Any, fields: tuple[_ExactField, ...], decimals: bool,
                 number = value
                 canon[name] = str(value.normalize()) if value == value.to_integral_value() \
                     else text
+            elif cls is float and _isfinite(value):
+                # a JSON body's fraction: the decimal pydantic makes of it (its shortest
+                # text: at most 17 digits), within the bounds
+                number = Decimal(repr(value))
+                if not dlo <= number <= dhi:
+                    return None
+                canon[name] = str(number.normalize()) \
+                    if number == number.to_integral_value() else str(number)
             else:
                 return None
             item[name] = number
@@ -660,7 +669,7 @@ class FactValidator:
     def _exact(self, raw: dict[str, Any]) -> ValidFacts | None:
         """The usual document, in one pass: every value exactly a JSON bool, an int
         within its field's bounds and the number limits, one of an enum's values, or in
-        a number field a finite decimal within its bounds and the limits (what the
+        a number field a finite decimal or float within its bounds and the limits (what the
         quick schema gives for it, the same values in the same order);
         ``None`` for anything else (:meth:`quick`'s schema then decides)."""
         data: dict[str, Any] = {}
