@@ -177,8 +177,8 @@ class FastPack:
             strict = self._strict(req.expr.node, let_strict) if req.expr else _NONE_STRICT
             shown = strict
             for label, _ in creq.observed:
-                f, mem = self._strict(nodes[label], let_strict)
-                shown = (shown[0] | f, shown[1] or mem)
+                f, mem, fields = self._strict(nodes[label], let_strict)
+                shown = (shown[0] | f, shown[1] or mem, shown[2] | fields)
             requirements.append(FastRequirement(creq, rfn, exceptions, tuple(observed),
                                                 tuple(keys), memo_ok, req_reads, exact,
                                                 strict, shown))
@@ -327,7 +327,8 @@ class FastPack:
             return masks.index(_mask(reads, bits, member_bits, members_bit))
 
         def strict(found: Strict) -> int:
-            return sum(bits.get(f, 0) for f in found[0]) | (members_bit if found[1] else 0)
+            return (sum(bits.get(f, 0) for f in found[0]) | (members_bit if found[1] else 0)
+                    | sum(member_bits.get(f, 0) for f in found[2]))
 
         measures = [replace(mp, at=_At(
             at(mp.fm.reads), at(mp.fm.amount_reads),

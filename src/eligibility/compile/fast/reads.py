@@ -34,9 +34,11 @@ class Reads:
 _NOTHING = Reads(frozenset(), frozenset(), False)
 
 #: what an expression reads on every path its fast closures take: (facts, the member
-#: list); one of them missing and the closures cannot finish (:func:`strict_of`)
-Strict = tuple[frozenset[str], bool]
-_NONE_STRICT: Strict = (frozenset(), False)
+#: list, member fields read on every member); one of them missing (for a member field:
+#: on some member) and the closures cannot finish (:func:`strict_of`)
+Strict = tuple[frozenset[str], bool, frozenset[str]]
+_NONE_STRICT: Strict = (frozenset(), False, frozenset())
+_EMPTY: frozenset[str] = frozenset()
 
 
 def _common(members: list[dict[str, Any]]) -> set[str]:
@@ -82,23 +84,30 @@ def reads_of(compiled: CompiledPack, criteria: dict[str, Reads], node: ast.Node,
 
 
 def strict_of(compiled: CompiledPack, criteria: dict[str, Strict], node: ast.Node,
-              lets: dict[str, Strict]) -> Strict:
-    """The facts (and whether the member list) ``node``'s fast closures read on
-    every path they take — through criteria and ``lets`` too (their Strict by id and
-    name), which are not in the environment when such a fact is missing.
-    Under-approximate: a member field, the operands past the first of ``and``/``or``, a
-    branch read by only one side of an ``if``, anything in a member loop count as not
-    always read."""
+              lets: dict[str, Strict], in_member: bool = False) -> Strict:
+    """The facts (whether the member list, and the member fields on every member)
+    ``node``'s fast closures read on every path they take — through criteria and
+    ``lets`` too (their Strict by id and name), which are not in the environment when
+    such a fact is missing. A ``count`` or ``sum`` visits every member: the member
+    fields its condition (``sum`` without one: its value) reads on every path are read
+    on every member, and one member without such a field stops the closures.
+    Under-approximate: the operands past the first of ``and``/``or``, a branch read by
+    only one side of an ``if``, ``any``/``all`` (they may stop before the member that
+    lacks a field) and the facts, criteria and lets read in a member loop count as not
+    always read. ``in_member``: ``node`` is inside a member loop (a one-part name of a
+    member field is the current member's)."""
     if isinstance(node, ast.Name):
         dotted = node.dotted
+        if in_member and len(node.parts) == 1 and dotted in compiled.member_fields:
+            return _EMPTY, False, frozenset({dotted})
         if dotted in lets:
             return lets[dotted]
         if node.parts[0] == "criteria" and dotted[9:] in criteria:
             return criteria[dotted[9:]]
         if dotted == "members":
-            return frozenset(), True
+            return _EMPTY, True, _EMPTY
         if dotted in compiled.facts:
-            return frozenset({dotted}), False
+            return frozenset({dotted}), False, _EMPTY
         return _NONE_STRICT
     parts: tuple[ast.Node, ...]
     if isinstance(node, ast.BoolOp):
@@ -110,22 +119,30 @@ def strict_of(compiled: CompiledPack, criteria: dict[str, Strict], node: ast.Nod
             assert isinstance(right, ast.ListLit)
             parts = (node.operands[0], *right.items)
     elif isinstance(node, ast.If):
-        cond = strict_of(compiled, criteria, node.cond, lets)
-        then = strict_of(compiled, criteria, node.then, lets)
-        orelse = strict_of(compiled, criteria, node.orelse, lets)
-        return cond[0] | (then[0] & orelse[0]), cond[1] or (then[1] and orelse[1])
+        cond = strict_of(compiled, criteria, node.cond, lets, in_member)
+        then = strict_of(compiled, criteria, node.then, lets, in_member)
+        orelse = strict_of(compiled, criteria, node.orelse, lets, in_member)
+        return (cond[0] | (then[0] & orelse[0]), cond[1] or (then[1] and orelse[1]),
+                cond[2] | (then[2] & orelse[2]))
     elif isinstance(node, ast.Call):
         if node.func in _MEMBER_CALLS:
-            return frozenset(), True
+            every = _EMPTY
+            if node.func == "count" and len(node.args) == 2:
+                every = strict_of(compiled, criteria, node.args[1], lets, True)[2]
+            elif node.func == "sum":
+                every = strict_of(compiled, criteria, node.args[-1], lets, True)[2]
+            return _EMPTY, True, every
         parts = node.args[1:] if node.func == "param" else node.args
     elif isinstance(node, ast.Unary | ast.Binary):
         parts = ast.children(node)
     else:
         return _NONE_STRICT
-    facts: frozenset[str] = frozenset()
+    facts: frozenset[str] = _EMPTY
     members = False
+    fields: frozenset[str] = _EMPTY
     for part in parts:
-        f, m = strict_of(compiled, criteria, part, lets)
+        f, m, mf = strict_of(compiled, criteria, part, lets, in_member)
         facts |= f
         members = members or m
-    return facts, members
+        fields |= mf
+    return facts, members, fields
