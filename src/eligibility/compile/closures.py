@@ -15,7 +15,6 @@ import math
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from operator import attrgetter
 from typing import Any
 
 from eligibility.compile.runtime import UNKNOWN, Ctx
@@ -252,10 +251,10 @@ class _Compiler(CompilerBase):
                 return hit[0]
 
             return cached_criterion
-        get_cache = attrgetter(cache)
+        assert cache == "lets"
 
         def cached(ctx: Ctx) -> Any:
-            store = get_cache(ctx)
+            store = ctx.lets
             hit = store.get(key)
             if hit is None:
                 mark = len(ctx.missing)
@@ -428,6 +427,18 @@ class _Compiler(CompilerBase):
         name = node.args[0].dotted  # type: ignore[attr-defined]
         keys = [self.compile(a, in_member) for a in node.args[1:]]
         where = self.res.where
+        if not keys:
+
+            def value_of(ctx: Ctx) -> Any:
+                value = ctx.params[name]
+                if value.__class__ is NoValue:
+                    raise AsOfError(
+                        f"parameter {name!r} has no value on {ctx.as_of.isoformat()} "
+                        f"(used in {where})"
+                    )
+                return value
+
+            return value_of
 
         def lookup(ctx: Ctx) -> Any:
             value = ctx.params[name]
@@ -637,6 +648,14 @@ def _strict_call(args: list[Fn], fn: Callable[..., Any]) -> Fn:
             return UNKNOWN if value is UNKNOWN else fn(value)
 
         return call1
+    if len(args) == 2:
+        first, second = args
+
+        def call2(ctx: Ctx) -> Any:
+            a, b = first(ctx), second(ctx)
+            return UNKNOWN if a is UNKNOWN or b is UNKNOWN else fn(a, b)
+
+        return call2
 
     def call(ctx: Ctx) -> Any:
         values = [a(ctx) for a in args]
@@ -652,16 +671,35 @@ def _kleene(fns: tuple[Fn, ...], decisive: bool) -> Fn:
     """Kleene ``and`` (decisive value False) or ``or`` (decisive value True).
 
     The first operand equal to ``decisive`` settles the result, and the missing facts
-    read on the way are dropped: they could not change it.
+    read on the way are dropped: they could not change it. (Two operands, the common
+    case, without the loop.)
     """
+    if len(fns) == 2:
+        first, second = fns
+
+        def kleene2(ctx: Ctx) -> Any:
+            missing = ctx.missing
+            mark = len(missing)
+            a = first(ctx)
+            if a is decisive:
+                del missing[mark:]
+                return decisive
+            b = second(ctx)
+            if b is decisive:
+                del missing[mark:]
+                return decisive
+            return UNKNOWN if a is UNKNOWN or b is UNKNOWN else not decisive
+
+        return kleene2
 
     def kleene(ctx: Ctx) -> Any:
-        mark = len(ctx.missing)
+        missing = ctx.missing
+        mark = len(missing)
         unknown = False
         for f in fns:
             value = f(ctx)
             if value is decisive:
-                del ctx.missing[mark:]
+                del missing[mark:]
                 return decisive
             if value is UNKNOWN:
                 unknown = True
