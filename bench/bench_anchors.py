@@ -25,14 +25,19 @@ criteria, 7 measures and a bostøtte amount; not real law) is written as a pack 
    over rounds of the per-round ratio), then the six ``fixtures/`` on ``rules/no``
    (µs per evaluation the first time an engine sees the fixture, and again, and ×
    faster than the baseline on the first time) and the memory a held
-   Decision takes (tracemalloc).
+   Decision takes (tracemalloc);
+4. times rules/no as an engine in service meets it (``--population``): generated
+   households (:mod:`eligibility.batch.generate`) with no fact missing and with each
+   optional fact left out at p = 0.2, on engines warmed on 2000 others, each timed
+   call a household no engine has seen; beside the baseline on the same households
+   and rules, with the memory per kept Decision.
 
 What it does not prove: the households are the anchor generator's (complete facts
 only); absolute µs move by tens of percent on a shared machine, only the ratios of
 one run mean anything.
 
     .venv/bin/python bench/bench_anchors.py [--anchors ../shared/bench/anchors]
-        [--n 2000] [--rounds 5] [--check 10000] [--baseline ac51a03]
+        [--n 2000] [--rounds 5] [--check 10000] [--baseline ac51a03] [--population 500]
 """
 
 from __future__ import annotations
@@ -47,12 +52,18 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from eligibility import Engine, load_pack
+from eligibility.batch.frame import drop_nulls
+from eligibility.batch.generate import generate
 from eligibility.decision import Decision
+from eligibility.pack.model import RulePack
 from eligibility.pack.yamlio import load_yaml_text, plain
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,6 +140,86 @@ def held_kib(make: Callable[[Any], Any], items: list[Any]) -> float:
     return (after - before) / 1024 / len(items)
 
 
+def _tidy(value: Any) -> Any:
+    """``value`` as a JSON body gives it: a whole decimal as an int, others without the
+    generator's trailing zeros."""
+    if isinstance(value, dict):
+        return {k: _tidy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_tidy(v) for v in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else Decimal(
+            format(value.normalize(), "f"))
+    return value
+
+
+def population(pack: RulePack, n: int, seed: int, missing: float) -> list[dict[str, Any]]:
+    """``n`` generated households (:func:`eligibility.batch.generate.generate`) as fact
+    documents; each optional fact left out with probability ``missing``."""
+    frame = generate(pack, n, seed=seed, missing=missing)
+    groups = [c for c in frame.columns if c != "id"]
+    return [_tidy(drop_nulls(row[0])) for row in frame.select(pl.struct(groups)).iter_rows()]
+
+
+#: households an engine in service has seen before the population part times it
+POPULATION_WARM = 2000
+
+
+def bench_population(pack: RulePack, n: int, rounds: int, base: Any, base_pack: Any,
+                     label: str) -> None:
+    """rules/no on generated households an engine in service has not seen: one engine
+    per path, warmed on :data:`POPULATION_WARM` households, then each round times ``n``
+    new ones per path (a fresh draw for every path and round: no path times a household
+    any engine has seen); held KiB over ``n`` more kept Decisions."""
+    print(f"\nrules/no, a generated population ({label}; each engine warmed on "
+          f"{POPULATION_WARM} households, then per round and path {n} it has not seen; "
+          f"median of {rounds} rounds of the per-round median µs; p99 over all rounds):")
+    print(f"{'missing':<9}{'now µs':>8}{'p99':>7}{'no calc':>9}{'summary':>9}{'again':>7}"
+          + (f"{'baseline':>10}{'p99':>7}{'× faster':>10}" if base is not None else "")
+          + f"{'held KiB':>10}{'JSON KiB':>10}")
+    for missing in (0.0, 0.2):
+        seed = iter(range(1000, 10_000))
+        paths: dict[str, Callable[[Any], Any]] = {}
+        engines: dict[str, Any] = {}
+        for name in ("now", "nocalc", "summary", *(("base",) if base is not None else ())):
+            eng = base.Engine(base_pack) if name == "base" else Engine(pack)
+            for facts in population(pack, POPULATION_WARM, next(seed), missing):
+                eng.evaluate(facts, AS_OF)
+            engines[name] = eng
+        paths["now"] = partial(engines["now"].evaluate, as_of=AS_OF)
+        paths["nocalc"] = partial(engines["nocalc"].evaluate, as_of=AS_OF, calculation=False)
+        paths["summary"] = partial(engines["summary"].evaluate, as_of=AS_OF, detail="summary")
+        if base is not None:
+            paths["base"] = partial(engines["base"].evaluate, as_of=AS_OF)
+        medians: dict[str, list[float]] = {k: [] for k in paths}
+        every: dict[str, list[float]] = {k: [] for k in paths}
+        for _ in range(rounds):
+            for name, fn in paths.items():
+                samples = time_calls(fn, population(pack, n, next(seed), missing))
+                medians[name].append(statistics.median(samples))
+                every[name].extend(samples)
+        seen = population(pack, n, next(seed), missing)
+        for facts in seen:
+            paths["now"](facts)
+        again = statistics.median(time_calls(paths["now"], seen))
+        kept = population(pack, n, next(seed), missing)
+        kib = held_kib(paths["now"], kept)
+        json_kib = statistics.median(
+            len(engines["now"].evaluate_json(f, AS_OF)) for f in kept[:50]) / 1024
+
+        us = {k: statistics.median(v) * 1e6 for k, v in medians.items()}
+        p99 = {k: sorted(v)[int(len(v) * 0.99)] * 1e6 for k, v in every.items()}
+
+        line = (f"{missing:<9.1f}{us['now']:>8.0f}{p99['now']:>7.0f}{us['nocalc']:>9.0f}"
+                f"{us['summary']:>9.0f}{again * 1e6:>7.0f}")
+        if base is not None:
+            line += f"{us['base']:>10.0f}{p99['base']:>7.0f}{us['base'] / us['now']:>10.1f}"
+        print(line + f"{kib:>10.1f}{json_kib:>10.1f}")
+    print("(missing: the probability each optional fact is left out; again: the same "
+          f"{n} households once more on the now engine; held KiB: per kept Decision of "
+          f"{n} unseen households on the warmed engine, memo entries they add counted)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = next((p / "shared" / "bench" / "anchors" for p in (ROOT.parent, ROOT.parent.parent)
@@ -141,6 +232,8 @@ def main() -> int:
     parser.add_argument("--check", type=int, default=10_000, help="households checked")
     parser.add_argument("--baseline", default=None, help="git revision to time beside")
     parser.add_argument("--no-rules-no", action="store_true", help="skip the rules/no part")
+    parser.add_argument("--population", type=int, default=500,
+                        help="rules/no generated households per path and round (0: skip)")
     args = parser.parse_args()
 
     anchors = Path(args.anchors).resolve()
@@ -298,6 +391,7 @@ def main() -> int:
     rules = ROOT / "rules" / "no"
     fixtures = ROOT / "fixtures"
     base_no = None
+    base_no_pack = None
     if base_engine is not None:
         from baseline import rules_at
         # both engines on the same rules and fixtures: the older ones (a newer fixture may
@@ -374,6 +468,12 @@ def main() -> int:
               f"calculation recorded (the default), "
               f"{statistics.geometric_mean([b for _, b in speedups]):.1f}× with "
               "calculation=False (the baseline had no calculation)")
+    if args.population:
+        bench_population(no_pack, args.population, args.rounds,
+                         base if base_no is not None else None,
+                         base_no_pack if base_no is not None else None,
+                         f"both engines on rules/no as of {args.baseline}" if base_no
+                         is not None else "rules/no as it is now")
     return 0
 
 

@@ -4,8 +4,11 @@ the summary detail level; JSON bytes in one step."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -289,3 +292,65 @@ def test_not_eligible_results_that_differ_only_in_the_unshown_amount_are_one(
     (one, first), (two, second) = found
     assert first.status == "not_eligible" and one != two
     assert first is second and first.amount is None
+
+
+def test_priority_groups_of_one_rank_keep_their_own_titles(
+        pack_copy: Callable[..., Path]) -> None:
+    """A measure whose priority groups share a rank keys its result heads by the group
+    (rank and title), not the rank alone: a warm builder that has kept the head of one
+    group gives a household of the other group that group's title."""
+    from eligibility.decision_build import DecisionBuilder
+
+    group = "  - {when: criteria.barnefamilie, rank: 1, title: {nb: Barnefamilie, en: Family " \
+            "with children}}"
+    path = pack_copy({"measures/bostotte.yaml": [(group, group + "\n  - {when: household."
+                                                  "registered, rank: 1, title: {nb: Registrert,"
+                                                  " en: Registered}}")]})
+    engine = Engine(load_pack(path))
+    builder = DecisionBuilder(engine.compiled)
+    bostotte = next(cm for cm in engine.compiled.measures if cm.measure.id == "bostotte")
+    assert not builder._langs["en"].measures[bostotte.index].ranked
+    assert all(m.ranked for i, m in enumerate(builder._langs["en"].measures)
+               if i != bostotte.index)
+    family = household(members=[{"age": 40, "income_month": 10000, "disability": False},
+                                {"age": 5, "income_month": 0, "disability": False}])
+    when = date(2023, 6, 1)
+    for detail in ("full", "summary"):
+        for facts, title in ((family, "Family with children"), (family, "Family with children"),
+                             (household(), "Registered")):
+            outcomes = engine.outcomes(facts, when, observe=detail == "full")
+            result = builder.build(outcomes, "en", detail).measure("bostotte")  # type: ignore[arg-type]
+            assert (result.priority, result.priority_reason) == (1, title)
+            fresh = DecisionBuilder(engine.compiled).build(outcomes, "en", detail)  # type: ignore[arg-type]
+            assert fresh.measure("bostotte") == result
+
+
+def test_criteria_results_of_every_kind_match_a_fresh_builders(engine: Engine) -> None:
+    """Criteria known (bools, ints), unknown with and without missing facts and decimal
+    give, on a builder that has seen them before, what a fresh builder gives."""
+    from eligibility.compile.outcomes import CriterionOutcome
+    from eligibility.compile.runtime import UNKNOWN
+    from eligibility.decision_build import DecisionBuilder
+
+    outcomes = engine.outcomes(household(), date(2023, 6, 1))
+    crits = [c.criterion for c in outcomes.criteria]
+    values: list[tuple[Any, tuple[str, ...]]] = [
+        (True, ()), (3, ()), (UNKNOWN, ()), (UNKNOWN, ("members[0].age",)),
+        (Decimal("2.50"), ()), (Decimal("2.5"), ()), (False, ("members[1].age",))]
+    warm = DecisionBuilder(engine.compiled)
+    for _ in range(3):
+        for value, missing in values:
+            odd = outcomes._replace(criteria=tuple(
+                CriterionOutcome(c, value, missing) for c in crits))
+            for builder in (warm, DecisionBuilder(engine.compiled)):
+                decision = builder.build(odd, "en", "summary")
+                assert decision.model_dump_json() == DecisionBuilder(
+                    engine.compiled).build(odd, "en", "summary").model_dump_json()
+                for result in decision.criteria:
+                    assert result.known is (value is not UNKNOWN)
+                    assert result.value == (None if value is UNKNOWN else value)
+                    assert result.missing_facts == list(missing)
+    texts = [warm.build(outcomes._replace(criteria=tuple(
+        CriterionOutcome(c, v, ()) for c in crits)), "en", "summary").model_dump_json()
+        for v in (Decimal("2.50"), Decimal("2.5"))]
+    assert '"2.50"' in texts[0] and '"2.50"' not in texts[1]

@@ -8,6 +8,7 @@ and not, and then spoilt field by field with values the full path converts or re
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -138,9 +139,10 @@ def test_quick_takes_plain_complete_documents(name: str) -> None:
 
     check()
     assert all(taken)
-    # the exact pass takes some: not a number drawn as a decimal (rules/no has fractional
-    # ones in every document drawn), nor a date (mini has one)
-    assert any(exact) == (name == "anchors")
+    # the exact pass takes some: bools, ints, enums as JSON gives them (not the schema's
+    # own strings the strategies draw) and decimals (rules/no draws fractional ones in
+    # every document), not a date (mini has one)
+    assert any(exact) == (name != "mini")
 
 
 def test_the_exact_pass_takes_the_fixtures() -> None:
@@ -283,3 +285,70 @@ def test_the_exact_pass_keeps_the_member_list_bounds() -> None:
                  "household": {"lawful_residence": True}}
         assert (validator._exact(facts) is not None) == (0 < count <= longest)
         assert _agree(validator, facts) == (0 < count <= longest)
+
+
+#: decimals in a number field: the exact pass takes those within the bounds and the
+#: limits (the very object, as pydantic gives it), and leaves the rest to the schema
+EXACT_DECIMALS = [
+    (Decimal("12.50"), True), (Decimal("104.5000000000"), True), (Decimal("1E+2"), True),
+    (Decimal("-0"), True), (Decimal("0E-30"), True), (Decimal("1E+20"), True),
+    (Decimal("1" * 30), False),  # beyond 1e20: the schema's path decides
+    (Decimal("0." + "1" * 30), True), (Decimal("0." + "1" * 31), False),
+    (Decimal("-0.01"), False), (Decimal("1E+21"), False), (Decimal("NaN"), False),
+    (Decimal("sNaN"), False), (Decimal("Infinity"), False), (Decimal("-Infinity"), False),
+]
+
+
+@pytest.mark.parametrize(("value", "taken"), EXACT_DECIMALS, ids=repr)
+@pytest.mark.parametrize("path", ["no:economy.savings", "no:members.income_month",
+                                  "no:household.years_in_municipality"])
+def test_the_exact_pass_takes_a_decimal_as_the_full_path(path: str, value: Decimal,
+                                                         taken: bool) -> None:
+    name, dotted = path.split(":")
+    group, field = dotted.split(".")
+    validator = VALIDATORS[name]
+    item: dict[str, Any] = {field: value}
+    facts: dict[str, Any] = {group: [item] if group == "members" else item}
+    exact = validator._exact(facts)
+    bounded = field == "years_in_municipality"  # at most 130
+    assert (exact is not None) == (taken and not (bounded and value > 130))
+    _agree(validator, facts)
+    if exact is not None:
+        got = exact.data[group][0] if group == "members" else exact.data[group]
+        assert got[field] is value
+
+
+def test_the_exact_pass_refuses_a_decimal_where_an_int_or_a_bool_goes() -> None:
+    validator = VALIDATORS["no"]
+    for facts in ({"housing": {"rooms": Decimal(3)}},
+                  {"household": {"lawful_residence": Decimal(1)}}):
+        assert validator._exact(facts) is None
+        _agree(validator, facts)
+
+
+#: floats in a number field (a JSON body's fractions): the exact pass takes those
+#: within the field's bounds and the number limits as the decimal pydantic makes of them
+EXACT_FLOATS = [2.5, 0.1, 3.0, -0.0, 1e-7, 123456789012345.67, 1e20, 1e21, -0.01, -1e20,
+                float("nan"), float("inf"), float("-inf")]
+
+
+@pytest.mark.parametrize("value", EXACT_FLOATS, ids=repr)
+@pytest.mark.parametrize("path", ["no:economy.savings", "no:members.income_month",
+                                  "anchors:household.net_wealth"])
+def test_the_exact_pass_takes_a_float_as_the_full_path(path: str, value: float) -> None:
+    name, dotted = path.split(":")
+    group, field = dotted.split(".")
+    validator = VALIDATORS[name]
+    item: dict[str, Any] = {field: value}
+    facts: dict[str, Any] = {group: [item] if group == "members" else item}
+    exact = validator._exact(facts)
+    spec = PACKS[name].schema.field(dotted)
+    assert spec is not None
+    within = math.isfinite(value) and abs(value) <= 1e20 and (
+        spec.minimum is None or value >= spec.minimum) and (
+        spec.maximum is None or value <= spec.maximum)
+    assert (exact is not None) == within
+    assert _agree(validator, facts) == within
+    if exact is not None:
+        got = exact.data[group][0] if group == "members" else exact.data[group]
+        assert type(got[field]) is Decimal and repr(got[field]) == repr(Decimal(repr(value)))

@@ -283,13 +283,18 @@ class _Meas:
     """A measure's static parts in one language: its result's fixed fields, its place in
     the order, the result heads made so far and a memo of whole results."""
 
-    __slots__ = ("fields", "goal", "heads", "results")
+    __slots__ = ("fields", "goal", "heads", "ranked", "results")
 
-    def __init__(self, fields: dict[str, Any], goal: int) -> None:
+    def __init__(self, fields: dict[str, Any], goal: int, ranked: bool) -> None:
         self.fields = fields
         self.goal = goal
-        #: (as_of, status, priority, missing, discretionary, *each reason's outcome, or
-        #: (outcome, exception id)) → every field of the result but its reasons, amount
+        #: whether a priority group's rank names it within the measure (the ranks
+        #: differ): a key then holds the rank, not the (rank, title) pair (a title's
+        #: hash is a Python call)
+        self.ranked = ranked
+        #: (as_of, status, priority (its rank when ranked), missing, discretionary, *each
+        #: reason's outcome, or (outcome, exception id)) → every field of the result but
+        #: its reasons, amount
         #: and calculation (the summary, unconfirmed entries, …), in the model's order
         self.heads: dict[tuple[Any, ...], dict[str, Any]] = {}
         #: (full, shown amount, head key[, *the identities of its reasons]) → (a result,
@@ -388,7 +393,9 @@ class DecisionBuilder:
                     static.templates["waived", exc.id] = (
                         self._reason_template(creq, static, lang, "waived", exc), {})
         measures = [_Meas(self._measure_fields(cm, lang),
-                          self._goal_order.get(cm.measure.goal, 99))
+                          self._goal_order.get(cm.measure.goal, 99),
+                          len({p.rank for p in cm.measure.priority})
+                          == len(cm.measure.priority))
                     for cm in self.compiled.measures]
         with self._lock:
             return self._langs.setdefault(lang, _Lang(reqs, measures))
@@ -428,10 +435,16 @@ class DecisionBuilder:
     def build(self, outcomes: HouseholdOutcomes, lang: str = "nb",
               detail: Detail = "full") -> Decision:
         """The Decision for ``outcomes`` in ``lang`` (``nb``, ``nn`` or ``en``)."""
-        results: list[tuple[tuple[int, int, int, int], MeasureResult]] = []
+        #: (goal, status, priority, index, result): sorted by the first four alone (they
+        #: differ: each holds its measure's index)
+        results: list[tuple[int, int, int, int, MeasureResult]] = []
         affects: dict[str, list[str]] = {}
         full = detail == "full"
-        statics = (self._langs.get(lang) or self._lang(lang)).measures
+        ls = self._langs.get(lang) or self._lang(lang)
+        statics = ls.measures
+        rids = self._reason_ids.get(lang)
+        if rids is None:
+            rids = self._ids(self._reason_ids, lang)
         when = outcomes.as_of
         memo_key = (lang, full, when, outcomes.unconfirmed_params)
         ids = self._result_ids.get(memo_key)
@@ -443,23 +456,23 @@ class DecisionBuilder:
             if entry is not None and entry[0] is out and entry[1] is cm:
                 results.append(entry[2])
             else:
-                result, again = self._measure_result(cm, out, lang, outcomes, full)
-                item = ((statics[index].goal, _STATUS_RANK[out.status],
-                         result.priority or 99, index), result)
+                result, again = self._measure_result(cm, out, ls, rids, lang, outcomes, full)
+                item = (statics[index].goal, _STATUS_RANK[out.status],
+                        result.priority or 99, index, result)
                 if again:  # the same object once more: a shared one, kept by identity
                     ids.put_flat((out, cm, item))
                 results.append(item)
             if out.missing:
                 for path in out.missing:
                     affects.setdefault(path, []).append(cm.measure.id)
-        results.sort()  # by the keys alone: they differ (each holds its measure's index)
+        results.sort()
         provenance = self._provenance.copy()
         provenance["as_of"] = when
         provenance["facts_sha256"] = outcomes.facts_sha256
         fields = self._decision.copy()
         fields["lang"] = lang if lang in ("nn", "en") else "nb"
         fields["as_of"] = when
-        fields["measures"] = [r for _, r in results]
+        fields["measures"] = [r[4] for r in results]
         fields["criteria"] = self._criteria(outcomes.criteria, lang)
         fields["missing_facts"] = self.missing(affects, lang) if affects else self._empty
         fields["provenance"] = construct(Provenance, provenance)
@@ -616,10 +629,14 @@ class DecisionBuilder:
     def measure_result(self, cm: CompiledMeasure, out: Outcomes, lang: str,
                        outcomes: HouseholdOutcomes, full: bool = True) -> MeasureResult:
         """One measure's result (shared with equal ones)."""
-        return self._measure_result(cm, out, lang, outcomes, full)[0]
+        rids = self._reason_ids.get(lang)
+        if rids is None:
+            rids = self._ids(self._reason_ids, lang)
+        return self._measure_result(cm, out, self._langs.get(lang) or self._lang(lang), rids,
+                                    lang, outcomes, full)[0]
 
-    def _measure_result(self, cm: CompiledMeasure, out: Outcomes, lang: str,
-                        outcomes: HouseholdOutcomes, full: bool,
+    def _measure_result(self, cm: CompiledMeasure, out: Outcomes, ls: _Lang,
+                        rids: IdentityMemo, lang: str, outcomes: HouseholdOutcomes, full: bool,
                         ) -> tuple[MeasureResult, bool]:
         """The result, and whether it was found in the memo by values as built from
         this very ``out`` (so ``out`` is an object the core shares).
@@ -632,8 +649,10 @@ class DecisionBuilder:
         amount = out.amount
         # the amount as a memo key: a result that is not eligible shows none
         shown = None if status == "not_eligible" else _value_key(amount)
-        ls = self._langs.get(lang) or self._lang(lang)
         meas = ls.measures[cm.index]
+        priority: Any = out.priority
+        if priority is not None and meas.ranked:
+            priority = priority[0]
         reasons: list[Reason] = []
         if full:
             # equal reasons are made once and shared; values are keyed exactly (a decimal
@@ -646,9 +665,6 @@ class DecisionBuilder:
             mark = pattern.append
             reqs = ls.reqs
             plain = _PLAIN.issuperset
-            rids = self._reason_ids.get(lang)
-            if rids is None:
-                rids = self._ids(self._reason_ids, lang)
             rentries = rids.entries
             for ro in out.reasons:
                 entry = rentries.get(id(ro))
@@ -690,7 +706,7 @@ class DecisionBuilder:
                     if kept[1] is ro:  # seen again: kept by identity too
                         rids.put_flat((ro, reason, tkey))
                 append(reason)
-            hkey = (outcomes.as_of, status, out.priority, out.missing, out.discretionary,
+            hkey = (outcomes.as_of, status, priority, out.missing, out.discretionary,
                     *pattern)
             mkey: tuple[Any, ...] | None = None
             if shared and out.calculation is None:
@@ -698,7 +714,7 @@ class DecisionBuilder:
                 # entry: their identities name them
                 mkey = (True, shown, hkey, *map(id, reasons))
         else:  # a summary result is named by its values
-            hkey = (outcomes.as_of, status, out.priority, out.missing, out.discretionary,
+            hkey = (outcomes.as_of, status, priority, out.missing, out.discretionary,
                     *[r[1] if r[2] is None else (r[1], r[2].id) for r in out.reasons])
             mkey = (False, shown, hkey)
         if mkey is not None:
@@ -798,18 +814,35 @@ class DecisionBuilder:
         append = results.append
         per = self._criterion_templates.get(lang) or {}
         plain = True  # every value of an exact kind, none unknown: a tuple the core may share
-        for outcome in criteria:  # criterion_result, its memo's hits inline
-            value = outcome[1]
-            if outcome[2] or value.__class__ not in _EXACT:
+        for outcome in criteria:  # criterion_result, inline when its template is made
+            c, value, missing = outcome
+            pair = per.get(id(c))
+            if pair is None:
+                plain = False if missing or value.__class__ not in _EXACT else plain
+                append(self.criterion_result(outcome, lang))
+                continue
+            if value.__class__ in _EXACT:
+                if missing:
+                    key: Any = (value, missing)
+                    plain = False
+                else:
+                    key = value
+            elif value is UNKNOWN:
+                key = (value, missing) if missing else value
                 plain = False
-            else:
-                pair = per.get(id(outcome[0]))
-                if pair is not None:
-                    found = pair[1].get(value)
-                    if found is not None:
-                        append(found)
-                        continue
-            append(self.criterion_result(outcome, lang))
+            else:  # a decimal (rarely seen twice): built each time, not kept
+                plain = False
+                fields = pair[0].copy()
+                fields["value"] = value
+                fields["known"] = True
+                if missing:
+                    fields["missing_facts"] = list(missing)
+                append(construct(CriterionResult, fields))
+                continue
+            found = pair[1].get(key)
+            if found is None:
+                found = self.criterion_result(outcome, lang)
+            append(found)
         if plain:  # (else made for this household — facts missing, a decimal: not held)
             if self._probation.get(criteria) is not None:
                 ids.put(criteria, results)

@@ -17,13 +17,14 @@ text in a numeric field (``"9e999999"`` is refused, never expanded). Only
 
 :meth:`FactValidator.quick` is a fast path for the common document: plain groups of
 present values (no ``null``) that pass. The usual one — every value exactly a JSON
-bool, an int within its field's bounds, or one of an enum's values, as a JSON body or
-a YAML file gives it — is read in one pass that builds the groups, the flat facts and
-the canonical form at once (:meth:`FactValidator._exact`). Any other it validates with
-a second pydantic schema of the same fields, as typed dicts, which gives the facts as
-plain dicts in schema order and only those present (instead of one model object per
-group whose every field is then read back). Both take less than the model, never
-more: anything they do not take — an error, a ``null``, a number beyond the limits —
+bool, an int within its field's bounds, one of an enum's values, or in a number field a
+finite decimal (or float, as pydantic reads it) within its bounds and the digit limit, as
+a JSON body, a YAML file or a generated frame gives it — is read in one pass that builds
+the groups, the flat facts and the canonical form at once (:meth:`FactValidator._exact`).
+Any other it validates with a second pydantic schema of the same fields, as typed dicts,
+which gives the facts as plain dicts in schema order and only those present (instead of
+one model object per group whose every field is then read back). Both take less than the
+model, never more: anything they do not take — an error, a ``null``, a number beyond the limits —
 answers ``None`` and takes the full path, which gives the same ValidFacts or names the
 errors. The quick path writes the canonical JSON from a copy of the facts whose
 decimals are their canonical text already (one orjson call, no callback per decimal):
@@ -39,6 +40,7 @@ import math
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from math import isfinite as _isfinite
 from typing import Annotated, Any, Literal, NamedTuple, NotRequired, Required
 
 from pydantic import (
@@ -494,8 +496,8 @@ def _quick_item(given: Any, item: dict[str, Any], looks: tuple[tuple[str, str], 
 
 #: one field of :meth:`FactValidator._exact`: name, kind code (0 bool, 1 int, 2 decimal,
 #: 3 enum, 4 any other: not exact), the int bounds, the enum values (each to itself, as
-#: the schema spells it), its flat key and whether it is required
-_ExactField = tuple[str, int, int, int, dict[str, str], str, bool]
+#: the schema spells it), its flat key, whether it is required, and the decimal bounds
+_ExactField = tuple[str, int, int, int, dict[str, str], str, bool, Decimal, Decimal]
 _EXACT_CODES = {"bool": 0, "int": 1, "number": 2, "money": 2, "enum": 3}
 
 
@@ -503,15 +505,19 @@ def _exact_plan(group: GroupSpec) -> tuple[str, bool, int, tuple[_ExactField, ..
     """``group`` for :meth:`FactValidator._exact`: its name, whether it is a list and its
     longest, its fields, and whether it has a decimal field."""
     bound = 10 ** MAX_NUMBER_EXPONENT
-    fields = []
+    fields: list[_ExactField] = []
     for spec in group.fields.values():
         lo, hi = -bound, bound
+        dlo, dhi = Decimal(-bound), Decimal(bound)
         if spec.kind in _NUMERIC:  # the ints the field takes, as in the quick schema
             _, kwargs = _field_parts(spec)
             lo, hi = max(math.ceil(kwargs["ge"]), -bound), min(math.floor(kwargs["le"]), bound)
+            # the decimals: the field's bounds, and within the number limits' size (a
+            # decimal up to 1e20 has an exponent check_shape() takes)
+            dlo, dhi = Decimal(max(kwargs["ge"], -bound)), Decimal(min(kwargs["le"], bound))
         fields.append((spec.name, _EXACT_CODES.get(spec.kind, 4), lo, hi,
                        {v: v for v in spec.values or ()}, f"{group.name}.{spec.name}",
-                       spec.required))
+                       spec.required, dlo, dhi))
     return (group.name, group.is_list, group.max_items or DEFAULT_MAX_MEMBERS, tuple(fields),
             any(f[1] == 2 for f in fields))
 
@@ -524,7 +530,7 @@ def _exact_item(given: Any, fields: tuple[_ExactField, ...], decimals: bool,
         return None
     item: dict[str, Any] = {}
     canon = {} if decimals else item
-    for name, code, lo, hi, values, key, required in fields:
+    for name, code, lo, hi, values, key, required, dlo, dhi in fields:
         value = given.get(name)
         if value is None:  # (absent; a null is counted below as a key not taken)
             if required:
@@ -540,16 +546,37 @@ def _exact_item(given: Any, fields: tuple[_ExactField, ...], decimals: bool,
             value = values.get(value)  # the schema's own text, as pydantic gives it
             if value is None:
                 return None
-        elif cls is not int or not lo <= value <= hi:
-            return None
         elif code == 2:
-            number = Decimal(value)
-            canon[name] = str(number.normalize()) if value % 10 == 0 else str(value)
+            if cls is int:
+                if not lo <= value <= hi:
+                    return None
+                number = Decimal(value)
+                canon[name] = str(number.normalize()) if value % 10 == 0 else str(value)
+            elif cls is Decimal and value.is_finite() and dlo <= value <= dhi:
+                # a decimal as pydantic takes it (this very object) and check_shape()
+                # does: finite, within the bounds, not too many digits (its text shows
+                # every digit it has: a short one has few)
+                text = str(value)
+                if len(text) > MAX_NUMBER_DIGITS and len(value.as_tuple()[1]) > MAX_NUMBER_DIGITS:
+                    return None
+                number = value
+                canon[name] = str(value.normalize()) if value == value.to_integral_value() \
+                    else text
+            elif cls is float and _isfinite(value):
+                # a JSON body's fraction: the decimal pydantic makes of it (its shortest
+                # text: at most 17 digits), within the bounds
+                number = Decimal(repr(value))
+                if not dlo <= number <= dhi:
+                    return None
+                canon[name] = str(number.normalize()) \
+                    if number == number.to_integral_value() else str(number)
+            else:
+                return None
             item[name] = number
             if flat is not None:
                 flat[key] = number
             continue
-        elif code != 1:
+        elif cls is not int or not lo <= value <= hi or code != 1:
             return None
         item[name] = value
         if decimals:
@@ -641,8 +668,9 @@ class FactValidator:
 
     def _exact(self, raw: dict[str, Any]) -> ValidFacts | None:
         """The usual document, in one pass: every value exactly a JSON bool, an int
-        within its field's bounds and the number limits, or one of an enum's values
-        (what the quick schema gives for it, the same values in the same order);
+        within its field's bounds and the number limits, one of an enum's values, or in
+        a number field a finite decimal or float within its bounds and the limits (what the
+        quick schema gives for it, the same values in the same order);
         ``None`` for anything else (:meth:`quick`'s schema then decides)."""
         data: dict[str, Any] = {}
         flat: dict[str, Any] = {}
