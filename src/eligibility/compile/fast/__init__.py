@@ -32,7 +32,10 @@ same branch), so the reference would give the same value with no missing fact â€
 ``tenure != "own" or criteria.crowded`` for a tenant whose room count is missing, or
 an income summed over the adults where the children give none. Such a value then
 counts as computed: the reference's caches are seeded with it and the calculation is
-recorded from it.
+recorded from it. A measure whose amount cannot finish on the fast closures (a fact it
+reads on every path is missing) goes to the reference whole: its amount, the lets it
+reads and its recorded steps are three-valued anyway, and one reference pass over the
+measure costs less than trying its other parts first.
 
 What is in force on a date, the parameter values and the layout of the environment
 are resolved once per ``as_of`` (:class:`_Plan`). A requirement whose shown values

@@ -4,7 +4,8 @@ the others, two-valued throughout), :func:`_mixed` (facts missing: the household
 layout (:func:`_layout`) says which parts have their facts; those run on the fast
 closures, the others are tried on them and otherwise go to the three-valued reference
 (:func:`_run`, :func:`_attempt`, :func:`_reference`) with its caches seeded from what
-the closures computed), one measure (:func:`_measure`) and requirement
+the closures computed; a measure whose amount cannot finish on them goes to the
+reference whole), one measure (:func:`_measure`) and requirement
 (:func:`_judge`), and the recorded calculation (:func:`_record`, :func:`_record_env`).
 Memo tables are written only through :func:`~eligibility.compile.fast.plan._remember`."""
 
@@ -33,7 +34,7 @@ from eligibility.compile.outcomes import (
     ReasonOutcome,
     json_value,
 )
-from eligibility.compile.reference import judge, round_amount, status_of
+from eligibility.compile.reference import evaluate_measure, judge, round_amount, status_of
 from eligibility.compile.runtime import UNKNOWN, Ctx
 from eligibility.decision import Outcome
 from eligibility.facts import ValidFacts
@@ -178,6 +179,15 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
             if fm.amount is not None:
                 ctx.exact = env["@exact"]
                 ctx.amount = (outcomes.amount, ())
+        elif fm.amount is not None and at.amount_strict & lack:
+            # the amount cannot finish on the fast closures (a fact it reads on every
+            # path is missing): it, the lets it reads and its steps go three-valued,
+            # and the reference's one pass over the measure (the amount, then each
+            # requirement, the steps from its caches) costs less than trying the other
+            # parts on the fast closures first
+            measures.append((mp.index, mp.cm, evaluate_measure(
+                mp.cm, ctx, mp.reference, observe, calculation)))
+            continue
         else:
             outcomes = _run(mp, ctx, env, observe, layout, lack, at, lock)
         if calculation and mp.cm.calculation is not None:
@@ -376,9 +386,7 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
             ctx.amount = (amount, ())
         else:
             try:  # facts it reads are missing, but maybe not where this household goes
-                if at.amount_strict & lack:
-                    raise KeyError  # one it always reads
-                exact = fm.amount(env)
+                exact = fm.amount(env)  # (one it always reads missing: see _mixed)
             except KeyError:
                 mark = len(missing)
                 ctx.exact = exact = fm.cm.amount(ctx)  # type: ignore[misc]
