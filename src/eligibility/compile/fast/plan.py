@@ -194,8 +194,9 @@ class _Plan:
     dynamic: tuple[tuple[int, _MeasurePlan], ...]
     #: every Reads above (each part of what is in force)
     every: tuple[Reads, ...]
-    #: which facts a household lacks → its layout (:func:`_layout`): per mask of
-    #: ``masks``, 1 where the household has every fact of the Reads behind it (0 else)
+    #: the bits a household has (:func:`_have`) → its layout (:func:`_layout`): per
+    #: mask of ``masks``, 1 where the household has every fact of the Reads behind it
+    #: (0 else), and the bits it lacks
     layouts: dict[Any, tuple[bytes, int]]
     #: a bit per fact and member field read above, the member list's bit, and the
     #: distinct masks of those bits of the Reads of ``every``; a part's place among them

@@ -144,15 +144,11 @@ def _static(plan: _Plan, env: Env, observe: bool, lock: threading.Lock) -> tuple
 def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation: bool,
            lock: threading.Lock) -> HouseholdOutcomes:
     """Some facts missing: complete measures and criteria fast, the rest on the reference."""
-    members = facts.members
-    reads = plan.reads
-    lacking: Any = (tuple(sorted(reads.facts.difference(facts.flat))),
-                    () if not reads.members else None if members is None else
-                    tuple(sorted(reads.member_fields.difference(_common(members)))))
-    found = plan.layouts.get(lacking)
+    have = _have(plan, facts)
+    found = plan.layouts.get(have)
     if found is None:
-        found = _layout(plan, facts)
-        _remember(lock, plan.layouts, lacking, found)
+        found = _layout(plan, have)
+        _remember(lock, plan.layouts, have, found)
     layout, lack = found
     computed = []
     for (cid, key, fn, _), where, always in zip(plan.criteria_eval, plan.criteria_at,
@@ -218,10 +214,9 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
                                     tuple(measures), tuple(criteria)))
 
 
-def _layout(plan: _Plan, facts: ValidFacts) -> tuple[bytes, int]:
-    """Per distinct mask of ``plan.masks`` (of the Reads of ``plan.every``), 1 where
-    ``facts`` has all it reads (for a member field: every member has it), else 0; and
-    the bits of ``plan.masks`` the household lacks."""
+def _have(plan: _Plan, facts: ValidFacts) -> int:
+    """The bits of ``plan.masks`` the household has: each fact read there that it
+    gives, the member list, and each member field read there that every member has."""
     bits = plan.bits
     have = sum([bits[key] for key in facts.flat if key in bits])
     members = facts.members
@@ -230,6 +225,13 @@ def _layout(plan: _Plan, facts: ValidFacts) -> tuple[bytes, int]:
         if members:
             member_bits = plan.member_bits
             have |= sum([member_bits[f] for f in _common(members) if f in member_bits])
+    return have
+
+
+def _layout(plan: _Plan, have: int) -> tuple[bytes, int]:
+    """Per distinct mask of ``plan.masks`` (of the Reads of ``plan.every``), 1 where
+    the household has all it reads (``have``, see :func:`_have`), else 0; and the bits
+    of ``plan.masks`` it lacks."""
     lack = (plan.members_bit << 1) - 1 - have  # every bit not in ``have``
     return bytes([not mask & lack for mask in plan.masks]), lack
 
