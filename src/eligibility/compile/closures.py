@@ -12,6 +12,7 @@ functions of the context, hence safe to share between threads.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -354,7 +355,11 @@ class _Compiler(CompilerBase):
                       in_member: bool) -> Fn:
         if op in _COMPARE_CONST and isinstance(
                 right_node, ast.Number | ast.String | ast.Boolean | ast.DateLit):
-            # against a literal: one closure fewer per call
+            # against a literal: one closure fewer per call; a member field or a fact
+            # read in the comparison itself, one fewer again
+            if isinstance(left_node, ast.Name) and len(left_node.parts) == 1 and (
+                    in_member and left_node.dotted in self.res.member_fields):
+                return _member_compare(_OPERATORS[op], left_node.dotted, right_node.value)
             return _COMPARE_CONST[op](self.compile(left_node, in_member), right_node.value)
         return super()._compare_pair(op, left_node, right_node, in_member)
 
@@ -629,6 +634,22 @@ def _ge_const(left: Fn, v: Any) -> Fn:
         return UNKNOWN if a is UNKNOWN else a >= v
     return ge
 
+
+def _member_compare(compare: Callable[[Any, Any], Any], field: str, v: Any) -> Fn:
+    """The current member's ``field`` compared with the literal ``v`` (unknown, and
+    recorded as missing, where the member lacks it)."""
+    def member_compare(ctx: Ctx) -> Any:
+        value = ctx.member.get(field, UNKNOWN)
+        if value is UNKNOWN:
+            ctx.missing.append(f"members[{ctx.member_index}].{field}")
+            return UNKNOWN
+        return compare(value, v)
+    return member_compare
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+    ">": operator.gt, ">=": operator.ge}
 
 #: a comparison of two closures, unknown as soon as one side is; and against a literal
 _COMPARE: dict[str, Callable[[Fn, Fn], Fn]] = {
