@@ -136,3 +136,22 @@ def test_a_plain_look_up_is_resolved_once_per_date_and_parameters(engine: Engine
     egenandel = [next(s for s in calc if s.name == "egenandel") for calc in steps]
     assert egenandel[0].parameters[0] is egenandel[1].parameters[0]
     assert egenandel[0].parameters[0].name == "bostotte.egenandel"
+
+
+def test_each_recorded_step_carries_its_planned_step(engine: Engine) -> None:
+    """A recorded step names the planned step it came from by that step's identity (the
+    views keep a step's static part under it), on the fast path, on the reference path
+    with a fact missing and on a fresh compile, whose steps read alike."""
+    plan = next(cm.calculation for cm in engine.measures if cm.calculation is not None)
+    idents = [p.ident for p in plan.steps]
+    assert len({id(i) for i in idents}) == len(idents) and None not in idents
+    when = date(2023, 6, 1)
+    for facts in (FACTS, {**FACTS, "members": [{"age": 40}]}):
+        out = engine.outcomes(facts, as_of=when)
+        calc = next(o.calculation for _, _, o in out.measures if o.calculation)
+        assert [s.planned for s in calc] == idents
+        assert all(s.planned is i for s, i in zip(calc, idents, strict=True))
+        fresh = Engine(engine.pack).outcomes(facts, as_of=when)
+        again = next(o.calculation for _, _, o in fresh.measures if o.calculation)
+        assert repr(again) == repr(calc) and again[0].planned is not calc[0].planned
+    assert repr(idents[0]) == "<step inntekt_aar>"

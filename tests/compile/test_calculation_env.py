@@ -100,10 +100,12 @@ def test_a_closure_that_raises_records_the_reference_way() -> None:
     for fm in engine.fast.measures:
         if fm.calculation:
             # every step's value looked up under a key the environment does not have
+            # (a step laid out per date, or per outcomes of its `if` conditions)
             fm = replace(fm, calculation=tuple(
                 (planned, "@nowhere" if vkey is not None else None, flat,
-                 None if direct is None else replace(
-                     direct, vkey="@nowhere" if vkey is not None else None, dated={}))
+                 replace(direct, vkey="@nowhere" if vkey is not None else None,
+                         **({"dated": {}} if isinstance(direct, calculation._Direct)
+                            else {"layouts": {}})))
                 for planned, vkey, flat, direct in fm.calculation))
             spoilt += any(vkey is not None for _, vkey, _, _ in fm.calculation)
         measures.append(fm)
@@ -148,3 +150,53 @@ def test_steps_recorded_the_reference_way_are_kept_by_their_inputs(
                                                               strict=True)
                       for a, b in zip(x.calculation or (), y.calculation or (), strict=True))
     assert keyed["keys"] > 0 and shared > 0
+
+
+@pytest.mark.parametrize("name", sorted(PACKS))
+def test_a_step_with_conditions_laid_out_per_outcomes_equals_term_by_term(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A step with `if` conditions is recorded from the layout of its conditions'
+    outcomes (``_guarded_step``): the step the term-by-term recorder (``_env_step``)
+    gives in the same environment, with the branches not taken elided, and the same
+    conditions asked (kept for the other steps as the term-by-term way keeps them), on
+    generated households and dates."""
+    engine = Engine(load_pack(ROOT / ("rules/no" if name == "no" else "bench/anchors")))
+    seen = {"steps": 0, "elided": 0, "layouts": 0}
+    real = calculation._guarded_step
+
+    def both(plan: Any, g: Any, env: Any, conds: dict[Any, Any], as_of: date,
+             params: Any, amount: Any, exact: Any) -> Any:
+        before = dict(conds)
+        got = real(plan, g, env, conds, as_of, params, amount, exact)
+        if got is not None:
+            asked = dict(before)
+            want = calculation._env_step(plan, (g.planned, g.vkey, g.flat, g), env, asked,
+                                         plan.keyless_uses(as_of, params), as_of, params,
+                                         amount, exact)
+            assert repr(got) == repr(want)
+            assert {c: v for c, v in conds.items() if c not in before} == {
+                c: v for c, v in asked.items() if c not in before}
+            seen["steps"] += 1
+            seen["elided"] += any(t[2] is calculation.ELIDED for t in got.terms)
+            seen["layouts"] = max(seen["layouts"], len(g.layouts))
+        return got
+
+    monkeypatch.setattr(calculation, "_guarded_step", both)
+
+    @settings(max_examples=80, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(st.one_of(households(engine.pack, complete=True),
+                     households(engine.pack, complete=False)).flatmap(
+        lambda facts: st.tuples(st.just(facts), evaluation_dates(engine.pack))))
+    def check(scenario: tuple[dict[str, Any], date]) -> None:
+        facts, as_of = scenario
+        valid = engine.validate(facts)
+        try:
+            ref = engine.reference_outcomes(valid, as_of)
+        except EligibilityError:
+            return
+        out = engine.fast.evaluate_household(valid, as_of, fallback=False)
+        assert _calculations(out) == _calculations(ref)
+
+    check()
+    assert seen["steps"] > 0 and seen["elided"] > 0 and seen["layouts"] > 1

@@ -85,3 +85,32 @@ def test_a_views_memo_of_pack_decimals_gives_the_same_text(values: list[Decimal]
         assert shown == expected
         again = [Decimal(str(v)) for v in values]  # equal values, other objects
         assert views.steps((_step(*again),), lang)[0].with_values == expected
+
+
+def _one_more_zero(value: Decimal) -> Decimal:
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    return Decimal((sign, (*digits, 0), exponent - 1))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(st.lists(decimals, min_size=1, max_size=4))
+def test_a_households_decimals_are_formatted_once_and_read_the_same(
+        values: list[Decimal]) -> None:
+    """``with_values`` keeps the text of each of the household's decimals it formats in
+    the caller's ``seen`` (by the very object), and reuses it for that object only: the
+    steps of one household, a decimal shown twice, an equal decimal written otherwise."""
+    others = [_one_more_zero(v) for v in values]  # equal, written otherwise: 1.5 → 1.50
+    shown = [*values, *values, *others]
+    for lang in LANGS:
+        try:
+            expected = " + ".join(_original(v, lang) for v in shown)
+        except InvalidOperation:
+            continue
+        seen: dict[int, tuple[Any, str]] = {}
+        assert with_values(_step(*shown), lang, None, None, seen) == expected
+        assert all(hit[0] is v and hit[1] == _original(v, lang)
+                   for v in shown for hit in [seen[id(v)]])
+        assert with_values(_step(*values), lang, None, None, seen) == " + ".join(
+            _original(v, lang) for v in values)
+        assert StepViews().steps((_step(*shown),), lang)[0].with_values == expected

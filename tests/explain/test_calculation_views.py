@@ -145,3 +145,38 @@ def test_with_values_formats_every_value_as_format_number_does() -> None:
         assert with_values(step, lang, yes_no) == expected
     assert with_values(step, "en").startswith(
         "0 + 7 + 999 + 1 000 + -999 + -1 000 + 1 234 567 + yes")
+
+
+def test_a_step_equal_to_one_made_before_shares_its_view() -> None:
+    """A recorded step equal in values to one made before (another object, or the same
+    object again, as a recorder shares it) gets the view made then; one that differs in
+    a value gets its own."""
+    from eligibility.explain.calculation import StepViews
+
+    views = StepViews()
+    first = views.steps((_step(3, 1500, True, UNKNOWN),), "en")[0]
+    again = _step(3, 1500, True, UNKNOWN)
+    assert views.steps((again,), "en")[0] is first
+    assert views.steps((again, again), "en") == [first, first]
+    assert views.steps((again,), "en")[0] is first
+    other = views.steps((_step(3, 1500, False, UNKNOWN),), "en")[0]
+    assert other is not first
+    assert (first.with_values, other.with_values) == ("1 500 + yes + ?", "1 500 + no + ?")
+    assert views.steps((_step(3, 1500, True, UNKNOWN),), "nb")[0].with_values == \
+        "1 500 + ja + ?"
+
+
+def test_steps_of_two_planned_steps_alike_in_text_keep_their_own_titles() -> None:
+    """The views keep a step's static part per planned step (its identity): two steps
+    named and written alike but planned apart, with other titles, read as their own;
+    a step made by hand (no planned step) is found by its fields."""
+    from eligibility.compile.calculation import StepId
+    from eligibility.explain.calculation import StepViews
+
+    views = StepViews()
+    base = _step(1, 2)
+    a = base._replace(title={"en": "A"}, planned=StepId("x"))
+    b = base._replace(title={"en": "B"}, planned=StepId("x"))
+    for _ in range(2):
+        assert [s.title for s in views.steps((a, b, base), "en")] == ["A", "B", None]
+    assert views.steps((a,), "en")[0] is views.steps((a._replace(),), "en")[0]

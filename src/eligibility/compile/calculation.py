@@ -20,8 +20,11 @@ environment and closures (the fast path) gets the same steps from :func:`env_ste
 :func:`record_env`, reading the values it kept there instead of a context; a step
 without `if` conditions is recorded there in one pass by a recorder bound once per date
 (its plain look-ups in place, its keyed look-ups memoised per date by keys of exact
-kinds). The Decision, the terminal table and the README examples are read-only views over this
-record (:mod:`eligibility.explain.calculation`).
+kinds), and one with `if` conditions by the same recorder on the layout of its
+conditions' outcomes (asked as the term-by-term recorder asks them; the layouts made
+when the backend's steps are, one for each way the conditions can go). The Decision, the terminal
+table and the README examples are read-only views over this record
+(:mod:`eligibility.explain.calculation`).
 """
 
 from __future__ import annotations
@@ -76,6 +79,22 @@ class RecordedStep(NamedTuple):
     #                                          the value ELIDED marks an `if` branch not taken
     rounding: str | None = None  # amount only: the declared rounding
     exact: Any = None  # amount only: the value before rounding
+    #: the planned step it was recorded from (its :class:`StepId`; None where made by
+    #: hand): the views keep what is static per planned step under it
+    planned: StepId | None = None
+
+
+class StepId:
+    """The identity of a planned step: equal to itself only (hashed by identity); its
+    repr names the step, so that equal records of two compiled packs read alike."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<step {self.name}>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +136,8 @@ class _PlannedStep:
     #: _CRIT, when those decide the whole step (no member list, no ``amount``, no call
     #: but ``param`` and ``known``); else None (see :func:`_ref_key`)
     inputs: tuple[tuple[int, str], ...] | None = None
+    #: the step's identity, which each :class:`RecordedStep` of it carries
+    ident: StepId | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +338,7 @@ def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
                       for t in _terms(expr.node, res, parameters, ()))
         steps.append(_PlannedStep(name, kind, title, unit, sources, text, value, terms,
                                   cached, tuple(_flat(t) for t in terms), expr.node,
-                                  _inputs(expr.node, res)))
+                                  _inputs(expr.node, res), StepId(name)))
     return CalculationPlan(tuple(steps), amount.rounding)
 
 
@@ -513,9 +534,11 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
                             steps.append(found)
                             continue
                     direct = step[3]
-                    found = None if direct is None else _direct_step(
+                    found = _direct_step(
                         plan, direct, env, as_of, params,  # type: ignore[arg-type]
-                        amount, exact)
+                        amount, exact) if direct.__class__ is _Direct else _guarded_step(
+                        plan, direct, env, env_conds, as_of,  # type: ignore[arg-type]
+                        params, amount, exact)
                     if found is None:
                         found = _env_step(plan, step, env,  # type: ignore[arg-type]
                                           env_conds, keyless, as_of, params, amount, exact)
@@ -613,7 +636,7 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
             planned.name, kind, planned.title, planned.unit, planned.sources,
             planned.text, value, waiting if value is UNKNOWN else (),
             tuple(uses) if uses else (), tuple(terms),
-            rounding if kind == "amount" else None, step_exact,
+            rounding if kind == "amount" else None, step_exact, planned.ident,
         ))
         if mkey is not None:
             remember(mkey, made)  # type: ignore[misc]
@@ -682,7 +705,7 @@ class _Direct:
     in: those read from the environment by key (one look-up), the aggregates the
     evaluation kept or computes, and the keyed look-ups."""
 
-    head: tuple[Any, ...]  # (name, kind, title, unit, sources, text) of the RecordedStep
+    head: tuple[Any, ...]  # (name, kind, title, unit, sources, text, planned) of the step
     vkey: str | None  # where the environment keeps the step's value; None: the amount
     n: int  # the number of terms
     #: the terms read from the environment: (position, start, end), and an itemgetter
@@ -694,15 +717,36 @@ class _Direct:
     keyed: tuple[tuple[int, int, int, str, tuple[Any, ...], int], ...]
     plain: tuple[tuple[int, int, int, str], ...]  # (position, start, end, name)
     uses: tuple[str | None, ...]  # per parameter term in order: its name, None if keyed
+    #: (position, start, end) of the `if` branches not taken (a layout of :class:`_Guarded`)
+    elided: tuple[tuple[int, int, int], ...] = ()
     #: per date: what the date fixes (see :func:`_bind`)
     dated: dict[date, tuple[Any, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Guarded:
+    """A step with `if` conditions over an environment, for :func:`_guarded_step`: its
+    conditions in the order the term-by-term recorder asks them, each with the outcomes
+    of earlier ones it is asked under, and per tuple of outcomes the step laid out as
+    :class:`_Direct` (its terms then fixed; made on first use, under the plan's lock)."""
+
+    planned: _PlannedStep
+    vkey: str | None
+    flat: tuple[tuple[Any, ...], ...]  # as EnvStep's, with the conditions' closures
+    #: (condition closure, ((index of an earlier condition, the outcome it needs), …))
+    conds: tuple[tuple[Any, tuple[tuple[int, Any], ...]], ...]
+    index: Mapping[Any, int]  # a condition closure → its index in ``conds``
+    #: per outcomes: the layout (made at start for each way two-valued conditions can
+    #: go), or how many times other outcomes came before one is made for them
+    layouts: dict[tuple[Any, ...], _Direct | int] = field(default_factory=dict)
 
 
 #: one step for :func:`record_env`: (the planned step, the environment key of its value
 #: — a ``let`` or criterion — or None for the amount, its terms as
 #: (start, end, how, environment key, closure, guards, key closures), and the step laid
-#: out for :func:`_direct_step` when it has no `if` conditions, else None)
-EnvStep = tuple[_PlannedStep, str | None, tuple[tuple[Any, ...], ...], _Direct | None]
+#: out for :func:`_direct_step` when it has no `if` conditions, else for
+#: :func:`_guarded_step`)
+EnvStep = tuple[_PlannedStep, str | None, tuple[tuple[Any, ...], ...], "_Direct | _Guarded"]
 
 
 def env_steps(plan: CalculationPlan, compile_node: Callable[[ast.Node], Any],
@@ -746,8 +790,114 @@ def env_steps(plan: CalculationPlan, compile_node: Callable[[ast.Node], Any],
                 efn = compile_node(term.node)
                 key = term_key(term.node)
             flat.append((start, end, how, key, efn, eguards, ekeys))
-        out.append((planned, vkey, tuple(flat), _direct(planned, vkey, flat)))
+        out.append((planned, vkey, tuple(flat),
+                    _direct(planned, vkey, flat) or _guarded(planned, vkey, flat)))
     return tuple(out)
+
+
+def _guarded(planned: _PlannedStep, vkey: str | None,
+             flat: list[tuple[Any, ...]]) -> _Guarded:
+    """``planned`` (with `if` conditions) laid out for :func:`_guarded_step`."""
+    index: dict[Any, int] = {}
+    conds: list[tuple[Any, tuple[tuple[int, Any], ...]]] = []
+    for *_, guards, _ in flat:
+        for at, (cond, _want) in enumerate(guards):
+            if cond not in index:  # asked where the guards before it hold
+                index[cond] = len(conds)
+                conds.append((cond, tuple((index[c], w) for c, w in guards[:at])))
+    g = _Guarded(planned, vkey, tuple(flat), tuple(conds), index)
+    for outcomes in _outcomes(g.conds):  # laid out at start for every way they can go
+        g.layouts[outcomes] = _guarded_layout(g, outcomes)
+    return g
+
+
+def _outcomes(conds: tuple[tuple[Any, tuple[tuple[int, Any], ...]], ...],
+              ) -> list[tuple[Any, ...]]:
+    """Every tuple of outcomes (True, False; None: not asked) two-valued conditions
+    ``conds`` can give, as :func:`_guarded_step` collects them; none when more than
+    :data:`_LAYOUTS_AT_START` (laid out as they come then)."""
+    found: list[tuple[Any, ...]] = [()]
+    for _, outer in conds:
+        grown: list[tuple[Any, ...]] = []
+        for done in found:
+            if all(done[at] is want for at, want in outer):
+                grown += [(*done, True), (*done, False)]
+            else:
+                grown.append((*done, None))
+        if len(grown) > _LAYOUTS_AT_START:
+            return []
+        found = grown
+    return found
+
+
+def _guarded_layout(g: _Guarded, outcomes: tuple[Any, ...]) -> _Direct | int:
+    """``g``'s step as :class:`_Direct` where its conditions came out as ``outcomes``:
+    the terms the term-by-term recorder (:func:`_env_step`) records then."""
+    kept: list[tuple[Any, ...]] = []
+    elided_to = -1
+    index = g.index
+    for start, end, how, key, efn, guards, key_fns in g.flat:
+        if end <= elided_to:
+            continue
+        if guards:
+            taken = True
+            for cond, want in guards:
+                if outcomes[index[cond]] is not want:
+                    taken = False
+                    break
+            if not taken:
+                if how == _BRANCH:  # a branch not taken: shown as "…"
+                    elided_to = end
+                    kept.append((start, end, _BRANCH, "", None, (), ()))
+                continue
+        if how != _BRANCH:  # (a branch taken: its terms follow)
+            kept.append((start, end, how, key, efn, (), key_fns))
+    return _direct(g.planned, g.vkey, kept) or 0  # (never 0: no guards are left)
+
+
+def _guarded_step(plan: CalculationPlan, g: _Guarded, env: Mapping[str, Any],
+                  conds: dict[Any, Any], as_of: date, params: Mapping[str, Any],
+                  amount: Any, exact: Any) -> RecordedStep | None:
+    """The step :func:`_env_step` records, by :func:`_direct_step` on the layout of its
+    conditions' outcomes (asked as it asks them; ``conds``: those asked so far); None
+    where that gives None or the outcomes come for the first time (the caller records
+    the step term by term then)."""
+    outcomes: list[Any] = []
+    for cond, outer in g.conds:
+        for at, want in outer:
+            if outcomes[at] is not want:
+                outcomes.append(None)  # not asked: a branch around it not taken
+                break
+        else:
+            got = conds.get(cond)
+            if got is None:
+                got = conds[cond] = cond(env)
+            outcomes.append(got)
+    key = tuple(outcomes)
+    layouts = g.layouts
+    d: Any = layouts.get(key)
+    if d.__class__ is not _Direct:
+        # outcomes seen fewer than _LAYOUT_AFTER times: term by term (the caller, with
+        # the conditions asked here), then laid out (a layout and its binding per date
+        # cost more than a few term-by-term records)
+        seen: Any = (d or 0) + 1
+        made = _guarded_layout(g, key) if seen >= _LAYOUT_AFTER else seen
+        with plan._lock:
+            if len(layouts) >= 2 * _LAYOUTS_AT_START:
+                layouts.clear()
+            layouts[key] = made
+        if made.__class__ is not _Direct:
+            return None
+        d = made
+    return _direct_step(plan, d, env, as_of, params, amount, exact)
+
+
+#: how many times a step's conditions come out alike before :func:`_guarded_step` lays
+#: the step out for them, where it was not laid out at start (outcomes other than
+#: True/False, or more ways than :data:`_LAYOUTS_AT_START`)
+_LAYOUT_AFTER = 8
+#: the most layouts of one step made at start (one per way its conditions can go)
+_LAYOUTS_AT_START = 32
 
 
 def _direct(planned: _PlannedStep, vkey: str | None,
@@ -761,8 +911,11 @@ def _direct(planned: _PlannedStep, vkey: str | None,
     keyed: list[tuple[int, int, int, str, tuple[Any, ...], int]] = []
     plain: list[tuple[int, int, int, str]] = []
     uses: list[str | None] = []
+    elided: list[tuple[int, int, int]] = []
     for pos, (start, end, how, key, efn, _, key_fns) in enumerate(flat):
-        if how in (_FACT, _LET):
+        if how == _BRANCH:  # (a layout of _Guarded: a branch not taken)
+            elided.append((pos, start, end))
+        elif how in (_FACT, _LET):
             env_terms.append((pos, start, end))
             env_keys.append(key)
         elif how == _PARAM:
@@ -776,9 +929,9 @@ def _direct(planned: _PlannedStep, vkey: str | None,
             evals.append((pos, start, end, key, efn))
     return _Direct(
         (planned.name, planned.kind, planned.title, planned.unit, planned.sources,
-         planned.text), vkey, len(flat), tuple(env_terms),
+         planned.text, planned.ident), vkey, len(flat), tuple(env_terms),
         itemgetter(*env_keys) if env_keys else None, tuple(evals), tuple(keyed),
-        tuple(plain), tuple(uses))
+        tuple(plain), tuple(uses), tuple(elided))
 
 
 def _bind(plan: CalculationPlan, d: _Direct, as_of: date, params: Mapping[str, Any],
@@ -790,6 +943,8 @@ def _bind(plan: CalculationPlan, d: _Direct, as_of: date, params: Mapping[str, A
     base: list[Any] = [None] * d.n
     for pos, start, end, name in d.plain:
         base[pos] = (start, end, keyless[name].value)
+    for pos, start, end in d.elided:
+        base[pos] = (start, end, ELIDED)
     template = tuple([None if u is None else keyless[u] for u in d.uses])
     bound = (params, base, template, plan.keyed_at(as_of, params) if d.keyed else None)
     with plan._lock:
@@ -848,13 +1003,13 @@ def _direct_step(plan: CalculationPlan, d: _Direct, env: Mapping[str, Any], as_o
             terms[pos] = (start, end, hit[0])
             found[at] = hit[1]
         uses = tuple(found)
-    name_, kind, title, unit, sources, text = d.head
+    name_, kind, title, unit, sources, text, ident = d.head
     vkey = d.vkey
     if vkey is None:
         return _new_step(RecordedStep, (name_, kind, title, unit, sources, text, amount, (),
-                                        uses, tuple(terms), plan.rounding, exact))
+                                        uses, tuple(terms), plan.rounding, exact, ident))
     return _new_step(RecordedStep, (name_, kind, title, unit, sources, text, env[vkey], (),
-                                    uses, tuple(terms), None, None))
+                                    uses, tuple(terms), None, None, ident))
 
 
 #: what a backend's closure may raise where the reference gives UNKNOWN or an error
@@ -892,7 +1047,9 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
                 out.append(found)
                 continue
         d = step[3]
-        made = None if d is None else _direct_step(plan, d, env, as_of, params, amount, exact)
+        made = _direct_step(plan, d, env, as_of, params, amount, exact) if (
+            d.__class__ is _Direct) else _guarded_step(
+            plan, d, env, conds, as_of, params, amount, exact)  # type: ignore[arg-type]
         if made is None:
             if keyless is None:
                 keyless = plan.keyless_uses(as_of, params)
@@ -954,7 +1111,8 @@ def _env_step(plan: CalculationPlan, step: EnvStep, env: Mapping[str, Any],
         return _new_step(RecordedStep, (
             planned.name, "amount", planned.title, planned.unit, planned.sources,
             planned.text, amount, (), tuple(uses) if uses else (), tuple(terms),
-            plan.rounding, exact))
+            plan.rounding, exact, planned.ident))
     return _new_step(RecordedStep, (
         planned.name, planned.kind, planned.title, planned.unit, planned.sources,
-        planned.text, env[vkey], (), tuple(uses) if uses else (), tuple(terms), None, None))
+        planned.text, env[vkey], (), tuple(uses) if uses else (), tuple(terms), None, None,
+        planned.ident))

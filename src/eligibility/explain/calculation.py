@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from rich.table import Table
 from rich.text import Text
 
-from eligibility.compile.calculation import ELIDED, ParamUse, RecordedStep
+from eligibility.compile.calculation import ELIDED, ParamUse, RecordedStep, StepId
 from eligibility.compile.runtime import UNKNOWN
 from eligibility.decision import (
     CalculationStep,
@@ -50,15 +50,7 @@ def format_number(value: Any, lang: str, unit: str | None = None) -> str:
     if cls is int:  # the common cases first, by exact class (a bool is an int)
         text = f"{value:,}".replace(",", " ")
     elif isinstance(value, Decimal):
-        text = f"{value:,f}"  # as many decimals as the exponent says
-        dot = text.find(".")
-        if dot >= 0:
-            if len(text) - dot > 5:  # more than four decimals: round to four
-                text = f"{value.quantize(_PLACES, rounding=ROUND_HALF_UP):,f}"
-            text = text.rstrip("0").rstrip(".")
-        text = text.replace(",", " ")
-        if lang != "en":
-            text = text.replace(".", ",")
+        text = _decimal_text(value, lang)
     elif value is None or value is UNKNOWN:
         return "?"
     elif isinstance(value, bool):
@@ -76,16 +68,39 @@ def format_number(value: Any, lang: str, unit: str | None = None) -> str:
     return text
 
 
+def _decimal_text(value: Decimal, lang: str) -> str:
+    """A decimal as :func:`format_number` shows it: rounded half up to four decimals
+    where it has more, trailing zeros dropped (formatted once, from the value rounded
+    first: equal to rounding only what has more than four decimals, as a value with at
+    most four gains only zeros; one the context cannot round so is formatted as it is)."""
+    try:
+        text = f"{value.quantize(_PLACES, rounding=ROUND_HALF_UP):,f}"
+    except InvalidOperation:  # beyond the context's precision when given four decimals
+        text = f"{value:,f}"  # as many decimals as the exponent says
+        dot = text.find(".")
+        if dot < 0:
+            return text.replace(",", " ")
+        if len(text) - dot > 5:  # more than four decimals: round to four (may raise)
+            text = f"{value.quantize(_PLACES, rounding=ROUND_HALF_UP):,f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    text = text.replace(",", " ")
+    return text if lang == "en" else text.replace(".", ",")
+
+
 def with_values(step: RecordedStep, lang: str,
                 yes_no: tuple[str, str] | None = None,
-                texts: Mapping[int, tuple[Any, str]] | None = None) -> str:
+                texts: Mapping[int, tuple[Any, str]] | None = None,
+                seen: dict[int, tuple[Any, str]] | None = None) -> str:
     """The step's expression with each name and look-up replaced by the value it had.
 
     ``yes_no``: the texts of no and yes in ``lang`` when the caller has them (a
     :class:`StepViews` keeps them); the commonest values — a whole number, a yes/no, an
-    elided branch — are formatted here as :func:`format_number` would. ``texts``: id →
-    (value, its text in ``lang``) of values formatted before (the pack's own decimals;
-    a :class:`StepViews` keeps them), used where the value is that very object."""
+    elided branch, a decimal — are formatted here as :func:`format_number` would.
+    ``texts``: id → (value, its text in ``lang``) of values formatted before (the pack's
+    own decimals; a :class:`StepViews` keeps them), used where the value is that very
+    object. ``seen``: the same for the household's own decimals, filled here (a caller
+    passes one dict for the steps of one household, whose objects outlive it)."""
     text = step.text
     parts: list[str] = []
     at = 0
@@ -96,24 +111,25 @@ def with_values(step: RecordedStep, lang: str,
         if cls is int:
             parts.append(str(value) if -1000 < value < 1000
                          else f"{value:,}".replace(",", " "))
+        elif cls is Decimal:
+            hit = texts.get(id(value)) if texts is not None else None
+            if hit is None and seen is not None:
+                hit = seen.get(id(value))
+            if hit is not None and hit[0] is value:
+                parts.append(hit[1])
+            else:
+                shown = _decimal_text(value, lang)
+                if seen is not None:  # (the entry keeps the value alive: ids stay its own)
+                    seen[id(value)] = (value, shown)
+                parts.append(shown)
+        elif value is UNKNOWN or value is None:
+            parts.append("?")
         elif cls is bool and yes_no is not None:
             parts.append(yes_no[value])
         elif value is ELIDED:
             parts.append("…")
-        elif value is UNKNOWN or value is None:
-            parts.append("?")
         elif cls is str or cls is LocStr:
             parts.append(f'"{value}"')
-        elif cls is Decimal:
-            hit = texts.get(id(value)) if texts is not None else None
-            if hit is not None and hit[0] is value:
-                parts.append(hit[1])
-            else:
-                whole = f"{value:,f}"
-                # a whole number (the commonest decimal: an amount or a fact) as
-                # format_number gives it, else format_number itself
-                parts.append(format_number(value, lang) if "." in whole
-                             else whole.replace(",", " "))
         else:
             parts.append(format_number(value, lang))
     parts.append(text[at:])
@@ -185,7 +201,8 @@ class StepViews:
         #: made per ParamUse (id → (the ParamUse, its view)), the lists of them per
         #: step's ParamUse tuple (their ids → (the ParamUses, the list)), the views of recorded
         #: steps a recorder shares (id → (the RecordedStep, its view): a step found in
-        #: ``_static``'s memo by values as built from this very object)
+        #: ``_static``'s memo by values as built from this very object), and the
+        #: ``_static`` entry of each planned step (id of its StepId → (it, the entry))
         self._langs: dict[str, _Lang] = {}
         self._empty: list[Any] = []
         self._lock = threading.Lock()
@@ -240,8 +257,9 @@ class StepViews:
             views: dict[int, tuple[Any, ParameterUsed]] = {}
             lists: dict[tuple[int, ...], tuple[Any, list[ParameterUsed]]] = {}
             shared: dict[int, tuple[RecordedStep, CalculationStep]] = {}
+            planned: dict[int, tuple[StepId, Any]] = {}
             made = ((format_number(False, lang), format_number(True, lang)), texts, views,
-                    lists, shared)
+                    lists, shared, planned)
             with self._lock:
                 found = self._langs.setdefault(lang, made)
         return found
@@ -266,8 +284,9 @@ class StepViews:
         return used
 
     def _pack_keys(self, vals: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        """``vals`` with each of the pack's own decimals as its key; None when another
-        value is not shareable (a decimal of this household)."""
+        """``vals`` with each of the pack's own decimals as its key (a
+        :class:`_DecimalKey`); None when another value is not shareable (a decimal of
+        this household)."""
         out: list[Any] = []
         decimals = self._decimals
         for v in vals:
@@ -277,51 +296,58 @@ class StepViews:
             key = decimals.get(id(v))
             if key is None or key[0] is not v:
                 return None
-            out.append(key)
+            out.append(key[1])
         return tuple(out)
 
     def steps(self, steps: tuple[RecordedStep, ...], lang: str) -> list[CalculationStep]:
         """The recorded steps as ``MeasureResult.calculation`` (not re-validated)."""
         out: list[CalculationStep] = []
         static = self._static
-        yes_no, texts, _, params, shared = self._langs.get(lang) or self._lang(lang)
+        yes_no, texts, _, params, shared, planned = self._langs.get(lang) or self._lang(lang)
         shareable = _SHAREABLE.issuperset
         decimals = self._decimals
+        own: dict[int, tuple[Any, str]] = {}  # this household's decimals, formatted
         for s in steps:
             seen = shared.get(id(s))
             if seen is not None and seen[0] is s:  # a step the recorder shares
                 out.append(seen[1])
                 continue
-            sources, title = s.sources, s.title
-            found = static.get((id(sources), id(title), s.name, s.text, s.unit, s.rounding,
-                                lang))
-            if found is None or found[0] is not sources or found[1] is not title:
-                found = self._template(s, lang)
+            ident = s.planned
+            pfound = planned.get(id(ident)) if ident is not None else None
+            if pfound is not None and pfound[0] is ident:  # the planned step's static part
+                found = pfound[1]
+            else:
+                sources, title = s.sources, s.title
+                found = static.get((id(sources), id(title), s.name, s.text, s.unit,
+                                    s.rounding, lang))
+                if found is None or found[0] is not sources or found[1] is not title:
+                    found = self._template(s, lang)
+                if ident is not None:
+                    self._store(planned, id(ident), (ident, found))
             template, made = found[2], found[3]
-            # a step without decimals (a count, a choice, a parameter's own value) is made
-            # once and shared; the parameters it looked up are kept alive by the entry
+            # a step without decimals of its own (a count, a choice, a parameter's value)
+            # is made once per values and shared; the parameters it looked up are kept
+            # alive by the entry
             key: Any = None
             value = s.value
             if value.__class__ in _SHAREABLE or id(value) in decimals:
-                vals: tuple[Any, ...] | None = (value, *map(_third, s.terms))
+                vals: tuple[Any, ...] | None = (value, s.exact, *map(_third, s.terms))
                 if not shareable(map(type, vals)):  # type: ignore[arg-type]
                     vals = self._pack_keys(vals)  # type: ignore[arg-type]
-                if vals is not None and s.exact is not None:
-                    vals = self._pack_keys((*vals, s.exact))
-                if vals is not None:  # never tuples themselves but a pack decimal's key
-                    if s.waiting_for or s.parameters:
-                        key = (*vals, s.waiting_for, *map(id, s.parameters))
-                    else:
-                        key = vals[0] if len(vals) == 1 else vals
+                if vals is not None:  # never tuples themselves (a pack decimal: its key)
+                    key = (*vals, s.waiting_for, *map(id, s.parameters)) if (
+                        s.waiting_for or s.parameters) else vals
                     hit = made.get(key)
                     if hit is not None:
-                        if hit[0] is s:  # seen again: kept by identity too
+                        # kept by identity too: a step the recorder shares is found so
+                        # when it comes again
+                        if hit[0] is s:
                             self._store(shared, id(s), hit)
                         out.append(hit[1])
                         continue
             fields = template.copy()
             if s.terms:
-                fields["with_values"] = with_values(s, lang, yes_no, texts)
+                fields["with_values"] = with_values(s, lang, yes_no, texts, own)
             else:
                 fields["with_values"] = s.text
             if value is UNKNOWN:
@@ -371,7 +397,7 @@ class _DecimalKey:
 #: per language (see ``StepViews._langs``)
 _Lang = tuple[tuple[str, str], dict[int, tuple[Any, str]], dict[int, tuple[Any, ParameterUsed]],
               dict[tuple[int, ...], tuple[Any, list[ParameterUsed]]],
-              dict[int, tuple[RecordedStep, CalculationStep]]]
+              dict[int, tuple[RecordedStep, CalculationStep]], dict[int, tuple[StepId, Any]]]
 _third = itemgetter(2)  # a recorded term's value
 #: the value types of a step that can be shared between Decisions as it is: equal values
 #: of one step's value or term (each of one type) format and serialise alike
