@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eligibility import Engine, load_pack
-from eligibility.compile import calculation, fast
+from eligibility.compile import calculation
+from eligibility.compile.fast import run as fast_run
 from eligibility.compile.outcomes import HouseholdOutcomes
 from eligibility.errors import EligibilityError
 from eligibility.testing.strategies import evaluation_dates, households
@@ -36,7 +37,7 @@ def test_recording_from_the_environment_equals_the_reference(
         name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     engine = PACKS[name]
     used = {"env": 0, "measures": 0, "env steps": 0, "steps": 0, "direct": 0}
-    real, real_step, real_direct = (fast._record_env, calculation._env_step,
+    real, real_step, real_direct = (fast_run._record_env, calculation._env_step,
                                     calculation._direct_step)
 
     def counting(*args: Any) -> Any:
@@ -55,7 +56,7 @@ def test_recording_from_the_environment_equals_the_reference(
         used["direct"] += found is not None
         return found
 
-    monkeypatch.setattr(fast, "_record_env", counting)
+    monkeypatch.setattr(fast_run, "_record_env", counting)
     monkeypatch.setattr(calculation, "_env_step", counting_step)
     monkeypatch.setattr(calculation, "_direct_step", counting_direct)
 

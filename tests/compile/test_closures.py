@@ -108,6 +108,22 @@ def test_aggregates() -> None:
     assert value is UNKNOWN and missing == ["members"]
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("count(members, age >= 18)", 1), ("count(members, age > 12)", 1),
+    ("count(members, age < 12)", 1), ("count(members, age <= 12)", 2),
+    ("count(members, age == 12)", 1), ("count(members, age != 12)", 2)])
+def test_member_field_against_a_literal(text: str, expected: int) -> None:
+    members = [{"age": 40, "flag": True}, {"age": 5}, {"age": 12, "flag": False}]
+    assert run(text, {}, members) == (expected, [])
+    # a member without the field: unknown, and asked for by its place
+    value, missing = run(text, {}, [*members, {"flag": True}])
+    assert value is UNKNOWN and missing == ["members[3].age"]
+    # decided without it (``flag`` false first): the question is dropped again
+    value, missing = run(text.replace("count(members, ", "count(members, flag and "),
+                         {}, [{"flag": False}])
+    assert (value, missing) == (0, [])
+
+
 def test_known_never_asks() -> None:
     assert run("known(f.a)", {}) == (False, [])
     assert run("known(f.a)", {"f.a": True}) == (True, [])

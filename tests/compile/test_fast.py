@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eligibility import Engine, load_pack
-from eligibility.compile import fast as fast_module
+from eligibility.compile.fast import run as fast_run
 from eligibility.decision_build import decision_bytes
 from eligibility.errors import EligibilityError, EvaluationError
 from eligibility.testing.strategies import evaluation_dates, households
@@ -97,13 +97,13 @@ def test_fast_path_runs_where_facts_are_complete(monkeypatch: pytest.MonkeyPatch
     assert decision.measure("bostotte").status == "eligible"
     ran.clear()
     referred: list[str] = []
-    real_reference = fast_module._reference
+    real_reference = fast_run._reference
 
     def reference(fr: Any, ctx: Any, observe: bool) -> Any:
         referred.append(fr.id)
         return real_reference(fr, ctx, observe)
 
-    monkeypatch.setattr(fast_module, "_reference", reference)
+    monkeypatch.setattr(fast_run, "_reference", reference)
     del facts["household"]["rooms"]  # needs_home reads rooms (crowded): facts missing
     as_of = date(2025, 6, 1)
     valid = engine.validate(facts)

@@ -12,10 +12,10 @@ functions of the context, hence safe to share between threads.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from operator import attrgetter
 from typing import Any
 
 from eligibility.compile.runtime import UNKNOWN, Ctx
@@ -252,10 +252,10 @@ class _Compiler(CompilerBase):
                 return hit[0]
 
             return cached_criterion
-        get_cache = attrgetter(cache)
+        assert cache == "lets"
 
         def cached(ctx: Ctx) -> Any:
-            store = get_cache(ctx)
+            store = ctx.lets
             hit = store.get(key)
             if hit is None:
                 mark = len(ctx.missing)
@@ -355,7 +355,11 @@ class _Compiler(CompilerBase):
                       in_member: bool) -> Fn:
         if op in _COMPARE_CONST and isinstance(
                 right_node, ast.Number | ast.String | ast.Boolean | ast.DateLit):
-            # against a literal: one closure fewer per call
+            # against a literal: one closure fewer per call; a member field or a fact
+            # read in the comparison itself, one fewer again
+            if isinstance(left_node, ast.Name) and len(left_node.parts) == 1 and (
+                    in_member and left_node.dotted in self.res.member_fields):
+                return _member_compare(_OPERATORS[op], left_node.dotted, right_node.value)
             return _COMPARE_CONST[op](self.compile(left_node, in_member), right_node.value)
         return super()._compare_pair(op, left_node, right_node, in_member)
 
@@ -428,6 +432,18 @@ class _Compiler(CompilerBase):
         name = node.args[0].dotted  # type: ignore[attr-defined]
         keys = [self.compile(a, in_member) for a in node.args[1:]]
         where = self.res.where
+        if not keys:
+
+            def value_of(ctx: Ctx) -> Any:
+                value = ctx.params[name]
+                if value.__class__ is NoValue:
+                    raise AsOfError(
+                        f"parameter {name!r} has no value on {ctx.as_of.isoformat()} "
+                        f"(used in {where})"
+                    )
+                return value
+
+            return value_of
 
         def lookup(ctx: Ctx) -> Any:
             value = ctx.params[name]
@@ -619,6 +635,22 @@ def _ge_const(left: Fn, v: Any) -> Fn:
     return ge
 
 
+def _member_compare(compare: Callable[[Any, Any], Any], field: str, v: Any) -> Fn:
+    """The current member's ``field`` compared with the literal ``v`` (unknown, and
+    recorded as missing, where the member lacks it)."""
+    def member_compare(ctx: Ctx) -> Any:
+        value = ctx.member.get(field, UNKNOWN)
+        if value is UNKNOWN:
+            ctx.missing.append(f"members[{ctx.member_index}].{field}")
+            return UNKNOWN
+        return compare(value, v)
+    return member_compare
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+    ">": operator.gt, ">=": operator.ge}
+
 #: a comparison of two closures, unknown as soon as one side is; and against a literal
 _COMPARE: dict[str, Callable[[Fn, Fn], Fn]] = {
     "==": _eq, "!=": _ne, "<": _lt, "<=": _le, ">": _gt, ">=": _ge}
@@ -637,6 +669,14 @@ def _strict_call(args: list[Fn], fn: Callable[..., Any]) -> Fn:
             return UNKNOWN if value is UNKNOWN else fn(value)
 
         return call1
+    if len(args) == 2:
+        first, second = args
+
+        def call2(ctx: Ctx) -> Any:
+            a, b = first(ctx), second(ctx)
+            return UNKNOWN if a is UNKNOWN or b is UNKNOWN else fn(a, b)
+
+        return call2
 
     def call(ctx: Ctx) -> Any:
         values = [a(ctx) for a in args]
@@ -652,16 +692,35 @@ def _kleene(fns: tuple[Fn, ...], decisive: bool) -> Fn:
     """Kleene ``and`` (decisive value False) or ``or`` (decisive value True).
 
     The first operand equal to ``decisive`` settles the result, and the missing facts
-    read on the way are dropped: they could not change it.
+    read on the way are dropped: they could not change it. (Two operands, the common
+    case, without the loop.)
     """
+    if len(fns) == 2:
+        first, second = fns
+
+        def kleene2(ctx: Ctx) -> Any:
+            missing = ctx.missing
+            mark = len(missing)
+            a = first(ctx)
+            if a is decisive:
+                del missing[mark:]
+                return decisive
+            b = second(ctx)
+            if b is decisive:
+                del missing[mark:]
+                return decisive
+            return UNKNOWN if a is UNKNOWN or b is UNKNOWN else not decisive
+
+        return kleene2
 
     def kleene(ctx: Ctx) -> Any:
-        mark = len(ctx.missing)
+        missing = ctx.missing
+        mark = len(missing)
         unknown = False
         for f in fns:
             value = f(ctx)
             if value is decisive:
-                del ctx.missing[mark:]
+                del missing[mark:]
                 return decisive
             if value is UNKNOWN:
                 unknown = True

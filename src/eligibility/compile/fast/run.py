@@ -1,0 +1,493 @@
+"""The fast path's evaluation of one household on a date's plan: :func:`_complete`
+(every fact there: criteria, then the memoised static measures (:func:`_static`), then
+the others, two-valued throughout), :func:`_mixed` (facts missing: the household's
+layout (:func:`_layout`) says which parts have their facts; those run on the fast
+closures, the others are tried on them and otherwise go to the three-valued reference
+(:func:`_run`, :func:`_attempt`, :func:`_reference`) with its caches seeded from what
+the closures computed; a measure whose amount cannot finish on them goes to the
+reference whole), one measure (:func:`_measure`) and requirement
+(:func:`_judge`), and the recorded calculation (:func:`_record`, :func:`_record_env`).
+Memo tables are written only through :func:`~eligibility.compile.fast.plan._remember`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from eligibility.compile.calculation import EnvStep, record, record_env
+from eligibility.compile.fast.compiler import _FALLBACK, Env
+from eligibility.compile.fast.plan import (
+    _STATIC_LIMIT,
+    FastRequirement,
+    _At,
+    _MeasurePlan,
+    _Plan,
+    _remember,
+)
+from eligibility.compile.fast.reads import _common
+from eligibility.compile.outcomes import (
+    CriterionOutcome,
+    HouseholdOutcomes,
+    Outcomes,
+    ReasonOutcome,
+    json_value,
+)
+from eligibility.compile.reference import evaluate_measure, judge, round_amount, status_of
+from eligibility.compile.runtime import UNKNOWN, Ctx
+from eligibility.decision import Outcome
+from eligibility.facts import ValidFacts
+
+_new = tuple.__new__
+
+
+def _context(plan: _Plan, facts: ValidFacts, env: Env,
+             computed: Iterable[tuple[str, str]]) -> Ctx:
+    """A reference context whose criteria cache holds what the fast closures computed."""
+    ctx = Ctx(facts.flat, facts.members, plan.as_of, plan.params)
+    ctx.crit = {cid: (env[key], ()) for cid, key in computed}
+    return ctx
+
+
+def _record(mp: _MeasurePlan, ctx: Ctx, env: Env, outcomes: Outcomes, exact: Any,
+            env_at: tuple[EnvStep | None, ...] = (),
+            lock: threading.Lock | None = None) -> Outcomes:
+    """``outcomes`` with the recorded calculation, read from this evaluation (the
+    ``let`` values the fast closures computed go into the context's cache first;
+    ``env_at``: the steps to record from the environment, see :func:`record`)."""
+    for name, key, _, _ in mp.fm.lets:
+        if key in env and name not in ctx.lets:
+            ctx.lets[name] = (env[key], ())
+    memo = mp.step_memo
+    return _with_steps(outcomes, record(
+        mp.cm.calculation, ctx, outcomes.amount, exact,  # type: ignore[arg-type]
+        env, env_at, memo if lock is not None else None, mp.fm.calculation_inputs,
+        lambda key, step: _remember(lock, memo, key, step)))  # type: ignore[arg-type]
+
+
+def _with_steps(outcomes: Outcomes, steps: tuple[Any, ...] | None) -> Outcomes:
+    """``outcomes._replace(calculation=steps)``, without ``_replace``'s generic path."""
+    status, amount, reasons, missing, discretionary, priority, _ = outcomes
+    return _new(Outcomes, (status, amount, reasons, missing, discretionary, priority, steps))
+
+
+def _record_env(plan: _Plan, mp: _MeasurePlan, env: Env, outcomes: Outcomes,
+                exact: Any, lock: threading.Lock) -> Outcomes | None:
+    """``outcomes`` with the calculation recorded from the environment (the measure's
+    amount ran on the fast closures), or None where a closure raised (record it the
+    reference way then)."""
+    memo = mp.step_memo
+    try:
+        steps = record_env(mp.cm.calculation, mp.fm.calculation,  # type: ignore[arg-type]
+                           env, plan.as_of, plan.params, outcomes.amount, exact,
+                           memo, mp.fm.calculation_inputs,
+                           lambda key, step: _remember(lock, memo, key, step))
+    except _FALLBACK:
+        return None
+    return _with_steps(outcomes, steps)
+
+
+def _complete(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation: bool,
+              lock: threading.Lock) -> HouseholdOutcomes:
+    """Every fact the date's measures and criteria read is present: two-valued throughout."""
+    for _, key, fn, _ in plan.criteria_eval:
+        env[key] = fn(env)
+    vals = plan.static_getter(env)
+    memo = plan.static_memo[observe]
+    found = memo.get(vals)
+    if found is None:
+        found = _static(plan, env, observe, lock)
+        _remember(lock, memo, vals, found, _STATIC_LIMIT)
+    measures, criteria = found
+    if plan.dynamic:
+        measures = list(measures)
+        ctx: Ctx | None = None
+        for i, mp in plan.dynamic:
+            outcomes = _measure(mp, env, observe, lock)
+            if calculation and mp.cm.calculation is not None:
+                recorded = _record_env(plan, mp, env, outcomes, env["@exact"], lock)
+                if recorded is not None:
+                    outcomes = recorded
+                else:
+                    if ctx is None:
+                        ctx = _context(plan, facts, env,
+                                       [(c, k) for c, k, _, _ in plan.criteria_eval])
+                    ctx.lets = {}
+                    ctx.exact = exact = env["@exact"]
+                    ctx.amount = (outcomes.amount, ())
+                    outcomes = _record(mp, ctx, env, outcomes, exact)
+            measures[i] = (mp.index, mp.cm, outcomes)
+        measures = tuple(measures)
+    if criteria is None:
+        criteria = tuple([_new(CriterionOutcome, (c, env[k], ()))
+                          for c, k, _, _ in plan.criteria])
+    return _new(HouseholdOutcomes, (plan.as_of, facts.sha256, plan.unconfirmed,
+                                    measures, criteria))
+
+
+def _static(plan: _Plan, env: Env, observe: bool, lock: threading.Lock) -> tuple[Any, ...]:
+    """The measures of the plan that are not in ``plan.dynamic`` (None in their place)
+    and, when they are memoisable, the criteria's outcomes (else None)."""
+    measures: list[Any] = [None] * len(plan.measures)
+    dynamic = {i for i, _ in plan.dynamic}
+    for i, mp in enumerate(plan.measures):
+        if i not in dynamic:
+            measures[i] = (mp.index, mp.cm, _measure(mp, env, observe, lock))
+    criteria = None
+    if plan.criteria_getter is not None:
+        criteria = tuple([_new(CriterionOutcome, (c, env[k], ()))
+                          for c, k, _, _ in plan.criteria])
+    return tuple(measures), criteria
+
+
+def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation: bool,
+           lock: threading.Lock) -> HouseholdOutcomes:
+    """Some facts missing: complete measures and criteria fast, the rest on the reference."""
+    have = _have(plan, facts)
+    found = plan.layouts.get(have)
+    if found is None:
+        found = _layout(plan, have)
+        _remember(lock, plan.layouts, have, found)
+    layout, lack = found
+    computed = []
+    for (cid, key, fn, _), where, always in zip(plan.criteria_eval, plan.criteria_at,
+                                                plan.criteria_strict, strict=True):
+        if layout[where]:
+            env[key] = fn(env)
+            computed.append((cid, key))
+        elif not always & lack:  # facts it reads are missing, maybe not where it goes
+            try:
+                env[key] = fn(env)
+            except KeyError:
+                continue
+            computed.append((cid, key))
+    ctx = _context(plan, facts, env, computed)
+    measures = []
+    for mp in plan.measures:
+        fm = mp.fm
+        ctx.lets = {}
+        ctx.exact = UNKNOWN
+        ctx.amount = (UNKNOWN, ())
+        at: _At = mp.at  # type: ignore[assignment]
+        if layout[at.reads]:
+            outcomes = _measure(mp, env, observe, lock)
+            if fm.amount is not None:
+                ctx.exact = env["@exact"]
+                ctx.amount = (outcomes.amount, ())
+        elif fm.amount is not None and at.amount_strict & lack:
+            # the amount cannot finish on the fast closures (a fact it reads on every
+            # path is missing): it, the lets it reads and its steps go three-valued,
+            # and the reference's one pass over the measure (the amount, then each
+            # requirement, the steps from its caches) costs less than trying the other
+            # parts on the fast closures first
+            measures.append((mp.index, mp.cm, evaluate_measure(
+                mp.cm, ctx, mp.reference, observe, calculation)))
+            continue
+        else:
+            outcomes = _run(mp, ctx, env, observe, layout, lack, at, lock)
+        if calculation and mp.cm.calculation is not None:
+            recorded = None
+            if layout[at.amount]:
+                recorded = _record_env(plan, mp, env, outcomes, ctx.exact, lock)
+            if recorded is None:  # the steps the fast closures computed, from env
+                known = ctx.amount[0] is not UNKNOWN and ctx.amount[1] == ()
+                env_at = tuple([
+                    step if not reads.amount and (
+                        step[1] in env if step[1] is not None else known) else None
+                    for step, reads in zip(fm.calculation,  # type: ignore[arg-type]
+                                           fm.calculation_reads, strict=True)])
+                recorded = _record(mp, ctx, env, outcomes, ctx.exact, env_at, lock)
+            outcomes = recorded
+        measures.append((mp.index, mp.cm, outcomes))
+    criteria = []
+    missing = ctx.missing
+    for c, key, _, reference in plan.criteria:
+        if key in env:
+            criteria.append(_new(CriterionOutcome, (c, env[key], ())))
+        else:
+            mark = len(missing)
+            value = reference(ctx)
+            criteria.append(CriterionOutcome(
+                c, value, tuple(dict.fromkeys(missing[mark:])) if value is UNKNOWN else ()))
+    return _new(HouseholdOutcomes, (plan.as_of, facts.sha256, plan.unconfirmed,
+                                    tuple(measures), tuple(criteria)))
+
+
+def _have(plan: _Plan, facts: ValidFacts) -> int:
+    """The bits of ``plan.masks`` the household has: each fact read there that it
+    gives, the member list, and each member field read there that every member has."""
+    bits = plan.bits
+    have = sum([bits[key] for key in facts.flat if key in bits])
+    members = facts.members
+    if members is not None:
+        have |= plan.members_bit
+        if members:
+            member_bits = plan.member_bits
+            have |= sum([member_bits[f] for f in _common(members) if f in member_bits])
+    return have
+
+
+def _layout(plan: _Plan, have: int) -> tuple[bytes, int]:
+    """Per distinct mask of ``plan.masks`` (of the Reads of ``plan.every``), 1 where
+    the household has all it reads (``have``, see :func:`_have`), else 0; and the bits
+    of ``plan.masks`` it lacks."""
+    lack = (plan.members_bit << 1) - 1 - have  # every bit not in ``have``
+    return bytes([not mask & lack for mask in plan.masks]), lack
+
+
+def _judge(fr: FastRequirement, env: Env, observe: bool, vals: Any) -> ReasonOutcome:
+    """One requirement on the fast closures (its facts present); ``vals`` are its shown
+    values when already read."""
+    fn = fr.fn
+    value = fn(env) if fn is not None else UNKNOWN
+    waived_by = None
+    if value is not True and fr.exceptions:
+        for exc, efn in fr.exceptions:
+            if efn(env) is True:
+                waived_by = exc
+                break
+    outcome: Outcome
+    if waived_by is not None:
+        outcome = "waived"
+    elif fr.discretionary:
+        outcome = "discretionary"
+    elif value is True:
+        if not observe:
+            return fr.met
+        outcome = "met"
+    elif value is False:
+        if not observe:
+            return fr.not_met
+        outcome = "not_met"
+    else:
+        outcome = "unknown"
+    if not observe:
+        return _new(ReasonOutcome, (fr.creq, outcome, waived_by, (), value, None))
+    if vals is None:
+        try:
+            vals = fr.getter(env)
+        except KeyError:  # one the evaluation did not reach (past a decided `or`, say)
+            vals = _computed(fr, env)
+    return _new(ReasonOutcome, (fr.creq, outcome, waived_by, (), value, fr.values(vals)))
+
+
+
+def _computed(fr: FastRequirement, env: Env) -> Any:
+    """The requirement's shown values, each computed (as :attr:`FastRequirement.getter`
+    gives them: one value, or a tuple)."""
+    values = tuple([ofn(env) for _, ofn in fr.observed])
+    return values[0] if fr.single else values
+
+
+def _measure(mp: _MeasurePlan, env: Env, observe: bool, lock: threading.Lock) -> Outcomes:
+    """One measure whose facts are all present: two-valued throughout."""
+    getter = mp.getter
+    key: Any = None
+    if getter is not None:
+        key = getter(env)
+        hit = mp.memo[observe].get(key)
+        if hit is not None:
+            return hit
+    fm = mp.fm
+    for _, lkey, lfn, _ in fm.lets:
+        env[lkey] = lfn(env)
+    amount: Any = None
+    if fm.amount is not None:
+        env["@exact"] = exact = fm.amount(env)
+        env["@amount"] = amount = (exact if exact.__class__ is Decimal and fm.rounding == "none"
+                                   else round_amount(exact, fm.rounding))
+    group_getter = mp.group_getter
+    if group_getter is not None:
+        vals = group_getter(env)
+        memo = mp.group_memo[observe]
+        found = memo.get(vals)
+        if found is None:
+            found = _group(mp, env, observe)
+            _remember(lock, memo, vals, found)
+        reasons, failed, unknown, discretionary = found
+    else:  # every position is one of mp.rest
+        reasons, failed, unknown, discretionary = mp.requirements, False, False, False
+    if mp.rest:
+        reasons = list(reasons)
+        for i, fr in mp.rest:
+            reasons[i] = reason = _judge(fr, env, observe, None)
+            outcome = reason[1]
+            if outcome == "met" or outcome == "waived":
+                continue
+            if outcome == "not_met":
+                failed = True
+            elif outcome == "discretionary":
+                discretionary = True
+            else:
+                unknown = True
+    status = status_of(failed, unknown, discretionary)
+    priority = None
+    for rank, title, pfn, _, _ in fm.priority:
+        if pfn(env) is True:
+            priority = (rank, title)
+            break
+    outcomes: Outcomes = _new(Outcomes, (
+        status, amount, tuple(reasons), (),
+        tuple([r[0].req.id for r in reasons if r[1] == "discretionary"])
+        if discretionary and status == "undetermined" else (), priority, None))
+    if getter is not None:
+        _remember(lock, mp.memo[observe], key, outcomes)
+    return outcomes
+
+
+def _group(mp: _MeasurePlan, env: Env, observe: bool) -> tuple[Any, ...]:
+    """The requirements of ``mp.group`` judged: (the reasons, in place among all the
+    measure's, None where another goes; failed, unknown, discretionary)."""
+    reasons: list[Any] = [None] * len(mp.requirements)
+    failed = unknown = discretionary = False
+    for i, fr in mp.group:
+        reasons[i] = reason = _judge(fr, env, observe, None)
+        outcome = reason[1]
+        if outcome == "not_met":
+            failed = True
+        elif outcome == "discretionary":
+            discretionary = True
+        elif outcome == "unknown":
+            unknown = True
+    return tuple(reasons), failed, unknown, discretionary
+
+
+def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
+         lack: int, at: _At, lock: threading.Lock) -> Outcomes:
+    """One measure: each requirement (and each let, the amount, each priority group,
+    each observed value) two-valued when every fact it reads is present (``layout``,
+    see :func:`_layout`); otherwise tried two-valued unless a fact it reads on every
+    path is missing (``lack``, the household's missing bits), and three-valued as the
+    reference does it where that meets a missing value (see the module docstring)."""
+    fm = mp.fm
+    lets = ctx.lets
+    for (name, lkey, lfn, lreads), i, always in zip(fm.lets, at.lets, at.lets_strict,
+                                                    strict=True):
+        if lreads.amount:
+            if layout[i]:
+                env[lkey] = lfn(env)
+            continue
+        if layout[i]:
+            env[lkey] = value = lfn(env)
+        elif always & lack:  # a fact it always reads is missing: the reference's
+            continue
+        else:  # facts it reads are missing, but maybe not where this household goes
+            try:
+                env[lkey] = value = lfn(env)
+            except KeyError:
+                continue
+        lets[name] = (value, ())  # what the reference's cache would hold: no facts missing
+    env.pop("@amount", None)
+    missing = ctx.missing
+    amount: Any = None
+    if fm.amount is not None:
+        if layout[at.amount]:
+            ctx.exact = exact = fm.amount(env)
+            amount = round_amount(exact, fm.rounding)
+            ctx.amount = (amount, ())
+        else:
+            try:  # facts it reads are missing, but maybe not where this household goes
+                exact = fm.amount(env)  # (one it always reads missing: see _mixed)
+            except KeyError:
+                mark = len(missing)
+                ctx.exact = exact = fm.cm.amount(ctx)  # type: ignore[misc]
+                amount = round_amount(exact, fm.rounding)
+                ctx.amount = (amount, tuple(missing[mark:]))
+                del missing[mark:]
+            else:
+                ctx.exact = exact
+                amount = round_amount(exact, fm.rounding)
+                ctx.amount = (amount, ())
+        if amount is not UNKNOWN:
+            env["@amount"] = amount
+    reasons: list[ReasonOutcome] = []
+    append = reasons.append
+    failed = unknown = discretionary = False
+    need: list[str] = []
+    assess: list[str] = []
+    run_memo = mp.run_memo[observe]
+    members = ctx.members
+    for i, (fr, where, needs) in enumerate(zip(mp.requirements, at.requirements,
+                                                at.requirements_strict, strict=True)):
+        if layout[where] and (not fr.reads.amount or amount is not UNKNOWN):
+            if fr.memo_ok:
+                vals = fr.getter(env)
+                key = (i, vals)
+                reason = run_memo.get(key)
+                if reason is None:
+                    reason = _judge(fr, env, observe, vals)
+                    _remember(lock, run_memo, key, reason)
+            else:
+                reason = _judge(fr, env, observe, None)
+            outcome = reason[1]
+        else:  # the reference, for a requirement with facts missing
+            exact_reads = fr.reads_exact
+            if exact_reads is not None:
+                get = env.get
+                fields = exact_reads[1]
+                # (a key of four: never one of a complete requirement's above)
+                mkey = (i, UNKNOWN, tuple([get(f, UNKNOWN) for f in exact_reads[0]]),
+                        None if fields is None or members is None else tuple([
+                            tuple([m.get(f, UNKNOWN) for f in fields]) for m in members]))
+                reason = run_memo.get(mkey)
+                if reason is None:
+                    reason = (_reference(fr, ctx, observe) if needs[observe] & lack
+                              else _attempt(fr, env, ctx, observe))
+                    _remember(lock, run_memo, mkey, reason)
+            else:
+                reason = (_reference(fr, ctx, observe) if needs[observe] & lack
+                          else _attempt(fr, env, ctx, observe))
+            outcome = reason[1]
+            need.extend(reason[3])
+        append(reason)
+        if outcome == "met" or outcome == "waived":
+            continue
+        if outcome == "not_met":
+            failed = True
+        elif outcome == "unknown":
+            unknown = True
+        elif outcome == "discretionary":
+            discretionary = True
+            assess.append(fr.id)
+    status = status_of(failed, unknown, discretionary)
+    priority = None
+    for (rank, title, pfn, _, reference), where, always in zip(
+            fm.priority, at.priority, at.priority_strict, strict=True):
+        if layout[where]:
+            decided = pfn(env)
+        elif always & lack:
+            decided = reference(ctx)
+        else:
+            try:
+                decided = pfn(env)
+            except KeyError:
+                decided = reference(ctx)
+        if decided is True:
+            priority = (rank, title)
+            break
+    return _new(Outcomes, (status, amount, tuple(reasons),
+                           tuple(dict.fromkeys(need)) if status == "undetermined" else (),
+                           tuple(assess) if status == "undetermined" else (), priority, None))
+
+
+def _attempt(fr: FastRequirement, env: Env, ctx: Ctx, observe: bool) -> ReasonOutcome:
+    """A requirement with facts missing: on the fast closures where this household's
+    evaluation does not reach a missing one (see :func:`_run`), else the reference."""
+    try:
+        return _judge(fr, env, observe, None)
+    except KeyError:
+        return _reference(fr, ctx, observe)
+
+
+def _reference(fr: FastRequirement, ctx: Ctx, observe: bool) -> ReasonOutcome:
+    """One requirement with facts missing, on the reference (and its shown values)."""
+    outcome, waived_by, seen, value = judge(fr.creq, ctx)
+    values = None
+    if observe:
+        missing = ctx.missing
+        mark = len(missing)
+        values = {label: json_value(ofn(ctx)) for label, ofn in fr.creq.observed}
+        del missing[mark:]
+    return _new(ReasonOutcome, (fr.creq, outcome, waived_by, seen, value, values))
+
