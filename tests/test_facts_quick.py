@@ -299,16 +299,23 @@ EXACT_DECIMALS = [
 ]
 
 
+def _one_fact(path: str, value: Any) -> tuple[str, str, str, str, dict[str, Any]]:
+    """``"pack:group.field"`` and a value → the pack's name, the dotted field, its
+    group and field, and a document giving just that fact (on one member for a
+    member field)."""
+    name, dotted = path.split(":")
+    group, field = dotted.split(".")
+    item: dict[str, Any] = {field: value}
+    return name, dotted, group, field, {group: [item] if group == "members" else item}
+
+
 @pytest.mark.parametrize(("value", "taken"), EXACT_DECIMALS, ids=repr)
 @pytest.mark.parametrize("path", ["no:economy.savings", "no:members.income_month",
                                   "no:household.years_in_municipality"])
 def test_the_exact_pass_takes_a_decimal_as_the_full_path(path: str, value: Decimal,
                                                          taken: bool) -> None:
-    name, dotted = path.split(":")
-    group, field = dotted.split(".")
+    name, _, group, field, facts = _one_fact(path, value)
     validator = VALIDATORS[name]
-    item: dict[str, Any] = {field: value}
-    facts: dict[str, Any] = {group: [item] if group == "members" else item}
     exact = validator._exact(facts)
     bounded = field == "years_in_municipality"  # at most 130
     assert (exact is not None) == (taken and not (bounded and value > 130))
@@ -336,11 +343,8 @@ EXACT_FLOATS = [2.5, 0.1, 3.0, -0.0, 1e-7, 123456789012345.67, 1e20, 1e21, -0.01
 @pytest.mark.parametrize("path", ["no:economy.savings", "no:members.income_month",
                                   "anchors:household.net_wealth"])
 def test_the_exact_pass_takes_a_float_as_the_full_path(path: str, value: float) -> None:
-    name, dotted = path.split(":")
-    group, field = dotted.split(".")
+    name, dotted, group, field, facts = _one_fact(path, value)
     validator = VALIDATORS[name]
-    item: dict[str, Any] = {field: value}
-    facts: dict[str, Any] = {group: [item] if group == "members" else item}
     exact = validator._exact(facts)
     spec = PACKS[name].schema.field(dotted)
     assert spec is not None

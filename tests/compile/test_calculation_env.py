@@ -32,6 +32,33 @@ def _calculations(out: HouseholdOutcomes) -> list[tuple[str, str]]:
             if o.calculation is not None]
 
 
+def _fast_equals_reference(engine: Engine, examples: int,
+                           counted: dict[str, int] | None = None) -> None:
+    """On generated households (complete and not) and dates, the fast path's recorded
+    calculations equal the reference's; ``counted`` gets the measures and steps seen."""
+
+    @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(st.one_of(households(engine.pack, complete=True),
+                     households(engine.pack, complete=False)).flatmap(
+        lambda facts: st.tuples(st.just(facts), evaluation_dates(engine.pack))))
+    def check(scenario: tuple[dict[str, Any], date]) -> None:
+        facts, as_of = scenario
+        valid = engine.validate(facts)
+        try:
+            ref = engine.reference_outcomes(valid, as_of)
+        except EligibilityError:
+            return
+        out = engine.fast.evaluate_household(valid, as_of, fallback=False)
+        assert _calculations(out) == _calculations(ref)
+        if counted is not None:
+            counted["measures"] += len(_calculations(ref))
+            counted["steps"] += sum(len(o.calculation) for _, _, o in ref.measures
+                                    if o.calculation)
+
+    check()
+
+
 @pytest.mark.parametrize("name", sorted(PACKS))
 def test_recording_from_the_environment_equals_the_reference(
         name: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,24 +87,7 @@ def test_recording_from_the_environment_equals_the_reference(
     monkeypatch.setattr(calculation, "_env_step", counting_step)
     monkeypatch.setattr(calculation, "_direct_step", counting_direct)
 
-    @settings(max_examples=150, deadline=None, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.too_slow])
-    @given(st.one_of(households(engine.pack, complete=True),
-                     households(engine.pack, complete=False)).flatmap(
-        lambda facts: st.tuples(st.just(facts), evaluation_dates(engine.pack))))
-    def check(scenario: tuple[dict[str, Any], date]) -> None:
-        facts, as_of = scenario
-        valid = engine.validate(facts)
-        try:
-            ref = engine.reference_outcomes(valid, as_of)
-        except EligibilityError:
-            return
-        out = engine.fast.evaluate_household(valid, as_of, fallback=False)
-        assert _calculations(out) == _calculations(ref)
-        used["measures"] += len(_calculations(ref))
-        used["steps"] += sum(len(o.calculation) for _, _, o in ref.measures if o.calculation)
-
-    check()
+    _fast_equals_reference(engine, 150, used)
     # the environment recorded a real share of the calculations (not all fell back),
     # whole (every fact there) and step by step (facts missing elsewhere in the amount)
     assert used["env"] >= used["measures"] // 4 > 0
@@ -183,20 +193,5 @@ def test_a_step_with_conditions_laid_out_per_outcomes_equals_term_by_term(
 
     monkeypatch.setattr(calculation, "_guarded_step", both)
 
-    @settings(max_examples=80, deadline=None, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.too_slow])
-    @given(st.one_of(households(engine.pack, complete=True),
-                     households(engine.pack, complete=False)).flatmap(
-        lambda facts: st.tuples(st.just(facts), evaluation_dates(engine.pack))))
-    def check(scenario: tuple[dict[str, Any], date]) -> None:
-        facts, as_of = scenario
-        valid = engine.validate(facts)
-        try:
-            ref = engine.reference_outcomes(valid, as_of)
-        except EligibilityError:
-            return
-        out = engine.fast.evaluate_household(valid, as_of, fallback=False)
-        assert _calculations(out) == _calculations(ref)
-
-    check()
+    _fast_equals_reference(engine, 80)
     assert seen["steps"] > 0 and seen["elided"] > 0 and seen["layouts"] > 1

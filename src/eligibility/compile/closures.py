@@ -73,6 +73,12 @@ def _months_between(start: date, end: date) -> int:
     return months
 
 
+def _no_value(name: str, ctx: Ctx, where: str) -> AsOfError:
+    """The error for a parameter read on a date it has no value for."""
+    return AsOfError(f"parameter {name!r} has no value on {ctx.as_of.isoformat()} "
+                     f"(used in {where})")
+
+
 def _norm_key(value: Any) -> Any:
     if isinstance(value, Decimal) and value == value.to_integral_value():
         return int(value)
@@ -437,10 +443,7 @@ class _Compiler(CompilerBase):
             def value_of(ctx: Ctx) -> Any:
                 value = ctx.params[name]
                 if value.__class__ is NoValue:
-                    raise AsOfError(
-                        f"parameter {name!r} has no value on {ctx.as_of.isoformat()} "
-                        f"(used in {where})"
-                    )
+                    raise _no_value(name, ctx, where)
                 return value
 
             return value_of
@@ -448,10 +451,7 @@ class _Compiler(CompilerBase):
         def lookup(ctx: Ctx) -> Any:
             value = ctx.params[name]
             if value.__class__ is NoValue:
-                raise AsOfError(
-                    f"parameter {name!r} has no value on {ctx.as_of.isoformat()} "
-                    f"(used in {where})"
-                )
+                raise _no_value(name, ctx, where)
             for key_fn in keys:
                 key = key_fn(ctx)
                 if key is UNKNOWN:
