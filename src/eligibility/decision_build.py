@@ -89,6 +89,8 @@ _STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
 _MESSAGE_KEYS = {o: f"outcome.{o}" for o in ("met", "not_met", "waived", "unknown",
                                               "discretionary")}
 _EXACT = frozenset({bool, int, str, LocStr, date, type(None)})
+#: the outcomes whose Reason's message is the template's (see DecisionBuilder._reason)
+_FIXED_MESSAGE = frozenset({"met", "not_met"})
 #: observed values that key a memo as they are (equal ones render and serialise alike for
 #: one label; a label has one type): no decimal (1.0 ≠ 1.00, and rarely seen twice)
 #: (enum facts arrive as the schema's own strings, a str subclass that knows its line)
@@ -666,6 +668,9 @@ class DecisionBuilder:
             reqs = ls.reqs
             plain = _PLAIN.issuperset
             rentries = rids.entries
+            new, set_dict, set_fields = _NEW, _SET_DICT, _SET_FIELDS
+            set_extra, set_private = _SET_EXTRA, _SET_PRIVATE
+            reason_fields = _FIELDS_SET[Reason]
             for ro in out.reasons:
                 entry = rentries.get(id(ro))
                 if entry is not None and entry[0] is ro:  # built before from this object
@@ -695,8 +700,20 @@ class DecisionBuilder:
                             rkey = vals[0] if len(vals) == 1 else vals
                 kept = pair[1].get(rkey) if rkey is not None else None
                 if kept is None:
-                    reason = self._reason(creq, static, pair[0], lang, outcome, exc, seen,
-                                          value, values)
+                    if outcome in _FIXED_MESSAGE:  # (what _reason does, inline)
+                        rfields = pair[0].copy()
+                        if values:
+                            rfields["values"] = values
+                        if seen:
+                            rfields["missing_facts"] = list(seen)
+                        reason = new(Reason)
+                        set_dict(reason, rfields)
+                        set_fields(reason, reason_fields)
+                        set_extra(reason, None)
+                        set_private(reason, None)
+                    else:
+                        reason = self._reason(creq, static, pair[0], lang, outcome, exc,
+                                              seen, value, values)
                     if rkey is not None:
                         _memo(self._lock, pair[1], rkey, (reason, ro), _REASON_LIMIT)
                     else:
