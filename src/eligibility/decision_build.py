@@ -129,6 +129,10 @@ def construct(cls: type[M], values: dict[str, Any]) -> M:
     return obj
 
 
+_RESULT_FIELDS = _FIELDS_SET[MeasureResult]
+_REASON_FIELDS = _FIELDS_SET[Reason]
+
+
 #: the models whose ``__dict__`` is their JSON object as it is (fields in order, no
 #: aliases, nothing left out); checked by exact class, before the slower isinstance
 _AS_DICT = frozenset({MeasureResult, Reason, SourceRef, CalculationStep, ParameterUsed,
@@ -647,14 +651,9 @@ class DecisionBuilder:
         calculation, decided by the status, priority, missing facts, discretionary
         assessments and each reason's outcome (and exception) — and the parts of this
         household. Heads are made once per measure, language and date and shared."""
-        status = out.status
-        amount = out.amount
-        # the amount as a memo key: a result that is not eligible shows none
-        shown = None if status == "not_eligible" else _value_key(amount)
+        status, amount, oreasons, missing, discretionary, ranked, calculation = out
         meas = ls.measures[cm.index]
-        priority: Any = out.priority
-        if priority is not None and meas.ranked:
-            priority = priority[0]
+        priority: Any = ranked[0] if ranked is not None and meas.ranked else ranked
         reasons: list[Reason] = []
         if full:
             # equal reasons are made once and shared; values are keyed exactly (a decimal
@@ -670,8 +669,8 @@ class DecisionBuilder:
             rentries = rids.entries
             new, set_dict, set_fields = _NEW, _SET_DICT, _SET_FIELDS
             set_extra, set_private = _SET_EXTRA, _SET_PRIVATE
-            reason_fields = _FIELDS_SET[Reason]
-            for ro in out.reasons:
+            reason_fields = _REASON_FIELDS
+            for ro in oreasons:
                 entry = rentries.get(id(ro))
                 if entry is not None and entry[0] is ro:  # built before from this object
                     append(entry[1])
@@ -723,17 +722,18 @@ class DecisionBuilder:
                     if kept[1] is ro:  # seen again: kept by identity too
                         rids.put_flat((ro, reason, tkey))
                 append(reason)
-            hkey = (outcomes.as_of, status, priority, out.missing, out.discretionary,
-                    *pattern)
+            hkey = (outcomes.as_of, status, priority, missing, discretionary, *pattern)
             mkey: tuple[Any, ...] | None = None
-            if shared and out.calculation is None:
+            if shared and calculation is None:
                 # a shared result's reasons are memoised objects, kept alive by the
-                # entry: their identities name them
-                mkey = (True, shown, hkey, *map(id, reasons))
+                # entry: their identities name them; the amount as a memo key (a
+                # result that is not eligible shows none)
+                mkey = (True, None if status == "not_eligible" else _value_key(amount),
+                        hkey, *map(id, reasons))
         else:  # a summary result is named by its values
-            hkey = (outcomes.as_of, status, priority, out.missing, out.discretionary,
-                    *[r[1] if r[2] is None else (r[1], r[2].id) for r in out.reasons])
-            mkey = (False, shown, hkey)
+            hkey = (outcomes.as_of, status, priority, missing, discretionary,
+                    *[r[1] if r[2] is None else (r[1], r[2].id) for r in oreasons])
+            mkey = (False, None if status == "not_eligible" else _value_key(amount), hkey)
         if mkey is not None:
             found = meas.results.get(mkey)
             if found is not None:
@@ -746,9 +746,13 @@ class DecisionBuilder:
             fields["reasons"] = reasons
         if amount is not UNKNOWN and status != "not_eligible":
             fields["amount"] = amount
-        if full and out.calculation is not None:
-            fields["calculation"] = self._steps.steps(out.calculation, lang)
-        result = construct(MeasureResult, fields)
+        if full and calculation is not None:
+            fields["calculation"] = self._steps.steps(calculation, lang)
+        result = _NEW(MeasureResult)  # (construct, inline)
+        _SET_DICT(result, fields)
+        _SET_FIELDS(result, _RESULT_FIELDS)
+        _SET_EXTRA(result, None)
+        _SET_PRIVATE(result, None)
         if mkey is not None:
             _memo(self._lock, meas.results, mkey, (result, out), _RESULTS_LIMIT)
         return result, False
