@@ -41,6 +41,7 @@ import threading
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
@@ -130,6 +131,9 @@ def construct(cls: type[M], values: dict[str, Any]) -> M:
 
 
 _RESULT_FIELDS = _FIELDS_SET[MeasureResult]
+_PROVENANCE_FIELDS = _FIELDS_SET[Provenance]
+_DECISION_FIELDS = _FIELDS_SET[Decision]
+_fifth = itemgetter(4)
 _REASON_FIELDS = _FIELDS_SET[Reason]
 
 
@@ -478,11 +482,21 @@ class DecisionBuilder:
         fields = self._decision.copy()
         fields["lang"] = lang if lang in ("nn", "en") else "nb"
         fields["as_of"] = when
-        fields["measures"] = [r[4] for r in results]
+        fields["measures"] = list(map(_fifth, results))
         fields["criteria"] = self._criteria(outcomes.criteria, lang)
         fields["missing_facts"] = self.missing(affects, lang) if affects else self._empty
-        fields["provenance"] = construct(Provenance, provenance)
-        return construct(Decision, fields)
+        made = _NEW(Provenance)  # (construct, inline)
+        _SET_DICT(made, provenance)
+        _SET_FIELDS(made, _PROVENANCE_FIELDS)
+        _SET_EXTRA(made, None)
+        _SET_PRIVATE(made, None)
+        fields["provenance"] = made
+        decision = _NEW(Decision)
+        _SET_DICT(decision, fields)
+        _SET_FIELDS(decision, _DECISION_FIELDS)
+        _SET_EXTRA(decision, None)
+        _SET_PRIVATE(decision, None)
+        return decision
 
     def json(self, decision: Decision) -> bytes:
         """:func:`decision_bytes` of ``decision``, byte for byte, faster for Decisions
