@@ -602,10 +602,8 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
                         elided_to = end
                         terms.append((start, end, ELIDED))
                     continue
-            if how == _FACT:
-                tvalue = facts_get(key, UNKNOWN)
-            elif how in (_LET, _CRIT):
-                hit = (lets_get if how == _LET else crit_get)(key)
+            if how == _LET:  # (the most frequent first)
+                hit = lets_get(key)
                 if hit is not None:
                     tvalue = hit[0]
                 else:
@@ -624,13 +622,24 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
                     use = keyless[key]
                     tvalue = use.value
                     uses.append(use)
-            elif how == _EVAL:
+            elif how == _BRANCH:  # a branch taken: its terms follow
+                continue
+            elif how == _FACT:
+                tvalue = facts_get(key, UNKNOWN)
+            elif how == _CRIT:
+                hit = crit_get(key)
+                if hit is not None:
+                    tvalue = hit[0]
+                else:
+                    try:
+                        tvalue = fn(ctx)
+                    except EligibilityError:
+                        tvalue = UNKNOWN
+            else:  # _EVAL
                 try:
                     tvalue = fn(ctx)
                 except EligibilityError:
                     tvalue = UNKNOWN
-            else:  # a branch taken: its terms follow
-                continue
             terms.append((start, end, tvalue))
         made = new(RecordedStep, (
             planned.name, kind, planned.title, planned.unit, planned.sources,
