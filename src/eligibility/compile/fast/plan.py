@@ -132,9 +132,6 @@ class _MeasurePlan:
     #: requirement that is ``memo_ok``, memoised by (its position, its shown values);
     #: not observed, observed
     run_memo: tuple[dict[Any, ReasonOutcome], dict[Any, ReasonOutcome]]
-    #: per layout (:func:`_layout`) where the amount lacks facts: the calculation steps
-    #: to record from the environment (None: the reference way), see :func:`_mixed`
-    env_at: dict[bytes, tuple[EnvStep | None, ...]] = field(default_factory=dict)
     #: calculation steps decided by their inputs (``FastMeasure.calculation_inputs``),
     #: by (position, inputs), for this plan's date
     step_memo: dict[Any, Any] = field(default_factory=dict)
