@@ -589,11 +589,7 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
                 for cond, want in guards:
                     got = conds.get(cond, _NOT_GIVEN)
                     if got is _NOT_GIVEN:
-                        try:
-                            got = cond(ctx)
-                        except EligibilityError:
-                            got = UNKNOWN
-                        conds[cond] = got
+                        got = conds[cond] = _value(cond, ctx)
                     if got is not want and got is not UNKNOWN:
                         taken = False
                         break
@@ -604,13 +600,7 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
                     continue
             if how == _LET:  # (the most frequent first)
                 hit = lets_get(key)
-                if hit is not None:
-                    tvalue = hit[0]
-                else:
-                    try:
-                        tvalue = fn(ctx)
-                    except EligibilityError:
-                        tvalue = UNKNOWN
+                tvalue = hit[0] if hit is not None else _value(fn, ctx)
             elif how == _PARAM:
                 if key_fns:
                     keys = tuple([_value(k, ctx) for k in key_fns])
@@ -628,18 +618,9 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
                 tvalue = facts_get(key, UNKNOWN)
             elif how == _CRIT:
                 hit = crit_get(key)
-                if hit is not None:
-                    tvalue = hit[0]
-                else:
-                    try:
-                        tvalue = fn(ctx)
-                    except EligibilityError:
-                        tvalue = UNKNOWN
+                tvalue = hit[0] if hit is not None else _value(fn, ctx)
             else:  # _EVAL
-                try:
-                    tvalue = fn(ctx)
-                except EligibilityError:
-                    tvalue = UNKNOWN
+                tvalue = _value(fn, ctx)
             terms.append((start, end, tvalue))
         made = new(RecordedStep, (
             planned.name, kind, planned.title, planned.unit, planned.sources,
