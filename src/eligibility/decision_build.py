@@ -130,9 +130,6 @@ def construct(cls: type[M], values: dict[str, Any]) -> M:
     return obj
 
 
-_RESULT_FIELDS = _FIELDS_SET[MeasureResult]
-_PROVENANCE_FIELDS = _FIELDS_SET[Provenance]
-_DECISION_FIELDS = _FIELDS_SET[Decision]
 _fifth = itemgetter(4)
 _REASON_FIELDS = _FIELDS_SET[Reason]
 
@@ -485,18 +482,8 @@ class DecisionBuilder:
         fields["measures"] = list(map(_fifth, results))
         fields["criteria"] = self._criteria(outcomes.criteria, lang)
         fields["missing_facts"] = self.missing(affects, lang) if affects else self._empty
-        made = _NEW(Provenance)  # (construct, inline)
-        _SET_DICT(made, provenance)
-        _SET_FIELDS(made, _PROVENANCE_FIELDS)
-        _SET_EXTRA(made, None)
-        _SET_PRIVATE(made, None)
-        fields["provenance"] = made
-        decision = _NEW(Decision)
-        _SET_DICT(decision, fields)
-        _SET_FIELDS(decision, _DECISION_FIELDS)
-        _SET_EXTRA(decision, None)
-        _SET_PRIVATE(decision, None)
-        return decision
+        fields["provenance"] = construct(Provenance, provenance)
+        return construct(Decision, fields)
 
     def json(self, decision: Decision) -> bytes:
         """:func:`decision_bytes` of ``decision``, byte for byte, faster for Decisions
@@ -762,11 +749,7 @@ class DecisionBuilder:
             fields["amount"] = amount
         if full and calculation is not None:
             fields["calculation"] = self._steps.steps(calculation, lang)
-        result = _NEW(MeasureResult)  # (construct, inline)
-        _SET_DICT(result, fields)
-        _SET_FIELDS(result, _RESULT_FIELDS)
-        _SET_EXTRA(result, None)
-        _SET_PRIVATE(result, None)
+        result = construct(MeasureResult, fields)
         if mkey is not None:
             _memo(self._lock, meas.results, mkey, (result, out), _RESULTS_LIMIT)
         return result, False
