@@ -13,15 +13,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from types import NoneType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from eligibility.compile.calculation import RecordedStep
 from eligibility.compile.runtime import UNKNOWN
 from eligibility.decision import Outcome, Status
 from eligibility.pack.model import Criterion, RuleException
+from eligibility.pack.yamlio import LocStr
 
 if TYPE_CHECKING:
     from eligibility.compile.pack import CompiledMeasure, CompiledRequirement
+
+
+#: the classes of shown values that are exact and hashable: equal values of one class
+#: are shown alike (no decimal: 1.0 == 1.00, shown differently; no float), so a backend
+#: may hand out one ReasonOutcome for equal ones (the decision builder keys its memos
+#: by the same classes)
+EXACT_CLASSES = frozenset({bool, int, str, LocStr, date, NoneType})
 
 
 class ReasonOutcome(NamedTuple):

@@ -4,7 +4,8 @@ and where their shown values are kept, made once per pack), :class:`_MeasurePlan
 :class:`_Plan` (what one date needs: the environment's base, what is in force, its
 memo tables), :class:`_At` and the masks (where each part's Reads stands among the
 plan's bit masks, so a household's layout says at once which parts have their facts),
-and the memo rules (:func:`_remember`: bounded tables written under the pack's lock).
+and the memo rules (:func:`_remember`: bounded tables written under the pack's lock;
+the per-date ones live on the plans, a requirement's shared outcomes on it).
 Data only: :mod:`eligibility.compile.fast.pack` builds these and
 :mod:`eligibility.compile.fast.run` evaluates with them."""
 
@@ -27,17 +28,20 @@ from eligibility.pack.model import Criterion, RuleException
 #: entries per memo table (emptied when full) and dates with a plan kept
 _MEMO_LIMIT = 256
 _PLAN_LIMIT = 256
+#: outcomes kept per requirement (:attr:`FastRequirement.shared`; emptied when full)
+_SHARED_LIMIT = 256
 #: entries of a date's memo of its memoisable measures and criteria together (their
 #: values combine, so there are more of them; each entry only points at shared outcomes)
 _STATIC_LIMIT = 2048
 
 class FastRequirement:
-    """A requirement's two-valued closures, where its shown values are found, and its
-    met / not met outcomes without shown values (made once)."""
+    """A requirement's two-valued closures, where its shown values are found, its
+    met / not met outcomes without shown values (made once), and the memo of its
+    outcomes with shown values of exact kinds (:attr:`shared`)."""
 
     __slots__ = ("creq", "discretionary", "exceptions", "fn", "getter", "id", "keys",
                  "labels", "memo_ok", "met", "not_met", "observed", "reads", "reads_exact",
-                 "single", "strict", "strict_shown", "values")
+                 "shared", "single", "strict", "strict_shown", "values")
 
     def __init__(self, creq: CompiledRequirement, fn: EFn | None,
                  exceptions: tuple[tuple[RuleException, EFn], ...],
@@ -75,6 +79,12 @@ class FastRequirement:
         self.discretionary = creq.req.discretionary
         self.met = ReasonOutcome(creq, "met", None, (), True)
         self.not_met = ReasonOutcome(creq, "not_met", None, (), False)
+        #: one ReasonOutcome per (outcome, exception, value, shown values) where those
+        #: are of :data:`~eligibility.compile.outcomes.EXACT_CLASSES` (each class in the
+        #: key: True == 1), so equal outcomes of unseen households are one object (the
+        #: decision builder finds what it built from it by identity); written through
+        #: :func:`_remember`, for every date (nothing in it depends on one)
+        self.shared: dict[Any, ReasonOutcome] = {}
 
 
 def _empty(env: Env) -> tuple[()]:

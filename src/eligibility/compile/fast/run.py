@@ -6,7 +6,9 @@ closures, the others are tried on them and otherwise go to the three-valued refe
 (:func:`_run`, :func:`_attempt`, :func:`_reference`) with its caches seeded from what
 the closures computed; a measure whose amount cannot finish on them goes to the
 reference whole), one measure (:func:`_measure`) and requirement
-(:func:`_judge`), and the recorded calculation (:func:`_record`, :func:`_record_env`).
+(:func:`_judge`; an observed outcome with shown values of exact kinds is one object
+for equal ones, :func:`_shared`), and the recorded calculation (:func:`_record`,
+:func:`_record_env`).
 Memo tables are written only through :func:`~eligibility.compile.fast.plan._remember`."""
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from eligibility.compile.calculation import EnvStep, record, record_env
 from eligibility.compile.fast.compiler import _FALLBACK, Env
 from eligibility.compile.fast.plan import (
+    _SHARED_LIMIT,
     _STATIC_LIMIT,
     FastRequirement,
     _At,
@@ -28,6 +31,7 @@ from eligibility.compile.fast.plan import (
 )
 from eligibility.compile.fast.reads import _common
 from eligibility.compile.outcomes import (
+    EXACT_CLASSES,
     CriterionOutcome,
     HouseholdOutcomes,
     Outcomes,
@@ -38,6 +42,7 @@ from eligibility.compile.reference import evaluate_measure, judge, round_amount,
 from eligibility.compile.runtime import UNKNOWN, Ctx
 from eligibility.decision import Outcome
 from eligibility.facts import ValidFacts
+from eligibility.pack.model import RuleException
 
 _new = tuple.__new__
 
@@ -236,9 +241,10 @@ def _layout(plan: _Plan, have: int) -> tuple[bytes, int]:
     return bytes([not mask & lack for mask in plan.masks]), lack
 
 
-def _judge(fr: FastRequirement, env: Env, observe: bool, vals: Any) -> ReasonOutcome:
+def _judge(fr: FastRequirement, env: Env, observe: bool, vals: Any,
+           lock: threading.Lock) -> ReasonOutcome:
     """One requirement on the fast closures (its facts present); ``vals`` are its shown
-    values when already read."""
+    values when already read. Observed, it is shared where it can be (:func:`_shared`)."""
     fn = fr.fn
     value = fn(env) if fn is not None else UNKNOWN
     waived_by = None
@@ -269,8 +275,34 @@ def _judge(fr: FastRequirement, env: Env, observe: bool, vals: Any) -> ReasonOut
             vals = fr.getter(env)
         except KeyError:  # one the evaluation did not reach (past a decided `or`, say)
             vals = _computed(fr, env)
-    return _new(ReasonOutcome, (fr.creq, outcome, waived_by, (), value, fr.values(vals)))
+    return _shared(fr, outcome, waived_by, value, vals, lock)
 
+
+def _shared(fr: FastRequirement, outcome: Outcome, waived_by: RuleException | None,
+            value: Any, vals: Any, lock: threading.Lock) -> ReasonOutcome:
+    """The observed outcome with shown values ``vals`` (as :attr:`FastRequirement.getter`
+    gives them): where they and the value are of exact classes (:data:`EXACT_CLASSES`),
+    the one kept in :attr:`FastRequirement.shared` (each class in the key: True == 1),
+    else a new one."""
+    key: Any = None
+    if fr.single:
+        if vals.__class__ in EXACT_CLASSES:
+            key = (outcome, vals.__class__, vals)
+    else:
+        classes = tuple([v.__class__ for v in vals])
+        if EXACT_CLASSES.issuperset(classes):
+            key = (outcome, classes, vals)
+    if key is not None and outcome != "met" and outcome != "not_met":  # (True, False)
+        key = (*key, waived_by.id if waived_by is not None else None, value.__class__,
+               value) if value.__class__ in EXACT_CLASSES or value is UNKNOWN else None
+    if key is None:
+        return _new(ReasonOutcome, (fr.creq, outcome, waived_by, (), value, fr.values(vals)))
+    shared = fr.shared
+    found = shared.get(key)
+    if found is None:
+        found = _new(ReasonOutcome, (fr.creq, outcome, waived_by, (), value, fr.values(vals)))
+        _remember(lock, shared, key, found, _SHARED_LIMIT)
+    return found
 
 
 def _computed(fr: FastRequirement, env: Env) -> Any:
@@ -303,7 +335,7 @@ def _measure(mp: _MeasurePlan, env: Env, observe: bool, lock: threading.Lock) ->
         memo = mp.group_memo[observe]
         found = memo.get(vals)
         if found is None:
-            found = _group(mp, env, observe)
+            found = _group(mp, env, observe, lock)
             _remember(lock, memo, vals, found)
         reasons, failed, unknown, discretionary = found
     else:  # every position is one of mp.rest
@@ -311,7 +343,7 @@ def _measure(mp: _MeasurePlan, env: Env, observe: bool, lock: threading.Lock) ->
     if mp.rest:
         reasons = list(reasons)
         for i, fr in mp.rest:
-            reasons[i] = reason = _judge(fr, env, observe, None)
+            reasons[i] = reason = _judge(fr, env, observe, None, lock)
             outcome = reason[1]
             if outcome == "met" or outcome == "waived":
                 continue
@@ -336,13 +368,14 @@ def _measure(mp: _MeasurePlan, env: Env, observe: bool, lock: threading.Lock) ->
     return outcomes
 
 
-def _group(mp: _MeasurePlan, env: Env, observe: bool) -> tuple[Any, ...]:
+def _group(mp: _MeasurePlan, env: Env, observe: bool,
+           lock: threading.Lock) -> tuple[Any, ...]:
     """The requirements of ``mp.group`` judged: (the reasons, in place among all the
     measure's, None where another goes; failed, unknown, discretionary)."""
     reasons: list[Any] = [None] * len(mp.requirements)
     failed = unknown = discretionary = False
     for i, fr in mp.group:
-        reasons[i] = reason = _judge(fr, env, observe, None)
+        reasons[i] = reason = _judge(fr, env, observe, None, lock)
         outcome = reason[1]
         if outcome == "not_met":
             failed = True
@@ -416,10 +449,10 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
                 key = (i, vals)
                 reason = run_memo.get(key)
                 if reason is None:
-                    reason = _judge(fr, env, observe, vals)
+                    reason = _judge(fr, env, observe, vals, lock)
                     _remember(lock, run_memo, key, reason)
             else:
-                reason = _judge(fr, env, observe, None)
+                reason = _judge(fr, env, observe, None, lock)
             outcome = reason[1]
         else:  # the reference, for a requirement with facts missing
             exact_reads = fr.reads_exact
@@ -433,11 +466,11 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
                 reason = run_memo.get(mkey)
                 if reason is None:
                     reason = (_reference(fr, ctx, observe) if needs[observe] & lack
-                              else _attempt(fr, env, ctx, observe))
+                              else _attempt(fr, env, ctx, observe, lock))
                     _remember(lock, run_memo, mkey, reason)
             else:
                 reason = (_reference(fr, ctx, observe) if needs[observe] & lack
-                          else _attempt(fr, env, ctx, observe))
+                          else _attempt(fr, env, ctx, observe, lock))
             outcome = reason[1]
             need.extend(reason[3])
         append(reason)
@@ -471,11 +504,12 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
                            tuple(assess) if status == "undetermined" else (), priority, None))
 
 
-def _attempt(fr: FastRequirement, env: Env, ctx: Ctx, observe: bool) -> ReasonOutcome:
+def _attempt(fr: FastRequirement, env: Env, ctx: Ctx, observe: bool,
+             lock: threading.Lock) -> ReasonOutcome:
     """A requirement with facts missing: on the fast closures where this household's
     evaluation does not reach a missing one (see :func:`_run`), else the reference."""
     try:
-        return _judge(fr, env, observe, None)
+        return _judge(fr, env, observe, None, lock)
     except KeyError:
         return _reference(fr, ctx, observe)
 
