@@ -15,6 +15,7 @@ import pytest
 
 from eligibility import Engine, load_pack
 from eligibility.compile.fast import run as fast_run
+from eligibility.compile.fast.plan import _SHARE_CHECK
 from eligibility.compile.outcomes import ReasonOutcome
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,10 +64,12 @@ def test_decimal_values_are_not_shared() -> None:
 
 
 def test_true_and_one_are_not_one_key() -> None:
-    """A memo key holds each value's class: True == 1 and hash alike, are shown apart."""
+    """Where the expressions do not fix the shown values' classes (:data:`_SHARE_CHECK`:
+    a parameter, a table look-up), each class is in the key: True == 1 and hash alike,
+    but are shown apart; a decimal there is never shared."""
     engine = Engine(load_pack(ROOT / "bench" / "anchors"))
-    fr = next(fr for fm in engine.fast.measures for fr in fm.requirements
-              if fr.single)
+    fr = next(fr for fm in engine.fast.measures for fr in fm.requirements if fr.single)
+    fr.share = _SHARE_CHECK  # (this engine's own; none of its requirements needs it)
     lock = engine.fast._lock
     a = fast_run._shared(fr, "met", None, True, True, lock)
     b = fast_run._shared(fr, "met", None, True, 1, lock)
@@ -75,6 +78,9 @@ def test_true_and_one_are_not_one_key() -> None:
     assert type(next(iter(a.values.values()))) is bool
     assert type(next(iter(b.values.values()))) is int
     assert fast_run._shared(fr, "met", None, True, 1, lock) is b
+    one = Decimal("1")
+    assert fast_run._shared(fr, "met", None, True, one, lock) is not fast_run._shared(
+        fr, "met", None, True, one, lock)
 
 
 def test_the_shared_memo_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,6 +28,9 @@ from eligibility.compile.fast.compiler import (
 )
 from eligibility.compile.fast.plan import (
     _PLAN_LIMIT,
+    _SHARE_CHECK,
+    _SHARE_EXACT,
+    _SHARE_NEVER,
     FastMeasure,
     FastRequirement,
     _At,
@@ -151,16 +154,22 @@ class FastPack:
             keys: list[str] = []
             observed = []
             memo_ok = True
+            share = _SHARE_EXACT
             record_at: dict[int, str] = {}
             for label, _ in creq.observed:
                 node = nodes[label]
                 okey = compiler.read_key(node, False)
+                exact_kind = compiler.kind(node) in _MEMO_KINDS
                 if okey is None:  # a table look-up or an aggregate: kept as computed
                     okey = f"@o{mi}:{label}"
                     record_at[id(node)] = okey
                     memo_ok = False
-                elif compiler.kind(node) not in _MEMO_KINDS:
+                elif not exact_kind:
                     memo_ok = False
+                    if not okey.startswith("@p:"):  # a decimal fact, let or criterion
+                        share = _SHARE_NEVER
+                if not exact_kind and share == _SHARE_EXACT:
+                    share = _SHARE_CHECK
                 keys.append(okey)
                 observed.append((label, compiler.compile(node, False)))
             recorder = _Compiler(self, mi, lets, m.file, let_kinds, record_at)
@@ -181,7 +190,7 @@ class FastPack:
                 shown = (shown[0] | f, shown[1] or mem, shown[2] | fields)
             requirements.append(FastRequirement(creq, rfn, exceptions, tuple(observed),
                                                 tuple(keys), memo_ok, req_reads, exact,
-                                                strict, shown))
+                                                strict, shown, share))
         amount = compiler.compile(m.amount.expr.node, False) if m.amount else None
         amount_reads = reads(m.amount.expr) if m.amount else _NOTHING
         priority = tuple(

@@ -30,6 +30,10 @@ _MEMO_LIMIT = 256
 _PLAN_LIMIT = 256
 #: outcomes kept per requirement (:attr:`FastRequirement.shared`; emptied when full)
 _SHARED_LIMIT = 256
+#: how a requirement's observed outcomes are shared (:attr:`FastRequirement.share`):
+#: its shown values are of exact kinds by their expressions; maybe (each value's class
+#: is asked); never (one is a decimal fact, ``let`` or criterion)
+_SHARE_EXACT, _SHARE_CHECK, _SHARE_NEVER = 2, 1, 0
 #: entries of a date's memo of its memoisable measures and criteria together (their
 #: values combine, so there are more of them; each entry only points at shared outcomes)
 _STATIC_LIMIT = 2048
@@ -41,7 +45,7 @@ class FastRequirement:
 
     __slots__ = ("creq", "discretionary", "exceptions", "fn", "getter", "id", "keys",
                  "labels", "memo_ok", "met", "not_met", "observed", "reads", "reads_exact",
-                 "shared", "single", "strict", "strict_shown", "values")
+                 "share", "shared", "single", "strict", "strict_shown", "values")
 
     def __init__(self, creq: CompiledRequirement, fn: EFn | None,
                  exceptions: tuple[tuple[RuleException, EFn], ...],
@@ -49,7 +53,7 @@ class FastRequirement:
                  memo_ok: bool, reads: Reads,
                  reads_exact: tuple[tuple[str, ...], tuple[str, ...] | None] | None = None,
                  strict: Strict = _NONE_STRICT, strict_shown: Strict = _NONE_STRICT,
-                 ) -> None:
+                 share: int = _SHARE_CHECK) -> None:
         self.creq = creq
         self.reads = reads
         self.fn = fn
@@ -85,6 +89,8 @@ class FastRequirement:
         #: decision builder finds what it built from it by identity); written through
         #: :func:`_remember`, for every date (nothing in it depends on one)
         self.shared: dict[Any, ReasonOutcome] = {}
+        #: whether (:data:`_SHARE_EXACT`, …) its shown values may key :attr:`shared`
+        self.share = share
 
 
 def _empty(env: Env) -> tuple[()]:

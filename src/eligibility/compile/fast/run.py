@@ -21,6 +21,7 @@ from typing import Any
 from eligibility.compile.calculation import EnvStep, record, record_env
 from eligibility.compile.fast.compiler import _FALLBACK, Env
 from eligibility.compile.fast.plan import (
+    _SHARE_EXACT,
     _SHARED_LIMIT,
     _STATIC_LIMIT,
     FastRequirement,
@@ -275,26 +276,37 @@ def _judge(fr: FastRequirement, env: Env, observe: bool, vals: Any,
             vals = fr.getter(env)
         except KeyError:  # one the evaluation did not reach (past a decided `or`, say)
             vals = _computed(fr, env)
-    return _shared(fr, outcome, waived_by, value, vals, lock)
+    if fr.share:
+        return _shared(fr, outcome, waived_by, value, vals, lock)
+    return _new(ReasonOutcome, (fr.creq, outcome, waived_by, (), value, fr.values(vals)))
 
 
 def _shared(fr: FastRequirement, outcome: Outcome, waived_by: RuleException | None,
             value: Any, vals: Any, lock: threading.Lock) -> ReasonOutcome:
     """The observed outcome with shown values ``vals`` (as :attr:`FastRequirement.getter`
     gives them): where they and the value are of exact classes (:data:`EXACT_CLASSES`),
-    the one kept in :attr:`FastRequirement.shared` (each class in the key: True == 1),
-    else a new one."""
-    key: Any = None
-    if fr.single:
-        if vals.__class__ in EXACT_CLASSES:
-            key = (outcome, vals.__class__, vals)
-    else:
-        classes = tuple([v.__class__ for v in vals])
-        if EXACT_CLASSES.issuperset(classes):
-            key = (outcome, classes, vals)
-    if key is not None and outcome != "met" and outcome != "not_met":  # (True, False)
-        key = (*key, waived_by.id if waived_by is not None else None, value.__class__,
-               value) if value.__class__ in EXACT_CLASSES or value is UNKNOWN else None
+    the one kept in :attr:`FastRequirement.shared`, else a new one. Each value's class is
+    in the key (True == 1) unless the requirement's expressions fix them
+    (:data:`_SHARE_EXACT`)."""
+    key: Any = vals
+    if fr.share != _SHARE_EXACT:
+        if fr.single:
+            key = (vals.__class__, vals) if vals.__class__ in EXACT_CLASSES else None
+        else:
+            for v in vals:
+                if v.__class__ not in EXACT_CLASSES:
+                    key = None
+                    break
+            else:
+                key = (tuple([v.__class__ for v in vals]), vals)
+    if key is not None:
+        if outcome == "met" or outcome == "not_met":  # (the value: True, False)
+            key = (outcome, key)
+        elif value.__class__ in EXACT_CLASSES or value is UNKNOWN:
+            key = (outcome, key, waived_by.id if waived_by is not None else None,
+                   value.__class__, value)
+        else:
+            key = None
     if key is None:
         return _new(ReasonOutcome, (fr.creq, outcome, waived_by, (), value, fr.values(vals)))
     shared = fr.shared
