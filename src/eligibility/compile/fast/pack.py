@@ -100,10 +100,10 @@ class FastPack:
             self._criteria_fns[cid] = compiler.compile(expr.node, False)
             self._criteria_kinds[cid] = compiler.kind(expr.node)
             self._criteria_strict[cid] = self._strict(expr.node, {})
+        self._lock = threading.Lock()
         self.measures = tuple(self._measure(cm) for cm in compiled.measures)
         self._plans: dict[date, _Plan] = {}
         self._shapes: dict[Any, tuple[Any, ...]] = {}
-        self._lock = threading.Lock()
 
     # -- compilation -------------------------------------------------------
     def _reads(self, node: ast.Node, lets: dict[str, Reads] | None = None) -> Reads:
@@ -251,12 +251,14 @@ class FastPack:
                     self._shapes.clear()
                 self._shapes[signature] = layout
         (measures, criteria_eval, criteria, criteria_getter, total, static_getter, dynamic,
-         every, bits, member_bits, members_bit, masks, criteria_at, criteria_strict) = layout
+         every, bits, member_bits, members_bit, masks, criteria_at, criteria_strict,
+         folded) = layout
         fresh = tuple([mp.fresh() for mp in measures])
         plan = _Plan(as_of, params, unconfirmed, base, fresh, criteria_eval,
                      criteria, criteria_getter, total, static_getter, ({}, {}),
                      tuple((i, fresh[i]) for i in dynamic), every, {}, bits, member_bits,
-                     members_bit, masks, criteria_at, criteria_strict)
+                     members_bit, masks, criteria_at, criteria_strict, folded,
+                     tuple((i, mp) for i, mp in enumerate(fresh) if i not in dynamic))
         with self._lock:
             if len(self._plans) >= _PLAN_LIMIT:
                 self._plans.clear()
@@ -307,11 +309,18 @@ class FastPack:
             criteria_getter = itemgetter(*keys) if keys else _empty
         static_keys: list[str] = []
         dynamic = []
+        folded = []  # per dynamic measure: its group's outcomes in the static memo
         for i, mp in enumerate(measures):
             if mp.keys is not None and not any(k.startswith("@l") for k in mp.keys):
                 static_keys.extend(mp.keys)
-            else:
-                dynamic.append(i)
+                continue
+            dynamic.append(i)
+            group_keys = tuple(k for _, r in mp.group for k in r.keys)
+            fold = mp.getter is None and bool(mp.group) and not any(
+                k.startswith("@l") for k in group_keys)  # (lets come after the memo)
+            if fold:
+                static_keys.extend(group_keys)
+            folded.append(fold)
         if criteria_getter is not None:
             static_keys.extend(key for _, key, _, _ in criteria)
         keys = tuple(dict.fromkeys(static_keys))
@@ -353,7 +362,7 @@ class FastPack:
                                 for cid, _, _, _ in criteria_eval)
         return (tuple(measures), criteria_eval, criteria, criteria_getter, total,
                 itemgetter(*keys) if keys else _empty, tuple(dynamic), distinct, bits,
-                member_bits, members_bit, masks, criteria_at, criteria_strict)
+                member_bits, members_bit, masks, criteria_at, criteria_strict, tuple(folded))
 
     # -- evaluation ----------------------------------------------------------
     def evaluate_household(self, facts: ValidFacts, as_of: date, observe: bool = True,

@@ -199,8 +199,9 @@ class _Plan:
     reads: Reads  # everything above reads
     #: the measures whose whole outcome is decided by facts, criteria and parameters of
     #: memoisable kinds (no amount, no let), memoised together with the criteria's
-    #: outcomes by those values: (measures, with None where another goes; criteria or
-    #: None), per observe
+    #: outcomes and the other measures' groups (``folded``) by those values: (measures,
+    #: with None where another goes; criteria or None; per measure of ``dynamic``, its
+    #: group's outcomes (see ``_MeasurePlan.group``) or None), per observe
     static_getter: Callable[[Env], Any]
     static_memo: tuple[dict[Any, tuple[Any, ...]], dict[Any, tuple[Any, ...]]]
     #: the other measures, by position
@@ -222,6 +223,11 @@ class _Plan:
     #: every path (see :class:`_At`)
     criteria_at: tuple[int, ...] = ()
     criteria_strict: tuple[int, ...] = ()
+    #: per measure of ``dynamic``: whether its group's outcomes are in the static memo
+    #: (its group is not decided by a ``let``, its whole outcome not memoised)
+    folded: tuple[bool, ...] = ()
+    #: the measures not in ``dynamic``, by position
+    static: tuple[tuple[int, _MeasurePlan], ...] = ()
 
 
 def _mask(reads: Reads, bits: dict[str, int], member_bits: dict[str, int],

@@ -105,12 +105,12 @@ def _complete(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculati
     if found is None:
         found = _static(plan, env, observe, lock)
         _remember(lock, memo, vals, found, _STATIC_LIMIT)
-    measures, criteria = found
+    measures, criteria, groups = found
     if plan.dynamic:
         measures = list(measures)
         ctx: Ctx | None = None
-        for i, mp in plan.dynamic:
-            outcomes = _measure(mp, env, observe, lock)
+        for (i, mp), grouped in zip(plan.dynamic, groups, strict=True):
+            outcomes = _measure(mp, env, observe, lock, grouped)
             if calculation and mp.cm.calculation is not None:
                 recorded = _record_env(plan, mp, env, outcomes, env["@exact"], lock)
                 if recorded is not None:
@@ -133,18 +133,19 @@ def _complete(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculati
 
 
 def _static(plan: _Plan, env: Env, observe: bool, lock: threading.Lock) -> tuple[Any, ...]:
-    """The measures of the plan that are not in ``plan.dynamic`` (None in their place)
-    and, when they are memoisable, the criteria's outcomes (else None)."""
+    """The measures of the plan that are not in ``plan.dynamic`` (None in their place),
+    when they are memoisable the criteria's outcomes (else None), and per measure of
+    ``plan.dynamic`` its group's outcomes where ``plan.folded`` (else None)."""
     measures: list[Any] = [None] * len(plan.measures)
-    dynamic = {i for i, _ in plan.dynamic}
-    for i, mp in enumerate(plan.measures):
-        if i not in dynamic:
-            measures[i] = (mp.index, mp.cm, _measure(mp, env, observe, lock))
+    for i, mp in plan.static:
+        measures[i] = (mp.index, mp.cm, _measure(mp, env, observe, lock))
     criteria = None
     if plan.criteria_getter is not None:
         criteria = tuple([_new(CriterionOutcome, (c, env[k], ()))
                           for c, k, _, _ in plan.criteria])
-    return tuple(measures), criteria
+    groups = tuple([_grouped(mp, env, observe, lock) if fold else None
+                    for (_, mp), fold in zip(plan.dynamic, plan.folded, strict=True)])
+    return tuple(measures), criteria, groups
 
 
 def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation: bool,
@@ -324,8 +325,10 @@ def _computed(fr: FastRequirement, env: Env) -> Any:
     return values[0] if fr.single else values
 
 
-def _measure(mp: _MeasurePlan, env: Env, observe: bool, lock: threading.Lock) -> Outcomes:
-    """One measure whose facts are all present: two-valued throughout."""
+def _measure(mp: _MeasurePlan, env: Env, observe: bool, lock: threading.Lock,
+             grouped: tuple[Any, ...] | None = None) -> Outcomes:
+    """One measure whose facts are all present: two-valued throughout (``grouped``: its
+    group's outcomes, when the caller has them, see :func:`_grouped`)."""
     getter = mp.getter
     key: Any = None
     if getter is not None:
@@ -341,15 +344,10 @@ def _measure(mp: _MeasurePlan, env: Env, observe: bool, lock: threading.Lock) ->
         env["@exact"] = exact = fm.amount(env)
         env["@amount"] = amount = (exact if exact.__class__ is Decimal and fm.rounding == "none"
                                    else round_amount(exact, fm.rounding))
-    group_getter = mp.group_getter
-    if group_getter is not None:
-        vals = group_getter(env)
-        memo = mp.group_memo[observe]
-        found = memo.get(vals)
-        if found is None:
-            found = _group(mp, env, observe, lock)
-            _remember(lock, memo, vals, found)
-        reasons, failed, unknown, discretionary = found
+    if grouped is None and mp.group_getter is not None:
+        grouped = _grouped(mp, env, observe, lock)
+    if grouped is not None:
+        reasons, failed, unknown, discretionary = grouped
     else:  # every position is one of mp.rest
         reasons, failed, unknown, discretionary = mp.requirements, False, False, False
     if mp.rest:
@@ -378,6 +376,18 @@ def _measure(mp: _MeasurePlan, env: Env, observe: bool, lock: threading.Lock) ->
     if getter is not None:
         _remember(lock, mp.memo[observe], key, outcomes)
     return outcomes
+
+
+def _grouped(mp: _MeasurePlan, env: Env, observe: bool,
+             lock: threading.Lock) -> tuple[Any, ...]:
+    """The outcomes of ``mp.group`` (see :func:`_group`), from the group memo."""
+    vals = mp.group_getter(env)  # type: ignore[misc]
+    memo = mp.group_memo[observe]
+    found = memo.get(vals)
+    if found is None:
+        found = _group(mp, env, observe, lock)
+        _remember(lock, memo, vals, found)
+    return found
 
 
 def _group(mp: _MeasurePlan, env: Env, observe: bool,
