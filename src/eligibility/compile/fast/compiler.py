@@ -4,7 +4,8 @@ and under keys starting with ``@`` the parameters, the date, criteria, ``let`` a
 shown values), with no UNKNOWN checks and no missing-fact bookkeeping. It owns the
 compiler :class:`_Compiler` (names to environment keys, the kinds of exact, hashable
 values memos may be keyed by), the operator shape tables (a closure per operator and
-kind of operand: an environment read, a constant, a closure) and ``and``/``or``, and
+kind of operand: an environment read, a constant, a closure; the same for ``if``'s
+branches and two-argument ``min``/``max``) and ``and``/``or``, and
 what an error in such a closure is (:data:`_FALLBACK`: the household goes to the
 reference, which reports it)."""
 
@@ -235,9 +236,29 @@ class _Compiler(CompilerBase):
 
     def _If(self, node: ast.If, in_member: bool) -> EFn:
         cond = self.compile(node.cond, in_member)
-        then = self.compile(node.then, in_member)
-        orelse = self.compile(node.orelse, in_member)
-        return lambda env: then(env) if cond(env) is True else orelse(env)
+        return _if(cond, self._operand(node.then, in_member),
+                   self._operand(node.orelse, in_member))
+
+    def _call_min(self, node: ast.Call, in_member: bool) -> EFn:
+        return self._extreme(node, in_member, min)
+
+    def _call_max(self, node: ast.Call, in_member: bool) -> EFn:
+        return self._extreme(node, in_member, max)
+
+    def _extreme(self, node: ast.Call, in_member: bool, fn: Callable[..., Any]) -> EFn:
+        """``min``/``max`` of two, one of them a constant or an environment read (as
+        in ``max(0, x - y)``) read in place; else the generic call."""
+        if len(node.args) == 2:
+            (lk, lv), (rk, rv) = (self._operand(a, in_member) for a in node.args)
+            if lk == "const" and rk == "fn":
+                return lambda env: fn(lv, rv(env))
+            if lk == "fn" and rk == "const":
+                return lambda env: fn(lv(env), rv)
+            if lk == "key" and rk == "fn":
+                return lambda env: fn(env[lv], rv(env))
+            if lk == "fn" and rk == "key":
+                return lambda env: fn(lv(env), env[rv])
+        return self._apply(self._args(node, in_member), fn)
 
     def _call_round(self, node: ast.Call, in_member: bool) -> EFn:
         (arg, *_) = self._args(node, in_member)
@@ -444,6 +465,31 @@ def _shapes(symbol: str) -> tuple[Callable[[Any, Any], EFn], ...]:
 
 
 _SHAPES = {s: _shapes(s) for s in ("+", "-", "*", "==", "!=", "<", "<=", ">", ">=")}
+
+
+def _if(cond: EFn, then: tuple[str, Any], orelse: tuple[str, Any]) -> EFn:
+    """``if cond then a else b`` with each branch a constant, an environment read or a
+    closure (see :meth:`_Compiler._operand`), read in place (``else 0``, ``then
+    param(x)``: no call for the branch)."""
+    tk, t = then
+    ok, o = orelse
+    if tk == "fn":
+        if ok == "fn":
+            return lambda env: t(env) if cond(env) is True else o(env)
+        if ok == "const":
+            return lambda env: t(env) if cond(env) is True else o
+        return lambda env: t(env) if cond(env) is True else env[o]
+    if tk == "const":
+        if ok == "fn":
+            return lambda env: t if cond(env) is True else o(env)
+        if ok == "const":
+            return lambda env: t if cond(env) is True else o
+        return lambda env: t if cond(env) is True else env[o]
+    if ok == "fn":
+        return lambda env: env[t] if cond(env) is True else o(env)
+    if ok == "const":
+        return lambda env: env[t] if cond(env) is True else o
+    return lambda env: env[t] if cond(env) is True else env[o]
 
 
 def _call(args: list[EFn], fn: Callable[..., Any]) -> EFn:
