@@ -4,8 +4,9 @@ and under keys starting with ``@`` the parameters, the date, criteria, ``let`` a
 shown values), with no UNKNOWN checks and no missing-fact bookkeeping. It owns the
 compiler :class:`_Compiler` (names to environment keys, the kinds of exact, hashable
 values memos may be keyed by), the operator shape tables (a closure per operator and
-kind of operand: an environment read, a constant, a closure; the same for ``if``'s
-branches and two-argument ``min``/``max``) and ``and``/``or``, and
+kind of operand: an environment read, a constant, a closure, a member's field against
+a constant; the same for ``if``'s branches and two-argument ``min``/``max``) and
+``and``/``or``, and
 what an error in such a closure is (:data:`_FALLBACK`: the household goes to the
 reference, which reports it)."""
 
@@ -211,8 +212,13 @@ class _Compiler(CompilerBase):
                       in_member: bool) -> EFn:
         if op in ("in", "notin"):
             return super()._compare_pair(op, left_node, right_node, in_member)
-        return _binary(op, self._operand(left_node, in_member),
-                       self._operand(right_node, in_member))
+        right = self._operand(right_node, in_member)
+        if (right[0] == "const" and in_member and isinstance(left_node, ast.Name)
+                and len(left_node.parts) == 1 and id(left_node) not in self.record_at
+                and left_node.dotted in self.pack.compiled.member_fields):
+            # a member's field against a literal (``age >= 18``, ``role == "child"``)
+            return _MEMBER_SHAPES[op](left_node.dotted, right[1])
+        return _binary(op, self._operand(left_node, in_member), right)
 
     def _all_of(self, fns: tuple[EFn, ...]) -> EFn:
         return _and(fns)
@@ -465,6 +471,17 @@ def _shapes(symbol: str) -> tuple[Callable[[Any, Any], EFn], ...]:
 
 
 _SHAPES = {s: _shapes(s) for s in ("+", "-", "*", "==", "!=", "<", "<=", ">", ">=")}
+
+#: a comparison of the current member's field (``env["@m"]``) with a constant, per
+#: operator: one closure, no call for the field
+_MEMBER_SHAPES: dict[str, Callable[[str, Any], EFn]] = {
+    "==": lambda f, v: lambda e: e["@m"][f] == v,
+    "!=": lambda f, v: lambda e: e["@m"][f] != v,
+    "<": lambda f, v: lambda e: e["@m"][f] < v,
+    "<=": lambda f, v: lambda e: e["@m"][f] <= v,
+    ">": lambda f, v: lambda e: e["@m"][f] > v,
+    ">=": lambda f, v: lambda e: e["@m"][f] >= v,
+}
 
 
 def _if(cond: EFn, then: tuple[str, Any], orelse: tuple[str, Any]) -> EFn:
