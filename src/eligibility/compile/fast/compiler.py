@@ -187,7 +187,13 @@ class _Compiler(CompilerBase):
         return _call(args, fn)
 
     def _Unary(self, node: ast.Unary, in_member: bool) -> EFn:
-        inner = self.compile(node.operand, in_member)
+        operand = node.operand
+        if (node.op == "not" and in_member and isinstance(operand, ast.Name)
+                and len(operand.parts) == 1 and id(operand) not in self.record_at
+                and operand.dotted in self.pack.compiled.member_fields):
+            field = operand.dotted  # ``not student``: no call for the field
+            return lambda env: not env["@m"][field]
+        inner = self.compile(operand, in_member)
         if node.op == "not":
             return lambda env: not inner(env)
         return lambda env: -inner(env)
@@ -528,7 +534,10 @@ def _and(fns: tuple[EFn, ...]) -> EFn:
         return lambda env: a(env) is True and b(env) is True and c(env) is True
 
     def and_(env: Env) -> Any:
-        return all(f(env) is True for f in fns)
+        for f in fns:  # noqa: SIM110 (a loop: no generator made per call)
+            if f(env) is not True:
+                return False
+        return True
 
     return and_
 
@@ -542,6 +551,9 @@ def _or(fns: tuple[EFn, ...]) -> EFn:
         return lambda env: a(env) is True or b(env) is True or c(env) is True
 
     def or_(env: Env) -> Any:
-        return any(f(env) is True for f in fns)
+        for f in fns:  # noqa: SIM110 (as in and_)
+            if f(env) is True:
+                return True
+        return False
 
     return or_
