@@ -187,13 +187,10 @@ class _Compiler(CompilerBase):
         return _call(args, fn)
 
     def _Unary(self, node: ast.Unary, in_member: bool) -> EFn:
-        operand = node.operand
-        if (node.op == "not" and in_member and isinstance(operand, ast.Name)
-                and len(operand.parts) == 1 and id(operand) not in self.record_at
-                and operand.dotted in self.pack.compiled.member_fields):
-            field = operand.dotted  # ``not student``: no call for the field
+        field = self._member_field(node.operand, in_member)
+        if node.op == "not" and field is not None:  # ``not student``: no call for it
             return lambda env: not env["@m"][field]
-        inner = self.compile(operand, in_member)
+        inner = self.compile(node.operand, in_member)
         if node.op == "not":
             return lambda env: not inner(env)
         return lambda env: -inner(env)
@@ -219,11 +216,10 @@ class _Compiler(CompilerBase):
         if op in ("in", "notin"):
             return super()._compare_pair(op, left_node, right_node, in_member)
         right = self._operand(right_node, in_member)
-        if (right[0] == "const" and in_member and isinstance(left_node, ast.Name)
-                and len(left_node.parts) == 1 and id(left_node) not in self.record_at
-                and left_node.dotted in self.pack.compiled.member_fields):
+        field = self._member_field(left_node, in_member)
+        if field is not None and right[0] == "const":
             # a member's field against a literal (``age >= 18``, ``role == "child"``)
-            return _MEMBER_SHAPES[op](left_node.dotted, right[1])
+            return _MEMBER_SHAPES[op](field, right[1])
         return _binary(op, self._operand(left_node, in_member), right)
 
     def _all_of(self, fns: tuple[EFn, ...]) -> EFn:
@@ -245,6 +241,15 @@ class _Compiler(CompilerBase):
     def _BoolOp(self, node: ast.BoolOp, in_member: bool) -> EFn:
         fns = tuple(self.compile(o, in_member) for o in node.operands)
         return _and(fns) if node.op == "and" else _or(fns)
+
+    def _member_field(self, node: ast.Node, in_member: bool) -> str | None:
+        """The field when ``node`` is the current member's field (read as
+        ``env["@m"][field]``) and not a shown value kept as computed, else None."""
+        if (in_member and isinstance(node, ast.Name) and len(node.parts) == 1
+                and id(node) not in self.record_at
+                and node.dotted in self.pack.compiled.member_fields):
+            return node.dotted
+        return None
 
     def _If(self, node: ast.If, in_member: bool) -> EFn:
         cond = self.compile(node.cond, in_member)
