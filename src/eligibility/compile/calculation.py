@@ -10,9 +10,11 @@ context *after* the reference evaluation has computed the amount and returns the
 :class:`RecordedStep` tuple: every step's exact value (or the facts it waits for), the
 parameters it used with the dated version that applied, and the values to put into its
 expression. Recording reads what the evaluation already computed — the unrounded
-amount, the ``let`` and criterion values in its caches, the facts — and evaluates only
-what it did not keep (a parameter look-up is read once from its keys; a value the
-evaluation skipped, e.g. past a decided ``and``, is computed then). It never changes
+amount, the ``let`` and criterion values in its caches, the facts, and the aggregates
+and `if` conditions of the steps, which the reference's closures keep in those caches
+where :func:`kept_keys` says — and evaluates only what it did not keep (a parameter
+look-up is read once from its keys; a value the evaluation skipped, e.g. past a decided
+``and``, is computed then). It never changes
 the outcome. The dated version of every parameter a plan looks up is resolved once per
 date and each :class:`ParamUse` is made once per date and keys, then shared (those of
 the look-ups without keys are found together, once per date). A backend with its own
@@ -30,14 +32,20 @@ table and the README examples are read-only views over this record
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any, Literal, NamedTuple
 
-from eligibility.compile.closures import NoValue, Resolver, _norm_key, compile_expr
+from eligibility.compile.closures import (
+    NoValue,
+    Resolver,
+    _norm_key,
+    compile_expr,
+    read_kept,
+)
 from eligibility.compile.runtime import UNKNOWN, Ctx
 from eligibility.errors import EligibilityError
 from eligibility.expr import ast
@@ -257,16 +265,14 @@ def _references(node: ast.Node) -> list[str]:
     return [n.dotted for n in ast.walk(node) if isinstance(n, ast.Name)]
 
 
-def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
-                     parameters: Mapping[str, Parameter], res: Resolver) -> CalculationPlan | None:
-    """The calculation plan of ``measure``'s amount (``None`` without an amount).
-
-    ``res`` resolves names as the measure's own expressions do (its facts, member
-    fields, criteria and ``let`` functions).
-    """
+def _step_order(measure: Measure, criteria: Mapping[str, Criterion],
+                ) -> list[tuple[str, Expr]]:
+    """The named values ``measure``'s amount depends on (its ``let`` values and the
+    numeric criteria they read) and the amount, each with its expression, in the order
+    the steps are recorded (see :func:`plan_calculation`); [] without an amount."""
     amount = measure.amount
     if amount is None:
-        return None
+        return []
     lets = dict(measure.lets)
     # the named values the amount depends on, transitively
     needed: set[str] = set()
@@ -309,7 +315,77 @@ def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
         if ref.startswith("criteria."):
             place_criterion(ref)
     order.append(("amount", amount.expr))
+    return order
 
+
+def _asked(node: ast.Node, found: list[ast.Node]) -> list[ast.Node]:
+    """The sub-expressions of ``node`` whose value :func:`record` asks besides names and
+    look-ups (as :func:`_terms` finds them): each aggregate or ``known`` call shown
+    whole, and each `if` condition that is not a name; into ``found``."""
+    if isinstance(node, ast.Name):
+        return found
+    if isinstance(node, ast.Call) and node.func in _WHOLE:
+        if node.func != "param":
+            found.append(node)
+        return found
+    if isinstance(node, ast.If) and not isinstance(node.cond, ast.Name):
+        found.append(node.cond)
+    for child in ast.children(node):
+        _asked(child, found)
+    return found
+
+
+def kept_keys(name: str, node: ast.Node) -> dict[int, str]:
+    """Where the reference's closures of step ``name``'s expression ``node`` keep the
+    values :func:`record` asks (see :func:`_asked`): node identity → a key of the
+    evaluation's cache (``ctx.lets`` for a ``let`` or the amount, ``ctx.crit`` for a
+    criterion; never a name a rule can give), for
+    :class:`~eligibility.compile.closures.Resolver`'s ``keep``."""
+    keys: dict[int, str] = {}
+    for found in _asked(node, []):
+        keys.setdefault(id(found), f"@{name}:{len(keys)}")
+    return keys
+
+
+def measure_kept_keys(measure: Measure, criteria: Mapping[str, Criterion]) -> dict[int, str]:
+    """:func:`kept_keys` of every ``let`` step of ``measure`` and of its amount (named
+    by the measure too: the keys of two measures never meet)."""
+    keys: dict[int, str] = {}
+    for name, expr in _step_order(measure, criteria):
+        if not name.startswith("criteria."):
+            keys.update(kept_keys(_kept_name(measure, name), expr.node))
+    return keys
+
+
+def _kept_name(measure: Measure, step: str) -> str:
+    """The name :func:`kept_keys` gives step ``step`` of ``measure``."""
+    return step if step.startswith("criteria.") else f"{measure.id}/{step}"
+
+
+def criteria_kept_keys(measures: Iterable[Measure], criteria: Mapping[str, Criterion],
+                       ) -> dict[str, dict[int, str]]:
+    """:func:`kept_keys` of each criterion that is a step of one of ``measures``, by id."""
+    keys: dict[str, dict[int, str]] = {}
+    for measure in measures:
+        for name, expr in _step_order(measure, criteria):
+            if name.startswith("criteria.") and name[9:] not in keys:
+                keys[name[9:]] = kept_keys(name, expr.node)
+    return keys
+
+
+def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
+                     parameters: Mapping[str, Parameter], res: Resolver) -> CalculationPlan | None:
+    """The calculation plan of ``measure``'s amount (``None`` without an amount).
+
+    ``res`` resolves names as the measure's own expressions do (its facts, member
+    fields, criteria and ``let`` functions; its ``keep`` is not used: the plan's own
+    closures read what the evaluation's kept, see :func:`kept_keys`).
+    """
+    amount = measure.amount
+    if amount is None:
+        return None
+    res = Resolver(res.facts, res.member_fields, res.criteria, res.lets, res.where)
+    order = _step_order(measure, criteria)
     steps: list[_PlannedStep] = []
     for name, expr in order:
         kind: StepKind
@@ -334,8 +410,10 @@ def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
             value = compile_expr(ast.Name(0, 0, (name,)), res)
             cached = ("lets", name)
         text, at = _one_line(expr.text)
+        kept = (kept_keys(_kept_name(measure, name), expr.node),
+                "crit" if kind == "criterion" else "lets")
         terms = tuple(replace(t, start=at[t.start], end=at[t.end])
-                      for t in _terms(expr.node, res, parameters, ()))
+                      for t in _terms(expr.node, res, parameters, (), (), kept))
         steps.append(_PlannedStep(name, kind, title, unit, sources, text, value, terms,
                                   cached, tuple(_flat(t) for t in terms), expr.node,
                                   _inputs(expr.node, res), StepId(name)))
@@ -390,7 +468,11 @@ def _one_line(text: str) -> tuple[str, list[int]]:
 
 def _terms(node: ast.Node, res: Resolver, parameters: Mapping[str, Parameter],
            guards: tuple[tuple[Fn, bool], ...],
-           guard_nodes: tuple[ast.Node, ...] = ()) -> list[_Term]:
+           guard_nodes: tuple[ast.Node, ...] = (),
+           kept: tuple[Mapping[int, str], str] = ({}, "lets")) -> list[_Term]:
+    """The terms of ``node``; an aggregate's closure and an `if` condition's read the
+    value the evaluation kept where ``kept`` (:func:`kept_keys`, and the cache they are
+    in) says it keeps one."""
     if isinstance(node, ast.Name):
         if node.dotted == "members":
             return []
@@ -402,22 +484,30 @@ def _terms(node: ast.Node, res: Resolver, parameters: Mapping[str, Parameter],
             found = parameters.get(node.args[0].dotted)
             if found is not None:
                 param = (found, tuple(compile_expr(a, res) for a in node.args[1:]))
-        return [_Term(node.start, node.end, compile_expr(node, res), guards, param,
+        return [_Term(node.start, node.end, _kept_fn(node, res, kept), guards, param,
                       node=node, guard_nodes=guard_nodes)]
     if isinstance(node, ast.If):
-        cond = compile_expr(node.cond, res)
-        terms = _terms(node.cond, res, parameters, guards, guard_nodes)
+        cond = _kept_fn(node.cond, res, kept)
+        terms = _terms(node.cond, res, parameters, guards, guard_nodes, kept)
         for branch, want in ((node.then, True), (node.orelse, False)):
             inner = (*guards, (cond, want))
             inner_nodes = (*guard_nodes, node.cond)
             terms.append(_Term(branch.start, branch.end, None, inner, node=branch,
                                guard_nodes=inner_nodes))
-            terms.extend(_terms(branch, res, parameters, inner, inner_nodes))
+            terms.extend(_terms(branch, res, parameters, inner, inner_nodes, kept))
         return terms
     out: list[_Term] = []
     for child in ast.children(node):
-        out.extend(_terms(child, res, parameters, guards, guard_nodes))
+        out.extend(_terms(child, res, parameters, guards, guard_nodes, kept))
     return out
+
+
+def _kept_fn(node: ast.Node, res: Resolver, kept: tuple[Mapping[int, str], str]) -> Fn:
+    """``node``'s closure; one reading the value the evaluation kept first (see
+    :func:`~eligibility.compile.closures.read_kept`) where ``kept`` names a key for it."""
+    fn = compile_expr(node, res)
+    key = kept[0].get(id(node))
+    return fn if key is None else read_kept(fn, key, kept[1])
 
 
 # how record() reads a term's value

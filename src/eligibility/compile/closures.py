@@ -6,7 +6,9 @@ Three-valued logic follows Kleene: ``false and unknown`` is false, ``true or
 unknown`` is true. Whenever a sub-expression's unknown turns out not to matter,
 the missing facts it recorded are dropped again, so a decision lists only the
 questions that would change it. Closures are built once per pack and are pure
-functions of the context, hence safe to share between threads.
+functions of the context, hence safe to share between threads; those a resolver's
+``keep`` names also keep their value in the context's caches (:func:`keeping`), for
+the calculation recorder to read (:func:`read_kept`) instead of computing it again.
 """
 
 from __future__ import annotations
@@ -46,12 +48,18 @@ class Resolver:
         criteria: Mapping[str, Fn],
         lets: Mapping[str, Fn] | None = None,
         where: str = "",
+        keep: Mapping[int, str] | None = None,
+        keep_in: str = "lets",
     ) -> None:
         self.facts = facts
         self.member_fields = member_fields
         self.criteria = criteria
         self.lets = lets or {}
         self.where = where
+        #: node identity → the key under which the node's closure keeps its value in
+        #: the evaluation's ``keep_in`` cache ("lets" or "crit"; see :func:`keeping`)
+        self.keep = keep or {}
+        self.keep_in = keep_in
 
 
 def compile_expr(node: ast.Node, res: Resolver) -> Fn:
@@ -193,6 +201,15 @@ class CompilerBase:
 class _Compiler(CompilerBase):
     def __init__(self, res: Resolver) -> None:
         self.res = res
+
+    def compile(self, node: ast.Node, in_member: bool) -> Fn:
+        fn: Fn = super().compile(node, in_member)
+        keep = self.res.keep
+        if keep and not in_member:
+            key = keep.get(id(node))
+            if key is not None:
+                return keeping(fn, key, self.res.keep_in)
+        return fn
 
     def _apply(self, args: list[Fn], fn: Callable[..., Any]) -> Fn:
         return _strict_call(args, fn)
@@ -549,6 +566,46 @@ class _Compiler(CompilerBase):
             return UNKNOWN if unknown else not stop
 
         return quantifier
+
+
+def keeping(fn: Fn, key: str, cache: str) -> Fn:
+    """``fn``, keeping each value it gives in the evaluation's ``cache`` (``ctx.lets``,
+    made anew per measure, or ``ctx.crit``, per evaluation) under ``key``, for a reader
+    of the same value (:func:`read_kept`) to take instead of computing it again."""
+    if cache == "crit":
+
+        def kept_criterion_term(ctx: Ctx) -> Any:
+            value = fn(ctx)
+            ctx.crit[key] = (value, ())
+            return value
+
+        return kept_criterion_term
+    assert cache == "lets"
+
+    def kept_term(ctx: Ctx) -> Any:
+        value = fn(ctx)
+        ctx.lets[key] = (value, ())
+        return value
+
+    return kept_term
+
+
+def read_kept(fn: Fn, key: str, cache: str) -> Fn:
+    """The value :func:`keeping` kept under ``key`` in ``cache``, else ``fn``'s."""
+    if cache == "crit":
+
+        def read_criterion_term(ctx: Ctx) -> Any:
+            hit = ctx.crit.get(key)
+            return fn(ctx) if hit is None else hit[0]
+
+        return read_criterion_term
+    assert cache == "lets"
+
+    def read_term(ctx: Ctx) -> Any:
+        hit = ctx.lets.get(key)
+        return fn(ctx) if hit is None else hit[0]
+
+    return read_term
 
 
 def _eq(left: Fn, right: Fn) -> Fn:

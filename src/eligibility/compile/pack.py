@@ -21,7 +21,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from eligibility.compile.calculation import CalculationPlan, plan_calculation
+from eligibility.compile.calculation import (
+    CalculationPlan,
+    criteria_kept_keys,
+    measure_kept_keys,
+    plan_calculation,
+)
 from eligibility.compile.closures import NoValue, Resolver, compile_expr
 from eligibility.compile.runtime import Ctx
 from eligibility.errors import AsOfError
@@ -93,10 +98,13 @@ class CompiledPack:
         self.member_fields = frozenset(f.name for f in pack.schema.all_fields() if f.in_list)
         criteria_fns: dict[str, Fn] = {}
         by_id = {c.id: c for c in pack.criteria}
+        # the values the calculations' record asks, kept by the closures computing them
+        kept = criteria_kept_keys(pack.measures, by_id)
         for cid in criteria_order(pack.criteria):
             criterion = by_id[cid]
             res = Resolver(self.facts, self.member_fields, criteria_fns,
-                           where=f"{criterion.file} criterion {cid}")
+                           where=f"{criterion.file} criterion {cid}",
+                           keep=kept.get(cid), keep_in="crit")
             criteria_fns[cid] = compile_expr(criterion.expr.node, res)
         #: criterion id → its closure (uncached)
         self.criteria_fns: Mapping[str, Fn] = criteria_fns
@@ -121,13 +129,15 @@ class CompiledPack:
         facts, members = self.facts, self.member_fields
         lets: dict[str, Fn] = {}
         let_list: list[tuple[str, Fn]] = []
+        # the values the calculation's record asks, kept by the closures computing them
+        keep = measure_kept_keys(m, self._criteria_by_id)
         for name, expr in m.lets:
             res = Resolver(facts, members, self.criteria_fns, lets,
-                           where=f"{m.file} let {name}")
+                           where=f"{m.file} let {name}", keep=keep)
             fn = compile_expr(expr.node, res)
             lets[name] = fn
             let_list.append((name, fn))
-        res = Resolver(facts, members, self.criteria_fns, lets, where=m.file)
+        res = Resolver(facts, members, self.criteria_fns, lets, where=m.file, keep=keep)
 
         def compiled(expr: Expr) -> Fn:
             return compile_expr(expr.node, res)

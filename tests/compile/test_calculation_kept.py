@@ -1,0 +1,127 @@
+"""Recording reads what the reference evaluation kept: the aggregates and `if`
+conditions of a calculation's steps are computed once per measure, not again by the
+recorder, and a kept value lives only in the evaluation's caches (``ctx.lets`` per
+measure, ``ctx.crit`` per evaluation), so it never reaches another measure or household.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from eligibility import Engine, load_pack
+from eligibility.compile.calculation import record
+from eligibility.compile.reference import evaluate_measure
+from eligibility.compile.runtime import Ctx
+
+ROOT = Path(__file__).resolve().parents[2]
+ENGINE = Engine(load_pack(ROOT / "rules" / "no"))
+AS_OF = date(2026, 6, 1)
+CM = {cm.measure.id: cm for cm in ENGINE.compiled.measures}
+FIXTURES = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8"))
+            for p in sorted((ROOT / "fixtures").glob("*.yaml"))}
+
+
+class _Counted(dict[str, Any]):
+    """A member whose field reads are counted (the closures read members by ``get``)."""
+
+    reads = 0
+
+    def get(self, key: str, default: Any = None) -> Any:
+        _Counted.reads += 1
+        return super().get(key, default)
+
+
+def _context(doc: dict[str, Any], counted: bool = False) -> Ctx:
+    ctx = ENGINE.context(ENGINE.validate(doc, AS_OF), AS_OF)
+    if counted and ctx.members is not None:
+        ctx.members = [_Counted(m) for m in ctx.members]
+    return ctx
+
+
+def _household(**change: Any) -> dict[str, Any]:
+    """The family of ``fixtures/familie-utkastelse.yaml`` (two adults, three children;
+    every fact the calculations read), with groups replaced by ``change``."""
+    return {**FIXTURES["familie-utkastelse"], **change}
+
+
+def _member_reads(doc: dict[str, Any], measure: str, calculation: bool) -> int:
+    ctx = _context(doc, counted=True)
+    _Counted.reads = 0
+    evaluate_measure(CM[measure], ctx, calculation=calculation)
+    return _Counted.reads
+
+
+def test_recording_asks_no_member_field_the_evaluation_read() -> None:
+    """startlan's norms count members by age and role (count, any, `if any(...)`), and
+    bostotte's weights and income sum over them: the recorder takes those values from
+    the evaluation, so recording the steps reads no member field again."""
+    doc = _household()
+    for measure in ("startlan", "bostotte"):
+        plan = CM[measure].calculation
+        assert plan is not None
+        without = _member_reads(doc, measure, calculation=False)
+        assert without > 0
+        assert _member_reads(doc, measure, calculation=True) == without
+    outcomes = evaluate_measure(CM["startlan"], _context(doc))
+    steps = {s.name: s for s in outcomes.calculation or ()}
+    # the kept values are those shown: one child in each age band, no other adult
+    assert [v for _, _, v in steps["norm_barn"].terms][1::2] == [1, 1, 1]
+    assert steps["norm_andre_voksne"].terms[1][2] == 0
+
+
+def test_a_value_not_kept_is_computed_by_the_recorder() -> None:
+    """A kept value the evaluation did not reach (here: dropped from the cache) is
+    computed when recording, to the same steps."""
+    doc = _household()
+    ctx = _context(doc)
+    full = evaluate_measure(CM["startlan"], ctx)
+    kept = sorted(k for k in ctx.lets if k.startswith("@"))
+    assert kept  # the aggregates and conditions of startlan's steps
+    for key in kept:
+        del ctx.lets[key]
+    assert record(CM["startlan"].calculation, ctx, full.amount,  # type: ignore[arg-type]
+                  ctx.exact) == full.calculation
+
+
+def test_kept_values_stay_with_their_measure_and_household() -> None:
+    """One context per household, its ``let`` cache made anew per measure (as the fast
+    path does): the steps equal those of a fresh context, whatever ran in it before —
+    another measure, or the same measure for another household."""
+    first = _household()
+    second = _household(members=[{"role": "applicant", "age": 70, "income_month": 9000}])
+    fresh = {m: evaluate_measure(CM[m], _context(second)) for m in ("startlan", "bostotte")}
+    assert fresh["startlan"].calculation != evaluate_measure(
+        CM["startlan"], _context(first)).calculation
+    ctx = _context(first)
+    for m in ("bostotte", "startlan"):
+        evaluate_measure(CM[m], ctx)
+    again = _context(second)
+    # the first household's evaluation, its caches then made anew (a new evaluation)
+    ctx.facts, ctx.members, ctx.crit = again.facts, again.members, {}
+    for m in ("startlan", "bostotte"):
+        assert evaluate_measure(CM[m], ctx) == fresh[m]
+    # within one household: each measure after the other equals each alone
+    ctx = _context(second)
+    assert [evaluate_measure(CM[m], ctx) for m in ("bostotte", "startlan")] == [
+        fresh["bostotte"], fresh["startlan"]]
+
+
+def test_missing_facts_are_the_same_with_kept_values() -> None:
+    """With member fields missing, the kept unknown values give the same steps (values,
+    the facts each waits for, in order) as recording afresh in a context that kept none."""
+    doc = _household(members=[{"role": "applicant", "age": 40},
+                              {"role": "partner"}, {"role": "child", "age": 4},
+                              {"role": "child"}])
+    ctx = _context(doc)
+    for m in ("startlan", "bostotte"):
+        got = evaluate_measure(CM[m], ctx)
+        lets = {k: v for k, v in ctx.lets.items() if not k.startswith("@")}
+        crit = {k: v for k, v in ctx.crit.items() if not k.startswith("@")}
+        ctx.lets, ctx.crit = lets, crit
+        assert record(CM[m].calculation, ctx, got.amount,  # type: ignore[arg-type]
+                      ctx.exact) == got.calculation
+        assert any(s.waiting_for for s in got.calculation or ())
