@@ -1,7 +1,8 @@
 """Recording reads what the reference evaluation kept: the aggregates and `if`
-conditions of a calculation's steps are computed once per measure, not again by the
-recorder, and a kept value lives only in the evaluation's caches (``ctx.lets`` per
-measure, ``ctx.crit`` per evaluation), so it never reaches another measure or household.
+conditions of a calculation's steps, and the aggregates a Reason shows, are computed
+once per measure, not again by the recorder or for the Reason, and a kept value lives
+only in the evaluation's caches (``ctx.lets`` per measure, ``ctx.crit`` per
+evaluation), so it never reaches another measure or household.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import yaml
 
 from eligibility import Engine, load_pack
 from eligibility.compile.calculation import record
+from eligibility.compile.outcomes import json_value
 from eligibility.compile.reference import evaluate_measure
 from eligibility.compile.runtime import Ctx
 
@@ -48,10 +50,11 @@ def _household(**change: Any) -> dict[str, Any]:
     return {**FIXTURES["familie-utkastelse"], **change}
 
 
-def _member_reads(doc: dict[str, Any], measure: str, calculation: bool) -> int:
+def _member_reads(doc: dict[str, Any], measure: str, calculation: bool,
+                  observe: bool = True) -> int:
     ctx = _context(doc, counted=True)
     _Counted.reads = 0
-    evaluate_measure(CM[measure], ctx, calculation=calculation)
+    evaluate_measure(CM[measure], ctx, observe=observe, calculation=calculation)
     return _Counted.reads
 
 
@@ -71,6 +74,23 @@ def test_recording_asks_no_member_field_the_evaluation_read() -> None:
     # the kept values are those shown: one child in each age band, no other adult
     assert [v for _, _, v in steps["norm_barn"].terms][1::2] == [1, 1, 1]
     assert steps["norm_andre_voksne"].terms[1][2] == 0
+
+
+def test_a_reason_shows_the_aggregates_its_requirement_computed() -> None:
+    """bostotte's requirements ask whether any adult member is a conscript or a student;
+    the values each Reason shows are those the requirement's closures kept (no member
+    field read again), and the same as computed afresh."""
+    doc = _household()
+    without = _member_reads(doc, "bostotte", calculation=False, observe=False)
+    assert without > 0
+    assert _member_reads(doc, "bostotte", calculation=False, observe=True) == without
+    ctx = _context(doc)
+    reasons = evaluate_measure(CM["bostotte"], ctx, calculation=False).reasons
+    shown = {label: value for r in reasons for label, value in (r.values or {}).items()}
+    assert shown["any(members, age >= 18 and conscript)"] is False
+    ctx.lets = {}  # nothing kept: each shown value computed
+    for r in reasons:
+        assert {label: json_value(fn(ctx)) for label, fn in r.creq.observed} == r.values
 
 
 def test_a_value_not_kept_is_computed_by_the_recorder() -> None:

@@ -4,7 +4,8 @@
 :class:`CompiledPack`: per criterion a closure, per measure a
 :class:`CompiledMeasure` (its ``let`` closures, amount, priority groups and one
 :class:`CompiledRequirement` per requirement with its function, its exceptions,
-the sub-expressions whose values explain it — the *observed* values — and the
+the sub-expressions whose values explain it — the *observed* values, whose aggregates
+over members are read from what the requirement's closures kept where they ran — and the
 static parts of its Reason such as the sources, built once and shared by every
 Decision). Parameter values and what is in force are resolved once per ``as_of``
 (:meth:`CompiledPack.parameters_at`, :meth:`CompiledPack.in_force_at`) and memoised.
@@ -27,7 +28,7 @@ from eligibility.compile.calculation import (
     measure_kept_keys,
     plan_calculation,
 )
-from eligibility.compile.closures import NoValue, Resolver, compile_expr
+from eligibility.compile.closures import NoValue, Resolver, compile_expr, read_kept
 from eligibility.compile.runtime import Ctx
 from eligibility.errors import AsOfError
 from eligibility.expr import ast
@@ -45,6 +46,7 @@ from eligibility.pack.model import (
 Fn = Callable[[Ctx], Any]
 
 _AGGREGATES = frozenset({"count", "sum", "any", "all", "param"})
+_OVER_MEMBERS = _AGGREGATES - {"param"}
 
 
 @dataclass(frozen=True)
@@ -129,8 +131,10 @@ class CompiledPack:
         facts, members = self.facts, self.member_fields
         lets: dict[str, Fn] = {}
         let_list: list[tuple[str, Fn]] = []
-        # the values the calculation's record asks, kept by the closures computing them
+        # the values the calculation's record asks, and the aggregates a Reason shows,
+        # kept by the closures computing them (for the recorder and the observed values)
         keep = measure_kept_keys(m, self._criteria_by_id)
+        keep.update(_observed_keys(m))
         for name, expr in m.lets:
             res = Resolver(facts, members, self.criteria_fns, lets,
                            where=f"{m.file} let {name}", keep=keep)
@@ -142,13 +146,18 @@ class CompiledPack:
         def compiled(expr: Expr) -> Fn:
             return compile_expr(expr.node, res)
 
+        plain = Resolver(facts, members, self.criteria_fns, lets, where=m.file)
+
         def observed(exprs: list[Expr]) -> tuple[tuple[str, Fn], ...]:
             seen: dict[str, Fn] = {}
             for expr in exprs:
                 for node in observables(expr):
                     label = expr.slice(node)
                     if label not in seen:
-                        seen[label] = compile_expr(node, res)
+                        fn = compile_expr(node, plain)
+                        key = keep.get(id(node))
+                        # an aggregate the requirement's closure kept: read, else computed
+                        seen[label] = fn if key is None else read_kept(fn, key, "lets")
             return tuple(seen.items())
 
         requirements = []
@@ -290,6 +299,26 @@ def observables(expr: Expr) -> list[ast.Node]:
 
     visit(expr.node)
     return found
+
+
+def _observed_keys(m: Measure) -> dict[int, str]:
+    """Where the closures of ``m``'s requirements (and their exceptions) keep the value
+    of each aggregate over members a Reason shows (see :func:`observables`; the first
+    node of each label, as the observed closures are made): node identity → a key of
+    ``ctx.lets`` no rule can name (see :func:`~eligibility.compile.closures.keeping`)."""
+    keys: dict[int, str] = {}
+    for req in m.requirements:
+        labels: set[str] = set()
+        exprs = ([req.expr] if req.expr else []) + [e.expr for e in req.exceptions]
+        for expr in exprs:
+            for node in observables(expr):
+                label = expr.slice(node)
+                if label in labels:
+                    continue
+                labels.add(label)
+                if isinstance(node, ast.Call) and node.func in _OVER_MEMBERS:
+                    keys[id(node)] = f"@{m.id}?{req.id}:{len(keys)}"
+    return keys
 
 
 def refs(exprs: list[Expr]) -> tuple[set[str], set[str]]:
