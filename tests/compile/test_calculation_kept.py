@@ -14,10 +14,10 @@ from typing import Any
 import yaml
 
 from eligibility import Engine, load_pack
-from eligibility.compile.calculation import record
+from eligibility.compile.calculation import ELIDED, _param_value, _value, record
 from eligibility.compile.outcomes import json_value
 from eligibility.compile.reference import evaluate_measure
-from eligibility.compile.runtime import Ctx
+from eligibility.compile.runtime import UNKNOWN, Ctx
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE = Engine(load_pack(ROOT / "rules" / "no"))
@@ -145,3 +145,65 @@ def test_missing_facts_are_the_same_with_kept_values() -> None:
         assert record(CM[m].calculation, ctx, got.amount,  # type: ignore[arg-type]
                       ctx.exact) == got.calculation
         assert any(s.waiting_for for s in got.calculation or ())
+
+
+def _term_by_term(planned: Any, ctx: Ctx) -> tuple[tuple[tuple[int, int, Any], ...],
+                                                   list[tuple[str, Any]]]:
+    """The terms of ``planned`` read one by one from its plan (its closures computing
+    every value): a term inside a branch its condition rules out is left out, that
+    branch shown as ELIDED; an UNKNOWN condition takes both branches. And (name, value)
+    of each parameter looked up on the way."""
+    terms: list[tuple[int, int, Any]] = []
+    params: list[tuple[str, Any]] = []
+    elided_to = -1
+    for term in planned.terms:
+        if term.end <= elided_to:
+            continue
+        taken = True
+        for cond, want in term.guards:
+            got = _value(cond, ctx)
+            if got is not want and got is not UNKNOWN:
+                taken = False
+                break
+        if not taken:
+            if term.fn is None:
+                elided_to = term.end
+                terms.append((term.start, term.end, ELIDED))
+            continue
+        if term.fn is None:  # a branch taken: its terms follow
+            continue
+        if term.param is not None:
+            keys = tuple(_value(k, ctx) for k in term.param[1])
+            value = _param_value(ctx.params, term.param[0].name, keys)
+            terms.append((term.start, term.end, value))
+            params.append((term.param[0].name, value))
+        else:
+            terms.append((term.start, term.end, _value(term.fn, ctx)))
+    return tuple(terms), params
+
+
+def test_recorded_terms_are_those_of_the_plan_read_term_by_term() -> None:
+    """On households with facts and member fields missing (conditions unknown, branches
+    elided or both shown), every recorded step's terms are those the plan gives read
+    term by term, and its parameters those its look-ups name."""
+    import polars as pl
+
+    from eligibility.batch.frame import drop_nulls
+    from eligibility.batch.generate import generate
+
+    frame = generate(ENGINE.pack, 60, seed=11, missing=0.4)
+    groups = [c for c in frame.columns if c != "id"]
+    seen = {"unknown": 0, "elided": 0}
+    for row in frame.select(pl.struct(groups)).iter_rows():
+        ctx = _context(drop_nulls(row[0]))
+        for m in ("startlan", "bostotte"):
+            steps = evaluate_measure(CM[m], ctx).calculation or ()
+            plan = CM[m].calculation
+            assert plan is not None
+            for planned, step in zip(plan.steps, steps, strict=True):
+                terms, params = _term_by_term(planned, ctx)
+                assert step.terms == terms, (m, step.name)
+                assert [(u.name, u.value) for u in step.parameters] == params
+                seen["unknown"] += any(v is UNKNOWN for _, _, v in step.terms)
+                seen["elided"] += any(v is ELIDED for _, _, v in step.terms)
+    assert seen["unknown"] > 0 and seen["elided"] > 0
