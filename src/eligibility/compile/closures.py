@@ -266,9 +266,10 @@ class _Compiler(CompilerBase):
                 store = ctx.crit
                 hit = store.get(key)
                 if hit is None:
-                    mark = len(ctx.missing)
+                    missing = ctx.missing
+                    mark = len(missing)
                     value = fn(ctx)
-                    store[key] = (value, tuple(ctx.missing[mark:]))
+                    store[key] = (value, () if len(missing) == mark else tuple(missing[mark:]))
                     return value
                 if hit[0] is UNKNOWN:
                     ctx.missing.extend(hit[1])
@@ -281,9 +282,10 @@ class _Compiler(CompilerBase):
             store = ctx.lets
             hit = store.get(key)
             if hit is None:
-                mark = len(ctx.missing)
+                missing = ctx.missing
+                mark = len(missing)
                 value = fn(ctx)
-                store[key] = (value, tuple(ctx.missing[mark:]))
+                store[key] = (value, () if len(missing) == mark else tuple(missing[mark:]))
                 return value
             if hit[0] is UNKNOWN:
                 ctx.missing.extend(hit[1])
