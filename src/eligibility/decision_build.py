@@ -31,7 +31,11 @@ and this household's parts. Every requirement's Reason templates and every measu
 static fields are made when the builder starts. :meth:`DecisionBuilder.json` writes a
 Decision's JSON with the JSON of the parts Decisions share kept (orjson fragments).
 ``detail="summary"`` leaves out every measure's per-requirement reasons and
-its calculation.
+its calculation; a summary result is then found by one key of its outcome's parts
+(status, priority, missing facts, discretionary assessments, each reason's outcome and
+waiving exception), and one that shows an amount is that shared head with this
+household's amount. A result's place in the order (goal, status, priority, pack order)
+is one int, made with the result and kept with it.
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ from eligibility.decision import (
     Provenance,
     Reason,
     SourceRef,
+    Status,
     field_template,
 )
 from eligibility.explain.calculation import StepViews, pack_decimals
@@ -130,7 +135,8 @@ def construct(cls: type[M], values: dict[str, Any]) -> M:
     return obj
 
 
-_fifth = itemgetter(4)
+_second = itemgetter(1)
+_third = itemgetter(2)
 _REASON_FIELDS = _FIELDS_SET[Reason]
 
 
@@ -290,7 +296,7 @@ class _Meas:
     """A measure's static parts in one language: its result's fixed fields, its place in
     the order, the result heads made so far and a memo of whole results."""
 
-    __slots__ = ("fields", "goal", "heads", "ranked", "results")
+    __slots__ = ("fields", "goal", "heads", "ranked", "results", "summaries")
 
     def __init__(self, fields: dict[str, Any], goal: int, ranked: bool) -> None:
         self.fields = fields
@@ -307,6 +313,12 @@ class _Meas:
         #: (full, shown amount, head key[, *the identities of its reasons]) → (a result,
         #: the outcome it was first built from)
         self.results: dict[tuple[Any, ...], tuple[MeasureResult, Outcomes]] = {}
+        #: (as_of, status, priority (as in a head key), missing, discretionary, each
+        #: reason's outcome, the ids of their exceptions when one is waived) → (its place
+        #: and summary result when it shows no amount, the outcome it was first made from,
+        #: its head) (see DecisionBuilder.build)
+        self.summaries: dict[tuple[Any, ...],
+                             tuple[tuple[int, MeasureResult], Outcomes, dict[str, Any]]] = {}
 
 
 class _Lang:
@@ -328,6 +340,13 @@ class DecisionBuilder:
         self.compiled = compiled
         self.pack = compiled.pack
         self._goal_order = {g: i for i, g in enumerate(self.pack.meta.goals)}
+        #: every priority a result can show (none as 99, as the order has it) → its rank
+        #: among them, so that a result's place in the order is one int (see _order)
+        ranks = sorted({p.rank or 99 for cm in compiled.measures
+                        for p in cm.measure.priority} | {99})
+        self._prio_rank = {rank: i for i, rank in enumerate(ranks)}
+        self._prio_count = len(ranks)
+        self._measure_count = len(compiled.measures)
         self._source_lists: dict[int, list[SourceRef]] = {}
         for cm in compiled.measures:
             self._sources(cm.sources)
@@ -442,9 +461,10 @@ class DecisionBuilder:
     def build(self, outcomes: HouseholdOutcomes, lang: str = "nb",
               detail: Detail = "full") -> Decision:
         """The Decision for ``outcomes`` in ``lang`` (``nb``, ``nn`` or ``en``)."""
-        #: (goal, status, priority, index, result): sorted by the first four alone (they
-        #: differ: each holds its measure's index)
-        results: list[tuple[int, int, int, int, MeasureResult]] = []
+        #: (its place in the order, result): sorted by the first alone (it differs: it
+        #: holds its measure's index; see _order)
+        results: list[tuple[int, MeasureResult]] = []
+        append = results.append
         affects: dict[str, list[str]] = {}
         full = detail == "full"
         ls = self._langs.get(lang) or self._lang(lang)
@@ -461,14 +481,31 @@ class DecisionBuilder:
         for index, cm, out in outcomes.measures:
             entry = entries.get(id(out))
             if entry is not None and entry[0] is out and entry[1] is cm:
-                results.append(entry[2])
-            else:
-                result, again = self._measure_result(cm, out, ls, rids, lang, outcomes, full)
-                item = (statics[index].goal, _STATUS_RANK[out.status],
-                        result.priority or 99, index, result)
+                append(entry[2])
+            elif full:
+                result, again = self._measure_result(cm, out, ls, rids, lang, outcomes, True)
+                item = (self._order(statics[index], out.status, result.priority, index), result)
                 if again:  # the same object once more: a shared one, kept by identity
                     ids.put_flat((out, cm, item))
-                results.append(item)
+                append(item)
+            else:  # a summary result: its head found by one key of the outcome's parts
+                status, amount, oreasons, missing, discretionary, ranked, _ = out
+                meas = statics[index]
+                outs = tuple(map(_second, oreasons))
+                skey = (when, status, ranked[0] if ranked is not None and meas.ranked
+                        else ranked, missing, discretionary, outs,
+                        tuple(map(id, map(_third, oreasons))) if "waived" in outs else None)
+                summary = meas.summaries.get(skey)
+                if summary is None:
+                    summary = self._summary(cm, meas, ls, out, lang, outcomes, skey)
+                if status == "not_eligible" or amount is None or amount is UNKNOWN:
+                    append(summary[0])
+                    if summary[1] is out:  # the same object once more: kept by identity
+                        ids.put_flat((out, cm, summary[0]))
+                else:  # an amount this household shows: its own result, of the shared head
+                    fields = summary[2].copy()
+                    fields["amount"] = amount
+                    append((summary[0][0], construct(MeasureResult, fields)))
             if out.missing:
                 for path in out.missing:
                     affects.setdefault(path, []).append(cm.measure.id)
@@ -479,11 +516,29 @@ class DecisionBuilder:
         fields = self._decision.copy()
         fields["lang"] = lang if lang in ("nn", "en") else "nb"
         fields["as_of"] = when
-        fields["measures"] = list(map(_fifth, results))
+        fields["measures"] = list(map(_second, results))
         fields["criteria"] = self._criteria(outcomes.criteria, lang)
         fields["missing_facts"] = self.missing(affects, lang) if affects else self._empty
         fields["provenance"] = construct(Provenance, provenance)
         return construct(Decision, fields)
+
+    def _order(self, meas: _Meas, status: Status, priority: int | None, index: int) -> int:
+        """A result's place among a Decision's measures, as one int: by goal, status,
+        priority (none last: as 99) and the measure's index (see _prio_rank)."""
+        return (((meas.goal * len(STATUSES) + _STATUS_RANK[status]) * self._prio_count
+                 + self._prio_rank[priority or 99]) * self._measure_count + index)
+
+    def _summary(self, cm: CompiledMeasure, meas: _Meas, ls: _Lang, out: Outcomes, lang: str,
+                 outcomes: HouseholdOutcomes, skey: tuple[Any, ...],
+                 ) -> tuple[tuple[int, MeasureResult], Outcomes, dict[str, Any]]:
+        """A summary result with no amount shown, the outcome it was first made from
+        and its head, kept for ``skey`` (see :meth:`build`)."""
+        head = self._head_fields(cm, ls, out, lang, outcomes)
+        result = construct(MeasureResult, head)  # (a frozen model: its dict is not changed)
+        item = (self._order(meas, out.status, result.priority, cm.index), result)
+        found: tuple[tuple[int, MeasureResult], Outcomes, dict[str, Any]] = _memo(
+            self._lock, meas.summaries, skey, (item, out, head), _RESULTS_LIMIT)
+        return found
 
     def json(self, decision: Decision) -> bytes:
         """:func:`decision_bytes` of ``decision``, byte for byte, faster for Decisions
@@ -758,6 +813,23 @@ class DecisionBuilder:
               outcomes: HouseholdOutcomes, hkey: tuple[Any, ...]) -> dict[str, Any]:
         """A result's fields but its reasons, amount and calculation (see
         :meth:`_measure_result`), made and kept for ``hkey``."""
+        fields = self._head_fields(cm, ls, out, lang, outcomes)
+        # kept when its key comes again (a household's own combination is not): the
+        # keys seen once are remembered by their hash only (a collision merely keeps a
+        # head one sighting early)
+        seen = hash((cm.index, lang, hkey))
+        if seen in self._heads_seen:
+            _memo(self._lock, meas.heads, hkey, fields, _REASON_LIMIT)
+        else:
+            with self._lock:
+                if len(self._heads_seen) >= _MEMO_LIMIT:
+                    self._heads_seen.clear()
+                self._heads_seen.add(seen)
+        return fields
+
+    def _head_fields(self, cm: CompiledMeasure, ls: _Lang, out: Outcomes, lang: str,
+                     outcomes: HouseholdOutcomes) -> dict[str, Any]:
+        """A result's fields but its reasons, amount and calculation, made from ``out``."""
         status = out.status
         failed: list[str] = []
         assessed: list[str] = []
@@ -784,7 +856,7 @@ class DecisionBuilder:
         else:
             summary = self._text(("discretion", lang, *assessed), lambda: render(
                 "summary.discretion", lang, discretionary="; ".join(assessed)))
-        fields = meas.fields.copy()
+        fields = ls.measures[cm.index].fields.copy()
         fields["status"] = status
         fields["summary"] = summary
         if status == "not_eligible":
@@ -803,17 +875,6 @@ class DecisionBuilder:
             unconfirmed_list = sorted(unconfirmed_set | {f"requirement:{r}" for r in flagged})
         if unconfirmed_list:
             fields["unconfirmed"] = unconfirmed_list
-        # kept when its key comes again (a household's own combination is not): the
-        # keys seen once are remembered by their hash only (a collision merely keeps a
-        # head one sighting early)
-        seen = hash((cm.index, lang, hkey))
-        if seen in self._heads_seen:
-            _memo(self._lock, meas.heads, hkey, fields, _REASON_LIMIT)
-        else:
-            with self._lock:
-                if len(self._heads_seen) >= _MEMO_LIMIT:
-                    self._heads_seen.clear()
-                self._heads_seen.add(seen)
         return fields
 
     def _criteria(self, criteria: tuple[CriterionOutcome, ...], lang: str,
