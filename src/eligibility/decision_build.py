@@ -294,9 +294,10 @@ class _Req:
 
 class _Meas:
     """A measure's static parts in one language: its result's fixed fields, its place in
-    the order, the result heads made so far and a memo of whole results."""
+    the order, the result heads (with the summary results) made so far and a memo of
+    whole results."""
 
-    __slots__ = ("fields", "goal", "heads", "ranked", "results", "summaries")
+    __slots__ = ("fields", "goal", "ranked", "results", "summaries")
 
     def __init__(self, fields: dict[str, Any], goal: int, ranked: bool) -> None:
         self.fields = fields
@@ -305,18 +306,15 @@ class _Meas:
         #: differ): a key then holds the rank, not the (rank, title) pair (a title's
         #: hash is a Python call)
         self.ranked = ranked
-        #: (as_of, status, priority (its rank when ranked), missing, discretionary, *each
-        #: reason's outcome, or (outcome, exception id)) → every field of the result but
-        #: its reasons, amount
-        #: and calculation (the summary, unconfirmed entries, …), in the model's order
-        self.heads: dict[tuple[Any, ...], dict[str, Any]] = {}
-        #: (full, shown amount, head key[, *the identities of its reasons]) → (a result,
+        #: (as_of, status, priority (its rank when ranked), missing, discretionary, the
+        #: shown amount, *the identities of its reasons) → ((its place, a full result),
         #: the outcome it was first built from)
-        self.results: dict[tuple[Any, ...], tuple[MeasureResult, Outcomes]] = {}
-        #: (as_of, status, priority (as in a head key), missing, discretionary, each
-        #: reason's outcome, the ids of their exceptions when one is waived) → (its place
-        #: and summary result when it shows no amount, the outcome it was first made from,
-        #: its head) (see DecisionBuilder.build)
+        self.results: dict[tuple[Any, ...], tuple[tuple[int, MeasureResult], Outcomes]] = {}
+        #: the head key — (as_of, status, priority, missing, discretionary, each reason's
+        #: outcome, the ids of their exceptions when one is waived) — → (its place and
+        #: summary result when it shows no amount, the outcome it was first made from, its
+        #: head: every field of a result but its reasons, amount and calculation, in the
+        #: model's order); kept once seen twice (see DecisionBuilder._summary)
         self.summaries: dict[tuple[Any, ...],
                              tuple[tuple[int, MeasureResult], Outcomes, dict[str, Any]]] = {}
 
@@ -374,7 +372,7 @@ class DecisionBuilder:
         self._criteria_ids: dict[str, IdentityMemo] = {}
         self._probation = IdentityMemo(self._lock, _PROBATION_LIMIT)
         #: the hashes of (measure, language, head key) met once: a measure result's
-        #: head is kept the second time (see _head)
+        #: head is kept the second time (see _summary)
         self._heads_seen: set[int] = set()
         #: the JSON (an orjson fragment) of shared parts, by their identity (see :meth:`json`)
         self._json_ids = IdentityMemo(self._lock, _JSON_LIMIT)
@@ -483,8 +481,7 @@ class DecisionBuilder:
             if entry is not None and entry[0] is out and entry[1] is cm:
                 append(entry[2])
             elif full:
-                result, again = self._measure_result(cm, out, ls, rids, lang, outcomes, True)
-                item = (self._order(statics[index], out.status, result.priority, index), result)
+                item, again = self._measure_result(cm, out, ls, rids, lang, outcomes)
                 if again:  # the same object once more: a shared one, kept by identity
                     ids.put_flat((out, cm, item))
                 append(item)
@@ -497,7 +494,7 @@ class DecisionBuilder:
                         tuple(map(id, map(_third, oreasons))) if "waived" in outs else None)
                 summary = meas.summaries.get(skey)
                 if summary is None:
-                    summary = self._summary(cm, meas, ls, out, lang, outcomes, skey)
+                    summary = self._summary(cm, meas, ls, out, lang, outcomes, skey, True)
                 if status == "not_eligible" or amount is None or amount is UNKNOWN:
                     append(summary[0])
                     if summary[1] is out:  # the same object once more: kept by identity
@@ -529,15 +526,29 @@ class DecisionBuilder:
                  + self._prio_rank[priority or 99]) * self._measure_count + index)
 
     def _summary(self, cm: CompiledMeasure, meas: _Meas, ls: _Lang, out: Outcomes, lang: str,
-                 outcomes: HouseholdOutcomes, skey: tuple[Any, ...],
+                 outcomes: HouseholdOutcomes, skey: tuple[Any, ...], keep: bool,
                  ) -> tuple[tuple[int, MeasureResult], Outcomes, dict[str, Any]]:
         """A summary result with no amount shown, the outcome it was first made from
-        and its head, kept for ``skey`` (see :meth:`build`)."""
+        and its head, kept for ``skey`` (see :meth:`build`): at once when ``keep`` (a
+        summary's outcome is small), else when the key comes again."""
         head = self._head_fields(cm, ls, out, lang, outcomes)
         result = construct(MeasureResult, head)  # (a frozen model: its dict is not changed)
         item = (self._order(meas, out.status, result.priority, cm.index), result)
-        found: tuple[tuple[int, MeasureResult], Outcomes, dict[str, Any]] = _memo(
-            self._lock, meas.summaries, skey, (item, out, head), _RESULTS_LIMIT)
+        found = (item, out, head)
+        if keep:
+            _memo(self._lock, meas.summaries, skey, found, _RESULTS_LIMIT)
+            return found
+        # a full one's outcome — values, steps — is kept when its key comes again (a
+        # household's own combination is not): the keys seen once are remembered by
+        # their hash only (a collision merely keeps a result one sighting early)
+        seen = hash((cm.index, lang, skey))
+        if seen in self._heads_seen:
+            _memo(self._lock, meas.summaries, skey, found, _RESULTS_LIMIT)
+        else:
+            with self._lock:
+                if len(self._heads_seen) >= _MEMO_LIMIT:
+                    self._heads_seen.clear()
+                self._heads_seen.add(seen)
         return found
 
     def json(self, decision: Decision) -> bytes:
@@ -691,141 +702,119 @@ class DecisionBuilder:
     def measure_result(self, cm: CompiledMeasure, out: Outcomes, lang: str,
                        outcomes: HouseholdOutcomes, full: bool = True) -> MeasureResult:
         """One measure's result (shared with equal ones)."""
+        if not full:  # (what build does for each measure)
+            alone = outcomes._replace(measures=((cm.index, cm, out),), criteria=())
+            return self.build(alone, lang, "summary").measures[0]
         rids = self._reason_ids.get(lang)
         if rids is None:
             rids = self._ids(self._reason_ids, lang)
         return self._measure_result(cm, out, self._langs.get(lang) or self._lang(lang), rids,
-                                    lang, outcomes, full)[0]
+                                    lang, outcomes)[0][1]
 
     def _measure_result(self, cm: CompiledMeasure, out: Outcomes, ls: _Lang,
-                        rids: IdentityMemo, lang: str, outcomes: HouseholdOutcomes, full: bool,
-                        ) -> tuple[MeasureResult, bool]:
-        """The result, and whether it was found in the memo by values as built from
-        this very ``out`` (so ``out`` is an object the core shares).
+                        rids: IdentityMemo, lang: str, outcomes: HouseholdOutcomes,
+                        ) -> tuple[tuple[int, MeasureResult], bool]:
+        """The full result with its place in the order (see _order), and whether it was
+        found in the memo by values as built from this very ``out`` (so ``out`` is an
+        object the core shares).
 
         A result is its head — every field but the reasons, the amount and the
         calculation, decided by the status, priority, missing facts, discretionary
-        assessments and each reason's outcome (and exception) — and the parts of this
-        household. Heads are made once per measure, language and date and shared."""
+        assessments and each reason's outcome (and exception), kept with the summary
+        results (see :meth:`build`) — and the parts of this household."""
         status, amount, oreasons, missing, discretionary, ranked, calculation = out
         meas = ls.measures[cm.index]
         priority: Any = ranked[0] if ranked is not None and meas.ranked else ranked
         reasons: list[Reason] = []
-        if full:
-            # equal reasons are made once and shared; values are keyed exactly (a decimal
-            # by its text: 1.0 ≠ 1.00). A reason showing a decimal — an income, a cost —
-            # is rarely seen twice: it is built each time and not kept, so the memos hold
-            # what does repeat.
-            shared = True  # every reason came from (or went into) a memo
-            pattern: list[Any] = []
-            append = reasons.append
-            mark = pattern.append
-            reqs = ls.reqs
-            plain = _PLAIN.issuperset
-            rentries = rids.entries
-            new, set_dict, set_fields = _NEW, _SET_DICT, _SET_FIELDS
-            set_extra, set_private = _SET_EXTRA, _SET_PRIVATE
-            reason_fields = _REASON_FIELDS
-            for ro in oreasons:
-                entry = rentries.get(id(ro))
-                if entry is not None and entry[0] is ro:  # built before from this object
-                    append(entry[1])
-                    mark(entry[2])
-                    continue
-                creq, outcome, exc, seen, value, values = ro
-                tkey: Any = (outcome, exc.id) if exc is not None else outcome
-                mark(tkey)
-                static = reqs.get(id(creq)) or self._req(creq, lang)
-                pair = static.templates.get(tkey) or self._templates(
-                    creq, static, lang, outcome, exc)
-                # within one template: the observed values (never tuples themselves),
-                # and what else varies when there is any
-                rkey: Any = None
-                if values and len(values) == 1 and not seen and outcome != "discretionary":
-                    [only] = values.values()  # the common case, without a tuple
-                    if only.__class__ in _PLAIN:
-                        rkey = only
-                else:
-                    vals = tuple(values.values()) if values else ()
-                    if plain(map(type, vals)):
-                        vkey = _value_key(value) if outcome == "discretionary" else None
-                        if seen or vkey is not None:
-                            rkey = (seen, vkey, *vals)
-                        else:
-                            rkey = vals[0] if len(vals) == 1 else vals
-                kept = pair[1].get(rkey) if rkey is not None else None
-                if kept is None:
-                    if outcome in _FIXED_MESSAGE:  # (what _reason does, inline)
-                        rfields = pair[0].copy()
-                        if values:
-                            rfields["values"] = values
-                        if seen:
-                            rfields["missing_facts"] = list(seen)
-                        reason = new(Reason)
-                        set_dict(reason, rfields)
-                        set_fields(reason, reason_fields)
-                        set_extra(reason, None)
-                        set_private(reason, None)
+        # equal reasons are made once and shared; values are keyed exactly (a decimal by
+        # its text: 1.0 ≠ 1.00). A reason showing a decimal — an income, a cost — is
+        # rarely seen twice: it is built each time and not kept, so the memos hold what
+        # does repeat.
+        shared = True  # every reason came from (or went into) a memo
+        append = reasons.append
+        reqs = ls.reqs
+        plain = _PLAIN.issuperset
+        rentries = rids.entries
+        new, set_dict, set_fields = _NEW, _SET_DICT, _SET_FIELDS
+        set_extra, set_private = _SET_EXTRA, _SET_PRIVATE
+        reason_fields = _REASON_FIELDS
+        for ro in oreasons:
+            entry = rentries.get(id(ro))
+            if entry is not None and entry[0] is ro:  # built before from this very object
+                append(entry[1])
+                continue
+            creq, outcome, exc, seen, value, values = ro
+            static = reqs.get(id(creq)) or self._req(creq, lang)
+            pair = static.templates.get((outcome, exc.id) if exc is not None else outcome
+                                        ) or self._templates(creq, static, lang, outcome, exc)
+            # within one template: the observed values (never tuples themselves), and
+            # what else varies when there is any
+            rkey: Any = None
+            if values and len(values) == 1 and not seen and outcome != "discretionary":
+                [only] = values.values()  # the common case, without a tuple
+                if only.__class__ in _PLAIN:
+                    rkey = only
+            else:
+                vals = tuple(values.values()) if values else ()
+                if plain(map(type, vals)):
+                    vkey = _value_key(value) if outcome == "discretionary" else None
+                    if seen or vkey is not None:
+                        rkey = (seen, vkey, *vals)
                     else:
-                        reason = self._reason(creq, static, pair[0], lang, outcome, exc,
-                                              seen, value, values)
-                    if rkey is not None:
-                        _memo(self._lock, pair[1], rkey, (reason, ro), _REASON_LIMIT)
-                    else:
-                        shared = False
+                        rkey = vals[0] if len(vals) == 1 else vals
+            kept = pair[1].get(rkey) if rkey is not None else None
+            if kept is None:
+                if outcome in _FIXED_MESSAGE:  # (what _reason does, inline)
+                    rfields = pair[0].copy()
+                    if values:
+                        rfields["values"] = values
+                    if seen:
+                        rfields["missing_facts"] = list(seen)
+                    reason = new(Reason)
+                    set_dict(reason, rfields)
+                    set_fields(reason, reason_fields)
+                    set_extra(reason, None)
+                    set_private(reason, None)
                 else:
-                    reason = kept[0]
-                    if kept[1] is ro:  # seen again: kept by identity too
-                        rids.put_flat((ro, reason, tkey))
-                append(reason)
-            hkey = (outcomes.as_of, status, priority, missing, discretionary, *pattern)
-            mkey: tuple[Any, ...] | None = None
-            if shared and calculation is None:
-                # a shared result's reasons are memoised objects, kept alive by the
-                # entry: their identities name them; the amount as a memo key (a
-                # result that is not eligible shows none)
-                mkey = (True, None if status == "not_eligible" else _value_key(amount),
-                        hkey, *map(id, reasons))
-        else:  # a summary result is named by its values
-            hkey = (outcomes.as_of, status, priority, missing, discretionary,
-                    *[r[1] if r[2] is None else (r[1], r[2].id) for r in oreasons])
-            mkey = (False, None if status == "not_eligible" else _value_key(amount), hkey)
-        if mkey is not None:
+                    reason = self._reason(creq, static, pair[0], lang, outcome, exc, seen,
+                                          value, values)
+                if rkey is not None:
+                    _memo(self._lock, pair[1], rkey, (reason, ro), _REASON_LIMIT)
+                else:
+                    shared = False
+            else:
+                reason = kept[0]
+                if kept[1] is ro:  # seen again: kept by identity too
+                    rids.put(ro, reason)
+            append(reason)
+        mkey: tuple[Any, ...] | None = None
+        if shared and calculation is None:
+            # a shared result's reasons are memoised objects, kept alive by the entry:
+            # their identities name them (and so their outcomes); the amount as a memo
+            # key (a result that is not eligible shows none)
+            mkey = (outcomes.as_of, status, priority, missing, discretionary,
+                    None if status == "not_eligible" else _value_key(amount),
+                    *map(id, reasons))
             found = meas.results.get(mkey)
             if found is not None:
                 return found[0], found[1] is out
-        head = meas.heads.get(hkey)
-        if head is None:
-            head = self._head(cm, meas, ls, out, lang, outcomes, hkey)
-        fields = head.copy()
+        outs = tuple(map(_second, oreasons))
+        skey = (outcomes.as_of, status, priority, missing, discretionary, outs,
+                tuple(map(id, map(_third, oreasons))) if "waived" in outs else None)
+        summary = meas.summaries.get(skey)
+        if summary is None:
+            summary = self._summary(cm, meas, ls, out, lang, outcomes, skey, False)
+        fields = summary[2].copy()
         if reasons:
             fields["reasons"] = reasons
         if amount is not UNKNOWN and status != "not_eligible":
             fields["amount"] = amount
-        if full and calculation is not None:
+        if calculation is not None:
             fields["calculation"] = self._steps.steps(calculation, lang)
-        result = construct(MeasureResult, fields)
+        item = (summary[0][0], construct(MeasureResult, fields))  # (its head's place)
         if mkey is not None:
-            _memo(self._lock, meas.results, mkey, (result, out), _RESULTS_LIMIT)
-        return result, False
-
-    def _head(self, cm: CompiledMeasure, meas: _Meas, ls: _Lang, out: Outcomes, lang: str,
-              outcomes: HouseholdOutcomes, hkey: tuple[Any, ...]) -> dict[str, Any]:
-        """A result's fields but its reasons, amount and calculation (see
-        :meth:`_measure_result`), made and kept for ``hkey``."""
-        fields = self._head_fields(cm, ls, out, lang, outcomes)
-        # kept when its key comes again (a household's own combination is not): the
-        # keys seen once are remembered by their hash only (a collision merely keeps a
-        # head one sighting early)
-        seen = hash((cm.index, lang, hkey))
-        if seen in self._heads_seen:
-            _memo(self._lock, meas.heads, hkey, fields, _REASON_LIMIT)
-        else:
-            with self._lock:
-                if len(self._heads_seen) >= _MEMO_LIMIT:
-                    self._heads_seen.clear()
-                self._heads_seen.add(seen)
-        return fields
+            _memo(self._lock, meas.results, mkey, (item, out), _RESULTS_LIMIT)
+        return item, False
 
     def _head_fields(self, cm: CompiledMeasure, ls: _Lang, out: Outcomes, lang: str,
                      outcomes: HouseholdOutcomes) -> dict[str, Any]:
