@@ -338,13 +338,10 @@ class DecisionBuilder:
         self.compiled = compiled
         self.pack = compiled.pack
         self._goal_order = {g: i for i, g in enumerate(self.pack.meta.goals)}
-        #: every priority a result can show (none as 99, as the order has it) → its rank
-        #: among them, so that a result's place in the order is one int (see _order)
-        ranks = sorted({p.rank or 99 for cm in compiled.measures
-                        for p in cm.measure.priority} | {99})
-        self._prio_rank = {rank: i for i, rank in enumerate(ranks)}
-        self._prio_count = len(ranks)
-        self._measure_count = len(compiled.measures)
+        #: the bits of a priority in a result's place in the order (see _order): room
+        #: for every rank of the pack, and a margin
+        self._prio_bits = 2 + max([16, *(abs(p.rank).bit_length() for cm in compiled.measures
+                                         for p in cm.measure.priority)])
         self._source_lists: dict[int, list[SourceRef]] = {}
         for cm in compiled.measures:
             self._sources(cm.sources)
@@ -521,9 +518,13 @@ class DecisionBuilder:
 
     def _order(self, meas: _Meas, status: Status, priority: int | None, index: int) -> int:
         """A result's place among a Decision's measures, as one int: by goal, status,
-        priority (none last: as 99) and the measure's index (see _prio_rank)."""
-        return (((meas.goal * len(STATUSES) + _STATUS_RANK[status]) * self._prio_count
-                 + self._prio_rank[priority or 99]) * self._measure_count + index)
+        priority (none, or 0, as 99) and the measure's index, each in bits of its own."""
+        bits = self._prio_bits
+        rank = (priority or 99) + (1 << (bits - 1))  # (≥ 0 for every rank of the pack)
+        if not 0 <= rank < 1 << bits or not 0 <= index < 1 << 32:
+            raise ValueError(f"priority {priority} or index {index} out of the pack's range")
+        return ((((meas.goal * len(STATUSES) + _STATUS_RANK[status]) << bits) + rank) << 32
+                ) + index
 
     def _summary(self, cm: CompiledMeasure, meas: _Meas, ls: _Lang, out: Outcomes, lang: str,
                  outcomes: HouseholdOutcomes, skey: tuple[Any, ...], keep: bool,
