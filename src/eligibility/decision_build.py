@@ -312,11 +312,12 @@ class _Meas:
         self.results: dict[tuple[Any, ...], tuple[tuple[int, MeasureResult], Outcomes]] = {}
         #: the head key — (as_of, status, priority, missing, discretionary, each reason's
         #: outcome, the ids of their exceptions when one is waived) — → (its place and
-        #: summary result when it shows no amount, the outcome it was first made from, its
-        #: head: every field of a result but its reasons, amount and calculation, in the
-        #: model's order); kept once seen twice (see DecisionBuilder._summary)
-        self.summaries: dict[tuple[Any, ...],
-                             tuple[tuple[int, MeasureResult], Outcomes, dict[str, Any]]] = {}
+        #: summary result when it shows no amount, the summary outcome it was first made
+        #: from (None when made for a full result), its head: every field of a result but
+        #: its reasons, amount and calculation, in the model's order); a summary's kept at
+        #: once, a full result's once seen twice (see DecisionBuilder._summary)
+        self.summaries: dict[tuple[Any, ...], tuple[tuple[int, MeasureResult],
+                                                    Outcomes | None, dict[str, Any]]] = {}
 
 
 class _Lang:
@@ -528,14 +529,14 @@ class DecisionBuilder:
 
     def _summary(self, cm: CompiledMeasure, meas: _Meas, ls: _Lang, out: Outcomes, lang: str,
                  outcomes: HouseholdOutcomes, skey: tuple[Any, ...], keep: bool,
-                 ) -> tuple[tuple[int, MeasureResult], Outcomes, dict[str, Any]]:
-        """A summary result with no amount shown, the outcome it was first made from
-        and its head, kept for ``skey`` (see :meth:`build`): at once when ``keep`` (a
+                 ) -> tuple[tuple[int, MeasureResult], Outcomes | None, dict[str, Any]]:
+        """A summary result with no amount shown, the (summary) outcome it was first made
+        from and its head, kept for ``skey`` (see :meth:`build`): at once when ``keep`` (a
         summary's outcome is small), else when the key comes again."""
         head = self._head_fields(cm, ls, out, lang, outcomes)
         result = construct(MeasureResult, head)  # (a frozen model: its dict is not changed)
         item = (self._order(meas, out.status, result.priority, cm.index), result)
-        found = (item, out, head)
+        found = (item, out if keep else None, head)  # (a full outcome is not held)
         if keep:
             _memo(self._lock, meas.summaries, skey, found, _RESULTS_LIMIT)
             return found
