@@ -29,7 +29,9 @@ A measure result is its head — every field but the reasons, amount and calcula
 decided by the status and each reason's outcome, kept per measure once seen twice —
 and this household's parts. Every requirement's Reason templates and every measure's
 static fields are made when the builder starts. :meth:`DecisionBuilder.json` writes a
-Decision's JSON with the JSON of the parts Decisions share kept (orjson fragments).
+Decision's JSON with the JSON of the parts Decisions share kept (orjson fragments), and
+of the source lists (a requirement's, a measure's, a step's) a part shows, so that a
+part made for one household writes its sources in one piece.
 ``detail="summary"`` leaves out every measure's per-requirement reasons and
 its calculation; a summary result is then found by one key of its outcome's parts
 (status, priority, missing facts, discretionary assessments, each reason's outcome and
@@ -144,6 +146,8 @@ _REASON_FIELDS = _FIELDS_SET[Reason]
 #: aliases, nothing left out); checked by exact class, before the slower isinstance
 _AS_DICT = frozenset({MeasureResult, Reason, SourceRef, CalculationStep, ParameterUsed,
                       CriterionResult, MissingFact, Provenance, ConfirmFact})
+#: those of them with a ``sources`` list
+_WITH_SOURCES = frozenset({MeasureResult, Reason, CalculationStep})
 
 
 def _default(obj: Any) -> Any:
@@ -374,6 +378,9 @@ class DecisionBuilder:
         self._heads_seen: set[int] = set()
         #: the JSON (an orjson fragment) of shared parts, by their identity (see :meth:`json`)
         self._json_ids = IdentityMemo(self._lock, _JSON_LIMIT)
+        #: the JSON of source lists (static: a requirement's, a measure's, a step's), by
+        #: their identity: a part's sources are written in one piece
+        self._sources_json = IdentityMemo(self._lock, _JSON_LIMIT)
         self._unconfirmed: dict[tuple[int, date], tuple[frozenset[str], list[str]]] = {}
         self._steps = StepViews(pack_decimals(self.pack.parameters))
         # one empty list and dict for every Reason and result that has none (shared, as
@@ -559,7 +566,7 @@ class DecisionBuilder:
         criterion result, calculation step, source, … that a memo holds besides the
         Decision: more references to it than its one list's) is kept, by its identity,
         and written as it is from then on. A part only this Decision holds is written
-        as before and not kept."""
+        as before and not kept, but its sources from their list's kept JSON."""
         if not _FAST_JSON:
             return decision_bytes(decision)
         fast = _fast_dumps(decision, self._json_default)
@@ -575,14 +582,26 @@ class DecisionBuilder:
             entry = self._json_ids.entries.get(id(obj))
             if entry is not None and entry[0] is obj:
                 return entry[1]
+            fields = obj.__dict__
+            if cls in _WITH_SOURCES and fields["sources"]:  # a list parts share: kept
+                sources = fields["sources"]
+                found = self._sources_json.entries.get(id(sources))
+                if found is None or found[0] is not sources:
+                    data = _fast_dumps(sources, self._json_default)
+                    if data is None:
+                        raise TypeError("sources")  # (what orjson refuses)
+                    found = (sources, _fragment(data))
+                    self._sources_json.put_flat(found)
+                fields = fields.copy()
+                fields["sources"] = found[1]
             if _refcount(obj) > _ONE_HOLDER:  # held by more than its Decision: shared
-                data = _fast_dumps(obj.__dict__, self._json_default)
+                data = _fast_dumps(fields, self._json_default)
                 if data is None:
                     raise TypeError(type(obj).__name__)  # (what orjson refuses)
                 made = _fragment(data)
                 self._json_ids.put(obj, made)
                 return made
-            return obj.__dict__
+            return fields
         return _default(obj)
 
     def _decision_json(self, decision: Decision) -> dict[str, Any]:
