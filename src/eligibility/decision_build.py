@@ -26,12 +26,13 @@ reused while the entry lives): a repeated measure result or reason costs one loo
 An object goes in only when it is seen again — found, as the same object, in the memo
 by values — so outcomes made afresh for one household are not kept alive.
 A measure result is its head — every field but the reasons, amount and calculation,
-decided by the status and each reason's outcome, kept per measure once seen twice —
-and this household's parts. Every requirement's Reason templates and every measure's
-static fields are made when the builder starts. :meth:`DecisionBuilder.json` writes a
-Decision's JSON with the JSON of the parts Decisions share kept (orjson fragments), and
-of the source lists (a requirement's, a measure's, a step's) a part shows, so that a
-part made for one household writes its sources in one piece.
+decided by the status and each reason's outcome, kept per measure (for a full result
+once seen twice) — and this household's parts. Every requirement's Reason templates
+and every measure's static fields are made when the builder starts.
+:meth:`DecisionBuilder.json` writes a Decision's JSON with the JSON of the parts
+Decisions share kept (orjson fragments), and of the source lists (a requirement's, a
+measure's, a step's) a part shows, so that a part made for one household writes its
+sources in one piece.
 ``detail="summary"`` leaves out every measure's per-requirement reasons and
 its calculation; a summary result is then found by one key of its outcome's parts
 (status, priority, missing facts, discretionary assessments, each reason's outcome and
