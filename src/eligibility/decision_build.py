@@ -379,6 +379,7 @@ class DecisionBuilder:
         self._heads_seen: set[int] = set()
         #: the JSON (an orjson fragment) of shared parts, by their identity (see :meth:`json`)
         self._json_ids = IdentityMemo(self._lock, _JSON_LIMIT)
+        self._json_entries = self._json_ids.entries  # (emptied in place, never replaced)
         #: the JSON of source lists (static: a requirement's, a measure's, a step's), by
         #: their identity: a part's sources are written in one piece
         self._sources_json = IdentityMemo(self._lock, _JSON_LIMIT)
@@ -577,12 +578,12 @@ class DecisionBuilder:
         cls = obj.__class__
         if cls is Decimal:
             return str(obj)  # as pydantic writes a Decimal
+        entry = self._json_entries.get(id(obj))  # (a shared part, the common case)
+        if entry is not None and entry[0] is obj:
+            return entry[1]
         if cls is Decision:
             return self._decision_json(obj)
         if cls in _AS_DICT:
-            entry = self._json_ids.entries.get(id(obj))
-            if entry is not None and entry[0] is obj:
-                return entry[1]
             fields = obj.__dict__
             if cls in _WITH_SOURCES and fields["sources"]:  # a list parts share: kept
                 sources = fields["sources"]
