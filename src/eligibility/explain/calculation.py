@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -70,21 +70,18 @@ def format_number(value: Any, lang: str, unit: str | None = None) -> str:
 
 def _decimal_text(value: Decimal, lang: str) -> str:
     """A decimal as :func:`format_number` shows it: rounded half up to four decimals
-    where it has more, trailing zeros dropped (formatted once, from the value rounded
-    first: equal to rounding only what has more than four decimals, as a value with at
-    most four gains only zeros; one the context cannot round so is formatted as it is)."""
-    try:
+    where it has more, trailing zeros dropped. Formatted as it is first (most decimals
+    have at most four: a second format, of the value rounded, only for the rest); the
+    same text as rounding every value first in decimal's default context, where a
+    rounding beyond the context's precision raises (as it does here where one is
+    needed)."""
+    text = f"{value:,f}"
+    dot = text.find(".")
+    if dot < 0:  # a whole number (or not a finite one): no decimals to drop
+        return text.replace(",", " ")
+    if len(text) - dot > 5:  # more than four decimals: round to four (may raise)
         text = f"{value.quantize(_PLACES, rounding=ROUND_HALF_UP):,f}"
-    except InvalidOperation:  # beyond the context's precision when given four decimals
-        text = f"{value:,f}"  # as many decimals as the exponent says
-        dot = text.find(".")
-        if dot < 0:
-            return text.replace(",", " ")
-        if len(text) - dot > 5:  # more than four decimals: round to four (may raise)
-            text = f"{value.quantize(_PLACES, rounding=ROUND_HALF_UP):,f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    text = text.replace(",", " ")
+    text = text.rstrip("0").rstrip(".").replace(",", " ")
     return text if lang == "en" else text.replace(".", ",")
 
 
