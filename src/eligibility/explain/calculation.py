@@ -16,7 +16,7 @@ record — or the ``calculation`` of a Decision's measure, which is the record a
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
@@ -98,39 +98,55 @@ def with_values(step: RecordedStep, lang: str,
     own decimals; a :class:`StepViews` keeps them), used where the value is that very
     object. ``seen``: the same for the household's own decimals, filled here (a caller
     passes one dict for the steps of one household, whose objects outlive it)."""
-    text = step.text
-    parts: list[str] = []
+    return _with_values(step.text, step.terms, lang, yes_no, texts, seen, None, None)
+
+
+def _with_values(text: str, terms: tuple[tuple[int, int, Any], ...], lang: str,
+                 yes_no: tuple[str, str] | None,
+                 texts: Mapping[int, tuple[Any, str]] | None,
+                 seen: dict[int, tuple[Any, str]] | None,
+                 ints: Mapping[int, str] | None,
+                 keep_int: Callable[[int], str] | None) -> str:
+    """:func:`with_values` of ``text`` and its ``terms``; ``ints``: the texts of whole
+    numbers of four digits or more formatted before (a :class:`StepViews` keeps them;
+    alike in every language), ``keep_int`` formats and keeps one that is not there."""
+    out = ""
     at = 0
-    for start, end, value in step.terms:  # recorded in source order, never overlapping
-        parts.append(text[at:start])
+    for start, end, value in terms:  # recorded in source order, never overlapping
+        out += text[at:start]
         at = end
         cls = value.__class__
         if cls is int:
-            parts.append(str(value) if -1000 < value < 1000
-                         else f"{value:,}".replace(",", " "))
+            if -1000 < value < 1000:
+                out += str(value)
+            elif ints is None:
+                out += f"{value:,}".replace(",", " ")
+            else:
+                shown = ints.get(value)
+                out += keep_int(value) if shown is None else shown  # type: ignore[misc]
         elif cls is Decimal:
-            hit = texts.get(id(value)) if texts is not None else None
+            key = id(value)
+            hit = texts.get(key) if texts is not None else None
             if hit is None and seen is not None:
-                hit = seen.get(id(value))
+                hit = seen.get(key)
             if hit is not None and hit[0] is value:
-                parts.append(hit[1])
+                out += hit[1]
             else:
                 shown = _decimal_text(value, lang)
                 if seen is not None:  # (the entry keeps the value alive: ids stay its own)
-                    seen[id(value)] = (value, shown)
-                parts.append(shown)
-        elif value is UNKNOWN or value is None:
-            parts.append("?")
+                    seen[key] = (value, shown)
+                out += shown
         elif cls is bool and yes_no is not None:
-            parts.append(yes_no[value])
+            out += yes_no[value]
         elif value is ELIDED:
-            parts.append("…")
+            out += "…"
+        elif value is UNKNOWN or value is None:
+            out += "?"
         elif cls is str or cls is LocStr:
-            parts.append(f'"{value}"')
+            out += f'"{value}"'
         else:
-            parts.append(format_number(value, lang))
-    parts.append(text[at:])
-    return "".join(parts)
+            out += format_number(value, lang)
+    return out + text[at:]
 
 
 def _json(value: Any) -> Any:
@@ -150,6 +166,11 @@ _SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
 #: the field names of each model built here (fixed at import; pydantic copies before changing)
 _FIELDS: Mapping[type[BaseModel], set[str]] = MappingProxyType({
     cls: set(cls.model_fields) for cls in (CalculationStep, ParameterUsed, SourceRef)})
+_STEP_FIELDS = _FIELDS[CalculationStep]
+
+
+#: ``object.__new__`` itself (``cls.__new__`` finds the same through the model metaclass)
+_NEW = object.__new__
 
 
 def _construct(cls: type[M], values: dict[str, Any]) -> M:
@@ -157,7 +178,7 @@ def _construct(cls: type[M], values: dict[str, Any]) -> M:
 
     For values the recorder built itself, already of the contract's types; the instance
     serialises exactly as a validated one, and a Decision takes it as it is."""
-    obj = cls.__new__(cls)
+    obj: M = _NEW(cls)
     _SET_DICT(obj, values)
     _SET_FIELDS(obj, _FIELDS[cls])
     _SET_EXTRA(obj, None)
@@ -193,6 +214,8 @@ class StepViews:
         self._static: dict[tuple[Any, ...],
                            tuple[Any, Any, dict[str, Any], dict[Any, Any]]] = {}
         self._refs: dict[Source, SourceRef] = {}
+        #: the texts of whole numbers of four digits or more (alike in every language)
+        self._ints: dict[int, str] = {}
         #: per language: the texts of no and yes (as :func:`format_number` gives them),
         #: the texts of the pack's decimals (id → (decimal, text)), the ParameterUsed
         #: made per ParamUse (id → (the ParamUse, its view)), the lists of them per
@@ -210,6 +233,11 @@ class StepViews:
                 memo.clear()
             memo[key] = value
         return value
+
+    def _int_text(self, value: int) -> str:
+        """A whole number's text (four digits or more), kept in ``_ints``."""
+        text: str = self._store(self._ints, value, f"{value:,}".replace(",", " "))
+        return text
 
     def _source(self, src: Source) -> SourceRef:
         ref = self._refs.get(src)
@@ -299,63 +327,53 @@ class StepViews:
     def steps(self, steps: tuple[RecordedStep, ...], lang: str) -> list[CalculationStep]:
         """The recorded steps as ``MeasureResult.calculation`` (not re-validated)."""
         out: list[CalculationStep] = []
-        static = self._static
+        append = out.append
         yes_no, texts, _, params, shared, planned = self._langs.get(lang) or self._lang(lang)
         shareable = _SHAREABLE.issuperset
         decimals = self._decimals
-        own: dict[int, tuple[Any, str]] = {}  # this household's decimals, formatted
+        ints, keep_int = self._ints, self._int_text
         for s in steps:
             seen = shared.get(id(s))
             if seen is not None and seen[0] is s:  # a step the recorder shares
-                out.append(seen[1])
+                append(seen[1])
                 continue
-            ident = s.planned
+            (_, _, _, _, _, text, value, waiting, used, terms, _, exact, ident) = s
             pfound = planned.get(id(ident)) if ident is not None else None
             if pfound is not None and pfound[0] is ident:  # the planned step's static part
                 found = pfound[1]
             else:
-                sources, title = s.sources, s.title
-                found = static.get((id(sources), id(title), s.name, s.text, s.unit,
-                                    s.rounding, lang))
-                if found is None or found[0] is not sources or found[1] is not title:
-                    found = self._template(s, lang)
-                if ident is not None:
-                    self._store(planned, id(ident), (ident, found))
+                found = self._static_of(s, lang, planned)
             template, made = found[2], found[3]
             # a step without decimals of its own (a count, a choice, a parameter's value)
             # is made once per values and shared; the parameters it looked up are kept
             # alive by the entry
             key: Any = None
-            value = s.value
             if value.__class__ in _SHAREABLE or id(value) in decimals:
-                vals: tuple[Any, ...] | None = (value, s.exact, *map(_third, s.terms))
+                vals: tuple[Any, ...] | None = (value, exact, *map(_third, terms))
                 if not shareable(map(type, vals)):  # type: ignore[arg-type]
                     vals = self._pack_keys(vals)  # type: ignore[arg-type]
                 if vals is not None:  # never tuples themselves (a pack decimal: its key)
-                    key = (*vals, s.waiting_for, *map(id, s.parameters)) if (
-                        s.waiting_for or s.parameters) else vals
+                    key = (*vals, waiting, *map(id, used)) if waiting or used else vals
                     hit = made.get(key)
                     if hit is not None:
                         # kept by identity too: a step the recorder shares is found so
                         # when it comes again
                         if hit[0] is s:
                             self._store(shared, id(s), hit)
-                        out.append(hit[1])
+                        append(hit[1])
                         continue
             fields = template.copy()
-            if s.terms:
-                fields["with_values"] = with_values(s, lang, yes_no, texts, own)
-            else:
-                fields["with_values"] = s.text
+            # (a household's decimal is seldom shown twice: formatted each time)
+            fields["with_values"] = _with_values(text, terms, lang, yes_no, texts, None,
+                                                 ints, keep_int) if terms else text
             if value is UNKNOWN:
                 fields["known"] = False
             elif value.__class__ in _SCALARS:
                 fields["value"] = value
             else:
                 fields["value"] = _json(value)
-            if s.waiting_for:
-                fields["waiting_for"] = list(s.waiting_for)
-            used = s.parameters
+            if waiting:
+                fields["waiting_for"] = list(waiting)
             if used:
                 # the list per ParamUse identities (kept alive by the entry)
                 pkey = tuple(map(id, used))
@@ -364,14 +382,29 @@ class StepViews:
                     pfound = self._store(params, pkey, (used, [
                         self._parameter(p, lang) for p in used]))
                 fields["parameters"] = pfound[1]
-            exact = s.exact
             if exact is not None and exact is not UNKNOWN:
                 fields["exact"] = exact if exact.__class__ is Decimal else Decimal(exact)
-            step = _construct(CalculationStep, fields)
+            step = _NEW(CalculationStep)  # as _construct makes it, inline
+            _SET_DICT(step, fields)
+            _SET_FIELDS(step, _STEP_FIELDS)
+            _SET_EXTRA(step, None)
+            _SET_PRIVATE(step, None)
             if key is not None:  # (the step keeps the parameters in the key alive)
                 self._store(made, key, (s, step), self._STEPS)
-            out.append(step)
+            append(step)
         return out
+
+    def _static_of(self, s: RecordedStep, lang: str, planned: dict[int, tuple[StepId, Any]],
+                   ) -> tuple[Any, Any, dict[str, Any], dict[Any, Any]]:
+        """The ``_static`` entry of ``s`` (kept under its planned step's identity too)."""
+        sources, title = s.sources, s.title
+        found = self._static.get((id(sources), id(title), s.name, s.text, s.unit, s.rounding,
+                                  lang))
+        if found is None or found[0] is not sources or found[1] is not title:
+            found = self._template(s, lang)
+        if s.planned is not None:
+            self._store(planned, id(s.planned), (s.planned, found))
+        return found
 
 
 _SCALARS = frozenset({bool, int, str, Decimal, date})
