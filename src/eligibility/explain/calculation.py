@@ -219,7 +219,8 @@ class StepViews:
         #: per language: the texts of no and yes (as :func:`format_number` gives them),
         #: the texts of the pack's decimals (id → (decimal, text)), the ParameterUsed
         #: made per ParamUse (id → (the ParamUse, its view)), the lists of them per
-        #: step's ParamUse tuple (their ids → (the ParamUses, the list)), the views of recorded
+        #: step's ParamUse tuple (their ids, and the tuple's own id → (the ParamUses,
+        #: the list)), the views of recorded
         #: steps a recorder shares (id → (the RecordedStep, its view): a step found in
         #: ``_static``'s memo by values as built from this very object), and the
         #: ``_static`` entry of each planned step (id of its StepId → (it, the entry))
@@ -280,7 +281,7 @@ class StepViews:
             texts = {key: (value, format_number(value, lang))
                      for key, (value, _) in self._decimals.items()}
             views: dict[int, tuple[Any, ParameterUsed]] = {}
-            lists: dict[tuple[int, ...], tuple[Any, list[ParameterUsed]]] = {}
+            lists: dict[Any, tuple[Any, list[ParameterUsed]]] = {}
             shared: dict[int, tuple[RecordedStep, CalculationStep]] = {}
             planned: dict[int, tuple[StepId, Any]] = {}
             made = ((format_number(False, lang), format_number(True, lang)), texts, views,
@@ -353,7 +354,7 @@ class StepViews:
                 if not shareable(map(type, vals)):  # type: ignore[arg-type]
                     vals = self._pack_keys(vals)  # type: ignore[arg-type]
                 if vals is not None:  # never tuples themselves (a pack decimal: its key)
-                    key = (*vals, waiting, *map(id, used)) if waiting or used else vals
+                    key = (vals, waiting, *map(id, used)) if waiting or used else vals
                     hit = made.get(key)
                     if hit is not None:
                         # kept by identity too: a step the recorder shares is found so
@@ -375,13 +376,12 @@ class StepViews:
             if waiting:
                 fields["waiting_for"] = list(waiting)
             if used:
-                # the list per ParamUse identities (kept alive by the entry)
-                pkey = tuple(map(id, used))
-                pfound = params.get(pkey)
-                if pfound is None:
-                    pfound = self._store(params, pkey, (used, [
-                        self._parameter(p, lang) for p in used]))
-                fields["parameters"] = pfound[1]
+                # the list per ParamUse identities (kept alive by the entry), found by
+                # the tuple's own identity first (the plan shares one per date and keys)
+                plist = params.get(id(used))
+                if plist is None or plist[0] is not used:
+                    plist = self._parameters(used, lang, params)
+                fields["parameters"] = plist[1]
             if exact is not None and exact is not UNKNOWN:
                 fields["exact"] = exact if exact.__class__ is Decimal else Decimal(exact)
             step = _NEW(CalculationStep)  # as _construct makes it, inline
@@ -393,6 +393,18 @@ class StepViews:
                 self._store(made, key, (s, step), self._STEPS)
             append(step)
         return out
+
+    def _parameters(self, used: tuple[ParamUse, ...], lang: str,
+                    params: dict[Any, tuple[Any, list[ParameterUsed]]],
+                    ) -> tuple[Any, list[ParameterUsed]]:
+        """The ``_langs`` entry of the list of ``used`` (made once per ParamUse
+        identities), kept under the tuple's identity too."""
+        pkey = tuple(map(id, used))
+        pfound = params.get(pkey)
+        if pfound is None:
+            pfound = self._store(params, pkey, (used, [self._parameter(p, lang) for p in used]))
+        entry: tuple[Any, list[ParameterUsed]] = self._store(params, id(used), (used, pfound[1]))
+        return entry
 
     def _static_of(self, s: RecordedStep, lang: str, planned: dict[int, tuple[StepId, Any]],
                    ) -> tuple[Any, Any, dict[str, Any], dict[Any, Any]]:
@@ -426,7 +438,7 @@ class _DecimalKey:
 
 #: per language (see ``StepViews._langs``)
 _Lang = tuple[tuple[str, str], dict[int, tuple[Any, str]], dict[int, tuple[Any, ParameterUsed]],
-              dict[tuple[int, ...], tuple[Any, list[ParameterUsed]]],
+              dict[Any, tuple[Any, list[ParameterUsed]]],
               dict[int, tuple[RecordedStep, CalculationStep]], dict[int, tuple[StepId, Any]]]
 _third = itemgetter(2)  # a recorded term's value
 #: the value types of a step that can be shared between Decisions as it is: equal values
