@@ -150,3 +150,27 @@ def test_a_date_a_large_number_and_a_tiny_negative_read_as_before() -> None:
         assert StepViews().steps((step,), lang)[0].with_values == _before_with_values(
             step, lang)
     assert with_values(step, "en") == "(2026-06-01 + 1 234 567 + -0 + yes)"
+
+
+def test_a_step_whose_memo_keeps_filling_up_is_made_without_one() -> None:
+    """A step shown with ever new values (an income) stops being kept once its memo
+    filled up ``_FILLS`` times; its views read the same, and a step of few values is
+    still shared."""
+    from eligibility.compile.calculation import StepId
+
+    class Small(StepViews):
+        _STEPS = 4
+
+    views = Small()
+    ident, few = StepId("income"), StepId("count")
+    income = [_step(1000 + n)._replace(planned=ident) for n in range(9)]
+    count = _step(2)._replace(text="(value) ", planned=few)  # another step's text
+    first = views.steps((income[0], count), "en")
+    assert views.steps((income[0]._replace(), count._replace()), "en") == first
+    assert views.steps((income[0]._replace(),), "en")[0] is first[0]  # kept: shared
+    for step in income[1:]:  # two fills of four
+        views.steps((step,), "en")
+    again = views.steps((income[5]._replace(), count._replace()), "en")
+    assert again[0].with_values == "(1 005)" and again[0] is not views.steps(
+        (income[5]._replace(),), "en")[0]  # made each time now
+    assert again[1] is first[1]  # the other step's memo is its own: still shared

@@ -193,15 +193,19 @@ class StepViews:
     rounding) is made once; each :class:`ParameterUsed` once per recorded
     :class:`~eligibility.compile.calculation.ParamUse` (which the plan shares per date
     and keys) and language, and their list once per tuple of them; each
-    :class:`SourceRef` once; the pack's decimals are formatted once per language. A step
-    whose shown values are all of exact kinds (or the pack's own decimals) is made once
-    per values; one the recorder shares (the same object seen again) is then found by
-    identity. A Decision builder keeps one; the objects it hands out are shared between
-    Decisions (frozen; do not mutate their lists). Memo writes are guarded by a lock, so
-    one instance serves many threads."""
+    :class:`SourceRef` once; the pack's decimals are formatted once per language, whole
+    numbers of four digits or more once. A step whose shown values are all of exact
+    kinds (or the pack's own decimals) is made once per values (unless its memo filled
+    up ``_FILLS`` times: values seldom seen again); one the recorder shares (the same
+    object seen again) is then found by identity. A Decision builder keeps one; the
+    objects it hands out are shared between Decisions (frozen; do not mutate their
+    lists). Memo writes are guarded by a lock, so one instance serves many threads."""
 
     _LIMIT = 4096
     _STEPS = 256  # the most steps kept per step and language
+    #: a step whose memo filled up this often (so many values, seldom or never again:
+    #: an income, a sum of them) is made without one from then on
+    _FILLS = 2
 
     def __init__(self, pack_decimals: Mapping[int, tuple[Any, str]] | None = None) -> None:
         #: the pack's own parameter decimals (id → a key naming the exact value; see
@@ -212,7 +216,7 @@ class StepViews:
         #: per step and language: its static fields, and a memo of the steps made from
         #: them keyed by what varies (values, waiting-for, parameters)
         self._static: dict[tuple[Any, ...],
-                           tuple[Any, Any, dict[str, Any], dict[Any, Any]]] = {}
+                           _Static] = {}
         self._refs: dict[Source, SourceRef] = {}
         #: the texts of whole numbers of four digits or more (alike in every language)
         self._ints: dict[int, str] = {}
@@ -248,7 +252,7 @@ class StepViews:
         return ref
 
     def _template(self, s: RecordedStep, lang: str,
-                  ) -> tuple[Any, Any, dict[str, Any], dict[Any, Any]]:
+                  ) -> _Static:
         # keyed by the identity of the plan's own objects (kept alive in the entry)
         key = (id(s.sources), id(s.title), s.name, s.text, s.unit, s.rounding, lang)
         found = self._static.get(key)
@@ -269,8 +273,7 @@ class StepViews:
             "rounding": s.rounding,
             "exact": None,
         })
-        entry: tuple[Any, Any, dict[str, Any], dict[Any, Any]] = (s.sources, s.title, template,
-                                                                  {})
+        entry: _Static = (s.sources, s.title, template, {}, [0])
         self._store(self._static, key, entry)
         return entry
 
@@ -333,6 +336,7 @@ class StepViews:
         shareable = _SHAREABLE.issuperset
         decimals = self._decimals
         ints, keep_int = self._ints, self._int_text
+        _STEPS, _FILLS = self._STEPS, self._FILLS
         for s in steps:
             seen = shared.get(id(s))
             if seen is not None and seen[0] is s:  # a step the recorder shares
@@ -349,7 +353,8 @@ class StepViews:
             # is made once per values and shared; the parameters it looked up are kept
             # alive by the entry
             key: Any = None
-            if value.__class__ in _SHAREABLE or id(value) in decimals:
+            if (value.__class__ in _SHAREABLE or id(value) in decimals) and (
+                    found[4][0] < _FILLS):
                 vals: tuple[Any, ...] | None = (value, exact, *map(_third, terms))
                 if not shareable(map(type, vals)):  # type: ignore[arg-type]
                     vals = self._pack_keys(vals)  # type: ignore[arg-type]
@@ -390,7 +395,11 @@ class StepViews:
             _SET_EXTRA(step, None)
             _SET_PRIVATE(step, None)
             if key is not None:  # (the step keeps the parameters in the key alive)
-                self._store(made, key, (s, step), self._STEPS)
+                with self._lock:
+                    if len(made) >= _STEPS:
+                        made.clear()
+                        found[4][0] += 1
+                    made[key] = (s, step)
             append(step)
         return out
 
@@ -407,7 +416,7 @@ class StepViews:
         return entry
 
     def _static_of(self, s: RecordedStep, lang: str, planned: dict[int, tuple[StepId, Any]],
-                   ) -> tuple[Any, Any, dict[str, Any], dict[Any, Any]]:
+                   ) -> _Static:
         """The ``_static`` entry of ``s`` (kept under its planned step's identity too)."""
         sources, title = s.sources, s.title
         found = self._static.get((id(sources), id(title), s.name, s.text, s.unit, s.rounding,
@@ -436,6 +445,10 @@ class _DecimalKey:
         return f"<pack decimal {self.text}>"
 
 
+#: a step's static part per language (see ``StepViews._static``): its sources and title
+#: (kept: the key holds their ids), its CalculationStep's field template, the steps made
+#: from it by values, and how often that memo filled up
+_Static = tuple[Any, Any, dict[str, Any], dict[Any, Any], list[int]]
 #: per language (see ``StepViews._langs``)
 _Lang = tuple[tuple[str, str], dict[int, tuple[Any, str]], dict[int, tuple[Any, ParameterUsed]],
               dict[Any, tuple[Any, list[ParameterUsed]]],
