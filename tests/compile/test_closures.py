@@ -147,3 +147,29 @@ def test_in_with_literals() -> None:
 def test_unknown_has_no_truth_value() -> None:
     with pytest.raises(TypeError):
         bool(UNKNOWN)
+
+
+
+_EQUALITY = ['f.a in ["x", 1]', 'f.a not in ["x", 1]', "f.a == 1", "f.a != 1"]
+_ORDER = ["f.a < 2", "f.a <= 1", "f.a > 0", "f.a >= 1"]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    *[(t, v) for t in _EQUALITY for v in ("x", 1, Decimal("1.0"), 3, True, UNKNOWN)],
+    *[(t, v) for t in _ORDER for v in (1, Decimal("1.0"), 3, Decimal("0.5"), UNKNOWN)]])
+def test_a_fact_or_member_field_compared_with_literals_reads_it_in_place(
+        text: str, value: Any) -> None:
+    """A fact (or, in a member condition, a member field) compared with literals is read
+    by the comparison itself: the same value and missing facts as a comparison of a
+    ``let`` that holds the fact, which reads it through a closure of its own."""
+    facts = facts_for(value, U)
+    direct = run(text, facts)
+    via_let = Resolver(FACTS, frozenset({"age", "flag"}), {},
+                       {"v": compile_expr(parse("f.a"), RES)})
+    ctx = Ctx(facts, None, date(2025, 1, 1), {})
+    assert direct == (compile_expr(parse(text.replace("f.a", "v", 1)), via_let)(ctx),
+                      ctx.missing)
+    assert direct[1] == ([] if value is not UNKNOWN else ["f.a"])
+    members = [{"flag": value}] if value is not UNKNOWN else [{}]
+    assert run("any(members, " + text.replace("f.a", "flag", 1) + ")", {}, members) == (
+        direct[0], [] if value is not UNKNOWN else ["members[0].flag"])

@@ -10,9 +10,11 @@ context *after* the reference evaluation has computed the amount and returns the
 :class:`RecordedStep` tuple: every step's exact value (or the facts it waits for), the
 parameters it used with the dated version that applied, and the values to put into its
 expression. Recording reads what the evaluation already computed — the unrounded
-amount, the ``let`` and criterion values in its caches, the facts — and evaluates only
-what it did not keep (a parameter look-up is read once from its keys; a value the
-evaluation skipped, e.g. past a decided ``and``, is computed then). It never changes
+amount, the ``let`` and criterion values in its caches, the facts, and the aggregates
+and `if` conditions of the steps, which the reference's closures keep in those caches
+where :func:`kept_keys` says — and evaluates only what it did not keep (a parameter
+look-up is read once from its keys; a value the evaluation skipped, e.g. past a decided
+``and``, is computed then). It never changes
 the outcome. The dated version of every parameter a plan looks up is resolved once per
 date and each :class:`ParamUse` is made once per date and keys, then shared (those of
 the look-ups without keys are found together, once per date). A backend with its own
@@ -30,14 +32,20 @@ table and the README examples are read-only views over this record
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any, Literal, NamedTuple
 
-from eligibility.compile.closures import NoValue, Resolver, _norm_key, compile_expr
+from eligibility.compile.closures import (
+    NoValue,
+    Resolver,
+    _norm_key,
+    compile_expr,
+    read_kept,
+)
 from eligibility.compile.runtime import UNKNOWN, Ctx
 from eligibility.errors import EligibilityError
 from eligibility.expr import ast
@@ -138,6 +146,14 @@ class _PlannedStep:
     inputs: tuple[tuple[int, str], ...] | None = None
     #: the step's identity, which each :class:`RecordedStep` of it carries
     ident: StepId | None = None
+    #: the step's `if` conditions and their index (see :func:`_conditions`)
+    conds: tuple[tuple[Fn, tuple[tuple[int, Any], ...]], ...] = ()
+    cond_index: Mapping[Any, int] = field(default_factory=dict, compare=False)
+    #: per tuple of the conditions' outcomes (True, False, UNKNOWN; None: not asked),
+    #: the step laid out for :func:`record` (see :func:`_ref_layout`; made on first
+    #: use, under the plan's lock)
+    layouts: dict[tuple[Any, ...], tuple[_Direct, tuple[tuple[Any, ...], ...]]] = field(
+        default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,16 +273,14 @@ def _references(node: ast.Node) -> list[str]:
     return [n.dotted for n in ast.walk(node) if isinstance(n, ast.Name)]
 
 
-def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
-                     parameters: Mapping[str, Parameter], res: Resolver) -> CalculationPlan | None:
-    """The calculation plan of ``measure``'s amount (``None`` without an amount).
-
-    ``res`` resolves names as the measure's own expressions do (its facts, member
-    fields, criteria and ``let`` functions).
-    """
+def _step_order(measure: Measure, criteria: Mapping[str, Criterion],
+                ) -> list[tuple[str, Expr]]:
+    """The named values ``measure``'s amount depends on (its ``let`` values and the
+    numeric criteria they read) and the amount, each with its expression, in the order
+    the steps are recorded (see :func:`plan_calculation`); [] without an amount."""
     amount = measure.amount
     if amount is None:
-        return None
+        return []
     lets = dict(measure.lets)
     # the named values the amount depends on, transitively
     needed: set[str] = set()
@@ -309,7 +323,77 @@ def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
         if ref.startswith("criteria."):
             place_criterion(ref)
     order.append(("amount", amount.expr))
+    return order
 
+
+def _asked(node: ast.Node, found: list[ast.Node]) -> list[ast.Node]:
+    """The sub-expressions of ``node`` whose value :func:`record` asks besides names and
+    look-ups (as :func:`_terms` finds them): each aggregate or ``known`` call shown
+    whole, and each `if` condition that is not a name; into ``found``."""
+    if isinstance(node, ast.Name):
+        return found
+    if isinstance(node, ast.Call) and node.func in _WHOLE:
+        if node.func != "param":
+            found.append(node)
+        return found
+    if isinstance(node, ast.If) and not isinstance(node.cond, ast.Name):
+        found.append(node.cond)
+    for child in ast.children(node):
+        _asked(child, found)
+    return found
+
+
+def kept_keys(name: str, node: ast.Node) -> dict[int, str]:
+    """Where the reference's closures of step ``name``'s expression ``node`` keep the
+    values :func:`record` asks (see :func:`_asked`): node identity → a key of the
+    evaluation's cache (``ctx.lets`` for a ``let`` or the amount, ``ctx.crit`` for a
+    criterion; never a name a rule can give), for
+    :class:`~eligibility.compile.closures.Resolver`'s ``keep``."""
+    keys: dict[int, str] = {}
+    for found in _asked(node, []):
+        keys.setdefault(id(found), f"@{name}:{len(keys)}")
+    return keys
+
+
+def measure_kept_keys(measure: Measure, criteria: Mapping[str, Criterion]) -> dict[int, str]:
+    """:func:`kept_keys` of every ``let`` step of ``measure`` and of its amount (named
+    by the measure too: the keys of two measures never meet)."""
+    keys: dict[int, str] = {}
+    for name, expr in _step_order(measure, criteria):
+        if not name.startswith("criteria."):
+            keys.update(kept_keys(_kept_name(measure, name), expr.node))
+    return keys
+
+
+def _kept_name(measure: Measure, step: str) -> str:
+    """The name :func:`kept_keys` gives step ``step`` of ``measure``."""
+    return step if step.startswith("criteria.") else f"{measure.id}/{step}"
+
+
+def criteria_kept_keys(measures: Iterable[Measure], criteria: Mapping[str, Criterion],
+                       ) -> dict[str, dict[int, str]]:
+    """:func:`kept_keys` of each criterion that is a step of one of ``measures``, by id."""
+    keys: dict[str, dict[int, str]] = {}
+    for measure in measures:
+        for name, expr in _step_order(measure, criteria):
+            if name.startswith("criteria.") and name[9:] not in keys:
+                keys[name[9:]] = kept_keys(name, expr.node)
+    return keys
+
+
+def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
+                     parameters: Mapping[str, Parameter], res: Resolver) -> CalculationPlan | None:
+    """The calculation plan of ``measure``'s amount (``None`` without an amount).
+
+    ``res`` resolves names as the measure's own expressions do (its facts, member
+    fields, criteria and ``let`` functions; its ``keep`` is not used: the plan's own
+    closures read what the evaluation's kept, see :func:`kept_keys`).
+    """
+    amount = measure.amount
+    if amount is None:
+        return None
+    res = Resolver(res.facts, res.member_fields, res.criteria, res.lets, res.where)
+    order = _step_order(measure, criteria)
     steps: list[_PlannedStep] = []
     for name, expr in order:
         kind: StepKind
@@ -334,11 +418,15 @@ def plan_calculation(measure: Measure, criteria: Mapping[str, Criterion],
             value = compile_expr(ast.Name(0, 0, (name,)), res)
             cached = ("lets", name)
         text, at = _one_line(expr.text)
+        kept = (kept_keys(_kept_name(measure, name), expr.node),
+                "crit" if kind == "criterion" else "lets")
         terms = tuple(replace(t, start=at[t.start], end=at[t.end])
-                      for t in _terms(expr.node, res, parameters, ()))
+                      for t in _terms(expr.node, res, parameters, (), (), kept))
+        flat = tuple(_flat(t) for t in terms)
+        conds, index = _conditions(flat)
         steps.append(_PlannedStep(name, kind, title, unit, sources, text, value, terms,
-                                  cached, tuple(_flat(t) for t in terms), expr.node,
-                                  _inputs(expr.node, res), StepId(name)))
+                                  cached, flat, expr.node, _inputs(expr.node, res),
+                                  StepId(name), conds, index))
     return CalculationPlan(tuple(steps), amount.rounding)
 
 
@@ -390,7 +478,11 @@ def _one_line(text: str) -> tuple[str, list[int]]:
 
 def _terms(node: ast.Node, res: Resolver, parameters: Mapping[str, Parameter],
            guards: tuple[tuple[Fn, bool], ...],
-           guard_nodes: tuple[ast.Node, ...] = ()) -> list[_Term]:
+           guard_nodes: tuple[ast.Node, ...] = (),
+           kept: tuple[Mapping[int, str], str] = ({}, "lets")) -> list[_Term]:
+    """The terms of ``node``; an aggregate's closure and an `if` condition's read the
+    value the evaluation kept where ``kept`` (:func:`kept_keys`, and the cache they are
+    in) says it keeps one."""
     if isinstance(node, ast.Name):
         if node.dotted == "members":
             return []
@@ -402,22 +494,30 @@ def _terms(node: ast.Node, res: Resolver, parameters: Mapping[str, Parameter],
             found = parameters.get(node.args[0].dotted)
             if found is not None:
                 param = (found, tuple(compile_expr(a, res) for a in node.args[1:]))
-        return [_Term(node.start, node.end, compile_expr(node, res), guards, param,
+        return [_Term(node.start, node.end, _kept_fn(node, res, kept), guards, param,
                       node=node, guard_nodes=guard_nodes)]
     if isinstance(node, ast.If):
-        cond = compile_expr(node.cond, res)
-        terms = _terms(node.cond, res, parameters, guards, guard_nodes)
+        cond = _kept_fn(node.cond, res, kept)
+        terms = _terms(node.cond, res, parameters, guards, guard_nodes, kept)
         for branch, want in ((node.then, True), (node.orelse, False)):
             inner = (*guards, (cond, want))
             inner_nodes = (*guard_nodes, node.cond)
             terms.append(_Term(branch.start, branch.end, None, inner, node=branch,
                                guard_nodes=inner_nodes))
-            terms.extend(_terms(branch, res, parameters, inner, inner_nodes))
+            terms.extend(_terms(branch, res, parameters, inner, inner_nodes, kept))
         return terms
     out: list[_Term] = []
     for child in ast.children(node):
-        out.extend(_terms(child, res, parameters, guards, guard_nodes))
+        out.extend(_terms(child, res, parameters, guards, guard_nodes, kept))
     return out
+
+
+def _kept_fn(node: ast.Node, res: Resolver, kept: tuple[Mapping[int, str], str]) -> Fn:
+    """``node``'s closure; one reading the value the evaluation kept first (see
+    :func:`~eligibility.compile.closures.read_kept`) where ``kept`` names a key for it."""
+    fn = compile_expr(node, res)
+    key = kept[0].get(id(node))
+    return fn if key is None else read_kept(fn, key, kept[1])
 
 
 # how record() reads a term's value
@@ -578,42 +678,34 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
                 if found is not None:
                     steps.append(found)
                     continue
-        terms: list[tuple[int, int, Any]] = []
-        uses: list[ParamUse] = []
-        elided_to = -1  # terms inside an elided branch (up to this offset) are skipped
-        for start, end, how, key, fn, guards, key_fns in planned.flat:
-            if end <= elided_to:
-                continue
-            if guards:
-                taken = True
-                for cond, want in guards:
+        # the step laid out for the outcomes of its conditions (each asked once)
+        okey: tuple[Any, ...] = ()
+        if planned.conds:
+            outcomes: list[Any] = []
+            for cond, outer in planned.conds:
+                for at_, want in outer:
+                    got = outcomes[at_]
+                    if got is not want and got is not UNKNOWN:
+                        outcomes.append(None)  # not asked: a branch around it not taken
+                        break
+                else:
                     got = conds.get(cond, _NOT_GIVEN)
                     if got is _NOT_GIVEN:
                         got = conds[cond] = _value(cond, ctx)
-                    if got is not want and got is not UNKNOWN:
-                        taken = False
-                        break
-                if not taken:
-                    if how == _BRANCH:  # a branch not taken: show it as "…"
-                        elided_to = end
-                        terms.append((start, end, ELIDED))
-                    continue
+                    outcomes.append(got)
+            okey = tuple(outcomes)
+        laid = planned.layouts.get(okey)
+        if laid is None:
+            laid = _ref_layout(plan, planned, okey)
+        laid_out, reads = laid
+        bound = laid_out.dated.get(as_of)
+        if bound is None or bound[0] is not params:
+            bound = _bind(plan, laid_out, as_of, params)  # the date's plain look-ups in place
+        terms = bound[1].copy()
+        for pos, start, end, how, key, fn in reads:
             if how == _LET:  # (the most frequent first)
                 hit = lets_get(key)
                 tvalue = hit[0] if hit is not None else _value(fn, ctx)
-            elif how == _PARAM:
-                if key_fns:
-                    keys = tuple([_value(k, ctx) for k in key_fns])
-                    tvalue = _param_value(params, key, keys)
-                    uses.append(param_use(as_of, key, keys, tvalue))
-                else:  # a plain look-up: the same on every evaluation of this date
-                    if keyless is None:
-                        keyless = plan.keyless_uses(as_of, params)
-                    use = keyless[key]
-                    tvalue = use.value
-                    uses.append(use)
-            elif how == _BRANCH:  # a branch taken: its terms follow
-                continue
             elif how == _FACT:
                 tvalue = facts_get(key, UNKNOWN)
             elif how == _CRIT:
@@ -621,11 +713,19 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
                 tvalue = hit[0] if hit is not None else _value(fn, ctx)
             else:  # _EVAL
                 tvalue = _value(fn, ctx)
-            terms.append((start, end, tvalue))
+            terms[pos] = (start, end, tvalue)
+        uses = bound[2]
+        if laid_out.keyed:
+            found_uses = list(uses)
+            for pos, start, end, name, key_fns, use_at in laid_out.keyed:
+                keys = tuple([_value(k, ctx) for k in key_fns])
+                tvalue = _param_value(params, name, keys)
+                found_uses[use_at] = param_use(as_of, name, keys, tvalue)
+                terms[pos] = (start, end, tvalue)
+            uses = tuple(found_uses)
         made = new(RecordedStep, (
             planned.name, kind, planned.title, planned.unit, planned.sources,
-            planned.text, value, waiting if value is UNKNOWN else (),
-            tuple(uses) if uses else (), tuple(terms),
+            planned.text, value, waiting if value is UNKNOWN else (), uses, tuple(terms),
             rounding if kind == "amount" else None, step_exact, planned.ident,
         ))
         if mkey is not None:
@@ -636,6 +736,27 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
 
 
 _new_step = tuple.__new__
+
+
+def _ref_layout(plan: CalculationPlan, planned: _PlannedStep, outcomes: tuple[Any, ...],
+                ) -> tuple[_Direct, tuple[tuple[Any, ...], ...]]:
+    """``planned`` laid out for :func:`record` where its conditions came out as
+    ``outcomes`` (an UNKNOWN one takes both branches): the terms then recorded as a
+    :class:`_Direct` (whose plain look-ups and elided branches :func:`_bind` puts in
+    place per date), and (position, start, end, how, key, closure) of each term read
+    from the context; kept in ``planned.layouts`` (bounded, under the plan's lock)."""
+    kept = _laid_out(planned.flat, planned.cond_index, outcomes, unknown_taken=True)
+    direct = _direct(planned, None, kept)
+    assert direct is not None  # (no guards are left)
+    reads = tuple((pos, start, end, how, key, fn)
+                  for pos, (start, end, how, key, fn, _, _) in enumerate(kept)
+                  if how in (_LET, _FACT, _CRIT, _EVAL))
+    laid = (direct, reads)
+    with plan._lock:
+        if len(planned.layouts) >= 64:
+            planned.layouts.clear()
+        planned.layouts[outcomes] = laid
+    return laid
 
 #: the first item of :func:`_ref_key`'s keys (apart from the environment steps' keys)
 _REF: Any = object()
@@ -788,6 +909,18 @@ def env_steps(plan: CalculationPlan, compile_node: Callable[[ast.Node], Any],
 def _guarded(planned: _PlannedStep, vkey: str | None,
              flat: list[tuple[Any, ...]]) -> _Guarded:
     """``planned`` (with `if` conditions) laid out for :func:`_guarded_step`."""
+    conds, index = _conditions(flat)
+    g = _Guarded(planned, vkey, tuple(flat), conds, index)
+    for outcomes in _outcomes(g.conds):  # laid out at start for every way they can go
+        g.layouts[outcomes] = _guarded_layout(g, outcomes)
+    return g
+
+
+def _conditions(flat: Iterable[tuple[Any, ...]],
+                ) -> tuple[tuple[tuple[Any, tuple[tuple[int, Any], ...]], ...], dict[Any, int]]:
+    """The `if` conditions of terms ``flat`` in the order the term-by-term recorders
+    ask them, each with the outcomes of earlier ones it is asked under ((index, the
+    outcome it needs), …), and each condition's index."""
     index: dict[Any, int] = {}
     conds: list[tuple[Any, tuple[tuple[int, Any], ...]]] = []
     for *_, guards, _ in flat:
@@ -795,10 +928,7 @@ def _guarded(planned: _PlannedStep, vkey: str | None,
             if cond not in index:  # asked where the guards before it hold
                 index[cond] = len(conds)
                 conds.append((cond, tuple((index[c], w) for c, w in guards[:at])))
-    g = _Guarded(planned, vkey, tuple(flat), tuple(conds), index)
-    for outcomes in _outcomes(g.conds):  # laid out at start for every way they can go
-        g.layouts[outcomes] = _guarded_layout(g, outcomes)
-    return g
+    return tuple(conds), index
 
 
 def _outcomes(conds: tuple[tuple[Any, tuple[tuple[int, Any], ...]], ...],
@@ -823,16 +953,27 @@ def _outcomes(conds: tuple[tuple[Any, tuple[tuple[int, Any], ...]], ...],
 def _guarded_layout(g: _Guarded, outcomes: tuple[Any, ...]) -> _Direct | int:
     """``g``'s step as :class:`_Direct` where its conditions came out as ``outcomes``:
     the terms the term-by-term recorder (:func:`_env_step`) records then."""
+    return _direct(g.planned, g.vkey, _laid_out(g.flat, g.index, outcomes)) or 0
+    # (never 0: no guards are left)
+
+
+def _laid_out(flat: tuple[tuple[Any, ...], ...], index: Mapping[Any, int],
+              outcomes: tuple[Any, ...], unknown_taken: bool = False,
+              ) -> list[tuple[Any, ...]]:
+    """The terms of ``flat`` a term-by-term recorder records where the conditions
+    (``index``: see :func:`_conditions`) came out as ``outcomes``, without guards; a
+    branch not taken as one ``_BRANCH`` term (shown as "…"). ``unknown_taken``: a
+    condition that came out UNKNOWN takes both branches (as :func:`record` does)."""
     kept: list[tuple[Any, ...]] = []
     elided_to = -1
-    index = g.index
-    for start, end, how, key, efn, guards, key_fns in g.flat:
+    for start, end, how, key, efn, guards, key_fns in flat:
         if end <= elided_to:
             continue
         if guards:
             taken = True
             for cond, want in guards:
-                if outcomes[index[cond]] is not want:
+                got = outcomes[index[cond]]
+                if got is not want and not (unknown_taken and got is UNKNOWN):
                     taken = False
                     break
             if not taken:
@@ -842,7 +983,7 @@ def _guarded_layout(g: _Guarded, outcomes: tuple[Any, ...]) -> _Direct | int:
                 continue
         if how != _BRANCH:  # (a branch taken: its terms follow)
             kept.append((start, end, how, key, efn, (), key_fns))
-    return _direct(g.planned, g.vkey, kept) or 0  # (never 0: no guards are left)
+    return kept
 
 
 def _guarded_step(plan: CalculationPlan, g: _Guarded, env: Mapping[str, Any],

@@ -6,7 +6,9 @@ Three-valued logic follows Kleene: ``false and unknown`` is false, ``true or
 unknown`` is true. Whenever a sub-expression's unknown turns out not to matter,
 the missing facts it recorded are dropped again, so a decision lists only the
 questions that would change it. Closures are built once per pack and are pure
-functions of the context, hence safe to share between threads.
+functions of the context, hence safe to share between threads; those a resolver's
+``keep`` names also keep their value in the context's caches (:func:`keeping`), for
+the calculation recorder to read (:func:`read_kept`) instead of computing it again.
 """
 
 from __future__ import annotations
@@ -46,12 +48,18 @@ class Resolver:
         criteria: Mapping[str, Fn],
         lets: Mapping[str, Fn] | None = None,
         where: str = "",
+        keep: Mapping[int, str] | None = None,
+        keep_in: str = "lets",
     ) -> None:
         self.facts = facts
         self.member_fields = member_fields
         self.criteria = criteria
         self.lets = lets or {}
         self.where = where
+        #: node identity → the key under which the node's closure keeps its value in
+        #: the evaluation's ``keep_in`` cache ("lets" or "crit"; see :func:`keeping`)
+        self.keep = keep or {}
+        self.keep_in = keep_in
 
 
 def compile_expr(node: ast.Node, res: Resolver) -> Fn:
@@ -194,6 +202,15 @@ class _Compiler(CompilerBase):
     def __init__(self, res: Resolver) -> None:
         self.res = res
 
+    def compile(self, node: ast.Node, in_member: bool) -> Fn:
+        fn: Fn = super().compile(node, in_member)
+        keep = self.res.keep
+        if keep and not in_member:
+            key = keep.get(id(node))
+            if key is not None:
+                return keeping(fn, key, self.res.keep_in)
+        return fn
+
     def _apply(self, args: list[Fn], fn: Callable[..., Any]) -> Fn:
         return _strict_call(args, fn)
 
@@ -249,9 +266,10 @@ class _Compiler(CompilerBase):
                 store = ctx.crit
                 hit = store.get(key)
                 if hit is None:
-                    mark = len(ctx.missing)
+                    missing = ctx.missing
+                    mark = len(missing)
                     value = fn(ctx)
-                    store[key] = (value, tuple(ctx.missing[mark:]))
+                    store[key] = (value, () if len(missing) == mark else tuple(missing[mark:]))
                     return value
                 if hit[0] is UNKNOWN:
                     ctx.missing.extend(hit[1])
@@ -264,9 +282,10 @@ class _Compiler(CompilerBase):
             store = ctx.lets
             hit = store.get(key)
             if hit is None:
-                mark = len(ctx.missing)
+                missing = ctx.missing
+                mark = len(missing)
                 value = fn(ctx)
-                store[key] = (value, tuple(ctx.missing[mark:]))
+                store[key] = (value, () if len(missing) == mark else tuple(missing[mark:]))
                 return value
             if hit[0] is UNKNOWN:
                 ctx.missing.extend(hit[1])
@@ -357,16 +376,38 @@ class _Compiler(CompilerBase):
     def _compare(self, op: str, left: Fn, right: Fn) -> Fn:
         return _COMPARE[op](left, right)
 
+    def _read_in_place(self, node: ast.Node, in_member: bool) -> tuple[str, str] | None:
+        """("member", field) or ("fact", key) where name ``node`` reads the current
+        member's field or a fact (as :meth:`_Name` resolves it), for a comparison that
+        reads it itself; else None."""
+        if not isinstance(node, ast.Name):
+            return None
+        dotted = node.dotted
+        res = self.res
+        if in_member and len(node.parts) == 1 and dotted in res.member_fields:
+            return ("member", dotted)
+        if (dotted in ("as_of", "amount", "members") or dotted in res.lets
+                or (node.parts[0] == "criteria" and dotted[9:] in res.criteria)):
+            return None
+        return ("fact", dotted) if dotted in res.facts else None
+
     def _compare_pair(self, op: str, left_node: ast.Node, right_node: ast.Node,
                       in_member: bool) -> Fn:
         if op in _COMPARE_CONST and isinstance(
                 right_node, ast.Number | ast.String | ast.Boolean | ast.DateLit):
             # against a literal: one closure fewer per call; a member field or a fact
             # read in the comparison itself, one fewer again
-            if isinstance(left_node, ast.Name) and len(left_node.parts) == 1 and (
-                    in_member and left_node.dotted in self.res.member_fields):
-                return _member_compare(_OPERATORS[op], left_node.dotted, right_node.value)
+            read = self._read_in_place(left_node, in_member)
+            if read is not None:
+                return _read_compare(read, _OPERATORS[op], right_node.value)
             return _COMPARE_CONST[op](self.compile(left_node, in_member), right_node.value)
+        if op in ("in", "notin") and isinstance(right_node, ast.ListLit) and all(
+                isinstance(i, ast.String | ast.Number | ast.Boolean) for i in right_node.items):
+            read = self._read_in_place(left_node, in_member)
+            if read is not None:  # a member field or fact in a list of literals
+                choices = frozenset(i.value for i in right_node.items)  # type: ignore[attr-defined]
+                return _read_compare(read, operator.contains if op == "in" else _not_in,
+                                     choices, flip=True)
         return super()._compare_pair(op, left_node, right_node, in_member)
 
     def _BoolOp(self, node: ast.BoolOp, in_member: bool) -> Fn:
@@ -551,6 +592,46 @@ class _Compiler(CompilerBase):
         return quantifier
 
 
+def keeping(fn: Fn, key: str, cache: str) -> Fn:
+    """``fn``, keeping each value it gives in the evaluation's ``cache`` (``ctx.lets``,
+    made anew per measure, or ``ctx.crit``, per evaluation) under ``key``, for a reader
+    of the same value (:func:`read_kept`) to take instead of computing it again."""
+    if cache == "crit":
+
+        def kept_criterion_term(ctx: Ctx) -> Any:
+            value = fn(ctx)
+            ctx.crit[key] = (value, ())
+            return value
+
+        return kept_criterion_term
+    assert cache == "lets"
+
+    def kept_term(ctx: Ctx) -> Any:
+        value = fn(ctx)
+        ctx.lets[key] = (value, ())
+        return value
+
+    return kept_term
+
+
+def read_kept(fn: Fn, key: str, cache: str) -> Fn:
+    """The value :func:`keeping` kept under ``key`` in ``cache``, else ``fn``'s."""
+    if cache == "crit":
+
+        def read_criterion_term(ctx: Ctx) -> Any:
+            hit = ctx.crit.get(key)
+            return fn(ctx) if hit is None else hit[0]
+
+        return read_criterion_term
+    assert cache == "lets"
+
+    def read_term(ctx: Ctx) -> Any:
+        hit = ctx.lets.get(key)
+        return fn(ctx) if hit is None else hit[0]
+
+    return read_term
+
+
 def _eq(left: Fn, right: Fn) -> Fn:
     def eq(ctx: Ctx) -> Any:
         a, b = left(ctx), right(ctx)
@@ -635,16 +716,56 @@ def _ge_const(left: Fn, v: Any) -> Fn:
     return ge
 
 
-def _member_compare(compare: Callable[[Any, Any], Any], field: str, v: Any) -> Fn:
-    """The current member's ``field`` compared with the literal ``v`` (unknown, and
-    recorded as missing, where the member lacks it)."""
-    def member_compare(ctx: Ctx) -> Any:
-        value = ctx.member.get(field, UNKNOWN)
+def _read_compare(read: tuple[str, str], compare: Callable[[Any, Any], Any], v: Any,
+                  flip: bool = False) -> Fn:
+    """The current member's field or the fact ``read`` names (see
+    :meth:`_Compiler._read_in_place`) compared with the literal ``v`` by
+    ``compare(value, v)`` (``compare(v, value)`` with ``flip``): unknown, and recorded
+    as missing, where it is not there."""
+    where, name = read
+    if where == "member":
+        if flip:
+
+            def member_in(ctx: Ctx) -> Any:
+                value = ctx.member.get(name, UNKNOWN)
+                if value is UNKNOWN:
+                    ctx.missing.append(f"members[{ctx.member_index}].{name}")
+                    return UNKNOWN
+                return compare(v, value)
+
+            return member_in
+
+        def member_compare(ctx: Ctx) -> Any:
+            value = ctx.member.get(name, UNKNOWN)
+            if value is UNKNOWN:
+                ctx.missing.append(f"members[{ctx.member_index}].{name}")
+                return UNKNOWN
+            return compare(value, v)
+
+        return member_compare
+    if flip:
+
+        def fact_in(ctx: Ctx) -> Any:
+            value = ctx.facts.get(name, UNKNOWN)
+            if value is UNKNOWN:
+                ctx.missing.append(name)
+                return UNKNOWN
+            return compare(v, value)
+
+        return fact_in
+
+    def fact_compare(ctx: Ctx) -> Any:
+        value = ctx.facts.get(name, UNKNOWN)
         if value is UNKNOWN:
-            ctx.missing.append(f"members[{ctx.member_index}].{field}")
+            ctx.missing.append(name)
             return UNKNOWN
         return compare(value, v)
-    return member_compare
+
+    return fact_compare
+
+
+def _not_in(choices: frozenset[Any], value: Any) -> bool:
+    return value not in choices
 
 
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {

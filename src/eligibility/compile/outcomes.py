@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from eligibility.compile.calculation import RecordedStep
@@ -22,6 +23,9 @@ from eligibility.pack.model import Criterion, RuleException
 
 if TYPE_CHECKING:
     from eligibility.compile.pack import CompiledMeasure, CompiledRequirement
+
+#: the kinds of value :func:`json_value` gives back as they are
+_PLAIN = frozenset({bool, int, str, Decimal, date, type(None)})
 
 
 class ReasonOutcome(NamedTuple):
@@ -74,6 +78,8 @@ class HouseholdOutcomes(NamedTuple):
 
 def json_value(value: Any) -> Any:
     """An observed value as a Decision carries it (UNKNOWN → None, mapping keys as text)."""
+    if value.__class__ in _PLAIN:  # (the most frequent: a value carried as it is)
+        return value
     if value is UNKNOWN:
         return None
     if isinstance(value, Mapping):

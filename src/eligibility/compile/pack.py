@@ -4,7 +4,8 @@
 :class:`CompiledPack`: per criterion a closure, per measure a
 :class:`CompiledMeasure` (its ``let`` closures, amount, priority groups and one
 :class:`CompiledRequirement` per requirement with its function, its exceptions,
-the sub-expressions whose values explain it — the *observed* values — and the
+the sub-expressions whose values explain it — the *observed* values, whose aggregates
+over members are read from what the requirement's closures kept where they ran — and the
 static parts of its Reason such as the sources, built once and shared by every
 Decision). Parameter values and what is in force are resolved once per ``as_of``
 (:meth:`CompiledPack.parameters_at`, :meth:`CompiledPack.in_force_at`) and memoised.
@@ -21,8 +22,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from eligibility.compile.calculation import CalculationPlan, plan_calculation
-from eligibility.compile.closures import NoValue, Resolver, compile_expr
+from eligibility.compile.calculation import (
+    CalculationPlan,
+    criteria_kept_keys,
+    measure_kept_keys,
+    plan_calculation,
+)
+from eligibility.compile.closures import NoValue, Resolver, compile_expr, read_kept
 from eligibility.compile.runtime import Ctx
 from eligibility.errors import AsOfError
 from eligibility.expr import ast
@@ -40,6 +46,7 @@ from eligibility.pack.model import (
 Fn = Callable[[Ctx], Any]
 
 _AGGREGATES = frozenset({"count", "sum", "any", "all", "param"})
+_OVER_MEMBERS = _AGGREGATES - {"param"}
 
 
 @dataclass(frozen=True)
@@ -93,10 +100,13 @@ class CompiledPack:
         self.member_fields = frozenset(f.name for f in pack.schema.all_fields() if f.in_list)
         criteria_fns: dict[str, Fn] = {}
         by_id = {c.id: c for c in pack.criteria}
+        # the values the calculations' record asks, kept by the closures computing them
+        kept = criteria_kept_keys(pack.measures, by_id)
         for cid in criteria_order(pack.criteria):
             criterion = by_id[cid]
             res = Resolver(self.facts, self.member_fields, criteria_fns,
-                           where=f"{criterion.file} criterion {cid}")
+                           where=f"{criterion.file} criterion {cid}",
+                           keep=kept.get(cid), keep_in="crit")
             criteria_fns[cid] = compile_expr(criterion.expr.node, res)
         #: criterion id → its closure (uncached)
         self.criteria_fns: Mapping[str, Fn] = criteria_fns
@@ -121,16 +131,22 @@ class CompiledPack:
         facts, members = self.facts, self.member_fields
         lets: dict[str, Fn] = {}
         let_list: list[tuple[str, Fn]] = []
+        # the values the calculation's record asks, and the aggregates a Reason shows,
+        # kept by the closures computing them (for the recorder and the observed values)
+        keep = measure_kept_keys(m, self._criteria_by_id)
+        keep.update(_observed_keys(m))
         for name, expr in m.lets:
             res = Resolver(facts, members, self.criteria_fns, lets,
-                           where=f"{m.file} let {name}")
+                           where=f"{m.file} let {name}", keep=keep)
             fn = compile_expr(expr.node, res)
             lets[name] = fn
             let_list.append((name, fn))
-        res = Resolver(facts, members, self.criteria_fns, lets, where=m.file)
+        res = Resolver(facts, members, self.criteria_fns, lets, where=m.file, keep=keep)
 
         def compiled(expr: Expr) -> Fn:
             return compile_expr(expr.node, res)
+
+        plain = Resolver(facts, members, self.criteria_fns, lets, where=m.file)
 
         def observed(exprs: list[Expr]) -> tuple[tuple[str, Fn], ...]:
             seen: dict[str, Fn] = {}
@@ -138,7 +154,10 @@ class CompiledPack:
                 for node in observables(expr):
                     label = expr.slice(node)
                     if label not in seen:
-                        seen[label] = compile_expr(node, res)
+                        fn = compile_expr(node, plain)
+                        key = keep.get(id(node))
+                        # an aggregate the requirement's closure kept: read, else computed
+                        seen[label] = fn if key is None else read_kept(fn, key, "lets")
             return tuple(seen.items())
 
         requirements = []
@@ -280,6 +299,26 @@ def observables(expr: Expr) -> list[ast.Node]:
 
     visit(expr.node)
     return found
+
+
+def _observed_keys(m: Measure) -> dict[int, str]:
+    """Where the closures of ``m``'s requirements (and their exceptions) keep the value
+    of each aggregate over members a Reason shows (see :func:`observables`; the first
+    node of each label, as the observed closures are made): node identity → a key of
+    ``ctx.lets`` no rule can name (see :func:`~eligibility.compile.closures.keeping`)."""
+    keys: dict[int, str] = {}
+    for req in m.requirements:
+        labels: set[str] = set()
+        exprs = ([req.expr] if req.expr else []) + [e.expr for e in req.exceptions]
+        for expr in exprs:
+            for node in observables(expr):
+                label = expr.slice(node)
+                if label in labels:
+                    continue
+                labels.add(label)
+                if isinstance(node, ast.Call) and node.func in _OVER_MEMBERS:
+                    keys[id(node)] = f"@{m.id}?{req.id}:{len(keys)}"
+    return keys
 
 
 def refs(exprs: list[Expr]) -> tuple[set[str], set[str]]:

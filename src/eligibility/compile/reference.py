@@ -32,6 +32,8 @@ from eligibility.errors import EvaluationError
 from eligibility.facts import ValidFacts
 from eligibility.pack.model import RuleException
 
+_new = tuple.__new__
+
 __all__ = ["Outcomes", "evaluate_criteria", "evaluate_household", "evaluate_measure",
            "round_amount"]
 
@@ -74,7 +76,7 @@ def judge(creq: CompiledRequirement, ctx: Ctx,
     elif value is True:
         del missing[mark:]
         return "met", None, (), value
-    elif value is False and not any(missing[mark:]):
+    elif value is False and len(missing) == mark:
         del missing[mark:]
         return "not_met", None, (), value
     else:  # unknown, or false while an exception could still apply
@@ -135,12 +137,12 @@ def evaluate_measure(cm: CompiledMeasure, ctx: Ctx,
             break
     if observe:
         mark = len(missing)
-        done = tuple(
-            ReasonOutcome(*r, {label: json_value(fn(ctx)) for label, fn in r[0].observed})
-            for r in reasons)
+        done = tuple([
+            _new(ReasonOutcome, (*r, {label: json_value(fn(ctx)) for label, fn in r[0].observed}))
+            for r in reasons])
         del missing[mark:]
     else:
-        done = tuple(ReasonOutcome(*r) for r in reasons)
+        done = tuple([_new(ReasonOutcome, (*r, None)) for r in reasons])
     steps = (record(cm.calculation, ctx, amount, ctx.exact)
              if calculation and cm.calculation else None)
     return Outcomes(status, amount, done,

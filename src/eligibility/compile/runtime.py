@@ -3,7 +3,9 @@
 ``UNKNOWN`` is the third truth value (Kleene): a fact that is missing, or anything
 computed from one. :class:`Ctx` holds one evaluation's state — the validated facts
 (flattened to ``"group.field"`` keys), the evaluation date, the parameter values
-in force, caches of criteria and ``let`` values, the current measure's amount (rounded,
+in force, caches of criteria and ``let`` values (which also hold, under keys no rule
+can name, the values the calculation recorder reads: see
+:func:`eligibility.compile.closures.keeping`), the current measure's amount (rounded,
 and as computed), and the list of missing facts read so far. A Ctx lives for one
 evaluation and is never shared between threads.
 """
