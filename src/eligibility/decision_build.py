@@ -49,7 +49,7 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from operator import itemgetter
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -62,6 +62,12 @@ from eligibility.compile.outcomes import (
 from eligibility.compile.pack import CompiledMeasure, CompiledPack, CompiledRequirement
 from eligibility.compile.runtime import UNKNOWN
 from eligibility.decision import (
+    _FIELDS_SET,
+    _NEW,
+    _SET_DICT,
+    _SET_EXTRA,
+    _SET_FIELDS,
+    _SET_PRIVATE,
     STATUSES,
     CalculationStep,
     ConfirmFact,
@@ -75,6 +81,7 @@ from eligibility.decision import (
     Reason,
     SourceRef,
     Status,
+    construct,
     field_template,
 )
 from eligibility.explain.calculation import StepViews, pack_decimals
@@ -88,12 +95,8 @@ from eligibility.version import __version__
 
 Detail = Literal["full", "summary"]
 DETAILS: tuple[Detail, ...] = ("full", "summary")
-M = TypeVar("M", bound=BaseModel)
 _MEMO_LIMIT = 4096
 
-_FIELDS_SET: dict[type[BaseModel], set[str]] = {
-    cls: set(cls.model_fields) for cls in (Decision, MeasureResult, Reason, CriterionResult,
-                                           MissingFact, Provenance, SourceRef)}
 _STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
 _MESSAGE_KEYS = {o: f"outcome.{o}" for o in ("met", "not_met", "waived", "unknown",
                                               "discretionary")}
@@ -109,33 +112,6 @@ _PLAIN = frozenset({bool, int, str, LocStr, date, type(None)})
 def _value_key(value: Any) -> Any:
     """A memo key for a value: equal keys render and serialise alike (1.0 ≠ 1.00)."""
     return value if value.__class__ in _EXACT else (value.__class__, str(value))
-
-
-#: the slots every pydantic model has, set through their descriptors (faster than
-#: ``object.__setattr__``, which looks each one up by name)
-_SET_DICT = BaseModel.__dict__["__dict__"].__set__
-_SET_FIELDS = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
-_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
-
-
-#: ``object.__new__`` itself (``cls.__new__`` finds the same through the model
-#: metaclass, ~100 ns slower)
-_NEW = object.__new__
-
-
-def construct(cls: type[M], values: dict[str, Any]) -> M:
-    """An instance of ``cls`` from ``values`` holding *every* field, without validation.
-
-    For values the engine built itself, with the contract's types already; the
-    result serialises exactly as a validated instance would. Every instance of a
-    class shares one fields-set (pydantic copies it before changing it)."""
-    obj: M = _NEW(cls)
-    _SET_DICT(obj, values)
-    _SET_FIELDS(obj, _FIELDS_SET.get(cls) or set(cls.model_fields))
-    _SET_EXTRA(obj, None)
-    _SET_PRIVATE(obj, None)
-    return obj
 
 
 _second = itemgetter(1)

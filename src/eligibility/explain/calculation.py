@@ -20,21 +20,26 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
-from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel
 from rich.table import Table
 from rich.text import Text
 
 from eligibility.compile.calculation import ELIDED, ParamUse, RecordedStep, StepId
 from eligibility.compile.runtime import UNKNOWN
 from eligibility.decision import (
+    _FIELDS_SET,
+    _NEW,
+    _SET_DICT,
+    _SET_EXTRA,
+    _SET_FIELDS,
+    _SET_PRIVATE,
     CalculationStep,
     Decision,
     MeasureResult,
     ParameterUsed,
     SourceRef,
+    construct,
     field_template,
 )
 from eligibility.explain.messages import render
@@ -157,33 +162,7 @@ def _json(value: Any) -> Any:
     return value
 
 
-M = TypeVar("M", bound=BaseModel)
-#: the slots every pydantic model has, set through their descriptors
-_SET_DICT = BaseModel.__dict__["__dict__"].__set__
-_SET_FIELDS = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
-_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
-#: the field names of each model built here (fixed at import; pydantic copies before changing)
-_FIELDS: Mapping[type[BaseModel], set[str]] = MappingProxyType({
-    cls: set(cls.model_fields) for cls in (CalculationStep, ParameterUsed, SourceRef)})
-_STEP_FIELDS = _FIELDS[CalculationStep]
-
-
-#: ``object.__new__`` itself (``cls.__new__`` finds the same through the model metaclass)
-_NEW = object.__new__
-
-
-def _construct(cls: type[M], values: dict[str, Any]) -> M:
-    """An instance of ``cls`` from ``values`` holding every field, without validation.
-
-    For values the recorder built itself, already of the contract's types; the instance
-    serialises exactly as a validated one, and a Decision takes it as it is."""
-    obj: M = _NEW(cls)
-    _SET_DICT(obj, values)
-    _SET_FIELDS(obj, _FIELDS[cls])
-    _SET_EXTRA(obj, None)
-    _SET_PRIVATE(obj, None)
-    return obj
+_STEP_FIELDS = _FIELDS_SET[CalculationStep]
 
 
 class StepViews:
@@ -248,7 +227,7 @@ class StepViews:
         ref = self._refs.get(src)
         if ref is None:
             ref = self._store(self._refs, src,
-                              _construct(SourceRef, {"ref": src.ref, "url": src.url}))
+                              construct(SourceRef, {"ref": src.ref, "url": src.url}))
         return ref
 
     def _template(self, s: RecordedStep, lang: str,
@@ -299,7 +278,7 @@ class StepViews:
         if found is not None and found[0] is p:
             used: ParameterUsed = found[1]
             return used
-        used = _construct(ParameterUsed, field_template(ParameterUsed, {
+        used = construct(ParameterUsed, field_template(ParameterUsed, {
             "name": p.name,
             "title": p.title.get(lang) if p.title else None,
             "keys": [_json(k) for k in p.keys],
