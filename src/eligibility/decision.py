@@ -6,7 +6,9 @@ reasons (one per requirement, with the values seen, the legal source and a
 rendered message), the missing facts that matter, the discretionary assessments a
 caseworker must make, and the provenance that makes it reproducible: pack id,
 version and content hash, ``as_of``, engine version and the facts' hash. Field
-names here are a public contract for integrators: keep them stable.
+names here are a public contract for integrators: keep them stable. The engine makes
+these models from fields it built itself with :func:`construct`, without validating
+them again.
 """
 
 from __future__ import annotations
