@@ -98,6 +98,38 @@ def test_only_shared_parts_have_their_json_kept() -> None:
 
 
 
+def test_a_parts_sources_are_written_from_their_kept_json(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part only its Decision holds (a reason showing this household's decimal) writes
+    its sources list — a list parts share — from the list's kept JSON; with the memo at
+    two lists, every Decision still gets pydantic's bytes."""
+    import eligibility.decision_build as build
+
+    engine = PACKS["anchors"]
+    when = date(2025, 6, 1)
+
+    def facts(income: int) -> dict[str, Any]:
+        return {"household": {
+            "adults": 2, "children": 1, "members_with_disability": 0,
+            "annual_income": income, "net_wealth": 10000, "monthly_housing_cost": 13000,
+            "tenure": "rent", "is_homeless": False, "eviction_notice": False, "rooms": 3,
+            "municipality_group": 1, "bank_loan_refused": False, "age_of_applicant": 40}}
+
+    builder = DecisionBuilder(engine.compiled)
+    decision = builder.build(engine.outcomes(facts(310123), when), "en")
+    assert builder.json(decision) == decision.model_dump_json().encode()
+    lone = [r for m in decision.measures for r in m.reasons
+            if "310123" in r.model_dump_json() and r.sources]
+    assert lone and all(builder._sources_json.get(r.sources) is not None for r in lone)
+    monkeypatch.setattr(build, "_JSON_LIMIT", 2)
+    small = DecisionBuilder(engine.compiled)
+    for income in range(310000, 310040, 7):
+        for lang in ("nb", "en"):
+            decision = small.build(engine.outcomes(facts(income), when), lang)
+            assert small.json(decision) == decision.model_dump_json().encode()
+            assert len(small._sources_json) <= 2
+
+
 def test_builder_json_falls_back_where_orjson_refuses() -> None:
     """An integer beyond 64 bits: the builder's JSON is pydantic-core's, as for
     ``decision_bytes``."""

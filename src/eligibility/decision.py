@@ -6,14 +6,16 @@ reasons (one per requirement, with the values seen, the legal source and a
 rendered message), the missing facts that matter, the discretionary assessments a
 caseworker must make, and the provenance that makes it reproducible: pack id,
 version and content hash, ``as_of``, engine version and the facts' hash. Field
-names here are a public contract for integrators: keep them stable.
+names here are a public contract for integrators: keep them stable. The engine makes
+these models from fields it built itself with :func:`construct`, without validating
+them again.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,7 +32,7 @@ def field_template(cls: type[BaseModel], values: dict[str, Any]) -> dict[str, An
     """``values`` (every field of ``cls``, in its order) as a dict whose copies share one
     key table with every instance of ``cls`` (CPython's split dicts: about half the
     memory of a plain dict). The engine builds models from copies of such templates
-    without validation (:func:`eligibility.decision_build.construct`); the copies
+    without validation (:func:`construct`); the copies
     compare, serialise and behave as plain dicts."""
     probe = cls.__new__(cls)
     for name, value in values.items():
@@ -198,3 +200,36 @@ class Decision(_Out):
 
     def to_json(self, indent: int | None = 2) -> str:
         return self.model_dump_json(indent=indent)
+
+
+M = TypeVar("M", bound=BaseModel)
+#: the slots every pydantic model has, set through their descriptors (faster than
+#: ``object.__setattr__``, which looks each one up by name)
+_SET_DICT = BaseModel.__dict__["__dict__"].__set__
+_SET_FIELDS = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
+#: ``object.__new__`` itself (``cls.__new__`` finds the same through the model
+#: metaclass, ~100 ns slower)
+_NEW = object.__new__
+#: the field names of each model of the contract, one set per class that every instance
+#: :func:`construct` makes shares (pydantic copies it before changing it); never written
+#: after import (a plain dict: its look-up is half a MappingProxyType's)
+_FIELDS_SET: dict[type[BaseModel], set[str]] = {
+    cls: set(cls.model_fields) for cls in (
+        Decision, MeasureResult, Reason, CriterionResult, MissingFact, Provenance, SourceRef,
+        CalculationStep, ParameterUsed, ConfirmFact)}
+
+
+def construct(cls: type[M], values: dict[str, Any]) -> M:
+    """An instance of ``cls`` from ``values`` holding *every* field, without validation.
+
+    For values the engine built itself, with the contract's types already (the decision
+    builder and the calculation views); the result serialises exactly as a validated
+    instance would."""
+    obj: M = _NEW(cls)
+    _SET_DICT(obj, values)
+    _SET_FIELDS(obj, _FIELDS_SET.get(cls) or set(cls.model_fields))
+    _SET_EXTRA(obj, None)
+    _SET_PRIVATE(obj, None)
+    return obj

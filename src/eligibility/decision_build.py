@@ -26,12 +26,19 @@ reused while the entry lives): a repeated measure result or reason costs one loo
 An object goes in only when it is seen again — found, as the same object, in the memo
 by values — so outcomes made afresh for one household are not kept alive.
 A measure result is its head — every field but the reasons, amount and calculation,
-decided by the status and each reason's outcome, kept per measure once seen twice —
-and this household's parts. Every requirement's Reason templates and every measure's
-static fields are made when the builder starts. :meth:`DecisionBuilder.json` writes a
-Decision's JSON with the JSON of the parts Decisions share kept (orjson fragments).
+decided by the status and each reason's outcome, kept per measure (for a full result
+once seen twice) — and this household's parts. Every requirement's Reason templates
+and every measure's static fields are made when the builder starts.
+:meth:`DecisionBuilder.json` writes a Decision's JSON with the JSON of the parts
+Decisions share kept (orjson fragments), and of the source lists (a requirement's, a
+measure's, a step's) a part shows, so that a part made for one household writes its
+sources in one piece.
 ``detail="summary"`` leaves out every measure's per-requirement reasons and
-its calculation.
+its calculation; a summary result is then found by one key of its outcome's parts
+(status, priority, missing facts, discretionary assessments, each reason's outcome and
+waiving exception), and one that shows an amount is that shared head with this
+household's amount. A result's place in the order (goal, status, priority, pack order)
+is one int, made with the result and kept with it.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from operator import itemgetter
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -55,6 +62,12 @@ from eligibility.compile.outcomes import (
 from eligibility.compile.pack import CompiledMeasure, CompiledPack, CompiledRequirement
 from eligibility.compile.runtime import UNKNOWN
 from eligibility.decision import (
+    _FIELDS_SET,
+    _NEW,
+    _SET_DICT,
+    _SET_EXTRA,
+    _SET_FIELDS,
+    _SET_PRIVATE,
     STATUSES,
     CalculationStep,
     ConfirmFact,
@@ -67,6 +80,8 @@ from eligibility.decision import (
     Provenance,
     Reason,
     SourceRef,
+    Status,
+    construct,
     field_template,
 )
 from eligibility.explain.calculation import StepViews, pack_decimals
@@ -80,12 +95,8 @@ from eligibility.version import __version__
 
 Detail = Literal["full", "summary"]
 DETAILS: tuple[Detail, ...] = ("full", "summary")
-M = TypeVar("M", bound=BaseModel)
 _MEMO_LIMIT = 4096
 
-_FIELDS_SET: dict[type[BaseModel], set[str]] = {
-    cls: set(cls.model_fields) for cls in (Decision, MeasureResult, Reason, CriterionResult,
-                                           MissingFact, Provenance, SourceRef)}
 _STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
 _MESSAGE_KEYS = {o: f"outcome.{o}" for o in ("met", "not_met", "waived", "unknown",
                                               "discretionary")}
@@ -103,34 +114,8 @@ def _value_key(value: Any) -> Any:
     return value if value.__class__ in _EXACT else (value.__class__, str(value))
 
 
-#: the slots every pydantic model has, set through their descriptors (faster than
-#: ``object.__setattr__``, which looks each one up by name)
-_SET_DICT = BaseModel.__dict__["__dict__"].__set__
-_SET_FIELDS = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
-_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
-
-
-#: ``object.__new__`` itself (``cls.__new__`` finds the same through the model
-#: metaclass, ~100 ns slower)
-_NEW = object.__new__
-
-
-def construct(cls: type[M], values: dict[str, Any]) -> M:
-    """An instance of ``cls`` from ``values`` holding *every* field, without validation.
-
-    For values the engine built itself, with the contract's types already; the
-    result serialises exactly as a validated instance would. Every instance of a
-    class shares one fields-set (pydantic copies it before changing it)."""
-    obj: M = _NEW(cls)
-    _SET_DICT(obj, values)
-    _SET_FIELDS(obj, _FIELDS_SET.get(cls) or set(cls.model_fields))
-    _SET_EXTRA(obj, None)
-    _SET_PRIVATE(obj, None)
-    return obj
-
-
-_fifth = itemgetter(4)
+_second = itemgetter(1)
+_third = itemgetter(2)
 _REASON_FIELDS = _FIELDS_SET[Reason]
 
 
@@ -138,6 +123,8 @@ _REASON_FIELDS = _FIELDS_SET[Reason]
 #: aliases, nothing left out); checked by exact class, before the slower isinstance
 _AS_DICT = frozenset({MeasureResult, Reason, SourceRef, CalculationStep, ParameterUsed,
                       CriterionResult, MissingFact, Provenance, ConfirmFact})
+#: those of them with a ``sources`` list
+_WITH_SOURCES = frozenset({MeasureResult, Reason, CalculationStep})
 
 
 def _default(obj: Any) -> Any:
@@ -288,9 +275,10 @@ class _Req:
 
 class _Meas:
     """A measure's static parts in one language: its result's fixed fields, its place in
-    the order, the result heads made so far and a memo of whole results."""
+    the order, the result heads (with the summary results) made so far and a memo of
+    whole results."""
 
-    __slots__ = ("fields", "goal", "heads", "ranked", "results")
+    __slots__ = ("fields", "goal", "ranked", "results", "summaries")
 
     def __init__(self, fields: dict[str, Any], goal: int, ranked: bool) -> None:
         self.fields = fields
@@ -299,14 +287,18 @@ class _Meas:
         #: differ): a key then holds the rank, not the (rank, title) pair (a title's
         #: hash is a Python call)
         self.ranked = ranked
-        #: (as_of, status, priority (its rank when ranked), missing, discretionary, *each
-        #: reason's outcome, or (outcome, exception id)) → every field of the result but
-        #: its reasons, amount
-        #: and calculation (the summary, unconfirmed entries, …), in the model's order
-        self.heads: dict[tuple[Any, ...], dict[str, Any]] = {}
-        #: (full, shown amount, head key[, *the identities of its reasons]) → (a result,
+        #: (as_of, status, priority (its rank when ranked), missing, discretionary, the
+        #: shown amount, *the identities of its reasons) → ((its place, a full result),
         #: the outcome it was first built from)
-        self.results: dict[tuple[Any, ...], tuple[MeasureResult, Outcomes]] = {}
+        self.results: dict[tuple[Any, ...], tuple[tuple[int, MeasureResult], Outcomes]] = {}
+        #: the head key — (as_of, status, priority, missing, discretionary, each reason's
+        #: outcome, the ids of their exceptions when one is waived) — → (its place and
+        #: summary result when it shows no amount, the summary outcome it was first made
+        #: from (None when made for a full result), its head: every field of a result but
+        #: its reasons, amount and calculation, in the model's order); a summary's kept at
+        #: once, a full result's once seen twice (see DecisionBuilder._summary)
+        self.summaries: dict[tuple[Any, ...], tuple[tuple[int, MeasureResult],
+                                                    Outcomes | None, dict[str, Any]]] = {}
 
 
 class _Lang:
@@ -328,6 +320,10 @@ class DecisionBuilder:
         self.compiled = compiled
         self.pack = compiled.pack
         self._goal_order = {g: i for i, g in enumerate(self.pack.meta.goals)}
+        #: the bits of a priority in a result's place in the order (see _order): room
+        #: for every rank of the pack, and a margin
+        self._prio_bits = 2 + max([16, *(abs(p.rank).bit_length() for cm in compiled.measures
+                                         for p in cm.measure.priority)])
         self._source_lists: dict[int, list[SourceRef]] = {}
         for cm in compiled.measures:
             self._sources(cm.sources)
@@ -355,10 +351,14 @@ class DecisionBuilder:
         self._criteria_ids: dict[str, IdentityMemo] = {}
         self._probation = IdentityMemo(self._lock, _PROBATION_LIMIT)
         #: the hashes of (measure, language, head key) met once: a measure result's
-        #: head is kept the second time (see _head)
+        #: head is kept the second time (see _summary)
         self._heads_seen: set[int] = set()
         #: the JSON (an orjson fragment) of shared parts, by their identity (see :meth:`json`)
         self._json_ids = IdentityMemo(self._lock, _JSON_LIMIT)
+        self._json_entries = self._json_ids.entries  # (emptied in place, never replaced)
+        #: the JSON of source lists (static: a requirement's, a measure's, a step's), by
+        #: their identity: a part's sources are written in one piece
+        self._sources_json = IdentityMemo(self._lock, _JSON_LIMIT)
         self._unconfirmed: dict[tuple[int, date], tuple[frozenset[str], list[str]]] = {}
         self._steps = StepViews(pack_decimals(self.pack.parameters))
         # one empty list and dict for every Reason and result that has none (shared, as
@@ -442,9 +442,10 @@ class DecisionBuilder:
     def build(self, outcomes: HouseholdOutcomes, lang: str = "nb",
               detail: Detail = "full") -> Decision:
         """The Decision for ``outcomes`` in ``lang`` (``nb``, ``nn`` or ``en``)."""
-        #: (goal, status, priority, index, result): sorted by the first four alone (they
-        #: differ: each holds its measure's index)
-        results: list[tuple[int, int, int, int, MeasureResult]] = []
+        #: (its place in the order, result): sorted by the first alone (it differs: it
+        #: holds its measure's index; see _order)
+        results: list[tuple[int, MeasureResult]] = []
+        append = results.append
         affects: dict[str, list[str]] = {}
         full = detail == "full"
         ls = self._langs.get(lang) or self._lang(lang)
@@ -461,14 +462,30 @@ class DecisionBuilder:
         for index, cm, out in outcomes.measures:
             entry = entries.get(id(out))
             if entry is not None and entry[0] is out and entry[1] is cm:
-                results.append(entry[2])
-            else:
-                result, again = self._measure_result(cm, out, ls, rids, lang, outcomes, full)
-                item = (statics[index].goal, _STATUS_RANK[out.status],
-                        result.priority or 99, index, result)
+                append(entry[2])
+            elif full:
+                item, again = self._measure_result(cm, out, ls, rids, lang, outcomes)
                 if again:  # the same object once more: a shared one, kept by identity
                     ids.put_flat((out, cm, item))
-                results.append(item)
+                append(item)
+            else:  # a summary result: its head found by one key of the outcome's parts
+                status, amount, oreasons, missing, discretionary, ranked, _ = out
+                meas = statics[index]
+                outs = tuple(map(_second, oreasons))
+                skey = (when, status, ranked[0] if ranked is not None and meas.ranked
+                        else ranked, missing, discretionary, outs,
+                        tuple(map(id, map(_third, oreasons))) if "waived" in outs else None)
+                summary = meas.summaries.get(skey)
+                if summary is None:
+                    summary = self._summary(cm, meas, ls, out, lang, outcomes, skey, True)
+                if status == "not_eligible" or amount is None or amount is UNKNOWN:
+                    append(summary[0])
+                    if summary[1] is out:  # the same object once more: kept by identity
+                        ids.put_flat((out, cm, summary[0]))
+                else:  # an amount this household shows: its own result, of the shared head
+                    fields = summary[2].copy()
+                    fields["amount"] = amount
+                    append((summary[0][0], construct(MeasureResult, fields)))
             if out.missing:
                 for path in out.missing:
                     affects.setdefault(path, []).append(cm.measure.id)
@@ -479,11 +496,47 @@ class DecisionBuilder:
         fields = self._decision.copy()
         fields["lang"] = lang if lang in ("nn", "en") else "nb"
         fields["as_of"] = when
-        fields["measures"] = list(map(_fifth, results))
+        fields["measures"] = list(map(_second, results))
         fields["criteria"] = self._criteria(outcomes.criteria, lang)
         fields["missing_facts"] = self.missing(affects, lang) if affects else self._empty
         fields["provenance"] = construct(Provenance, provenance)
         return construct(Decision, fields)
+
+    def _order(self, meas: _Meas, status: Status, priority: int | None, index: int) -> int:
+        """A result's place among a Decision's measures, as one int: by goal, status,
+        priority (none, or 0, as 99) and the measure's index, each in bits of its own."""
+        bits = self._prio_bits
+        rank = (priority or 99) + (1 << (bits - 1))  # (≥ 0 for every rank of the pack)
+        if not 0 <= rank < 1 << bits or not 0 <= index < 1 << 32:
+            raise ValueError(f"priority {priority} or index {index} out of the pack's range")
+        return ((((meas.goal * len(STATUSES) + _STATUS_RANK[status]) << bits) + rank) << 32
+                ) + index
+
+    def _summary(self, cm: CompiledMeasure, meas: _Meas, ls: _Lang, out: Outcomes, lang: str,
+                 outcomes: HouseholdOutcomes, skey: tuple[Any, ...], keep: bool,
+                 ) -> tuple[tuple[int, MeasureResult], Outcomes | None, dict[str, Any]]:
+        """A summary result with no amount shown, the (summary) outcome it was first made
+        from and its head, kept for ``skey`` (see :meth:`build`): at once when ``keep`` (a
+        summary's outcome is small), else when the key comes again."""
+        head = self._head_fields(cm, ls, out, lang, outcomes)
+        result = construct(MeasureResult, head)  # (a frozen model: its dict is not changed)
+        item = (self._order(meas, out.status, result.priority, cm.index), result)
+        found = (item, out if keep else None, head)  # (a full outcome is not held)
+        if keep:
+            _memo(self._lock, meas.summaries, skey, found, _RESULTS_LIMIT)
+            return found
+        # a full one's outcome — values, steps — is kept when its key comes again (a
+        # household's own combination is not): the keys seen once are remembered by
+        # their hash only (a collision merely keeps a result one sighting early)
+        seen = hash((cm.index, lang, skey))
+        if seen in self._heads_seen:
+            _memo(self._lock, meas.summaries, skey, found, _RESULTS_LIMIT)
+        else:
+            with self._lock:
+                if len(self._heads_seen) >= _MEMO_LIMIT:
+                    self._heads_seen.clear()
+                self._heads_seen.add(seen)
+        return found
 
     def json(self, decision: Decision) -> bytes:
         """:func:`decision_bytes` of ``decision``, byte for byte, faster for Decisions
@@ -491,7 +544,7 @@ class DecisionBuilder:
         criterion result, calculation step, source, … that a memo holds besides the
         Decision: more references to it than its one list's) is kept, by its identity,
         and written as it is from then on. A part only this Decision holds is written
-        as before and not kept."""
+        as before and not kept, but its sources from their list's kept JSON."""
         if not _FAST_JSON:
             return decision_bytes(decision)
         fast = _fast_dumps(decision, self._json_default)
@@ -501,20 +554,32 @@ class DecisionBuilder:
         cls = obj.__class__
         if cls is Decimal:
             return str(obj)  # as pydantic writes a Decimal
+        entry = self._json_entries.get(id(obj))  # (a shared part, the common case)
+        if entry is not None and entry[0] is obj:
+            return entry[1]
         if cls is Decision:
             return self._decision_json(obj)
         if cls in _AS_DICT:
-            entry = self._json_ids.entries.get(id(obj))
-            if entry is not None and entry[0] is obj:
-                return entry[1]
+            fields = obj.__dict__
+            if cls in _WITH_SOURCES and fields["sources"]:  # a list parts share: kept
+                sources = fields["sources"]
+                found = self._sources_json.entries.get(id(sources))
+                if found is None or found[0] is not sources:
+                    data = _fast_dumps(sources, self._json_default)
+                    if data is None:
+                        raise TypeError("sources")  # (what orjson refuses)
+                    found = (sources, _fragment(data))
+                    self._sources_json.put_flat(found)
+                fields = fields.copy()
+                fields["sources"] = found[1]
             if _refcount(obj) > _ONE_HOLDER:  # held by more than its Decision: shared
-                data = _fast_dumps(obj.__dict__, self._json_default)
+                data = _fast_dumps(fields, self._json_default)
                 if data is None:
                     raise TypeError(type(obj).__name__)  # (what orjson refuses)
                 made = _fragment(data)
                 self._json_ids.put(obj, made)
                 return made
-            return obj.__dict__
+            return fields
         return _default(obj)
 
     def _decision_json(self, decision: Decision) -> dict[str, Any]:
@@ -636,128 +701,123 @@ class DecisionBuilder:
     def measure_result(self, cm: CompiledMeasure, out: Outcomes, lang: str,
                        outcomes: HouseholdOutcomes, full: bool = True) -> MeasureResult:
         """One measure's result (shared with equal ones)."""
+        if not full:  # (what build does for each measure)
+            alone = outcomes._replace(measures=((cm.index, cm, out),), criteria=())
+            return self.build(alone, lang, "summary").measures[0]
         rids = self._reason_ids.get(lang)
         if rids is None:
             rids = self._ids(self._reason_ids, lang)
         return self._measure_result(cm, out, self._langs.get(lang) or self._lang(lang), rids,
-                                    lang, outcomes, full)[0]
+                                    lang, outcomes)[0][1]
 
     def _measure_result(self, cm: CompiledMeasure, out: Outcomes, ls: _Lang,
-                        rids: IdentityMemo, lang: str, outcomes: HouseholdOutcomes, full: bool,
-                        ) -> tuple[MeasureResult, bool]:
-        """The result, and whether it was found in the memo by values as built from
-        this very ``out`` (so ``out`` is an object the core shares).
+                        rids: IdentityMemo, lang: str, outcomes: HouseholdOutcomes,
+                        ) -> tuple[tuple[int, MeasureResult], bool]:
+        """The full result with its place in the order (see _order), and whether it was
+        found in the memo by values as built from this very ``out`` (so ``out`` is an
+        object the core shares).
 
         A result is its head — every field but the reasons, the amount and the
         calculation, decided by the status, priority, missing facts, discretionary
-        assessments and each reason's outcome (and exception) — and the parts of this
-        household. Heads are made once per measure, language and date and shared."""
+        assessments and each reason's outcome (and exception), kept with the summary
+        results (see :meth:`build`) — and the parts of this household."""
         status, amount, oreasons, missing, discretionary, ranked, calculation = out
         meas = ls.measures[cm.index]
         priority: Any = ranked[0] if ranked is not None and meas.ranked else ranked
         reasons: list[Reason] = []
-        if full:
-            # equal reasons are made once and shared; values are keyed exactly (a decimal
-            # by its text: 1.0 ≠ 1.00). A reason showing a decimal — an income, a cost —
-            # is rarely seen twice: it is built each time and not kept, so the memos hold
-            # what does repeat.
-            shared = True  # every reason came from (or went into) a memo
-            pattern: list[Any] = []
-            append = reasons.append
-            mark = pattern.append
-            reqs = ls.reqs
-            plain = _PLAIN.issuperset
-            rentries = rids.entries
-            new, set_dict, set_fields = _NEW, _SET_DICT, _SET_FIELDS
-            set_extra, set_private = _SET_EXTRA, _SET_PRIVATE
-            reason_fields = _REASON_FIELDS
-            for ro in oreasons:
-                entry = rentries.get(id(ro))
-                if entry is not None and entry[0] is ro:  # built before from this object
-                    append(entry[1])
-                    mark(entry[2])
-                    continue
-                creq, outcome, exc, seen, value, values = ro
-                tkey: Any = (outcome, exc.id) if exc is not None else outcome
-                mark(tkey)
-                static = reqs.get(id(creq)) or self._req(creq, lang)
-                pair = static.templates.get(tkey) or self._templates(
-                    creq, static, lang, outcome, exc)
-                # within one template: the observed values (never tuples themselves),
-                # and what else varies when there is any
-                rkey: Any = None
-                if values and len(values) == 1 and not seen and outcome != "discretionary":
-                    [only] = values.values()  # the common case, without a tuple
-                    if only.__class__ in _PLAIN:
-                        rkey = only
-                else:
-                    vals = tuple(values.values()) if values else ()
-                    if plain(map(type, vals)):
-                        vkey = _value_key(value) if outcome == "discretionary" else None
-                        if seen or vkey is not None:
-                            rkey = (seen, vkey, *vals)
-                        else:
-                            rkey = vals[0] if len(vals) == 1 else vals
-                kept = pair[1].get(rkey) if rkey is not None else None
-                if kept is None:
-                    if outcome in _FIXED_MESSAGE:  # (what _reason does, inline)
-                        rfields = pair[0].copy()
-                        if values:
-                            rfields["values"] = values
-                        if seen:
-                            rfields["missing_facts"] = list(seen)
-                        reason = new(Reason)
-                        set_dict(reason, rfields)
-                        set_fields(reason, reason_fields)
-                        set_extra(reason, None)
-                        set_private(reason, None)
+        # equal reasons are made once and shared; values are keyed exactly (a decimal by
+        # its text: 1.0 ≠ 1.00). A reason showing a decimal — an income, a cost — is
+        # rarely seen twice: it is built each time and not kept, so the memos hold what
+        # does repeat.
+        shared = True  # every reason came from (or went into) a memo
+        append = reasons.append
+        reqs = ls.reqs
+        plain = _PLAIN.issuperset
+        rentries = rids.entries
+        new, set_dict, set_fields = _NEW, _SET_DICT, _SET_FIELDS
+        set_extra, set_private = _SET_EXTRA, _SET_PRIVATE
+        reason_fields = _REASON_FIELDS
+        for ro in oreasons:
+            entry = rentries.get(id(ro))
+            if entry is not None and entry[0] is ro:  # built before from this very object
+                append(entry[1])
+                continue
+            creq, outcome, exc, seen, value, values = ro
+            static = reqs.get(id(creq)) or self._req(creq, lang)
+            pair = static.templates.get((outcome, exc.id) if exc is not None else outcome
+                                        ) or self._templates(creq, static, lang, outcome, exc)
+            # within one template: the observed values (never tuples themselves), and
+            # what else varies when there is any
+            rkey: Any = None
+            if values and len(values) == 1 and not seen and outcome != "discretionary":
+                [only] = values.values()  # the common case, without a tuple
+                if only.__class__ in _PLAIN:
+                    rkey = only
+            else:
+                vals = tuple(values.values()) if values else ()
+                if plain(map(type, vals)):
+                    vkey = _value_key(value) if outcome == "discretionary" else None
+                    if seen or vkey is not None:
+                        rkey = (seen, vkey, *vals)
                     else:
-                        reason = self._reason(creq, static, pair[0], lang, outcome, exc,
-                                              seen, value, values)
-                    if rkey is not None:
-                        _memo(self._lock, pair[1], rkey, (reason, ro), _REASON_LIMIT)
-                    else:
-                        shared = False
+                        rkey = vals[0] if len(vals) == 1 else vals
+            kept = pair[1].get(rkey) if rkey is not None else None
+            if kept is None:
+                if outcome in _FIXED_MESSAGE:  # (what _reason does, inline)
+                    rfields = pair[0].copy()
+                    if values:
+                        rfields["values"] = values
+                    if seen:
+                        rfields["missing_facts"] = list(seen)
+                    reason = new(Reason)
+                    set_dict(reason, rfields)
+                    set_fields(reason, reason_fields)
+                    set_extra(reason, None)
+                    set_private(reason, None)
                 else:
-                    reason = kept[0]
-                    if kept[1] is ro:  # seen again: kept by identity too
-                        rids.put_flat((ro, reason, tkey))
-                append(reason)
-            hkey = (outcomes.as_of, status, priority, missing, discretionary, *pattern)
-            mkey: tuple[Any, ...] | None = None
-            if shared and calculation is None:
-                # a shared result's reasons are memoised objects, kept alive by the
-                # entry: their identities name them; the amount as a memo key (a
-                # result that is not eligible shows none)
-                mkey = (True, None if status == "not_eligible" else _value_key(amount),
-                        hkey, *map(id, reasons))
-        else:  # a summary result is named by its values
-            hkey = (outcomes.as_of, status, priority, missing, discretionary,
-                    *[r[1] if r[2] is None else (r[1], r[2].id) for r in oreasons])
-            mkey = (False, None if status == "not_eligible" else _value_key(amount), hkey)
-        if mkey is not None:
+                    reason = self._reason(creq, static, pair[0], lang, outcome, exc, seen,
+                                          value, values)
+                if rkey is not None:
+                    _memo(self._lock, pair[1], rkey, (reason, ro), _REASON_LIMIT)
+                else:
+                    shared = False
+            else:
+                reason = kept[0]
+                if kept[1] is ro:  # seen again: kept by identity too
+                    rids.put(ro, reason)
+            append(reason)
+        mkey: tuple[Any, ...] | None = None
+        if shared and calculation is None:
+            # a shared result's reasons are memoised objects, kept alive by the entry:
+            # their identities name them (and so their outcomes); the amount as a memo
+            # key (a result that is not eligible shows none)
+            mkey = (outcomes.as_of, status, priority, missing, discretionary,
+                    None if status == "not_eligible" else _value_key(amount),
+                    *map(id, reasons))
             found = meas.results.get(mkey)
             if found is not None:
                 return found[0], found[1] is out
-        head = meas.heads.get(hkey)
-        if head is None:
-            head = self._head(cm, meas, ls, out, lang, outcomes, hkey)
-        fields = head.copy()
+        outs = tuple(map(_second, oreasons))
+        skey = (outcomes.as_of, status, priority, missing, discretionary, outs,
+                tuple(map(id, map(_third, oreasons))) if "waived" in outs else None)
+        summary = meas.summaries.get(skey)
+        if summary is None:
+            summary = self._summary(cm, meas, ls, out, lang, outcomes, skey, False)
+        fields = summary[2].copy()
         if reasons:
             fields["reasons"] = reasons
         if amount is not UNKNOWN and status != "not_eligible":
             fields["amount"] = amount
-        if full and calculation is not None:
+        if calculation is not None:
             fields["calculation"] = self._steps.steps(calculation, lang)
-        result = construct(MeasureResult, fields)
+        item = (summary[0][0], construct(MeasureResult, fields))  # (its head's place)
         if mkey is not None:
-            _memo(self._lock, meas.results, mkey, (result, out), _RESULTS_LIMIT)
-        return result, False
+            _memo(self._lock, meas.results, mkey, (item, out), _RESULTS_LIMIT)
+        return item, False
 
-    def _head(self, cm: CompiledMeasure, meas: _Meas, ls: _Lang, out: Outcomes, lang: str,
-              outcomes: HouseholdOutcomes, hkey: tuple[Any, ...]) -> dict[str, Any]:
-        """A result's fields but its reasons, amount and calculation (see
-        :meth:`_measure_result`), made and kept for ``hkey``."""
+    def _head_fields(self, cm: CompiledMeasure, ls: _Lang, out: Outcomes, lang: str,
+                     outcomes: HouseholdOutcomes) -> dict[str, Any]:
+        """A result's fields but its reasons, amount and calculation, made from ``out``."""
         status = out.status
         failed: list[str] = []
         assessed: list[str] = []
@@ -784,7 +844,7 @@ class DecisionBuilder:
         else:
             summary = self._text(("discretion", lang, *assessed), lambda: render(
                 "summary.discretion", lang, discretionary="; ".join(assessed)))
-        fields = meas.fields.copy()
+        fields = ls.measures[cm.index].fields.copy()
         fields["status"] = status
         fields["summary"] = summary
         if status == "not_eligible":
@@ -803,17 +863,6 @@ class DecisionBuilder:
             unconfirmed_list = sorted(unconfirmed_set | {f"requirement:{r}" for r in flagged})
         if unconfirmed_list:
             fields["unconfirmed"] = unconfirmed_list
-        # kept when its key comes again (a household's own combination is not): the
-        # keys seen once are remembered by their hash only (a collision merely keeps a
-        # head one sighting early)
-        seen = hash((cm.index, lang, hkey))
-        if seen in self._heads_seen:
-            _memo(self._lock, meas.heads, hkey, fields, _REASON_LIMIT)
-        else:
-            with self._lock:
-                if len(self._heads_seen) >= _MEMO_LIMIT:
-                    self._heads_seen.clear()
-                self._heads_seen.add(seen)
         return fields
 
     def _criteria(self, criteria: tuple[CriterionOutcome, ...], lang: str,

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eligibility import Engine, load_pack
-from eligibility.compile import calculation
+from eligibility.compile.calculation import recording as calculation
 from eligibility.compile.fast import run as fast_run
 from eligibility.compile.outcomes import HouseholdOutcomes
 from eligibility.errors import EligibilityError

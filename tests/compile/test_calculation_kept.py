@@ -14,7 +14,9 @@ from typing import Any
 import yaml
 
 from eligibility import Engine, load_pack
-from eligibility.compile.calculation import ELIDED, _param_value, _value, record
+from eligibility.compile.calculation import ELIDED, record
+from eligibility.compile.calculation.planning import _param_value
+from eligibility.compile.calculation.recording import _value
 from eligibility.compile.outcomes import json_value
 from eligibility.compile.reference import evaluate_measure
 from eligibility.compile.runtime import UNKNOWN, Ctx

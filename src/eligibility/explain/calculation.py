@@ -16,25 +16,30 @@ record — or the ``calculation`` of a Decision's measure, which is the record a
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
-from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel
 from rich.table import Table
 from rich.text import Text
 
 from eligibility.compile.calculation import ELIDED, ParamUse, RecordedStep, StepId
 from eligibility.compile.runtime import UNKNOWN
 from eligibility.decision import (
+    _FIELDS_SET,
+    _NEW,
+    _SET_DICT,
+    _SET_EXTRA,
+    _SET_FIELDS,
+    _SET_PRIVATE,
     CalculationStep,
     Decision,
     MeasureResult,
     ParameterUsed,
     SourceRef,
+    construct,
     field_template,
 )
 from eligibility.explain.messages import render
@@ -70,21 +75,18 @@ def format_number(value: Any, lang: str, unit: str | None = None) -> str:
 
 def _decimal_text(value: Decimal, lang: str) -> str:
     """A decimal as :func:`format_number` shows it: rounded half up to four decimals
-    where it has more, trailing zeros dropped (formatted once, from the value rounded
-    first: equal to rounding only what has more than four decimals, as a value with at
-    most four gains only zeros; one the context cannot round so is formatted as it is)."""
-    try:
+    where it has more, trailing zeros dropped. Formatted as it is first (most decimals
+    have at most four: a second format, of the value rounded, only for the rest); the
+    same text as rounding every value first in decimal's default context, where a
+    rounding beyond the context's precision raises (as it does here where one is
+    needed)."""
+    text = f"{value:,f}"
+    dot = text.find(".")
+    if dot < 0:  # a whole number (or not a finite one): no decimals to drop
+        return text.replace(",", " ")
+    if len(text) - dot > 5:  # more than four decimals: round to four (may raise)
         text = f"{value.quantize(_PLACES, rounding=ROUND_HALF_UP):,f}"
-    except InvalidOperation:  # beyond the context's precision when given four decimals
-        text = f"{value:,f}"  # as many decimals as the exponent says
-        dot = text.find(".")
-        if dot < 0:
-            return text.replace(",", " ")
-        if len(text) - dot > 5:  # more than four decimals: round to four (may raise)
-            text = f"{value.quantize(_PLACES, rounding=ROUND_HALF_UP):,f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    text = text.replace(",", " ")
+    text = text.rstrip("0").rstrip(".").replace(",", " ")
     return text if lang == "en" else text.replace(".", ",")
 
 
@@ -101,39 +103,55 @@ def with_values(step: RecordedStep, lang: str,
     own decimals; a :class:`StepViews` keeps them), used where the value is that very
     object. ``seen``: the same for the household's own decimals, filled here (a caller
     passes one dict for the steps of one household, whose objects outlive it)."""
-    text = step.text
-    parts: list[str] = []
+    return _with_values(step.text, step.terms, lang, yes_no, texts, seen, None, None)
+
+
+def _with_values(text: str, terms: tuple[tuple[int, int, Any], ...], lang: str,
+                 yes_no: tuple[str, str] | None,
+                 texts: Mapping[int, tuple[Any, str]] | None,
+                 seen: dict[int, tuple[Any, str]] | None,
+                 ints: Mapping[int, str] | None,
+                 keep_int: Callable[[int], str] | None) -> str:
+    """:func:`with_values` of ``text`` and its ``terms``; ``ints``: the texts of whole
+    numbers of four digits or more formatted before (a :class:`StepViews` keeps them;
+    alike in every language), ``keep_int`` formats and keeps one that is not there."""
+    out = ""
     at = 0
-    for start, end, value in step.terms:  # recorded in source order, never overlapping
-        parts.append(text[at:start])
+    for start, end, value in terms:  # recorded in source order, never overlapping
+        out += text[at:start]
         at = end
         cls = value.__class__
         if cls is int:
-            parts.append(str(value) if -1000 < value < 1000
-                         else f"{value:,}".replace(",", " "))
+            if -1000 < value < 1000:
+                out += str(value)
+            elif ints is None:
+                out += f"{value:,}".replace(",", " ")
+            else:
+                shown = ints.get(value)
+                out += keep_int(value) if shown is None else shown  # type: ignore[misc]
         elif cls is Decimal:
-            hit = texts.get(id(value)) if texts is not None else None
+            key = id(value)
+            hit = texts.get(key) if texts is not None else None
             if hit is None and seen is not None:
-                hit = seen.get(id(value))
+                hit = seen.get(key)
             if hit is not None and hit[0] is value:
-                parts.append(hit[1])
+                out += hit[1]
             else:
                 shown = _decimal_text(value, lang)
                 if seen is not None:  # (the entry keeps the value alive: ids stay its own)
-                    seen[id(value)] = (value, shown)
-                parts.append(shown)
-        elif value is UNKNOWN or value is None:
-            parts.append("?")
+                    seen[key] = (value, shown)
+                out += shown
         elif cls is bool and yes_no is not None:
-            parts.append(yes_no[value])
+            out += yes_no[value]
         elif value is ELIDED:
-            parts.append("…")
+            out += "…"
+        elif value is UNKNOWN or value is None:
+            out += "?"
         elif cls is str or cls is LocStr:
-            parts.append(f'"{value}"')
+            out += f'"{value}"'
         else:
-            parts.append(format_number(value, lang))
-    parts.append(text[at:])
-    return "".join(parts)
+            out += format_number(value, lang)
+    return out + text[at:]
 
 
 def _json(value: Any) -> Any:
@@ -144,28 +162,7 @@ def _json(value: Any) -> Any:
     return value
 
 
-M = TypeVar("M", bound=BaseModel)
-#: the slots every pydantic model has, set through their descriptors
-_SET_DICT = BaseModel.__dict__["__dict__"].__set__
-_SET_FIELDS = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
-_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
-#: the field names of each model built here (fixed at import; pydantic copies before changing)
-_FIELDS: Mapping[type[BaseModel], set[str]] = MappingProxyType({
-    cls: set(cls.model_fields) for cls in (CalculationStep, ParameterUsed, SourceRef)})
-
-
-def _construct(cls: type[M], values: dict[str, Any]) -> M:
-    """An instance of ``cls`` from ``values`` holding every field, without validation.
-
-    For values the recorder built itself, already of the contract's types; the instance
-    serialises exactly as a validated one, and a Decision takes it as it is."""
-    obj = cls.__new__(cls)
-    _SET_DICT(obj, values)
-    _SET_FIELDS(obj, _FIELDS[cls])
-    _SET_EXTRA(obj, None)
-    _SET_PRIVATE(obj, None)
-    return obj
+_STEP_FIELDS = _FIELDS_SET[CalculationStep]
 
 
 class StepViews:
@@ -175,15 +172,19 @@ class StepViews:
     rounding) is made once; each :class:`ParameterUsed` once per recorded
     :class:`~eligibility.compile.calculation.ParamUse` (which the plan shares per date
     and keys) and language, and their list once per tuple of them; each
-    :class:`SourceRef` once; the pack's decimals are formatted once per language. A step
-    whose shown values are all of exact kinds (or the pack's own decimals) is made once
-    per values; one the recorder shares (the same object seen again) is then found by
-    identity. A Decision builder keeps one; the objects it hands out are shared between
-    Decisions (frozen; do not mutate their lists). Memo writes are guarded by a lock, so
-    one instance serves many threads."""
+    :class:`SourceRef` once; the pack's decimals are formatted once per language, whole
+    numbers of four digits or more once. A step whose shown values are all of exact
+    kinds (or the pack's own decimals) is made once per values (unless its memo filled
+    up ``_FILLS`` times: values seldom seen again); one the recorder shares (the same
+    object seen again) is then found by identity. A Decision builder keeps one; the
+    objects it hands out are shared between Decisions (frozen; do not mutate their
+    lists). Memo writes are guarded by a lock, so one instance serves many threads."""
 
     _LIMIT = 4096
     _STEPS = 256  # the most steps kept per step and language
+    #: a step whose memo filled up this often (so many values, seldom or never again:
+    #: an income, a sum of them) is made without one from then on
+    _FILLS = 2
 
     def __init__(self, pack_decimals: Mapping[int, tuple[Any, str]] | None = None) -> None:
         #: the pack's own parameter decimals (id → a key naming the exact value; see
@@ -194,12 +195,15 @@ class StepViews:
         #: per step and language: its static fields, and a memo of the steps made from
         #: them keyed by what varies (values, waiting-for, parameters)
         self._static: dict[tuple[Any, ...],
-                           tuple[Any, Any, dict[str, Any], dict[Any, Any]]] = {}
+                           _Static] = {}
         self._refs: dict[Source, SourceRef] = {}
+        #: the texts of whole numbers of four digits or more (alike in every language)
+        self._ints: dict[int, str] = {}
         #: per language: the texts of no and yes (as :func:`format_number` gives them),
         #: the texts of the pack's decimals (id → (decimal, text)), the ParameterUsed
         #: made per ParamUse (id → (the ParamUse, its view)), the lists of them per
-        #: step's ParamUse tuple (their ids → (the ParamUses, the list)), the views of recorded
+        #: step's ParamUse tuple (their ids, and the tuple's own id → (the ParamUses,
+        #: the list)), the views of recorded
         #: steps a recorder shares (id → (the RecordedStep, its view): a step found in
         #: ``_static``'s memo by values as built from this very object), and the
         #: ``_static`` entry of each planned step (id of its StepId → (it, the entry))
@@ -214,15 +218,20 @@ class StepViews:
             memo[key] = value
         return value
 
+    def _int_text(self, value: int) -> str:
+        """A whole number's text (four digits or more), kept in ``_ints``."""
+        text: str = self._store(self._ints, value, f"{value:,}".replace(",", " "))
+        return text
+
     def _source(self, src: Source) -> SourceRef:
         ref = self._refs.get(src)
         if ref is None:
             ref = self._store(self._refs, src,
-                              _construct(SourceRef, {"ref": src.ref, "url": src.url}))
+                              construct(SourceRef, {"ref": src.ref, "url": src.url}))
         return ref
 
     def _template(self, s: RecordedStep, lang: str,
-                  ) -> tuple[Any, Any, dict[str, Any], dict[Any, Any]]:
+                  ) -> _Static:
         # keyed by the identity of the plan's own objects (kept alive in the entry)
         key = (id(s.sources), id(s.title), s.name, s.text, s.unit, s.rounding, lang)
         found = self._static.get(key)
@@ -243,8 +252,7 @@ class StepViews:
             "rounding": s.rounding,
             "exact": None,
         })
-        entry: tuple[Any, Any, dict[str, Any], dict[Any, Any]] = (s.sources, s.title, template,
-                                                                  {})
+        entry: _Static = (s.sources, s.title, template, {}, [0])
         self._store(self._static, key, entry)
         return entry
 
@@ -255,7 +263,7 @@ class StepViews:
             texts = {key: (value, format_number(value, lang))
                      for key, (value, _) in self._decimals.items()}
             views: dict[int, tuple[Any, ParameterUsed]] = {}
-            lists: dict[tuple[int, ...], tuple[Any, list[ParameterUsed]]] = {}
+            lists: dict[Any, tuple[Any, list[ParameterUsed]]] = {}
             shared: dict[int, tuple[RecordedStep, CalculationStep]] = {}
             planned: dict[int, tuple[StepId, Any]] = {}
             made = ((format_number(False, lang), format_number(True, lang)), texts, views,
@@ -270,7 +278,7 @@ class StepViews:
         if found is not None and found[0] is p:
             used: ParameterUsed = found[1]
             return used
-        used = _construct(ParameterUsed, field_template(ParameterUsed, {
+        used = construct(ParameterUsed, field_template(ParameterUsed, {
             "name": p.name,
             "title": p.title.get(lang) if p.title else None,
             "keys": [_json(k) for k in p.keys],
@@ -302,79 +310,101 @@ class StepViews:
     def steps(self, steps: tuple[RecordedStep, ...], lang: str) -> list[CalculationStep]:
         """The recorded steps as ``MeasureResult.calculation`` (not re-validated)."""
         out: list[CalculationStep] = []
-        static = self._static
+        append = out.append
         yes_no, texts, _, params, shared, planned = self._langs.get(lang) or self._lang(lang)
         shareable = _SHAREABLE.issuperset
         decimals = self._decimals
-        own: dict[int, tuple[Any, str]] = {}  # this household's decimals, formatted
+        ints, keep_int = self._ints, self._int_text
+        _STEPS, _FILLS = self._STEPS, self._FILLS
         for s in steps:
             seen = shared.get(id(s))
             if seen is not None and seen[0] is s:  # a step the recorder shares
-                out.append(seen[1])
+                append(seen[1])
                 continue
-            ident = s.planned
+            (_, _, _, _, _, text, value, waiting, used, terms, _, exact, ident) = s
             pfound = planned.get(id(ident)) if ident is not None else None
             if pfound is not None and pfound[0] is ident:  # the planned step's static part
                 found = pfound[1]
             else:
-                sources, title = s.sources, s.title
-                found = static.get((id(sources), id(title), s.name, s.text, s.unit,
-                                    s.rounding, lang))
-                if found is None or found[0] is not sources or found[1] is not title:
-                    found = self._template(s, lang)
-                if ident is not None:
-                    self._store(planned, id(ident), (ident, found))
+                found = self._static_of(s, lang, planned)
             template, made = found[2], found[3]
             # a step without decimals of its own (a count, a choice, a parameter's value)
             # is made once per values and shared; the parameters it looked up are kept
             # alive by the entry
             key: Any = None
-            value = s.value
-            if value.__class__ in _SHAREABLE or id(value) in decimals:
-                vals: tuple[Any, ...] | None = (value, s.exact, *map(_third, s.terms))
+            if (value.__class__ in _SHAREABLE or id(value) in decimals) and (
+                    found[4][0] < _FILLS):
+                vals: tuple[Any, ...] | None = (value, exact, *map(_third, terms))
                 if not shareable(map(type, vals)):  # type: ignore[arg-type]
                     vals = self._pack_keys(vals)  # type: ignore[arg-type]
                 if vals is not None:  # never tuples themselves (a pack decimal: its key)
-                    key = (*vals, s.waiting_for, *map(id, s.parameters)) if (
-                        s.waiting_for or s.parameters) else vals
+                    key = (vals, waiting, *map(id, used)) if waiting or used else vals
                     hit = made.get(key)
                     if hit is not None:
                         # kept by identity too: a step the recorder shares is found so
                         # when it comes again
                         if hit[0] is s:
                             self._store(shared, id(s), hit)
-                        out.append(hit[1])
+                        append(hit[1])
                         continue
             fields = template.copy()
-            if s.terms:
-                fields["with_values"] = with_values(s, lang, yes_no, texts, own)
-            else:
-                fields["with_values"] = s.text
+            # (a household's decimal is seldom shown twice: formatted each time)
+            fields["with_values"] = _with_values(text, terms, lang, yes_no, texts, None,
+                                                 ints, keep_int) if terms else text
             if value is UNKNOWN:
                 fields["known"] = False
             elif value.__class__ in _SCALARS:
                 fields["value"] = value
             else:
                 fields["value"] = _json(value)
-            if s.waiting_for:
-                fields["waiting_for"] = list(s.waiting_for)
-            used = s.parameters
+            if waiting:
+                fields["waiting_for"] = list(waiting)
             if used:
-                # the list per ParamUse identities (kept alive by the entry)
-                pkey = tuple(map(id, used))
-                pfound = params.get(pkey)
-                if pfound is None:
-                    pfound = self._store(params, pkey, (used, [
-                        self._parameter(p, lang) for p in used]))
-                fields["parameters"] = pfound[1]
-            exact = s.exact
+                # the list per ParamUse identities (kept alive by the entry), found by
+                # the tuple's own identity first (the plan shares one per date and keys)
+                plist = params.get(id(used))
+                if plist is None or plist[0] is not used:
+                    plist = self._parameters(used, lang, params)
+                fields["parameters"] = plist[1]
             if exact is not None and exact is not UNKNOWN:
                 fields["exact"] = exact if exact.__class__ is Decimal else Decimal(exact)
-            step = _construct(CalculationStep, fields)
+            step = _NEW(CalculationStep)  # as _construct makes it, inline
+            _SET_DICT(step, fields)
+            _SET_FIELDS(step, _STEP_FIELDS)
+            _SET_EXTRA(step, None)
+            _SET_PRIVATE(step, None)
             if key is not None:  # (the step keeps the parameters in the key alive)
-                self._store(made, key, (s, step), self._STEPS)
-            out.append(step)
+                with self._lock:
+                    if len(made) >= _STEPS:
+                        made.clear()
+                        found[4][0] += 1
+                    made[key] = (s, step)
+            append(step)
         return out
+
+    def _parameters(self, used: tuple[ParamUse, ...], lang: str,
+                    params: dict[Any, tuple[Any, list[ParameterUsed]]],
+                    ) -> tuple[Any, list[ParameterUsed]]:
+        """The ``_langs`` entry of the list of ``used`` (made once per ParamUse
+        identities), kept under the tuple's identity too."""
+        pkey = tuple(map(id, used))
+        pfound = params.get(pkey)
+        if pfound is None:
+            pfound = self._store(params, pkey, (used, [self._parameter(p, lang) for p in used]))
+        entry: tuple[Any, list[ParameterUsed]] = self._store(params, id(used), (used, pfound[1]))
+        return entry
+
+    def _static_of(self, s: RecordedStep, lang: str, planned: dict[int, tuple[StepId, Any]],
+                   ) -> _Static:
+        """The ``_static`` entry of ``s`` (kept under its planned step's identity too)."""
+        sources, title = s.sources, s.title
+        found = self._static.get((id(sources), id(title), s.name, s.text, s.unit, s.rounding,
+                                  lang))
+        if found is None or found[0] is not sources or found[1] is not title:
+            found = self._template(s, lang)
+        if s.planned is not None:
+            self._store(planned, id(s.planned), (s.planned, found))
+        return found
 
 
 _SCALARS = frozenset({bool, int, str, Decimal, date})
@@ -394,9 +424,13 @@ class _DecimalKey:
         return f"<pack decimal {self.text}>"
 
 
+#: a step's static part per language (see ``StepViews._static``): its sources and title
+#: (kept: the key holds their ids), its CalculationStep's field template, the steps made
+#: from it by values, and how often that memo filled up
+_Static = tuple[Any, Any, dict[str, Any], dict[Any, Any], list[int]]
 #: per language (see ``StepViews._langs``)
 _Lang = tuple[tuple[str, str], dict[int, tuple[Any, str]], dict[int, tuple[Any, ParameterUsed]],
-              dict[tuple[int, ...], tuple[Any, list[ParameterUsed]]],
+              dict[Any, tuple[Any, list[ParameterUsed]]],
               dict[int, tuple[RecordedStep, CalculationStep]], dict[int, tuple[StepId, Any]]]
 _third = itemgetter(2)  # a recorded term's value
 #: the value types of a step that can be shared between Decisions as it is: equal values

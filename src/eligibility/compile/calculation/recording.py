@@ -1,0 +1,494 @@
+"""The recorders of an amount's calculation: a plan's steps read from one evaluation.
+
+:func:`record` reads a reference context *after* the evaluation computed the amount:
+each step's value (or the facts it waits for), the parameters it used and the values to
+show in its expression, from what the evaluation kept (the unrounded amount, the
+``let`` and criterion caches, the facts, and the aggregates and `if` conditions the
+closures kept), evaluating only what it did not; a step whose facts are all in a
+backend's environment is recorded from there, and one decided by inputs of exact kinds
+is found in the date's step memo. :func:`record_env` records a measure whose amount ran
+on a backend's two-valued closures from its environment, on the layouts of
+:mod:`.layout` (:func:`_direct_step`, :func:`_guarded_step`), term by term
+(:func:`_env_step`) where a layout does not apply. Neither changes the outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+from eligibility.compile.calculation.layout import (
+    _LAYOUT_AFTER,
+    _LAYOUTS_AT_START,
+    EnvStep,
+    _bind,
+    _Direct,
+    _direct,
+    _Guarded,
+    _guarded_layout,
+    _laid_out,
+)
+from eligibility.compile.calculation.planning import (
+    _BRANCH,
+    _CRIT,
+    _EVAL,
+    _FACT,
+    _LET,
+    _PARAM,
+    ELIDED,
+    CalculationPlan,
+    Fn,
+    ParamUse,
+    RecordedStep,
+    _param_value,
+    _PlannedStep,
+)
+from eligibility.compile.runtime import UNKNOWN, Ctx
+from eligibility.errors import EligibilityError
+
+#: ``record``'s ``exact`` when the caller does not give the amount before rounding
+_NOT_GIVEN: Any = object()
+
+
+def _evaluate(fn: Fn, ctx: Ctx) -> tuple[Any, tuple[str, ...]]:
+    """``fn``'s value in ``ctx`` and the missing facts it read; ``ctx.missing`` stays as it was."""
+    missing = ctx.missing
+    mark = len(missing)
+    try:
+        value = fn(ctx)
+    except EligibilityError:
+        value = UNKNOWN
+    if len(missing) == mark:
+        return value, ()
+    read = tuple(dict.fromkeys(missing[mark:]))
+    del missing[mark:]
+    return value, read
+
+
+def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
+           exact: Any = _NOT_GIVEN, env: Mapping[str, Any] | None = None,
+           env_at: tuple[EnvStep | None, ...] = (),
+           memo: Mapping[Any, RecordedStep] | None = None,
+           getters: tuple[Callable[[Any], Any] | None, ...] = (),
+           remember: Callable[[Any, RecordedStep], None] | None = None,
+           ) -> tuple[RecordedStep, ...]:
+    """Record every step of ``plan`` in ``ctx`` after the measure was evaluated there.
+
+    ``amount`` is the rounded amount the evaluation computed, ``exact`` the value before
+    rounding (evaluated again here when not given). Terms and conditions are evaluated
+    directly (``ctx.missing`` is put back as it was at the end; a step's own value
+    keeps the missing facts it read as ``waiting_for``).
+
+    ``env_at`` (with ``env``, a backend's environment; see :func:`record_env`) gives per
+    step the :data:`EnvStep` to record it from the environment, for steps whose facts
+    are all there, or None; a step whose closure raises is recorded the reference way.
+    ``memo``, ``getters`` and ``remember`` as for :func:`record_env`."""
+    steps: list[RecordedStep] = []
+    env_conds: dict[Any, Any] = {}
+    conds: dict[Fn, Any] = {}  # the value of each `if` condition, evaluated once
+    as_of = ctx.as_of
+    facts_get, lets_get, crit_get = ctx.facts.get, ctx.lets.get, ctx.crit.get
+    params = ctx.params
+    missing = ctx.missing
+    mark = len(missing)
+    rounding = plan.rounding
+    param_use = plan.param_use
+    keyless: dict[str, ParamUse] | None = None
+    new = _new_step
+    for at, planned in enumerate(plan.steps):
+        if env_at:
+            step = env_at[at]
+            if step is not None:
+                if keyless is None:
+                    keyless = plan.keyless_uses(as_of, params)
+                try:
+                    getter = getters[at] if memo is not None else None
+                    key: Any = None
+                    if getter is not None:
+                        key = (at, getter(env))
+                        found = memo.get(key)  # type: ignore[union-attr]
+                        if found is not None:
+                            steps.append(found)
+                            continue
+                    direct = step[3]
+                    found = _direct_step(
+                        plan, direct, env, as_of, params,  # type: ignore[arg-type]
+                        amount, exact) if direct.__class__ is _Direct else _guarded_step(
+                        plan, direct, env, env_conds, as_of,  # type: ignore[arg-type]
+                        params, amount, exact)
+                    if found is None:
+                        found = _env_step(plan, step, env,  # type: ignore[arg-type]
+                                          env_conds, keyless, as_of, params, amount, exact)
+                    if getter is not None:
+                        remember(key, found)  # type: ignore[misc]
+                    steps.append(found)
+                    continue
+                except _RAISES:
+                    pass
+        waiting: tuple[str, ...] = ()
+        step_exact = None
+        kind = planned.kind
+        cached = planned.cached
+        hit = None
+        if cached is not None:
+            hit = (lets_get if cached[0] == "lets" else crit_get)(cached[1])
+        if hit is not None:  # the evaluation's cached value (and the facts it waited for)
+            value = hit[0]
+            if value is UNKNOWN and hit[1]:
+                waiting = tuple(dict.fromkeys(hit[1]))
+        elif kind == "amount" and exact is not _NOT_GIVEN:
+            value, step_exact = amount, exact
+            if amount is UNKNOWN and ctx.amount[1]:
+                waiting = tuple(dict.fromkeys(ctx.amount[1]))
+        else:
+            value, waiting = _evaluate(planned.value, ctx)
+            if kind == "amount":
+                step_exact, value = value, amount
+        mkey: tuple[Any, ...] | None = None
+        if memo is not None and planned.inputs is not None:
+            # decided by its inputs, all facts or values the evaluation kept: the step
+            # made before from equal inputs (the date's memo), without evaluating again
+            mkey = _ref_key(at, value, waiting, step_exact, planned.inputs, facts_get,
+                            lets_get, crit_get)
+            if mkey is not None:
+                found = memo.get(mkey)
+                if found is not None:
+                    steps.append(found)
+                    continue
+        # the step laid out for the outcomes of its conditions (each asked once)
+        okey: tuple[Any, ...] = ()
+        if planned.conds:
+            outcomes: list[Any] = []
+            for cond, outer in planned.conds:
+                for at_, want in outer:
+                    got = outcomes[at_]
+                    if got is not want and got is not UNKNOWN:
+                        outcomes.append(None)  # not asked: a branch around it not taken
+                        break
+                else:
+                    got = conds.get(cond, _NOT_GIVEN)
+                    if got is _NOT_GIVEN:
+                        got = conds[cond] = _value(cond, ctx)
+                    outcomes.append(got)
+            okey = tuple(outcomes)
+        laid = planned.layouts.get(okey)
+        if laid is None:
+            laid = _ref_layout(plan, planned, okey)
+        laid_out, reads = laid
+        bound = laid_out.dated.get(as_of)
+        if bound is None or bound[0] is not params:
+            bound = _bind(plan, laid_out, as_of, params)  # the date's plain look-ups in place
+        terms = bound[1].copy()
+        for pos, start, end, how, key, fn in reads:
+            if how == _LET:  # (the most frequent first)
+                hit = lets_get(key)
+                tvalue = hit[0] if hit is not None else _value(fn, ctx)
+            elif how == _FACT:
+                tvalue = facts_get(key, UNKNOWN)
+            elif how == _CRIT:
+                hit = crit_get(key)
+                tvalue = hit[0] if hit is not None else _value(fn, ctx)
+            else:  # _EVAL
+                tvalue = _value(fn, ctx)
+            terms[pos] = (start, end, tvalue)
+        uses = bound[2]
+        if laid_out.keyed:
+            found_uses = list(uses)
+            for pos, start, end, name, key_fns, use_at in laid_out.keyed:
+                keys = tuple([_value(k, ctx) for k in key_fns])
+                tvalue = _param_value(params, name, keys)
+                found_uses[use_at] = param_use(as_of, name, keys, tvalue)
+                terms[pos] = (start, end, tvalue)
+            uses = tuple(found_uses)
+        made = new(RecordedStep, (
+            planned.name, kind, planned.title, planned.unit, planned.sources,
+            planned.text, value, waiting if value is UNKNOWN else (), uses, tuple(terms),
+            rounding if kind == "amount" else None, step_exact, planned.ident,
+        ))
+        if mkey is not None:
+            remember(mkey, made)  # type: ignore[misc]
+        steps.append(made)
+    del missing[mark:]
+    return tuple(steps)
+
+
+_new_step = tuple.__new__
+
+
+def _ref_layout(plan: CalculationPlan, planned: _PlannedStep, outcomes: tuple[Any, ...],
+                ) -> tuple[_Direct, tuple[tuple[Any, ...], ...]]:
+    """``planned`` laid out for :func:`record` where its conditions came out as
+    ``outcomes`` (an UNKNOWN one takes both branches): the terms then recorded as a
+    :class:`_Direct` (whose plain look-ups and elided branches :func:`_bind` puts in
+    place per date), and (position, start, end, how, key, closure) of each term read
+    from the context; kept in ``planned.layouts`` (bounded, under the plan's lock)."""
+    kept = _laid_out(planned.flat, planned.cond_index, outcomes, unknown_taken=True)
+    direct = _direct(planned, None, kept)
+    assert direct is not None  # (no guards are left)
+    reads = tuple((pos, start, end, how, key, fn)
+                  for pos, (start, end, how, key, fn, _, _) in enumerate(kept)
+                  if how in (_LET, _FACT, _CRIT, _EVAL))
+    laid = (direct, reads)
+    with plan._lock:
+        if len(planned.layouts) >= 64:
+            planned.layouts.clear()
+        planned.layouts[outcomes] = laid
+    return laid
+
+#: the first item of :func:`_ref_key`'s keys (apart from the environment steps' keys)
+_REF: Any = object()
+#: the kinds of value a memo key holds as they are (a bool by a token: True == 1)
+_KEY_KINDS = frozenset({int, str, type(None), type(UNKNOWN), date})
+_TRUE: Any = object()
+_FALSE: Any = object()
+
+
+def _ref_key(at: int, value: Any, waiting: tuple[str, ...], exact: Any,
+             inputs: tuple[tuple[int, str], ...], facts_get: Callable[..., Any],
+             lets_get: Callable[[str], Any], crit_get: Callable[[str], Any],
+             ) -> tuple[Any, ...] | None:
+    """The memo key of step ``at`` recorded the reference way: its value, the facts it
+    waits for, its exact amount and every input's value (facts, and ``let`` and
+    criterion values the evaluation kept), each of an exact kind; None where one is
+    not (a decimal, a list) or an input was not kept (recording would evaluate it, and
+    keep it, then)."""
+    key: list[Any] = [_REF, at, waiting]
+    for v in (value, exact):
+        cls = v.__class__
+        if cls is bool:
+            v = _TRUE if v else _FALSE
+        elif cls not in _KEY_KINDS:
+            return None
+        key.append(v)
+    for how, name in inputs:
+        if how == _FACT:
+            v = facts_get(name, UNKNOWN)
+        else:
+            hit = (lets_get if how == _LET else crit_get)(name)
+            if hit is None:
+                return None
+            v = hit[0]
+        cls = v.__class__
+        if cls is bool:
+            v = _TRUE if v else _FALSE
+        elif cls not in _KEY_KINDS:
+            return None
+        key.append(v)
+    return tuple(key)
+
+
+def _value(fn: Fn, ctx: Ctx) -> Any:
+    """``fn``'s value in ``ctx`` (UNKNOWN where it raises a rule error)."""
+    try:
+        return fn(ctx)
+    except EligibilityError:
+        return UNKNOWN
+
+
+
+
+
+def _guarded_step(plan: CalculationPlan, g: _Guarded, env: Mapping[str, Any],
+                  conds: dict[Any, Any], as_of: date, params: Mapping[str, Any],
+                  amount: Any, exact: Any) -> RecordedStep | None:
+    """The step :func:`_env_step` records, by :func:`_direct_step` on the layout of its
+    conditions' outcomes (asked as it asks them; ``conds``: those asked so far); None
+    where that gives None or the outcomes come for the first time (the caller records
+    the step term by term then)."""
+    outcomes: list[Any] = []
+    for cond, outer in g.conds:
+        for at, want in outer:
+            if outcomes[at] is not want:
+                outcomes.append(None)  # not asked: a branch around it not taken
+                break
+        else:
+            got = conds.get(cond)
+            if got is None:
+                got = conds[cond] = cond(env)
+            outcomes.append(got)
+    key = tuple(outcomes)
+    layouts = g.layouts
+    d: Any = layouts.get(key)
+    if d.__class__ is not _Direct:
+        # outcomes seen fewer than _LAYOUT_AFTER times: term by term (the caller, with
+        # the conditions asked here), then laid out (a layout and its binding per date
+        # cost more than a few term-by-term records)
+        seen: Any = (d or 0) + 1
+        made = _guarded_layout(g, key) if seen >= _LAYOUT_AFTER else seen
+        with plan._lock:
+            if len(layouts) >= 2 * _LAYOUTS_AT_START:
+                layouts.clear()
+            layouts[key] = made
+        if made.__class__ is not _Direct:
+            return None
+        d = made
+    return _direct_step(plan, d, env, as_of, params, amount, exact)
+
+
+#: how many times a step's conditions come out alike before :func:`_guarded_step` lays
+
+
+
+def _direct_step(plan: CalculationPlan, d: _Direct, env: Mapping[str, Any], as_of: date,
+                 params: Mapping[str, Any], amount: Any, exact: Any) -> RecordedStep | None:
+    """The step :func:`_env_step` records, from ``d`` (bound once per date, ``d.dated``);
+    None where a fact it shows is not in ``env`` (the caller records it term by term
+    then)."""
+    bound = d.dated.get(as_of)
+    if bound is None or bound[0] is not params:
+        bound = _bind(plan, d, as_of, params)
+    terms = bound[1].copy()
+    getter = d.getter
+    if getter is not None:
+        try:
+            got = getter(env)
+        except KeyError:
+            return None
+        env_terms = d.env_terms
+        if len(env_terms) == 1:
+            pos, start, end = env_terms[0]
+            terms[pos] = (start, end, got)
+        else:
+            for (pos, start, end), value in zip(env_terms, got, strict=True):
+                terms[pos] = (start, end, value)
+    for pos, start, end, key, efn in d.evals:  # kept by the evaluation where it ran it
+        value = env.get(key, _NOT_GIVEN) if key else _NOT_GIVEN
+        terms[pos] = (start, end, efn(env) if value is _NOT_GIVEN else value)
+    uses = bound[2]
+    keyed = d.keyed
+    if keyed:
+        memo = bound[3]
+        found = list(uses)
+        for pos, start, end, name, key_fns, at in keyed:
+            n = len(key_fns)
+            keys = ((key_fns[0](env),) if n == 1 else
+                    (key_fns[0](env), key_fns[1](env)) if n == 2 else
+                    tuple([k(env) for k in key_fns]))
+            mkey: tuple[Any, ...] | None = (name, keys)
+            for k in keys:  # exact kinds only: 1 == True, 1 == Decimal("1.0")
+                if k.__class__ is not int and k.__class__ is not str:
+                    mkey = None
+                    break
+            hit = memo.get(mkey) if mkey is not None else None
+            if hit is None:
+                value = _param_value(params, name, keys)
+                hit = (value, plan.param_use(as_of, name, keys, value))
+                if mkey is not None:
+                    plan.keep_keyed(memo, mkey, hit)
+            terms[pos] = (start, end, hit[0])
+            found[at] = hit[1]
+        uses = tuple(found)
+    name_, kind, title, unit, sources, text, ident = d.head
+    vkey = d.vkey
+    if vkey is None:
+        return _new_step(RecordedStep, (name_, kind, title, unit, sources, text, amount, (),
+                                        uses, tuple(terms), plan.rounding, exact, ident))
+    return _new_step(RecordedStep, (name_, kind, title, unit, sources, text, env[vkey], (),
+                                    uses, tuple(terms), None, None, ident))
+
+
+#: what a backend's closure may raise where the reference gives UNKNOWN or an error
+#: (a division by zero, a table key or parameter value that is not there)
+_RAISES: tuple[type[BaseException], ...] = (ArithmeticError, LookupError, EligibilityError)
+
+
+def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[str, Any],
+               as_of: date, params: Mapping[str, Any], amount: Any, exact: Any,
+               memo: Mapping[Any, RecordedStep] | None = None,
+               getters: tuple[Callable[[Any], Any] | None, ...] = (),
+               remember: Callable[[Any, RecordedStep], None] | None = None,
+               ) -> tuple[RecordedStep, ...]:
+    """:func:`record` for a measure whose amount's facts are all present, reading the
+    values a two-valued evaluation kept in ``env`` (facts under their keys, ``let`` and
+    criterion values where ``steps`` say) and running its closures (see
+    :func:`env_steps`) for the rest. Gives the steps :func:`record` gives for the same
+    household; where a closure raises (a division by zero, a table key that is not
+    there), the caller records the reference way instead.
+
+    With ``memo`` (for one date and parameters), a step with a getter in ``getters``
+    (its inputs from ``env``: values of exact kinds that decide the whole step) is
+    looked up there by the step's position and those values, and ``remember`` keeps what is not."""
+    conds: dict[Any, Any] = {}
+    keyless: Mapping[str, ParamUse] | None = None
+    out: list[RecordedStep] = []
+    at = -1
+    for step in steps:
+        at += 1
+        getter = getters[at] if memo is not None else None
+        if getter is not None:
+            key = (at, getter(env))
+            found = memo.get(key)  # type: ignore[union-attr]
+            if found is not None:
+                out.append(found)
+                continue
+        d = step[3]
+        made = _direct_step(plan, d, env, as_of, params, amount, exact) if (
+            d.__class__ is _Direct) else _guarded_step(
+            plan, d, env, conds, as_of, params, amount, exact)  # type: ignore[arg-type]
+        if made is None:
+            if keyless is None:
+                keyless = plan.keyless_uses(as_of, params)
+            made = _env_step(plan, step, env, conds, keyless, as_of, params, amount, exact)
+        if getter is not None:
+            remember(key, made)  # type: ignore[misc]
+        out.append(made)
+    return tuple(out)
+
+
+def _env_step(plan: CalculationPlan, step: EnvStep, env: Mapping[str, Any],
+              conds: dict[Any, Any], keyless: Mapping[str, ParamUse], as_of: date,
+              params: Mapping[str, Any], amount: Any, exact: Any) -> RecordedStep:
+    """One step of :func:`record_env` term by term (``conds``: the conditions asked so
+    far; ``keyless``: :meth:`CalculationPlan.keyless_uses` on the date)."""
+    planned, vkey, flat, _ = step
+    env_get = env.get
+    terms: list[tuple[int, int, Any]] = []
+    uses: list[ParamUse] = []
+    elided_to = -1
+    for start, end, how, key, efn, guards, key_fns in flat:
+        if end <= elided_to:
+            continue
+        if guards:
+            taken = True
+            for cond, want in guards:
+                got = conds.get(cond)
+                if got is None:
+                    got = conds[cond] = cond(env)
+                if got is not want:
+                    taken = False
+                    break
+            if not taken:
+                if how == _BRANCH:
+                    elided_to = end
+                    terms.append((start, end, ELIDED))
+                continue
+        if how == _FACT:
+            tvalue = env_get(key, UNKNOWN)
+        elif how == _LET:
+            tvalue = env[key]
+        elif how == _PARAM:
+            if key_fns:
+                keys = tuple([k(env) for k in key_fns])
+                tvalue = _param_value(params, key, keys)
+                uses.append(plan.param_use(as_of, key, keys, tvalue))
+            else:
+                use = keyless[key]
+                tvalue = use.value
+                uses.append(use)
+        elif how == _EVAL:  # kept by the evaluation where it computed it
+            tvalue = env_get(key, _NOT_GIVEN) if key else _NOT_GIVEN
+            if tvalue is _NOT_GIVEN:
+                tvalue = efn(env)
+        else:
+            continue
+        terms.append((start, end, tvalue))
+    if vkey is None:
+        return _new_step(RecordedStep, (
+            planned.name, "amount", planned.title, planned.unit, planned.sources,
+            planned.text, amount, (), tuple(uses) if uses else (), tuple(terms),
+            plan.rounding, exact, planned.ident))
+    return _new_step(RecordedStep, (
+        planned.name, planned.kind, planned.title, planned.unit, planned.sources,
+        planned.text, env[vkey], (), tuple(uses) if uses else (), tuple(terms), None, None,
+        planned.ident))
+

@@ -1,0 +1,176 @@
+"""The calculation views' cheaper paths read exactly as the views did before them.
+
+``_decimal_text`` now formats a decimal as it is and rounds only one with more than
+four decimals; ``with_values`` joins by concatenation and takes whole numbers of four
+digits or more from a :class:`StepViews` memo. The references below are the decimal
+text and ``with_values`` of the views before those paths, kept verbatim (their other
+values go through today's :func:`format_number`, whose branches for them did not
+change); generated decimals and whole numbers of both signs, zero, many digits, large
+and small exponents and more than four decimals, every term kind, in nb, nn and en."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from eligibility.compile.calculation import ELIDED, RecordedStep
+from eligibility.compile.runtime import UNKNOWN
+from eligibility.explain.calculation import StepViews, _decimal_text, format_number, with_values
+from eligibility.pack.yamlio import LocStr
+
+LANGS = ("nb", "nn", "en")
+_PLACES = Decimal("0.0001")
+
+
+def _before_decimal_text(value: Decimal, lang: str) -> str:
+    """``_decimal_text`` before the cheaper path (verbatim)."""
+    try:
+        text = f"{value.quantize(_PLACES, rounding=ROUND_HALF_UP):,f}"
+    except InvalidOperation:  # beyond the context's precision when given four decimals
+        text = f"{value:,f}"  # as many decimals as the exponent says
+        dot = text.find(".")
+        if dot < 0:
+            return text.replace(",", " ")
+        if len(text) - dot > 5:  # more than four decimals: round to four (may raise)
+            text = f"{value.quantize(_PLACES, rounding=ROUND_HALF_UP):,f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    text = text.replace(",", " ")
+    return text if lang == "en" else text.replace(".", ",")
+
+
+def _before_with_values(step: RecordedStep, lang: str,
+                        yes_no: tuple[str, str] | None = None,
+                        texts: Mapping[int, tuple[Any, str]] | None = None) -> str:
+    """``with_values`` before the cheaper paths (verbatim but for its ``seen``)."""
+    text = step.text
+    parts: list[str] = []
+    at = 0
+    for start, end, value in step.terms:
+        parts.append(text[at:start])
+        at = end
+        cls = value.__class__
+        if cls is int:
+            parts.append(str(value) if -1000 < value < 1000
+                         else f"{value:,}".replace(",", " "))
+        elif cls is Decimal:
+            hit = texts.get(id(value)) if texts is not None else None
+            if hit is not None and hit[0] is value:
+                parts.append(hit[1])
+            else:
+                parts.append(_before_decimal_text(value, lang))
+        elif value is UNKNOWN or value is None:
+            parts.append("?")
+        elif cls is bool and yes_no is not None:
+            parts.append(yes_no[value])
+        elif value is ELIDED:
+            parts.append("…")
+        elif cls is str or cls is LocStr:
+            parts.append(f'"{value}"')
+        else:
+            parts.append(format_number(value, lang))
+    parts.append(text[at:])
+    return "".join(parts)
+
+
+def _outcome(fn: Any) -> tuple[str, Any]:
+    try:
+        return "ok", fn()
+    except InvalidOperation as exc:  # a rounding beyond the context's precision
+        return "error", type(exc).__name__
+
+
+decimals = st.one_of(
+    st.builds(lambda sign, digits, exp: Decimal((sign, tuple(digits), exp)),
+              st.integers(0, 1), st.lists(st.integers(0, 9), min_size=1, max_size=34),
+              st.integers(-40, 12)),
+    st.integers(0, 8).flatmap(lambda places: st.decimals(
+        min_value=-(10**9), max_value=10**9, places=places)),  # money-like: up to 8 places
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.sampled_from([Decimal("0"), Decimal("-0"), Decimal("0.00"), Decimal("-0.000"),
+                     Decimal("0E+3"), Decimal("1E+3"), Decimal("-1E+30"), Decimal("999.99995"),
+                     Decimal("-999.99995"), Decimal("0.00005"), Decimal("-0.00004"),
+                     Decimal("1E-40"), Decimal("12345678901234567890123456.5"),
+                     Decimal(11792) / 12, Decimal("216000.00"), Decimal("-39487.6472")]),
+)
+ints = st.one_of(st.integers(-10_000, 10_000), st.integers(), st.sampled_from(
+    [0, 999, 1000, -999, -1000, 10**30, -(10**30)]))
+values = st.one_of(
+    decimals, ints, st.booleans(), st.text(max_size=5), st.builds(LocStr, st.text(max_size=5)),
+    st.dates(), st.sampled_from([UNKNOWN, None, ELIDED]))
+
+
+def _step(*shown: Any) -> RecordedStep:
+    text = "(" + " + ".join(["value"] * len(shown)) + ")"
+    terms = tuple((1 + 8 * i, 6 + 8 * i, v) for i, v in enumerate(shown))
+    return RecordedStep("x", "let", None, None, (), text, None, (), (), terms)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.one_of(decimals, ints))
+def test_numbers_read_as_before(value: Any) -> None:
+    for lang in LANGS:
+        expected = _outcome(lambda: _before_with_values(_step(value), lang))  # noqa: B023
+        assert _outcome(lambda: with_values(_step(value), lang)) == expected  # noqa: B023
+        shown = _outcome(
+            lambda: StepViews().steps((_step(value),), lang)[0].with_values)  # noqa: B023
+        assert shown == expected
+        if isinstance(value, Decimal):
+            assert _outcome(lambda: _decimal_text(value, lang)) == _outcome(  # noqa: B023
+                lambda: _before_decimal_text(value, lang))  # noqa: B023
+            if expected[0] == "ok":
+                assert format_number(value, lang) == _before_decimal_text(value, lang)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(st.lists(values, min_size=1, max_size=6), st.lists(values, max_size=3))
+def test_with_values_over_any_terms_reads_as_before(shown: list[Any], more: list[Any]) -> None:
+    """Every term kind, through the public function and a :class:`StepViews` (whose
+    memo of whole numbers, the pack's decimals and yes/no texts serve a second step
+    showing the same objects, and a third showing others)."""
+    views = StepViews({id(v): (v, str(v)) for v in shown if v.__class__ is Decimal})
+    for lang in LANGS:
+        yes_no = (format_number(False, lang), format_number(True, lang))
+        for step in (_step(*shown), _step(*shown, *more), _step(*more, *shown)):
+            expected = _outcome(lambda: _before_with_values(step, lang))  # noqa: B023
+            assert _outcome(lambda: with_values(step, lang)) == expected  # noqa: B023
+            assert _outcome(lambda: with_values(step, lang, yes_no)) == expected  # noqa: B023
+            got = _outcome(lambda: views.steps((step,), lang)[0].with_values)  # noqa: B023
+            assert got == expected
+
+
+def test_a_date_a_large_number_and_a_tiny_negative_read_as_before() -> None:
+    step = _step(date(2026, 6, 1), 1234567, Decimal("-0.00004"), True)
+    for lang in LANGS:
+        assert StepViews().steps((step,), lang)[0].with_values == _before_with_values(
+            step, lang)
+    assert with_values(step, "en") == "(2026-06-01 + 1 234 567 + -0 + yes)"
+
+
+def test_a_step_whose_memo_keeps_filling_up_is_made_without_one() -> None:
+    """A step shown with ever new values (an income) stops being kept once its memo
+    filled up ``_FILLS`` times; its views read the same, and a step of few values is
+    still shared."""
+    from eligibility.compile.calculation import StepId
+
+    class Small(StepViews):
+        _STEPS = 4
+
+    views = Small()
+    ident, few = StepId("income"), StepId("count")
+    income = [_step(1000 + n)._replace(planned=ident) for n in range(9)]
+    count = _step(2)._replace(text="(value) ", planned=few)  # another step's text
+    first = views.steps((income[0], count), "en")
+    assert views.steps((income[0]._replace(), count._replace()), "en") == first
+    assert views.steps((income[0]._replace(),), "en")[0] is first[0]  # kept: shared
+    for step in income[1:]:  # two fills of four
+        views.steps((step,), "en")
+    again = views.steps((income[5]._replace(), count._replace()), "en")
+    assert again[0].with_values == "(1 005)" and again[0] is not views.steps(
+        (income[5]._replace(),), "en")[0]  # made each time now
+    assert again[1] is first[1]  # the other step's memo is its own: still shared
