@@ -99,9 +99,9 @@ def test_fast_path_runs_where_facts_are_complete(monkeypatch: pytest.MonkeyPatch
     referred: list[str] = []
     real_reference = fast_run._reference
 
-    def reference(fr: Any, ctx: Any, observe: bool) -> Any:
+    def reference(fr: Any, ctx: Any, observe: bool, lock: Any) -> Any:
         referred.append(fr.id)
-        return real_reference(fr, ctx, observe)
+        return real_reference(fr, ctx, observe, lock)
 
     monkeypatch.setattr(fast_run, "_reference", reference)
     del facts["household"]["rooms"]  # needs_home reads rooms (crowded): facts missing

@@ -7,8 +7,8 @@ closures, the others are tried on them and otherwise go to the three-valued refe
 the closures computed; a measure whose amount cannot finish on them goes to the
 reference whole), one measure (:func:`_measure`) and requirement
 (:func:`_judge`; an observed outcome with shown values of exact kinds is one object
-for equal ones, :func:`_shared`), and the recorded calculation (:func:`_record`,
-:func:`_record_env`).
+for equal ones, :func:`_shared`, on the reference too), and the recorded calculation
+(:func:`_record`, :func:`_record_env`).
 Memo tables are written only through :func:`~eligibility.compile.fast.plan._remember`."""
 
 from __future__ import annotations
@@ -487,11 +487,11 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
                             tuple([m.get(f, UNKNOWN) for f in fields]) for m in members]))
                 reason = run_memo.get(mkey)
                 if reason is None:
-                    reason = (_reference(fr, ctx, observe) if needs[observe] & lack
+                    reason = (_reference(fr, ctx, observe, lock) if needs[observe] & lack
                               else _attempt(fr, env, ctx, observe, lock))
                     _remember(lock, run_memo, mkey, reason)
             else:
-                reason = (_reference(fr, ctx, observe) if needs[observe] & lack
+                reason = (_reference(fr, ctx, observe, lock) if needs[observe] & lack
                           else _attempt(fr, env, ctx, observe, lock))
             outcome = reason[1]
             need.extend(reason[3])
@@ -533,17 +533,33 @@ def _attempt(fr: FastRequirement, env: Env, ctx: Ctx, observe: bool,
     try:
         return _judge(fr, env, observe, None, lock)
     except KeyError:
-        return _reference(fr, ctx, observe)
+        return _reference(fr, ctx, observe, lock)
 
 
-def _reference(fr: FastRequirement, ctx: Ctx, observe: bool) -> ReasonOutcome:
-    """One requirement with facts missing, on the reference (and its shown values)."""
+def _reference(fr: FastRequirement, ctx: Ctx, observe: bool,
+               lock: threading.Lock) -> ReasonOutcome:
+    """One requirement with facts missing, on the reference (and its shown values);
+    observed, the one kept in :attr:`FastRequirement.shared` where the value and the
+    shown values are of exact classes (keyed by its missing facts first: never one of
+    :func:`_shared`'s keys)."""
     outcome, waived_by, seen, value = judge(fr.creq, ctx)
-    values = None
-    if observe:
-        missing = ctx.missing
-        mark = len(missing)
-        values = {label: json_value(ofn(ctx)) for label, ofn in fr.creq.observed}
-        del missing[mark:]
+    if not observe:
+        return _new(ReasonOutcome, (fr.creq, outcome, waived_by, seen, value, None))
+    missing = ctx.missing
+    mark = len(missing)
+    values = {label: json_value(ofn(ctx)) for label, ofn in fr.creq.observed}
+    del missing[mark:]
+    if fr.share and (value.__class__ in EXACT_CLASSES or value is UNKNOWN):
+        vals = tuple(values.values())
+        classes = tuple([v.__class__ for v in vals])
+        if EXACT_CLASSES.issuperset(classes):
+            key = (seen, outcome, waived_by.id if waived_by is not None else None,
+                   value.__class__, value, classes, vals)
+            shared = fr.shared
+            found = shared.get(key)
+            if found is None:
+                found = _new(ReasonOutcome, (fr.creq, outcome, waived_by, seen, value, values))
+                _remember(lock, shared, key, found, _SHARED_LIMIT)
+            return found
     return _new(ReasonOutcome, (fr.creq, outcome, waived_by, seen, value, values))
 
