@@ -97,3 +97,20 @@ def test_the_shared_memo_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     sizes = [len(fr.shared) for fm in engine.fast.measures for fr in fm.requirements]
     assert max(sizes) <= 2
     assert max(sizes) > 0
+
+
+def test_outcomes_on_the_reference_are_shared_too() -> None:
+    """With a fact missing the requirement goes to the reference; equal plain values
+    and the same missing facts give one object there as well."""
+    engine = Engine(load_pack(ROOT / "bench" / "anchors"))
+    reasons = []
+    for adults in (1, 2):  # (other facts under needs_home: not the same memo entry)
+        facts = {**BASE, "tenure": "own", "adults": adults}
+        del facts["rooms"]  # an owner's needs_home reads criteria.crowded: unknown
+        out = engine.outcomes({"household": facts}, AS_OF)
+        startlan = next(o for _, cm, o in out.measures if cm.measure.id == "startlan")
+        reasons.append(next(r for r in startlan.reasons if r.creq.req.id == "needs_home"))
+    first, second = reasons
+    assert first.outcome == "unknown" and first.missing == ("household.rooms",)
+    assert first.values == {"household.tenure": "own", "criteria.crowded": None}
+    assert second is first
