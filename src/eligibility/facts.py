@@ -494,19 +494,26 @@ def _quick_item(given: Any, item: dict[str, Any], looks: tuple[tuple[str, str], 
     return item if out is None else out
 
 
-#: one field of :meth:`FactValidator._exact`: name, kind code (0 bool, 1 int, 2 decimal,
+#: one field of :meth:`FactValidator._exact`: its name, its flat key, and ``None`` for a
+#: bool (the usual field: nothing more to know), else its kind code (1 int, 2 decimal,
 #: 3 enum, 4 any other: not exact), the int bounds, the enum values (each to itself, as
-#: the schema spells it), its flat key, whether it is required, and the decimal bounds
-_ExactField = tuple[str, int, int, int, dict[str, str], str, bool, Decimal, Decimal]
-_EXACT_CODES = {"bool": 0, "int": 1, "number": 2, "money": 2, "enum": 3}
+#: the schema spells it) and the decimal bounds
+_ExactRest = tuple[int, int, int, dict[str, str], Decimal, Decimal]
+_ExactField = tuple[str, str, _ExactRest | None]
+_EXACT_CODES = {"int": 1, "number": 2, "money": 2, "enum": 3}
 
 
-def _exact_plan(group: GroupSpec) -> tuple[str, bool, int, tuple[_ExactField, ...], bool]:
+def _exact_plan(group: GroupSpec) -> tuple[str, bool, int, tuple[_ExactField, ...],
+                                           frozenset[str]]:
     """``group`` for :meth:`FactValidator._exact`: its name, whether it is a list and its
-    longest, its fields, and whether it has a decimal field."""
+    longest, its fields, and its required fields."""
     bound = 10 ** MAX_NUMBER_EXPONENT
     fields: list[_ExactField] = []
     for spec in group.fields.values():
+        key = f"{group.name}.{spec.name}"
+        if spec.kind == "bool":
+            fields.append((spec.name, key, None))
+            continue
         lo, hi = -bound, bound
         dlo, dhi = Decimal(-bound), Decimal(bound)
         if spec.kind in _NUMERIC:  # the ints the field takes, as in the quick schema
@@ -515,43 +522,56 @@ def _exact_plan(group: GroupSpec) -> tuple[str, bool, int, tuple[_ExactField, ..
             # the decimals: the field's bounds, and within the number limits' size (a
             # decimal up to 1e20 has an exponent check_shape() takes)
             dlo, dhi = Decimal(max(kwargs["ge"], -bound)), Decimal(min(kwargs["le"], bound))
-        fields.append((spec.name, _EXACT_CODES.get(spec.kind, 4), lo, hi,
-                       {v: v for v in spec.values or ()}, f"{group.name}.{spec.name}",
-                       spec.required, dlo, dhi))
+        fields.append((spec.name, key, (_EXACT_CODES.get(spec.kind, 4), lo, hi,
+                                        {v: v for v in spec.values or ()}, dlo, dhi)))
     return (group.name, group.is_list, group.max_items or DEFAULT_MAX_MEMBERS, tuple(fields),
-            any(f[1] == 2 for f in fields))
+            frozenset(f.name for f in group.fields.values() if f.required))
 
 
-def _exact_item(given: Any, fields: tuple[_ExactField, ...], decimals: bool,
+def _exact_item(given: Any, fields: tuple[_ExactField, ...], required: frozenset[str],
                 flat: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """One group (or member) of :meth:`FactValidator._exact`: its values and its
     canonical form, each flat value put in ``flat``; ``None`` if it is not exact."""
     if type(given) is not dict:
         return None
+    get = given.get
     item: dict[str, Any] = {}
-    canon = {} if decimals else item
-    for name, code, lo, hi, values, key, required, dlo, dhi in fields:
-        value = given.get(name)
-        if value is None:  # (absent; a null is counted below as a key not taken)
-            if required:
+    #: the decimals' canonical texts (the canonical form is ``item`` with these)
+    texts: list[tuple[str, str]] = []
+    for name, key, rest in fields:
+        value = get(name)
+        if rest is None:  # a bool
+            if type(value) is not bool:
+                if value is None and name not in required:
+                    continue  # (absent; a null is counted below as a key not taken)
+                return None
+        elif value is None:
+            if name in required:
                 return None
             continue
-        cls = type(value)
-        if code == 0:
-            if cls is not bool:
+        else:
+            code, lo, hi, values, dlo, dhi = rest
+            cls = type(value)
+            if code == 1:
+                if cls is not int or not lo <= value <= hi:
+                    return None
+            elif code == 3:
+                if cls is not str:
+                    return None
+                value = values.get(value)  # the schema's own text, as pydantic gives it
+                if value is None:
+                    return None
+            elif code != 2:
                 return None
-        elif code == 3:
-            if cls is not str:
-                return None
-            value = values.get(value)  # the schema's own text, as pydantic gives it
-            if value is None:
-                return None
-        elif code == 2:
-            if cls is int:
+            elif cls is int:
                 if not lo <= value <= hi:
                     return None
                 number = Decimal(value)
-                canon[name] = str(number.normalize()) if value % 10 == 0 else str(value)
+                # a whole number normalised: as it is when it has no trailing zero (at
+                # most 21 digits, so normalize() would not round)
+                texts.append((name, str(number.normalize()) if value % 10 == 0
+                              else str(value)))
+                value = number
             elif cls is Decimal and value.is_finite() and dlo <= value <= dhi:
                 # a decimal as pydantic takes it (this very object) and check_shape()
                 # does: finite, within the bounds, not too many digits (its text shows
@@ -559,32 +579,30 @@ def _exact_item(given: Any, fields: tuple[_ExactField, ...], decimals: bool,
                 text = str(value)
                 if len(text) > MAX_NUMBER_DIGITS and len(value.as_tuple()[1]) > MAX_NUMBER_DIGITS:
                     return None
-                number = value
-                canon[name] = str(value.normalize()) if value == value.to_integral_value() \
-                    else text
+                if text[-1] == "0" or "E" in text or "e" in text:
+                    text = _decimal_text(value)
+                # (else as it is: a whole number without trailing zeros is its own
+                # normal form, and a fraction whose last digit is not 0 is not whole)
+                texts.append((name, text))
             elif cls is float and _isfinite(value):
                 # a JSON body's fraction: the decimal pydantic makes of it (its shortest
                 # text: at most 17 digits), within the bounds
-                number = Decimal(repr(value))
-                if not dlo <= number <= dhi:
+                value = Decimal(repr(value))
+                if not dlo <= value <= dhi:
                     return None
-                canon[name] = str(number.normalize()) \
-                    if number == number.to_integral_value() else str(number)
+                texts.append((name, _decimal_text(value)))
             else:
                 return None
-            item[name] = number
-            if flat is not None:
-                flat[key] = number
-            continue
-        elif cls is not int or not lo <= value <= hi or code != 1:
-            return None
         item[name] = value
-        if decimals:
-            canon[name] = value
         if flat is not None:
             flat[key] = value
     if len(item) != len(given):  # a key that is not a field
         return None
+    if not texts:
+        return item, item
+    canon = item.copy()
+    for name, text in texts:
+        canon[name] = text
     return item, canon
 
 
@@ -677,7 +695,7 @@ class FactValidator:
         canon: dict[str, Any] = {}
         members: list[dict[str, Any]] | None = None
         seen = 0
-        for group, is_list, longest, fields, decimals in self._exact_plans:
+        for group, is_list, longest, fields, required in self._exact_plans:
             given = raw.get(group)
             if given is None:
                 if group in raw:
@@ -690,7 +708,7 @@ class FactValidator:
                 items = []
                 texts = []
                 for source in given:
-                    one = _exact_item(source, fields, decimals, None)
+                    one = _exact_item(source, fields, required, None)
                     if one is None:
                         return None
                     items.append(one[0])
@@ -698,7 +716,7 @@ class FactValidator:
                 members = data[group] = items
                 canon[group] = texts
                 continue
-            one = _exact_item(given, fields, decimals, flat)
+            one = _exact_item(given, fields, required, flat)
             if one is None:
                 return None
             data[group], canon[group] = one

@@ -1,0 +1,192 @@
+"""The quick validation path against its previous implementation: the same answer.
+
+:meth:`FactValidator.quick` was rewritten for speed (its exact pass reads each group's
+fields with less work per field). This holds the rewrite to the implementation it
+replaced — ``src/eligibility/facts.py`` at :data:`BEFORE`, read from git — on generated
+documents of ``rules/no`` and the anchor pack spoilt with edge values: the bounds and
+one past them, big ints, negative zero and trailing-zero decimals, floats, wrong types,
+nulls, keys that are not fields and missing or null groups. Both give ``None`` or the same
+flat facts, members and data (the same types, in the same order) and the same hash. Each
+is also held to the full path, so the test means something where git is absent.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eligibility import load_pack
+from eligibility.errors import FactsError
+from eligibility.facts import FactValidator, ValidFacts
+from eligibility.testing.strategies import households
+
+ROOT = Path(__file__).resolve().parents[1]
+#: the last commit of the quick path before its exact pass was rewritten
+BEFORE = "b63e9ff1fb4fccfa88591129b7bb8f40eb484733"
+PACKS = {name: load_pack(ROOT / path) for name, path in (
+    ("no", "rules/no"), ("anchors", "bench/anchors"))}
+VALIDATORS = {name: FactValidator(pack.schema) for name, pack in PACKS.items()}
+
+
+def _before(tmp: Path) -> ModuleType | None:
+    """``eligibility.facts`` as it was at :data:`BEFORE`, or ``None`` without git or
+    that commit (a shallow clone)."""
+    try:
+        text = subprocess.run(["git", "show", f"{BEFORE}:src/eligibility/facts.py"],
+                              cwd=ROOT, capture_output=True, check=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    path = tmp / "facts_before.py"
+    path.write_bytes(text)
+    spec = importlib.util.spec_from_file_location("_facts_before", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.pop("_facts_before", None)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _typed(value: Any) -> Any:
+    """``value`` with the type of every leaf and the order of every mapping spelt out."""
+    if isinstance(value, dict):
+        return [(k, _typed(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return (type(value).__name__, str(value))
+
+
+def _same(got: ValidFacts | None, want: ValidFacts | None) -> None:
+    assert (got is None) == (want is None)
+    if got is None or want is None:
+        return
+    assert _typed(got.flat) == _typed(want.flat)
+    assert _typed(got.data) == _typed(want.data)
+    assert (got.members is None) == (want.members is None)
+    if got.members is not None:
+        assert _typed(got.members) == _typed(want.members)
+    assert got.sha256 == want.sha256
+
+
+def _edges(pack: str, group: str, field: str) -> tuple[list[Any], list[Any]]:
+    """Edge values for one field: those its kind may take (its bounds, negative zero,
+    trailing zeros, exponents, floats, big ints) and those it refuses or converts."""
+    spec = PACKS[pack].schema.groups[group].fields[field]
+    odd: list[Any] = [None, "1", [], {}, "x", float("inf"), 10**20 + 1, 2**64,
+                      -(2**63) - 1, Decimal("NaN"), Decimal("1" * 25)]
+    fine: list[Any] = [0, 1, -1, 10**20, -(10**20)]
+    for bound in (spec.minimum, spec.maximum):
+        if bound is not None:
+            fine += [int(bound), int(bound) - 1, int(bound) + 1]
+            odd += [Decimal(bound), float(bound), Decimal(bound) - Decimal("0.01")]
+    if spec.kind in ("number", "money"):
+        fine += [Decimal("-0"), Decimal("-0.0"), Decimal("0E-7"), Decimal("1.10"),
+                 Decimal("12.5"), Decimal("120"), Decimal("12"), Decimal("1E+2"),
+                 Decimal("1.20E+3"), Decimal("1E-3"), Decimal("7.000"),
+                 Decimal("0." + "1" * 30), 2.5, -0.0, 3.0, 1e-7, 123456.5, 1e20, 420000]
+    elif spec.kind == "enum":
+        fine += list(spec.values or ())
+        odd += ["INGEN", ""]
+    elif spec.kind == "bool":
+        fine += [True, False]
+    return fine, odd
+
+
+@st.composite
+def _documents(draw: st.DrawFn, name: str) -> dict[str, Any]:
+    schema = PACKS[name].schema
+    facts: dict[str, Any] = draw(households(PACKS[name], complete=draw(st.booleans())))
+    if draw(st.booleans()):  # as a JSON body gives them: whole decimals as ints
+        facts = {g: [_json(m) for m in v] if isinstance(v, list) else _json(v)
+                 for g, v in facts.items()}
+    for _ in range(draw(st.integers(0, 6))):
+        group = draw(st.sampled_from(sorted(schema.groups)))
+        target = facts.get(group)
+        if isinstance(target, list) and target:
+            target = draw(st.sampled_from(target))
+        if not isinstance(target, dict):
+            continue
+        fields = schema.groups[group].fields
+        numbers = sorted(f for f, spec in fields.items() if spec.kind in ("number", "money"))
+        field = draw(st.sampled_from(numbers if numbers and draw(st.booleans())
+                                     else sorted(fields)))
+        fine, odd = _edges(name, group, field)
+        target[field] = draw(st.sampled_from(odd if draw(st.integers(0, 5)) == 0 else fine))
+    shape = draw(st.integers(0, 7))
+    group = draw(st.sampled_from(sorted(schema.groups)))
+    if shape == 0:
+        facts.pop(group, None)  # a missing group
+    elif shape == 1:
+        facts[group] = None  # a null group
+    elif shape == 2 and isinstance(facts.get(group), dict):
+        facts[group]["no_such_fact"] = 1  # a key that is not a field
+    elif shape == 3:
+        facts["no_such_group"] = {}
+    elif shape == 4 and isinstance(facts.get(group), dict):
+        facts[group] = dict(reversed(facts[group].items()))  # not the schema's order
+    return facts
+
+
+def _json(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: int(v) if type(v) is Decimal and v == v.to_integral_value() else v
+            for k, v in item.items()}
+
+
+@pytest.fixture(scope="module")
+def before(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
+    module = _before(tmp_path_factory.mktemp("before"))
+    if module is None:
+        pytest.skip(f"git or commit {BEFORE[:7]} is not available (a shallow clone)")
+    return module
+
+
+@pytest.mark.parametrize("name", sorted(PACKS))
+def test_quick_gives_what_it_gave_before(name: str, before: ModuleType) -> None:
+    validator = VALIDATORS[name]
+    previous = before.FactValidator(PACKS[name].schema)
+    taken = []
+
+    @settings(max_examples=150, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(_documents(name))
+    def check(facts: dict[str, Any]) -> None:
+        quick = validator.quick(facts)
+        _same(quick, previous.quick(facts))
+        _same(validator._exact(facts), previous._exact(facts))
+        try:
+            full = validator.validate(facts, use_quick=False)
+        except FactsError:
+            assert quick is None
+            return
+        if quick is not None:
+            _same(quick, full)
+            taken.append(validator._exact(facts) is not None)
+
+    check()
+    assert any(taken)  # the exact pass took some documents
+
+
+@pytest.mark.parametrize("path", ["anchors:household.net_wealth",
+                                  "anchors:household.monthly_housing_cost",
+                                  "no:economy.savings", "no:members.income_month",
+                                  "no:household.years_in_municipality", "no:housing.rooms",
+                                  "no:situation.homeless"])
+def test_each_edge_value_gives_what_it_gave_before(path: str, before: ModuleType) -> None:
+    name, dotted = path.split(":")
+    group, field = dotted.split(".")
+    validator = VALIDATORS[name]
+    previous = before.FactValidator(PACKS[name].schema)
+    fine, odd = _edges(name, group, field)
+    for value in fine + odd:
+        item = {field: value}
+        facts: dict[str, Any] = {group: [item] if group == "members" else item}
+        _same(validator.quick(facts), previous.quick(facts))
+        _same(validator._exact(facts), previous._exact(facts))
