@@ -86,11 +86,13 @@ def test_a_warm_builder_with_full_memos_gives_a_fresh_ones_bytes(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Reasons, criteria, steps and results shared between Decisions (memos cleared when
     full, here after two entries) give the bytes an engine that saw nothing else gives."""
-    import eligibility.decision_build as build
+    import eligibility.decision_build.builder as build
+    from eligibility.decision_build import memo
     from eligibility.explain.calculation import StepViews
 
     monkeypatch.setattr(build, "_REASON_LIMIT", 2)
     monkeypatch.setattr(build, "_MEMO_LIMIT", 2)
+    monkeypatch.setattr(memo, "_MEMO_LIMIT", 2)
     monkeypatch.setattr(StepViews, "_STEPS", 2)
     monkeypatch.setattr(StepViews, "_LIMIT", 2)
     pack = load_pack(ROOT / "rules" / "no")

@@ -128,7 +128,7 @@ def test_each_part_of_an_outcome_that_differs_gives_its_own_summary_result(
 
 def test_the_summary_memo_is_bounded(no_engine: Engine, monkeypatch: pytest.MonkeyPatch,
                                      ) -> None:
-    import eligibility.decision_build as build
+    import eligibility.decision_build.builder as build
 
     monkeypatch.setattr(build, "_RESULTS_LIMIT", 3)
     builder = DecisionBuilder(no_engine.compiled)
