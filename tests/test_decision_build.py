@@ -15,21 +15,10 @@ import pytest
 from eligibility import Engine, load_pack
 from eligibility.decision import Decision
 from eligibility.decision_build import decision_bytes
-from eligibility.pack.yamlio import load_yaml_text, plain
-from tests.conftest import household
+from tests.conftest import fixtures, household
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = date(2025, 6, 1)
-
-
-@pytest.fixture(scope="module")
-def no_engine() -> Engine:
-    return Engine(load_pack(ROOT / "rules" / "no"))
-
-
-def fixtures() -> list[dict[str, object]]:
-    return [plain(load_yaml_text(p.read_text(encoding="utf-8"), p.name))
-            for p in sorted((ROOT / "fixtures").glob("*.yaml"))]
 
 
 @pytest.mark.parametrize("lang", ["nb", "en"])
