@@ -232,22 +232,17 @@ def _ref_key(at: int, value: Any, waiting: tuple[str, ...], exact: Any,
     criterion values the evaluation kept), each of an exact kind; None where one is
     not (a decimal, a list) or an input was not kept (recording would evaluate it, and
     keep it, then)."""
-    key: list[Any] = [_REF, at, waiting]
-    for v in (value, exact):
-        cls = v.__class__
-        if cls is bool:
-            v = _TRUE if v else _FALSE
-        elif cls not in _KEY_KINDS:
-            return None
-        key.append(v)
+    shown: list[Any] = [value, exact]
     for how, name in inputs:
         if how == _FACT:
-            v = facts_get(name, UNKNOWN)
+            shown.append(facts_get(name, UNKNOWN))
         else:
             hit = (lets_get if how == _LET else crit_get)(name)
             if hit is None:
                 return None
-            v = hit[0]
+            shown.append(hit[0])
+    key: list[Any] = [_REF, at, waiting]
+    for v in shown:
         cls = v.__class__
         if cls is bool:
             v = _TRUE if v else _FALSE
