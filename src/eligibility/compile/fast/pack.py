@@ -16,7 +16,7 @@ from datetime import date
 from operator import itemgetter
 from typing import Any
 
-from eligibility.compile.calculation import env_steps
+from eligibility.compile.calculation import criteria_kept_keys, env_steps
 from eligibility.compile.closures import NoValue
 from eligibility.compile.fast.compiler import (
     _FACT_KINDS,
@@ -92,6 +92,14 @@ class FastPack:
                     if (term.fn is not None and term.cached is None and term.param is None
                             and isinstance(term.node, ast.Call)):
                         self._calc_at.setdefault(id(term.node), f"@t{len(self._calc_at)}")
+        #: per criterion that is a calculation step: (environment key, reference cache
+        #: key) of each aggregate it shows, so that a reference context seeded with the
+        #: criterion's value holds them too where the recorder reads them
+        kept = criteria_kept_keys(compiled.pack.measures, by_id)
+        self._criteria_kept: dict[str, tuple[tuple[str, str], ...]] = {
+            cid: pairs for cid, keys in kept.items() if (pairs := tuple(
+                (self._calc_at[node], key) for node, key in keys.items()
+                if node in self._calc_at))}
         for cid in self._order:
             expr = by_id[cid].expr
             self._criteria_reads[cid] = self._reads(expr.node)
@@ -258,7 +266,8 @@ class FastPack:
                      criteria, criteria_getter, total, static_getter, ({}, {}),
                      tuple((i, fresh[i]) for i in dynamic), every, {}, bits, member_bits,
                      members_bit, masks, criteria_at, criteria_strict, folded,
-                     tuple((i, mp) for i, mp in enumerate(fresh) if i not in dynamic))
+                     tuple((i, mp) for i, mp in enumerate(fresh) if i not in dynamic),
+                     self._criteria_kept)
         with self._lock:
             if len(self._plans) >= _PLAN_LIMIT:
                 self._plans.clear()

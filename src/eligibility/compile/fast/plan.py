@@ -12,7 +12,7 @@ Data only: :mod:`eligibility.compile.fast.pack` builds these and
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
@@ -228,6 +228,9 @@ class _Plan:
     folded: tuple[bool, ...] = ()
     #: the measures not in ``dynamic``, by position
     static: tuple[tuple[int, _MeasurePlan], ...] = ()
+    #: per criterion that is a calculation step: (environment key, reference cache key)
+    #: of each aggregate it shows (see :func:`~eligibility.compile.fast.run._context`)
+    criteria_kept: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 def _mask(reads: Reads, bits: dict[str, int], member_bits: dict[str, int],

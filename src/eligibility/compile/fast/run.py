@@ -50,9 +50,19 @@ _new = tuple.__new__
 
 def _context(plan: _Plan, facts: ValidFacts, env: Env,
              computed: Iterable[tuple[str, str]]) -> Ctx:
-    """A reference context whose criteria cache holds what the fast closures computed."""
+    """A reference context whose criteria cache holds what the fast closures computed:
+    each criterion's value and the aggregates of it a calculation step shows (kept in
+    ``env`` by its closures; the recorder reads them there instead of computing them)."""
     ctx = Ctx(facts.flat, facts.members, plan.as_of, plan.params)
-    ctx.crit = {cid: (env[key], ()) for cid, key in computed}
+    crit = ctx.crit = {cid: (env[key], ()) for cid, key in computed}
+    kept = plan.criteria_kept
+    if kept:
+        for cid in list(crit):
+            pairs = kept.get(cid)
+            if pairs is not None:
+                for ekey, ckey in pairs:
+                    if ekey in env:
+                        crit[ckey] = (env[ekey], ())
     return ctx
 
 
