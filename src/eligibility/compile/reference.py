@@ -143,9 +143,13 @@ def evaluate_measure(cm: CompiledMeasure, ctx: Ctx,
             break
     if observe:
         mark = len(missing)
-        done = tuple([
-            _new(ReasonOutcome, (*r, {label: json_value(fn(ctx)) for label, fn in r[0].observed}))
-            for r in reasons])
+        shown_all = []
+        for r in reasons:  # (a loop, not a comprehension per reason: no function each)
+            shown: dict[str, Any] = {}
+            for label, fn in r[0].observed:
+                shown[label] = json_value(fn(ctx))
+            shown_all.append(_new(ReasonOutcome, (*r, shown)))
+        done = tuple(shown_all)
         if len(missing) != mark:
             del missing[mark:]
     else:
