@@ -1,4 +1,5 @@
-"""Shared fixtures: the stable mini pack, an engine on it, and a pack copier for mutations."""
+"""Shared fixtures: the stable mini pack, an engine on it, an engine on rules/no and its
+fixture households, and a pack copier for mutations."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from eligibility import Engine, RulePack, load_pack
+from eligibility.pack.yamlio import load_yaml_text, plain
 
 ROOT = Path(__file__).resolve().parents[1]
 MINI = ROOT / "tests" / "packs" / "mini"
@@ -22,6 +24,18 @@ def mini_pack() -> RulePack:
 @pytest.fixture(scope="session")
 def engine(mini_pack: RulePack) -> Engine:
     return Engine(mini_pack)
+
+
+@pytest.fixture(scope="session")
+def no_engine() -> Engine:
+    """An engine on the bundled rules/no pack."""
+    return Engine(load_pack(ROOT / "rules" / "no"))
+
+
+def fixtures() -> list[dict[str, object]]:
+    """The households of ``fixtures/*.yaml``, in file-name order."""
+    return [plain(load_yaml_text(p.read_text(encoding="utf-8"), p.name))
+            for p in sorted((ROOT / "fixtures").glob("*.yaml"))]
 
 
 @pytest.fixture

@@ -15,21 +15,10 @@ import pytest
 from eligibility import Engine, load_pack
 from eligibility.decision import Decision
 from eligibility.decision_build import decision_bytes
-from eligibility.pack.yamlio import load_yaml_text, plain
-from tests.conftest import household
+from tests.conftest import fixtures, household
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = date(2025, 6, 1)
-
-
-@pytest.fixture(scope="module")
-def no_engine() -> Engine:
-    return Engine(load_pack(ROOT / "rules" / "no"))
-
-
-def fixtures() -> list[dict[str, object]]:
-    return [plain(load_yaml_text(p.read_text(encoding="utf-8"), p.name))
-            for p in sorted((ROOT / "fixtures").glob("*.yaml"))]
 
 
 @pytest.mark.parametrize("lang", ["nb", "en"])
@@ -86,11 +75,13 @@ def test_a_warm_builder_with_full_memos_gives_a_fresh_ones_bytes(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Reasons, criteria, steps and results shared between Decisions (memos cleared when
     full, here after two entries) give the bytes an engine that saw nothing else gives."""
-    import eligibility.decision_build as build
+    import eligibility.decision_build.builder as build
+    from eligibility.decision_build import memo
     from eligibility.explain.calculation import StepViews
 
     monkeypatch.setattr(build, "_REASON_LIMIT", 2)
     monkeypatch.setattr(build, "_MEMO_LIMIT", 2)
+    monkeypatch.setattr(memo, "_MEMO_LIMIT", 2)
     monkeypatch.setattr(StepViews, "_STEPS", 2)
     monkeypatch.setattr(StepViews, "_LIMIT", 2)
     pack = load_pack(ROOT / "rules" / "no")

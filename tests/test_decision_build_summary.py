@@ -12,26 +12,15 @@ from typing import Any
 
 import pytest
 
-from eligibility import Engine, load_pack
+from eligibility import Engine
 from eligibility.compile.outcomes import HouseholdOutcomes
 from eligibility.decision import STATUSES, Decision
 from eligibility.decision_build import DecisionBuilder, Detail, decision_bytes
-from eligibility.pack.yamlio import load_yaml_text, plain
-from tests.conftest import household
+from tests.conftest import fixtures, household
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = date(2025, 6, 1)
 WHEN = date(2023, 6, 1)  # for the mini pack
-
-
-@pytest.fixture(scope="module")
-def no_engine() -> Engine:
-    return Engine(load_pack(ROOT / "rules" / "no"))
-
-
-def fixtures() -> list[dict[str, object]]:
-    return [plain(load_yaml_text(p.read_text(encoding="utf-8"), p.name))
-            for p in sorted((ROOT / "fixtures").glob("*.yaml"))]
 
 
 def _summary(engine: Engine, facts: Any, when: date) -> HouseholdOutcomes:
@@ -128,7 +117,7 @@ def test_each_part_of_an_outcome_that_differs_gives_its_own_summary_result(
 
 def test_the_summary_memo_is_bounded(no_engine: Engine, monkeypatch: pytest.MonkeyPatch,
                                      ) -> None:
-    import eligibility.decision_build as build
+    import eligibility.decision_build.builder as build
 
     monkeypatch.setattr(build, "_RESULTS_LIMIT", 3)
     builder = DecisionBuilder(no_engine.compiled)

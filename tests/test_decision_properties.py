@@ -66,7 +66,7 @@ def test_a_warm_builder_gives_a_fresh_ones_decisions_and_bytes(name: str) -> Non
                 engine.evaluate(facts, as_of, lang, detail=detail).model_dump_json().encode())
 
     check()
-    assert len(warm._json_ids) > 0  # the shared parts' JSON was kept and written
+    assert len(warm._encoder._json_ids) > 0  # the shared parts' JSON was kept and written
 
 
 def test_only_shared_parts_have_their_json_kept() -> None:
@@ -85,7 +85,7 @@ def test_only_shared_parts_have_their_json_kept() -> None:
     facts["household"]["annual_income"] = 310124
     second = builder.build(engine.outcomes(facts, when), "en")
     assert builder.json(second) == second.model_dump_json().encode()
-    kept = builder._json_ids
+    kept = builder._encoder._json_ids
 
     def reasons(decision: Any) -> list[Any]:
         return [r for m in decision.measures for r in m.reasons]
@@ -103,7 +103,7 @@ def test_a_parts_sources_are_written_from_their_kept_json(
     """A part only its Decision holds (a reason showing this household's decimal) writes
     its sources list — a list parts share — from the list's kept JSON; with the memo at
     two lists, every Decision still gets pydantic's bytes."""
-    import eligibility.decision_build as build
+    import eligibility.decision_build.encoding as build
 
     engine = PACKS["anchors"]
     when = date(2025, 6, 1)
@@ -120,14 +120,14 @@ def test_a_parts_sources_are_written_from_their_kept_json(
     assert builder.json(decision) == decision.model_dump_json().encode()
     lone = [r for m in decision.measures for r in m.reasons
             if "310123" in r.model_dump_json() and r.sources]
-    assert lone and all(builder._sources_json.get(r.sources) is not None for r in lone)
+    assert lone and all(builder._encoder._sources_json.get(r.sources) is not None for r in lone)
     monkeypatch.setattr(build, "_JSON_LIMIT", 2)
     small = DecisionBuilder(engine.compiled)
     for income in range(310000, 310040, 7):
         for lang in ("nb", "en"):
             decision = small.build(engine.outcomes(facts(income), when), lang)
             assert small.json(decision) == decision.model_dump_json().encode()
-            assert len(small._sources_json) <= 2
+            assert len(small._encoder._sources_json) <= 2
 
 
 def test_builder_json_falls_back_where_orjson_refuses() -> None:

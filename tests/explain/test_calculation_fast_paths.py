@@ -22,6 +22,7 @@ from eligibility.compile.calculation import ELIDED, RecordedStep
 from eligibility.compile.runtime import UNKNOWN
 from eligibility.explain.calculation import StepViews, _decimal_text, format_number, with_values
 from eligibility.pack.yamlio import LocStr
+from tests.numbers import decimals, outcome
 
 LANGS = ("nb", "nn", "en")
 _PLACES = Decimal("0.0001")
@@ -78,26 +79,6 @@ def _before_with_values(step: RecordedStep, lang: str,
     return "".join(parts)
 
 
-def _outcome(fn: Any) -> tuple[str, Any]:
-    try:
-        return "ok", fn()
-    except InvalidOperation as exc:  # a rounding beyond the context's precision
-        return "error", type(exc).__name__
-
-
-decimals = st.one_of(
-    st.builds(lambda sign, digits, exp: Decimal((sign, tuple(digits), exp)),
-              st.integers(0, 1), st.lists(st.integers(0, 9), min_size=1, max_size=34),
-              st.integers(-40, 12)),
-    st.integers(0, 8).flatmap(lambda places: st.decimals(
-        min_value=-(10**9), max_value=10**9, places=places)),  # money-like: up to 8 places
-    st.decimals(allow_nan=False, allow_infinity=False),
-    st.sampled_from([Decimal("0"), Decimal("-0"), Decimal("0.00"), Decimal("-0.000"),
-                     Decimal("0E+3"), Decimal("1E+3"), Decimal("-1E+30"), Decimal("999.99995"),
-                     Decimal("-999.99995"), Decimal("0.00005"), Decimal("-0.00004"),
-                     Decimal("1E-40"), Decimal("12345678901234567890123456.5"),
-                     Decimal(11792) / 12, Decimal("216000.00"), Decimal("-39487.6472")]),
-)
 ints = st.one_of(st.integers(-10_000, 10_000), st.integers(), st.sampled_from(
     [0, 999, 1000, -999, -1000, 10**30, -(10**30)]))
 values = st.one_of(
@@ -115,13 +96,13 @@ def _step(*shown: Any) -> RecordedStep:
 @given(st.one_of(decimals, ints))
 def test_numbers_read_as_before(value: Any) -> None:
     for lang in LANGS:
-        expected = _outcome(lambda: _before_with_values(_step(value), lang))  # noqa: B023
-        assert _outcome(lambda: with_values(_step(value), lang)) == expected  # noqa: B023
-        shown = _outcome(
+        expected = outcome(lambda: _before_with_values(_step(value), lang))  # noqa: B023
+        assert outcome(lambda: with_values(_step(value), lang)) == expected  # noqa: B023
+        shown = outcome(
             lambda: StepViews().steps((_step(value),), lang)[0].with_values)  # noqa: B023
         assert shown == expected
         if isinstance(value, Decimal):
-            assert _outcome(lambda: _decimal_text(value, lang)) == _outcome(  # noqa: B023
+            assert outcome(lambda: _decimal_text(value, lang)) == outcome(  # noqa: B023
                 lambda: _before_decimal_text(value, lang))  # noqa: B023
             if expected[0] == "ok":
                 assert format_number(value, lang) == _before_decimal_text(value, lang)
@@ -137,10 +118,10 @@ def test_with_values_over_any_terms_reads_as_before(shown: list[Any], more: list
     for lang in LANGS:
         yes_no = (format_number(False, lang), format_number(True, lang))
         for step in (_step(*shown), _step(*shown, *more), _step(*more, *shown)):
-            expected = _outcome(lambda: _before_with_values(step, lang))  # noqa: B023
-            assert _outcome(lambda: with_values(step, lang)) == expected  # noqa: B023
-            assert _outcome(lambda: with_values(step, lang, yes_no)) == expected  # noqa: B023
-            got = _outcome(lambda: views.steps((step,), lang)[0].with_values)  # noqa: B023
+            expected = outcome(lambda: _before_with_values(step, lang))  # noqa: B023
+            assert outcome(lambda: with_values(step, lang)) == expected  # noqa: B023
+            assert outcome(lambda: with_values(step, lang, yes_no)) == expected  # noqa: B023
+            got = outcome(lambda: views.steps((step,), lang)[0].with_values)  # noqa: B023
             assert got == expected
 
 

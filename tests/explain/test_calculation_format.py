@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from eligibility.compile.calculation import RecordedStep
 from eligibility.explain.calculation import StepViews, format_number, with_values
+from tests.numbers import decimals, outcome
 
 LANGS = ("nb", "nn", "en")
 
@@ -33,25 +34,6 @@ def _original(value: Decimal, lang: str) -> str:
     return text
 
 
-def _outcome(fn: Any) -> tuple[str, Any]:
-    try:
-        return "ok", fn()
-    except InvalidOperation as exc:  # a quantize beyond the context's precision
-        return "error", type(exc).__name__
-
-
-decimals = st.one_of(
-    st.builds(lambda sign, digits, exp: Decimal((sign, tuple(digits), exp)),
-              st.integers(0, 1), st.lists(st.integers(0, 9), min_size=1, max_size=34),
-              st.integers(-40, 12)),
-    st.decimals(allow_nan=False, allow_infinity=False),
-    st.sampled_from([Decimal("0"), Decimal("-0"), Decimal("0.00"), Decimal("-0.000"),
-                     Decimal("0E+3"), Decimal("1E+3"), Decimal("999.99995"),
-                     Decimal("-999.99995"), Decimal("0.00005"), Decimal("-0.00004"),
-                     Decimal(11792) / 12, Decimal("216000.00"), Decimal("39487.6472")]),
-)
-
-
 def _step(*values: Any) -> RecordedStep:
     text = " + ".join(["v"] * len(values))
     terms = tuple((4 * i, 4 * i + 1, v) for i, v in enumerate(values))
@@ -62,11 +44,11 @@ def _step(*values: Any) -> RecordedStep:
 @given(decimals)
 def test_whole_and_fractional_decimals_read_as_the_original_algorithm(value: Decimal) -> None:
     for lang in LANGS:
-        expected = _outcome(lambda: _original(value, lang))  # noqa: B023
-        assert _outcome(lambda: format_number(value, lang)) == expected  # noqa: B023
-        assert _outcome(lambda: with_values(_step(value), lang)) == expected  # noqa: B023
+        expected = outcome(lambda: _original(value, lang))  # noqa: B023
+        assert outcome(lambda: format_number(value, lang)) == expected  # noqa: B023
+        assert outcome(lambda: with_values(_step(value), lang)) == expected  # noqa: B023
         texts = {id(value): (value, _original(value, lang))} if expected[0] == "ok" else {}
-        assert _outcome(lambda: with_values(_step(value), lang, None, texts)) == expected  # noqa: B023
+        assert outcome(lambda: with_values(_step(value), lang, None, texts)) == expected  # noqa: B023
 
 
 @settings(max_examples=60, deadline=None, derandomize=True, database=None)

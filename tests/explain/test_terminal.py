@@ -9,7 +9,7 @@ import pytest
 import yaml
 from rich.console import Console
 
-from eligibility import Decision, Engine, load_pack
+from eligibility import Decision, Engine
 from eligibility.explain.terminal import (
     NBSP,
     Labels,
@@ -21,11 +21,6 @@ from eligibility.explain.terminal import (
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = sorted((ROOT / "fixtures").glob("*.yaml"))
 AS_OF = date(2026, 7, 1)
-
-
-@pytest.fixture(scope="module")
-def no_engine() -> Engine:
-    return Engine(load_pack(ROOT / "rules" / "no"))
 
 
 def _decide(engine: Engine, fixture: Path, lang: str = "nb") -> Decision:

@@ -271,9 +271,10 @@ class _Compiler(CompilerBase):
                     value = fn(ctx)
                     store[key] = (value, () if len(missing) == mark else tuple(missing[mark:]))
                     return value
-                if hit[0] is UNKNOWN:
+                value = hit[0]
+                if value is UNKNOWN:
                     ctx.missing.extend(hit[1])
-                return hit[0]
+                return value
 
             return cached_criterion
         assert cache == "lets"
@@ -287,9 +288,10 @@ class _Compiler(CompilerBase):
                 value = fn(ctx)
                 store[key] = (value, () if len(missing) == mark else tuple(missing[mark:]))
                 return value
-            if hit[0] is UNKNOWN:
+            value = hit[0]
+            if value is UNKNOWN:
                 ctx.missing.extend(hit[1])
-            return hit[0]
+            return value
 
         return cached
 
@@ -554,7 +556,8 @@ class _Compiler(CompilerBase):
                     mark = len(ctx.missing)
                     c = cond(ctx)
                     if c is False:
-                        del ctx.missing[mark:]
+                        if len(ctx.missing) != mark:
+                            del ctx.missing[mark:]
                         continue
                     if c is UNKNOWN:
                         unknown = True
@@ -583,7 +586,8 @@ class _Compiler(CompilerBase):
                 ctx.member, ctx.member_index = member, i
                 value = cond(ctx)
                 if value is stop:
-                    del ctx.missing[mark:]
+                    if len(ctx.missing) != mark:
+                        del ctx.missing[mark:]
                     return stop
                 if value is UNKNOWN:
                     unknown = True
@@ -824,11 +828,13 @@ def _kleene(fns: tuple[Fn, ...], decisive: bool) -> Fn:
             mark = len(missing)
             a = first(ctx)
             if a is decisive:
-                del missing[mark:]
+                if len(missing) != mark:
+                    del missing[mark:]
                 return decisive
             b = second(ctx)
             if b is decisive:
-                del missing[mark:]
+                if len(missing) != mark:
+                    del missing[mark:]
                 return decisive
             return UNKNOWN if a is UNKNOWN or b is UNKNOWN else not decisive
 
@@ -841,7 +847,8 @@ def _kleene(fns: tuple[Fn, ...], decisive: bool) -> Fn:
         for f in fns:
             value = f(ctx)
             if value is decisive:
-                del missing[mark:]
+                if len(missing) != mark:
+                    del missing[mark:]
                 return decisive
             if value is UNKNOWN:
                 unknown = True

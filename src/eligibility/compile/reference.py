@@ -52,6 +52,11 @@ def round_amount(value: Any, rounding: str) -> Any:
     return amount
 
 
+#: what :func:`judge` gives for a requirement met, or not met (no exception applying)
+_MET: tuple[Outcome, None, tuple[str, ...], Any] = ("met", None, (), True)
+_NOT_MET: tuple[Outcome, None, tuple[str, ...], Any] = ("not_met", None, (), False)
+
+
 def judge(creq: CompiledRequirement, ctx: Ctx,
           ) -> tuple[Outcome, RuleException | None, tuple[str, ...], Any]:
     """One requirement, three-valued: its outcome, the exception that waived it, the
@@ -60,25 +65,23 @@ def judge(creq: CompiledRequirement, ctx: Ctx,
     ``ctx.missing`` again."""
     missing = ctx.missing
     mark = len(missing)
-    value = creq.fn(ctx) if creq.fn is not None else UNKNOWN
-    waived_by: RuleException | None = None
+    fn = creq.fn
+    value = fn(ctx) if fn is not None else UNKNOWN
     if value is not True and creq.exceptions:
         for exc, efn in creq.exceptions:
             if efn(ctx) is True:
-                waived_by = exc
-                break
+                if len(missing) != mark:
+                    del missing[mark:]
+                return "waived", exc, (), value
     outcome: Outcome
-    if waived_by is not None:
-        del missing[mark:]
-        return "waived", waived_by, (), value
     if creq.req.discretionary:
         outcome = "discretionary"
     elif value is True:
-        del missing[mark:]
-        return "met", None, (), value
+        if len(missing) != mark:
+            del missing[mark:]
+        return _MET
     elif value is False and len(missing) == mark:
-        del missing[mark:]
-        return "not_met", None, (), value
+        return _NOT_MET
     else:  # unknown, or false while an exception could still apply
         outcome = "unknown"
     return outcome, None, tuple(dict.fromkeys(missing[mark:])), value
@@ -111,8 +114,11 @@ def evaluate_measure(cm: CompiledMeasure, ctx: Ctx,
         mark = len(missing)
         ctx.exact = exact = cm.amount(ctx)
         amount = round_amount(exact, cm.measure.amount.rounding)  # type: ignore[union-attr]
-        ctx.amount = (amount, tuple(missing[mark:]))
-        del missing[mark:]
+        if len(missing) == mark:
+            ctx.amount = (amount, ())
+        else:
+            ctx.amount = (amount, tuple(missing[mark:]))
+            del missing[mark:]
     reasons: list[tuple[CompiledRequirement, Outcome, RuleException | None,
                         tuple[str, ...], Any]] = []
     failed = unknown = discretionary = False
@@ -137,10 +143,15 @@ def evaluate_measure(cm: CompiledMeasure, ctx: Ctx,
             break
     if observe:
         mark = len(missing)
-        done = tuple([
-            _new(ReasonOutcome, (*r, {label: json_value(fn(ctx)) for label, fn in r[0].observed}))
-            for r in reasons])
-        del missing[mark:]
+        shown_all = []
+        for r in reasons:  # (a loop, not a comprehension per reason: no function each)
+            shown: dict[str, Any] = {}
+            for label, fn in r[0].observed:
+                shown[label] = json_value(fn(ctx))
+            shown_all.append(_new(ReasonOutcome, (*r, shown)))
+        done = tuple(shown_all)
+        if len(missing) != mark:
+            del missing[mark:]
     else:
         done = tuple([_new(ReasonOutcome, (*r, None)) for r in reasons])
     steps = (record(cm.calculation, ctx, amount, ctx.exact)

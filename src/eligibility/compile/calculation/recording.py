@@ -93,35 +93,15 @@ def record(plan: CalculationPlan, ctx: Ctx, amount: Any,
     mark = len(missing)
     rounding = plan.rounding
     param_use = plan.param_use
-    keyless: dict[str, ParamUse] | None = None
     new = _new_step
     for at, planned in enumerate(plan.steps):
         if env_at:
             step = env_at[at]
             if step is not None:
-                if keyless is None:
-                    keyless = plan.keyless_uses(as_of, params)
                 try:
-                    getter = getters[at] if memo is not None else None
-                    key: Any = None
-                    if getter is not None:
-                        key = (at, getter(env))
-                        found = memo.get(key)  # type: ignore[union-attr]
-                        if found is not None:
-                            steps.append(found)
-                            continue
-                    direct = step[3]
-                    found = _direct_step(
-                        plan, direct, env, as_of, params,  # type: ignore[arg-type]
-                        amount, exact) if direct.__class__ is _Direct else _guarded_step(
-                        plan, direct, env, env_conds, as_of,  # type: ignore[arg-type]
-                        params, amount, exact)
-                    if found is None:
-                        found = _env_step(plan, step, env,  # type: ignore[arg-type]
-                                          env_conds, keyless, as_of, params, amount, exact)
-                    if getter is not None:
-                        remember(key, found)  # type: ignore[misc]
-                    steps.append(found)
+                    steps.append(_step_from_env(
+                        plan, step, at, env, env_conds, as_of, params,  # type: ignore[arg-type]
+                        amount, exact, memo, getters, remember))
                     continue
                 except _RAISES:
                     pass
@@ -252,22 +232,17 @@ def _ref_key(at: int, value: Any, waiting: tuple[str, ...], exact: Any,
     criterion values the evaluation kept), each of an exact kind; None where one is
     not (a decimal, a list) or an input was not kept (recording would evaluate it, and
     keep it, then)."""
-    key: list[Any] = [_REF, at, waiting]
-    for v in (value, exact):
-        cls = v.__class__
-        if cls is bool:
-            v = _TRUE if v else _FALSE
-        elif cls not in _KEY_KINDS:
-            return None
-        key.append(v)
+    shown: list[Any] = [value, exact]
     for how, name in inputs:
         if how == _FACT:
-            v = facts_get(name, UNKNOWN)
+            shown.append(facts_get(name, UNKNOWN))
         else:
             hit = (lets_get if how == _LET else crit_get)(name)
             if hit is None:
                 return None
-            v = hit[0]
+            shown.append(hit[0])
+    key: list[Any] = [_REF, at, waiting]
+    for v in shown:
         cls = v.__class__
         if cls is bool:
             v = _TRUE if v else _FALSE
@@ -409,30 +384,35 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
     (its inputs from ``env``: values of exact kinds that decide the whole step) is
     looked up there by the step's position and those values, and ``remember`` keeps what is not."""
     conds: dict[Any, Any] = {}
-    keyless: Mapping[str, ParamUse] | None = None
-    out: list[RecordedStep] = []
-    at = -1
-    for step in steps:
-        at += 1
-        getter = getters[at] if memo is not None else None
-        if getter is not None:
-            key = (at, getter(env))
-            found = memo.get(key)  # type: ignore[union-attr]
-            if found is not None:
-                out.append(found)
-                continue
-        d = step[3]
-        made = _direct_step(plan, d, env, as_of, params, amount, exact) if (
-            d.__class__ is _Direct) else _guarded_step(
-            plan, d, env, conds, as_of, params, amount, exact)  # type: ignore[arg-type]
-        if made is None:
-            if keyless is None:
-                keyless = plan.keyless_uses(as_of, params)
-            made = _env_step(plan, step, env, conds, keyless, as_of, params, amount, exact)
-        if getter is not None:
-            remember(key, made)  # type: ignore[misc]
-        out.append(made)
-    return tuple(out)
+    return tuple([_step_from_env(plan, step, at, env, conds, as_of, params, amount, exact,
+                                 memo, getters, remember) for at, step in enumerate(steps)])
+
+
+def _step_from_env(plan: CalculationPlan, step: EnvStep, at: int, env: Mapping[str, Any],
+                   conds: dict[Any, Any], as_of: date, params: Mapping[str, Any],
+                   amount: Any, exact: Any, memo: Mapping[Any, RecordedStep] | None,
+                   getters: tuple[Callable[[Any], Any] | None, ...],
+                   remember: Callable[[Any, RecordedStep], None] | None) -> RecordedStep:
+    """Step ``at`` (``step``) of :func:`record_env`: from the memo by its inputs where it
+    has a getter, else from its layout (:func:`_direct_step`, :func:`_guarded_step`),
+    else term by term (:func:`_env_step`); ``conds``: the conditions asked so far."""
+    getter = getters[at] if memo is not None else None
+    key: Any = None
+    if getter is not None:
+        key = (at, getter(env))
+        found = memo.get(key)  # type: ignore[union-attr]
+        if found is not None:
+            return found
+    d = step[3]
+    made = _direct_step(plan, d, env, as_of, params, amount, exact) if (
+        d.__class__ is _Direct) else _guarded_step(
+        plan, d, env, conds, as_of, params, amount, exact)  # type: ignore[arg-type]
+    if made is None:
+        made = _env_step(plan, step, env, conds, plan.keyless_uses(as_of, params), as_of,
+                         params, amount, exact)
+    if getter is not None:
+        remember(key, made)  # type: ignore[misc]
+    return made
 
 
 def _env_step(plan: CalculationPlan, step: EnvStep, env: Mapping[str, Any],

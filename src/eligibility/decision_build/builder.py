@@ -1,57 +1,14 @@
-"""The decision builder: outcomes from any backend → one :class:`~eligibility.decision.Decision`.
+"""The decision builder: outcomes from any backend → one :class:`~eligibility.decision.Decision`
+(see the package docstring, :mod:`eligibility.decision_build`)."""
 
-:class:`DecisionBuilder` owns everything textual about a decision: requirement and
-measure titles in the chosen language, the messages rendered from the catalogs in
-:mod:`eligibility.explain.messages`, measure summaries, the questions for missing
-facts, the ordering of measures (goal, status, priority, pack order) and the
-provenance block. It reads only the compiled pack and the
-:class:`~eligibility.compile.outcomes.HouseholdOutcomes`; it never evaluates rules,
-so every backend gets the same Decision for the same outcomes.
-
-It builds the Decision once and never validates it again: the engine's outcomes
-already have the contract's types, so the models are made with
-:func:`construct` (no pydantic validation; the JSON bytes are those a validated
-Decision gives). Static parts — titles, source lists, per-language messages that
-depend only on the rule, criterion results for a given value — are made once per
-builder and shared by every Decision (Decisions are frozen; do not mutate their
-lists). Equal reasons, criterion results, measure results and calculation steps are
-shared too, through small memos per requirement, criterion and step (bounded: a memo
-is emptied when full; written under a lock, so one builder serves many threads); a
-reason or step showing a decimal of the household is built each time and not kept.
-The fast core hands the builder the very same (immutable) ``Outcomes`` and
-``ReasonOutcome`` objects again for households that share their shown values, so
-what is built from such an object is also kept by its identity (:class:`IdentityMemo`:
-the object itself is held with what was built from it, so its ``id()`` cannot be
-reused while the entry lives): a repeated measure result or reason costs one look-up.
-An object goes in only when it is seen again — found, as the same object, in the memo
-by values — so outcomes made afresh for one household are not kept alive.
-A measure result is its head — every field but the reasons, amount and calculation,
-decided by the status and each reason's outcome, kept per measure (for a full result
-once seen twice) — and this household's parts. Every requirement's Reason templates
-and every measure's static fields are made when the builder starts.
-:meth:`DecisionBuilder.json` writes a Decision's JSON with the JSON of the parts
-Decisions share kept (orjson fragments), and of the source lists (a requirement's, a
-measure's, a step's) a part shows, so that a part made for one household writes its
-sources in one piece.
-``detail="summary"`` leaves out every measure's per-requirement reasons and
-its calculation; a summary result is then found by one key of its outcome's parts
-(status, priority, missing facts, discretionary assessments, each reason's outcome and
-waiving exception), and one that shows an amount is that shared head with this
-household's amount. A result's place in the order (goal, status, priority, pack order)
-is one int, made with the result and kept with it.
-"""
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal
 from operator import itemgetter
 from typing import Any, Literal
-
-from pydantic import BaseModel
 
 from eligibility.compile.outcomes import (
     CriterionOutcome,
@@ -69,14 +26,11 @@ from eligibility.decision import (
     _SET_FIELDS,
     _SET_PRIVATE,
     STATUSES,
-    CalculationStep,
-    ConfirmFact,
     CriterionResult,
     Decision,
     MeasureResult,
     MissingFact,
     Outcome,
-    ParameterUsed,
     Provenance,
     Reason,
     SourceRef,
@@ -84,19 +38,16 @@ from eligibility.decision import (
     construct,
     field_template,
 )
+from eligibility.decision_build.encoding import DecisionEncoder
+from eligibility.decision_build.memo import _MEMO_LIMIT, IdentityMemo, _memo
 from eligibility.explain.calculation import StepViews, pack_decimals
 from eligibility.explain.messages import render
-from eligibility.fastjson import AVAILABLE as _FAST_JSON
-from eligibility.fastjson import dumps as _fast_dumps
-from eligibility.fastjson import fragment as _fragment
 from eligibility.pack.model import RuleException
 from eligibility.pack.yamlio import LocStr
 from eligibility.version import __version__
 
 Detail = Literal["full", "summary"]
 DETAILS: tuple[Detail, ...] = ("full", "summary")
-_MEMO_LIMIT = 4096
-
 _STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
 _MESSAGE_KEYS = {o: f"outcome.{o}" for o in ("met", "not_met", "waived", "unknown",
                                               "discretionary")}
@@ -117,135 +68,15 @@ def _value_key(value: Any) -> Any:
 _second = itemgetter(1)
 _third = itemgetter(2)
 _REASON_FIELDS = _FIELDS_SET[Reason]
-
-
-#: the models whose ``__dict__`` is their JSON object as it is (fields in order, no
-#: aliases, nothing left out); checked by exact class, before the slower isinstance
-_AS_DICT = frozenset({MeasureResult, Reason, SourceRef, CalculationStep, ParameterUsed,
-                      CriterionResult, MissingFact, Provenance, ConfirmFact})
-#: those of them with a ``sources`` list
-_WITH_SOURCES = frozenset({MeasureResult, Reason, CalculationStep})
-
-
-def _default(obj: Any) -> Any:
-    if obj.__class__ in _AS_DICT:
-        return obj.__dict__
-    if isinstance(obj, BaseModel):
-        if obj.__class__ is Decision and obj.confirm_before_deciding is None:
-            fields = dict(obj.__dict__)
-            del fields["confirm_before_deciding"]  # left out when absent (see Decision)
-            return fields
-        return obj.__dict__  # the Decision models: fields in order, no aliases
-    if isinstance(obj, Decimal):
-        return str(obj)  # as pydantic writes a Decimal
-    raise TypeError(type(obj).__name__)
-
-
-def decision_bytes(decision: Decision) -> bytes:
-    """The Decision's JSON, byte for byte what ``model_dump_json()`` gives, made with
-    orjson when it is installed (about twice as fast); pydantic-core otherwise, and
-    for what orjson refuses (integers beyond 64 bits)."""
-    fast = _fast_dumps(decision, _default)
-    return fast if fast is not None else Decision.__pydantic_serializer__.to_json(decision)
-
-
-_refcount = sys.getrefcount
-
-
-def _holders_of_a_lone_part() -> int:
-    """What :func:`sys.getrefcount` says, inside the JSON encoder's ``default``, of a
-    model that only its list holds (the list, the call's argument, getrefcount's own):
-    a part with more holders is held by a memo too, i.e. shared between Decisions.
-    Measured, not assumed (interpreters differ); only an admission rule for a cache —
-    a part wrongly taken for shared merely gets its JSON kept."""
-    seen: list[int] = []
-
-    def probe(obj: Any) -> Any:
-        seen.append(_refcount(obj))
-        return None
-
-    _fast_dumps([construct(SourceRef, {"ref": "", "url": None})], probe)
-    return seen[0] if seen else 1 << 30
-
-
-def _criteria_holders(fields: dict[str, Any]) -> int:
-    """How many references the criteria list in a copy of a Decision's fields has."""
-    return _refcount(fields["criteria"])
-
-
-def _holders_of_a_lone_list() -> int:
-    """:func:`_criteria_holders` of a list only its Decision holds (see
-    :func:`_holders_of_a_lone_part`)."""
-    fields: dict[str, Any] = {"criteria": [1]}
-    return _criteria_holders(dict(fields))
-
-
-def _memo(lock: threading.Lock, store: dict[Any, Any], key: Any, value: Any,
-          limit: int | None = None) -> Any:
-    """``store[key] = value`` under ``lock``; a store at its limit is emptied first."""
-    with lock:
-        if len(store) >= (_MEMO_LIMIT if limit is None else limit):
-            store.clear()
-        store[key] = value
-    return value
-
-
-#: see _holders_of_a_lone_part
-_ONE_HOLDER = _holders_of_a_lone_part()
-_ONE_LIST_HOLDER = _holders_of_a_lone_list()
 #: the most Reasons kept per requirement, outcome and exception (one small memo each)
 _REASON_LIMIT = 256
-#: the most objects an identity memo keeps (see IdentityMemo)
-_IDENTITY_LIMIT = 2048
 #: identity memos of measure results kept (one per language, detail, date and
 #: unconfirmed parameters)
 _RESULT_MEMOS = 64
 #: the most whole results kept per measure and language
 _RESULTS_LIMIT = 1024
-#: the most shared parts whose JSON a builder keeps
-_JSON_LIMIT = 4096
 #: criteria tuples held on probation (the latest few: a shared one comes back soon)
 _PROBATION_LIMIT = 16
-
-
-class IdentityMemo:
-    """What was built from an immutable object, found again by the object's identity.
-
-    An entry holds the object itself beside the value, so the object lives as long as
-    its entry and its ``id()`` cannot be taken by another object meanwhile; a look-up
-    checks ``entry[0] is obj``. Bounded (emptied when full, at ``limit`` entries, by
-    default :data:`_IDENTITY_LIMIT` when it fills); written under ``lock``, read without
-    it (a dict read is atomic), so one memo serves many threads."""
-
-    __slots__ = ("_lock", "entries", "limit")
-
-    def __init__(self, lock: threading.Lock, limit: int | None = None) -> None:
-        self._lock = lock
-        self.limit = limit
-        #: id(obj) → (obj, value), or (obj, *values) as :meth:`put_flat` keeps them (one
-        #: tuple less per entry); read directly on the hot paths
-        self.entries: dict[int, tuple[Any, ...]] = {}
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def get(self, obj: Any) -> Any:
-        """The value kept for this very object, or None."""
-        entry = self.entries.get(id(obj))
-        return entry[1] if entry is not None and entry[0] is obj else None
-
-    def put(self, obj: Any, value: Any) -> None:
-        """Keep ``value`` for ``obj`` (and ``obj`` with it)."""
-        self.put_flat((obj, value))
-
-    def put_flat(self, entry: tuple[Any, ...]) -> None:
-        """Keep ``entry`` — the object first, what was built from it after — for
-        ``entry[0]``."""
-        limit = _IDENTITY_LIMIT if self.limit is None else self.limit
-        with self._lock:
-            if len(self.entries) >= limit:
-                self.entries.clear()
-            self.entries[id(entry[0])] = entry
 
 
 class _Req:
@@ -353,12 +184,8 @@ class DecisionBuilder:
         #: the hashes of (measure, language, head key) met once: a measure result's
         #: head is kept the second time (see _summary)
         self._heads_seen: set[int] = set()
-        #: the JSON (an orjson fragment) of shared parts, by their identity (see :meth:`json`)
-        self._json_ids = IdentityMemo(self._lock, _JSON_LIMIT)
-        self._json_entries = self._json_ids.entries  # (emptied in place, never replaced)
-        #: the JSON of source lists (static: a requirement's, a measure's, a step's), by
-        #: their identity: a part's sources are written in one piece
-        self._sources_json = IdentityMemo(self._lock, _JSON_LIMIT)
+        #: the JSON of its Decisions, with the parts they share kept (see :meth:`json`)
+        self._encoder = DecisionEncoder(self._lock)
         self._unconfirmed: dict[tuple[int, date], tuple[frozenset[str], list[str]]] = {}
         self._steps = StepViews(pack_decimals(self.pack.parameters))
         # one empty list and dict for every Reason and result that has none (shared, as
@@ -538,68 +365,11 @@ class DecisionBuilder:
                 self._heads_seen.add(seen)
         return found
 
+
     def json(self, decision: Decision) -> bytes:
         """:func:`decision_bytes` of ``decision``, byte for byte, faster for Decisions
-        this builder made: the JSON of a part Decisions share (a measure result, reason,
-        criterion result, calculation step, source, … that a memo holds besides the
-        Decision: more references to it than its one list's) is kept, by its identity,
-        and written as it is from then on. A part only this Decision holds is written
-        as before and not kept, but its sources from their list's kept JSON."""
-        if not _FAST_JSON:
-            return decision_bytes(decision)
-        fast = _fast_dumps(decision, self._json_default)
-        return fast if fast is not None else Decision.__pydantic_serializer__.to_json(decision)
-
-    def _json_default(self, obj: Any) -> Any:
-        cls = obj.__class__
-        if cls is Decimal:
-            return str(obj)  # as pydantic writes a Decimal
-        entry = self._json_entries.get(id(obj))  # (a shared part, the common case)
-        if entry is not None and entry[0] is obj:
-            return entry[1]
-        if cls is Decision:
-            return self._decision_json(obj)
-        if cls in _AS_DICT:
-            fields = obj.__dict__
-            if cls in _WITH_SOURCES and fields["sources"]:  # a list parts share: kept
-                sources = fields["sources"]
-                found = self._sources_json.entries.get(id(sources))
-                if found is None or found[0] is not sources:
-                    data = _fast_dumps(sources, self._json_default)
-                    if data is None:
-                        raise TypeError("sources")  # (what orjson refuses)
-                    found = (sources, _fragment(data))
-                    self._sources_json.put_flat(found)
-                fields = fields.copy()
-                fields["sources"] = found[1]
-            if _refcount(obj) > _ONE_HOLDER:  # held by more than its Decision: shared
-                data = _fast_dumps(fields, self._json_default)
-                if data is None:
-                    raise TypeError(type(obj).__name__)  # (what orjson refuses)
-                made = _fragment(data)
-                self._json_ids.put(obj, made)
-                return made
-            return fields
-        return _default(obj)
-
-    def _decision_json(self, decision: Decision) -> dict[str, Any]:
-        """The Decision's fields as its JSON object has them, its criteria's results as
-        kept JSON when the list is one the builder shares."""
-        fields = dict(decision.__dict__)
-        if fields["confirm_before_deciding"] is None:
-            del fields["confirm_before_deciding"]  # left out when absent (see Decision)
-        shared = _criteria_holders(fields) > _ONE_LIST_HOLDER
-        criteria = fields["criteria"]
-        entry = self._json_ids.entries.get(id(criteria))
-        if entry is not None and entry[0] is criteria:
-            fields["criteria"] = entry[1]
-        elif shared and criteria:
-            data = _fast_dumps(criteria, self._json_default)
-            if data is None:
-                raise TypeError("criteria")  # (what orjson refuses)
-            fields["criteria"] = made = _fragment(data)
-            self._json_ids.put(criteria, made)
-        return fields
+        this builder made (see :class:`~eligibility.decision_build.encoding.DecisionEncoder`)."""
+        return self._encoder.dumps(decision)
 
     def _measure_unconfirmed(self, cm: CompiledMeasure, outcomes: HouseholdOutcomes,
                              ) -> tuple[frozenset[str], list[str]]:
@@ -982,3 +752,4 @@ class DecisionBuilder:
             return group.title.get(lang) if group else path
         text = spec.question.get(lang) if question and spec.question else spec.title.get(lang)
         return prefix + text
+

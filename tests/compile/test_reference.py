@@ -1,0 +1,68 @@
+"""The reference's judge(): one requirement's outcome, its waiving exception and the
+missing facts that matter, against what its closures read on their own."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from eligibility.compile.closures import Resolver, compile_expr
+from eligibility.compile.pack import CompiledRequirement
+from eligibility.compile.reference import judge
+from eligibility.compile.runtime import UNKNOWN, Ctx
+from eligibility.expr.parser import parse
+from eligibility.pack.model import Requirement, RuleException, Text
+
+RES = Resolver(frozenset({"f.a", "f.b", "f.c"}), frozenset(), {})
+EXPRS = ["f.a", "f.a and f.b", "f.a or f.b", "f.a and f.a", "not f.b", "f.a == f.b"]
+TITLE = Text(nb="t", en="t")
+PRIOR = ["x.read_before"]
+
+
+def _alone(text: str, facts: dict[str, Any]) -> tuple[Any, list[str]]:
+    ctx = Ctx(facts, None, date(2025, 1, 1), {})
+    return compile_expr(parse(text), RES)(ctx), ctx.missing
+
+
+@settings(max_examples=300, deadline=None)
+@given(expr=st.sampled_from([*EXPRS, None]),
+       unless=st.sampled_from([None, "f.c", "f.a"]),
+       discretionary=st.booleans(),
+       facts=st.fixed_dictionaries({}, optional={k: st.booleans() for k in ("f.a", "f.b", "f.c")}))
+def test_judge_matches_its_closures(expr: str | None, unless: str | None, discretionary: bool,
+                                    facts: dict[str, Any]) -> None:
+    exc = RuleException("e", TITLE, None, ())  # type: ignore[arg-type]  # (judge reads no expr)
+    creq = CompiledRequirement(
+        Requirement("r", TITLE, None, (exc,) if unless else (), (), discretionary),
+        compile_expr(parse(expr), RES) if expr is not None else None,
+        ((exc, compile_expr(parse(unless), RES)),) if unless else (), (), (), {})
+    ctx = Ctx(facts, None, date(2025, 1, 1), {})
+    ctx.missing = list(PRIOR)
+    outcome, waived_by, seen, value = judge(creq, ctx)
+
+    want, read = _alone(expr, facts) if expr is not None else (UNKNOWN, [])
+    assert value is want
+    if want is not True and unless:
+        exc_value, exc_read = _alone(unless, facts)
+        read = read + exc_read
+        if exc_value is True:
+            assert (outcome, waived_by, seen, ctx.missing) == ("waived", exc, (), PRIOR)
+            return
+    assert waived_by is None
+    if discretionary:
+        expected = "discretionary"
+    elif want is True:
+        expected = "met"
+    elif want is False and not read:
+        expected = "not_met"
+    else:
+        expected = "unknown"
+    assert outcome == expected
+    if expected in ("met", "not_met"):
+        assert (seen, ctx.missing) == ((), PRIOR)
+    else:  # the facts read, in order, each once; left in ctx.missing as read
+        assert seen == tuple(dict.fromkeys(read))
+        assert ctx.missing == PRIOR + read
