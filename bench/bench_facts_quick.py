@@ -1,12 +1,13 @@
 """Paired A/B of ``FactValidator.quick``: this tree's against another revision's.
 
 Imports ``src/eligibility/facts.py`` of ``--rev`` (read with ``git show``; default
-``b63e9ff``, the quick path before its exact pass was rewritten) under another name and times both on the same documents it has not seen before:
-the anchor set's generated households and ``rules/no`` households from
-:func:`eligibility.batch.generate.generate` (complete, and with each optional fact missing
-with p=0.2), whole decimals as ints as a JSON body gives them. Chunks of 20 documents
-alternate old and new; it prints the medians per document and the median of the
-per-chunk ratios (old/new), and first checks that both give the same ValidFacts.
+``b63e9ff``, the quick path before its exact pass was rewritten) under another name and
+times both on the same documents it has not seen before: the anchor set's generated
+households and ``rules/no`` households from :func:`eligibility.batch.generate.generate`
+(complete, and with each optional fact missing with p=0.2), whole decimals as ints as a
+JSON body gives them. Chunks of 20 documents alternate old and new; it prints the
+medians per document and the median of the per-chunk ratios (old/new), and first checks
+that both give the same ValidFacts.
 
     .venv/bin/python bench/bench_facts_quick.py [--rev b63e9ff] [--rounds 3]
 """
