@@ -47,3 +47,25 @@ def test_messages_are_bounded(engine: Engine) -> None:
         engine.validate(household(members=members))
     assert len(info.value.issues) >= 100
     assert len(str(info.value)) < 20_000 and "more" in str(info.value)
+
+
+def test_the_full_schema_model_is_built_when_first_needed(mini_pack: Any) -> None:
+    """Engine start-up leaves the whole schema's pydantic model unbuilt: a plain document
+    takes the quick path without it; the first document only the full path reads (here
+    one with a wrong value, whose errors the model names) builds it once, and the
+    answers are those of a validator that built it at once."""
+    fresh = Engine(mini_pack)
+    assert fresh.validator._model is None
+    fresh.validate(household())
+    assert fresh.validator._model is None
+    bad = household(household={"adults": "two"})
+    with pytest.raises(FactsError) as lazy:
+        fresh.validate(bad)
+    built = fresh.validator._model
+    assert built is not None and fresh.validator.model is built
+    eager = Engine(mini_pack)
+    _ = eager.validator.model
+    with pytest.raises(FactsError) as at_once:
+        eager.validate(bad)
+    assert [i.path for i in lazy.value.issues] == [i.path for i in at_once.value.issues]
+    assert fresh.validate(household()).sha256 == eager.validate(household()).sha256

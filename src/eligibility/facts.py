@@ -611,7 +611,10 @@ class FactValidator:
 
     def __init__(self, schema: FactSchema) -> None:
         self.schema = schema
-        self.model = build_facts_model(schema)
+        #: the whole schema's pydantic model (:attr:`model`), built on first use: the full
+        #: path and the JSON schema need it (~11 ms on rules/no, kept out of Engine
+        #: start-up as the quick path's validator is); building it twice is harmless
+        self._model: type[BaseModel] | None = None
         self.list_group = next((g.name for g in schema.groups.values() if g.is_list), None)
         self._kinds = {g.name: {f.name: f.kind for f in g.fields.values()}
                        for g in schema.groups.values()}
@@ -626,6 +629,14 @@ class FactValidator:
         self._plans = {g.name: _quick_plan(g) for g in schema.groups.values()}
         #: the groups for :meth:`_exact`, in the schema's order
         self._exact_plans = tuple(_exact_plan(g) for g in schema.groups.values())
+
+    @property
+    def model(self) -> type[BaseModel]:
+        """The pydantic model of the whole schema (see :func:`build_facts_model`)."""
+        model = self._model
+        if model is None:
+            model = self._model = build_facts_model(self.schema)
+        return model
 
     def quick(self, raw: Any) -> ValidFacts | None:
         """``raw`` validated on the fast path (see the module docstring), or ``None``:
