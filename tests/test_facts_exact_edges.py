@@ -15,43 +15,14 @@ a share of them.
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eligibility import load_pack
-from eligibility.errors import FactsError
-from eligibility.facts import FactValidator, ValidFacts
 from eligibility.testing.strategies import households
-
-ROOT = Path(__file__).resolve().parents[1]
-PACKS = {name: load_pack(ROOT / path) for name, path in (
-    ("no", "rules/no"), ("anchors", "bench/anchors"))}
-VALIDATORS = {name: FactValidator(pack.schema) for name, pack in PACKS.items()}
-
-
-def _typed(value: Any) -> Any:
-    """``value`` with the type of every leaf and the order of every mapping spelt out."""
-    if isinstance(value, dict):
-        return [(k, _typed(v)) for k, v in value.items()]
-    if isinstance(value, list):
-        return [_typed(v) for v in value]
-    return (type(value).__name__, str(value))
-
-
-def _same(got: ValidFacts | None, want: ValidFacts | None) -> None:
-    assert (got is None) == (want is None)
-    if got is None or want is None:
-        return
-    assert _typed(got.flat) == _typed(want.flat)
-    assert _typed(got.data) == _typed(want.data)
-    assert (got.members is None) == (want.members is None)
-    if got.members is not None:
-        assert _typed(got.members) == _typed(want.members)
-    assert got.sha256 == want.sha256
+from tests.test_facts_quick import PACKS, VALIDATORS, _agree
 
 
 def _edges(pack: str, group: str, field: str) -> tuple[list[Any], list[Any]]:
@@ -127,17 +98,7 @@ def test_quick_gives_what_the_full_path_gives(name: str) -> None:
               suppress_health_check=[HealthCheck.too_slow])
     @given(_documents(name))
     def check(facts: dict[str, Any]) -> None:
-        quick = validator.quick(facts)
-        exact = validator._exact(facts)
-        if exact is not None:
-            _same(quick, exact)  # the exact pass decides where it takes a document
-        try:
-            full = validator.validate(facts, use_quick=False)
-        except FactsError:
-            assert quick is None
-            return
-        if quick is not None:
-            _same(quick, full)
+        if _agree(validator, facts):  # (the quick path, its exact pass and its schema)
             taken.append(validator._exact(facts) is not None)
 
     check()
@@ -157,14 +118,4 @@ def test_each_edge_value_gives_what_the_full_path_gives(path: str) -> None:
     for value in fine + odd:
         item = {field: value}
         facts: dict[str, Any] = {group: [item] if group == "members" else item}
-        quick = validator.quick(facts)
-        exact = validator._exact(facts)
-        if exact is not None:
-            _same(quick, exact)
-        try:
-            full = validator.validate(facts, use_quick=False)
-        except FactsError:
-            assert quick is None, value
-            continue
-        if quick is not None:
-            _same(quick, full)
+        _agree(validator, facts)
