@@ -220,11 +220,15 @@ def bench_population(pack: RulePack, n: int, rounds: int, base: Any, base_pack: 
           f"{n} unseen households on the warmed engine, memo entries they add counted)")
 
 
+def default_anchors() -> str:
+    """``shared/bench/anchors`` beside the repository (or one folder up), or ""."""
+    return str(next((p / "shared" / "bench" / "anchors" for p in (ROOT.parent, ROOT.parent.parent)
+                     if (p / "shared" / "bench" / "anchors").is_dir()), ""))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default = next((p / "shared" / "bench" / "anchors" for p in (ROOT.parent, ROOT.parent.parent)
-                    if (p / "shared" / "bench" / "anchors").is_dir()), "")
-    parser.add_argument("--anchors", default=str(default),
+    parser.add_argument("--anchors", default=default_anchors(),
                         help="folder with rules_common.py, engine_zen.py, engine_durable.py "
                              "(default: shared/bench/anchors beside the repository)")
     parser.add_argument("--n", type=int, default=2000, help="calls per path per round")

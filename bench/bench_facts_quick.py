@@ -20,21 +20,18 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from decimal import Decimal
 from pathlib import Path
 from time import perf_counter_ns
 from types import ModuleType
 from typing import Any
 
-import polars as pl
-
-from eligibility import RulePack, load_pack
-from eligibility.batch.frame import drop_nulls
-from eligibility.batch.generate import generate
+from eligibility import load_pack
 from eligibility.facts import FactValidator
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_anchors import default_anchors, facts_of, population
+
 ROOT = Path(__file__).resolve().parents[1]
-ANCHORS = Path("/work/shared/bench/anchors")
 
 
 def _module(rev: str) -> ModuleType:
@@ -49,27 +46,9 @@ def _module(rev: str) -> ModuleType:
     return module
 
 
-def _tidy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _tidy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_tidy(v) for v in value]
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() \
-            else Decimal(format(value.normalize(), "f"))
-    return value
-
-
-def _generated(pack: RulePack, n: int, seed: int, missing: float) -> list[dict[str, Any]]:
-    frame = generate(pack, n, seed=seed, missing=missing)
-    groups = [c for c in frame.columns if c != "id"]
-    return [_tidy(drop_nulls(row[0])) for row in frame.select(pl.struct(groups)).iter_rows()]
-
-
 def _anchor_documents(n: int) -> list[dict[str, Any]]:
-    sys.path[:0] = [str(ANCHORS), str(ROOT / "bench")]
+    sys.path.insert(0, default_anchors())
     import rules_common  # type: ignore[import-not-found]
-    from bench_anchors import facts_of
     return [facts_of(h) for h in rules_common.generate_households(n, seed=7)]
 
 
@@ -81,8 +60,8 @@ def main() -> None:
     old = _module(args.rev)
     rules_no = load_pack(ROOT / "rules/no")
     sets = {"anchor": (load_pack(ROOT / "bench/anchors"), _anchor_documents(2000)),
-            "rules/no complete": (rules_no, _generated(rules_no, 1000, 3, 0.0)),
-            "rules/no missing=0.2": (rules_no, _generated(rules_no, 1000, 4, 0.2))}
+            "rules/no complete": (rules_no, population(rules_no, 1000, 3, 0.0)),
+            "rules/no missing=0.2": (rules_no, population(rules_no, 1000, 4, 0.2))}
     for name, (pack, documents) in sets.items():
         quick_old = old.FactValidator(pack.schema).quick
         quick_new = FactValidator(pack.schema).quick
