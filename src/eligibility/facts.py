@@ -20,7 +20,10 @@ present values (no ``null``) that pass. The usual one — every value exactly a 
 bool, an int within its field's bounds, one of an enum's values, or in a number field a
 finite decimal (or float, as pydantic reads it) within its bounds and the digit limit, as
 a JSON body, a YAML file or a generated frame gives it — is read in one pass that builds
-the groups, the flat facts and the canonical form at once (:meth:`FactValidator._exact`).
+the groups, the flat facts and the canonical form at once (:meth:`FactValidator._exact`):
+each group kind by kind, into copies of its fields and of every flat key made in the
+schema's order, so that nothing asks a field for its kind and no dict grows key by key
+(a fact not given is taken out).
 Any other it validates with a second pydantic schema of the same fields, as typed dicts,
 which gives the facts as plain dicts in schema order and only those present (instead of
 one model object per group whose every field is then read back). Both take less than the
