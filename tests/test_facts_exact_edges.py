@@ -126,7 +126,7 @@ def test_each_edge_value_gives_what_the_full_path_gives(path: str) -> None:
 
 
 #: required and optional facts of every kind, the kinds interleaved, a date and a text
-REQUIRED = load_pack(Path(__file__).parent / "packs" / "required")
+REQUIRED = load_pack(Path(__file__).parent / "facts_packs" / "required")
 SHUFFLED = {"required": REQUIRED, "no": PACKS["no"], "anchors": PACKS["anchors"]}
 SHUFFLED_VALIDATORS = {"required": FactValidator(REQUIRED.schema), "no": VALIDATORS["no"],
                        "anchors": VALIDATORS["anchors"]}
