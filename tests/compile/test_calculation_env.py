@@ -62,10 +62,10 @@ def _fast_equals_reference(engine: Engine, examples: int,
 @pytest.mark.parametrize("name", sorted(PACKS))
 def test_recording_from_the_environment_equals_the_reference(
         name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = PACKS[name]
+    engine = Engine(PACKS[name].pack)  # (fresh: its steps' recorders made in this test)
     used = {"env": 0, "measures": 0, "env steps": 0, "steps": 0, "direct": 0}
-    real, real_step, real_direct = (fast_run._record_env, calculation._env_step,
-                                    calculation._direct_step)
+    real, real_step, real_recorder = (fast_run._record_env, calculation._env_step,
+                                      calculation._recorder)
 
     def counting(*args: Any) -> Any:
         found = real(*args)
@@ -77,22 +77,27 @@ def test_recording_from_the_environment_equals_the_reference(
         used["env steps"] += 1
         return found
 
-    def counting_direct(*args: Any) -> Any:
-        found = real_direct(*args)
-        used["env steps"] += found is not None
-        used["direct"] += found is not None
-        return found
+    def counting_recorder(*args: Any) -> Any:
+        recorder = real_recorder(*args)
+
+        def counted(*call: Any) -> Any:
+            found = recorder(*call)
+            used["env steps"] += found is not None
+            used["direct"] += found is not None
+            return found
+
+        return counted
 
     monkeypatch.setattr(fast_run, "_record_env", counting)
     monkeypatch.setattr(calculation, "_env_step", counting_step)
-    monkeypatch.setattr(calculation, "_direct_step", counting_direct)
+    monkeypatch.setattr(calculation, "_recorder", counting_recorder)
 
     _fast_equals_reference(engine, 150, used)
     # the environment recorded a real share of the calculations (not all fell back),
     # whole (every fact there) and step by step (facts missing elsewhere in the amount)
     assert used["env"] >= used["measures"] // 4 > 0
     assert used["steps"] > used["env steps"] > used["env"]
-    assert used["direct"] > 0  # steps without conditions were recorded in one pass
+    assert used["direct"] > 0  # steps recorded by their recorders on the date
 
 
 def test_a_closure_that_raises_records_the_reference_way() -> None:
@@ -166,32 +171,74 @@ def test_steps_recorded_the_reference_way_are_kept_by_their_inputs(
 def test_a_step_with_conditions_laid_out_per_outcomes_equals_term_by_term(
         name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A step with `if` conditions is recorded from the layout of its conditions'
-    outcomes (``_guarded_step``): the step the term-by-term recorder (``_env_step``)
+    outcomes (its recorder on the date, ``_guarded_recorder``): the step the
+    term-by-term recorder (``_env_step``)
     gives in the same environment, with the branches not taken elided, and the same
     conditions asked (kept for the other steps as the term-by-term way keeps them), on
     generated households and dates."""
     engine = Engine(load_pack(ROOT / ("rules/no" if name == "no" else "bench/anchors")))
     seen = {"steps": 0, "elided": 0, "layouts": 0}
-    real = calculation._guarded_step
+    real = calculation._guarded_recorder
 
-    def both(plan: Any, g: Any, env: Any, conds: dict[Any, Any], as_of: date,
-             params: Any, amount: Any, exact: Any) -> Any:
-        before = dict(conds)
-        got = real(plan, g, env, conds, as_of, params, amount, exact)
-        if got is not None:
-            asked = dict(before)
-            want = calculation._env_step(plan, (g.planned, g.vkey, g.flat, g), env, asked,
-                                         plan.keyless_uses(as_of, params), as_of, params,
-                                         amount, exact)
-            assert repr(got) == repr(want)
-            assert {c: v for c, v in conds.items() if c not in before} == {
-                c: v for c, v in asked.items() if c not in before}
-            seen["steps"] += 1
-            seen["elided"] += any(t[2] is calculation.ELIDED for t in got.terms)
-            seen["layouts"] = max(seen["layouts"], len(g.layouts))
-        return got
+    def both(plan: Any, g: Any, as_of: date, params: Any) -> Any:
+        recorder = real(plan, g, as_of, params)
 
-    monkeypatch.setattr(calculation, "_guarded_step", both)
+        def checked(env: Any, conds: dict[Any, Any], amount: Any, exact: Any) -> Any:
+            before = dict(conds)
+            got = recorder(env, conds, amount, exact)
+            if got is not None:
+                asked = dict(before)
+                want = calculation._env_step(plan, (g.planned, g.vkey, g.flat, g), env,
+                                             asked, plan.keyless_uses(as_of, params), as_of,
+                                             params, amount, exact)
+                assert repr(got) == repr(want)
+                assert {c: v for c, v in conds.items() if c not in before} == {
+                    c: v for c, v in asked.items() if c not in before}
+                seen["steps"] += 1
+                seen["elided"] += any(t[2] is calculation.ELIDED for t in got.terms)
+                seen["layouts"] = max(seen["layouts"], len(g.layouts))
+            return got
+
+        return checked
+
+    monkeypatch.setattr(calculation, "_guarded_recorder", both)
 
     _fast_equals_reference(engine, 80)
     assert seen["steps"] > 0 and seen["elided"] > 0 and seen["layouts"] > 1
+
+
+@pytest.mark.parametrize("name", sorted(PACKS))
+def test_a_step_recorder_equals_the_step_term_by_term(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each shape of a step's recorder on a date (``_recorder``: one, two or three
+    values read at once, more, keyed look-ups) gives the step its layout gives term by
+    term (``_direct_terms``), also where a fact it shows is not in the environment (None)
+    or an aggregate was not kept there (computed), on generated households and dates."""
+    engine = Engine(PACKS[name].pack)
+    shapes: dict[str, int] = {}
+    real = calculation._recorder
+
+    def both(plan: Any, d: Any, as_of: date, bound: Any) -> Any:
+        recorder = real(plan, d, as_of, bound)
+
+        def checked(env: Any, conds: Any, amount: Any, exact: Any) -> Any:
+            want = calculation._direct_terms(plan, d, bound, dict(env), as_of, bound[0],
+                                             amount, exact)
+            got = recorder(env, conds, amount, exact)
+            assert repr(got) == repr(want)
+            shapes[recorder.__name__] = shapes.get(recorder.__name__, 0) + 1
+            for key in d.env_keys[:1] + tuple(k for *_, k, _ in d.evals)[:1]:
+                less = {k: v for k, v in env.items() if k != key}  # not there
+                assert repr(recorder(dict(less), conds, amount, exact)) == repr(
+                    calculation._direct_terms(plan, d, bound, dict(less), as_of, bound[0],
+                                              amount, exact))
+                shapes["without"] = shapes.get("without", 0) + 1
+            return got
+
+        return checked
+
+    monkeypatch.setattr(calculation, "_recorder", both)
+    _fast_equals_reference(engine, 80)
+    assert {"one", "terms_of", "without"} <= shapes.keys(), shapes
+    if name == "no":
+        assert {"two", "three"} <= shapes.keys(), shapes

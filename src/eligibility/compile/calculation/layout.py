@@ -56,6 +56,7 @@ class _Direct:
     elided: tuple[tuple[int, int, int], ...] = ()
     #: per date: what the date fixes (see :func:`_bind`)
     dated: dict[date, tuple[Any, ...]] = field(default_factory=dict)
+    env_keys: tuple[str, ...] = ()  # the environment keys of ``env_terms``, in order
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -234,14 +235,15 @@ def _direct(planned: _PlannedStep, vkey: str | None,
         (planned.name, planned.kind, planned.title, planned.unit, planned.sources,
          planned.text, planned.ident), vkey, len(flat), tuple(env_terms),
         itemgetter(*env_keys) if env_keys else None, tuple(evals), tuple(keyed),
-        tuple(plain), tuple(uses), tuple(elided))
+        tuple(plain), tuple(uses), tuple(elided), env_keys=tuple(env_keys))
 
 
 def _bind(plan: CalculationPlan, d: _Direct, as_of: date, params: Mapping[str, Any],
-          ) -> tuple[Any, ...]:
+          recorder: Callable[..., Any] | None = None) -> tuple[Any, ...]:
     """``d.dated`` on ``as_of`` with ``params``: (the parameters, the step's terms with
     the plain look-ups in place, its uses with None where a keyed one goes, the memo of
-    keyed look-ups on the date) — data only, so a step bound takes little memory."""
+    keyed look-ups on the date, and ``recorder(plan, d, as_of, bound)`` — the step's
+    recorder on the date — or None without ``recorder``)."""
     keyless = plan.keyless_uses(as_of, params)
     base: list[Any] = [None] * d.n
     for pos, start, end, name in d.plain:
@@ -249,7 +251,9 @@ def _bind(plan: CalculationPlan, d: _Direct, as_of: date, params: Mapping[str, A
     for pos, start, end in d.elided:
         base[pos] = (start, end, ELIDED)
     template = tuple([None if u is None else keyless[u] for u in d.uses])
-    bound = (params, base, template, plan.keyed_at(as_of, params) if d.keyed else None)
+    bound: tuple[Any, ...] = (params, base, template,
+                              plan.keyed_at(as_of, params) if d.keyed else None)
+    bound = (*bound, None if recorder is None else recorder(plan, d, as_of, bound))
     with plan._lock:
         if len(d.dated) > 256:
             d.dated.clear()

@@ -8,13 +8,16 @@ closures kept), evaluating only what it did not; a step whose facts are all in a
 backend's environment is recorded from there, and one decided by inputs of exact kinds
 is found in the date's step memo. :func:`record_env` records a measure whose amount ran
 on a backend's two-valued closures from its environment, on the layouts of
-:mod:`.layout` (:func:`_direct_step`, :func:`_guarded_step`), term by term
-(:func:`_env_step`) where a layout does not apply. Neither changes the outcome."""
+:mod:`.layout`: each step by its recorder on the date (:func:`_recorder`, one closure
+per layout and date, bound with it by :func:`_bind`; :func:`_guarded_recorder` for a
+step with conditions), term by term (:func:`_env_step`) where a layout does not apply.
+Neither changes the outcome."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from eligibility.compile.calculation.layout import (
@@ -297,7 +300,10 @@ def _guarded_step(plan: CalculationPlan, g: _Guarded, env: Mapping[str, Any],
         if made.__class__ is not _Direct:
             return None
         d = made
-    return _direct_step(plan, d, env, as_of, params, amount, exact)
+    bound = d.dated.get(as_of)
+    if bound is None or bound[0] is not params:
+        bound = _bind(plan, d, as_of, params, _recorder)
+    return bound[4](env, None, amount, exact)  # type: ignore[no-any-return]
 
 
 #: how many times a step's conditions come out alike before :func:`_guarded_step` lays
@@ -306,12 +312,184 @@ def _guarded_step(plan: CalculationPlan, g: _Guarded, env: Mapping[str, Any],
 
 def _direct_step(plan: CalculationPlan, d: _Direct, env: Mapping[str, Any], as_of: date,
                  params: Mapping[str, Any], amount: Any, exact: Any) -> RecordedStep | None:
-    """The step :func:`_env_step` records, from ``d`` (bound once per date, ``d.dated``);
-    None where a fact it shows is not in ``env`` (the caller records it term by term
-    then)."""
+    """The step :func:`_env_step` records, from ``d`` (bound once per date, ``d.dated``,
+    with its recorder there, :func:`_recorder`); None where a fact it shows is not in
+    ``env`` (the caller records it term by term then)."""
     bound = d.dated.get(as_of)
     if bound is None or bound[0] is not params:
-        bound = _bind(plan, d, as_of, params)
+        bound = _bind(plan, d, as_of, params, _recorder)
+    return bound[4](env, None, amount, exact)  # type: ignore[no-any-return]
+
+
+#: the recorder of a step on one date: (environment, the conditions asked so far (one
+#: with conditions), amount, exact) → the step, or None (record it term by term then)
+_Recorder = Callable[[Mapping[str, Any], Any, Any, Any], "RecordedStep | None"]
+
+
+def _recorder(plan: CalculationPlan, d: _Direct, as_of: date, bound: tuple[Any, ...],
+              ) -> _Recorder:
+    """``d``'s step on the date ``bound`` is for, as one closure: the values that vary
+    (facts and ``let`` values, and the aggregates the evaluation kept) read from the
+    environment by one getter, and with up to three of them each term made in place
+    (no loop); where one is not there (a fact missing, an aggregate the evaluation did
+    not keep) or a term is computed every time, as :func:`_direct_terms` records it."""
+    params, base, uses, memo = bound[0], bound[1], bound[2], bound[3]
+    name, kind, title, unit, sources, text, ident = d.head
+    vkey = d.vkey
+    rounding = plan.rounding
+    new = _new_step
+    rs = RecordedStep
+
+    def slow(env: Mapping[str, Any], amount: Any, exact: Any) -> RecordedStep | None:
+        return _direct_terms(plan, d, bound, env, as_of, params, amount, exact)
+
+    if any(not key for _, _, _, key, _ in d.evals):  # (computed every time)
+        return lambda env, conds, amount, exact: slow(env, amount, exact)
+    # the terms whose values vary, in order: (position, start, end, environment key)
+    varying = sorted([(pos, start, end, key) for (pos, start, end), key in zip(
+        d.env_terms, d.env_keys, strict=True)] + [
+        (pos, start, end, key) for pos, start, end, key, _ in d.evals])
+    k = len(varying)
+    getter: Any = itemgetter(*[key for *_, key in varying]) if varying else None
+    keyed = d.keyed
+    whole = k == d.n  # every term varies: no term fixed by the date
+    if keyed or not 0 < k <= 3:
+        spans = tuple([(pos, start, end) for pos, start, end, _ in varying])
+        starts = tuple([start for _, start, _, _ in varying])
+        ends = tuple([end for _, _, end, _ in varying])
+        fixed = tuple(base)
+
+        def terms_of(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any,
+                     ) -> RecordedStep | None:
+            step_uses = uses
+            if getter is None:
+                if not keyed:
+                    terms: Any = fixed
+                else:
+                    t = base.copy()
+                    step_uses = _keyed(plan, keyed, memo, env, as_of, params, t, uses)
+                    terms = tuple(t)
+            else:
+                try:
+                    got = getter(env)
+                except KeyError:
+                    return slow(env, amount, exact)
+                if whole and not keyed:  # (more than three: zip makes them faster)
+                    terms = tuple(zip(starts, ends, got, strict=False))
+                else:
+                    t = base.copy()
+                    if k == 1:
+                        pos, start, end = spans[0]
+                        t[pos] = (start, end, got)
+                    else:
+                        for (pos, start, end), value in zip(spans, got, strict=False):
+                            t[pos] = (start, end, value)
+                    if keyed:
+                        step_uses = _keyed(plan, keyed, memo, env, as_of, params, t, uses)
+                    terms = tuple(t)
+            if vkey is None:
+                return new(rs, (name, kind, title, unit, sources, text, amount, (), step_uses,
+                                terms, rounding, exact, ident))
+            return new(rs, (name, kind, title, unit, sources, text, env[vkey], (), step_uses,
+                            terms, None, None, ident))
+
+        return terms_of
+    (p0, s0, e0, _), (p1, s1, e1, _), (p2, s2, e2, _) = (varying + [(0, 0, 0, "")] * 2)[:3]
+    if k == 1:
+        def one(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any) -> RecordedStep | None:
+            try:
+                a = getter(env)
+            except KeyError:
+                return slow(env, amount, exact)
+            if whole:
+                terms: Any = ((s0, e0, a),)
+            else:
+                t = base.copy()
+                t[p0] = (s0, e0, a)
+                terms = tuple(t)
+            if vkey is None:
+                return new(rs, (name, kind, title, unit, sources, text, amount, (), uses,
+                                terms, rounding, exact, ident))
+            return new(rs, (name, kind, title, unit, sources, text, env[vkey], (), uses,
+                            terms, None, None, ident))
+
+        return one
+    if k == 2:
+        def two(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any) -> RecordedStep | None:
+            try:
+                a, b = getter(env)
+            except KeyError:
+                return slow(env, amount, exact)
+            if whole:
+                terms: Any = ((s0, e0, a), (s1, e1, b))
+            else:
+                t = base.copy()
+                t[p0] = (s0, e0, a)
+                t[p1] = (s1, e1, b)
+                terms = tuple(t)
+            if vkey is None:
+                return new(rs, (name, kind, title, unit, sources, text, amount, (), uses,
+                                terms, rounding, exact, ident))
+            return new(rs, (name, kind, title, unit, sources, text, env[vkey], (), uses,
+                            terms, None, None, ident))
+
+        return two
+
+    def three(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any) -> RecordedStep | None:
+        try:
+            a, b, c = getter(env)
+        except KeyError:
+            return slow(env, amount, exact)
+        if whole:
+            terms: Any = ((s0, e0, a), (s1, e1, b), (s2, e2, c))
+        else:
+            t = base.copy()
+            t[p0] = (s0, e0, a)
+            t[p1] = (s1, e1, b)
+            t[p2] = (s2, e2, c)
+            terms = tuple(t)
+        if vkey is None:
+            return new(rs, (name, kind, title, unit, sources, text, amount, (), uses,
+                            terms, rounding, exact, ident))
+        return new(rs, (name, kind, title, unit, sources, text, env[vkey], (), uses,
+                        terms, None, None, ident))
+
+    return three
+
+
+def _keyed(plan: CalculationPlan, keyed: tuple[tuple[Any, ...], ...],
+           memo: dict[tuple[Any, ...], tuple[Any, ParamUse]], env: Mapping[str, Any],
+           as_of: date, params: Mapping[str, Any], terms: list[Any],
+           uses: tuple[Any, ...]) -> tuple[ParamUse, ...]:
+    """The keyed look-ups of a step over ``env`` put in ``terms``; the step's uses."""
+    found = list(uses)
+    for pos, start, end, name, key_fns, at in keyed:
+        n = len(key_fns)
+        keys = ((key_fns[0](env),) if n == 1 else
+                (key_fns[0](env), key_fns[1](env)) if n == 2 else
+                tuple([k(env) for k in key_fns]))
+        mkey: tuple[Any, ...] | None = (name, keys)
+        for k in keys:  # exact kinds only: 1 == True, 1 == Decimal("1.0")
+            if k.__class__ is not int and k.__class__ is not str:
+                mkey = None
+                break
+        hit = memo.get(mkey) if mkey is not None else None
+        if hit is None:
+            value = _param_value(params, name, keys)
+            hit = (value, plan.param_use(as_of, name, keys, value))
+            if mkey is not None:
+                plan.keep_keyed(memo, mkey, hit)
+        terms[pos] = (start, end, hit[0])
+        found[at] = hit[1]
+    return tuple(found)
+
+
+def _direct_terms(plan: CalculationPlan, d: _Direct, bound: tuple[Any, ...],
+                  env: Mapping[str, Any], as_of: date, params: Mapping[str, Any],
+                  amount: Any, exact: Any) -> RecordedStep | None:
+    """:func:`_direct_step` term by term on ``bound``: the facts and ``let`` values read
+    from ``env`` (None where a fact is not there), each aggregate from where the
+    evaluation kept it or by its closure."""
     terms = bound[1].copy()
     getter = d.getter
     if getter is not None:
@@ -330,29 +508,8 @@ def _direct_step(plan: CalculationPlan, d: _Direct, env: Mapping[str, Any], as_o
         value = env.get(key, _NOT_GIVEN) if key else _NOT_GIVEN
         terms[pos] = (start, end, efn(env) if value is _NOT_GIVEN else value)
     uses = bound[2]
-    keyed = d.keyed
-    if keyed:
-        memo = bound[3]
-        found = list(uses)
-        for pos, start, end, name, key_fns, at in keyed:
-            n = len(key_fns)
-            keys = ((key_fns[0](env),) if n == 1 else
-                    (key_fns[0](env), key_fns[1](env)) if n == 2 else
-                    tuple([k(env) for k in key_fns]))
-            mkey: tuple[Any, ...] | None = (name, keys)
-            for k in keys:  # exact kinds only: 1 == True, 1 == Decimal("1.0")
-                if k.__class__ is not int and k.__class__ is not str:
-                    mkey = None
-                    break
-            hit = memo.get(mkey) if mkey is not None else None
-            if hit is None:
-                value = _param_value(params, name, keys)
-                hit = (value, plan.param_use(as_of, name, keys, value))
-                if mkey is not None:
-                    plan.keep_keyed(memo, mkey, hit)
-            terms[pos] = (start, end, hit[0])
-            found[at] = hit[1]
-        uses = tuple(found)
+    if d.keyed:
+        uses = _keyed(plan, d.keyed, bound[3], env, as_of, params, terms, uses)
     name_, kind, title, unit, sources, text, ident = d.head
     vkey = d.vkey
     if vkey is None:
@@ -382,10 +539,112 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
 
     With ``memo`` (for one date and parameters), a step with a getter in ``getters``
     (its inputs from ``env``: values of exact kinds that decide the whole step) is
-    looked up there by the step's position and those values, and ``remember`` keeps what is not."""
+    looked up there by the step's position and those values, and ``remember`` keeps what is not.
+    A step without conditions is recorded by its recorder on the date (:func:`_recorder`,
+    found for every step at once in :func:`_recorders`), one with conditions by
+    :func:`_guarded_step`, either term by term (:func:`_env_step`) where that gives None."""
+    found = plan._programs.get((as_of, id(steps)))
+    if found is None or found[0] is not params or found[1] is not steps:
+        found = _recorders(plan, steps, as_of, params)
     conds: dict[Any, Any] = {}
-    return tuple([_step_from_env(plan, step, at, env, conds, as_of, params, amount, exact,
-                                 memo, getters, remember) for at, step in enumerate(steps)])
+    out: list[RecordedStep] = []
+    append = out.append
+    if memo is None or not getters:
+        getters = found[3]  # (None for each)
+    for at, rec, getter in zip(range(len(steps)), found[2], getters, strict=True):
+        key: Any = None
+        if getter is not None:
+            key = (at, getter(env))
+            hit = memo.get(key)  # type: ignore[union-attr]
+            if hit is not None:
+                append(hit)
+                continue
+        made = rec(env, conds, amount, exact)
+        if made is None:
+            made = _made(plan, steps[at], env, conds, as_of, params, amount, exact)
+        if key is not None:
+            remember(key, made)  # type: ignore[misc]
+        append(made)
+    return tuple(out)
+
+
+def _guarded_recorder(plan: CalculationPlan, g: _Guarded, as_of: date,
+                      params: Mapping[str, Any]) -> _Recorder:
+    """:func:`_guarded_step` on ``as_of`` with ``params`` as one closure: its conditions
+    asked as it asks them, and the recorder on the date of each layout made so far found
+    by their outcomes; :func:`_guarded_step` itself for outcomes without one."""
+    by: dict[tuple[Any, ...], _Recorder] = {}
+    for outcomes, d in list(g.layouts.items()):
+        if d.__class__ is _Direct:
+            bound = d.dated.get(as_of)
+            if bound is None or bound[0] is not params:
+                bound = _bind(plan, d, as_of, params, _recorder)
+            by[outcomes] = bound[4]
+    gconds = g.conds
+
+    def other(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any,
+              ) -> RecordedStep | None:
+        return _guarded_step(plan, g, env, conds, as_of, params, amount, exact)
+
+    if len(gconds) == 1:
+        cond = gconds[0][0]
+        by_one = {key[0]: rec for key, rec in by.items()}
+
+        def one_condition(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any,
+                          ) -> RecordedStep | None:
+            got = conds.get(cond)
+            if got is None:
+                got = conds[cond] = cond(env)
+            rec = by_one.get(got)
+            if rec is None or got.__class__ is not bool:
+                return other(env, conds, amount, exact)
+            return rec(env, conds, amount, exact)
+
+        return one_condition
+
+    def conditions(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any,
+                   ) -> RecordedStep | None:
+        outcomes: list[Any] = []
+        for cond, outer in gconds:
+            for at, want in outer:
+                if outcomes[at] is not want:
+                    outcomes.append(None)  # not asked: a branch around it not taken
+                    break
+            else:
+                got = conds.get(cond)
+                if got is None:
+                    got = conds[cond] = cond(env)
+                if got.__class__ is not bool:
+                    return other(env, conds, amount, exact)
+                outcomes.append(got)
+        rec = by.get(tuple(outcomes))
+        if rec is None:
+            return other(env, conds, amount, exact)
+        return rec(env, conds, amount, exact)
+
+    return conditions
+
+
+def _recorders(plan: CalculationPlan, steps: tuple[EnvStep, ...], as_of: date,
+               params: Mapping[str, Any]) -> tuple[Any, ...]:
+    """``plan._programs`` of ``steps`` on ``as_of`` with ``params``: (the parameters,
+    the steps, per step its recorder on the date (:func:`_recorder`; None for a step
+    with conditions), a None per step); kept bounded, under the plan's lock."""
+    recs: list[_Recorder | None] = []
+    for _, _, _, d in steps:
+        if d.__class__ is _Direct:
+            bound = d.dated.get(as_of)
+            if bound is None or bound[0] is not params:
+                bound = _bind(plan, d, as_of, params, _recorder)
+            recs.append(bound[4])
+        else:
+            recs.append(_guarded_recorder(plan, d, as_of, params))  # type: ignore[arg-type]
+    found = (params, steps, tuple(recs), (None,) * len(steps))
+    with plan._lock:
+        if len(plan._programs) > 256:
+            plan._programs.clear()
+        plan._programs[(as_of, id(steps))] = found
+    return found
 
 
 def _step_from_env(plan: CalculationPlan, step: EnvStep, at: int, env: Mapping[str, Any],
@@ -394,8 +653,8 @@ def _step_from_env(plan: CalculationPlan, step: EnvStep, at: int, env: Mapping[s
                    getters: tuple[Callable[[Any], Any] | None, ...],
                    remember: Callable[[Any, RecordedStep], None] | None) -> RecordedStep:
     """Step ``at`` (``step``) of :func:`record_env`: from the memo by its inputs where it
-    has a getter, else from its layout (:func:`_direct_step`, :func:`_guarded_step`),
-    else term by term (:func:`_env_step`); ``conds``: the conditions asked so far."""
+    has a getter, else from its layout (:func:`_made`); ``conds``: the conditions asked
+    so far."""
     getter = getters[at] if memo is not None else None
     key: Any = None
     if getter is not None:
@@ -403,6 +662,17 @@ def _step_from_env(plan: CalculationPlan, step: EnvStep, at: int, env: Mapping[s
         found = memo.get(key)  # type: ignore[union-attr]
         if found is not None:
             return found
+    made = _made(plan, step, env, conds, as_of, params, amount, exact)
+    if getter is not None:
+        remember(key, made)  # type: ignore[misc]
+    return made
+
+
+def _made(plan: CalculationPlan, step: EnvStep, env: Mapping[str, Any],
+          conds: dict[Any, Any], as_of: date, params: Mapping[str, Any], amount: Any,
+          exact: Any) -> RecordedStep:
+    """``step`` from its layout (:func:`_direct_step`, :func:`_guarded_step`), else term
+    by term (:func:`_env_step`); ``conds``: the conditions asked so far."""
     d = step[3]
     made = _direct_step(plan, d, env, as_of, params, amount, exact) if (
         d.__class__ is _Direct) else _guarded_step(
@@ -410,8 +680,6 @@ def _step_from_env(plan: CalculationPlan, step: EnvStep, at: int, env: Mapping[s
     if made is None:
         made = _env_step(plan, step, env, conds, plan.keyless_uses(as_of, params), as_of,
                          params, amount, exact)
-    if getter is not None:
-        remember(key, made)  # type: ignore[misc]
     return made
 
 
