@@ -543,14 +543,25 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
     A step without conditions is recorded by its recorder on the date (:func:`_recorder`,
     found for every step at once in :func:`_recorders`), one with conditions by
     :func:`_guarded_step`, either term by term (:func:`_env_step`) where that gives None."""
-    found = plan._programs.get((as_of, id(steps)))
+    found = plan._programs.get(as_of)
     if found is None or found[0] is not params or found[1] is not steps:
         found = _recorders(plan, steps, as_of, params)
     conds: dict[Any, Any] = {}
     out: list[RecordedStep] = []
     append = out.append
+    hits: list[int] | None = None
     if memo is None or not getters:
         getters = found[3]  # (None for each)
+    else:
+        trial = found[4]
+        if trial[0] is getters:
+            getters = trial[1]
+            if trial[2]:
+                hits = []
+        else:  # other getters: tried again
+            with plan._lock:
+                trial[:] = [getters, getters, _TRIAL, [0] * len(steps)]
+            hits = []
     for at, rec, getter in zip(range(len(steps)), found[2], getters, strict=True):
         key: Any = None
         if getter is not None:
@@ -558,6 +569,8 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
             hit = memo.get(key)  # type: ignore[union-attr]
             if hit is not None:
                 append(hit)
+                if hits is not None:
+                    hits.append(at)
                 continue
         made = rec(env, conds, amount, exact)
         if made is None:
@@ -565,7 +578,30 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
         if key is not None:
             remember(key, made)  # type: ignore[misc]
         append(made)
+    if hits is not None:
+        _tried(plan, found[4], hits)
     return tuple(out)
+
+
+#: the calls of :func:`record_env` on one date in which its memo's hits are counted
+_TRIAL = 128
+
+
+def _tried(plan: CalculationPlan, trial: list[Any], hits: list[int]) -> None:
+    """Count ``hits`` (positions of steps found in the memo) in ``trial`` (``[the
+    caller's getters, the getters used, calls left in the trial, hits per step]``);
+    after :data:`_TRIAL` calls a step found in fewer than half of them is no longer
+    looked up (nor kept) on the date: a miss costs more than a hit saves."""
+    with plan._lock:
+        if not trial[2]:
+            return
+        counts = trial[3]
+        for at in hits:
+            counts[at] += 1
+        trial[2] -= 1
+        if not trial[2]:
+            trial[1] = tuple([g if 2 * n >= _TRIAL else None
+                              for g, n in zip(trial[0], counts, strict=True)])
 
 
 def _guarded_recorder(plan: CalculationPlan, g: _Guarded, as_of: date,
@@ -627,9 +663,10 @@ def _guarded_recorder(plan: CalculationPlan, g: _Guarded, as_of: date,
 
 def _recorders(plan: CalculationPlan, steps: tuple[EnvStep, ...], as_of: date,
                params: Mapping[str, Any]) -> tuple[Any, ...]:
-    """``plan._programs`` of ``steps`` on ``as_of`` with ``params``: (the parameters,
-    the steps, per step its recorder on the date (:func:`_recorder`; None for a step
-    with conditions), a None per step); kept bounded, under the plan's lock."""
+    """``plan._programs`` on ``as_of`` for ``steps`` with ``params``: (the parameters,
+    the steps, per step its recorder on the date (:func:`_recorder`,
+    :func:`_guarded_recorder`), a None per step, the memo's trial (see :func:`_tried`));
+    kept bounded, under the plan's lock."""
     recs: list[_Recorder | None] = []
     for _, _, _, d in steps:
         if d.__class__ is _Direct:
@@ -639,11 +676,12 @@ def _recorders(plan: CalculationPlan, steps: tuple[EnvStep, ...], as_of: date,
             recs.append(bound[4])
         else:
             recs.append(_guarded_recorder(plan, d, as_of, params))  # type: ignore[arg-type]
-    found = (params, steps, tuple(recs), (None,) * len(steps))
+    nones = (None,) * len(steps)
+    found = (params, steps, tuple(recs), nones, [nones, nones, 0, []])
     with plan._lock:
         if len(plan._programs) > 256:
             plan._programs.clear()
-        plan._programs[(as_of, id(steps))] = found
+        plan._programs[as_of] = found
     return found
 
 
