@@ -242,3 +242,59 @@ def test_a_step_recorder_equals_the_step_term_by_term(
     assert {"one", "terms_of", "without"} <= shapes.keys(), shapes
     if name == "no":
         assert {"two", "three"} <= shapes.keys(), shapes
+
+
+def test_the_step_memo_is_tried_and_a_step_that_keeps_missing_is_dropped(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a date's first ``_TRIAL`` calls ``record_env`` counts how often each step is
+    found in the memo: equal inputs share one step; a step found in fewer than half of
+    them (inputs that differ every call) is then neither looked up nor kept, the others
+    still are; other getters start the trial again."""
+    monkeypatch.setattr(calculation, "_TRIAL", 8)
+    engine = Engine(PACKS["anchors"].pack)
+    calls: list[tuple[Any, ...]] = []
+    real = fast_run._record_env
+
+    def keeping(*args: Any) -> Any:
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(fast_run, "_record_env", keeping)
+    facts = {"household": {
+        "adults": 1, "children": 2, "members_with_disability": 0, "annual_income": 300000,
+        "net_wealth": 0, "monthly_housing_cost": 9000, "tenure": "rent", "is_homeless": False,
+        "eviction_notice": False, "rooms": 2, "municipality_group": 1,
+        "bank_loan_refused": True, "age_of_applicant": 30}}
+    engine.outcomes(facts, date(2025, 6, 1))
+    plan, mp, env, outcomes, exact, _ = calls[0]
+    steps = mp.fm.calculation
+    n = len(steps)
+    fresh = iter(range(10**6))
+    # step 0 by a constant (found again), step 1 by a value new on every call, no others
+    getters = (lambda env: "same", lambda env: next(fresh)) + (None,) * (n - 2)
+    memo: dict[Any, Any] = {}
+
+    def remember(key: Any, step: Any) -> None:
+        memo[key] = step
+
+    def call() -> tuple[Any, ...]:
+        return calculation.record_env(mp.cm.calculation, steps, env, plan.as_of,
+                                      plan.params, outcomes.amount, exact, memo, getters,
+                                      remember)
+
+    first = call()  # (the first of the trial's 8 calls)
+    runs = [call() for _ in range(7)]
+    assert all(r[0] is first[0] for r in runs)  # equal inputs: one step, shared
+    assert all(r[1] is not first[1] and repr(r[1]) == repr(first[1]) for r in runs)
+    size = len(memo)
+    assert size == 1 + 8  # step 0 once, step 1 per call
+    trial = mp.cm.calculation._programs[plan.as_of][4]
+    assert trial[2] == 0 and trial[1][0] is getters[0] and trial[1][1] is None
+    later = [call() for _ in range(5)]
+    assert len(memo) == size  # the dropped step no longer kept (the memo stays bounded)
+    assert all(r[0] is first[0] for r in later)
+    assert [repr(r) for r in later] == [repr(first)] * 5
+    other = (getters[0], getters[1]) + (None,) * (n - 2)  # other getters: a new trial
+    calculation.record_env(mp.cm.calculation, steps, env, plan.as_of, plan.params,
+                           outcomes.amount, exact, memo, other, remember)
+    assert trial[0] is other and trial[2] == 7 and len(memo) == size + 1
