@@ -75,6 +75,9 @@ class _Guarded:
     #: per outcomes: the layout (made at start for each way two-valued conditions can
     #: go), or how many times other outcomes came before one is made for them
     layouts: dict[tuple[Any, ...], _Direct | int] = field(default_factory=dict)
+    #: per condition in ``conds``: where the evaluation keeps its value when it computed
+    #: it (a call it shows, such as ``any`` or ``known``), or ""
+    cond_keys: tuple[str, ...] = ()
 
 
 #: one step for :func:`record_env`: (the planned step, the environment key of its value
@@ -95,11 +98,13 @@ def env_steps(plan: CalculationPlan, compile_node: Callable[[ast.Node], Any],
     keeps a ``let`` / criterion value, ``term_key`` where it may keep a term's value
     (an aggregate the evaluation computed; "" where none)."""
     conds: dict[int, Any] = {}  # one closure per condition, so the record asks it once
+    cond_keys: dict[int, str] = {}  # a condition's closure → term_key of its node
 
     def cond_fn(node: ast.Node) -> Any:
         found = conds.get(id(node))
         if found is None:
             found = conds[id(node)] = compile_node(node)
+            cond_keys[id(found)] = term_key(node)
         return found
 
     out: list[EnvStep] = []
@@ -127,15 +132,17 @@ def env_steps(plan: CalculationPlan, compile_node: Callable[[ast.Node], Any],
                 key = term_key(term.node)
             flat.append((start, end, how, key, efn, eguards, ekeys))
         out.append((planned, vkey, tuple(flat),
-                    _direct(planned, vkey, flat) or _guarded(planned, vkey, flat)))
+                    _direct(planned, vkey, flat) or _guarded(planned, vkey, flat, cond_keys)))
     return tuple(out)
 
 
-def _guarded(planned: _PlannedStep, vkey: str | None,
-             flat: list[tuple[Any, ...]]) -> _Guarded:
-    """``planned`` (with `if` conditions) laid out for :func:`_guarded_step`."""
+def _guarded(planned: _PlannedStep, vkey: str | None, flat: list[tuple[Any, ...]],
+             cond_keys: Mapping[int, str]) -> _Guarded:
+    """``planned`` (with `if` conditions) laid out for :func:`_guarded_step`
+    (``cond_keys``: a condition's closure → where the evaluation may keep its value)."""
     conds, index = _conditions(flat)
-    g = _Guarded(planned, vkey, tuple(flat), conds, index)
+    g = _Guarded(planned, vkey, tuple(flat), conds, index,
+                 cond_keys=tuple(cond_keys.get(id(c), "") for c, _ in conds))
     for outcomes in _outcomes(g.conds):  # laid out at start for every way they can go
         g.layouts[outcomes] = _guarded_layout(g, outcomes)
     return g

@@ -624,13 +624,17 @@ def _guarded_recorder(plan: CalculationPlan, g: _Guarded, as_of: date,
 
     if len(gconds) == 1:
         cond = gconds[0][0]
+        ckey = g.cond_keys[0] if g.cond_keys else ""
         by_one = {key[0]: rec for key, rec in by.items()}
 
         def one_condition(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any,
                           ) -> RecordedStep | None:
             got = conds.get(cond)
-            if got is None:
-                got = conds[cond] = cond(env)
+            if got is None:  # kept by the evaluation where it computed it
+                got = env.get(ckey, _NOT_GIVEN) if ckey else _NOT_GIVEN
+                if got is _NOT_GIVEN:
+                    got = cond(env)
+                conds[cond] = got
             rec = by_one.get(got)
             if rec is None or got.__class__ is not bool:
                 return other(env, conds, amount, exact)
@@ -638,18 +642,23 @@ def _guarded_recorder(plan: CalculationPlan, g: _Guarded, as_of: date,
 
         return one_condition
 
+    ckeys = g.cond_keys or ("",) * len(gconds)
+
     def conditions(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any,
                    ) -> RecordedStep | None:
         outcomes: list[Any] = []
-        for cond, outer in gconds:
+        for (cond, outer), ckey in zip(gconds, ckeys, strict=True):
             for at, want in outer:
                 if outcomes[at] is not want:
                     outcomes.append(None)  # not asked: a branch around it not taken
                     break
             else:
                 got = conds.get(cond)
-                if got is None:
-                    got = conds[cond] = cond(env)
+                if got is None:  # kept by the evaluation where it computed it
+                    got = env.get(ckey, _NOT_GIVEN) if ckey else _NOT_GIVEN
+                    if got is _NOT_GIVEN:
+                        got = cond(env)
+                    conds[cond] = got
                 if got.__class__ is not bool:
                     return other(env, conds, amount, exact)
                 outcomes.append(got)
