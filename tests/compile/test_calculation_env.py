@@ -211,7 +211,7 @@ def test_a_step_with_conditions_laid_out_per_outcomes_equals_term_by_term(
 def test_a_step_recorder_equals_the_step_term_by_term(
         name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each shape of a step's recorder on a date (``_recorder``: one, two or three
-    values read at once, more, keyed look-ups) gives the step its layout gives term by
+    values read at once, more, one keyed look-up, more) gives the step its layout gives term by
     term (``_direct_terms``), also where a fact it shows is not in the environment (None)
     or an aggregate was not kept there (computed), on generated households and dates."""
     engine = Engine(PACKS[name].pack)
@@ -239,9 +239,9 @@ def test_a_step_recorder_equals_the_step_term_by_term(
 
     monkeypatch.setattr(calculation, "_recorder", both)
     _fast_equals_reference(engine, 80)
-    assert {"one", "terms_of", "without"} <= shapes.keys(), shapes
+    assert {"one", "keyed_step", "without"} <= shapes.keys(), shapes
     if name == "no":
-        assert {"two", "three"} <= shapes.keys(), shapes
+        assert {"two", "three", "terms_of"} <= shapes.keys(), shapes
 
 
 def test_the_step_memo_is_tried_and_a_step_that_keeps_missing_is_dropped(
@@ -298,3 +298,52 @@ def test_the_step_memo_is_tried_and_a_step_that_keeps_missing_is_dropped(
     calculation.record_env(mp.cm.calculation, steps, env, plan.as_of, plan.params,
                            outcomes.amount, exact, memo, other, remember)
     assert trial[0] is other and trial[2] == 7 and len(memo) == size + 1
+
+
+def test_a_step_recorder_keeps_its_keyed_look_up_per_keys(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A step with one keyed look-up (``_keyed_recorder``) keeps the look-up's term and
+    the step's parameter uses per keys on the date: equal keys share them (whatever
+    else differs), different keys do not, and it keeps at most ``_KEYED_KEPT``."""
+    monkeypatch.setattr(calculation, "_KEYED_KEPT", 3)
+    engine = Engine(PACKS["anchors"].pack)
+    calls: list[tuple[Any, ...]] = []
+    real = fast_run._record_env
+
+    def keeping(*args: Any) -> Any:
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(fast_run, "_record_env", keeping)
+    house = {"adults": 1, "children": 2, "members_with_disability": 0,
+             "annual_income": 300000, "net_wealth": 0, "monthly_housing_cost": 9000,
+             "tenure": "rent", "is_homeless": False, "eviction_notice": False, "rooms": 2,
+             "municipality_group": 1, "bank_loan_refused": True, "age_of_applicant": 30}
+    as_of = date(2025, 6, 1)
+
+    def amount_step(**changes: Any) -> Any:
+        calls.clear()
+        out = engine.outcomes({"household": {**house, **changes}}, as_of)
+        (_, mp, _, _, _, _), = calls
+        found = [o.calculation for _, cm, o in out.measures if cm is mp.cm]
+        return found[0][-1]
+
+    first = amount_step()
+    assert first.name == "amount" and first.parameters
+    richer = amount_step(annual_income=310000)  # the same keys, another income
+    assert richer.parameters is first.parameters and richer.terms != first.terms
+    assert [t for t in richer.terms if t[2] is not None] != []
+    keyed = [i for i, use in enumerate(first.parameters) if use.keys]
+    assert keyed
+    at = keyed[0]
+    other = amount_step(municipality_group=2)  # other keys: another look-up
+    assert other.parameters is not first.parameters
+    assert other.parameters[at].keys != first.parameters[at].keys
+    _, mp, *_ = calls[0]
+    recorder = next(b[4] for b in (s[3].dated.get(as_of) for s in mp.fm.calculation
+                                   if isinstance(s[3], calculation._Direct)) if b and
+                    b[4].__name__ == "keyed_step")
+    kept = recorder.__closure__[recorder.__code__.co_freevars.index("kept")].cell_contents
+    for group in (3, 4, 1, 2, 3):
+        amount_step(municipality_group=group)
+        assert 0 < len(kept) <= 3

@@ -353,6 +353,8 @@ def _recorder(plan: CalculationPlan, d: _Direct, as_of: date, bound: tuple[Any, 
     getter: Any = itemgetter(*[key for *_, key in varying]) if varying else None
     keyed = d.keyed
     whole = k == d.n  # every term varies: no term fixed by the date
+    if len(keyed) == 1 and k <= 3 and 1 <= len(keyed[0][4]) <= 2:
+        return _keyed_recorder(plan, d, as_of, bound, varying, getter, slow)
     if keyed or not 0 < k <= 3:
         spans = tuple([(pos, start, end) for pos, start, end, _ in varying])
         starts = tuple([start for _, start, _, _ in varying])
@@ -455,6 +457,78 @@ def _recorder(plan: CalculationPlan, d: _Direct, as_of: date, bound: tuple[Any, 
                         terms, None, None, ident))
 
     return three
+
+
+#: the most keys whose look-up a step's recorder keeps (:func:`_keyed_recorder`)
+_KEYED_KEPT = 4096
+
+
+def _keyed_recorder(plan: CalculationPlan, d: _Direct, as_of: date,
+                    bound: tuple[Any, ...], varying: list[tuple[int, int, int, str]],
+                    getter: Any, slow: Callable[..., RecordedStep | None]) -> _Recorder:
+    """:func:`_recorder` for a step with one keyed look-up (one or two keys) and up to
+    three values that vary: the look-up's term and the step's uses kept per keys of
+    exact kinds (int, str) on the date (bounded, under the plan's lock), each made
+    once by :func:`_keyed`."""
+    params, base, uses, memo = bound[0], bound[1], bound[2], bound[3]
+    name, kind, title, unit, sources, text, ident = d.head
+    vkey = d.vkey
+    rounding = plan.rounding
+    new = _new_step
+    rs = RecordedStep
+    keyed = d.keyed
+    kpos = keyed[0][0]
+    key_fns = keyed[0][4]
+    kf0 = key_fns[0]
+    kf1 = key_fns[1] if len(key_fns) == 2 else None
+    k = len(varying)
+    (p0, s0, e0, _), (p1, s1, e1, _), (p2, s2, e2, _) = (varying + [(0, 0, 0, "")] * 3)[:3]
+    kept: dict[Any, tuple[Any, tuple[ParamUse, ...]]] = {}
+
+    def keyed_step(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any,
+                   ) -> RecordedStep | None:
+        t = base.copy()
+        if k:
+            try:
+                got = getter(env)
+            except KeyError:
+                return slow(env, amount, exact)
+            if k == 1:
+                t[p0] = (s0, e0, got)
+            elif k == 2:
+                a, b = got
+                t[p0] = (s0, e0, a)
+                t[p1] = (s1, e1, b)
+            else:
+                a, b, c = got
+                t[p0] = (s0, e0, a)
+                t[p1] = (s1, e1, b)
+                t[p2] = (s2, e2, c)
+        ka = kf0(env)
+        if kf1 is None:
+            mkey: Any = ka if ka.__class__ is int or ka.__class__ is str else None
+        else:
+            kb = kf1(env)
+            mkey = (ka, kb) if (ka.__class__ is int or ka.__class__ is str) and (
+                kb.__class__ is int or kb.__class__ is str) else None
+        hit = kept.get(mkey) if mkey is not None else None
+        if hit is None:
+            step_uses = _keyed(plan, keyed, memo, env, as_of, params, t, uses)
+            if mkey is not None:
+                with plan._lock:
+                    if len(kept) >= _KEYED_KEPT:
+                        kept.clear()
+                    kept[mkey] = (t[kpos], step_uses)
+        else:
+            t[kpos] = hit[0]
+            step_uses = hit[1]
+        if vkey is None:
+            return new(rs, (name, kind, title, unit, sources, text, amount, (), step_uses,
+                            tuple(t), rounding, exact, ident))
+        return new(rs, (name, kind, title, unit, sources, text, env[vkey], (), step_uses,
+                        tuple(t), None, None, ident))
+
+    return keyed_step
 
 
 def _keyed(plan: CalculationPlan, keyed: tuple[tuple[Any, ...], ...],
