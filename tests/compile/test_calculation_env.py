@@ -289,7 +289,7 @@ def test_the_step_memo_is_tried_and_a_step_that_keeps_missing_is_dropped(
     size = len(memo)
     assert size == 1 + 8  # step 0 once, step 1 per call
     trial = mp.cm.calculation._programs[plan.as_of][4]
-    assert trial[2] == 0 and trial[1][0] is getters[0] and trial[1][1] is None
+    assert trial[2] == 0 and trial[1][0][2] is getters[0] and trial[1][1][2] is None
     later = [call() for _ in range(5)]
     assert len(memo) == size  # the dropped step no longer kept (the memo stays bounded)
     assert all(r[0] is first[0] for r in later)

@@ -625,18 +625,19 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
     append = out.append
     hits: list[int] | None = None
     if memo is None or not getters:
-        getters = found[3]  # (None for each)
+        entries = found[3]  # (no getters)
     else:
         trial = found[4]
         if trial[0] is getters:
-            getters = trial[1]
+            entries = trial[1]
             if trial[2]:
                 hits = []
         else:  # other getters: tried again
+            entries = _entries(found[2], getters)
             with plan._lock:
-                trial[:] = [getters, getters, _TRIAL, [0] * len(steps)]
+                trial[:] = [getters, entries, _TRIAL, [0] * len(steps)]
             hits = []
-    for at, rec, getter in zip(range(len(steps)), found[2], getters, strict=True):
+    for at, rec, getter in entries:
         key: Any = None
         if getter is not None:
             key = (at, getter(env))
@@ -653,19 +654,27 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
             remember(key, made)  # type: ignore[misc]
         append(made)
     if hits is not None:
-        _tried(plan, found[4], hits)
+        _tried(plan, found, hits)
     return tuple(out)
+
+
+def _entries(recs: tuple[_Recorder, ...], getters: tuple[Callable[[Any], Any] | None, ...],
+             ) -> tuple[tuple[int, _Recorder, Callable[[Any], Any] | None], ...]:
+    """(position, recorder, getter or None) per step, as :func:`record_env` goes."""
+    return tuple(zip(range(len(recs)), recs, getters, strict=True))
 
 
 #: the calls of :func:`record_env` on one date in which its memo's hits are counted
 _TRIAL = 128
 
 
-def _tried(plan: CalculationPlan, trial: list[Any], hits: list[int]) -> None:
-    """Count ``hits`` (positions of steps found in the memo) in ``trial`` (``[the
-    caller's getters, the getters used, calls left in the trial, hits per step]``);
-    after :data:`_TRIAL` calls a step found in fewer than half of them is no longer
-    looked up (nor kept) on the date: a miss costs more than a hit saves."""
+def _tried(plan: CalculationPlan, found: tuple[Any, ...], hits: list[int]) -> None:
+    """Count ``hits`` (positions of steps found in the memo) in the trial of ``found``
+    (``[the caller's getters, the entries used (:func:`_entries`), calls left in the
+    trial, hits per step]``); after :data:`_TRIAL` calls a step found in fewer than half
+    of them is no longer looked up (nor kept) on the date: a miss costs more than a hit
+    saves."""
+    trial = found[4]
     with plan._lock:
         if not trial[2]:
             return
@@ -674,8 +683,9 @@ def _tried(plan: CalculationPlan, trial: list[Any], hits: list[int]) -> None:
             counts[at] += 1
         trial[2] -= 1
         if not trial[2]:
-            trial[1] = tuple([g if 2 * n >= _TRIAL else None
-                              for g, n in zip(trial[0], counts, strict=True)])
+            trial[1] = _entries(found[2], tuple([
+                g if 2 * n >= _TRIAL else None
+                for g, n in zip(trial[0], counts, strict=True)]))
 
 
 def _guarded_recorder(plan: CalculationPlan, g: _Guarded, as_of: date,
@@ -748,9 +758,10 @@ def _recorders(plan: CalculationPlan, steps: tuple[EnvStep, ...], as_of: date,
                params: Mapping[str, Any]) -> tuple[Any, ...]:
     """``plan._programs`` on ``as_of`` for ``steps`` with ``params``: (the parameters,
     the steps, per step its recorder on the date (:func:`_recorder`,
-    :func:`_guarded_recorder`), a None per step, the memo's trial (see :func:`_tried`));
+    :func:`_guarded_recorder`), their entries without getters (:func:`_entries`), the
+    memo's trial (see :func:`_tried`));
     kept bounded, under the plan's lock."""
-    recs: list[_Recorder | None] = []
+    recs: list[_Recorder] = []
     for _, _, _, d in steps:
         if d.__class__ is _Direct:
             bound = d.dated.get(as_of)
@@ -760,7 +771,8 @@ def _recorders(plan: CalculationPlan, steps: tuple[EnvStep, ...], as_of: date,
         else:
             recs.append(_guarded_recorder(plan, d, as_of, params))  # type: ignore[arg-type]
     nones = (None,) * len(steps)
-    found = (params, steps, tuple(recs), nones, [nones, nones, 0, []])
+    entries = _entries(tuple(recs), nones)
+    found = (params, steps, tuple(recs), entries, [nones, entries, 0, []])
     with plan._lock:
         if len(plan._programs) > 256:
             plan._programs.clear()
