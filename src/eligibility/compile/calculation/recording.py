@@ -377,14 +377,15 @@ def _recorder(plan: CalculationPlan, d: _Direct, as_of: date, bound: tuple[Any, 
                 except KeyError:
                     return slow(env, amount, exact)
                 if whole and not keyed:  # (more than three: zip makes them faster)
-                    terms = tuple(zip(starts, ends, got, strict=False))
+                    # (no strict=: a keyword argument costs zip its fast call)
+                    terms = tuple(zip(starts, ends, got))  # noqa: B905
                 else:
                     t = base.copy()
                     if k == 1:
                         pos, start, end = spans[0]
                         t[pos] = (start, end, got)
                     else:
-                        for (pos, start, end), value in zip(spans, got, strict=False):
+                        for (pos, start, end), value in zip(spans, got):  # noqa: B905
                             t[pos] = (start, end, value)
                     if keyed:
                         step_uses = _keyed(plan, keyed, memo, env, as_of, params, t, uses)
@@ -726,12 +727,12 @@ def _guarded_recorder(plan: CalculationPlan, g: _Guarded, as_of: date,
 
         return one_condition
 
-    ckeys = g.cond_keys or ("",) * len(gconds)
+    asked = tuple(zip(gconds, g.cond_keys or ("",) * len(gconds), strict=True))
 
     def conditions(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any,
                    ) -> RecordedStep | None:
         outcomes: list[Any] = []
-        for (cond, outer), ckey in zip(gconds, ckeys, strict=True):
+        for (cond, outer), ckey in asked:
             for at, want in outer:
                 if outcomes[at] is not want:
                     outcomes.append(None)  # not asked: a branch around it not taken
