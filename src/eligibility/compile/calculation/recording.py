@@ -330,8 +330,8 @@ def _recorder(plan: CalculationPlan, d: _Direct, as_of: date, bound: tuple[Any, 
               ) -> _Recorder:
     """``d``'s step on the date ``bound`` is for, as one closure: the values that vary
     (facts and ``let`` values, and the aggregates the evaluation kept) read from the
-    environment by one getter, and with up to three of them each term made in place
-    (no loop); where one is not there (a fact missing, an aggregate the evaluation did
+    environment (up to three by subscript, each term made in place, no loop; more by one
+    getter); where one is not there (a fact missing, an aggregate the evaluation did
     not keep) or a term is computed every time, as :func:`_direct_terms` records it."""
     params, base, uses, memo = bound[0], bound[1], bound[2], bound[3]
     name, kind, title, unit, sources, text, ident = d.head
@@ -354,7 +354,7 @@ def _recorder(plan: CalculationPlan, d: _Direct, as_of: date, bound: tuple[Any, 
     keyed = d.keyed
     whole = k == d.n  # every term varies: no term fixed by the date
     if len(keyed) == 1 and k <= 3 and 1 <= len(keyed[0][4]) <= 2:
-        return _keyed_recorder(plan, d, as_of, bound, varying, getter, slow)
+        return _keyed_recorder(plan, d, as_of, bound, varying, slow)
     if keyed or not 0 < k <= 3:
         spans = tuple([(pos, start, end) for pos, start, end, _ in varying])
         starts = tuple([start for _, start, _, _ in varying])
@@ -397,11 +397,13 @@ def _recorder(plan: CalculationPlan, d: _Direct, as_of: date, bound: tuple[Any, 
                             terms, None, None, ident))
 
         return terms_of
-    (p0, s0, e0, _), (p1, s1, e1, _), (p2, s2, e2, _) = (varying + [(0, 0, 0, "")] * 2)[:3]
+    # (read by subscript: cheaper than the getter's call and tuple for up to three)
+    (p0, s0, e0, q0), (p1, s1, e1, q1), (p2, s2, e2, q2) = (
+        varying + [(0, 0, 0, "")] * 2)[:3]
     if k == 1:
         def one(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any) -> RecordedStep | None:
             try:
-                a = getter(env)
+                a = env[q0]
             except KeyError:
                 return slow(env, amount, exact)
             if whole:
@@ -420,7 +422,8 @@ def _recorder(plan: CalculationPlan, d: _Direct, as_of: date, bound: tuple[Any, 
     if k == 2:
         def two(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any) -> RecordedStep | None:
             try:
-                a, b = getter(env)
+                a = env[q0]
+                b = env[q1]
             except KeyError:
                 return slow(env, amount, exact)
             if whole:
@@ -440,7 +443,9 @@ def _recorder(plan: CalculationPlan, d: _Direct, as_of: date, bound: tuple[Any, 
 
     def three(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any) -> RecordedStep | None:
         try:
-            a, b, c = getter(env)
+            a = env[q0]
+            b = env[q1]
+            c = env[q2]
         except KeyError:
             return slow(env, amount, exact)
         if whole:
@@ -466,7 +471,7 @@ _KEYED_KEPT = 4096
 
 def _keyed_recorder(plan: CalculationPlan, d: _Direct, as_of: date,
                     bound: tuple[Any, ...], varying: list[tuple[int, int, int, str]],
-                    getter: Any, slow: Callable[..., RecordedStep | None]) -> _Recorder:
+                    slow: Callable[..., RecordedStep | None]) -> _Recorder:
     """:func:`_recorder` for a step with one keyed look-up (one or two keys) and up to
     three values that vary: the look-up's term and the step's uses kept per keys of
     exact kinds (int, str) on the date (bounded, under the plan's lock), each made
@@ -483,7 +488,8 @@ def _keyed_recorder(plan: CalculationPlan, d: _Direct, as_of: date,
     kf0 = key_fns[0]
     kf1 = key_fns[1] if len(key_fns) == 2 else None
     k = len(varying)
-    (p0, s0, e0, _), (p1, s1, e1, _), (p2, s2, e2, _) = (varying + [(0, 0, 0, "")] * 3)[:3]
+    (p0, s0, e0, q0), (p1, s1, e1, q1), (p2, s2, e2, q2) = (
+        varying + [(0, 0, 0, "")] * 3)[:3]
     kept: dict[Any, tuple[Any, tuple[ParamUse, ...]]] = {}
 
     def keyed_step(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any,
@@ -491,20 +497,13 @@ def _keyed_recorder(plan: CalculationPlan, d: _Direct, as_of: date,
         t = base.copy()
         if k:
             try:
-                got = getter(env)
+                t[p0] = (s0, e0, env[q0])
+                if k > 1:
+                    t[p1] = (s1, e1, env[q1])
+                    if k > 2:
+                        t[p2] = (s2, e2, env[q2])
             except KeyError:
                 return slow(env, amount, exact)
-            if k == 1:
-                t[p0] = (s0, e0, got)
-            elif k == 2:
-                a, b = got
-                t[p0] = (s0, e0, a)
-                t[p1] = (s1, e1, b)
-            else:
-                a, b, c = got
-                t[p0] = (s0, e0, a)
-                t[p1] = (s1, e1, b)
-                t[p2] = (s2, e2, c)
         ka = kf0(env)
         if kf1 is None:
             mkey: Any = ka if ka.__class__ is int or ka.__class__ is str else None
