@@ -330,9 +330,11 @@ def _recorder(plan: CalculationPlan, d: _Direct, as_of: date, bound: tuple[Any, 
               ) -> _Recorder:
     """``d``'s step on the date ``bound`` is for, as one closure: the values that vary
     (facts and ``let`` values, and the aggregates the evaluation kept) read from the
-    environment (up to three by subscript, each term made in place, no loop; more by one
-    getter); where one is not there (a fact missing, an aggregate the evaluation did
-    not keep) or a term is computed every time, as :func:`_direct_terms` records it."""
+    environment (up to three, or four to six among terms the date fixes, by subscript,
+    each term made in place, no loop: :func:`_mixed_recorder`; more by one getter;
+    :func:`_keyed_recorder` with one keyed look-up); where one is not there (a fact
+    missing, an aggregate the evaluation did not keep) or a term is computed every
+    time, as :func:`_direct_terms` records it."""
     params, base, uses, memo = bound[0], bound[1], bound[2], bound[3]
     name, kind, title, unit, sources, text, ident = d.head
     vkey = d.vkey
@@ -355,6 +357,8 @@ def _recorder(plan: CalculationPlan, d: _Direct, as_of: date, bound: tuple[Any, 
     whole = k == d.n  # every term varies: no term fixed by the date
     if len(keyed) == 1 and k <= 3 and 1 <= len(keyed[0][4]) <= 2:
         return _keyed_recorder(plan, d, as_of, bound, varying, slow)
+    if not keyed and not whole and 3 < k <= 6:
+        return _mixed_recorder(plan, d, bound, varying, slow)
     if keyed or not 0 < k <= 3:
         spans = tuple([(pos, start, end) for pos, start, end, _ in varying])
         starts = tuple([start for _, start, _, _ in varying])
@@ -463,6 +467,45 @@ def _recorder(plan: CalculationPlan, d: _Direct, as_of: date, bound: tuple[Any, 
                         terms, None, None, ident))
 
     return three
+
+
+def _mixed_recorder(plan: CalculationPlan, d: _Direct, bound: tuple[Any, ...],
+                   varying: list[tuple[int, int, int, str]],
+                   slow: Callable[..., RecordedStep | None]) -> _Recorder:
+    """:func:`_recorder` for a step with four to six values that vary among terms the
+    date fixes (no keyed look-up): each read by subscript and its term put in place
+    (no loop)."""
+    base, uses = bound[1], bound[2]
+    name, kind, title, unit, sources, text, ident = d.head
+    vkey = d.vkey
+    rounding = plan.rounding
+    new = _new_step
+    rs = RecordedStep
+    k = len(varying)
+    ((p0, s0, e0, q0), (p1, s1, e1, q1), (p2, s2, e2, q2), (p3, s3, e3, q3),
+     (p4, s4, e4, q4), (p5, s5, e5, q5)) = (varying + [(0, 0, 0, "")] * 2)[:6]
+
+    def many(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any,
+             ) -> RecordedStep | None:
+        t = base.copy()
+        try:
+            t[p0] = (s0, e0, env[q0])
+            t[p1] = (s1, e1, env[q1])
+            t[p2] = (s2, e2, env[q2])
+            t[p3] = (s3, e3, env[q3])
+            if k > 4:
+                t[p4] = (s4, e4, env[q4])
+                if k > 5:
+                    t[p5] = (s5, e5, env[q5])
+        except KeyError:
+            return slow(env, amount, exact)
+        if vkey is None:
+            return new(rs, (name, kind, title, unit, sources, text, amount, (), uses,
+                            tuple(t), rounding, exact, ident))
+        return new(rs, (name, kind, title, unit, sources, text, env[vkey], (), uses,
+                        tuple(t), None, None, ident))
+
+    return many
 
 
 #: the most keys whose look-up a step's recorder keeps (:func:`_keyed_recorder`)
