@@ -2,7 +2,8 @@
 
 :func:`env_steps` gives, per planned step, the closures of a backend over its own
 environment and a layout: a step without `if` conditions as one :class:`_Direct`
-(every term in order; its plain look-ups bound once per date by :func:`_bind`), one with
+(every term in order; its plain look-ups bound once per date by :func:`_bind`, with
+the step's recorder on the date that the recorders make), one with
 conditions as a :class:`_Guarded` holding a :class:`_Direct` per way its conditions
 come out (:func:`_conditions`, :func:`_outcomes`, :func:`_laid_out`; made at start where
 there are few, else as they come). The recorders (:mod:`.recording`) record a step from
@@ -36,9 +37,9 @@ from eligibility.expr import ast
 class _Direct:
     """A step without `if` conditions over an environment, laid out for
     :func:`_direct_step`: every term is recorded, in order, so its terms are the date's
-    plain look-ups (bound once per date in ``dated``) with the household's values put
-    in: those read from the environment by key (one look-up), the aggregates the
-    evaluation kept or computes, and the keyed look-ups."""
+    plain look-ups (bound once per date in ``dated``, with the step's recorder on the
+    date) with the household's values put in: those read from the environment by key,
+    the aggregates the evaluation kept or computes, and the keyed look-ups."""
 
     head: tuple[Any, ...]  # (name, kind, title, unit, sources, text, planned) of the step
     vkey: str | None  # where the environment keeps the step's value; None: the amount
