@@ -665,7 +665,6 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
         found = _recorders(plan, steps, as_of, params)
     conds: dict[Any, Any] = {}
     out: list[RecordedStep] = []
-    append = out.append
     hits: list[int] | None = None
     if memo is None or not getters:
         entries = found[3]  # (no getters)
@@ -686,7 +685,7 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
             key = (at, getter(env))
             hit = memo.get(key)  # type: ignore[union-attr]
             if hit is not None:
-                append(hit)
+                out.append(hit)
                 if hits is not None:
                     hits.append(at)
                 continue
@@ -695,7 +694,7 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
             made = _made(plan, steps[at], env, conds, as_of, params, amount, exact)
         if key is not None:
             remember(key, made)  # type: ignore[misc]
-        append(made)
+        out.append(made)
     if hits is not None:
         _tried(plan, found, hits)
     return tuple(out)
