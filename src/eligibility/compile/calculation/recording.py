@@ -300,14 +300,7 @@ def _guarded_step(plan: CalculationPlan, g: _Guarded, env: Mapping[str, Any],
         if made.__class__ is not _Direct:
             return None
         d = made
-    bound = d.dated.get(as_of)
-    if bound is None or bound[0] is not params:
-        bound = _bind(plan, d, as_of, params, _recorder)
-    return bound[4](env, None, amount, exact)  # type: ignore[no-any-return]
-
-
-#: how many times a step's conditions come out alike before :func:`_guarded_step` lays
-
+    return _direct_step(plan, d, env, as_of, params, amount, exact)
 
 
 def _direct_step(plan: CalculationPlan, d: _Direct, env: Mapping[str, Any], as_of: date,
@@ -656,10 +649,12 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
 
     With ``memo`` (for one date and parameters), a step with a getter in ``getters``
     (its inputs from ``env``: values of exact kinds that decide the whole step) is
-    looked up there by the step's position and those values, and ``remember`` keeps what is not.
-    A step without conditions is recorded by its recorder on the date (:func:`_recorder`,
-    found for every step at once in :func:`_recorders`), one with conditions by
-    :func:`_guarded_step`, either term by term (:func:`_env_step`) where that gives None."""
+    looked up there by the step's position and those values, and ``remember`` keeps
+    what is not; on the date's first :data:`_TRIAL` calls the hits are counted, and a
+    step found in fewer than half of them is no longer looked up (:func:`_tried`).
+    Each step is recorded by its recorder on the date (:func:`_recorder`, or
+    :func:`_guarded_recorder` for one with conditions; all found at once in
+    :func:`_recorders`), term by term (:func:`_env_step`) where that gives None."""
     found = plan._programs.get(as_of)
     if found is None or found[0] is not params or found[1] is not steps:
         found = _recorders(plan, steps, as_of, params)
