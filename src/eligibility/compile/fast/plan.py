@@ -179,6 +179,27 @@ class _At(NamedTuple):
     lets_strict: tuple[int, ...] = ()
     requirements_strict: tuple[tuple[int, int], ...] = ()
     priority_strict: tuple[int, ...] = ()
+    #: the parts as :func:`~eligibility.compile.fast.run._run` walks them, each with its
+    #: place and strict mask above (one tuple per part, not parallel ones): per let
+    #: (name, environment key, fn, whether it reads ``amount``, place, strict); per
+    #: requirement (position, it, place, strict (not observed, observed), memo_ok,
+    #: whether it reads ``amount``, its exact reads (:class:`_ExactReads`) or None); per
+    #: priority group (rank, title, fn, reference fn, place, strict)
+    lets_run: tuple[tuple[str, str, EFn, bool, int, int], ...] = ()
+    requirements_run: tuple[tuple[int, FastRequirement, int, tuple[int, int], bool, bool,
+                                  _ExactReads | None], ...] = ()
+    priority_run: tuple[tuple[int, Any, EFn, Fn, int, int], ...] = ()
+
+
+class _ExactReads(NamedTuple):
+    """:attr:`FastRequirement.reads_exact` as :func:`~eligibility.compile.fast.run._run`
+    keys its memo by it: the facts, the member fields (None: no member list read), and
+    as many UNKNOWNs as each (the default of each ``get``, for ``map``)."""
+
+    facts: tuple[str, ...]
+    fields: tuple[str, ...] | None
+    facts_unknown: tuple[Any, ...]
+    fields_unknown: tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -231,6 +252,9 @@ class _Plan:
     #: per criterion that is a calculation step: (environment key, reference cache key)
     #: of each aggregate it shows (see :func:`~eligibility.compile.fast.run._context`)
     criteria_kept: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    #: ``criteria_eval`` as :func:`~eligibility.compile.fast.run._mixed` walks it:
+    #: (id, key, fn, place, strict) each
+    criteria_run: tuple[tuple[str, str, EFn, int, int], ...] = ()
 
 
 def _mask(reads: Reads, bits: dict[str, int], member_bits: dict[str, int],

@@ -14,8 +14,9 @@ Memo tables are written only through :func:`~eligibility.compile.fast.plan._reme
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
 from decimal import Decimal
+from itertools import repeat
+from operator import not_
 from typing import Any
 
 from eligibility.compile.calculation import EnvStep, record, record_env
@@ -46,15 +47,20 @@ from eligibility.facts import ValidFacts
 from eligibility.pack.model import RuleException
 
 _new = tuple.__new__
+#: a bit's default: none (for ``map``)
+_ZEROS = repeat(0)
+#: ``ctx.amount`` before a measure's amount is known
+_NO_AMOUNT: tuple[Any, tuple[str, ...]] = (UNKNOWN, ())
 
 
 def _context(plan: _Plan, facts: ValidFacts, env: Env,
-             computed: Iterable[tuple[str, str]]) -> Ctx:
-    """A reference context whose criteria cache holds what the fast closures computed:
-    each criterion's value and the aggregates of it a calculation step shows (kept in
-    ``env`` by its closures; the recorder reads them there instead of computing them)."""
+             crit: dict[str, tuple[Any, tuple[str, ...]]]) -> Ctx:
+    """A reference context whose criteria cache is ``crit``, what the fast closures
+    computed (each criterion's value, by id, with no missing facts), with the aggregates
+    of it a calculation step shows (kept in ``env`` by its closures; the recorder reads
+    them there instead of computing them)."""
     ctx = Ctx(facts.flat, facts.members, plan.as_of, plan.params)
-    crit = ctx.crit = {cid: (env[key], ()) for cid, key in computed}
+    ctx.crit = crit
     kept = plan.criteria_kept
     if kept:
         for cid in list(crit):
@@ -127,8 +133,8 @@ def _complete(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculati
                     outcomes = recorded
                 else:
                     if ctx is None:
-                        ctx = _context(plan, facts, env,
-                                       [(c, k) for c, k, _, _ in plan.criteria_eval])
+                        ctx = _context(plan, facts, env, {
+                            c: (env[k], ()) for c, k, _, _ in plan.criteria_eval})
                     ctx.lets = {}
                     ctx.exact = exact = env["@exact"]
                     ctx.amount = (outcomes.amount, ())
@@ -167,25 +173,25 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
         found = _layout(plan, have)
         _remember(lock, plan.layouts, have, found)
     layout, lack = found
-    computed = []
-    for (cid, key, fn, _), where, always in zip(plan.criteria_eval, plan.criteria_at,
-                                                plan.criteria_strict, strict=True):
+    crit: dict[str, tuple[Any, tuple[str, ...]]] = {}
+    for cid, key, fn, where, always in plan.criteria_run:
         if layout[where]:
-            env[key] = fn(env)
-            computed.append((cid, key))
-        elif not always & lack:  # facts it reads are missing, maybe not where it goes
+            env[key] = value = fn(env)
+        elif always & lack:  # a fact it reads on every path is missing
+            continue
+        else:  # facts it reads are missing, maybe not where it goes
             try:
-                env[key] = fn(env)
+                env[key] = value = fn(env)
             except KeyError:
                 continue
-            computed.append((cid, key))
-    ctx = _context(plan, facts, env, computed)
+        crit[cid] = (value, ())
+    ctx = _context(plan, facts, env, crit)
     measures = []
     for mp in plan.measures:
         fm = mp.fm
         ctx.lets = {}
         ctx.exact = UNKNOWN
-        ctx.amount = (UNKNOWN, ())
+        ctx.amount = _NO_AMOUNT
         at: _At = mp.at  # type: ignore[assignment]
         if layout[at.reads]:
             outcomes = _measure(mp, env, observe, lock)
@@ -234,14 +240,12 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
 def _have(plan: _Plan, facts: ValidFacts) -> int:
     """The bits of ``plan.masks`` the household has: each fact read there that it
     gives, the member list, and each member field read there that every member has."""
-    bits = plan.bits
-    have = sum([bits[key] for key in facts.flat if key in bits])
+    have: int = sum(map(plan.bits.get, facts.flat, _ZEROS))
     members = facts.members
     if members is not None:
         have |= plan.members_bit
         if members:
-            member_bits = plan.member_bits
-            have |= sum([member_bits[f] for f in _common(members) if f in member_bits])
+            have |= sum(map(plan.member_bits.get, _common(members), _ZEROS))
     return have
 
 
@@ -250,7 +254,7 @@ def _layout(plan: _Plan, have: int) -> tuple[bytes, int]:
     the household has all it reads (``have``, see :func:`_have`), else 0; and the bits
     of ``plan.masks`` it lacks."""
     lack = (plan.members_bit << 1) - 1 - have  # every bit not in ``have``
-    return bytes([not mask & lack for mask in plan.masks]), lack
+    return bytes(map(not_, map(lack.__and__, plan.masks))), lack
 
 
 def _judge(fr: FastRequirement, env: Env, observe: bool, vals: Any,
@@ -427,16 +431,13 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
     reference does it where that meets a missing value (see the module docstring)."""
     fm = mp.fm
     lets = ctx.lets
-    for (name, lkey, lfn, lreads), i, always in zip(fm.lets, at.lets, at.lets_strict,
-                                                    strict=True):
-        if lreads.amount:
-            if layout[i]:
-                env[lkey] = lfn(env)
-            continue
+    for name, lkey, lfn, reads_amount, i, always in at.lets_run:
         if layout[i]:
             env[lkey] = value = lfn(env)
-        elif always & lack:  # a fact it always reads is missing: the reference's
-            continue
+            if reads_amount:
+                continue
+        elif reads_amount or always & lack:  # (a fact it always reads is missing:
+            continue  # the reference's)
         else:  # facts it reads are missing, but maybe not where this household goes
             try:
                 env[lkey] = value = lfn(env)
@@ -473,10 +474,9 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
     assess: list[str] = []
     run_memo = mp.run_memo[observe]
     members = ctx.members
-    for i, (fr, where, needs) in enumerate(zip(mp.requirements, at.requirements,
-                                                at.requirements_strict, strict=True)):
-        if layout[where] and (not fr.reads.amount or amount is not UNKNOWN):
-            if fr.memo_ok:
+    for i, fr, where, needs, memo_ok, reads_amount, exact_reads in at.requirements_run:
+        if layout[where] and (not reads_amount or amount is not UNKNOWN):
+            if memo_ok:
                 vals = fr.getter(env)
                 key = (i, vals)
                 reason = run_memo.get(key)
@@ -487,14 +487,14 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
                 reason = _judge(fr, env, observe, None, lock)
             outcome = reason[1]
         else:  # the reference, for a requirement with facts missing
-            exact_reads = fr.reads_exact
             if exact_reads is not None:
-                get = env.get
-                fields = exact_reads[1]
+                fields = exact_reads.fields
                 # (a key of four: never one of a complete requirement's above)
-                mkey = (i, UNKNOWN, tuple([get(f, UNKNOWN) for f in exact_reads[0]]),
+                mkey = (i, UNKNOWN, tuple(map(env.get, exact_reads.facts,
+                                              exact_reads.facts_unknown)),
                         None if fields is None or members is None else tuple([
-                            tuple([m.get(f, UNKNOWN) for f in fields]) for m in members]))
+                            tuple(map(m.get, fields, exact_reads.fields_unknown))
+                            for m in members]))
                 reason = run_memo.get(mkey)
                 if reason is None:
                     reason = (_reference(fr, ctx, observe, lock) if needs[observe] & lack
@@ -504,7 +504,8 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
                 reason = (_reference(fr, ctx, observe, lock) if needs[observe] & lack
                           else _attempt(fr, env, ctx, observe, lock))
             outcome = reason[1]
-            need.extend(reason[3])
+            if reason[3]:
+                need.extend(reason[3])
         append(reason)
         if outcome == "met" or outcome == "waived":
             continue
@@ -517,8 +518,7 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
             assess.append(fr.id)
     status = status_of(failed, unknown, discretionary)
     priority = None
-    for (rank, title, pfn, _, reference), where, always in zip(
-            fm.priority, at.priority, at.priority_strict, strict=True):
+    for rank, title, pfn, reference, where, always in at.priority_run:
         if layout[where]:
             decided = pfn(env)
         elif always & lack:
@@ -531,9 +531,10 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
         if decided is True:
             priority = (rank, title)
             break
-    return _new(Outcomes, (status, amount, tuple(reasons),
-                           tuple(dict.fromkeys(need)) if status == "undetermined" else (),
-                           tuple(assess) if status == "undetermined" else (), priority, None))
+    if status != "undetermined":
+        return _new(Outcomes, (status, amount, tuple(reasons), (), (), priority, None))
+    return _new(Outcomes, (status, amount, tuple(reasons), tuple(dict.fromkeys(need)),
+                           tuple(assess), priority, None))
 
 
 def _attempt(fr: FastRequirement, env: Env, ctx: Ctx, observe: bool,
