@@ -123,3 +123,32 @@ def test_generated_population_equals_reference(missing: float,
         ref = engine.reference_outcomes(valid, as_of, observe)
         assert engine.fast.evaluate_household(valid, as_of, observe, fallback=False) == ref
     assert (len(whole) > 0) == (missing > 0)
+
+
+def test_measures_on_the_reference_whole_take_complete_requirements_from_the_fast_path(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A measure whose amount cannot finish on the fast closures goes to the reference
+    whole, but its requirements with every fact they read (and no let or amount) come
+    from the fast closures and the run memo (``known``): the same outcomes as the
+    reference, observed or not, with the calculation or without, and the same again
+    from the memos."""
+    given_known: list[int] = []
+    real = fast_run._known
+
+    def counting(*args: Any) -> Any:
+        known = real(*args)
+        given_known.append(sum(k is not None for k in known or ()))
+        return known
+
+    monkeypatch.setattr(fast_run, "_known", counting)
+    engine = Engine(ENGINE.pack)  # memos of its own
+    documents = _generated(60, 6, 0.2)
+    for _ in range(2):
+        for i, doc in enumerate(documents):
+            valid = engine.validate(doc)
+            as_of = DATES[i % len(DATES)]
+            observe, calculation = (i % 2 == 0), (i % 3 != 0)
+            ref = engine.reference_outcomes(valid, as_of, observe, calculation)
+            assert engine.fast.evaluate_household(valid, as_of, observe, calculation,
+                                                  fallback=False) == ref
+    assert sum(given_known) > 0 and 0 in given_known

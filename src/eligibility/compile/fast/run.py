@@ -205,7 +205,8 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
             # requirement, the steps from its caches) costs less than trying the other
             # parts on the fast closures first
             measures.append((mp.index, mp.cm, evaluate_measure(
-                mp.cm, ctx, mp.reference, observe, calculation)))
+                mp.cm, ctx, mp.reference, observe, calculation,
+                _known(mp, env, observe, layout, at, lock))))
             continue
         else:
             outcomes = _run(mp, ctx, env, observe, layout, lack, at, lock)
@@ -235,6 +236,37 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
                 c, value, tuple(dict.fromkeys(missing[mark:])) if value is UNKNOWN else ()))
     return _new(HouseholdOutcomes, (plan.as_of, facts.sha256, plan.unconfirmed,
                                     tuple(measures), tuple(criteria)))
+
+
+def _known(mp: _MeasurePlan, env: Env, observe: bool, layout: bytes, at: _At,
+           lock: threading.Lock) -> list[ReasonOutcome | None] | None:
+    """For a measure the reference evaluates whole (see :func:`_mixed`): per
+    requirement, its outcome on the fast closures where it has every fact it reads
+    and reads no ``let`` or ``amount`` (which the fast closures have not computed
+    here), from the run memo as :func:`_run` keeps it; None elsewhere (or None for
+    all)."""
+    known: list[ReasonOutcome | None] = []
+    found = False
+    run_memo = mp.run_memo[observe]
+    for i, fr, where, _, memo_ok, reads_amount, _ in at.requirements_run:
+        reason = None
+        if layout[where] and not reads_amount:
+            try:
+                if memo_ok:
+                    vals = fr.getter(env)
+                    key = (i, vals)
+                    reason = run_memo.get(key)
+                    if reason is None:
+                        reason = _judge(fr, env, observe, vals, lock)
+                        _remember(lock, run_memo, key, reason)
+                else:
+                    reason = _judge(fr, env, observe, None, lock)
+            except KeyError:  # it reads a let
+                reason = None
+            else:
+                found = True
+        known.append(reason)
+    return known if found else None
 
 
 def _have(plan: _Plan, facts: ValidFacts) -> int:
