@@ -226,14 +226,18 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
         measures.append((mp.index, mp.cm, outcomes))
     criteria = []
     missing = ctx.missing
-    for c, key, _, reference in plan.criteria:
-        if key in env:
-            criteria.append(_new(CriterionOutcome, (c, env[key], ())))
+    get = crit.get  # (what the fast closures or the reference computed, by id)
+    for c, _, _, reference in plan.criteria:
+        hit = get(c.id)
+        if hit is not None:  # as the reference's cached closure reads it
+            value, seen = hit
+            criteria.append(_new(CriterionOutcome, (
+                c, value, tuple(dict.fromkeys(seen)) if value is UNKNOWN else ())))
         else:
             mark = len(missing)
             value = reference(ctx)
-            criteria.append(CriterionOutcome(
-                c, value, tuple(dict.fromkeys(missing[mark:])) if value is UNKNOWN else ()))
+            criteria.append(_new(CriterionOutcome, (
+                c, value, tuple(dict.fromkeys(missing[mark:])) if value is UNKNOWN else ())))
     return _new(HouseholdOutcomes, (plan.as_of, facts.sha256, plan.unconfirmed,
                                     tuple(measures), tuple(criteria)))
 
