@@ -5,7 +5,7 @@ The fixtures under ``fixtures/`` are real-looking households that already lack s
 and member fields, per member), sometimes flips a yes/no fact or changes a whole number,
 and evaluates at one of a few dates, observed or not. One engine serves every draw, so
 the memo tables of the mixed path (per requirement, by the values of the facts it reads
-and which are absent; per layout) fill across draws and are held to the reference too:
+and which are absent) fill across draws and are held to the reference too:
 the outcomes — statuses, amounts, the missing facts and their order, the shown values,
 the calculation steps — must be equal, and again equal when the same household comes a
 second time (from the memos).

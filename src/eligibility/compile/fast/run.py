@@ -1,11 +1,12 @@
 """The fast path's evaluation of one household on a date's plan: :func:`_complete`
 (every fact there: criteria, then the memoised static measures (:func:`_static`), then
-the others, two-valued throughout), :func:`_mixed` (facts missing: the household's
-layout (:func:`_layout`) says which parts have their facts; those run on the fast
-closures, the others are tried on them and otherwise go to the three-valued reference
-(:func:`_run`, :func:`_attempt`, :func:`_reference`) with its caches seeded from what
-the closures computed; a measure whose amount cannot finish on them goes to the
-reference whole), one measure (:func:`_measure`) and requirement
+the others, two-valued throughout), :func:`_mixed` (facts missing: the bits the
+household lacks (:func:`_lack`) say against each part's mask which parts have their
+facts; those run on the fast closures, the others are tried on them and otherwise go
+to the three-valued reference (:func:`_run`, :func:`_attempt`, :func:`_reference`)
+with its caches seeded from what the closures computed; a measure whose amount cannot
+finish on them goes to the reference whole, its requirements with their facts taken
+from the fast closures (:func:`_known`)), one measure (:func:`_measure`) and requirement
 (:func:`_judge`; an observed outcome with shown values of exact kinds is one object
 for equal ones, :func:`_shared`, on the reference too), and the recorded calculation
 (:func:`_record`, :func:`_record_env`).
@@ -16,7 +17,6 @@ from __future__ import annotations
 import threading
 from decimal import Decimal
 from itertools import repeat
-from operator import not_
 from typing import Any
 
 from eligibility.compile.calculation import EnvStep, record, record_env
@@ -167,15 +167,10 @@ def _static(plan: _Plan, env: Env, observe: bool, lock: threading.Lock) -> tuple
 def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation: bool,
            lock: threading.Lock) -> HouseholdOutcomes:
     """Some facts missing: complete measures and criteria fast, the rest on the reference."""
-    have = _have(plan, facts)
-    found = plan.layouts.get(have)
-    if found is None:
-        found = _layout(plan, have)
-        _remember(lock, plan.layouts, have, found)
-    layout, lack = found
+    lack = _lack(plan, facts)
     crit: dict[str, tuple[Any, tuple[str, ...]]] = {}
-    for cid, key, fn, where, always in plan.criteria_run:
-        if layout[where]:
+    for cid, key, fn, mask, always in plan.criteria_run:
+        if not mask & lack:
             env[key] = value = fn(env)
         elif always & lack:  # a fact it reads on every path is missing
             continue
@@ -193,7 +188,7 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
         ctx.exact = UNKNOWN
         ctx.amount = _NO_AMOUNT
         at: _At = mp.at  # type: ignore[assignment]
-        if layout[at.reads]:
+        if not at.reads_mask & lack:
             outcomes = _measure(mp, env, observe, lock)
             if fm.amount is not None:
                 ctx.exact = env["@exact"]
@@ -206,13 +201,13 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
             # parts on the fast closures first
             measures.append((mp.index, mp.cm, evaluate_measure(
                 mp.cm, ctx, mp.reference, observe, calculation,
-                _known(mp, env, observe, layout, at, lock))))
+                _known(mp, env, observe, lack, at, lock))))
             continue
         else:
-            outcomes = _run(mp, ctx, env, observe, layout, lack, at, lock)
+            outcomes = _run(mp, ctx, env, observe, lack, at, lock)
         if calculation and mp.cm.calculation is not None:
             recorded = None
-            if layout[at.amount]:
+            if not at.amount_mask & lack:
                 recorded = _record_env(plan, mp, env, outcomes, ctx.exact, lock)
             if recorded is None:  # the steps the fast closures computed, from env
                 known = ctx.amount[0] is not UNKNOWN and ctx.amount[1] == ()
@@ -242,7 +237,7 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
                                     tuple(measures), tuple(criteria)))
 
 
-def _known(mp: _MeasurePlan, env: Env, observe: bool, layout: bytes, at: _At,
+def _known(mp: _MeasurePlan, env: Env, observe: bool, lack: int, at: _At,
            lock: threading.Lock) -> list[ReasonOutcome | None] | None:
     """For a measure the reference evaluates whole (see :func:`_mixed`): per
     requirement, its outcome on the fast closures where it has every fact it reads
@@ -252,9 +247,9 @@ def _known(mp: _MeasurePlan, env: Env, observe: bool, layout: bytes, at: _At,
     known: list[ReasonOutcome | None] = []
     found = False
     run_memo = mp.run_memo[observe]
-    for i, fr, where, _, memo_ok, reads_amount, _ in at.requirements_run:
+    for i, fr, mask, _, memo_ok, reads_amount, _ in at.requirements_run:
         reason = None
-        if layout[where] and not reads_amount:
+        if not mask & lack and not reads_amount:
             try:
                 if memo_ok:
                     vals = fr.getter(env)
@@ -273,24 +268,17 @@ def _known(mp: _MeasurePlan, env: Env, observe: bool, layout: bytes, at: _At,
     return known if found else None
 
 
-def _have(plan: _Plan, facts: ValidFacts) -> int:
-    """The bits of ``plan.masks`` the household has: each fact read there that it
-    gives, the member list, and each member field read there that every member has."""
+def _lack(plan: _Plan, facts: ValidFacts) -> int:
+    """The bits of ``plan.masks`` the household lacks: each fact read there that it does
+    not give, the member list, and each member field read there that some member does
+    not have (a part has every fact it reads where none of its mask's bits is here)."""
     have: int = sum(map(plan.bits.get, facts.flat, _ZEROS))
     members = facts.members
     if members is not None:
         have |= plan.members_bit
         if members:
             have |= sum(map(plan.member_bits.get, _common(members), _ZEROS))
-    return have
-
-
-def _layout(plan: _Plan, have: int) -> tuple[bytes, int]:
-    """Per distinct mask of ``plan.masks`` (of the Reads of ``plan.every``), 1 where
-    the household has all it reads (``have``, see :func:`_have`), else 0; and the bits
-    of ``plan.masks`` it lacks."""
-    lack = (plan.members_bit << 1) - 1 - have  # every bit not in ``have``
-    return bytes(map(not_, map(lack.__and__, plan.masks))), lack
+    return (plan.members_bit << 1) - 1 - have  # every bit not in ``have``
 
 
 def _judge(fr: FastRequirement, env: Env, observe: bool, vals: Any,
@@ -458,17 +446,18 @@ def _group(mp: _MeasurePlan, env: Env, observe: bool,
     return tuple(reasons), failed, unknown, discretionary
 
 
-def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
-         lack: int, at: _At, lock: threading.Lock) -> Outcomes:
+def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, lack: int, at: _At,
+         lock: threading.Lock) -> Outcomes:
     """One measure: each requirement (and each let, the amount, each priority group,
-    each observed value) two-valued when every fact it reads is present (``layout``,
-    see :func:`_layout`); otherwise tried two-valued unless a fact it reads on every
-    path is missing (``lack``, the household's missing bits), and three-valued as the
-    reference does it where that meets a missing value (see the module docstring)."""
+    each observed value) two-valued when every fact it reads is present (none of its
+    mask's bits in ``lack``, the household's missing bits, see :func:`_lack`);
+    otherwise tried two-valued unless a fact it reads on every path is missing, and
+    three-valued as the reference does it where that meets a missing value (see the
+    module docstring)."""
     fm = mp.fm
     lets = ctx.lets
-    for name, lkey, lfn, reads_amount, i, always in at.lets_run:
-        if layout[i]:
+    for name, lkey, lfn, reads_amount, mask, always in at.lets_run:
+        if not mask & lack:
             env[lkey] = value = lfn(env)
             if reads_amount:
                 continue
@@ -484,7 +473,7 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
     missing = ctx.missing
     amount: Any = None
     if fm.amount is not None:
-        if layout[at.amount]:
+        if not at.amount_mask & lack:
             ctx.exact = exact = fm.amount(env)
             amount = round_amount(exact, fm.rounding)
             ctx.amount = (amount, ())
@@ -510,8 +499,8 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
     assess: list[str] = []
     run_memo = mp.run_memo[observe]
     members = ctx.members
-    for i, fr, where, needs, memo_ok, reads_amount, exact_reads in at.requirements_run:
-        if layout[where] and (not reads_amount or amount is not UNKNOWN):
+    for i, fr, mask, needs, memo_ok, reads_amount, exact_reads in at.requirements_run:
+        if not mask & lack and (not reads_amount or amount is not UNKNOWN):
             if memo_ok:
                 vals = fr.getter(env)
                 key = (i, vals)
@@ -554,8 +543,8 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
             assess.append(fr.id)
     status = status_of(failed, unknown, discretionary)
     priority = None
-    for rank, title, pfn, reference, where, always in at.priority_run:
-        if layout[where]:
+    for rank, title, pfn, reference, mask, always in at.priority_run:
+        if not mask & lack:
             decided = pfn(env)
         elif always & lack:
             decided = reference(ctx)
