@@ -19,6 +19,7 @@ from typing import Any
 
 from eligibility.compile.calculation import record
 from eligibility.compile.outcomes import (
+    PLAIN,
     CriterionOutcome,
     HouseholdOutcomes,
     Outcomes,
@@ -165,7 +166,8 @@ def evaluate_measure(cm: CompiledMeasure, ctx: Ctx,
                 continue
             shown: dict[str, Any] = {}
             for label, fn in r[0].observed:
-                shown[label] = json_value(fn(ctx))
+                value = fn(ctx)
+                shown[label] = value if value.__class__ in PLAIN else json_value(value)
             shown_all.append(_new(ReasonOutcome, (*r, shown)))
         done = tuple(shown_all)
         if len(missing) != mark:

@@ -34,6 +34,7 @@ from eligibility.compile.fast.plan import (
 from eligibility.compile.fast.reads import _common
 from eligibility.compile.outcomes import (
     EXACT_CLASSES,
+    PLAIN,
     CriterionOutcome,
     HouseholdOutcomes,
     Outcomes,
@@ -583,7 +584,10 @@ def _reference(fr: FastRequirement, ctx: Ctx, observe: bool,
         return _new(ReasonOutcome, (fr.creq, outcome, waived_by, seen, value, None))
     missing = ctx.missing
     mark = len(missing)
-    values = {label: json_value(ofn(ctx)) for label, ofn in fr.creq.observed}
+    values = {}
+    for label, ofn in fr.creq.observed:  # (a loop, not a comprehension: no function)
+        shown = ofn(ctx)
+        values[label] = shown if shown.__class__ in PLAIN else json_value(shown)
     del missing[mark:]
     if fr.share and (value.__class__ in EXACT_CLASSES or value is UNKNOWN):
         vals = tuple(values.values())
