@@ -166,8 +166,8 @@ def evaluate_measure(cm: CompiledMeasure, ctx: Ctx,
                 continue
             shown: dict[str, Any] = {}
             for label, fn in r[0].observed:
-                value = fn(ctx)
-                shown[label] = value if value.__class__ in PLAIN else json_value(value)
+                got = fn(ctx)
+                shown[label] = got if got.__class__ in PLAIN else json_value(got)
             shown_all.append(_new(ReasonOutcome, (*r, shown)))
         done = tuple(shown_all)
         if len(missing) != mark:

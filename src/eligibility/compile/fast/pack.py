@@ -405,8 +405,8 @@ class FastPack:
 
 
 def _walked(at: _At, mp: _MeasurePlan, masks: tuple[int, ...]) -> _At:
-    """``at`` with the measure's parts as :func:`_run` walks them, each with its mask
-    of ``masks`` (see :class:`_At`)."""
+    """``at`` with the measure's parts as :func:`~eligibility.compile.fast.run._run`
+    walks them, each with its mask of ``masks`` (see :class:`_At`)."""
     fm = mp.fm
     return at._replace(
         reads_mask=masks[at.reads], amount_mask=masks[at.amount],
