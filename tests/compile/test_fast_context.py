@@ -48,10 +48,16 @@ def _fast_env() -> tuple[Any, Any, dict[str, Any]]:
     return plan, facts, env
 
 
+def _computed(plan: Any, env: dict[str, Any]) -> dict[str, tuple[Any, tuple[str, ...]]]:
+    """Each criterion's value as the fast closures computed it (a new dict each time:
+    :func:`_context` adds the aggregates to it)."""
+    return {c: (env[k], ()) for c, k, _, _ in plan.criteria_eval}
+
+
 def test_the_context_holds_each_criterions_aggregates_as_the_reference_keeps_them() -> None:
     plan, facts, env = _fast_env()
     assert plan.criteria_kept  # rules/no's bostotte weights and income are steps
-    ctx = _context(plan, facts, env, [(c, k) for c, k, _, _ in plan.criteria_eval])
+    ctx = _context(plan, facts, env, _computed(plan, env))
     reference = ENGINE.context(facts, AS_OF)
     for _, _, _, fn in plan.criteria:
         fn(reference)  # the reference's closures keep the aggregates as they run
@@ -65,7 +71,7 @@ def test_the_context_holds_each_criterions_aggregates_as_the_reference_keeps_the
 
 def test_a_criterion_not_computed_seeds_nothing() -> None:
     plan, facts, env = _fast_env()
-    ctx = _context(plan, facts, env, [])
+    ctx = _context(plan, facts, env, {})
     assert ctx.crit == {}
 
 
@@ -74,14 +80,13 @@ def test_recording_from_the_seeded_context_reads_fewer_member_fields() -> None:
     criteria's aggregates seeded, the recorder computes none of them again, and the
     steps are the same."""
     plan, facts, env = _fast_env()
-    computed = [(c, k) for c, k, _, _ in plan.criteria_eval]
     cm = next(cm for cm in ENGINE.compiled.measures if cm.measure.id == "bostotte")
     assert cm.calculation is not None
     reads = []
     steps = []
     no_kept: dict[str, tuple[tuple[str, str], ...]] = {}
     for kept in (plan.criteria_kept, no_kept):
-        ctx = _context(replace(plan, criteria_kept=kept), facts, env, computed)
+        ctx = _context(replace(plan, criteria_kept=kept), facts, env, _computed(plan, env))
         ctx.members = [_Counted(m) for m in ctx.members or ()]
         ctx.amount = (env.get("@amount"), ())
         _Counted.reads = 0

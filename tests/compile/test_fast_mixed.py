@@ -5,7 +5,7 @@ The fixtures under ``fixtures/`` are real-looking households that already lack s
 and member fields, per member), sometimes flips a yes/no fact or changes a whole number,
 and evaluates at one of a few dates, observed or not. One engine serves every draw, so
 the memo tables of the mixed path (per requirement, by the values of the facts it reads
-and which are absent; per layout) fill across draws and are held to the reference too:
+and which are absent) fill across draws and are held to the reference too:
 the outcomes — statuses, amounts, the missing facts and their order, the shown values,
 the calculation steps — must be equal, and again equal when the same household comes a
 second time (from the memos).
@@ -123,3 +123,39 @@ def test_generated_population_equals_reference(missing: float,
         ref = engine.reference_outcomes(valid, as_of, observe)
         assert engine.fast.evaluate_household(valid, as_of, observe, fallback=False) == ref
     assert (len(whole) > 0) == (missing > 0)
+
+
+def test_measures_on_the_reference_whole_take_complete_requirements_from_the_fast_path(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A measure whose amount cannot finish on the fast closures goes to the reference
+    whole, but its requirements with every fact they read (and no let or amount) come
+    from the fast closures and the run memo (``known``): the same outcomes as the
+    reference, observed or not, with the calculation or without, and the same again
+    from the memos."""
+    given: list[list[Any]] = []
+    real = fast_run._known
+
+    def keeping(*args: Any) -> Any:
+        known = real(*args)
+        given.append(list(known or ()))
+        return known
+
+    monkeypatch.setattr(fast_run, "_known", keeping)
+    engine = Engine(ENGINE.pack)  # memos of its own
+    documents = _generated(60, 6, 0.2)
+    for _ in range(2):
+        for i, doc in enumerate(documents):
+            valid = engine.validate(doc)
+            as_of = DATES[i % len(DATES)]
+            observe, calculation = (i % 2 == 0), (i % 3 != 0)
+            ref = engine.reference_outcomes(valid, as_of, observe, calculation)
+            assert engine.fast.evaluate_household(valid, as_of, observe, calculation,
+                                                  fallback=False) == ref
+    counts = [sum(k is not None for k in known) for known in given]
+    assert sum(counts) > 0 and 0 in counts
+    # the second time, the same outcomes; those decided by their shown values of exact
+    # kinds the very objects of the first time (from the run memo)
+    first, second = given[:len(given) // 2], given[len(given) // 2:]
+    assert first == second
+    assert any(a is b for one, two in zip(first, second, strict=True)
+               for a, b in zip(one, two, strict=True) if a is not None)

@@ -66,3 +66,36 @@ def test_judge_matches_its_closures(expr: str | None, unless: str | None, discre
     else:  # the facts read, in order, each once; left in ctx.missing as read
         assert seen == tuple(dict.fromkeys(read))
         assert ctx.missing == PRIOR + read
+
+
+def test_known_outcomes_stand_in_for_judging() -> None:
+    """evaluate_measure with ``known`` (outcomes the caller has, e.g. from the fast
+    closures) gives what it gives judging them itself: the known ones in their places,
+    the status, missing facts and assessments from all of them."""
+    from pathlib import Path
+
+    import yaml
+
+    from eligibility import Engine, load_pack
+    from eligibility.compile.reference import evaluate_measure
+
+    root = Path(__file__).resolve().parents[2]
+    engine = Engine(load_pack(root / "rules" / "no"))
+    as_of = date(2026, 6, 1)
+    compared = 0
+    for path in sorted((root / "fixtures").glob("*.yaml")):
+        facts = engine.validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        for cm in engine.compiled.measures:
+            reqs = engine.compiled.in_force_at(as_of).requirements[cm.index]
+            for observe in (True, False):
+                whole = evaluate_measure(cm, engine.context(facts, as_of), reqs, observe)
+                for keep in (0, 1):  # every other requirement known, the others judged
+                    known = [r if i % 2 == keep else None
+                             for i, r in enumerate(whole.reasons)]
+                    got = evaluate_measure(cm, engine.context(facts, as_of), reqs, observe,
+                                           known=known)
+                    assert got == whole
+                    assert all(g is k for g, k in zip(got.reasons, known, strict=True)
+                               if k is not None)
+                    compared += 1
+    assert compared > 50

@@ -26,8 +26,9 @@ from eligibility.pack.yamlio import LocStr
 if TYPE_CHECKING:
     from eligibility.compile.pack import CompiledMeasure, CompiledRequirement
 
-#: the kinds of value :func:`json_value` gives back as they are
-_PLAIN = frozenset({bool, int, str, Decimal, date, type(None)})
+#: the kinds of value :func:`json_value` gives back as they are (a caller may skip the
+#: call for them)
+PLAIN = frozenset({bool, int, str, Decimal, date, type(None)})
 
 #: the classes of shown values that are exact and hashable: equal values of one class
 #: are shown alike (no decimal: 1.0 == 1.00, shown differently; no float), so a backend
@@ -86,7 +87,7 @@ class HouseholdOutcomes(NamedTuple):
 
 def json_value(value: Any) -> Any:
     """An observed value as a Decision carries it (UNKNOWN → None, mapping keys as text)."""
-    if value.__class__ in _PLAIN:  # (the most frequent: a value carried as it is)
+    if value.__class__ in PLAIN:  # (the most frequent: a value carried as it is)
         return value
     if value is UNKNOWN:
         return None

@@ -19,6 +19,7 @@ from typing import Any
 
 from eligibility.compile.calculation import record
 from eligibility.compile.outcomes import (
+    PLAIN,
     CriterionOutcome,
     HouseholdOutcomes,
     Outcomes,
@@ -98,12 +99,15 @@ def status_of(failed: bool, unknown: bool, discretionary: bool) -> Status:
 
 def evaluate_measure(cm: CompiledMeasure, ctx: Ctx,
                      requirements: Sequence[CompiledRequirement] | None = None,
-                     observe: bool = True, calculation: bool = True) -> Outcomes:
+                     observe: bool = True, calculation: bool = True,
+                     known: Sequence[ReasonOutcome | None] | None = None) -> Outcomes:
     """Evaluate one compiled measure in ``ctx`` (the criteria cache is shared).
 
     ``requirements`` are those in force (default: filtered by ``ctx.as_of`` here);
     ``calculation`` records the steps of the amount
-    (:func:`eligibility.compile.calculation.record`)."""
+    (:func:`eligibility.compile.calculation.record`); ``known`` gives, per requirement
+    in force, its outcome where the caller already has it as this evaluation would
+    give it (None where not: judged here)."""
     ctx.lets = {}
     missing = ctx.missing
     as_of = ctx.as_of
@@ -119,12 +123,24 @@ def evaluate_measure(cm: CompiledMeasure, ctx: Ctx,
         else:
             ctx.amount = (amount, tuple(missing[mark:]))
             del missing[mark:]
-    reasons: list[tuple[CompiledRequirement, Outcome, RuleException | None,
-                        tuple[str, ...], Any]] = []
+    reasons: list[Any] = []  # (creq, outcome, waived_by, seen, value), or a known one
     failed = unknown = discretionary = False
     need: list[str] = []
     assess: list[str] = []
-    for creq in requirements:
+    for at, creq in enumerate(requirements):
+        found = known[at] if known is not None else None
+        if found is not None:
+            reasons.append(found)
+            outcome = found[1]
+            if outcome == "not_met":
+                failed = True
+            elif outcome == "unknown":
+                unknown = True
+            elif outcome == "discretionary":
+                discretionary = True
+                assess.append(creq.req.id)
+            need.extend(found[3])
+            continue
         outcome, waived_by, seen, value = judge(creq, ctx)
         if outcome == "not_met":
             failed = True
@@ -145,15 +161,20 @@ def evaluate_measure(cm: CompiledMeasure, ctx: Ctx,
         mark = len(missing)
         shown_all = []
         for r in reasons:  # (a loop, not a comprehension per reason: no function each)
+            if r.__class__ is ReasonOutcome:  # a known one, with its shown values
+                shown_all.append(r)
+                continue
             shown: dict[str, Any] = {}
             for label, fn in r[0].observed:
-                shown[label] = json_value(fn(ctx))
+                got = fn(ctx)
+                shown[label] = got if got.__class__ in PLAIN else json_value(got)
             shown_all.append(_new(ReasonOutcome, (*r, shown)))
         done = tuple(shown_all)
         if len(missing) != mark:
             del missing[mark:]
     else:
-        done = tuple([_new(ReasonOutcome, (*r, None)) for r in reasons])
+        done = tuple([r if r.__class__ is ReasonOutcome else _new(ReasonOutcome, (*r, None))
+                      for r in reasons])
     steps = (record(cm.calculation, ctx, amount, ctx.exact)
              if calculation and cm.calculation else None)
     return Outcomes(status, amount, done,

@@ -35,7 +35,9 @@ counts as computed: the reference's caches are seeded with it and the calculatio
 recorded from it. A measure whose amount cannot finish on the fast closures (a fact it
 reads on every path is missing) goes to the reference whole: its amount, the lets it
 reads and its recorded steps are three-valued anyway, and one reference pass over the
-measure costs less than trying its other parts first.
+measure costs less than trying its other parts first — except its requirements that have
+every fact they read and read no ``let`` or amount: those come from the fast closures
+and their memo, as where the measure runs part by part.
 
 What is in force on a date, the parameter values and the layout of the environment
 are resolved once per ``as_of`` (:class:`_Plan`). A requirement whose shown values
@@ -50,7 +52,7 @@ is immutable apart from those bounded, lock-guarded memo tables.
 
 The package's modules: :mod:`~eligibility.compile.fast.reads` (what an expression reads),
 :mod:`~eligibility.compile.fast.compiler` (the closures),
-:mod:`~eligibility.compile.fast.plan` (the compiled parts, per-date plans, layouts, memo
+:mod:`~eligibility.compile.fast.plan` (the compiled parts, per-date plans, masks, memo
 rules), :mod:`~eligibility.compile.fast.run` (evaluating a household) and
 :mod:`~eligibility.compile.fast.pack` (:class:`FastPack`, which builds and drives them).
 """

@@ -35,6 +35,7 @@ from eligibility.compile.fast.plan import (
     FastRequirement,
     _At,
     _empty,
+    _ExactReads,
     _mask,
     _MeasurePlan,
     _Plan,
@@ -60,6 +61,7 @@ from eligibility.compile.pack import (
     refs,
 )
 from eligibility.compile.reference import evaluate_household as reference_household
+from eligibility.compile.runtime import UNKNOWN
 from eligibility.expr import ast
 from eligibility.facts import ValidFacts
 from eligibility.pack.model import Expr
@@ -264,10 +266,13 @@ class FastPack:
         fresh = tuple([mp.fresh() for mp in measures])
         plan = _Plan(as_of, params, unconfirmed, base, fresh, criteria_eval,
                      criteria, criteria_getter, total, static_getter, ({}, {}),
-                     tuple((i, fresh[i]) for i in dynamic), every, {}, bits, member_bits,
+                     tuple((i, fresh[i]) for i in dynamic), every, bits, member_bits,
                      members_bit, masks, criteria_at, criteria_strict, folded,
                      tuple((i, mp) for i, mp in enumerate(fresh) if i not in dynamic),
-                     self._criteria_kept)
+                     self._criteria_kept,
+                     tuple((cid, key, fn, masks[where], always) for (cid, key, fn, _), where,
+                           always in zip(criteria_eval, criteria_at, criteria_strict,
+                                         strict=True)))
         with self._lock:
             if len(self._plans) >= _PLAN_LIMIT:
                 self._plans.clear()
@@ -357,7 +362,7 @@ class FastPack:
             return (sum(bits.get(f, 0) for f in found[0]) | (members_bit if found[1] else 0)
                     | sum(member_bits.get(f, 0) for f in found[2]))
 
-        measures = [replace(mp, at=_At(
+        measures = [replace(mp, at=_walked(_At(
             at(mp.fm.reads), at(mp.fm.amount_reads),
             tuple(at(r) for _, _, _, r in mp.fm.lets),
             tuple(at(fr.reads) for fr in mp.requirements),
@@ -365,7 +370,7 @@ class FastPack:
             tuple(at(r) for r in mp.fm.calculation_reads),
             strict(mp.fm.amount_strict), tuple(map(strict, mp.fm.lets_strict)),
             tuple((strict(fr.strict), strict(fr.strict_shown)) for fr in mp.requirements),
-            tuple(map(strict, mp.fm.priority_strict)))) for mp in measures]
+            tuple(map(strict, mp.fm.priority_strict))), mp, masks)) for mp in measures]
         criteria_at = tuple(at(r) for _, _, _, r in criteria_eval)
         criteria_strict = tuple(strict(self._criteria_strict[cid])
                                 for cid, _, _, _ in criteria_eval)
@@ -397,6 +402,28 @@ class FastPack:
             if not fallback:
                 raise
             return reference_household(self.compiled, facts, as_of, observe, calculation)
+
+
+def _walked(at: _At, mp: _MeasurePlan, masks: tuple[int, ...]) -> _At:
+    """``at`` with the measure's parts as :func:`~eligibility.compile.fast.run._run`
+    walks them, each with its mask of ``masks`` (see :class:`_At`)."""
+    fm = mp.fm
+    return at._replace(
+        reads_mask=masks[at.reads], amount_mask=masks[at.amount],
+        lets_run=tuple((name, key, fn, reads.amount, masks[where], always) for (
+            name, key, fn, reads), where, always in zip(fm.lets, at.lets, at.lets_strict,
+                                                        strict=True)),
+        requirements_run=tuple(
+            (i, fr, masks[where], needs, fr.memo_ok, fr.reads.amount,
+             None if fr.reads_exact is None
+             else _ExactReads(fr.reads_exact[0], fr.reads_exact[1],
+                              (UNKNOWN,) * len(fr.reads_exact[0]),
+                              (UNKNOWN,) * len(fr.reads_exact[1] or ())))
+            for i, (fr, where, needs) in enumerate(zip(
+                mp.requirements, at.requirements, at.requirements_strict, strict=True))),
+        priority_run=tuple((rank, title, fn, reference, masks[where], always) for (
+            rank, title, fn, _, reference), where, always in zip(
+                fm.priority, at.priority, at.priority_strict, strict=True)))
 
 
 def _step_inputs(compiler: _Compiler, node: ast.Node | None) -> Callable[[Env], Any] | None:

@@ -2,8 +2,8 @@
 :class:`FastMeasure` (a requirement's and a measure's two-valued closures, their Reads
 and where their shown values are kept, made once per pack), :class:`_MeasurePlan` and
 :class:`_Plan` (what one date needs: the environment's base, what is in force, its
-memo tables), :class:`_At` and the masks (where each part's Reads stands among the
-plan's bit masks, so a household's layout says at once which parts have their facts),
+memo tables), :class:`_At` and the masks (the bit mask of each part's Reads, so the
+bits a household lacks say at once which parts have their facts),
 and the memo rules (:func:`_remember`: bounded tables written under the pack's lock;
 the per-date ones live on the plans, a requirement's shared outcomes on it).
 Data only: :mod:`eligibility.compile.fast.pack` builds these and
@@ -162,8 +162,9 @@ class _MeasurePlan:
 
 
 class _At(NamedTuple):
-    """A measure's parts' places in a layout (:func:`_layout`): 1 there where the
-    household has every fact the part reads."""
+    """A measure's parts' places among :attr:`_Plan.masks` (the mask of what each part
+    reads), and those masks: a household has every fact a part reads where none of the
+    mask's bits is among the bits it lacks (see :func:`~eligibility.compile.fast.run._lack`)."""
 
     reads: int
     amount: int
@@ -179,6 +180,30 @@ class _At(NamedTuple):
     lets_strict: tuple[int, ...] = ()
     requirements_strict: tuple[tuple[int, int], ...] = ()
     priority_strict: tuple[int, ...] = ()
+    #: the masks of what the whole measure and its amount read
+    reads_mask: int = 0
+    amount_mask: int = 0
+    #: the parts as :func:`~eligibility.compile.fast.run._run` walks them, each with the
+    #: mask of what it reads and its strict mask above (one tuple per part, not parallel
+    #: ones): per let (name, environment key, fn, whether it reads ``amount``, mask,
+    #: strict); per requirement (position, it, mask, strict (not observed, observed),
+    #: memo_ok, whether it reads ``amount``, its exact reads (:class:`_ExactReads`) or
+    #: None); per priority group (rank, title, fn, reference fn, mask, strict)
+    lets_run: tuple[tuple[str, str, EFn, bool, int, int], ...] = ()
+    requirements_run: tuple[tuple[int, FastRequirement, int, tuple[int, int], bool, bool,
+                                  _ExactReads | None], ...] = ()
+    priority_run: tuple[tuple[int, Any, EFn, Fn, int, int], ...] = ()
+
+
+class _ExactReads(NamedTuple):
+    """:attr:`FastRequirement.reads_exact` as :func:`~eligibility.compile.fast.run._run`
+    keys its memo by it: the facts, the member fields (None: no member list read), and
+    as many UNKNOWNs as each (the default of each ``get``, for ``map``)."""
+
+    facts: tuple[str, ...]
+    fields: tuple[str, ...] | None
+    facts_unknown: tuple[Any, ...]
+    fields_unknown: tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -208,10 +233,6 @@ class _Plan:
     dynamic: tuple[tuple[int, _MeasurePlan], ...]
     #: every Reads above (each part of what is in force)
     every: tuple[Reads, ...]
-    #: the bits a household has (:func:`_have`) → its layout (:func:`_layout`): per
-    #: mask of ``masks``, 1 where the household has every fact of the Reads behind it
-    #: (0 else), and the bits it lacks
-    layouts: dict[Any, tuple[bytes, int]]
     #: a bit per fact and member field read above, the member list's bit, and the
     #: distinct masks of those bits of the Reads of ``every``; a part's place among them
     #: is in its measure's ``_MeasurePlan.at`` (and ``criteria_at``)
@@ -219,8 +240,8 @@ class _Plan:
     member_bits: dict[str, int] = field(default_factory=dict)
     members_bit: int = 0
     masks: tuple[int, ...] = ()
-    #: each of ``criteria_eval``'s place in a layout, and the mask of what it reads on
-    #: every path (see :class:`_At`)
+    #: each of ``criteria_eval``'s place among ``masks``, and the mask of what it reads
+    #: on every path (see :class:`_At`)
     criteria_at: tuple[int, ...] = ()
     criteria_strict: tuple[int, ...] = ()
     #: per measure of ``dynamic``: whether its group's outcomes are in the static memo
@@ -231,6 +252,9 @@ class _Plan:
     #: per criterion that is a calculation step: (environment key, reference cache key)
     #: of each aggregate it shows (see :func:`~eligibility.compile.fast.run._context`)
     criteria_kept: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    #: ``criteria_eval`` as :func:`~eligibility.compile.fast.run._mixed` walks it:
+    #: (id, key, fn, mask, strict) each
+    criteria_run: tuple[tuple[str, str, EFn, int, int], ...] = ()
 
 
 def _mask(reads: Reads, bits: dict[str, int], member_bits: dict[str, int],

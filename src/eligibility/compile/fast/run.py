@@ -1,11 +1,12 @@
 """The fast path's evaluation of one household on a date's plan: :func:`_complete`
 (every fact there: criteria, then the memoised static measures (:func:`_static`), then
-the others, two-valued throughout), :func:`_mixed` (facts missing: the household's
-layout (:func:`_layout`) says which parts have their facts; those run on the fast
-closures, the others are tried on them and otherwise go to the three-valued reference
-(:func:`_run`, :func:`_attempt`, :func:`_reference`) with its caches seeded from what
-the closures computed; a measure whose amount cannot finish on them goes to the
-reference whole), one measure (:func:`_measure`) and requirement
+the others, two-valued throughout), :func:`_mixed` (facts missing: the bits the
+household lacks (:func:`_lack`) say against each part's mask which parts have their
+facts; those run on the fast closures, the others are tried on them and otherwise go
+to the three-valued reference (:func:`_run`, :func:`_attempt`, :func:`_reference`)
+with its caches seeded from what the closures computed; a measure whose amount cannot
+finish on them goes to the reference whole, its requirements with their facts taken
+from the fast closures (:func:`_known`)), one measure (:func:`_measure`) and requirement
 (:func:`_judge`; an observed outcome with shown values of exact kinds is one object
 for equal ones, :func:`_shared`, on the reference too), and the recorded calculation
 (:func:`_record`, :func:`_record_env`).
@@ -14,8 +15,8 @@ Memo tables are written only through :func:`~eligibility.compile.fast.plan._reme
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
 from decimal import Decimal
+from itertools import repeat
 from typing import Any
 
 from eligibility.compile.calculation import EnvStep, record, record_env
@@ -33,6 +34,7 @@ from eligibility.compile.fast.plan import (
 from eligibility.compile.fast.reads import _common
 from eligibility.compile.outcomes import (
     EXACT_CLASSES,
+    PLAIN,
     CriterionOutcome,
     HouseholdOutcomes,
     Outcomes,
@@ -46,15 +48,20 @@ from eligibility.facts import ValidFacts
 from eligibility.pack.model import RuleException
 
 _new = tuple.__new__
+#: a bit's default: none (for ``map``)
+_ZEROS = repeat(0)
+#: ``ctx.amount`` before a measure's amount is known
+_NO_AMOUNT: tuple[Any, tuple[str, ...]] = (UNKNOWN, ())
 
 
 def _context(plan: _Plan, facts: ValidFacts, env: Env,
-             computed: Iterable[tuple[str, str]]) -> Ctx:
-    """A reference context whose criteria cache holds what the fast closures computed:
-    each criterion's value and the aggregates of it a calculation step shows (kept in
-    ``env`` by its closures; the recorder reads them there instead of computing them)."""
+             crit: dict[str, tuple[Any, tuple[str, ...]]]) -> Ctx:
+    """A reference context whose criteria cache is ``crit``, what the fast closures
+    computed (each criterion's value, by id, with no missing facts), with the aggregates
+    of it a calculation step shows (kept in ``env`` by its closures; the recorder reads
+    them there instead of computing them)."""
     ctx = Ctx(facts.flat, facts.members, plan.as_of, plan.params)
-    crit = ctx.crit = {cid: (env[key], ()) for cid, key in computed}
+    ctx.crit = crit
     kept = plan.criteria_kept
     if kept:
         for cid in list(crit):
@@ -129,8 +136,8 @@ def _complete(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculati
                     outcomes = recorded
                 else:
                     if ctx is None:
-                        ctx = _context(plan, facts, env,
-                                       [(c, k) for c, k, _, _ in plan.criteria_eval])
+                        ctx = _context(plan, facts, env, {
+                            c: (env[k], ()) for c, k, _, _ in plan.criteria_eval})
                     ctx.lets = {}
                     ctx.exact = exact = env["@exact"]
                     ctx.amount = (outcomes.amount, ())
@@ -163,33 +170,28 @@ def _static(plan: _Plan, env: Env, observe: bool, lock: threading.Lock) -> tuple
 def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation: bool,
            lock: threading.Lock) -> HouseholdOutcomes:
     """Some facts missing: complete measures and criteria fast, the rest on the reference."""
-    have = _have(plan, facts)
-    found = plan.layouts.get(have)
-    if found is None:
-        found = _layout(plan, have)
-        _remember(lock, plan.layouts, have, found)
-    layout, lack = found
-    computed = []
-    for (cid, key, fn, _), where, always in zip(plan.criteria_eval, plan.criteria_at,
-                                                plan.criteria_strict, strict=True):
-        if layout[where]:
-            env[key] = fn(env)
-            computed.append((cid, key))
-        elif not always & lack:  # facts it reads are missing, maybe not where it goes
+    lack = _lack(plan, facts)
+    crit: dict[str, tuple[Any, tuple[str, ...]]] = {}
+    for cid, key, fn, mask, always in plan.criteria_run:
+        if not mask & lack:
+            env[key] = value = fn(env)
+        elif always & lack:  # a fact it reads on every path is missing
+            continue
+        else:  # facts it reads are missing, maybe not where it goes
             try:
-                env[key] = fn(env)
+                env[key] = value = fn(env)
             except KeyError:
                 continue
-            computed.append((cid, key))
-    ctx = _context(plan, facts, env, computed)
+        crit[cid] = (value, ())
+    ctx = _context(plan, facts, env, crit)
     measures = []
     for mp in plan.measures:
         fm = mp.fm
         ctx.lets = {}
         ctx.exact = UNKNOWN
-        ctx.amount = (UNKNOWN, ())
+        ctx.amount = _NO_AMOUNT
         at: _At = mp.at  # type: ignore[assignment]
-        if layout[at.reads]:
+        if not at.reads_mask & lack:
             outcomes = _measure(mp, env, observe, lock)
             if fm.amount is not None:
                 ctx.exact = env["@exact"]
@@ -201,13 +203,14 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
             # requirement, the steps from its caches) costs less than trying the other
             # parts on the fast closures first
             measures.append((mp.index, mp.cm, evaluate_measure(
-                mp.cm, ctx, mp.reference, observe, calculation)))
+                mp.cm, ctx, mp.reference, observe, calculation,
+                _known(mp, env, observe, lack, at, lock))))
             continue
         else:
-            outcomes = _run(mp, ctx, env, observe, layout, lack, at, lock)
+            outcomes = _run(mp, ctx, env, observe, lack, at, lock)
         if calculation and mp.cm.calculation is not None:
             recorded = None
-            if layout[at.amount]:
+            if not at.amount_mask & lack:
                 recorded = _record_env(plan, mp, env, outcomes, ctx.exact, lock)
             if recorded is None:  # the steps the fast closures computed, from env
                 known = ctx.amount[0] is not UNKNOWN and ctx.amount[1] == ()
@@ -221,38 +224,64 @@ def _mixed(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation:
         measures.append((mp.index, mp.cm, outcomes))
     criteria = []
     missing = ctx.missing
-    for c, key, _, reference in plan.criteria:
-        if key in env:
-            criteria.append(_new(CriterionOutcome, (c, env[key], ())))
+    get = crit.get  # (what the fast closures or the reference computed, by id)
+    for c, _, _, reference in plan.criteria:
+        hit = get(c.id)
+        if hit is not None:  # as the reference's cached closure reads it
+            value, seen = hit
+            criteria.append(_new(CriterionOutcome, (
+                c, value, tuple(dict.fromkeys(seen)) if value is UNKNOWN else ())))
         else:
             mark = len(missing)
             value = reference(ctx)
-            criteria.append(CriterionOutcome(
-                c, value, tuple(dict.fromkeys(missing[mark:])) if value is UNKNOWN else ()))
+            criteria.append(_new(CriterionOutcome, (
+                c, value, tuple(dict.fromkeys(missing[mark:])) if value is UNKNOWN else ())))
     return _new(HouseholdOutcomes, (plan.as_of, facts.sha256, plan.unconfirmed,
                                     tuple(measures), tuple(criteria)))
 
 
-def _have(plan: _Plan, facts: ValidFacts) -> int:
-    """The bits of ``plan.masks`` the household has: each fact read there that it
-    gives, the member list, and each member field read there that every member has."""
-    bits = plan.bits
-    have = sum([bits[key] for key in facts.flat if key in bits])
+def _known(mp: _MeasurePlan, env: Env, observe: bool, lack: int, at: _At,
+           lock: threading.Lock) -> list[ReasonOutcome | None] | None:
+    """For a measure the reference evaluates whole (see :func:`_mixed`): per
+    requirement, its outcome on the fast closures where it has every fact it reads
+    and reads no ``let`` or ``amount`` (which the fast closures have not computed
+    here), from the run memo as :func:`_run` keeps it; None elsewhere (or None for
+    all)."""
+    known: list[ReasonOutcome | None] = []
+    found = False
+    run_memo = mp.run_memo[observe]
+    for i, fr, mask, _, memo_ok, reads_amount, _ in at.requirements_run:
+        reason = None
+        if not mask & lack and not reads_amount:
+            try:
+                if memo_ok:
+                    vals = fr.getter(env)
+                    key = (i, vals)
+                    reason = run_memo.get(key)
+                    if reason is None:
+                        reason = _judge(fr, env, observe, vals, lock)
+                        _remember(lock, run_memo, key, reason)
+                else:
+                    reason = _judge(fr, env, observe, None, lock)
+            except KeyError:  # it reads a let
+                reason = None
+            else:
+                found = True
+        known.append(reason)
+    return known if found else None
+
+
+def _lack(plan: _Plan, facts: ValidFacts) -> int:
+    """The bits of ``plan.masks`` the household lacks: each fact read there that it does
+    not give, the member list, and each member field read there that some member does
+    not have (a part has every fact it reads where none of its mask's bits is here)."""
+    have: int = sum(map(plan.bits.get, facts.flat, _ZEROS))
     members = facts.members
     if members is not None:
         have |= plan.members_bit
         if members:
-            member_bits = plan.member_bits
-            have |= sum([member_bits[f] for f in _common(members) if f in member_bits])
-    return have
-
-
-def _layout(plan: _Plan, have: int) -> tuple[bytes, int]:
-    """Per distinct mask of ``plan.masks`` (of the Reads of ``plan.every``), 1 where
-    the household has all it reads (``have``, see :func:`_have`), else 0; and the bits
-    of ``plan.masks`` it lacks."""
-    lack = (plan.members_bit << 1) - 1 - have  # every bit not in ``have``
-    return bytes([not mask & lack for mask in plan.masks]), lack
+            have |= sum(map(plan.member_bits.get, _common(members), _ZEROS))
+    return (plan.members_bit << 1) - 1 - have  # every bit not in ``have``
 
 
 def _judge(fr: FastRequirement, env: Env, observe: bool, vals: Any,
@@ -420,25 +449,23 @@ def _group(mp: _MeasurePlan, env: Env, observe: bool,
     return tuple(reasons), failed, unknown, discretionary
 
 
-def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
-         lack: int, at: _At, lock: threading.Lock) -> Outcomes:
+def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, lack: int, at: _At,
+         lock: threading.Lock) -> Outcomes:
     """One measure: each requirement (and each let, the amount, each priority group,
-    each observed value) two-valued when every fact it reads is present (``layout``,
-    see :func:`_layout`); otherwise tried two-valued unless a fact it reads on every
-    path is missing (``lack``, the household's missing bits), and three-valued as the
-    reference does it where that meets a missing value (see the module docstring)."""
+    each observed value) two-valued when every fact it reads is present (none of its
+    mask's bits in ``lack``, the household's missing bits, see :func:`_lack`);
+    otherwise tried two-valued unless a fact it reads on every path is missing, and
+    three-valued as the reference does it where that meets a missing value (see the
+    module docstring)."""
     fm = mp.fm
     lets = ctx.lets
-    for (name, lkey, lfn, lreads), i, always in zip(fm.lets, at.lets, at.lets_strict,
-                                                    strict=True):
-        if lreads.amount:
-            if layout[i]:
-                env[lkey] = lfn(env)
-            continue
-        if layout[i]:
+    for name, lkey, lfn, reads_amount, mask, always in at.lets_run:
+        if not mask & lack:
             env[lkey] = value = lfn(env)
-        elif always & lack:  # a fact it always reads is missing: the reference's
-            continue
+            if reads_amount:
+                continue
+        elif reads_amount or always & lack:  # (a fact it always reads is missing:
+            continue  # the reference's)
         else:  # facts it reads are missing, but maybe not where this household goes
             try:
                 env[lkey] = value = lfn(env)
@@ -449,7 +476,7 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
     missing = ctx.missing
     amount: Any = None
     if fm.amount is not None:
-        if layout[at.amount]:
+        if not at.amount_mask & lack:
             ctx.exact = exact = fm.amount(env)
             amount = round_amount(exact, fm.rounding)
             ctx.amount = (amount, ())
@@ -475,10 +502,9 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
     assess: list[str] = []
     run_memo = mp.run_memo[observe]
     members = ctx.members
-    for i, (fr, where, needs) in enumerate(zip(mp.requirements, at.requirements,
-                                                at.requirements_strict, strict=True)):
-        if layout[where] and (not fr.reads.amount or amount is not UNKNOWN):
-            if fr.memo_ok:
+    for i, fr, mask, needs, memo_ok, reads_amount, exact_reads in at.requirements_run:
+        if not mask & lack and (not reads_amount or amount is not UNKNOWN):
+            if memo_ok:
                 vals = fr.getter(env)
                 key = (i, vals)
                 reason = run_memo.get(key)
@@ -489,14 +515,14 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
                 reason = _judge(fr, env, observe, None, lock)
             outcome = reason[1]
         else:  # the reference, for a requirement with facts missing
-            exact_reads = fr.reads_exact
             if exact_reads is not None:
-                get = env.get
-                fields = exact_reads[1]
+                fields = exact_reads.fields
                 # (a key of four: never one of a complete requirement's above)
-                mkey = (i, UNKNOWN, tuple([get(f, UNKNOWN) for f in exact_reads[0]]),
+                mkey = (i, UNKNOWN, tuple(map(env.get, exact_reads.facts,
+                                              exact_reads.facts_unknown)),
                         None if fields is None or members is None else tuple([
-                            tuple([m.get(f, UNKNOWN) for f in fields]) for m in members]))
+                            tuple(map(m.get, fields, exact_reads.fields_unknown))
+                            for m in members]))
                 reason = run_memo.get(mkey)
                 if reason is None:
                     reason = (_reference(fr, ctx, observe, lock) if needs[observe] & lack
@@ -506,7 +532,8 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
                 reason = (_reference(fr, ctx, observe, lock) if needs[observe] & lack
                           else _attempt(fr, env, ctx, observe, lock))
             outcome = reason[1]
-            need.extend(reason[3])
+            if reason[3]:
+                need.extend(reason[3])
         append(reason)
         if outcome == "met" or outcome == "waived":
             continue
@@ -519,9 +546,8 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
             assess.append(fr.id)
     status = status_of(failed, unknown, discretionary)
     priority = None
-    for (rank, title, pfn, _, reference), where, always in zip(
-            fm.priority, at.priority, at.priority_strict, strict=True):
-        if layout[where]:
+    for rank, title, pfn, reference, mask, always in at.priority_run:
+        if not mask & lack:
             decided = pfn(env)
         elif always & lack:
             decided = reference(ctx)
@@ -533,9 +559,10 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, layout: bytes,
         if decided is True:
             priority = (rank, title)
             break
-    return _new(Outcomes, (status, amount, tuple(reasons),
-                           tuple(dict.fromkeys(need)) if status == "undetermined" else (),
-                           tuple(assess) if status == "undetermined" else (), priority, None))
+    if status != "undetermined":
+        return _new(Outcomes, (status, amount, tuple(reasons), (), (), priority, None))
+    return _new(Outcomes, (status, amount, tuple(reasons), tuple(dict.fromkeys(need)),
+                           tuple(assess), priority, None))
 
 
 def _attempt(fr: FastRequirement, env: Env, ctx: Ctx, observe: bool,
@@ -559,7 +586,10 @@ def _reference(fr: FastRequirement, ctx: Ctx, observe: bool,
         return _new(ReasonOutcome, (fr.creq, outcome, waived_by, seen, value, None))
     missing = ctx.missing
     mark = len(missing)
-    values = {label: json_value(ofn(ctx)) for label, ofn in fr.creq.observed}
+    values = {}
+    for label, ofn in fr.creq.observed:  # (a loop, not a comprehension: no function)
+        shown = ofn(ctx)
+        values[label] = shown if shown.__class__ in PLAIN else json_value(shown)
     del missing[mark:]
     if fr.share and (value.__class__ in EXACT_CLASSES or value is UNKNOWN):
         vals = tuple(values.values())
