@@ -128,7 +128,9 @@ def _complete(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculati
     if plan.dynamic:
         measures = list(measures)
         ctx: Ctx | None = None
-        for (i, mp), grouped in zip(plan.dynamic, groups, strict=True):
+        # (``groups`` is made by _static from plan.dynamic, one per measure: a plain zip,
+        # as ``strict=True`` costs zip its fast call on every household)
+        for (i, mp), grouped in zip(plan.dynamic, groups):  # noqa: B905
             outcomes = _measure(mp, env, observe, lock, grouped)
             if calculation and mp.cm.calculation is not None:
                 recorded = _record_env(plan, mp, env, outcomes, env["@exact"], lock)
