@@ -327,7 +327,10 @@ def test_criteria_results_of_every_kind_match_a_fresh_builders(engine: Engine) -
     crits = [c.criterion for c in outcomes.criteria]
     values: list[tuple[Any, tuple[str, ...]]] = [
         (True, ()), (3, ()), (UNKNOWN, ()), (UNKNOWN, ("members[0].age",)),
-        (Decimal("2.50"), ()), (Decimal("2.5"), ()), (False, ("members[1].age",))]
+        (Decimal("2.50"), ()), (Decimal("2.5"), ()), (False, ("members[1].age",)),
+        # equal values of other kinds (True == 1, 0 == False == Decimal(0)): each its own
+        (1, ()), (False, ()), (0, ()), (Decimal("0"), ()), (Decimal("0.0"), ()),
+        (0, ("members[1].age",)), (False, ("members[1].age",))]
     warm = DecisionBuilder(engine.compiled)
     for _ in range(3):
         for value, missing in values:
@@ -345,3 +348,56 @@ def test_criteria_results_of_every_kind_match_a_fresh_builders(engine: Engine) -
         CriterionOutcome(c, v, ()) for c in crits)), "en", "summary").model_dump_json()
         for v in (Decimal("2.50"), Decimal("2.5"))]
     assert '"2.50"' in texts[0] and '"2.50"' not in texts[1]
+
+
+def _criteria_json(builder: Any, outcomes: Any) -> str:
+    return json.dumps([json.loads(c.model_dump_json()) for c in builder.build(
+        outcomes, "en", "summary").criteria])
+
+
+def test_criteria_memos_are_bounded_and_a_varied_criterion_keeps_nothing(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A criterion's results are kept the second time a value is met, within the
+    memos' bounds; once it has met many values once (a household's own income) none
+    is kept; every result is still a fresh builder's."""
+    from eligibility.compile.outcomes import CriterionOutcome
+    from eligibility.decision_build import DecisionBuilder
+    from eligibility.decision_build import builder as build
+
+    monkeypatch.setattr(build, "_REASON_LIMIT", 4)
+    monkeypatch.setattr(build, "_MEMO_LIMIT", 64)
+    monkeypatch.setattr(build, "_VARIED", 8)
+    outcomes = engine.outcomes(household(), date(2023, 6, 1))
+    crits = [c.criterion for c in outcomes.criteria]
+    warm = DecisionBuilder(engine.compiled)
+    values = [v for n in range(12) for v in (n, n, Decimal(f"{n}.5"), Decimal(f"{n}.50"))]
+    for value in values:
+        odd = outcomes._replace(criteria=tuple(CriterionOutcome(c, value, ()) for c in crits))
+        assert _criteria_json(warm, odd) == _criteria_json(DecisionBuilder(engine.compiled),
+                                                           odd)
+    slots = list(warm._crits["en"].values())
+    assert all(len(s.memo) <= 4 and len(s.decimals) <= 4 and len(s.seen) <= 64
+               for s in slots)
+    assert all(s.varied for s in slots)
+    kept = [(len(s.memo), len(s.decimals)) for s in slots]
+    for n in range(100, 110):  # new values, each twice: none kept any more
+        for _ in range(2):
+            odd = outcomes._replace(criteria=tuple(CriterionOutcome(c, n, ()) for c in crits))
+            warm.build(odd, "en", "summary")
+    assert [(len(s.memo), len(s.decimals)) for s in slots] == kept
+
+
+def test_criteria_in_another_order_or_fewer_get_their_own_results(engine: Engine) -> None:
+    """The layout of a date's criteria is a shortcut only: criteria in another order, or
+    fewer of them, on the same date give what a fresh builder gives."""
+    from eligibility.decision_build import DecisionBuilder
+
+    outcomes = engine.outcomes(household(), date(2023, 6, 1))
+    warm = DecisionBuilder(engine.compiled)
+    for criteria in (outcomes.criteria, outcomes.criteria[::-1], outcomes.criteria[1:],
+                     outcomes.criteria, ()):
+        odd = outcomes._replace(criteria=criteria)
+        for _ in range(2):
+            got = _criteria_json(warm, odd)
+        assert got == _criteria_json(DecisionBuilder(engine.compiled), odd)
+        assert [c["id"] for c in json.loads(got)] == [c.criterion.id for c in criteria]
