@@ -401,3 +401,47 @@ def test_criteria_in_another_order_or_fewer_get_their_own_results(engine: Engine
             got = _criteria_json(warm, odd)
         assert got == _criteria_json(DecisionBuilder(engine.compiled), odd)
         assert [c["id"] for c in json.loads(got)] == [c.criterion.id for c in criteria]
+
+
+@pytest.mark.parametrize("detail", ["full", "summary"])
+def test_an_outcome_held_elsewhere_is_kept_by_identity_at_first_sight(
+        engine: Engine, detail: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An outcome something else holds too (as the core's memos hold the ones it shares)
+    is kept by identity the first time: the next Decision gets the very same result,
+    every Decision keeps a fresh builder's bytes, and one that held no outcome keeps
+    nothing; the identity memo stays bounded."""
+    from eligibility.decision_build import DecisionBuilder, memo
+
+    when = date(2023, 6, 1)
+    full = detail == "full"
+    outcomes = engine.reference_outcomes(household(), when, observe=full, calculation=False)
+    builder = DecisionBuilder(engine.compiled)
+    builder.build(outcomes, "en", detail)  # type: ignore[arg-type]
+    key = ("en", full, outcomes.as_of, outcomes.unconfirmed_params)
+    if full:  # (made afresh: nothing else holds them; a summary keeps the outcome its
+        # head was made from)
+        assert len(builder._result_ids[key]) == 0
+    held = [out for _, _, out in outcomes.measures]  # now something else holds each
+    first = builder.build(outcomes, "en", detail)  # type: ignore[arg-type]
+    ids = builder._result_ids[key]
+    assert all(ids.get(out) is not None for out in held)
+    second = builder.build(outcomes, "en", detail)  # type: ignore[arg-type]
+    assert all(a is b for a, b in zip(first.measures, second.measures, strict=True))
+    fresh = DecisionBuilder(engine.compiled).build(outcomes, "en", detail)  # type: ignore[arg-type]
+    assert decision_bytes(first) == decision_bytes(second) == decision_bytes(fresh)
+    # another household's held outcomes get their own results; the first's stay as built
+    other = engine.reference_outcomes(household(members=[
+        {"age": 70, "income_month": 9000, "disability": True}]), when, observe=full,
+        calculation=False)
+    held += [out for _, _, out in other.measures]
+    mine = builder.build(other, "en", detail)  # type: ignore[arg-type]
+    assert decision_bytes(mine) == decision_bytes(
+        DecisionBuilder(engine.compiled).build(other, "en", detail))  # type: ignore[arg-type]
+    assert decision_bytes(mine) != decision_bytes(first)
+    assert decision_bytes(first) == decision_bytes(fresh)
+    monkeypatch.setattr(memo, "_IDENTITY_LIMIT", 3)
+    for _ in range(3):
+        again = engine.reference_outcomes(household(), when, observe=full, calculation=False)
+        held += [out for _, _, out in again.measures]
+        builder.build(again, "en", detail)  # type: ignore[arg-type]
+        assert len(builder._result_ids[key]) <= 3

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Mapping
 from datetime import date
@@ -59,6 +60,27 @@ _FIXED_MESSAGE = frozenset({"met", "not_met"})
 #: one label; a label has one type): no decimal (1.0 ≠ 1.00, and rarely seen twice)
 #: (enum facts arrive as the schema's own strings, a str subclass that knows its line)
 _PLAIN = frozenset({bool, int, str, LocStr, date, type(None)})
+
+
+_refcount = sys.getrefcount
+
+
+def _holders_of_a_lone_outcome() -> int:
+    """What :func:`sys.getrefcount` says of a measure's outcome that only its
+    ``(index, measure, outcome)`` entry holds, read as :meth:`DecisionBuilder.build`
+    reads it (the loop's own name for it, the call's argument): an outcome with more
+    holders is held by a memo of the core too, i.e. shared between households, and
+    what is built from it is kept by its identity at once. Measured, not assumed
+    (interpreters differ); only an admission rule for a cache — an outcome wrongly
+    taken for shared merely has its result kept (bounded)."""
+    seen: list[int] = []
+    for _index, _cm, out in ((0, None, object()),):
+        seen.append(_refcount(out))
+    return seen[0]
+
+
+#: see _holders_of_a_lone_outcome
+_LONE_OUTCOME = _holders_of_a_lone_outcome()
 
 
 def _value_key(value: Any) -> Any:
@@ -390,11 +412,13 @@ class DecisionBuilder:
             if entry is not None and entry[0] is out and entry[1] is cm:
                 append(entry[2])
             elif full:
+                held = _refcount(out) > _LONE_OUTCOME  # (before anything else holds it)
                 item, again = self._measure_result(cm, out, ls, rids, lang, outcomes)
-                if again:  # the same object once more: a shared one, kept by identity
+                if again or held:  # a shared object (seen again, or the core holds it)
                     ids.put_flat((out, cm, item))
                 append(item)
             else:  # a summary result: its head found by one key of the outcome's parts
+                held = _refcount(out) > _LONE_OUTCOME
                 status, amount, oreasons, missing, discretionary, ranked, _ = out
                 meas = statics[index]
                 outs = tuple(map(_second, oreasons))
@@ -406,12 +430,15 @@ class DecisionBuilder:
                     summary = self._summary(cm, meas, ls, out, lang, outcomes, skey, True)
                 if status == "not_eligible" or amount is None or amount is UNKNOWN:
                     append(summary[0])
-                    if summary[1] is out:  # the same object once more: kept by identity
+                    if held or summary[1] is out:  # a shared object: kept by identity
                         ids.put_flat((out, cm, summary[0]))
                 else:  # an amount this household shows: its own result, of the shared head
                     fields = summary[2].copy()
                     fields["amount"] = amount
-                    append((summary[0][0], construct(MeasureResult, fields)))
+                    item = (summary[0][0], construct(MeasureResult, fields))
+                    if held:
+                        ids.put_flat((out, cm, item))
+                    append(item)
             if out.missing:
                 for path in out.missing:
                     affects.setdefault(path, []).append(cm.measure.id)
