@@ -11,7 +11,10 @@ optional fact missing with p=0.2). Each builder is warmed first on
 alternate old and new (each builder builds each household once). It prints the medians
 per household and the median of the per-chunk ratios (old/new) for a full Decision
 without the calculation steps, the summary and ``_criteria`` alone, and first checks
-that both give the same JSON bytes.
+that both give the same JSON bytes; then the whole evaluate (``calculation=False``, and
+the summary) of two engines that differ only in their builder, on households neither
+has seen (the builder in service runs right after the core: its figure there is not
+the builder's alone on outcomes made long before).
 
     .venv/bin/python bench/bench_builder.py [--rev 882c9a9] [--n 1000]
 """
@@ -140,6 +143,24 @@ def main() -> None:
                 figures = _paired(_criteria(old), _criteria(new), outcomes(args.n))
                 print(f"{name:22s}{'_criteria':10s}{figures[0]:9.2f} {figures[1]:9.2f}  "
                       f"{figures[2]:7.3f}x")
+            # in service: the whole evaluate, one engine per builder (the same core), each
+            # warmed, on households neither has seen (the builder runs right after the
+            # core, as it does in service, not on outcomes made long before)
+            engines = []
+            for builder in (old_module.DecisionBuilder, DecisionBuilder):
+                eng = Engine(pack)
+                eng.builder = builder(eng.compiled)
+                for facts in documents(WARM, next(seeds)):
+                    eng.evaluate(facts, AS_OF, calculation=False, detail=detail)
+                engines.append(eng)
+            figures = _paired(
+                lambda f, e=engines[0], d=detail: e.evaluate(f, AS_OF, calculation=False,
+                                                             detail=d),
+                lambda f, e=engines[1], d=detail: e.evaluate(f, AS_OF, calculation=False,
+                                                             detail=d),
+                documents(args.n, next(seeds)))
+            print(f"{name:22s}{'evaluate':10s}{figures[0]:9.2f} {figures[1]:9.2f}  "
+                  f"{figures[2]:7.3f}x   (the whole {label} evaluate)")
 
 
 if __name__ == "__main__":
