@@ -445,3 +445,33 @@ def test_an_outcome_held_elsewhere_is_kept_by_identity_at_first_sight(
         held += [out for _, _, out in again.measures]
         builder.build(again, "en", detail)  # type: ignore[arg-type]
         assert len(builder._result_ids[key]) <= 3
+
+
+def test_criteria_something_else_holds_are_kept_by_identity_at_first_sight(
+        engine: Engine) -> None:
+    """A criteria tuple of known exact values that something besides the household
+    holds (as the core's memo holds the ones it shares) is kept at first sight: the
+    next Decision gets the very same list; one of decimals, or made afresh, is not."""
+    from eligibility.decision_build import DecisionBuilder
+
+    outcomes = engine.reference_outcomes(household(), date(2023, 6, 1), observe=False,
+                                         calculation=False)
+    plain = outcomes._replace(criteria=tuple(
+        c._replace(value=bool(c.value)) for c in outcomes.criteria))
+    builder = DecisionBuilder(engine.compiled)
+    builder.build(plain._replace(criteria=tuple(plain.criteria)[::-1]), "en", "summary")
+    assert len(builder._criteria_ids["en"]) == 0  # (nothing else holds that tuple)
+    held = plain.criteria
+    first = builder.build(plain, "en", "summary")
+    assert builder._criteria_ids["en"].get(held) is first.criteria
+    second = builder.build(plain, "en", "summary")
+    assert first.criteria is second.criteria and len(builder._criteria_ids["en"]) == 1
+    assert decision_bytes(first) == decision_bytes(
+        DecisionBuilder(engine.compiled).build(plain, "en", "summary"))
+    decimals = plain._replace(criteria=tuple(
+        c._replace(value=Decimal("1.50")) for c in held))
+    held_too = decimals.criteria
+    one = builder.build(decimals, "en", "summary")
+    two = builder.build(decimals, "en", "summary")
+    assert one.criteria is not two.criteria and len(builder._criteria_ids["en"]) == 1
+    assert all(c.value == Decimal("1.50") for c in two.criteria) and held_too

@@ -26,9 +26,9 @@ what is built from such an object is also kept by its identity (:class:`Identity
 the object itself is held with what was built from it, so its ``id()`` cannot be
 reused while the entry lives): a repeated measure result or reason costs one look-up.
 An object goes in only when it is seen again — found, as the same object, in the memo
-by values — or, for a measure's outcome, when something besides the household holds it
-(``sys.getrefcount``: the core's memos hold the outcomes they share), so outcomes made
-afresh for one household are not kept alive.
+by values — or, for a measure's outcome and the criteria's, when something besides the
+household holds it (``sys.getrefcount``: the core's memos hold the outcomes they share),
+so outcomes made afresh for one household are not kept alive.
 A measure result is its head — every field but the reasons, amount and calculation,
 decided by the status and each reason's outcome, kept per measure (for a full result
 once seen twice) — and this household's parts. Every requirement's Reason templates

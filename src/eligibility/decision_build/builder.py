@@ -79,8 +79,20 @@ def _holders_of_a_lone_outcome() -> int:
     return seen[0]
 
 
-#: see _holders_of_a_lone_outcome
+def _holders_of_lone_criteria() -> int:
+    """:func:`_holders_of_a_lone_outcome` of a household's criteria outcomes, read as
+    :meth:`DecisionBuilder._criteria` reads them (the household's outcomes hold the
+    tuple, the call's argument and getrefcount's own)."""
+    def criteria(outcomes: tuple[Any, ...]) -> int:
+        return _refcount(outcomes)
+
+    household = (tuple([object()]),)
+    return criteria(household[0])
+
+
+#: see _holders_of_a_lone_outcome, _holders_of_lone_criteria
 _LONE_OUTCOME = _holders_of_a_lone_outcome()
+_LONE_CRITERIA = _holders_of_lone_criteria()
 
 
 def _value_key(value: Any) -> Any:
@@ -101,8 +113,6 @@ _RESULTS_LIMIT = 1024
 #: the known values of a criterion met once, of which this many make it one whose
 #: values are not kept (see _Crit.varied)
 _VARIED = 512
-#: criteria tuples held on probation (the latest few: a shared one comes back soon)
-_PROBATION_LIMIT = 16
 
 
 class _Crit:
@@ -299,9 +309,8 @@ class DecisionBuilder:
         #: its Reason, its outcome or (outcome, exception id))
         self._reason_ids: dict[str, IdentityMemo] = {}
         #: per language: the criteria's results by the identity of a shared criteria
-        #: tuple; admitted when seen again while among the latest few (on probation)
+        #: tuple (one the core's memo holds too: see _holders_of_lone_criteria)
         self._criteria_ids: dict[str, IdentityMemo] = {}
-        self._probation = IdentityMemo(self._lock, _PROBATION_LIMIT)
         #: the hashes of (measure, language, head key) met once: a measure result's
         #: head is kept the second time (see _summary)
         self._heads_seen: set[int] = set()
@@ -763,9 +772,10 @@ class DecisionBuilder:
 
     def _criteria(self, criteria: tuple[CriterionOutcome, ...], lang: str, when: date,
                   ) -> list[CriterionResult]:
-        """The criteria's results; for a tuple the core shares (seen again while on
-        probation, a small identity memo of the latest ones), kept by its identity. The
-        core shares only tuples of known values of exact kinds; others are not held.
+        """The criteria's results; for a tuple the core shares (one something besides
+        the household holds: see :func:`_holders_of_lone_criteria`), kept by its
+        identity. The core shares only tuples of known values of exact kinds; others
+        are not held.
 
         Each result comes from its criterion's slot (see :class:`_Crit`), found by the
         criterion's place in the date's criteria (a layout per language and date, each
@@ -778,6 +788,7 @@ class DecisionBuilder:
         if entry is not None and entry[0] is criteria:
             kept: list[CriterionResult] = entry[1]
             return kept
+        held = _refcount(criteria) > _LONE_CRITERIA  # (the core's memo holds it too)
         layout = self._layouts.get((lang, when))
         if layout is None or len(layout) != len(criteria):
             layout = self._layout(criteria, lang, when)
@@ -814,11 +825,8 @@ class DecisionBuilder:
             result, exact = slot.result(value, missing)
             append(result)
             plain = plain and exact
-        if plain:  # (else made for this household — facts missing, a decimal: not held)
-            if self._probation.get(criteria) is not None:
-                ids.put(criteria, results)
-            else:
-                self._probation.put(criteria, True)
+        if plain and held:  # (else made for this household — facts missing, a decimal)
+            ids.put(criteria, results)
         return results
 
     def _layout(self, criteria: tuple[CriterionOutcome, ...], lang: str, when: date,
