@@ -809,6 +809,9 @@ class DecisionBuilder:
                 if hit is not None and hit[0] is value.__class__:
                     append(hit[1])
                     continue
+                if slot.varied and value.__class__ in _EXACT:  # (as slot.result does)
+                    append(slot.make(value, missing))
+                    continue
             elif value.__class__ is Decimal:  # (what slot.result does, inline)
                 plain = False
                 if slot.varied:
