@@ -119,11 +119,11 @@ class _Crit:
     """A criterion's result's static fields in one language, and its memos of results:
     a known value of an exact kind with no missing facts is kept by itself, a decimal by
     its text (1.0 ≠ 1.00), each the second time it is met (a household's own income is
-    not kept); an unknown value, or one with missing facts, by (value, missing facts)
-    at once. A value of another kind is built each time."""
+    not kept); an unknown value by its missing facts, a known one with missing facts by
+    (value, missing facts), at once. A value of another kind is built each time."""
 
     __slots__ = ("_lock", "decimal", "decimals", "fields", "known", "memo", "seen", "unknown",
-                 "varied")
+                 "unknowns", "varied")
 
     def __init__(self, criterion: Criterion, lang: str, lock: threading.Lock,
                  empty: list[Any]) -> None:
@@ -133,9 +133,11 @@ class _Crit:
         self.unknown = field_template(CriterionResult, fields)
         self.known = field_template(CriterionResult, {**fields, "known": True})
         #: a known value of an exact kind → (its class, its result); (value, missing
-        #: facts) → the same, for an unknown value or one with missing facts. A hit
-        #: counts only when the class is the value's (True == 1, 0 == False)
+        #: facts) → the same, for one with missing facts. A hit counts only when the
+        #: class is the value's (True == 1, 0 == False)
         self.memo: dict[Any, tuple[type, CriterionResult]] = {}
+        #: an unknown value's missing facts → its result
+        self.unknowns: dict[tuple[str, ...], CriterionResult] = {}
         #: a known decimal's text → its result
         self.decimals: dict[str, CriterionResult] = {}
         #: the keys of memo and decimals met once (kept the second time)
@@ -153,8 +155,14 @@ class _Crit:
         """The result for ``value`` and ``missing``, and whether it is a known value of
         an exact kind with no missing facts (one the core may share)."""
         cls = value.__class__
-        if missing or value is UNKNOWN:
-            if cls not in _EXACT and value is not UNKNOWN:  # (a decimal: not kept)
+        if value is UNKNOWN:
+            found = self.unknowns.get(missing)
+            if found is None:
+                found = _memo(self._lock, self.unknowns, missing, self.make(value, missing),
+                              _REASON_LIMIT)
+            return found, False
+        if missing:
+            if cls not in _EXACT:  # (a decimal: not kept)
                 return self.make(value, missing), False
             key: Any = (value, missing)
             hit = self.memo.get(key)
@@ -800,7 +808,12 @@ class DecisionBuilder:
             if c is not crit:  # (a criterion not in the date's layout)
                 slot = self._slot(c, lang)
             elif missing:
-                pass
+                if value is UNKNOWN:  # (what slot.result does, inline)
+                    found = slot.unknowns.get(missing)
+                    if found is not None:
+                        plain = False
+                        append(found)
+                        continue
             elif memo is not None:  # (not a decimal criterion's)
                 try:
                     hit = memo.get(value)  # (an exact value's result, with its class)
