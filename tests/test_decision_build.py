@@ -327,7 +327,10 @@ def test_criteria_results_of_every_kind_match_a_fresh_builders(engine: Engine) -
     crits = [c.criterion for c in outcomes.criteria]
     values: list[tuple[Any, tuple[str, ...]]] = [
         (True, ()), (3, ()), (UNKNOWN, ()), (UNKNOWN, ("members[0].age",)),
-        (Decimal("2.50"), ()), (Decimal("2.5"), ()), (False, ("members[1].age",))]
+        (Decimal("2.50"), ()), (Decimal("2.5"), ()), (False, ("members[1].age",)),
+        # equal values of other kinds (True == 1, 0 == False == Decimal(0)): each its own
+        (1, ()), (False, ()), (0, ()), (Decimal("0"), ()), (Decimal("0.0"), ()),
+        (0, ("members[1].age",)), (False, ("members[1].age",))]
     warm = DecisionBuilder(engine.compiled)
     for _ in range(3):
         for value, missing in values:
@@ -345,3 +348,130 @@ def test_criteria_results_of_every_kind_match_a_fresh_builders(engine: Engine) -
         CriterionOutcome(c, v, ()) for c in crits)), "en", "summary").model_dump_json()
         for v in (Decimal("2.50"), Decimal("2.5"))]
     assert '"2.50"' in texts[0] and '"2.50"' not in texts[1]
+
+
+def _criteria_json(builder: Any, outcomes: Any) -> str:
+    return json.dumps([json.loads(c.model_dump_json()) for c in builder.build(
+        outcomes, "en", "summary").criteria])
+
+
+def test_criteria_memos_are_bounded_and_a_varied_criterion_keeps_nothing(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A criterion's results are kept the second time a value is met, within the
+    memos' bounds; once it has met many values once (a household's own income) none
+    is kept; every result is still a fresh builder's."""
+    from eligibility.compile.outcomes import CriterionOutcome
+    from eligibility.decision_build import DecisionBuilder
+    from eligibility.decision_build import builder as build
+
+    monkeypatch.setattr(build, "_REASON_LIMIT", 4)
+    monkeypatch.setattr(build, "_MEMO_LIMIT", 64)
+    monkeypatch.setattr(build, "_VARIED", 8)
+    outcomes = engine.outcomes(household(), date(2023, 6, 1))
+    crits = [c.criterion for c in outcomes.criteria]
+    warm = DecisionBuilder(engine.compiled)
+    values = [v for n in range(12) for v in (n, n, Decimal(f"{n}.5"), Decimal(f"{n}.50"))]
+    for value in values:
+        odd = outcomes._replace(criteria=tuple(CriterionOutcome(c, value, ()) for c in crits))
+        assert _criteria_json(warm, odd) == _criteria_json(DecisionBuilder(engine.compiled),
+                                                           odd)
+    slots = list(warm._crits["en"].values())
+    assert all(len(s.memo) <= 4 and len(s.decimals) <= 4 and len(s.seen) <= 64
+               for s in slots)
+    assert all(s.varied for s in slots)
+    kept = [(len(s.memo), len(s.decimals)) for s in slots]
+    for n in range(100, 110):  # new values, each twice: none kept any more
+        for _ in range(2):
+            odd = outcomes._replace(criteria=tuple(CriterionOutcome(c, n, ()) for c in crits))
+            warm.build(odd, "en", "summary")
+    assert [(len(s.memo), len(s.decimals)) for s in slots] == kept
+
+
+def test_criteria_in_another_order_or_fewer_get_their_own_results(engine: Engine) -> None:
+    """The layout of a date's criteria is a shortcut only: criteria in another order, or
+    fewer of them, on the same date give what a fresh builder gives."""
+    from eligibility.decision_build import DecisionBuilder
+
+    outcomes = engine.outcomes(household(), date(2023, 6, 1))
+    warm = DecisionBuilder(engine.compiled)
+    for criteria in (outcomes.criteria, outcomes.criteria[::-1], outcomes.criteria[1:],
+                     outcomes.criteria, ()):
+        odd = outcomes._replace(criteria=criteria)
+        for _ in range(2):
+            got = _criteria_json(warm, odd)
+        assert got == _criteria_json(DecisionBuilder(engine.compiled), odd)
+        assert [c["id"] for c in json.loads(got)] == [c.criterion.id for c in criteria]
+
+
+@pytest.mark.parametrize("detail", ["full", "summary"])
+def test_an_outcome_held_elsewhere_is_kept_by_identity_at_first_sight(
+        engine: Engine, detail: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An outcome something else holds too (as the core's memos hold the ones it shares)
+    is kept by identity the first time: the next Decision gets the very same result,
+    every Decision keeps a fresh builder's bytes, and one that held no outcome keeps
+    nothing; the identity memo stays bounded."""
+    from eligibility.decision_build import DecisionBuilder, memo
+
+    when = date(2023, 6, 1)
+    full = detail == "full"
+    outcomes = engine.reference_outcomes(household(), when, observe=full, calculation=False)
+    builder = DecisionBuilder(engine.compiled)
+    builder.build(outcomes, "en", detail)  # type: ignore[arg-type]
+    key = ("en", full, outcomes.as_of, outcomes.unconfirmed_params)
+    if full:  # (made afresh: nothing else holds them; a summary keeps the outcome its
+        # head was made from)
+        assert len(builder._result_ids[key]) == 0
+    held = [out for _, _, out in outcomes.measures]  # now something else holds each
+    first = builder.build(outcomes, "en", detail)  # type: ignore[arg-type]
+    ids = builder._result_ids[key]
+    assert all(ids.get(out) is not None for out in held)
+    second = builder.build(outcomes, "en", detail)  # type: ignore[arg-type]
+    assert all(a is b for a, b in zip(first.measures, second.measures, strict=True))
+    fresh = DecisionBuilder(engine.compiled).build(outcomes, "en", detail)  # type: ignore[arg-type]
+    assert decision_bytes(first) == decision_bytes(second) == decision_bytes(fresh)
+    # another household's held outcomes get their own results; the first's stay as built
+    other = engine.reference_outcomes(household(members=[
+        {"age": 70, "income_month": 9000, "disability": True}]), when, observe=full,
+        calculation=False)
+    held += [out for _, _, out in other.measures]
+    mine = builder.build(other, "en", detail)  # type: ignore[arg-type]
+    assert decision_bytes(mine) == decision_bytes(
+        DecisionBuilder(engine.compiled).build(other, "en", detail))  # type: ignore[arg-type]
+    assert decision_bytes(mine) != decision_bytes(first)
+    assert decision_bytes(first) == decision_bytes(fresh)
+    monkeypatch.setattr(memo, "_IDENTITY_LIMIT", 3)
+    for _ in range(3):
+        again = engine.reference_outcomes(household(), when, observe=full, calculation=False)
+        held += [out for _, _, out in again.measures]
+        builder.build(again, "en", detail)  # type: ignore[arg-type]
+        assert len(builder._result_ids[key]) <= 3
+
+
+def test_criteria_something_else_holds_are_kept_by_identity_at_first_sight(
+        engine: Engine) -> None:
+    """A criteria tuple of known exact values that something besides the household
+    holds (as the core's memo holds the ones it shares) is kept at first sight: the
+    next Decision gets the very same list; one of decimals, or made afresh, is not."""
+    from eligibility.decision_build import DecisionBuilder
+
+    outcomes = engine.reference_outcomes(household(), date(2023, 6, 1), observe=False,
+                                         calculation=False)
+    plain = outcomes._replace(criteria=tuple(
+        c._replace(value=bool(c.value)) for c in outcomes.criteria))
+    builder = DecisionBuilder(engine.compiled)
+    builder.build(plain._replace(criteria=tuple(plain.criteria)[::-1]), "en", "summary")
+    assert len(builder._criteria_ids["en"]) == 0  # (nothing else holds that tuple)
+    held = plain.criteria
+    first = builder.build(plain, "en", "summary")
+    assert builder._criteria_ids["en"].get(held) is first.criteria
+    second = builder.build(plain, "en", "summary")
+    assert first.criteria is second.criteria and len(builder._criteria_ids["en"]) == 1
+    assert decision_bytes(first) == decision_bytes(
+        DecisionBuilder(engine.compiled).build(plain, "en", "summary"))
+    decimals = plain._replace(criteria=tuple(
+        c._replace(value=Decimal("1.50")) for c in held))
+    held_too = decimals.criteria
+    one = builder.build(decimals, "en", "summary")
+    two = builder.build(decimals, "en", "summary")
+    assert one.criteria is not two.criteria and len(builder._criteria_ids["en"]) == 1
+    assert all(c.value == Decimal("1.50") for c in two.criteria) and held_too

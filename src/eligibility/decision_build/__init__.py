@@ -12,19 +12,23 @@ It builds the Decision once and never validates it again: the engine's outcomes
 already have the contract's types, so the models are made with
 :func:`construct` (no pydantic validation; the JSON bytes are those a validated
 Decision gives). Static parts — titles, source lists, per-language messages that
-depend only on the rule, criterion results for a given value — are made once per
+depend only on the rule, a criterion's result templates — are made once per
 builder and shared by every Decision (Decisions are frozen; do not mutate their
 lists). Equal reasons, criterion results, measure results and calculation steps are
 shared too, through small memos per requirement, criterion and step (bounded: a memo
 is emptied when full; written under a lock, so one builder serves many threads); a
-reason or step showing a decimal of the household is built each time and not kept.
+reason or step showing a decimal of the household is built each time and not kept (a
+criterion's result for a decimal is kept by its text the second time it is met; a
+criterion of ever-new values keeps none).
 The fast core hands the builder the very same (immutable) ``Outcomes`` and
 ``ReasonOutcome`` objects again for households that share their shown values, so
 what is built from such an object is also kept by its identity (:class:`IdentityMemo`:
 the object itself is held with what was built from it, so its ``id()`` cannot be
 reused while the entry lives): a repeated measure result or reason costs one look-up.
 An object goes in only when it is seen again — found, as the same object, in the memo
-by values — so outcomes made afresh for one household are not kept alive.
+by values — or, for a measure's outcome and the criteria's, when something besides the
+household holds it (``sys.getrefcount``: the core's memos hold the outcomes they share),
+so outcomes made afresh for one household are not kept alive.
 A measure result is its head — every field but the reasons, amount and calculation,
 decided by the status and each reason's outcome, kept per measure (for a full result
 once seen twice) — and this household's parts. Every requirement's Reason templates

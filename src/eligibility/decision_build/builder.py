@@ -4,9 +4,11 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 from operator import itemgetter
 from typing import Any, Literal
 
@@ -42,7 +44,7 @@ from eligibility.decision_build.encoding import DecisionEncoder
 from eligibility.decision_build.memo import _MEMO_LIMIT, IdentityMemo, _memo
 from eligibility.explain.calculation import StepViews, pack_decimals
 from eligibility.explain.messages import render
-from eligibility.pack.model import RuleException
+from eligibility.pack.model import Criterion, RuleException
 from eligibility.pack.yamlio import LocStr
 from eligibility.version import __version__
 
@@ -60,6 +62,39 @@ _FIXED_MESSAGE = frozenset({"met", "not_met"})
 _PLAIN = frozenset({bool, int, str, LocStr, date, type(None)})
 
 
+_refcount = sys.getrefcount
+
+
+def _holders_of_a_lone_outcome() -> int:
+    """What :func:`sys.getrefcount` says of a measure's outcome that only its
+    ``(index, measure, outcome)`` entry holds, read as :meth:`DecisionBuilder.build`
+    reads it (the loop's own name for it, the call's argument): an outcome with more
+    holders is held by a memo of the core too, i.e. shared between households, and
+    what is built from it is kept by its identity at once. Measured, not assumed
+    (interpreters differ); only an admission rule for a cache — an outcome wrongly
+    taken for shared merely has its result kept (bounded)."""
+    seen: list[int] = []
+    for _index, _cm, out in ((0, None, object()),):
+        seen.append(_refcount(out))
+    return seen[0]
+
+
+def _holders_of_lone_criteria() -> int:
+    """:func:`_holders_of_a_lone_outcome` of a household's criteria outcomes, read as
+    :meth:`DecisionBuilder._criteria` reads them (the household's outcomes hold the
+    tuple, the call's argument and getrefcount's own)."""
+    def criteria(outcomes: tuple[Any, ...]) -> int:
+        return _refcount(outcomes)
+
+    household = (tuple([object()]),)
+    return criteria(household[0])
+
+
+#: see _holders_of_a_lone_outcome, _holders_of_lone_criteria
+_LONE_OUTCOME = _holders_of_a_lone_outcome()
+_LONE_CRITERIA = _holders_of_lone_criteria()
+
+
 def _value_key(value: Any) -> Any:
     """A memo key for a value: equal keys render and serialise alike (1.0 ≠ 1.00)."""
     return value if value.__class__ in _EXACT else (value.__class__, str(value))
@@ -75,8 +110,110 @@ _REASON_LIMIT = 256
 _RESULT_MEMOS = 64
 #: the most whole results kept per measure and language
 _RESULTS_LIMIT = 1024
-#: criteria tuples held on probation (the latest few: a shared one comes back soon)
-_PROBATION_LIMIT = 16
+#: the known values of a criterion met once, of which this many make it one whose
+#: values are not kept (see _Crit.varied)
+_VARIED = 512
+
+
+class _Crit:
+    """A criterion's result's static fields in one language, and its memos of results:
+    a known value of an exact kind with no missing facts is kept by itself, a decimal by
+    its text (1.0 ≠ 1.00), each the second time it is met (a household's own income is
+    not kept); an unknown value by its missing facts, a known one with missing facts by
+    (value, missing facts), at once. A value of another kind is built each time."""
+
+    __slots__ = ("_lock", "decimal", "decimals", "fields", "known", "memo", "seen", "unknown",
+                 "unknowns", "varied")
+
+    def __init__(self, criterion: Criterion, lang: str, lock: threading.Lock,
+                 empty: list[Any]) -> None:
+        self._lock = lock
+        fields = {"id": criterion.id, "title": criterion.title.get(lang), "value": None,
+                  "known": False, "missing_facts": empty, "unconfirmed": criterion.unconfirmed}
+        self.unknown = field_template(CriterionResult, fields)
+        self.known = field_template(CriterionResult, {**fields, "known": True})
+        #: a known value of an exact kind → (its class, its result); (value, missing
+        #: facts) → the same, for one with missing facts. A hit counts only when the
+        #: class is the value's (True == 1, 0 == False)
+        self.memo: dict[Any, tuple[type, CriterionResult]] = {}
+        #: an unknown value's missing facts → its result
+        self.unknowns: dict[tuple[str, ...], CriterionResult] = {}
+        #: a known decimal's text → its result
+        self.decimals: dict[str, CriterionResult] = {}
+        #: the keys of memo and decimals met once (kept the second time)
+        self.seen: set[Any] = set()
+        #: whether so many known values were met once that the memos are not worth a
+        #: look-up (a household's own income: every value built, none kept, until
+        #: ``seen`` is emptied when full)
+        self.varied = False
+        self.fields = _FIELDS_SET[CriterionResult]
+        #: whether its values are decimals (a number, not an integer)
+        kind = criterion.expr.type
+        self.decimal = kind.kind == "num" and not kind.integer
+
+    def result(self, value: Any, missing: tuple[str, ...]) -> tuple[CriterionResult, bool]:
+        """The result for ``value`` and ``missing``, and whether it is a known value of
+        an exact kind with no missing facts (one the core may share)."""
+        cls = value.__class__
+        if value is UNKNOWN:
+            found = self.unknowns.get(missing)
+            if found is None:
+                found = _memo(self._lock, self.unknowns, missing, self.make(value, missing),
+                              _REASON_LIMIT)
+            return found, False
+        if missing:
+            if cls not in _EXACT:  # (a decimal: not kept)
+                return self.make(value, missing), False
+            key: Any = (value, missing)
+            hit = self.memo.get(key)
+            if hit is None or hit[0] is not cls:
+                hit = _memo(self._lock, self.memo, key, (cls, self.make(value, missing)),
+                            _REASON_LIMIT)
+            return hit[1], False
+        if cls in _EXACT:
+            hit = self.memo.get(value)  # (no decimal: its hash costs)
+            if hit is not None and hit[0] is cls:
+                return hit[1], True
+            made = self.make(value, missing)
+            if not self.varied and self.again(value):
+                _memo(self._lock, self.memo, value, (cls, made), _REASON_LIMIT)
+            return made, True
+        if cls is Decimal:
+            text = str(value)
+            found = self.decimals.get(text)
+            if found is None:
+                found = self.make(value, missing)
+                if not self.varied and self.again(text):
+                    _memo(self._lock, self.decimals, text, found, _REASON_LIMIT)
+            return found, False
+        return self.make(value, missing), False
+
+    def again(self, key: Any) -> bool:
+        """Whether ``key`` was met before; remembered if not."""
+        if key in self.seen:
+            return True
+        with self._lock:
+            if len(self.seen) >= _MEMO_LIMIT:
+                self.seen.clear()
+            self.seen.add(key)
+            self.varied = len(self.seen) >= _VARIED
+        return False
+
+    def make(self, value: Any, missing: tuple[str, ...]) -> CriterionResult:
+        """A new result for ``value`` and ``missing`` (:func:`construct`, inline)."""
+        if value is UNKNOWN:
+            fields = self.unknown.copy()
+        else:
+            fields = self.known.copy()
+            fields["value"] = value
+        if missing:
+            fields["missing_facts"] = list(missing)
+        result = _NEW(CriterionResult)
+        _SET_DICT(result, fields)
+        _SET_FIELDS(result, self.fields)
+        _SET_EXTRA(result, None)
+        _SET_PRIVATE(result, None)
+        return result
 
 
 class _Req:
@@ -164,10 +301,12 @@ class DecisionBuilder:
                     self._sources(group)
         self._lock = threading.Lock()  # guards memo writes (memos are bounded: see _memo)
         self._texts: dict[tuple[Any, ...], Any] = {}
-        #: per language and criterion (by its id()): its result's static fields, and a
-        #: memo of results
-        self._criterion_templates: dict[
-            str, dict[int, tuple[dict[str, Any], dict[Any, CriterionResult]]]] = {}
+        #: per language and criterion (by its id()): its slot (see _Crit)
+        self._crits: dict[str, dict[int, _Crit]] = {}
+        #: per (language, date): the slot of each criterion in force, in the order the
+        #: backends give them (see _criteria)
+        self._layouts: dict[tuple[str, date], tuple[
+            tuple[Criterion, dict[Any, tuple[type, CriterionResult]] | None, _Crit], ...]] = {}
         #: missing facts by (language, path, the measures they affect)
         self._missing_facts: dict[tuple[str, str, tuple[str, ...]], MissingFact] = {}
         #: per (language, full, date, unconfirmed parameters) — what a result depends on
@@ -178,9 +317,8 @@ class DecisionBuilder:
         #: its Reason, its outcome or (outcome, exception id))
         self._reason_ids: dict[str, IdentityMemo] = {}
         #: per language: the criteria's results by the identity of a shared criteria
-        #: tuple; admitted when seen again while among the latest few (on probation)
+        #: tuple (one the core's memo holds too: see _holders_of_lone_criteria)
         self._criteria_ids: dict[str, IdentityMemo] = {}
-        self._probation = IdentityMemo(self._lock, _PROBATION_LIMIT)
         #: the hashes of (measure, language, head key) met once: a measure result's
         #: head is kept the second time (see _summary)
         self._heads_seen: set[int] = set()
@@ -291,11 +429,13 @@ class DecisionBuilder:
             if entry is not None and entry[0] is out and entry[1] is cm:
                 append(entry[2])
             elif full:
+                held = _refcount(out) > _LONE_OUTCOME  # (before anything else holds it)
                 item, again = self._measure_result(cm, out, ls, rids, lang, outcomes)
-                if again:  # the same object once more: a shared one, kept by identity
+                if again or held:  # a shared object (seen again, or the core holds it)
                     ids.put_flat((out, cm, item))
                 append(item)
             else:  # a summary result: its head found by one key of the outcome's parts
+                held = _refcount(out) > _LONE_OUTCOME
                 status, amount, oreasons, missing, discretionary, ranked, _ = out
                 meas = statics[index]
                 outs = tuple(map(_second, oreasons))
@@ -307,12 +447,15 @@ class DecisionBuilder:
                     summary = self._summary(cm, meas, ls, out, lang, outcomes, skey, True)
                 if status == "not_eligible" or amount is None or amount is UNKNOWN:
                     append(summary[0])
-                    if summary[1] is out:  # the same object once more: kept by identity
+                    if held or summary[1] is out:  # a shared object: kept by identity
                         ids.put_flat((out, cm, summary[0]))
                 else:  # an amount this household shows: its own result, of the shared head
                     fields = summary[2].copy()
                     fields["amount"] = amount
-                    append((summary[0][0], construct(MeasureResult, fields)))
+                    item = (summary[0][0], construct(MeasureResult, fields))
+                    if held:
+                        ids.put_flat((out, cm, item))
+                    append(item)
             if out.missing:
                 for path in out.missing:
                     affects.setdefault(path, []).append(cm.measure.id)
@@ -324,7 +467,7 @@ class DecisionBuilder:
         fields["lang"] = lang if lang in ("nn", "en") else "nb"
         fields["as_of"] = when
         fields["measures"] = list(map(_second, results))
-        fields["criteria"] = self._criteria(outcomes.criteria, lang)
+        fields["criteria"] = self._criteria(outcomes.criteria, lang, when)
         fields["missing_facts"] = self.missing(affects, lang) if affects else self._empty
         fields["provenance"] = construct(Provenance, provenance)
         return construct(Decision, fields)
@@ -635,11 +778,17 @@ class DecisionBuilder:
             fields["unconfirmed"] = unconfirmed_list
         return fields
 
-    def _criteria(self, criteria: tuple[CriterionOutcome, ...], lang: str,
+    def _criteria(self, criteria: tuple[CriterionOutcome, ...], lang: str, when: date,
                   ) -> list[CriterionResult]:
-        """The criteria's results; for a tuple the core shares (seen again while on
-        probation, a small identity memo of the latest ones), kept by its identity. The
-        core shares only tuples of known values of exact kinds; others are not held."""
+        """The criteria's results; for a tuple the core shares (one something besides
+        the household holds: see :func:`_holders_of_lone_criteria`), kept by its
+        identity. The core shares only tuples of known values of exact kinds; others
+        are not held.
+
+        Each result comes from its criterion's slot (see :class:`_Crit`), found by the
+        criterion's place in the date's criteria (a layout per language and date, each
+        place checked to hold that very criterion): a known value of an exact kind with
+        no missing facts costs one look-up."""
         ids = self._criteria_ids.get(lang)
         if ids is None:
             ids = self._ids(self._criteria_ids, lang)
@@ -647,75 +796,85 @@ class DecisionBuilder:
         if entry is not None and entry[0] is criteria:
             kept: list[CriterionResult] = entry[1]
             return kept
+        held = _refcount(criteria) > _LONE_CRITERIA  # (the core's memo holds it too)
+        layout = self._layouts.get((lang, when))
+        if layout is None or len(layout) != len(criteria):
+            layout = self._layout(criteria, lang, when)
         results: list[CriterionResult] = []
         append = results.append
-        per = self._criterion_templates.get(lang) or {}
         plain = True  # every value of an exact kind, none unknown: a tuple the core may share
-        for outcome in criteria:  # criterion_result, inline when its template is made
-            c, value, missing = outcome
-            pair = per.get(id(c))
-            if pair is None:
-                plain = False if missing or value.__class__ not in _EXACT else plain
-                append(self.criterion_result(outcome, lang))
-                continue
-            if value.__class__ in _EXACT:
-                if missing:
-                    key: Any = (value, missing)
-                    plain = False
-                else:
-                    key = value
-            elif value is UNKNOWN:
-                key = (value, missing) if missing else value
+        # (unpacked in the loop's target: a named tuple unpacks at half the cost there)
+        for (c, value, missing), (crit, memo, slot) in zip(criteria, layout, strict=True):
+            if c is not crit:  # (a criterion not in the date's layout)
+                slot = self._slot(c, lang)
+            elif missing:
+                if value is UNKNOWN:  # (what slot.result does, inline)
+                    found = slot.unknowns.get(missing)
+                    if found is not None:
+                        plain = False
+                        append(found)
+                        continue
+            elif memo is not None:  # (not a decimal criterion's)
+                try:
+                    hit = memo.get(value)  # (an exact value's result, with its class)
+                except TypeError:  # (a value of no exact kind that cannot be a key)
+                    hit = None
+                if hit is not None and hit[0] is value.__class__:
+                    append(hit[1])
+                    continue
+                if slot.varied and value.__class__ in _EXACT:  # (as slot.result does)
+                    append(slot.make(value, missing))
+                    continue
+            elif value.__class__ is Decimal:  # (what slot.result does, inline)
                 plain = False
-            else:  # a decimal (rarely seen twice): built each time, not kept
-                plain = False
-                fields = pair[0].copy()
-                fields["value"] = value
-                fields["known"] = True
-                if missing:
-                    fields["missing_facts"] = list(missing)
-                append(construct(CriterionResult, fields))
+                if slot.varied:
+                    append(slot.make(value, missing))
+                    continue
+                text = str(value)
+                found = slot.decimals.get(text)
+                if found is None:
+                    found = slot.make(value, missing)
+                    if slot.again(text):
+                        _memo(self._lock, slot.decimals, text, found, _REASON_LIMIT)
+                append(found)
                 continue
-            found = pair[1].get(key)
-            if found is None:
-                found = self.criterion_result(outcome, lang)
-            append(found)
-        if plain:  # (else made for this household — facts missing, a decimal: not held)
-            if self._probation.get(criteria) is not None:
-                ids.put(criteria, results)
-            else:
-                self._probation.put(criteria, True)
+            result, exact = slot.result(value, missing)
+            append(result)
+            plain = plain and exact
+        if plain and held:  # (else made for this household — facts missing, a decimal)
+            ids.put(criteria, results)
         return results
+
+    def _layout(self, criteria: tuple[CriterionOutcome, ...], lang: str, when: date,
+                ) -> tuple[tuple[Criterion, dict[Any, tuple[type, CriterionResult]] | None,
+                                 _Crit], ...]:
+        """Per place in ``criteria``: its criterion, the memo of its slot (None for a
+        criterion of decimal values: a decimal's hash costs more than its result is
+        worth looking up by) and the slot (kept for the language and date)."""
+        slots = [self._slot(outcome[0], lang) for outcome in criteria]
+        layout = tuple([(outcome[0], None if slot.decimal else slot.memo, slot)
+                        for outcome, slot in zip(criteria, slots, strict=True)])
+        _memo(self._lock, self._layouts, (lang, when), layout, _RESULT_MEMOS)
+        return layout
+
+    def _slot(self, criterion: Criterion, lang: str) -> _Crit:
+        """The criterion's slot in ``lang`` (made on first use; the criteria live as long
+        as the pack)."""
+        per = self._crits.get(lang)
+        if per is None:
+            with self._lock:
+                per = self._crits.setdefault(lang, {})
+        found = per.get(id(criterion))
+        if found is None:
+            found = _Crit(criterion, lang, self._lock, self._empty)
+            with self._lock:
+                found = per.setdefault(id(criterion), found)
+        return found
 
     def criterion_result(self, outcome: CriterionOutcome, lang: str) -> CriterionResult:
         """One criterion's result; equal results are made once and shared."""
         c, value, missing = outcome
-        per = self._criterion_templates.get(lang)
-        if per is None:
-            with self._lock:
-                per = self._criterion_templates.setdefault(lang, {})
-        pair = per.get(id(c))
-        if pair is None:  # the criteria live as long as the pack
-            pair = (field_template(CriterionResult, {
-                "id": c.id, "title": c.title.get(lang), "value": None, "known": False,
-                "missing_facts": self._empty, "unconfirmed": c.unconfirmed}), {})
-            with self._lock:
-                pair = per.setdefault(id(c), pair)
-        # a decimal value (rarely seen twice) is not kept: its result is built each time
-        key = ((value, missing) if missing else value) if (
-            value.__class__ in _EXACT or value is UNKNOWN) else None
-        found = pair[1].get(key) if key is not None else None
-        if found is None:
-            fields = pair[0].copy()
-            if value is not UNKNOWN:
-                fields["value"] = value
-                fields["known"] = True
-            if missing:
-                fields["missing_facts"] = list(missing)
-            found = construct(CriterionResult, fields)
-            if key is not None:
-                _memo(self._lock, pair[1], key, found, _REASON_LIMIT)
-        return found
+        return self._slot(c, lang).result(value, missing)[0]
 
     def missing(self, affects: dict[str, list[str]], lang: str) -> list[MissingFact]:
         facts = sorted(affects.items(), key=lambda item: (-len(item[1]), item[0]))
