@@ -1,0 +1,152 @@
+"""Paired A/B of the calculation step views (``StepViews.steps``): this tree's against
+another revision's.
+
+Imports ``src/eligibility/explain/calculation.py`` of ``--rev`` (read with ``git show``;
+default ``main``) under another name. An engine evaluates households in full and the
+recorded steps every ``steps()`` call receives are kept (the recorder's own objects, so
+that what it shares stays shared): for the warm-up households first, then for households
+it has not seen. Each side gets its own :class:`StepViews` of the pack's decimals,
+warmed on the warm-up calls; then chunks of 20 unseen households' calls alternate old and
+new, each side meeting every chunk for the first time. It prints the µs per household
+of each and the median of the per-chunk ratios (old/new), after checking both give
+equal steps. Sets: the anchor set's generated households and ``rules/no`` households
+from :func:`eligibility.batch.generate.generate` (complete, and with each optional fact
+missing with p=0.2).
+
+    .venv/bin/python bench/bench_views.py [--rev main] [--n 1000] [--warm 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib.util
+import statistics
+import subprocess
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+from time import perf_counter_ns
+from types import ModuleType
+from typing import Any
+
+from eligibility import Engine, load_pack
+from eligibility.explain.calculation import StepViews, pack_decimals
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_anchors import AS_OF, default_anchors, facts_of, population
+
+ROOT = Path(__file__).resolve().parents[1]
+RULES_NO_AS_OF = date(2026, 6, 1)
+
+
+def _module(rev: str) -> ModuleType:
+    text = subprocess.run(["git", "show", f"{rev}:src/eligibility/explain/calculation.py"],
+                          cwd=ROOT, capture_output=True, check=True).stdout
+    path = Path(tempfile.mkdtemp()) / "calculation_rev.py"
+    path.write_bytes(text)
+    spec = importlib.util.spec_from_file_location("_calculation_rev", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+Calls = list[list[tuple[Any, str]]]  # per household: its steps() calls (steps, lang)
+
+
+def _recorded(engine: Engine, documents: list[dict[str, Any]], as_of: date) -> Calls:
+    """Every household's ``steps()`` calls while ``engine`` evaluates it in full."""
+    views = engine.builder._steps
+    calls: list[tuple[Any, str]] = []
+
+    def keep(steps: Any, lang: str) -> Any:
+        calls.append((steps, lang))
+        return StepViews.steps(views, steps, lang)
+
+    views.steps = keep  # type: ignore[method-assign]
+    out: Calls = []
+    for document in documents:
+        calls = []
+        engine.evaluate(document, as_of)
+        out.append(calls)
+    del views.steps
+    return out
+
+
+def _run(fn: Any, calls: Calls) -> int:
+    t = perf_counter_ns()
+    for household in calls:
+        for steps, lang in household:
+            fn(steps, lang)
+    return perf_counter_ns() - t
+
+
+def _anchor_documents(n: int, seed: int) -> list[dict[str, Any]]:
+    sys.path.insert(0, default_anchors())
+    import rules_common  # type: ignore[import-not-found]
+    return [facts_of(h) for h in rules_common.generate_households(n, seed=seed)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rev", default="main")
+    parser.add_argument("--n", type=int, default=1000, help="unseen households per set")
+    parser.add_argument("--warm", type=int, default=2000, help="warm-up households per set")
+    args = parser.parse_args()
+    old = _module(args.rev)
+    rules_no = load_pack(ROOT / "rules/no")
+    anchors = load_pack(ROOT / "bench/anchors")
+    sets = {
+        "anchor": (anchors, AS_OF, _anchor_documents(args.warm, 99),
+                   _anchor_documents(args.n, 7)),
+        "rules/no complete": (rules_no, RULES_NO_AS_OF, population(rules_no, args.warm, 1, 0.0),
+                              population(rules_no, args.n, 2, 0.0)),
+        "rules/no missing=0.2": (rules_no, RULES_NO_AS_OF,
+                                 population(rules_no, args.warm, 1, 0.2),
+                                 population(rules_no, args.n, 2, 0.2))}
+    print(f"steps() per household, {args.rev} (old) against this tree (new); "
+          "chunks of 20 unseen households alternate")
+    for name, (pack, as_of, warm, unseen) in sets.items():
+        engine = Engine(pack)
+        warm_calls = _recorded(engine, warm, as_of)
+        calls = _recorded(engine, unseen, as_of)
+        decimals = pack_decimals(pack.parameters)
+        views_old, views_new = old.StepViews(decimals), StepViews(decimals)
+        for household in warm_calls:
+            for steps, lang in household:
+                a, b = views_old.steps(steps, lang), views_new.steps(steps, lang)
+                assert [s.__dict__ for s in a] == [s.__dict__ for s in b]
+        for household in calls[:100]:  # (checked on fresh views: the timed ones meet all)
+            for steps, lang in household:
+                a = old.StepViews(decimals).steps(steps, lang)
+                b = StepViews(decimals).steps(steps, lang)
+                assert [s.__dict__ for s in a] == [s.__dict__ for s in b]
+        ratios: list[float] = []
+        olds: list[float] = []
+        news: list[float] = []
+        gc.collect()
+        gc.disable()
+        try:
+            for i in range(0, len(calls), 20):
+                chunk = calls[i:i + 20]
+                if (i // 20) % 2:
+                    t_old = _run(views_old.steps, chunk)
+                    t_new = _run(views_new.steps, chunk)
+                else:
+                    t_new = _run(views_new.steps, chunk)
+                    t_old = _run(views_old.steps, chunk)
+                olds.append(t_old / len(chunk) / 1000)
+                news.append(t_new / len(chunk) / 1000)
+                ratios.append(t_old / t_new)
+        finally:
+            gc.enable()
+        per = statistics.mean(len(h) for h in calls)
+        print(f"  {name:<22} old {statistics.median(olds):6.1f} µs  new "
+              f"{statistics.median(news):6.1f} µs  old/new {statistics.median(ratios):.2f}  "
+              f"({per:.1f} calls per household)")
+
+
+if __name__ == "__main__":
+    main()
