@@ -135,12 +135,13 @@ def test_a_date_a_large_number_and_a_tiny_negative_read_as_before() -> None:
 
 def test_a_step_whose_memo_keeps_filling_up_is_made_without_one() -> None:
     """A step shown with ever new values (an income) stops being kept once its memo
-    filled up ``_FILLS`` times; its views read the same, and a step of few values is
-    still shared."""
+    was missed ``_MISSES`` times with less than one hit per ``_HITS`` misses; its views
+    read the same, and a step of few values is still shared."""
     from eligibility.compile.calculation import StepId
 
     class Small(StepViews):
         _STEPS = 4
+        _MISSES = 8
 
     views = Small()
     ident, few = StepId("income"), StepId("count")
@@ -149,7 +150,7 @@ def test_a_step_whose_memo_keeps_filling_up_is_made_without_one() -> None:
     first = views.steps((income[0], count), "en")
     assert views.steps((income[0]._replace(), count._replace()), "en") == first
     assert views.steps((income[0]._replace(),), "en")[0] is first[0]  # kept: shared
-    for step in income[1:]:  # two fills of four
+    for step in income[1:]:  # nine misses, two hits
         views.steps((step,), "en")
     again = views.steps((income[5]._replace(), count._replace()), "en")
     assert again[0].with_values == "(1 005)" and again[0] is not views.steps(

@@ -110,7 +110,7 @@ def _step(value: Any, *terms: Any) -> Any:
     return RecordedStep("x", "let", None, None, (), text, value, (), (), tuple(spans))
 
 
-def test_a_step_of_pack_decimals_is_shared_and_keeps_their_digits() -> None:
+def test_a_step_of_decimals_is_shared_by_their_digits() -> None:
     from types import SimpleNamespace
 
     from eligibility.explain.calculation import StepViews, pack_decimals
@@ -125,10 +125,28 @@ def test_a_step_of_pack_decimals_is_shared_and_keeps_their_digits() -> None:
     assert other is not first
     assert (first.value, first.with_values) == (short, "0.3")
     assert str(other.value) == "0.30" and other.model_dump_json() != first.model_dump_json()
-    own = Decimal("0.3")  # equal to the pack's, but this household's: built each time
-    made = views.steps((_step(own, own),), "en")[0]
-    assert made is not first and made.model_dump_json() == first.model_dump_json()
-    assert views.steps((_step(own, own),), "en")[0] is not made
+    own = Decimal("0.3")  # this household's, written as the pack's: the same view
+    assert views.steps((_step(own, own),), "en")[0] is first
+    wider = Decimal("0.300")  # equal again, written otherwise: a view of its own digits
+    made = views.steps((_step(wider, wider),), "en")[0]
+    assert made is not first and made is not other and str(made.value) == "0.300"
+    assert views.steps((_step(Decimal("0.300"), Decimal("0.300")),), "en")[0] is made
+
+
+def test_a_decimal_shares_a_view_with_no_other_kind_of_value() -> None:
+    """A decimal's memo key is its digits, tagged: a text or a whole number of the same
+    digits keeps a view of its own, and -0 is not 0."""
+    from eligibility.explain.calculation import StepViews
+
+    views = StepViews()
+    values = [Decimal("1"), "1", 1, Decimal("-0"), Decimal("0"), 0, Decimal("0.0")]
+    made = [views.steps((_step(v, v),), "en")[0] for v in values]
+    assert len({id(m) for m in made}) == len(values)
+    again = [views.steps((_step(v, v),), "en")[0] for v in
+             [Decimal("1"), "1", 1, Decimal("-0"), Decimal("0"), 0, Decimal("0.0")]]
+    assert all(a is m for a, m in zip(again, made, strict=True))
+    assert [m.with_values for m in made] == ["1", '"1"', "1", "-0", "0", "0", "0"]
+    assert [m.model_dump_json() for m in again] == [m.model_dump_json() for m in made]
 
 
 def test_with_values_formats_every_value_as_format_number_does() -> None:

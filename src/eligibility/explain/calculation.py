@@ -174,24 +174,26 @@ class StepViews:
     and keys) and language, and their list once per tuple of them; each
     :class:`SourceRef` once; the pack's decimals are formatted once per language, whole
     numbers of four digits or more once. A step whose shown values are all of exact
-    kinds (or the pack's own decimals) is made once per values (unless its memo filled
-    up ``_FILLS`` times: values seldom seen again); one the recorder shares (the same
-    object seen again) is then found by identity. A Decision builder keeps one; the
-    objects it hands out are shared between Decisions (frozen; do not mutate their
-    lists). Memo writes are guarded by a lock, so one instance serves many threads."""
+    kinds or decimals (a decimal keyed by its ``str``, which names its digits and
+    exponent) is made once per values, unless its memo was missed ``_MISSES`` times
+    with few hits (values seldom seen again: an income, a sum of them); one the
+    recorder shares (the same object seen again) is then found by identity. A Decision
+    builder keeps one; the objects it hands out are shared between Decisions (frozen;
+    do not mutate their lists). Memo writes are guarded by a lock, so one instance
+    serves many threads."""
 
     _LIMIT = 4096
     _STEPS = 256  # the most steps kept per step and language
-    #: a step whose memo filled up this often (so many values, seldom or never again:
-    #: an income, a sum of them) is made without one from then on
-    _FILLS = 2
+    #: a step whose memo was missed this often, with less than one hit per ``_HITS``
+    #: misses (so many values, seldom or never again: an income, a sum of them), is
+    #: made without one from then on
+    _MISSES = 512
+    _HITS = 3
 
     def __init__(self, pack_decimals: Mapping[int, tuple[Any, str]] | None = None) -> None:
-        #: the pack's own parameter decimals (id → a key naming the exact value; see
-        #: :func:`pack_decimals`): a step showing only these is shared like one without
-        #: decimals (a rate, a limit looked up)
-        self._decimals: Mapping[int, tuple[Any, _DecimalKey]] = {
-            key: (value, _DecimalKey(text)) for key, (value, text) in (pack_decimals or {}).items()}
+        #: the pack's own parameter decimals (id → (the decimal, its str); see
+        #: :func:`pack_decimals`): formatted once per language
+        self._decimals: Mapping[int, tuple[Any, str]] = pack_decimals or {}
         #: per step and language: its static fields, and a memo of the steps made from
         #: them keyed by what varies (values, waiting-for, parameters)
         self._static: dict[tuple[Any, ...],
@@ -252,7 +254,7 @@ class StepViews:
             "rounding": s.rounding,
             "exact": None,
         })
-        entry: _Static = (s.sources, s.title, template, {}, [0])
+        entry: _Static = (s.sources, s.title, template, {}, [0, 0, False, False])
         self._store(self._static, key, entry)
         return entry
 
@@ -291,31 +293,14 @@ class StepViews:
         self._store(memo, id(p), (p, used))
         return used
 
-    def _pack_keys(self, vals: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        """``vals`` with each of the pack's own decimals as its key (a
-        :class:`_DecimalKey`); None when another value is not shareable (a decimal of
-        this household)."""
-        out: list[Any] = []
-        decimals = self._decimals
-        for v in vals:
-            if v.__class__ in _SHAREABLE:
-                out.append(v)
-                continue
-            key = decimals.get(id(v))
-            if key is None or key[0] is not v:
-                return None
-            out.append(key[1])
-        return tuple(out)
-
     def steps(self, steps: tuple[RecordedStep, ...], lang: str) -> list[CalculationStep]:
         """The recorded steps as ``MeasureResult.calculation`` (not re-validated)."""
         out: list[CalculationStep] = []
         append = out.append
         yes_no, texts, _, params, shared, planned = self._langs.get(lang) or self._lang(lang)
         shareable = _SHAREABLE.issuperset
-        decimals = self._decimals
         ints, keep_int = self._ints, self._int_text
-        _STEPS, _FILLS = self._STEPS, self._FILLS
+        _STEPS, _MISSES, _HITS = self._STEPS, self._MISSES, self._HITS
         for s in steps:
             seen = shared.get(id(s))
             if seen is not None and seen[0] is s:  # a step the recorder shares
@@ -327,24 +312,29 @@ class StepViews:
                 found = pfound[1]
             else:
                 found = self._static_of(s, lang, planned)
-            template, made = found[2], found[3]
-            # a step without decimals of its own (a count, a choice, a parameter's value)
-            # is made once per values and shared; the parameters it looked up are kept
+            template, made, counts = found[2], found[3], found[4]
+            # a step of exact values (a count, a choice, a parameter's value, a rate) is
+            # made once per values and shared; the parameters it looked up are kept
             # alive by the entry
             key: Any = None
-            if (value.__class__ in _SHAREABLE or id(value) in decimals) and (
-                    found[4][0] < _FILLS):
+            if not counts[2]:
                 vals: tuple[Any, ...] | None = (value, exact, *map(_third, terms))
                 if not shareable(map(type, vals)):  # type: ignore[arg-type]
-                    vals = self._pack_keys(vals)  # type: ignore[arg-type]
-                if vals is not None:  # never tuples themselves (a pack decimal: its key)
+                    vals = _value_keys(vals)  # type: ignore[arg-type]
+                if vals is not None:  # never tuples themselves (a decimal: its key)
                     key = (vals, waiting, *map(id, used)) if waiting or used else vals
                     hit = made.get(key)
                     if hit is not None:
+                        counts[1] += 1  # (a count for the heuristic: unguarded)
                         # kept by identity too: a step the recorder shares is found so
-                        # when it comes again
+                        # when it comes again; once it came again, so is every object
+                        # of this step found by values (the recorder may share several
+                        # of equal values)
                         if hit[0] is s:
+                            counts[3] = True
                             self._store(shared, id(s), hit)
+                        elif counts[3]:
+                            self._store(shared, id(s), (s, hit[1]))
                         append(hit[1])
                         continue
             fields = template.copy()
@@ -377,7 +367,9 @@ class StepViews:
                 with self._lock:
                     if len(made) >= _STEPS:
                         made.clear()
-                        found[4][0] += 1
+                    misses = counts[0] = counts[0] + 1
+                    if misses >= _MISSES and counts[1] * _HITS < misses:
+                        counts[2] = True  # (seldom found: made without the memo now)
                     made[key] = (s, step)
             append(step)
         return out
@@ -410,24 +402,33 @@ class StepViews:
 _SCALARS = frozenset({bool, int, str, Decimal, date})
 
 
-class _DecimalKey:
-    """A memo key standing for one of the pack's decimal objects: equal to itself only
-    (hashed by identity, so cheaper than the decimal; 1.0 and 1.00 have keys of their
-    own)."""
+def _value_keys(vals: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """``vals`` with each decimal as its key, ``(_DECIMAL, its str)`` (the str names
+    its sign, digits and exponent: 1.0 and 1.00 have keys of their own, and two
+    decimals of one key read and serialise alike); None when another value is not
+    shareable (a mapping)."""
+    out: list[Any] = []
+    for v in vals:
+        cls = v.__class__
+        if cls is Decimal:
+            out.append((_DECIMAL, str(v)))
+        elif cls in _SHAREABLE:
+            out.append(v)
+        else:
+            return None
+    return tuple(out)
 
-    __slots__ = ("text",)
 
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return f"<pack decimal {self.text}>"
+#: the tag of a decimal's memo key (no recorded value is a tuple, nor a waiting-for
+#: fact this object)
+_DECIMAL = object()
 
 
 #: a step's static part per language (see ``StepViews._static``): its sources and title
 #: (kept: the key holds their ids), its CalculationStep's field template, the steps made
-#: from it by values, and how often that memo filled up
-_Static = tuple[Any, Any, dict[str, Any], dict[Any, Any], list[int]]
+#: from it by values, and that memo's misses, hits, whether it is no longer used, and
+#: whether a step the recorder shares came again
+_Static = tuple[Any, Any, dict[str, Any], dict[Any, Any], list[Any]]
 #: per language (see ``StepViews._langs``)
 _Lang = tuple[tuple[str, str], dict[int, tuple[Any, str]], dict[int, tuple[Any, ParameterUsed]],
               dict[Any, tuple[Any, list[ParameterUsed]]],
