@@ -9,9 +9,11 @@ it has not seen. Each side gets its own :class:`StepViews` of the pack's decimal
 warmed on the warm-up calls; then chunks of 20 unseen households' calls alternate old and
 new, each side meeting every chunk for the first time. It prints the µs per household
 of each and the median of the per-chunk ratios (old/new), after checking both give
-equal steps. Sets: the anchor set's generated households and ``rules/no`` households
-from :func:`eligibility.batch.generate.generate` (complete, and with each optional fact
-missing with p=0.2).
+equal steps; then the same for the full ``Engine.evaluate`` of those households (with
+the collector on): two engines warmed alike, one building its steps with the old
+module's :class:`StepViews`, alternating chunks. Sets: the anchor set's generated
+households and ``rules/no`` households from :func:`eligibility.batch.generate.generate`
+(complete, and with each optional fact missing with p=0.2).
 
     .venv/bin/python bench/bench_views.py [--rev main] [--n 1000] [--warm 2000]
 """
@@ -146,6 +148,36 @@ def main() -> None:
         print(f"  {name:<22} old {statistics.median(olds):6.1f} µs  new "
               f"{statistics.median(news):6.1f} µs  old/new {statistics.median(ratios):.2f}  "
               f"({per:.1f} calls per household)")
+        _full(old, pack, as_of, warm, unseen, name)
+
+
+def _full(old: ModuleType, pack: Any, as_of: date, warm: list[dict[str, Any]],
+          unseen: list[dict[str, Any]], name: str) -> None:
+    """The full evaluate of ``unseen`` on two engines warmed on ``warm``, one with the
+    old module's step views; chunks of 20 alternate."""
+    engine_old, engine_new = Engine(pack), Engine(pack)
+    engine_old.builder._steps = old.StepViews(pack_decimals(pack.parameters))
+    for document in warm:
+        engine_old.evaluate(document, as_of)
+        engine_new.evaluate(document, as_of)
+    ratios: list[float] = []
+    olds: list[float] = []
+    news: list[float] = []
+    gc.collect()
+    for i in range(0, len(unseen), 20):
+        chunk = unseen[i:i + 20]
+        pair = [engine_old, engine_new] if (i // 20) % 2 else [engine_new, engine_old]
+        took: dict[int, int] = {}
+        for engine in pair:
+            t = perf_counter_ns()
+            for document in chunk:
+                engine.evaluate(document, as_of)
+            took[id(engine)] = perf_counter_ns() - t
+        olds.append(took[id(engine_old)] / len(chunk) / 1000)
+        news.append(took[id(engine_new)] / len(chunk) / 1000)
+        ratios.append(took[id(engine_old)] / took[id(engine_new)])
+    print(f"  {name + ', full evaluate':<22} old {statistics.median(olds):6.1f} µs  new "
+          f"{statistics.median(news):6.1f} µs  old/new {statistics.median(ratios):.3f}")
 
 
 if __name__ == "__main__":
