@@ -113,8 +113,8 @@ def _with_values(text: str, terms: tuple[tuple[int, int, Any], ...], lang: str,
                  ints: Mapping[int, str] | None,
                  keep_int: Callable[[int], str] | None) -> str:
     """:func:`with_values` of ``text`` and its ``terms``; ``ints``: the texts of whole
-    numbers of four digits or more formatted before (a :class:`StepViews` keeps them;
-    alike in every language), ``keep_int`` formats and keeps one that is not there."""
+    numbers formatted before (a :class:`StepViews` keeps them; alike in every
+    language), ``keep_int`` formats and keeps one that is not there."""
     out = ""
     at = 0
     for start, end, value in terms:  # recorded in source order, never overlapping
@@ -122,13 +122,13 @@ def _with_values(text: str, terms: tuple[tuple[int, int, Any], ...], lang: str,
         at = end
         cls = value.__class__
         if cls is int:
-            if -1000 < value < 1000:
-                out += str(value)
-            elif ints is None:
-                out += f"{value:,}".replace(",", " ")
-            else:
+            if ints is not None:
                 shown = ints.get(value)
                 out += keep_int(value) if shown is None else shown  # type: ignore[misc]
+            elif -1000 < value < 1000:
+                out += str(value)
+            else:
+                out += f"{value:,}".replace(",", " ")
         elif cls is Decimal:
             key = id(value)
             hit = texts.get(key) if texts is not None else None
@@ -173,7 +173,7 @@ class StepViews:
     :class:`~eligibility.compile.calculation.ParamUse` (which the plan shares per date
     and keys) and language, and their list once per tuple of them; each
     :class:`SourceRef` once; the pack's decimals are formatted once per language, whole
-    numbers of four digits or more once. A step whose shown values are all of exact
+    numbers once. A step whose shown values are all of exact
     kinds or decimals (a decimal keyed by its ``str``, which names its digits and
     exponent) is made once per values, unless its memo was missed ``_MISSES`` times
     with few hits (values seldom seen again: an income, a sum of them); one the
@@ -199,7 +199,7 @@ class StepViews:
         self._static: dict[tuple[Any, ...],
                            _Static] = {}
         self._refs: dict[Source, SourceRef] = {}
-        #: the texts of whole numbers of four digits or more (alike in every language)
+        #: the texts of whole numbers (alike in every language)
         self._ints: dict[int, str] = {}
         #: per language: the texts of no and yes (as :func:`format_number` gives them),
         #: the texts of the pack's decimals (id → (decimal, text)), the ParameterUsed
@@ -208,7 +208,8 @@ class StepViews:
         #: the list)), the views of recorded
         #: steps a recorder shares (id → (the RecordedStep, its view): a step found in
         #: ``_static``'s memo by values as built from this very object), and the
-        #: ``_static`` entry of each planned step (id of its StepId → (it, the entry))
+        #: ``_static`` entry of each planned step (by its StepId, hashed by identity;
+        #: never None)
         self._langs: dict[str, _Lang] = {}
         self._empty: list[Any] = []
         self._lock = threading.Lock()
@@ -221,7 +222,7 @@ class StepViews:
         return value
 
     def _int_text(self, value: int) -> str:
-        """A whole number's text (four digits or more), kept in ``_ints``."""
+        """A whole number's text, kept in ``_ints``."""
         text: str = self._store(self._ints, value, f"{value:,}".replace(",", " "))
         return text
 
@@ -254,7 +255,7 @@ class StepViews:
             "rounding": s.rounding,
             "exact": None,
         })
-        entry: _Static = (s.sources, s.title, template, {}, [0, 0, False, False])
+        entry: _Static = (s.sources, s.title, template, {}, [0, 0, False, False, 0])
         self._store(self._static, key, entry)
         return entry
 
@@ -267,7 +268,7 @@ class StepViews:
             views: dict[int, tuple[Any, ParameterUsed]] = {}
             lists: dict[Any, tuple[Any, list[ParameterUsed]]] = {}
             shared: dict[int, tuple[RecordedStep, CalculationStep]] = {}
-            planned: dict[int, tuple[StepId, Any]] = {}
+            planned: dict[StepId | None, _Static] = {}
             made = ((format_number(False, lang), format_number(True, lang)), texts, views,
                     lists, shared, planned)
             with self._lock:
@@ -307,12 +308,10 @@ class StepViews:
                 append(seen[1])
                 continue
             (_, _, _, _, _, text, value, waiting, used, terms, _, exact, ident) = s
-            pfound = planned.get(id(ident)) if ident is not None else None
-            if pfound is not None and pfound[0] is ident:  # the planned step's static part
-                found = pfound[1]
-            else:
+            found = planned.get(ident)  # the planned step's static part (None: none)
+            if found is None:
                 found = self._static_of(s, lang, planned)
-            template, made, counts = found[2], found[3], found[4]
+            _, _, template, made, counts = found
             # a step of exact values (a count, a choice, a parameter's value, a rate) is
             # made once per values and shared; the parameters it looked up are kept
             # alive by the entry
@@ -327,14 +326,16 @@ class StepViews:
                     if hit is not None:
                         counts[1] += 1  # (a count for the heuristic: unguarded)
                         # kept by identity too: a step the recorder shares is found so
-                        # when it comes again; once it came again, so is every object
-                        # of this step found by values (the recorder may share several
-                        # of equal values)
+                        # when it comes again; once one came again, so is every fourth
+                        # other object of this step found by values (the recorder may
+                        # share several of equal values)
                         if hit[0] is s:
                             counts[3] = True
                             self._store(shared, id(s), hit)
-                        elif counts[3]:
-                            self._store(shared, id(s), (s, hit[1]))
+                        elif counts[3]:  # (every fourth: most are seen once)
+                            counts[4] += 1
+                            if not counts[4] & 3:
+                                self._store(shared, id(s), (s, hit[1]))
                         append(hit[1])
                         continue
             fields = template.copy()
@@ -386,16 +387,17 @@ class StepViews:
         entry: tuple[Any, list[ParameterUsed]] = self._store(params, id(used), (used, pfound[1]))
         return entry
 
-    def _static_of(self, s: RecordedStep, lang: str, planned: dict[int, tuple[StepId, Any]],
+    def _static_of(self, s: RecordedStep, lang: str, planned: dict[StepId | None, _Static],
                    ) -> _Static:
-        """The ``_static`` entry of ``s`` (kept under its planned step's identity too)."""
+        """The ``_static`` entry of ``s`` (kept under its planned step too: a StepId is
+        hashed by identity)."""
         sources, title = s.sources, s.title
         found = self._static.get((id(sources), id(title), s.name, s.text, s.unit, s.rounding,
                                   lang))
         if found is None or found[0] is not sources or found[1] is not title:
             found = self._template(s, lang)
         if s.planned is not None:
-            self._store(planned, id(s.planned), (s.planned, found))
+            self._store(planned, s.planned, found)
         return found
 
 
@@ -426,13 +428,13 @@ _DECIMAL = object()
 
 #: a step's static part per language (see ``StepViews._static``): its sources and title
 #: (kept: the key holds their ids), its CalculationStep's field template, the steps made
-#: from it by values, and that memo's misses, hits, whether it is no longer used, and
-#: whether a step the recorder shares came again
+#: from it by values, and that memo's misses, hits, whether it is no longer used,
+#: whether a step the recorder shares came again, and the other objects found since
 _Static = tuple[Any, Any, dict[str, Any], dict[Any, Any], list[Any]]
 #: per language (see ``StepViews._langs``)
 _Lang = tuple[tuple[str, str], dict[int, tuple[Any, str]], dict[int, tuple[Any, ParameterUsed]],
               dict[Any, tuple[Any, list[ParameterUsed]]],
-              dict[int, tuple[RecordedStep, CalculationStep]], dict[int, tuple[StepId, Any]]]
+              dict[int, tuple[RecordedStep, CalculationStep]], dict[StepId | None, _Static]]
 _third = itemgetter(2)  # a recorded term's value
 #: the value types of a step that can be shared between Decisions as it is: equal values
 #: of one step's value or term (each of one type) format and serialise alike
