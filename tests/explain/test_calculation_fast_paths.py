@@ -1,9 +1,9 @@
 """The calculation views' cheaper paths read exactly as the views did before them.
 
 ``_decimal_text`` now formats a decimal as it is and rounds only one with more than
-four decimals; ``with_values`` joins by concatenation and takes whole numbers of four
-digits or more from a :class:`StepViews` memo. The references below are the decimal
-text and ``with_values`` of the views before those paths, kept verbatim (their other
+four decimals; ``with_values`` joins by concatenation and takes whole numbers from a
+:class:`StepViews` memo. The references below are the decimal text and
+``with_values`` of the views before those paths, kept verbatim (their other
 values go through today's :func:`format_number`, whose branches for them did not
 change); generated decimals and whole numbers of both signs, zero, many digits, large
 and small exponents and more than four decimals, every term kind, in nb, nn and en."""
@@ -156,3 +156,29 @@ def test_a_step_whose_memo_keeps_filling_up_is_made_without_one() -> None:
     assert again[0].with_values == "(1 005)" and again[0] is not views.steps(
         (income[5]._replace(),), "en")[0]  # made each time now
     assert again[1] is first[1]  # the other step's memo is its own: still shared
+
+
+def test_equal_steps_of_many_objects_share_one_view_through_every_memo() -> None:
+    """The views of equal steps — one object the recorder shares, seen again, and other
+    objects of the same values (a decimal among them) — are one view, kept by identity
+    once the shared object came again, and still one after the memos filled up and were
+    emptied; a step of other values has its own."""
+    from eligibility.compile.calculation import StepId
+
+    class Small(StepViews):
+        _LIMIT = 3  # the identity memo empties every third entry
+
+    views = Small()
+    ident = StepId("rate")
+    shared = _step(Decimal("0.13"), 2, True)._replace(value=Decimal("1.26"), planned=ident)
+    count = _step(7)._replace(value=7, planned=StepId("count"))
+    first, seven = views.steps((shared, count), "nb")
+    assert first.with_values == "(0,13 + 2 + ja)" and first.value == Decimal("1.26")
+    for n in range(12):
+        others = [shared._replace() for _ in range(3)]  # equal, other objects
+        got = views.steps((shared, *others, count._replace(), shared, count), "nb")
+        assert [id(v) for v in got] == [id(first)] * 4 + [id(seven), id(first), id(seven)], n
+    assert seven.with_values == "(7)" and seven.value == 7
+    other = views.steps((shared._replace(value=Decimal("1.260")),), "nb")[0]
+    assert other is not first and str(other.value) == "1.260"
+    assert other.model_dump_json() != first.model_dump_json()
