@@ -182,3 +182,43 @@ def test_equal_steps_of_many_objects_share_one_view_through_every_memo() -> None
     other = views.steps((shared._replace(value=Decimal("1.260")),), "nb")[0]
     assert other is not first and str(other.value) == "1.260"
     assert other.model_dump_json() != first.model_dump_json()
+
+
+def _copy(value: Any, wider: bool) -> Any:
+    """An equal value of the same kind, another object: a decimal from its digits (one
+    more zero where ``wider``: 1.5 → 1.50, so another key), a whole number from its
+    text."""
+    if value.__class__ is Decimal:
+        copy = Decimal(str(value))
+        if wider and copy.is_finite():
+            sign, digits, exponent = copy.as_tuple()
+            assert isinstance(exponent, int)
+            copy = Decimal((sign, (*digits, 0), exponent - 1))
+        return copy
+    if value.__class__ is int:
+        return int(str(value))
+    return value
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
+@given(st.lists(values, min_size=1, max_size=5), st.booleans())
+def test_a_step_found_by_its_values_reads_as_one_made_afresh(shown: list[Any],
+                                                             wider: bool) -> None:
+    """A step whose view the memo finds by values (equal values of the same kinds,
+    other objects; a decimal by its digits) reads and serialises exactly as a view
+    made afresh of that very step, its value and exact amount included."""
+    views = StepViews()
+    exact = shown[-1] if shown[-1].__class__ in (Decimal, int) else None  # an amount's
+    value = UNKNOWN if shown[0] is ELIDED else shown[0]  # (a term's mark only)
+    for lang in LANGS:
+        first = _step(*shown)._replace(value=value, exact=exact)
+        try:
+            views.steps((first,), lang)
+        except InvalidOperation:  # (a rounding beyond the context's precision)
+            continue
+        for again in (first._replace(), _step(*[_copy(v, wider) for v in shown])._replace(
+                value=_copy(value, wider), exact=_copy(exact, wider))):
+            got = views.steps((again,), lang)[0]
+            fresh = StepViews().steps((again,), lang)[0]
+            assert got.model_dump_json() == fresh.model_dump_json()
+            assert got.__dict__ == fresh.__dict__
