@@ -189,6 +189,9 @@ class StepViews:
     #: made without one from then on
     _MISSES = 512
     _HITS = 3
+    #: a step showing decimals is made this often before it is keyed by them (the
+    #: digits of each: the first evaluations of a new engine pay no keys)
+    _KEYED_AFTER = 8
 
     def __init__(self, pack_decimals: Mapping[int, tuple[Any, str]] | None = None) -> None:
         #: the pack's own parameter decimals (id → (the decimal, its str); see
@@ -255,7 +258,7 @@ class StepViews:
             "rounding": s.rounding,
             "exact": None,
         })
-        entry: _Static = (s.sources, s.title, template, {}, [0, 0, False, False, 0])
+        entry: _Static = (s.sources, s.title, template, {}, [0, 0, False, False, 0, 0])
         self._store(self._static, key, entry)
         return entry
 
@@ -301,7 +304,8 @@ class StepViews:
         yes_no, texts, _, params, shared, planned = self._langs.get(lang) or self._lang(lang)
         shareable = _SHAREABLE.issuperset
         ints, keep_int = self._ints, self._int_text
-        _STEPS, _MISSES, _HITS = self._STEPS, self._MISSES, self._HITS
+        _STEPS, _MISSES, _HITS, _KEYED_AFTER = (self._STEPS, self._MISSES, self._HITS,
+                                                self._KEYED_AFTER)
         for s in steps:
             seen = shared.get(id(s))
             if seen is not None and seen[0] is s:  # a step the recorder shares
@@ -319,7 +323,11 @@ class StepViews:
             if not counts[2]:
                 vals: tuple[Any, ...] | None = (value, exact, *map(_third, terms))
                 if not shareable(map(type, vals)):  # type: ignore[arg-type]
-                    vals = _value_keys(vals)  # type: ignore[arg-type]
+                    if counts[5] < _KEYED_AFTER:  # (a new engine's: seldom seen again)
+                        counts[5] += 1  # (a count for the heuristic: unguarded)
+                        vals = None
+                    else:
+                        vals = _value_keys(vals)  # type: ignore[arg-type]
                 if vals is not None:  # never tuples themselves (a decimal: its key)
                     key = (vals, waiting, *map(id, used)) if waiting or used else vals
                     hit = made.get(key)
@@ -429,7 +437,8 @@ _DECIMAL = object()
 #: a step's static part per language (see ``StepViews._static``): its sources and title
 #: (kept: the key holds their ids), its CalculationStep's field template, the steps made
 #: from it by values, and that memo's misses, hits, whether it is no longer used,
-#: whether a step the recorder shares came again, and the other objects found since
+#: whether a step the recorder shares came again, the other objects found since, and
+#: how often it was made with decimals before they were keys
 _Static = tuple[Any, Any, dict[str, Any], dict[Any, Any], list[Any]]
 #: per language (see ``StepViews._langs``)
 _Lang = tuple[tuple[str, str], dict[int, tuple[Any, str]], dict[int, tuple[Any, ParameterUsed]],
