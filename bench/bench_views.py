@@ -13,7 +13,9 @@ equal steps; then the same for the full ``Engine.evaluate`` of those households 
 the collector on): two engines warmed alike, one building its steps with the old
 module's :class:`StepViews`, alternating chunks. Sets: the anchor set's generated
 households and ``rules/no`` households from :func:`eligibility.batch.generate.generate`
-(complete, and with each optional fact missing with p=0.2).
+(complete, and with each optional fact missing with p=0.2). Last, the views of a new
+engine: a fresh :class:`StepViews` of each side over the steps of the six ``fixtures/``
+(as recorded the first time an engine sees each), 200 alternating passes.
 
     .venv/bin/python bench/bench_views.py [--rev main] [--n 1000] [--warm 2000]
 """
@@ -35,6 +37,7 @@ from typing import Any
 
 from eligibility import Engine, load_pack
 from eligibility.explain.calculation import StepViews, pack_decimals
+from eligibility.pack.yamlio import load_yaml_file, plain
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_anchors import AS_OF, default_anchors, facts_of, population
@@ -110,6 +113,7 @@ def main() -> None:
                                  population(rules_no, args.n, 2, 0.2))}
     print(f"steps() per household, {args.rev} (old) against this tree (new); "
           "chunks of 20 unseen households alternate")
+    _cold(old, rules_no)
     for name, (pack, as_of, warm, unseen) in sets.items():
         engine = Engine(pack)
         warm_calls = _recorded(engine, warm, as_of)
@@ -149,6 +153,21 @@ def main() -> None:
               f"{statistics.median(news):6.1f} µs  old/new {statistics.median(ratios):.2f}  "
               f"({per:.1f} calls per household)")
         _full(old, pack, as_of, warm, unseen, name)
+
+
+def _cold(old: ModuleType, pack: Any) -> None:
+    """The views of a new engine: fresh ones per pass over the fixtures' steps."""
+    documents = [plain(load_yaml_file(path)) for path in sorted((ROOT / "fixtures").glob("*.yaml"))]
+    calls = _recorded(Engine(pack), documents, date(2026, 7, 1))
+    decimals = pack_decimals(pack.parameters)
+    took: dict[str, list[float]] = {"old": [], "new": []}
+    for n in range(200):
+        sides = [("old", old.StepViews), ("new", StepViews)]
+        for name, views in sides if n % 2 else sides[::-1]:
+            took[name].append(_run(views(decimals).steps, calls) / len(calls) / 1000)
+    before, after = statistics.median(took["old"]), statistics.median(took["new"])
+    print(f"  {'new engine, fixtures':<22} old {before:6.1f} µs  new {after:6.1f} µs  "
+          f"old/new {before / after:.2f}  (a fresh StepViews per pass, per fixture)")
 
 
 def _full(old: ModuleType, pack: Any, as_of: date, warm: list[dict[str, Any]],

@@ -187,7 +187,7 @@ class StepViews:
     #: a step whose memo was missed this often, with less than one hit per ``_HITS``
     #: misses (so many values, seldom or never again: an income, a sum of them), is
     #: made without one from then on
-    _MISSES = 512
+    _MISSES = 64
     _HITS = 3
     #: a step showing decimals is made this often before it is keyed by them (the
     #: digits of each: the first evaluations of a new engine pay no keys)
