@@ -2,7 +2,8 @@
 
 :func:`env_steps` gives, per planned step, the closures of a backend over its own
 environment and a layout: a step without `if` conditions as one :class:`_Direct`
-(every term in order; its plain look-ups bound once per date by :func:`_bind`), one with
+(every term in order; its plain look-ups bound once per date by :func:`_bind`, with
+the step's recorder on the date that the recorders make), one with
 conditions as a :class:`_Guarded` holding a :class:`_Direct` per way its conditions
 come out (:func:`_conditions`, :func:`_outcomes`, :func:`_laid_out`; made at start where
 there are few, else as they come). The recorders (:mod:`.recording`) record a step from
@@ -36,9 +37,9 @@ from eligibility.expr import ast
 class _Direct:
     """A step without `if` conditions over an environment, laid out for
     :func:`_direct_step`: every term is recorded, in order, so its terms are the date's
-    plain look-ups (bound once per date in ``dated``) with the household's values put
-    in: those read from the environment by key (one look-up), the aggregates the
-    evaluation kept or computes, and the keyed look-ups."""
+    plain look-ups (bound once per date in ``dated``, with the step's recorder on the
+    date) with the household's values put in: those read from the environment by key,
+    the aggregates the evaluation kept or computes, and the keyed look-ups."""
 
     head: tuple[Any, ...]  # (name, kind, title, unit, sources, text, planned) of the step
     vkey: str | None  # where the environment keeps the step's value; None: the amount
@@ -56,6 +57,7 @@ class _Direct:
     elided: tuple[tuple[int, int, int], ...] = ()
     #: per date: what the date fixes (see :func:`_bind`)
     dated: dict[date, tuple[Any, ...]] = field(default_factory=dict)
+    env_keys: tuple[str, ...] = ()  # the environment keys of ``env_terms``, in order
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -74,6 +76,9 @@ class _Guarded:
     #: per outcomes: the layout (made at start for each way two-valued conditions can
     #: go), or how many times other outcomes came before one is made for them
     layouts: dict[tuple[Any, ...], _Direct | int] = field(default_factory=dict)
+    #: per condition in ``conds``: where the evaluation keeps its value when it computed
+    #: it (a call it shows, such as ``any`` or ``known``), or ""
+    cond_keys: tuple[str, ...] = ()
 
 
 #: one step for :func:`record_env`: (the planned step, the environment key of its value
@@ -94,11 +99,13 @@ def env_steps(plan: CalculationPlan, compile_node: Callable[[ast.Node], Any],
     keeps a ``let`` / criterion value, ``term_key`` where it may keep a term's value
     (an aggregate the evaluation computed; "" where none)."""
     conds: dict[int, Any] = {}  # one closure per condition, so the record asks it once
+    cond_keys: dict[int, str] = {}  # a condition's closure → term_key of its node
 
     def cond_fn(node: ast.Node) -> Any:
         found = conds.get(id(node))
         if found is None:
             found = conds[id(node)] = compile_node(node)
+            cond_keys[id(found)] = term_key(node)
         return found
 
     out: list[EnvStep] = []
@@ -126,15 +133,17 @@ def env_steps(plan: CalculationPlan, compile_node: Callable[[ast.Node], Any],
                 key = term_key(term.node)
             flat.append((start, end, how, key, efn, eguards, ekeys))
         out.append((planned, vkey, tuple(flat),
-                    _direct(planned, vkey, flat) or _guarded(planned, vkey, flat)))
+                    _direct(planned, vkey, flat) or _guarded(planned, vkey, flat, cond_keys)))
     return tuple(out)
 
 
-def _guarded(planned: _PlannedStep, vkey: str | None,
-             flat: list[tuple[Any, ...]]) -> _Guarded:
-    """``planned`` (with `if` conditions) laid out for :func:`_guarded_step`."""
+def _guarded(planned: _PlannedStep, vkey: str | None, flat: list[tuple[Any, ...]],
+             cond_keys: Mapping[int, str]) -> _Guarded:
+    """``planned`` (with `if` conditions) laid out for :func:`_guarded_step`
+    (``cond_keys``: a condition's closure → where the evaluation may keep its value)."""
     conds, index = _conditions(flat)
-    g = _Guarded(planned, vkey, tuple(flat), conds, index)
+    g = _Guarded(planned, vkey, tuple(flat), conds, index,
+                 cond_keys=tuple(cond_keys.get(id(c), "") for c, _ in conds))
     for outcomes in _outcomes(g.conds):  # laid out at start for every way they can go
         g.layouts[outcomes] = _guarded_layout(g, outcomes)
     return g
@@ -234,14 +243,15 @@ def _direct(planned: _PlannedStep, vkey: str | None,
         (planned.name, planned.kind, planned.title, planned.unit, planned.sources,
          planned.text, planned.ident), vkey, len(flat), tuple(env_terms),
         itemgetter(*env_keys) if env_keys else None, tuple(evals), tuple(keyed),
-        tuple(plain), tuple(uses), tuple(elided))
+        tuple(plain), tuple(uses), tuple(elided), env_keys=tuple(env_keys))
 
 
 def _bind(plan: CalculationPlan, d: _Direct, as_of: date, params: Mapping[str, Any],
-          ) -> tuple[Any, ...]:
+          recorder: Callable[..., Any] | None = None) -> tuple[Any, ...]:
     """``d.dated`` on ``as_of`` with ``params``: (the parameters, the step's terms with
     the plain look-ups in place, its uses with None where a keyed one goes, the memo of
-    keyed look-ups on the date) — data only, so a step bound takes little memory."""
+    keyed look-ups on the date, and ``recorder(plan, d, as_of, bound)`` — the step's
+    recorder on the date — or None without ``recorder``)."""
     keyless = plan.keyless_uses(as_of, params)
     base: list[Any] = [None] * d.n
     for pos, start, end, name in d.plain:
@@ -249,7 +259,9 @@ def _bind(plan: CalculationPlan, d: _Direct, as_of: date, params: Mapping[str, A
     for pos, start, end in d.elided:
         base[pos] = (start, end, ELIDED)
     template = tuple([None if u is None else keyless[u] for u in d.uses])
-    bound = (params, base, template, plan.keyed_at(as_of, params) if d.keyed else None)
+    bound: tuple[Any, ...] = (params, base, template,
+                              plan.keyed_at(as_of, params) if d.keyed else None)
+    bound = (*bound, None if recorder is None else recorder(plan, d, as_of, bound))
     with plan._lock:
         if len(d.dated) > 256:
             d.dated.clear()

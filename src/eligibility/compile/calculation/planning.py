@@ -159,6 +159,10 @@ class CalculationPlan:
     #: with keys of exact kinds (int, str), its value and ParamUse
     _keyed: dict[date, tuple[Any, dict[tuple[Any, ...], tuple[Any, ParamUse]]]] = field(
         default_factory=dict, compare=False, repr=False)
+    #: per date: the parameters and a backend's steps (identity) and the steps'
+    #: recorders on the date (see :func:`~.recording.record_env`); under ``_lock``
+    _programs: dict[date, tuple[Any, ...]] = field(
+        default_factory=dict, compare=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     def keyed_at(self, as_of: date, params: Mapping[str, Any],

@@ -8,13 +8,16 @@ closures kept), evaluating only what it did not; a step whose facts are all in a
 backend's environment is recorded from there, and one decided by inputs of exact kinds
 is found in the date's step memo. :func:`record_env` records a measure whose amount ran
 on a backend's two-valued closures from its environment, on the layouts of
-:mod:`.layout` (:func:`_direct_step`, :func:`_guarded_step`), term by term
-(:func:`_env_step`) where a layout does not apply. Neither changes the outcome."""
+:mod:`.layout`: each step by its recorder on the date (:func:`_recorder`, one closure
+per layout and date, bound with it by :func:`_bind`; :func:`_guarded_recorder` for a
+step with conditions), term by term (:func:`_env_step`) where a layout does not apply.
+Neither changes the outcome."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from eligibility.compile.calculation.layout import (
@@ -300,18 +303,303 @@ def _guarded_step(plan: CalculationPlan, g: _Guarded, env: Mapping[str, Any],
     return _direct_step(plan, d, env, as_of, params, amount, exact)
 
 
-#: how many times a step's conditions come out alike before :func:`_guarded_step` lays
-
-
-
 def _direct_step(plan: CalculationPlan, d: _Direct, env: Mapping[str, Any], as_of: date,
                  params: Mapping[str, Any], amount: Any, exact: Any) -> RecordedStep | None:
-    """The step :func:`_env_step` records, from ``d`` (bound once per date, ``d.dated``);
-    None where a fact it shows is not in ``env`` (the caller records it term by term
-    then)."""
+    """The step :func:`_env_step` records, from ``d`` (bound once per date, ``d.dated``,
+    with its recorder there, :func:`_recorder`); None where a fact it shows is not in
+    ``env`` (the caller records it term by term then)."""
     bound = d.dated.get(as_of)
     if bound is None or bound[0] is not params:
-        bound = _bind(plan, d, as_of, params)
+        bound = _bind(plan, d, as_of, params, _recorder)
+    return bound[4](env, None, amount, exact)  # type: ignore[no-any-return]
+
+
+#: the recorder of a step on one date: (environment, the conditions asked so far (one
+#: with conditions), amount, exact) → the step, or None (record it term by term then)
+_Recorder = Callable[[Mapping[str, Any], Any, Any, Any], "RecordedStep | None"]
+
+
+def _recorder(plan: CalculationPlan, d: _Direct, as_of: date, bound: tuple[Any, ...],
+              ) -> _Recorder:
+    """``d``'s step on the date ``bound`` is for, as one closure: the values that vary
+    (facts and ``let`` values, and the aggregates the evaluation kept) read from the
+    environment (up to three, or four to six among terms the date fixes, by subscript,
+    each term made in place, no loop: :func:`_mixed_recorder`; more by one getter;
+    :func:`_keyed_recorder` with one keyed look-up); where one is not there (a fact
+    missing, an aggregate the evaluation did not keep) or a term is computed every
+    time, as :func:`_direct_terms` records it."""
+    params, base, uses, memo = bound[0], bound[1], bound[2], bound[3]
+    name, kind, title, unit, sources, text, ident = d.head
+    vkey = d.vkey
+    rounding = plan.rounding
+    new = _new_step
+    rs = RecordedStep
+
+    def slow(env: Mapping[str, Any], amount: Any, exact: Any) -> RecordedStep | None:
+        return _direct_terms(plan, d, bound, env, as_of, params, amount, exact)
+
+    if any(not key for _, _, _, key, _ in d.evals):  # (computed every time)
+        return lambda env, conds, amount, exact: slow(env, amount, exact)
+    # the terms whose values vary, in order: (position, start, end, environment key)
+    varying = sorted([(pos, start, end, key) for (pos, start, end), key in zip(
+        d.env_terms, d.env_keys, strict=True)] + [
+        (pos, start, end, key) for pos, start, end, key, _ in d.evals])
+    k = len(varying)
+    getter: Any = itemgetter(*[key for *_, key in varying]) if varying else None
+    keyed = d.keyed
+    whole = k == d.n  # every term varies: no term fixed by the date
+    if len(keyed) == 1 and k <= 3 and 1 <= len(keyed[0][4]) <= 2:
+        return _keyed_recorder(plan, d, as_of, bound, varying, slow)
+    if not keyed and not whole and 3 < k <= 6:
+        return _mixed_recorder(plan, d, bound, varying, slow)
+    if keyed or not 0 < k <= 3:
+        spans = tuple([(pos, start, end) for pos, start, end, _ in varying])
+        starts = tuple([start for _, start, _, _ in varying])
+        ends = tuple([end for _, _, end, _ in varying])
+        fixed = tuple(base)
+
+        def terms_of(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any,
+                     ) -> RecordedStep | None:
+            step_uses = uses
+            if getter is None:
+                if not keyed:
+                    terms: Any = fixed
+                else:
+                    t = base.copy()
+                    step_uses = _keyed(plan, keyed, memo, env, as_of, params, t, uses)
+                    terms = tuple(t)
+            else:
+                try:
+                    got = getter(env)
+                except KeyError:
+                    return slow(env, amount, exact)
+                if whole and not keyed:  # (more than three: zip makes them faster)
+                    # (no strict=: a keyword argument costs zip its fast call)
+                    terms = tuple(zip(starts, ends, got))  # noqa: B905
+                else:
+                    t = base.copy()
+                    if k == 1:
+                        pos, start, end = spans[0]
+                        t[pos] = (start, end, got)
+                    else:
+                        for (pos, start, end), value in zip(spans, got):  # noqa: B905
+                            t[pos] = (start, end, value)
+                    if keyed:
+                        step_uses = _keyed(plan, keyed, memo, env, as_of, params, t, uses)
+                    terms = tuple(t)
+            if vkey is None:
+                return new(rs, (name, kind, title, unit, sources, text, amount, (), step_uses,
+                                terms, rounding, exact, ident))
+            return new(rs, (name, kind, title, unit, sources, text, env[vkey], (), step_uses,
+                            terms, None, None, ident))
+
+        return terms_of
+    # (read by subscript: cheaper than the getter's call and tuple for up to three)
+    (p0, s0, e0, q0), (p1, s1, e1, q1), (p2, s2, e2, q2) = (
+        varying + [(0, 0, 0, "")] * 2)[:3]
+    if k == 1:
+        def one(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any) -> RecordedStep | None:
+            try:
+                a = env[q0]
+            except KeyError:
+                return slow(env, amount, exact)
+            if whole:
+                terms: Any = ((s0, e0, a),)
+            else:
+                t = base.copy()
+                t[p0] = (s0, e0, a)
+                terms = tuple(t)
+            if vkey is None:
+                return new(rs, (name, kind, title, unit, sources, text, amount, (), uses,
+                                terms, rounding, exact, ident))
+            return new(rs, (name, kind, title, unit, sources, text, env[vkey], (), uses,
+                            terms, None, None, ident))
+
+        return one
+    if k == 2:
+        def two(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any) -> RecordedStep | None:
+            try:
+                a = env[q0]
+                b = env[q1]
+            except KeyError:
+                return slow(env, amount, exact)
+            if whole:
+                terms: Any = ((s0, e0, a), (s1, e1, b))
+            else:
+                t = base.copy()
+                t[p0] = (s0, e0, a)
+                t[p1] = (s1, e1, b)
+                terms = tuple(t)
+            if vkey is None:
+                return new(rs, (name, kind, title, unit, sources, text, amount, (), uses,
+                                terms, rounding, exact, ident))
+            return new(rs, (name, kind, title, unit, sources, text, env[vkey], (), uses,
+                            terms, None, None, ident))
+
+        return two
+
+    def three(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any) -> RecordedStep | None:
+        try:
+            a = env[q0]
+            b = env[q1]
+            c = env[q2]
+        except KeyError:
+            return slow(env, amount, exact)
+        if whole:
+            terms: Any = ((s0, e0, a), (s1, e1, b), (s2, e2, c))
+        else:
+            t = base.copy()
+            t[p0] = (s0, e0, a)
+            t[p1] = (s1, e1, b)
+            t[p2] = (s2, e2, c)
+            terms = tuple(t)
+        if vkey is None:
+            return new(rs, (name, kind, title, unit, sources, text, amount, (), uses,
+                            terms, rounding, exact, ident))
+        return new(rs, (name, kind, title, unit, sources, text, env[vkey], (), uses,
+                        terms, None, None, ident))
+
+    return three
+
+
+def _mixed_recorder(plan: CalculationPlan, d: _Direct, bound: tuple[Any, ...],
+                   varying: list[tuple[int, int, int, str]],
+                   slow: Callable[..., RecordedStep | None]) -> _Recorder:
+    """:func:`_recorder` for a step with four to six values that vary among terms the
+    date fixes (no keyed look-up): each read by subscript and its term put in place
+    (no loop)."""
+    base, uses = bound[1], bound[2]
+    name, kind, title, unit, sources, text, ident = d.head
+    vkey = d.vkey
+    rounding = plan.rounding
+    new = _new_step
+    rs = RecordedStep
+    k = len(varying)
+    ((p0, s0, e0, q0), (p1, s1, e1, q1), (p2, s2, e2, q2), (p3, s3, e3, q3),
+     (p4, s4, e4, q4), (p5, s5, e5, q5)) = (varying + [(0, 0, 0, "")] * 2)[:6]
+
+    def many(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any,
+             ) -> RecordedStep | None:
+        t = base.copy()
+        try:
+            t[p0] = (s0, e0, env[q0])
+            t[p1] = (s1, e1, env[q1])
+            t[p2] = (s2, e2, env[q2])
+            t[p3] = (s3, e3, env[q3])
+            if k > 4:
+                t[p4] = (s4, e4, env[q4])
+                if k > 5:
+                    t[p5] = (s5, e5, env[q5])
+        except KeyError:
+            return slow(env, amount, exact)
+        if vkey is None:
+            return new(rs, (name, kind, title, unit, sources, text, amount, (), uses,
+                            tuple(t), rounding, exact, ident))
+        return new(rs, (name, kind, title, unit, sources, text, env[vkey], (), uses,
+                        tuple(t), None, None, ident))
+
+    return many
+
+
+#: the most keys whose look-up a step's recorder keeps (:func:`_keyed_recorder`)
+_KEYED_KEPT = 4096
+
+
+def _keyed_recorder(plan: CalculationPlan, d: _Direct, as_of: date,
+                    bound: tuple[Any, ...], varying: list[tuple[int, int, int, str]],
+                    slow: Callable[..., RecordedStep | None]) -> _Recorder:
+    """:func:`_recorder` for a step with one keyed look-up (one or two keys) and up to
+    three values that vary: the look-up's term and the step's uses kept per keys of
+    exact kinds (int, str) on the date (bounded, under the plan's lock), each made
+    once by :func:`_keyed`."""
+    params, base, uses, memo = bound[0], bound[1], bound[2], bound[3]
+    name, kind, title, unit, sources, text, ident = d.head
+    vkey = d.vkey
+    rounding = plan.rounding
+    new = _new_step
+    rs = RecordedStep
+    keyed = d.keyed
+    kpos = keyed[0][0]
+    key_fns = keyed[0][4]
+    kf0 = key_fns[0]
+    kf1 = key_fns[1] if len(key_fns) == 2 else None
+    k = len(varying)
+    (p0, s0, e0, q0), (p1, s1, e1, q1), (p2, s2, e2, q2) = (
+        varying + [(0, 0, 0, "")] * 3)[:3]
+    kept: dict[Any, tuple[Any, tuple[ParamUse, ...]]] = {}
+
+    def keyed_step(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any,
+                   ) -> RecordedStep | None:
+        t = base.copy()
+        if k:
+            try:
+                t[p0] = (s0, e0, env[q0])
+                if k > 1:
+                    t[p1] = (s1, e1, env[q1])
+                    if k > 2:
+                        t[p2] = (s2, e2, env[q2])
+            except KeyError:
+                return slow(env, amount, exact)
+        ka = kf0(env)
+        if kf1 is None:
+            mkey: Any = ka if ka.__class__ is int or ka.__class__ is str else None
+        else:
+            kb = kf1(env)
+            mkey = (ka, kb) if (ka.__class__ is int or ka.__class__ is str) and (
+                kb.__class__ is int or kb.__class__ is str) else None
+        hit = kept.get(mkey) if mkey is not None else None
+        if hit is None:
+            step_uses = _keyed(plan, keyed, memo, env, as_of, params, t, uses)
+            if mkey is not None:
+                with plan._lock:
+                    if len(kept) >= _KEYED_KEPT:
+                        kept.clear()
+                    kept[mkey] = (t[kpos], step_uses)
+        else:
+            t[kpos] = hit[0]
+            step_uses = hit[1]
+        if vkey is None:
+            return new(rs, (name, kind, title, unit, sources, text, amount, (), step_uses,
+                            tuple(t), rounding, exact, ident))
+        return new(rs, (name, kind, title, unit, sources, text, env[vkey], (), step_uses,
+                        tuple(t), None, None, ident))
+
+    return keyed_step
+
+
+def _keyed(plan: CalculationPlan, keyed: tuple[tuple[Any, ...], ...],
+           memo: dict[tuple[Any, ...], tuple[Any, ParamUse]], env: Mapping[str, Any],
+           as_of: date, params: Mapping[str, Any], terms: list[Any],
+           uses: tuple[Any, ...]) -> tuple[ParamUse, ...]:
+    """The keyed look-ups of a step over ``env`` put in ``terms``; the step's uses."""
+    found = list(uses)
+    for pos, start, end, name, key_fns, at in keyed:
+        n = len(key_fns)
+        keys = ((key_fns[0](env),) if n == 1 else
+                (key_fns[0](env), key_fns[1](env)) if n == 2 else
+                tuple([k(env) for k in key_fns]))
+        mkey: tuple[Any, ...] | None = (name, keys)
+        for k in keys:  # exact kinds only: 1 == True, 1 == Decimal("1.0")
+            if k.__class__ is not int and k.__class__ is not str:
+                mkey = None
+                break
+        hit = memo.get(mkey) if mkey is not None else None
+        if hit is None:
+            value = _param_value(params, name, keys)
+            hit = (value, plan.param_use(as_of, name, keys, value))
+            if mkey is not None:
+                plan.keep_keyed(memo, mkey, hit)
+        terms[pos] = (start, end, hit[0])
+        found[at] = hit[1]
+    return tuple(found)
+
+
+def _direct_terms(plan: CalculationPlan, d: _Direct, bound: tuple[Any, ...],
+                  env: Mapping[str, Any], as_of: date, params: Mapping[str, Any],
+                  amount: Any, exact: Any) -> RecordedStep | None:
+    """:func:`_direct_step` term by term on ``bound``: the facts and ``let`` values read
+    from ``env`` (None where a fact is not there), each aggregate from where the
+    evaluation kept it or by its closure."""
     terms = bound[1].copy()
     getter = d.getter
     if getter is not None:
@@ -330,29 +618,8 @@ def _direct_step(plan: CalculationPlan, d: _Direct, env: Mapping[str, Any], as_o
         value = env.get(key, _NOT_GIVEN) if key else _NOT_GIVEN
         terms[pos] = (start, end, efn(env) if value is _NOT_GIVEN else value)
     uses = bound[2]
-    keyed = d.keyed
-    if keyed:
-        memo = bound[3]
-        found = list(uses)
-        for pos, start, end, name, key_fns, at in keyed:
-            n = len(key_fns)
-            keys = ((key_fns[0](env),) if n == 1 else
-                    (key_fns[0](env), key_fns[1](env)) if n == 2 else
-                    tuple([k(env) for k in key_fns]))
-            mkey: tuple[Any, ...] | None = (name, keys)
-            for k in keys:  # exact kinds only: 1 == True, 1 == Decimal("1.0")
-                if k.__class__ is not int and k.__class__ is not str:
-                    mkey = None
-                    break
-            hit = memo.get(mkey) if mkey is not None else None
-            if hit is None:
-                value = _param_value(params, name, keys)
-                hit = (value, plan.param_use(as_of, name, keys, value))
-                if mkey is not None:
-                    plan.keep_keyed(memo, mkey, hit)
-            terms[pos] = (start, end, hit[0])
-            found[at] = hit[1]
-        uses = tuple(found)
+    if d.keyed:
+        uses = _keyed(plan, d.keyed, bound[3], env, as_of, params, terms, uses)
     name_, kind, title, unit, sources, text, ident = d.head
     vkey = d.vkey
     if vkey is None:
@@ -382,10 +649,172 @@ def record_env(plan: CalculationPlan, steps: tuple[EnvStep, ...], env: Mapping[s
 
     With ``memo`` (for one date and parameters), a step with a getter in ``getters``
     (its inputs from ``env``: values of exact kinds that decide the whole step) is
-    looked up there by the step's position and those values, and ``remember`` keeps what is not."""
+    looked up there by the step's position and those values, and ``remember`` keeps
+    what is not; on the date's first :data:`_TRIAL` calls the hits are counted, and a
+    step found in fewer than half of them is no longer looked up (:func:`_tried`).
+    Each step is recorded by its recorder on the date (:func:`_recorder`, or
+    :func:`_guarded_recorder` for one with conditions; all found at once in
+    :func:`_recorders`), term by term (:func:`_env_step`) where that gives None."""
+    found = plan._programs.get(as_of)
+    if found is None or found[0] is not params or found[1] is not steps:
+        found = _recorders(plan, steps, as_of, params)
     conds: dict[Any, Any] = {}
-    return tuple([_step_from_env(plan, step, at, env, conds, as_of, params, amount, exact,
-                                 memo, getters, remember) for at, step in enumerate(steps)])
+    out: list[RecordedStep] = []
+    hits: list[int] | None = None
+    if memo is None or not getters:
+        entries = found[3]  # (no getters)
+    else:
+        trial = found[4]
+        if trial[0] is getters:
+            entries = trial[1]
+            if trial[2]:
+                hits = []
+        else:  # other getters: tried again
+            entries = _entries(found[2], getters)
+            with plan._lock:
+                trial[:] = [getters, entries, _TRIAL, [0] * len(steps)]
+            hits = []
+    for at, rec, getter in entries:
+        key: Any = None
+        if getter is not None:
+            key = (at, getter(env))
+            hit = memo.get(key)  # type: ignore[union-attr]
+            if hit is not None:
+                out.append(hit)
+                if hits is not None:
+                    hits.append(at)
+                continue
+        made = rec(env, conds, amount, exact)
+        if made is None:
+            made = _made(plan, steps[at], env, conds, as_of, params, amount, exact)
+        if key is not None:
+            remember(key, made)  # type: ignore[misc]
+        out.append(made)
+    if hits is not None:
+        _tried(plan, found, hits)
+    return tuple(out)
+
+
+def _entries(recs: tuple[_Recorder, ...], getters: tuple[Callable[[Any], Any] | None, ...],
+             ) -> tuple[tuple[int, _Recorder, Callable[[Any], Any] | None], ...]:
+    """(position, recorder, getter or None) per step, as :func:`record_env` goes."""
+    return tuple(zip(range(len(recs)), recs, getters, strict=True))
+
+
+#: the calls of :func:`record_env` on one date in which its memo's hits are counted
+_TRIAL = 128
+
+
+def _tried(plan: CalculationPlan, found: tuple[Any, ...], hits: list[int]) -> None:
+    """Count ``hits`` (positions of steps found in the memo) in the trial of ``found``
+    (``[the caller's getters, the entries used (:func:`_entries`), calls left in the
+    trial, hits per step]``); after :data:`_TRIAL` calls a step found in fewer than half
+    of them is no longer looked up (nor kept) on the date: a miss costs more than a hit
+    saves."""
+    trial = found[4]
+    with plan._lock:
+        if not trial[2]:
+            return
+        counts = trial[3]
+        for at in hits:
+            counts[at] += 1
+        trial[2] -= 1
+        if not trial[2]:
+            trial[1] = _entries(found[2], tuple([
+                g if 2 * n >= _TRIAL else None
+                for g, n in zip(trial[0], counts, strict=True)]))
+
+
+def _guarded_recorder(plan: CalculationPlan, g: _Guarded, as_of: date,
+                      params: Mapping[str, Any]) -> _Recorder:
+    """:func:`_guarded_step` on ``as_of`` with ``params`` as one closure: its conditions
+    asked as it asks them, and the recorder on the date of each layout made so far found
+    by their outcomes; :func:`_guarded_step` itself for outcomes without one."""
+    by: dict[tuple[Any, ...], _Recorder] = {}
+    for outcomes, d in list(g.layouts.items()):
+        if d.__class__ is _Direct:
+            bound = d.dated.get(as_of)
+            if bound is None or bound[0] is not params:
+                bound = _bind(plan, d, as_of, params, _recorder)
+            by[outcomes] = bound[4]
+    gconds = g.conds
+
+    def other(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any,
+              ) -> RecordedStep | None:
+        return _guarded_step(plan, g, env, conds, as_of, params, amount, exact)
+
+    if len(gconds) == 1:
+        cond = gconds[0][0]
+        ckey = g.cond_keys[0] if g.cond_keys else ""
+        by_one = {key[0]: rec for key, rec in by.items()}
+
+        def one_condition(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any,
+                          ) -> RecordedStep | None:
+            got = conds.get(cond)
+            if got is None:  # kept by the evaluation where it computed it
+                got = env.get(ckey, _NOT_GIVEN) if ckey else _NOT_GIVEN
+                if got is _NOT_GIVEN:
+                    got = cond(env)
+                conds[cond] = got
+            rec = by_one.get(got)
+            if rec is None or got.__class__ is not bool:
+                return other(env, conds, amount, exact)
+            return rec(env, conds, amount, exact)
+
+        return one_condition
+
+    asked = tuple(zip(gconds, g.cond_keys or ("",) * len(gconds), strict=True))
+
+    def conditions(env: Mapping[str, Any], conds: Any, amount: Any, exact: Any,
+                   ) -> RecordedStep | None:
+        outcomes: list[Any] = []
+        for (cond, outer), ckey in asked:
+            for at, want in outer:
+                if outcomes[at] is not want:
+                    outcomes.append(None)  # not asked: a branch around it not taken
+                    break
+            else:
+                got = conds.get(cond)
+                if got is None:  # kept by the evaluation where it computed it
+                    got = env.get(ckey, _NOT_GIVEN) if ckey else _NOT_GIVEN
+                    if got is _NOT_GIVEN:
+                        got = cond(env)
+                    conds[cond] = got
+                if got.__class__ is not bool:
+                    return other(env, conds, amount, exact)
+                outcomes.append(got)
+        rec = by.get(tuple(outcomes))
+        if rec is None:
+            return other(env, conds, amount, exact)
+        return rec(env, conds, amount, exact)
+
+    return conditions
+
+
+def _recorders(plan: CalculationPlan, steps: tuple[EnvStep, ...], as_of: date,
+               params: Mapping[str, Any]) -> tuple[Any, ...]:
+    """``plan._programs`` on ``as_of`` for ``steps`` with ``params``: (the parameters,
+    the steps, per step its recorder on the date (:func:`_recorder`,
+    :func:`_guarded_recorder`), their entries without getters (:func:`_entries`), the
+    memo's trial (see :func:`_tried`));
+    kept bounded, under the plan's lock."""
+    recs: list[_Recorder] = []
+    for _, _, _, d in steps:
+        if d.__class__ is _Direct:
+            bound = d.dated.get(as_of)
+            if bound is None or bound[0] is not params:
+                bound = _bind(plan, d, as_of, params, _recorder)
+            recs.append(bound[4])
+        else:
+            recs.append(_guarded_recorder(plan, d, as_of, params))  # type: ignore[arg-type]
+    nones = (None,) * len(steps)
+    entries = _entries(tuple(recs), nones)
+    found = (params, steps, tuple(recs), entries, [nones, entries, 0, []])
+    with plan._lock:
+        if len(plan._programs) > 256:
+            plan._programs.clear()
+        plan._programs[as_of] = found
+    return found
 
 
 def _step_from_env(plan: CalculationPlan, step: EnvStep, at: int, env: Mapping[str, Any],
@@ -394,8 +823,8 @@ def _step_from_env(plan: CalculationPlan, step: EnvStep, at: int, env: Mapping[s
                    getters: tuple[Callable[[Any], Any] | None, ...],
                    remember: Callable[[Any, RecordedStep], None] | None) -> RecordedStep:
     """Step ``at`` (``step``) of :func:`record_env`: from the memo by its inputs where it
-    has a getter, else from its layout (:func:`_direct_step`, :func:`_guarded_step`),
-    else term by term (:func:`_env_step`); ``conds``: the conditions asked so far."""
+    has a getter, else from its layout (:func:`_made`); ``conds``: the conditions asked
+    so far."""
     getter = getters[at] if memo is not None else None
     key: Any = None
     if getter is not None:
@@ -403,6 +832,17 @@ def _step_from_env(plan: CalculationPlan, step: EnvStep, at: int, env: Mapping[s
         found = memo.get(key)  # type: ignore[union-attr]
         if found is not None:
             return found
+    made = _made(plan, step, env, conds, as_of, params, amount, exact)
+    if getter is not None:
+        remember(key, made)  # type: ignore[misc]
+    return made
+
+
+def _made(plan: CalculationPlan, step: EnvStep, env: Mapping[str, Any],
+          conds: dict[Any, Any], as_of: date, params: Mapping[str, Any], amount: Any,
+          exact: Any) -> RecordedStep:
+    """``step`` from its layout (:func:`_direct_step`, :func:`_guarded_step`), else term
+    by term (:func:`_env_step`); ``conds``: the conditions asked so far."""
     d = step[3]
     made = _direct_step(plan, d, env, as_of, params, amount, exact) if (
         d.__class__ is _Direct) else _guarded_step(
@@ -410,8 +850,6 @@ def _step_from_env(plan: CalculationPlan, step: EnvStep, at: int, env: Mapping[s
     if made is None:
         made = _env_step(plan, step, env, conds, plan.keyless_uses(as_of, params), as_of,
                          params, amount, exact)
-    if getter is not None:
-        remember(key, made)  # type: ignore[misc]
     return made
 
 

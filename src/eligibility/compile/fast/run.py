@@ -94,14 +94,16 @@ def _record_env(plan: _Plan, mp: _MeasurePlan, env: Env, outcomes: Outcomes,
     amount ran on the fast closures), or None where a closure raised (record it the
     reference way then)."""
     memo = mp.step_memo
+    fm = mp.fm
     try:
-        steps = record_env(mp.cm.calculation, mp.fm.calculation,  # type: ignore[arg-type]
-                           env, plan.as_of, plan.params, outcomes.amount, exact,
-                           memo, mp.fm.calculation_inputs,
+        steps = record_env(mp.cm.calculation, fm.calculation,  # type: ignore[arg-type]
+                           env, plan.as_of, plan.params, outcomes[1], exact,
+                           memo, fm.calculation_inputs,
                            lambda key, step: _remember(lock, memo, key, step))
     except _FALLBACK:
         return None
-    return _with_steps(outcomes, steps)
+    return _new(Outcomes, (outcomes[0], outcomes[1], outcomes[2], outcomes[3], outcomes[4],
+                           outcomes[5], steps))  # (as _with_steps, without its call)
 
 
 def _complete(plan: _Plan, env: Env, facts: ValidFacts, observe: bool, calculation: bool,
