@@ -173,11 +173,12 @@ class StepViews:
     :class:`~eligibility.compile.calculation.ParamUse` (which the plan shares per date
     and keys) and language, and their list once per tuple of them; each
     :class:`SourceRef` once; the pack's decimals are formatted once per language, whole
-    numbers once. A step whose shown values are all of exact
-    kinds or decimals (a decimal keyed by its ``str``, which names its digits and
-    exponent) is made once per values, unless its memo was missed ``_MISSES`` times
-    with few hits (values seldom seen again: an income, a sum of them); one the
-    recorder shares (the same object seen again) is then found by identity. A Decision
+    numbers once. A step whose shown values are all of exact kinds or decimals (a
+    decimal keyed by its ``str``, which names its digits and exponent, once the step was
+    made ``_KEYED_AFTER`` times) is made once per values, unless its memo was missed
+    ``_MISSES`` times with few hits (values seldom seen again: an income, a sum of
+    them); one the recorder shares (the same object seen again) is then found by
+    identity. A Decision
     builder keeps one; the objects it hands out are shared between Decisions (frozen;
     do not mutate their lists). Memo writes are guarded by a lock, so one instance
     serves many threads."""
