@@ -178,10 +178,9 @@ class StepViews:
     made ``_KEYED_AFTER`` times) is made once per values, unless its memo was missed
     ``_MISSES`` times with few hits (values seldom seen again: an income, a sum of
     them); one the recorder shares (the same object seen again) is then found by
-    identity. A Decision
-    builder keeps one; the objects it hands out are shared between Decisions (frozen;
-    do not mutate their lists). Memo writes are guarded by a lock, so one instance
-    serves many threads."""
+    identity. A Decision builder keeps one; the objects it hands out are shared between
+    Decisions (frozen; do not mutate their lists). Memo writes are guarded by a lock, so
+    one instance serves many threads."""
 
     _LIMIT = 4096
     _STEPS = 256  # the most steps kept per step and language
