@@ -14,13 +14,17 @@ a share of them.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from eligibility import load_pack
+from eligibility.facts import FactValidator
 from eligibility.testing.strategies import households
 from tests.test_facts_quick import PACKS, VALIDATORS, _agree
 
@@ -119,3 +123,68 @@ def test_each_edge_value_gives_what_the_full_path_gives(path: str) -> None:
         item = {field: value}
         facts: dict[str, Any] = {group: [item] if group == "members" else item}
         _agree(validator, facts)
+
+
+#: required and optional facts of every kind, the kinds interleaved, a date and a text
+REQUIRED = load_pack(Path(__file__).parent / "facts_packs" / "required")
+SHUFFLED = {"required": REQUIRED, "no": PACKS["no"], "anchors": PACKS["anchors"]}
+SHUFFLED_VALIDATORS = {"required": FactValidator(REQUIRED.schema), "no": VALIDATORS["no"],
+                       "anchors": VALIDATORS["anchors"]}
+
+
+@st.composite
+def _shuffled(draw: st.DrawFn, name: str) -> dict[str, Any]:
+    """A document whose groups and members give their fields in any order and any
+    subset (required ones too), now and then a null, a key that is not a field, a date
+    or a text, or a whole group left out."""
+    schema = SHUFFLED[name].schema
+    facts: dict[str, Any] = draw(households(SHUFFLED[name], complete=draw(st.booleans())))
+    if draw(st.booleans()):
+        facts = {g: [_json(m) for m in v] if isinstance(v, list) else _json(v)
+                 for g, v in facts.items()}
+
+    def spoil(group: str, item: dict[str, Any]) -> dict[str, Any]:
+        keys = draw(st.permutations(sorted(item)))
+        kept = [k for k in keys if draw(st.integers(0, 5))]  # each left out w.p. 1/6
+        out = {k: item[k] for k in kept}
+        fields = schema.groups[group].fields
+        spoilt = draw(st.integers(0, 11))
+        if spoilt == 0 and fields:  # a null
+            out[draw(st.sampled_from(sorted(fields)))] = None
+        elif spoilt == 1:
+            out["no_such_fact"] = True
+        elif spoilt == 2:  # a date or a text where the schema has one
+            for fname, spec in fields.items():
+                if spec.kind == "date":
+                    out[fname] = date(2025, 6, 1)
+                elif spec.kind == "string":
+                    out[fname] = "Oslo"
+        return out
+
+    out: dict[str, Any] = {}
+    for group in draw(st.permutations(sorted(facts))):
+        value = facts[group]
+        if draw(st.integers(0, 7)) == 0:
+            continue  # the whole group left out
+        out[group] = [spoil(group, m) for m in value] if isinstance(value, list) \
+            else spoil(group, value)
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(SHUFFLED))
+def test_the_exact_pass_reads_fields_in_any_order_and_subset(name: str) -> None:
+    validator = SHUFFLED_VALIDATORS[name]
+    taken = []
+
+    @settings(max_examples=100, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(_shuffled(name))
+    def check(facts: dict[str, Any]) -> None:
+        if _agree(validator, facts):  # the same values, flat facts and data in the
+            # schema's order, the same hash (the exact pass's copies of the schema's
+            # fields and flat keys with those not given taken out)
+            taken.append(validator._exact(facts) is not None)
+
+    check()
+    assert any(taken)  # the exact pass took some documents
+    assert not all(taken)  # and left some to the schema's path

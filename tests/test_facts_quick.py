@@ -159,6 +159,7 @@ def test_quick_keeps_the_schema_order_and_the_full_path_errors() -> None:
              "members": [{"income_month": 100, "age": 30}]}
     quick = validator.quick(facts)
     assert quick is not None
+    assert type(quick) is ValidFacts  # (made as the tuple it is, still the named tuple)
     assert list(quick.data) == ["members", "housing"]  # the schema's order, not the input's
     assert list(quick.flat) == ["housing.tenure", "housing.cost_month", "housing.rooms"]
     assert quick.flat["housing.cost_month"] == Decimal(12000)

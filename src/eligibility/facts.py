@@ -20,7 +20,10 @@ present values (no ``null``) that pass. The usual one — every value exactly a 
 bool, an int within its field's bounds, one of an enum's values, or in a number field a
 finite decimal (or float, as pydantic reads it) within its bounds and the digit limit, as
 a JSON body, a YAML file or a generated frame gives it — is read in one pass that builds
-the groups, the flat facts and the canonical form at once (:meth:`FactValidator._exact`).
+the groups, the flat facts and the canonical form at once (:meth:`FactValidator._exact`):
+each group kind by kind, into copies of its fields and of every flat key made in the
+schema's order, so that nothing asks a field for its kind and no dict grows key by key
+(a fact not given is taken out).
 Any other it validates with a second pydantic schema of the same fields, as typed dicts,
 which gives the facts as plain dicts in schema order and only those present (instead of
 one model object per group whose every field is then read back). Both take less than the
@@ -80,6 +83,12 @@ class ValidFacts(NamedTuple):
     members: list[dict[str, Any]] | None
     data: dict[str, Any]
     sha256: str
+
+
+#: ``ValidFacts(...)`` as the tuple it is, without the named tuple's Python-level
+#: ``__new__`` (the quick path makes one on every call)
+_valid_facts: Callable[[type[ValidFacts], tuple[Any, ...]], ValidFacts] = tuple.__new__
+_sha256 = hashlib.sha256
 
 
 class _Group(BaseModel):
@@ -494,109 +503,157 @@ def _quick_item(given: Any, item: dict[str, Any], looks: tuple[tuple[str, str], 
     return item if out is None else out
 
 
-#: one field of :meth:`FactValidator._exact`: its name, its flat key, and ``None`` for a
-#: bool (the usual field: nothing more to know), else its kind code (1 int, 2 decimal,
-#: 3 enum, 4 any other: not exact), the int bounds, the enum values (each to itself, as
-#: the schema spells it) and the decimal bounds
-_ExactRest = tuple[int, int, int, dict[str, str], Decimal, Decimal]
-_ExactField = tuple[str, str, _ExactRest | None]
-_EXACT_CODES = {"int": 1, "number": 2, "money": 2, "enum": 3}
+#: one group (or member) of :meth:`FactValidator._exact` (see :func:`_exact_plan`)
+_ExactItem = tuple[
+    dict[str, None], tuple[tuple[str, str, bool], ...],
+    tuple[tuple[str, str, bool, int, int], ...],
+    tuple[tuple[str, str, bool, dict[str, str]], ...],
+    tuple[tuple[str, str, bool, int, int, Decimal, Decimal], ...],
+    tuple[tuple[str, str, bool], ...]]
 
 
-def _exact_plan(group: GroupSpec) -> tuple[str, bool, int, tuple[_ExactField, ...],
-                                           frozenset[str]]:
+def _exact_plan(group: GroupSpec) -> tuple[str, bool, int, _ExactItem]:
     """``group`` for :meth:`FactValidator._exact`: its name, whether it is a list and its
-    longest, its fields, and its required fields."""
+    longest, and for :func:`_exact_item` every field to ``None`` in the schema's order,
+    then its fields kind by kind, each with its flat key and whether it is required: the
+    bools, the ints with their bounds, the enums with their values (each to itself, as
+    the schema spells it), the numbers with their int and decimal bounds, and any other
+    (a date, a text: never exact)."""
     bound = 10 ** MAX_NUMBER_EXPONENT
-    fields: list[_ExactField] = []
+    bools: list[tuple[str, str, bool]] = []
+    ints: list[tuple[str, str, bool, int, int]] = []
+    enums: list[tuple[str, str, bool, dict[str, str]]] = []
+    numbers: list[tuple[str, str, bool, int, int, Decimal, Decimal]] = []
+    others: list[tuple[str, str, bool]] = []
     for spec in group.fields.values():
-        key = f"{group.name}.{spec.name}"
+        name, key, required = spec.name, f"{group.name}.{spec.name}", spec.required
         if spec.kind == "bool":
-            fields.append((spec.name, key, None))
-            continue
-        lo, hi = -bound, bound
-        dlo, dhi = Decimal(-bound), Decimal(bound)
-        if spec.kind in _NUMERIC:  # the ints the field takes, as in the quick schema
+            bools.append((name, key, required))
+        elif spec.kind == "enum":
+            enums.append((name, key, required, {v: v for v in spec.values or ()}))
+        elif spec.kind in _NUMERIC:  # the ints the field takes, as in the quick schema
             _, kwargs = _field_parts(spec)
             lo, hi = max(math.ceil(kwargs["ge"]), -bound), min(math.floor(kwargs["le"]), bound)
-            # the decimals: the field's bounds, and within the number limits' size (a
-            # decimal up to 1e20 has an exponent check_shape() takes)
-            dlo, dhi = Decimal(max(kwargs["ge"], -bound)), Decimal(min(kwargs["le"], bound))
-        fields.append((spec.name, key, (_EXACT_CODES.get(spec.kind, 4), lo, hi,
-                                        {v: v for v in spec.values or ()}, dlo, dhi)))
-    return (group.name, group.is_list, group.max_items or DEFAULT_MAX_MEMBERS, tuple(fields),
-            frozenset(f.name for f in group.fields.values() if f.required))
+            if spec.kind == "int":
+                ints.append((name, key, required, lo, hi))
+            else:
+                # the decimals: the field's bounds, and within the number limits' size (a
+                # decimal up to 1e20 has an exponent check_shape() takes)
+                numbers.append((name, key, required, lo, hi, Decimal(max(kwargs["ge"], -bound)),
+                                Decimal(min(kwargs["le"], bound))))
+        else:
+            others.append((name, key, required))
+    item: _ExactItem = (dict.fromkeys(group.fields), tuple(bools), tuple(ints), tuple(enums),
+                        tuple(numbers), tuple(others))
+    return group.name, group.is_list, group.max_items or DEFAULT_MAX_MEMBERS, item
 
 
-def _exact_item(given: Any, fields: tuple[_ExactField, ...], required: frozenset[str],
+def _exact_item(given: Any, plan: _ExactItem,
                 flat: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """One group (or member) of :meth:`FactValidator._exact`: its values and its
-    canonical form, each flat value put in ``flat``; ``None`` if it is not exact."""
+    canonical form, each flat value put in ``flat`` (which holds every flat key already,
+    in the schema's order: the key of a fact not given is taken out); ``None`` if it is
+    not exact.
+
+    The fields are read kind by kind (no field asks for its kind) into a copy of the
+    group's fields in the schema's order (no dict grows key by key); one not given is
+    taken out."""
     if type(given) is not dict:
         return None
+    template, bools, ints, enums, numbers, others = plan
     get = given.get
-    item: dict[str, Any] = {}
-    #: the decimals' canonical texts (the canonical form is ``item`` with these)
-    texts: list[tuple[str, str]] = []
-    for name, key, rest in fields:
+    item: dict[str, Any] = template.copy()
+    value: Any
+    for name, key, required in bools:
         value = get(name)
-        if rest is None:  # a bool
-            if type(value) is not bool:
-                if value is None and name not in required:
-                    continue  # (absent; a null is counted below as a key not taken)
+        if type(value) is not bool:
+            if value is not None or required:
                 return None
-        elif value is None:
-            if name in required:
-                return None
+            del item[name]  # (absent, or null: counted below as a key not taken)
+            if flat is not None:
+                del flat[key]
             continue
-        else:
-            code, lo, hi, values, dlo, dhi = rest
-            cls = type(value)
-            if code == 1:
-                if cls is not int or not lo <= value <= hi:
-                    return None
-            elif code == 3:
-                if cls is not str:
-                    return None
-                value = values.get(value)  # the schema's own text, as pydantic gives it
-                if value is None:
-                    return None
-            elif code != 2:
-                return None
-            elif cls is int:
-                if not lo <= value <= hi:
-                    return None
-                number = Decimal(value)
-                # a whole number normalised: as it is when it has no trailing zero (at
-                # most 21 digits, so normalize() would not round)
-                texts.append((name, str(number.normalize()) if value % 10 == 0
-                              else str(value)))
-                value = number
-            elif cls is Decimal and value.is_finite() and dlo <= value <= dhi:
-                # a decimal as pydantic takes it (this very object) and check_shape()
-                # does: finite, within the bounds, not too many digits (its text shows
-                # every digit it has: a short one has few)
-                text = str(value)
-                if len(text) > MAX_NUMBER_DIGITS and len(value.as_tuple()[1]) > MAX_NUMBER_DIGITS:
-                    return None
-                if text[-1] == "0" or "E" in text or "e" in text:
-                    text = _decimal_text(value)
-                # (else as it is: a whole number without trailing zeros is its own
-                # normal form, and a fraction whose last digit is not 0 is not whole)
-                texts.append((name, text))
-            elif cls is float and _isfinite(value):
-                # a JSON body's fraction: the decimal pydantic makes of it (its shortest
-                # text: at most 17 digits), within the bounds
-                value = Decimal(repr(value))
-                if not dlo <= value <= dhi:
-                    return None
-                texts.append((name, _decimal_text(value)))
-            else:
-                return None
         item[name] = value
         if flat is not None:
             flat[key] = value
-    if len(item) != len(given):  # a key that is not a field
+    for name, key, required, lo, hi in ints:
+        value = get(name)
+        if type(value) is not int or not lo <= value <= hi:
+            if value is not None or required:
+                return None
+            del item[name]
+            if flat is not None:
+                del flat[key]
+            continue
+        item[name] = value
+        if flat is not None:
+            flat[key] = value
+    for name, key, required, spelt in enums:
+        value = get(name)
+        if type(value) is not str:
+            if value is not None or required:
+                return None
+            del item[name]
+            if flat is not None:
+                del flat[key]
+            continue
+        value = spelt.get(value)  # the schema's own text, as pydantic gives it
+        if value is None:
+            return None
+        item[name] = value
+        if flat is not None:
+            flat[key] = value
+    #: the decimals' canonical texts (the canonical form is ``item`` with these)
+    texts: list[tuple[str, str]] = []
+    for name, key, required, lo, hi, dlo, dhi in numbers:
+        value = get(name)
+        cls = type(value)
+        if cls is int:
+            if not lo <= value <= hi:
+                return None
+            number = Decimal(value)
+            # a whole number normalised: as it is when it has no trailing zero (at
+            # most 21 digits, so normalize() would not round)
+            texts.append((name, str(number.normalize()) if value % 10 == 0
+                          else str(value)))
+            value = number
+        elif cls is Decimal and value.is_finite() and dlo <= value <= dhi:
+            # a decimal as pydantic takes it (this very object) and check_shape()
+            # does: finite, within the bounds, not too many digits (its text shows
+            # every digit it has: a short one has few)
+            text = str(value)
+            if len(text) > MAX_NUMBER_DIGITS and len(value.as_tuple()[1]) > MAX_NUMBER_DIGITS:
+                return None
+            if text[-1] == "0" or "E" in text or "e" in text:
+                text = _decimal_text(value)
+            # (else as it is: a whole number without trailing zeros is its own
+            # normal form, and a fraction whose last digit is not 0 is not whole)
+            texts.append((name, text))
+        elif cls is float and _isfinite(value):
+            # a JSON body's fraction: the decimal pydantic makes of it (its shortest
+            # text: at most 17 digits), within the bounds
+            value = Decimal(repr(value))
+            if not dlo <= value <= dhi:
+                return None
+            texts.append((name, _decimal_text(value)))
+        elif value is None and not required:
+            del item[name]
+            if flat is not None:
+                del flat[key]
+            continue
+        else:
+            return None
+        item[name] = value
+        if flat is not None:
+            flat[key] = value
+    if others:  # (never exact: the schema's path reads one)
+        for name, key, required in others:
+            if name in given or required:
+                return None
+            del item[name]
+            if flat is not None:
+                del flat[key]
+    if len(item) != len(given):  # a key that is not a field, or a null
         return None
     if not texts:
         return item, item
@@ -629,6 +686,12 @@ class FactValidator:
         self._plans = {g.name: _quick_plan(g) for g in schema.groups.values()}
         #: the groups for :meth:`_exact`, in the schema's order
         self._exact_plans = tuple(_exact_plan(g) for g in schema.groups.values())
+        #: every flat key to ``None``, in the schema's order (:meth:`_exact` fills a copy)
+        self._exact_flat: dict[str, None] = {}
+        for _, is_list, _, plan in self._exact_plans:
+            if not is_list:  # (the plan's own key objects: each look-up finds itself)
+                keys = {field[0]: field[1] for fields in plan[1:] for field in fields}
+                self._exact_flat.update(dict.fromkeys(keys[name] for name in plan[0]))
 
     @property
     def model(self) -> type[BaseModel]:
@@ -702,15 +765,20 @@ class FactValidator:
         quick schema gives for it, the same values in the same order);
         ``None`` for anything else (:meth:`quick`'s schema then decides)."""
         data: dict[str, Any] = {}
-        flat: dict[str, Any] = {}
+        #: every flat key in the schema's order (the key of a fact not given taken out)
+        flat: dict[str, Any] = self._exact_flat.copy()
         canon: dict[str, Any] = {}
         members: list[dict[str, Any]] | None = None
         seen = 0
-        for group, is_list, longest, fields, required in self._exact_plans:
+        for group, is_list, longest, plan in self._exact_plans:
             given = raw.get(group)
             if given is None:
                 if group in raw:
                     return None
+                if not is_list:
+                    for fields in plan[1:]:
+                        for field in fields:
+                            del flat[field[1]]
                 continue
             seen += 1
             if is_list:
@@ -719,7 +787,7 @@ class FactValidator:
                 items = []
                 texts = []
                 for source in given:
-                    one = _exact_item(source, fields, required, None)
+                    one = _exact_item(source, plan, None)
                     if one is None:
                         return None
                     items.append(one[0])
@@ -727,7 +795,7 @@ class FactValidator:
                 members = data[group] = items
                 canon[group] = texts
                 continue
-            one = _exact_item(given, fields, required, flat)
+            one = _exact_item(given, plan, flat)
             if one is None:
                 return None
             data[group], canon[group] = one
@@ -736,7 +804,7 @@ class FactValidator:
         body = _sorted_dumps(canon)
         if body is None:  # orjson absent or refusing (an integer beyond 64 bits)
             body = canonical_json(data).encode()
-        return ValidFacts(flat, members, data, hashlib.sha256(body).hexdigest())
+        return _valid_facts(ValidFacts, (flat, members, data, _sha256(body).hexdigest()))
 
     def plain_shape(self, raw: dict[str, Any]) -> bool:
         """A fast look at the usual shape (groups of plain values, a short member list);
