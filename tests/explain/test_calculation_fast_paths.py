@@ -1,9 +1,9 @@
 """The calculation views' cheaper paths read exactly as the views did before them.
 
 ``_decimal_text`` now formats a decimal as it is and rounds only one with more than
-four decimals; ``with_values`` joins by concatenation and takes whole numbers of four
-digits or more from a :class:`StepViews` memo. The references below are the decimal
-text and ``with_values`` of the views before those paths, kept verbatim (their other
+four decimals; ``with_values`` joins by concatenation and takes whole numbers from a
+:class:`StepViews` memo. The references below are the decimal text and
+``with_values`` of the views before those paths, kept verbatim (their other
 values go through today's :func:`format_number`, whose branches for them did not
 change); generated decimals and whole numbers of both signs, zero, many digits, large
 and small exponents and more than four decimals, every term kind, in nb, nn and en."""
@@ -135,12 +135,13 @@ def test_a_date_a_large_number_and_a_tiny_negative_read_as_before() -> None:
 
 def test_a_step_whose_memo_keeps_filling_up_is_made_without_one() -> None:
     """A step shown with ever new values (an income) stops being kept once its memo
-    filled up ``_FILLS`` times; its views read the same, and a step of few values is
-    still shared."""
+    was missed ``_MISSES`` times with less than one hit per ``_HITS`` misses; its views
+    read the same, and a step of few values is still shared."""
     from eligibility.compile.calculation import StepId
 
     class Small(StepViews):
         _STEPS = 4
+        _MISSES = 8
 
     views = Small()
     ident, few = StepId("income"), StepId("count")
@@ -149,9 +150,80 @@ def test_a_step_whose_memo_keeps_filling_up_is_made_without_one() -> None:
     first = views.steps((income[0], count), "en")
     assert views.steps((income[0]._replace(), count._replace()), "en") == first
     assert views.steps((income[0]._replace(),), "en")[0] is first[0]  # kept: shared
-    for step in income[1:]:  # two fills of four
+    for step in income[1:]:  # nine misses, two hits
         views.steps((step,), "en")
     again = views.steps((income[5]._replace(), count._replace()), "en")
     assert again[0].with_values == "(1 005)" and again[0] is not views.steps(
         (income[5]._replace(),), "en")[0]  # made each time now
     assert again[1] is first[1]  # the other step's memo is its own: still shared
+
+
+def test_equal_steps_of_many_objects_share_one_view_through_every_memo() -> None:
+    """The views of equal steps — one object the recorder shares, seen again, and other
+    objects of the same values (a decimal among them) — are one view, kept by identity
+    once the shared object came again, and still one after the memos filled up and were
+    emptied; a step of other values has its own."""
+    from eligibility.compile.calculation import StepId
+
+    class Small(StepViews):
+        _LIMIT = 3  # the identity memo empties every third entry
+        _KEYED_AFTER = 0  # decimals are keys at once
+
+    views = Small()
+    ident = StepId("rate")
+    shared = _step(Decimal("0.13"), 2, True)._replace(value=Decimal("1.26"), planned=ident)
+    count = _step(7)._replace(value=7, planned=StepId("count"))
+    first, seven = views.steps((shared, count), "nb")
+    assert first.with_values == "(0,13 + 2 + ja)" and first.value == Decimal("1.26")
+    for n in range(12):
+        others = [shared._replace() for _ in range(3)]  # equal, other objects
+        got = views.steps((shared, *others, count._replace(), shared, count), "nb")
+        assert [id(v) for v in got] == [id(first)] * 4 + [id(seven), id(first), id(seven)], n
+    assert seven.with_values == "(7)" and seven.value == 7
+    other = views.steps((shared._replace(value=Decimal("1.260")),), "nb")[0]
+    assert other is not first and str(other.value) == "1.260"
+    assert other.model_dump_json() != first.model_dump_json()
+
+
+def _copy(value: Any, wider: bool) -> Any:
+    """An equal value of the same kind, another object: a decimal from its digits (one
+    more zero where ``wider``: 1.5 → 1.50, so another key), a whole number from its
+    text."""
+    if value.__class__ is Decimal:
+        copy = Decimal(str(value))
+        if wider and copy.is_finite():
+            sign, digits, exponent = copy.as_tuple()
+            assert isinstance(exponent, int)
+            copy = Decimal((sign, (*digits, 0), exponent - 1))
+        return copy
+    if value.__class__ is int:
+        return int(str(value))
+    return value
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
+@given(st.lists(values, min_size=1, max_size=5), st.booleans())
+def test_a_step_found_by_its_values_reads_as_one_made_afresh(shown: list[Any],
+                                                             wider: bool) -> None:
+    """A step whose view the memo finds by values (equal values of the same kinds,
+    other objects; a decimal by its digits) reads and serialises exactly as a view
+    made afresh of that very step, its value and exact amount included."""
+
+    class Keyed(StepViews):
+        _KEYED_AFTER = 0  # decimals are keys at once
+
+    views = Keyed()
+    exact = shown[-1] if shown[-1].__class__ in (Decimal, int) else None  # an amount's
+    value = UNKNOWN if shown[0] is ELIDED else shown[0]  # (a term's mark only)
+    for lang in LANGS:
+        first = _step(*shown)._replace(value=value, exact=exact)
+        try:
+            views.steps((first,), lang)
+        except InvalidOperation:  # (a rounding beyond the context's precision)
+            continue
+        for again in (first._replace(), _step(*[_copy(v, wider) for v in shown])._replace(
+                value=_copy(value, wider), exact=_copy(exact, wider))):
+            got = views.steps((again,), lang)[0]
+            fresh = StepViews().steps((again,), lang)[0]
+            assert got.model_dump_json() == fresh.model_dump_json()
+            assert got.__dict__ == fresh.__dict__

@@ -110,7 +110,7 @@ def _step(value: Any, *terms: Any) -> Any:
     return RecordedStep("x", "let", None, None, (), text, value, (), (), tuple(spans))
 
 
-def test_a_step_of_pack_decimals_is_shared_and_keeps_their_digits() -> None:
+def test_a_step_of_decimals_is_shared_by_their_digits() -> None:
     from types import SimpleNamespace
 
     from eligibility.explain.calculation import StepViews, pack_decimals
@@ -118,17 +118,53 @@ def test_a_step_of_pack_decimals_is_shared_and_keeps_their_digits() -> None:
     short, long_ = Decimal("0.3"), Decimal("0.30")  # equal, written differently
     params = {"a": SimpleNamespace(versions=(SimpleNamespace(value=short),
                                              SimpleNamespace(value={"k": [long_]})))}
-    views = StepViews(pack_decimals(params))
+    class Keyed(StepViews):
+        _KEYED_AFTER = 0  # decimals are keys at once
+
+    views = Keyed(pack_decimals(params))
     first = views.steps((_step(short, short),), "en")[0]
     assert views.steps((_step(short, short),), "en")[0] is first  # the pack's own: shared
     other = views.steps((_step(long_, long_),), "en")[0]
     assert other is not first
     assert (first.value, first.with_values) == (short, "0.3")
     assert str(other.value) == "0.30" and other.model_dump_json() != first.model_dump_json()
-    own = Decimal("0.3")  # equal to the pack's, but this household's: built each time
-    made = views.steps((_step(own, own),), "en")[0]
-    assert made is not first and made.model_dump_json() == first.model_dump_json()
-    assert views.steps((_step(own, own),), "en")[0] is not made
+    own = Decimal("0.3")  # this household's, written as the pack's: the same view
+    assert views.steps((_step(own, own),), "en")[0] is first
+    wider = Decimal("0.300")  # equal again, written otherwise: a view of its own digits
+    made = views.steps((_step(wider, wider),), "en")[0]
+    assert made is not first and made is not other and str(made.value) == "0.300"
+    assert views.steps((_step(Decimal("0.300"), Decimal("0.300")),), "en")[0] is made
+
+
+def test_a_decimal_shares_a_view_with_no_other_kind_of_value() -> None:
+    """A decimal's memo key is its digits, tagged: a text or a whole number of the same
+    digits keeps a view of its own, and -0 is not 0."""
+    from eligibility.explain.calculation import StepViews
+
+    class Keyed(StepViews):
+        _KEYED_AFTER = 0  # decimals are keys at once
+
+    views = Keyed()
+    values = [Decimal("1"), "1", 1, Decimal("-0"), Decimal("0"), 0, Decimal("0.0")]
+    made = [views.steps((_step(v, v),), "en")[0] for v in values]
+    assert len({id(m) for m in made}) == len(values)
+    again = [views.steps((_step(v, v),), "en")[0] for v in
+             [Decimal("1"), "1", 1, Decimal("-0"), Decimal("0"), 0, Decimal("0.0")]]
+    assert all(a is m for a, m in zip(again, made, strict=True))
+    assert [m.with_values for m in made] == ["1", '"1"', "1", "-0", "0", "0", "0"]
+    assert [m.model_dump_json() for m in again] == [m.model_dump_json() for m in made]
+
+
+def test_a_new_views_makes_a_step_of_decimals_afresh_before_keying_it() -> None:
+    """A step showing decimals is made afresh its first ``_KEYED_AFTER`` times (a new
+    engine's households are seldom seen again), then found by its digits."""
+    from eligibility.explain.calculation import StepViews
+
+    views = StepViews()
+    made = [views.steps((_step(Decimal("1.5"), Decimal("0.13")),), "en")[0]
+            for _ in range(StepViews._KEYED_AFTER + 2)]
+    assert len({id(m) for m in made[:StepViews._KEYED_AFTER + 1]}) == len(made) - 1
+    assert made[-1] is made[-2] and made[-1].model_dump_json() == made[0].model_dump_json()
 
 
 def test_with_values_formats_every_value_as_format_number_does() -> None:

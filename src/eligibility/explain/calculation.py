@@ -113,8 +113,8 @@ def _with_values(text: str, terms: tuple[tuple[int, int, Any], ...], lang: str,
                  ints: Mapping[int, str] | None,
                  keep_int: Callable[[int], str] | None) -> str:
     """:func:`with_values` of ``text`` and its ``terms``; ``ints``: the texts of whole
-    numbers of four digits or more formatted before (a :class:`StepViews` keeps them;
-    alike in every language), ``keep_int`` formats and keeps one that is not there."""
+    numbers formatted before (a :class:`StepViews` keeps them; alike in every
+    language), ``keep_int`` formats and keeps one that is not there."""
     out = ""
     at = 0
     for start, end, value in terms:  # recorded in source order, never overlapping
@@ -122,13 +122,13 @@ def _with_values(text: str, terms: tuple[tuple[int, int, Any], ...], lang: str,
         at = end
         cls = value.__class__
         if cls is int:
-            if -1000 < value < 1000:
-                out += str(value)
-            elif ints is None:
-                out += f"{value:,}".replace(",", " ")
-            else:
+            if ints is not None:
                 shown = ints.get(value)
                 out += keep_int(value) if shown is None else shown  # type: ignore[misc]
+            elif -1000 < value < 1000:
+                out += str(value)
+            else:
+                out += f"{value:,}".replace(",", " ")
         elif cls is Decimal:
             key = id(value)
             hit = texts.get(key) if texts is not None else None
@@ -173,31 +173,36 @@ class StepViews:
     :class:`~eligibility.compile.calculation.ParamUse` (which the plan shares per date
     and keys) and language, and their list once per tuple of them; each
     :class:`SourceRef` once; the pack's decimals are formatted once per language, whole
-    numbers of four digits or more once. A step whose shown values are all of exact
-    kinds (or the pack's own decimals) is made once per values (unless its memo filled
-    up ``_FILLS`` times: values seldom seen again); one the recorder shares (the same
-    object seen again) is then found by identity. A Decision builder keeps one; the
-    objects it hands out are shared between Decisions (frozen; do not mutate their
-    lists). Memo writes are guarded by a lock, so one instance serves many threads."""
+    numbers once. A step whose shown values are all of exact kinds or decimals (a
+    decimal keyed by its ``str``, which names its digits and exponent, once the step was
+    made ``_KEYED_AFTER`` times) is made once per values, unless its memo was missed
+    ``_MISSES`` times with few hits (values seldom seen again: an income, a sum of
+    them); one the recorder shares (the same object seen again) is then found by
+    identity. A Decision builder keeps one; the objects it hands out are shared between
+    Decisions (frozen; do not mutate their lists). Memo writes are guarded by a lock, so
+    one instance serves many threads."""
 
     _LIMIT = 4096
     _STEPS = 256  # the most steps kept per step and language
-    #: a step whose memo filled up this often (so many values, seldom or never again:
-    #: an income, a sum of them) is made without one from then on
-    _FILLS = 2
+    #: a step whose memo was missed this often, with less than one hit per ``_HITS``
+    #: misses (so many values, seldom or never again: an income, a sum of them), is
+    #: made without one from then on
+    _MISSES = 64
+    _HITS = 3
+    #: a step showing decimals is made this often before it is keyed by them (the
+    #: digits of each: the first evaluations of a new engine pay no keys)
+    _KEYED_AFTER = 8
 
     def __init__(self, pack_decimals: Mapping[int, tuple[Any, str]] | None = None) -> None:
-        #: the pack's own parameter decimals (id → a key naming the exact value; see
-        #: :func:`pack_decimals`): a step showing only these is shared like one without
-        #: decimals (a rate, a limit looked up)
-        self._decimals: Mapping[int, tuple[Any, _DecimalKey]] = {
-            key: (value, _DecimalKey(text)) for key, (value, text) in (pack_decimals or {}).items()}
+        #: the pack's own parameter decimals (id → (the decimal, its str); see
+        #: :func:`pack_decimals`): formatted once per language
+        self._decimals: Mapping[int, tuple[Any, str]] = pack_decimals or {}
         #: per step and language: its static fields, and a memo of the steps made from
         #: them keyed by what varies (values, waiting-for, parameters)
         self._static: dict[tuple[Any, ...],
                            _Static] = {}
         self._refs: dict[Source, SourceRef] = {}
-        #: the texts of whole numbers of four digits or more (alike in every language)
+        #: the texts of whole numbers (alike in every language)
         self._ints: dict[int, str] = {}
         #: per language: the texts of no and yes (as :func:`format_number` gives them),
         #: the texts of the pack's decimals (id → (decimal, text)), the ParameterUsed
@@ -206,7 +211,8 @@ class StepViews:
         #: the list)), the views of recorded
         #: steps a recorder shares (id → (the RecordedStep, its view): a step found in
         #: ``_static``'s memo by values as built from this very object), and the
-        #: ``_static`` entry of each planned step (id of its StepId → (it, the entry))
+        #: ``_static`` entry of each planned step (by its StepId, hashed by identity;
+        #: never None)
         self._langs: dict[str, _Lang] = {}
         self._empty: list[Any] = []
         self._lock = threading.Lock()
@@ -219,7 +225,7 @@ class StepViews:
         return value
 
     def _int_text(self, value: int) -> str:
-        """A whole number's text (four digits or more), kept in ``_ints``."""
+        """A whole number's text, kept in ``_ints``."""
         text: str = self._store(self._ints, value, f"{value:,}".replace(",", " "))
         return text
 
@@ -252,7 +258,7 @@ class StepViews:
             "rounding": s.rounding,
             "exact": None,
         })
-        entry: _Static = (s.sources, s.title, template, {}, [0])
+        entry: _Static = (s.sources, s.title, template, {}, [0, 0, False, False, 0, 0])
         self._store(self._static, key, entry)
         return entry
 
@@ -265,7 +271,7 @@ class StepViews:
             views: dict[int, tuple[Any, ParameterUsed]] = {}
             lists: dict[Any, tuple[Any, list[ParameterUsed]]] = {}
             shared: dict[int, tuple[RecordedStep, CalculationStep]] = {}
-            planned: dict[int, tuple[StepId, Any]] = {}
+            planned: dict[StepId | None, _Static] = {}
             made = ((format_number(False, lang), format_number(True, lang)), texts, views,
                     lists, shared, planned)
             with self._lock:
@@ -291,60 +297,53 @@ class StepViews:
         self._store(memo, id(p), (p, used))
         return used
 
-    def _pack_keys(self, vals: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        """``vals`` with each of the pack's own decimals as its key (a
-        :class:`_DecimalKey`); None when another value is not shareable (a decimal of
-        this household)."""
-        out: list[Any] = []
-        decimals = self._decimals
-        for v in vals:
-            if v.__class__ in _SHAREABLE:
-                out.append(v)
-                continue
-            key = decimals.get(id(v))
-            if key is None or key[0] is not v:
-                return None
-            out.append(key[1])
-        return tuple(out)
-
     def steps(self, steps: tuple[RecordedStep, ...], lang: str) -> list[CalculationStep]:
         """The recorded steps as ``MeasureResult.calculation`` (not re-validated)."""
         out: list[CalculationStep] = []
         append = out.append
         yes_no, texts, _, params, shared, planned = self._langs.get(lang) or self._lang(lang)
         shareable = _SHAREABLE.issuperset
-        decimals = self._decimals
         ints, keep_int = self._ints, self._int_text
-        _STEPS, _FILLS = self._STEPS, self._FILLS
+        _STEPS, _MISSES, _HITS, _KEYED_AFTER = (self._STEPS, self._MISSES, self._HITS,
+                                                self._KEYED_AFTER)
         for s in steps:
             seen = shared.get(id(s))
             if seen is not None and seen[0] is s:  # a step the recorder shares
                 append(seen[1])
                 continue
             (_, _, _, _, _, text, value, waiting, used, terms, _, exact, ident) = s
-            pfound = planned.get(id(ident)) if ident is not None else None
-            if pfound is not None and pfound[0] is ident:  # the planned step's static part
-                found = pfound[1]
-            else:
+            found = planned.get(ident)  # the planned step's static part (None: none)
+            if found is None:
                 found = self._static_of(s, lang, planned)
-            template, made = found[2], found[3]
-            # a step without decimals of its own (a count, a choice, a parameter's value)
-            # is made once per values and shared; the parameters it looked up are kept
+            _, _, template, made, counts = found
+            # a step of exact values (a count, a choice, a parameter's value, a rate) is
+            # made once per values and shared; the parameters it looked up are kept
             # alive by the entry
             key: Any = None
-            if (value.__class__ in _SHAREABLE or id(value) in decimals) and (
-                    found[4][0] < _FILLS):
+            if not counts[2]:
                 vals: tuple[Any, ...] | None = (value, exact, *map(_third, terms))
                 if not shareable(map(type, vals)):  # type: ignore[arg-type]
-                    vals = self._pack_keys(vals)  # type: ignore[arg-type]
-                if vals is not None:  # never tuples themselves (a pack decimal: its key)
+                    if counts[5] < _KEYED_AFTER:  # (a new engine's: seldom seen again)
+                        counts[5] += 1  # (a count for the heuristic: unguarded)
+                        vals = None
+                    else:
+                        vals = _value_keys(vals)  # type: ignore[arg-type]
+                if vals is not None:  # never tuples themselves (a decimal: its key)
                     key = (vals, waiting, *map(id, used)) if waiting or used else vals
                     hit = made.get(key)
                     if hit is not None:
+                        counts[1] += 1  # (a count for the heuristic: unguarded)
                         # kept by identity too: a step the recorder shares is found so
-                        # when it comes again
+                        # when it comes again; once one came again, so is every fourth
+                        # other object of this step found by values (the recorder may
+                        # share several of equal values)
                         if hit[0] is s:
+                            counts[3] = True
                             self._store(shared, id(s), hit)
+                        elif counts[3]:  # (every fourth: most are seen once)
+                            counts[4] += 1
+                            if not counts[4] & 3:
+                                self._store(shared, id(s), (s, hit[1]))
                         append(hit[1])
                         continue
             fields = template.copy()
@@ -377,7 +376,9 @@ class StepViews:
                 with self._lock:
                     if len(made) >= _STEPS:
                         made.clear()
-                        found[4][0] += 1
+                    misses = counts[0] = counts[0] + 1
+                    if misses >= _MISSES and counts[1] * _HITS < misses:
+                        counts[2] = True  # (seldom found: made without the memo now)
                     made[key] = (s, step)
             append(step)
         return out
@@ -394,44 +395,55 @@ class StepViews:
         entry: tuple[Any, list[ParameterUsed]] = self._store(params, id(used), (used, pfound[1]))
         return entry
 
-    def _static_of(self, s: RecordedStep, lang: str, planned: dict[int, tuple[StepId, Any]],
+    def _static_of(self, s: RecordedStep, lang: str, planned: dict[StepId | None, _Static],
                    ) -> _Static:
-        """The ``_static`` entry of ``s`` (kept under its planned step's identity too)."""
+        """The ``_static`` entry of ``s`` (kept under its planned step too: a StepId is
+        hashed by identity)."""
         sources, title = s.sources, s.title
         found = self._static.get((id(sources), id(title), s.name, s.text, s.unit, s.rounding,
                                   lang))
         if found is None or found[0] is not sources or found[1] is not title:
             found = self._template(s, lang)
         if s.planned is not None:
-            self._store(planned, id(s.planned), (s.planned, found))
+            self._store(planned, s.planned, found)
         return found
 
 
 _SCALARS = frozenset({bool, int, str, Decimal, date})
 
 
-class _DecimalKey:
-    """A memo key standing for one of the pack's decimal objects: equal to itself only
-    (hashed by identity, so cheaper than the decimal; 1.0 and 1.00 have keys of their
-    own)."""
+def _value_keys(vals: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """``vals`` with each decimal as its key, ``(_DECIMAL, its str)`` (the str names
+    its sign, digits and exponent: 1.0 and 1.00 have keys of their own, and two
+    decimals of one key read and serialise alike); None when another value is not
+    shareable (a mapping)."""
+    out: list[Any] = []
+    for v in vals:
+        cls = v.__class__
+        if cls is Decimal:
+            out.append((_DECIMAL, str(v)))
+        elif cls in _SHAREABLE:
+            out.append(v)
+        else:
+            return None
+    return tuple(out)
 
-    __slots__ = ("text",)
 
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return f"<pack decimal {self.text}>"
+#: the tag of a decimal's memo key (no recorded value is a tuple, nor a waiting-for
+#: fact this object)
+_DECIMAL = object()
 
 
 #: a step's static part per language (see ``StepViews._static``): its sources and title
 #: (kept: the key holds their ids), its CalculationStep's field template, the steps made
-#: from it by values, and how often that memo filled up
-_Static = tuple[Any, Any, dict[str, Any], dict[Any, Any], list[int]]
+#: from it by values, and that memo's misses, hits, whether it is no longer used,
+#: whether a step the recorder shares came again, the other objects found since, and
+#: how often it was made with decimals before they were keys
+_Static = tuple[Any, Any, dict[str, Any], dict[Any, Any], list[Any]]
 #: per language (see ``StepViews._langs``)
 _Lang = tuple[tuple[str, str], dict[int, tuple[Any, str]], dict[int, tuple[Any, ParameterUsed]],
               dict[Any, tuple[Any, list[ParameterUsed]]],
-              dict[int, tuple[RecordedStep, CalculationStep]], dict[int, tuple[StepId, Any]]]
+              dict[int, tuple[RecordedStep, CalculationStep]], dict[StepId | None, _Static]]
 _third = itemgetter(2)  # a recorded term's value
 #: the value types of a step that can be shared between Decisions as it is: equal values
 #: of one step's value or term (each of one type) format and serialise alike
