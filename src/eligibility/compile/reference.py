@@ -131,17 +131,10 @@ def evaluate_measure(cm: CompiledMeasure, ctx: Ctx,
         found = known[at] if known is not None else None
         if found is not None:
             reasons.append(found)
-            outcome = found[1]
-            if outcome == "not_met":
-                failed = True
-            elif outcome == "unknown":
-                unknown = True
-            elif outcome == "discretionary":
-                discretionary = True
-                assess.append(creq.req.id)
-            need.extend(found[3])
-            continue
-        outcome, waived_by, seen, value = judge(creq, ctx)
+            outcome, seen = found[1], found[3]
+        else:
+            outcome, waived_by, seen, value = judge(creq, ctx)
+            reasons.append((creq, outcome, waived_by, seen, value))
         if outcome == "not_met":
             failed = True
         elif outcome == "unknown":
@@ -150,7 +143,6 @@ def evaluate_measure(cm: CompiledMeasure, ctx: Ctx,
             discretionary = True
             assess.append(creq.req.id)
         need.extend(seen)
-        reasons.append((creq, outcome, waived_by, seen, value))
     status = status_of(failed, unknown, discretionary)
     priority = None
     for rank, _, title, pfn in cm.priority:

@@ -256,15 +256,7 @@ def _known(mp: _MeasurePlan, env: Env, observe: bool, lack: int, at: _At,
         reason = None
         if not mask & lack and not reads_amount:
             try:
-                if memo_ok:
-                    vals = fr.getter(env)
-                    key = (i, vals)
-                    reason = run_memo.get(key)
-                    if reason is None:
-                        reason = _judge(fr, env, observe, vals, lock)
-                        _remember(lock, run_memo, key, reason)
-                else:
-                    reason = _judge(fr, env, observe, None, lock)
+                reason = _judged(i, fr, env, observe, memo_ok, run_memo, lock)
             except KeyError:  # it reads a let
                 reason = None
             else:
@@ -451,6 +443,22 @@ def _group(mp: _MeasurePlan, env: Env, observe: bool,
     return tuple(reasons), failed, unknown, discretionary
 
 
+def _judged(i: int, fr: FastRequirement, env: Env, observe: bool, memo_ok: bool,
+            run_memo: dict[Any, ReasonOutcome], lock: threading.Lock) -> ReasonOutcome:
+    """Requirement ``i`` (``fr``) judged on the fast closures, found in the measure's
+    run memo by its read values where ``memo_ok`` (kept there when new); a KeyError
+    (it reads a let the environment lacks) goes to the caller."""
+    if not memo_ok:
+        return _judge(fr, env, observe, None, lock)
+    vals = fr.getter(env)
+    key = (i, vals)
+    reason = run_memo.get(key)
+    if reason is None:
+        reason = _judge(fr, env, observe, vals, lock)
+        _remember(lock, run_memo, key, reason)
+    return reason
+
+
 def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, lack: int, at: _At,
          lock: threading.Lock) -> Outcomes:
     """One measure: each requirement (and each let, the amount, each priority group,
@@ -506,15 +514,7 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, lack: int, at: _At
     members = ctx.members
     for i, fr, mask, needs, memo_ok, reads_amount, exact_reads in at.requirements_run:
         if not mask & lack and (not reads_amount or amount is not UNKNOWN):
-            if memo_ok:
-                vals = fr.getter(env)
-                key = (i, vals)
-                reason = run_memo.get(key)
-                if reason is None:
-                    reason = _judge(fr, env, observe, vals, lock)
-                    _remember(lock, run_memo, key, reason)
-            else:
-                reason = _judge(fr, env, observe, None, lock)
+            reason = _judged(i, fr, env, observe, memo_ok, run_memo, lock)
             outcome = reason[1]
         else:  # the reference, for a requirement with facts missing
             if exact_reads is not None:
@@ -525,11 +525,13 @@ def _run(mp: _MeasurePlan, ctx: Ctx, env: Env, observe: bool, lack: int, at: _At
                         None if fields is None or members is None else tuple([
                             tuple(map(m.get, fields, exact_reads.fields_unknown))
                             for m in members]))
-                reason = run_memo.get(mkey)
-                if reason is None:
+                kept = run_memo.get(mkey)
+                if kept is None:
                     reason = (_reference(fr, ctx, observe, lock) if needs[observe] & lack
                               else _attempt(fr, env, ctx, observe, lock))
                     _remember(lock, run_memo, mkey, reason)
+                else:
+                    reason = kept
             else:
                 reason = (_reference(fr, ctx, observe, lock) if needs[observe] & lack
                           else _attempt(fr, env, ctx, observe, lock))
