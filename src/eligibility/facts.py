@@ -548,6 +548,14 @@ def _exact_plan(group: GroupSpec) -> tuple[str, bool, int, _ExactItem]:
     return group.name, group.is_list, group.max_items or DEFAULT_MAX_MEMBERS, item
 
 
+def _drop(item: dict[str, Any], flat: dict[str, Any] | None, name: str, key: str) -> None:
+    """A field the document does not give (absent, or null where it may be) taken out of
+    the copies of the group's fields and of the flat facts :func:`_exact_item` fills."""
+    del item[name]
+    if flat is not None:
+        del flat[key]
+
+
 def _exact_item(given: Any, plan: _ExactItem,
                 flat: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """One group (or member) of :meth:`FactValidator._exact`: its values and its
@@ -569,9 +577,7 @@ def _exact_item(given: Any, plan: _ExactItem,
         if type(value) is not bool:
             if value is not None or required:
                 return None
-            del item[name]  # (absent, or null: counted below as a key not taken)
-            if flat is not None:
-                del flat[key]
+            _drop(item, flat, name, key)  # (absent, or null: counted below as a key not taken)
             continue
         item[name] = value
         if flat is not None:
@@ -581,9 +587,7 @@ def _exact_item(given: Any, plan: _ExactItem,
         if type(value) is not int or not lo <= value <= hi:
             if value is not None or required:
                 return None
-            del item[name]
-            if flat is not None:
-                del flat[key]
+            _drop(item, flat, name, key)
             continue
         item[name] = value
         if flat is not None:
@@ -593,9 +597,7 @@ def _exact_item(given: Any, plan: _ExactItem,
         if type(value) is not str:
             if value is not None or required:
                 return None
-            del item[name]
-            if flat is not None:
-                del flat[key]
+            _drop(item, flat, name, key)
             continue
         value = spelt.get(value)  # the schema's own text, as pydantic gives it
         if value is None:
@@ -637,9 +639,7 @@ def _exact_item(given: Any, plan: _ExactItem,
                 return None
             texts.append((name, _decimal_text(value)))
         elif value is None and not required:
-            del item[name]
-            if flat is not None:
-                del flat[key]
+            _drop(item, flat, name, key)
             continue
         else:
             return None
@@ -650,9 +650,7 @@ def _exact_item(given: Any, plan: _ExactItem,
         for name, key, required in others:
             if name in given or required:
                 return None
-            del item[name]
-            if flat is not None:
-                del flat[key]
+            _drop(item, flat, name, key)
     if len(item) != len(given):  # a key that is not a field, or a null
         return None
     if not texts:
