@@ -22,16 +22,13 @@ the builder's alone on outcomes made long before).
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib
 import inspect
-import statistics
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from time import perf_counter_ns
 from types import ModuleType
 from typing import Any
 
@@ -39,7 +36,8 @@ from eligibility import Engine, load_pack
 from eligibility.decision_build import DecisionBuilder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_anchors import AS_OF, default_anchors, facts_of, population
+from bench_anchors import AS_OF, population
+from revisions import anchor_documents, paired, source_at
 
 ROOT = Path(__file__).resolve().parents[1]
 #: households each builder builds before it is timed
@@ -55,42 +53,11 @@ def _module(rev: str) -> ModuleType:
     folder.mkdir()
     for name in names:
         if name.endswith(".py"):
-            text = subprocess.run(["git", "show", f"{rev}:src/{_PACKAGE}/{name}"], cwd=ROOT,
-                                  capture_output=True, check=True, text=True).stdout
+            text = source_at(rev, f"src/{_PACKAGE}/{name}")
             (folder / name).write_text(text.replace("eligibility.decision_build.",
                                                     "_decision_build_rev."))
     sys.path.insert(0, str(folder.parent))
     return importlib.import_module("_decision_build_rev.builder")
-
-
-def _anchor_documents(n: int, seed: int) -> list[dict[str, Any]]:
-    sys.path.insert(0, default_anchors())
-    import rules_common  # type: ignore[import-not-found]
-    return [facts_of(h) for h in rules_common.generate_households(n, seed=seed)]
-
-
-def _paired(old: Callable[[Any], Any], new: Callable[[Any], Any], items: list[Any],
-            ) -> tuple[float, float, float]:
-    """Medians per item (µs) of ``old`` and ``new`` and of the per-chunk ratios."""
-    ratios: list[float] = []
-    olds: list[float] = []
-    news: list[float] = []
-    gc.collect()
-    for i in range(0, len(items), 20):
-        chunk = items[i:i + 20]
-        first, second = (old, new) if (i // 20) % 2 else (new, old)
-        t0 = perf_counter_ns()
-        for item in chunk:
-            first(item)
-        t1 = perf_counter_ns()
-        for item in chunk:
-            second(item)
-        t2 = perf_counter_ns()
-        o, n = (t1 - t0, t2 - t1) if first is old else (t2 - t1, t1 - t0)
-        ratios.append(o / n)
-        olds.append(o / len(chunk) / 1e3)
-        news.append(n / len(chunk) / 1e3)
-    return statistics.median(olds), statistics.median(news), statistics.median(ratios)
 
 
 def _criteria(builder: Any) -> Callable[[Any], Any]:
@@ -110,7 +77,7 @@ def main() -> None:
     rules_no = load_pack(ROOT / "rules/no")
     anchors = load_pack(ROOT / "bench/anchors")
     sets = {
-        "anchor": (anchors, lambda n, seed: _anchor_documents(n, seed)),
+        "anchor": (anchors, lambda n, seed: anchor_documents(n, seed)),
         "rules/no complete": (rules_no, lambda n, seed: population(rules_no, n, seed, 0.0)),
         "rules/no missing=0.2": (rules_no, lambda n, seed: population(rules_no, n, seed, 0.2)),
     }
@@ -134,13 +101,13 @@ def main() -> None:
                 assert new.json(b) == b.model_dump_json().encode() == a.model_dump_json(
                 ).encode(), name
             unseen = outcomes(args.n)
-            figures = _paired(lambda o, b=old, d=detail: b.build(o, "nb", d),
+            figures = paired(lambda o, b=old, d=detail: b.build(o, "nb", d),
                               lambda o, b=new, d=detail: b.build(o, "nb", d), unseen)
             label = "nocalc" if full else "summary"
             print(f"{name:22s}{label:10s}{figures[0]:9.2f} {figures[1]:9.2f}  "
                   f"{figures[2]:7.3f}x")
             if full:
-                figures = _paired(_criteria(old), _criteria(new), outcomes(args.n))
+                figures = paired(_criteria(old), _criteria(new), outcomes(args.n))
                 print(f"{name:22s}{'_criteria':10s}{figures[0]:9.2f} {figures[1]:9.2f}  "
                       f"{figures[2]:7.3f}x")
             # in service: the whole evaluate, one engine per builder (the same core), each
@@ -153,7 +120,7 @@ def main() -> None:
                 for facts in documents(WARM, next(seeds)):
                     eng.evaluate(facts, AS_OF, calculation=False, detail=detail)
                 engines.append(eng)
-            figures = _paired(
+            figures = paired(
                 lambda f, e=engines[0], d=detail: e.evaluate(f, AS_OF, calculation=False,
                                                              detail=d),
                 lambda f, e=engines[1], d=detail: e.evaluate(f, AS_OF, calculation=False,

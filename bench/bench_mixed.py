@@ -26,11 +26,8 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
 import statistics
-import subprocess
 import sys
-import tempfile
 from datetime import date
 from pathlib import Path
 from time import perf_counter
@@ -43,6 +40,7 @@ from eligibility import Engine, load_pack
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_anchors import population
+from revisions import module_at
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = date(2026, 6, 1)
@@ -55,20 +53,11 @@ _NAMES = {"plan": "eligibility.compile.fast.plan", "reference": "eligibility.com
 
 def _old_pack(rev: str) -> ModuleType:
     """``rev``'s FastPack module, importing ``rev``'s run, plan and reference modules."""
-    folder = Path(tempfile.mkdtemp())
+    renames = {f"from {_NAMES[other]} import": f"from _old_{other} import"
+               for other, _ in _OLD}
     module = None
     for short, path in _OLD:
-        text = subprocess.run(["git", "show", f"{rev}:src/eligibility/{path}"], cwd=ROOT,
-                              capture_output=True, check=True).stdout.decode()
-        for other, _ in _OLD:
-            text = text.replace(f"from {_NAMES[other]} import", f"from _old_{other} import")
-        file = folder / f"_old_{short}.py"
-        file.write_text(text, encoding="utf-8")
-        spec = importlib.util.spec_from_file_location(f"_old_{short}", file)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[f"_old_{short}"] = module
-        spec.loader.exec_module(module)
+        module = module_at(rev, f"src/eligibility/{path}", f"_old_{short}", renames)
     assert module is not None
     return module
 

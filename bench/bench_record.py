@@ -24,38 +24,22 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
 import statistics
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from time import perf_counter_ns
-from types import ModuleType
 from typing import Any
 
 from eligibility import Engine, load_pack
 from eligibility.compile.fast import run
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_anchors import POPULATION_WARM, default_anchors, facts_of, population
+from bench_anchors import POPULATION_WARM, population
+from revisions import anchor_documents, module_at
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _module(rev: str, path: str, name: str) -> ModuleType:
-    text = subprocess.run(["git", "show", f"{rev}:{path}"], cwd=ROOT, capture_output=True,
-                          check=True).stdout
-    file = Path(tempfile.mkdtemp()) / f"{name.rsplit('.', 1)[-1]}.py"
-    file.write_bytes(text)
-    spec = importlib.util.spec_from_file_location(name, file)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 class _Sides:
@@ -63,9 +47,9 @@ class _Sides:
     the engine the measure plan belongs to, and adds up the time spent there."""
 
     def __init__(self, rev: str) -> None:
-        old_rec = _module(rev, "src/eligibility/compile/calculation/recording.py",
+        old_rec = module_at(rev, "src/eligibility/compile/calculation/recording.py",
                           "eligibility.compile.calculation._rev_recording")
-        old_run = _module(rev, "src/eligibility/compile/fast/run.py",
+        old_run = module_at(rev, "src/eligibility/compile/fast/run.py",
                           "eligibility.compile.fast._rev_run")
         old_run.record_env = old_rec.record_env  # type: ignore[attr-defined]
         old_run.record = old_rec.record  # type: ignore[attr-defined]
@@ -100,12 +84,6 @@ class _Sides:
         return engine
 
 
-def _anchor_documents(n: int, seed: int) -> list[dict[str, Any]]:
-    sys.path.insert(0, default_anchors())
-    import rules_common  # type: ignore[import-not-found]
-    return [facts_of(h) for h in rules_common.generate_households(n, seed=seed)]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rev", default="main")
@@ -117,8 +95,8 @@ def main() -> None:
         if name == "anchor":
             pack = load_pack(ROOT / "bench/anchors")
             as_of = date(2025, 6, 1)
-            warm = _anchor_documents(200, 99)
-            documents = _anchor_documents(args.n + 200, 7)
+            warm = anchor_documents(200, 99)
+            documents = anchor_documents(args.n + 200, 7)
         else:
             pack = load_pack(ROOT / "rules/no")
             as_of = date(2026, 6, 1)

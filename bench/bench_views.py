@@ -24,11 +24,8 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
 import statistics
-import subprocess
 import sys
-import tempfile
 from datetime import date
 from pathlib import Path
 from time import perf_counter_ns
@@ -40,22 +37,11 @@ from eligibility.explain.calculation import StepViews, pack_decimals
 from eligibility.pack.yamlio import load_yaml_file, plain
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_anchors import AS_OF, default_anchors, facts_of, population
+from bench_anchors import AS_OF, population
+from revisions import anchor_documents, module_at
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES_NO_AS_OF = date(2026, 6, 1)
-
-
-def _module(rev: str) -> ModuleType:
-    text = subprocess.run(["git", "show", f"{rev}:src/eligibility/explain/calculation.py"],
-                          cwd=ROOT, capture_output=True, check=True).stdout
-    path = Path(tempfile.mkdtemp()) / "calculation_rev.py"
-    path.write_bytes(text)
-    spec = importlib.util.spec_from_file_location("_calculation_rev", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 Calls = list[list[tuple[Any, str]]]  # per household: its steps() calls (steps, lang)
@@ -88,24 +74,18 @@ def _run(fn: Any, calls: Calls) -> int:
     return perf_counter_ns() - t
 
 
-def _anchor_documents(n: int, seed: int) -> list[dict[str, Any]]:
-    sys.path.insert(0, default_anchors())
-    import rules_common  # type: ignore[import-not-found]
-    return [facts_of(h) for h in rules_common.generate_households(n, seed=seed)]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rev", default="main")
     parser.add_argument("--n", type=int, default=1000, help="unseen households per set")
     parser.add_argument("--warm", type=int, default=2000, help="warm-up households per set")
     args = parser.parse_args()
-    old = _module(args.rev)
+    old = module_at(args.rev, "src/eligibility/explain/calculation.py", "_calculation_rev")
     rules_no = load_pack(ROOT / "rules/no")
     anchors = load_pack(ROOT / "bench/anchors")
     sets = {
-        "anchor": (anchors, AS_OF, _anchor_documents(args.warm, 99),
-                   _anchor_documents(args.n, 7)),
+        "anchor": (anchors, AS_OF, anchor_documents(args.warm, 99),
+                   anchor_documents(args.n, 7)),
         "rules/no complete": (rules_no, RULES_NO_AS_OF, population(rules_no, args.warm, 1, 0.0),
                               population(rules_no, args.n, 2, 0.0)),
         "rules/no missing=0.2": (rules_no, RULES_NO_AS_OF,
