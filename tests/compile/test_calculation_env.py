@@ -245,13 +245,16 @@ def test_a_step_recorder_equals_the_step_term_by_term(
         assert {"two", "three", "many", "terms_of"} <= shapes.keys(), shapes
 
 
-def test_the_step_memo_is_tried_and_a_step_that_keeps_missing_is_dropped(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """On a date's first ``_TRIAL`` calls ``record_env`` counts how often each step is
-    found in the memo: equal inputs share one step; a step found in fewer than half of
-    them (inputs that differ every call) is then neither looked up nor kept, the others
-    still are; other getters start the trial again."""
-    monkeypatch.setattr(calculation, "_TRIAL", 8)
+#: an anchor-set household whose measures record their calculation
+_HOUSE: dict[str, Any] = {
+    "adults": 1, "children": 2, "members_with_disability": 0, "annual_income": 300000,
+    "net_wealth": 0, "monthly_housing_cost": 9000, "tenure": "rent", "is_homeless": False,
+    "eviction_notice": False, "rooms": 2, "municipality_group": 1,
+    "bank_loan_refused": True, "age_of_applicant": 30}
+
+
+def _spied(monkeypatch: pytest.MonkeyPatch) -> tuple[Engine, list[tuple[Any, ...]]]:
+    """An anchor-set engine, and the arguments of every ``_record_env`` call it makes."""
     engine = Engine(PACKS["anchors"].pack)
     calls: list[tuple[Any, ...]] = []
     real = fast_run._record_env
@@ -261,12 +264,18 @@ def test_the_step_memo_is_tried_and_a_step_that_keeps_missing_is_dropped(
         return real(*args)
 
     monkeypatch.setattr(fast_run, "_record_env", keeping)
-    facts = {"household": {
-        "adults": 1, "children": 2, "members_with_disability": 0, "annual_income": 300000,
-        "net_wealth": 0, "monthly_housing_cost": 9000, "tenure": "rent", "is_homeless": False,
-        "eviction_notice": False, "rooms": 2, "municipality_group": 1,
-        "bank_loan_refused": True, "age_of_applicant": 30}}
-    engine.outcomes(facts, date(2025, 6, 1))
+    return engine, calls
+
+
+def test_the_step_memo_is_tried_and_a_step_that_keeps_missing_is_dropped(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a date's first ``_TRIAL`` calls ``record_env`` counts how often each step is
+    found in the memo: equal inputs share one step; a step found in fewer than half of
+    them (inputs that differ every call) is then neither looked up nor kept, the others
+    still are; other getters start the trial again."""
+    monkeypatch.setattr(calculation, "_TRIAL", 8)
+    engine, calls = _spied(monkeypatch)
+    engine.outcomes({"household": dict(_HOUSE)}, date(2025, 6, 1))
     plan, mp, env, outcomes, exact, _ = calls[0]
     steps = mp.fm.calculation
     n = len(steps)
@@ -307,19 +316,8 @@ def test_a_step_recorder_keeps_its_keyed_look_up_per_keys(
     the step's parameter uses per keys on the date: equal keys share them (whatever
     else differs), different keys do not, and it keeps at most ``_KEYED_KEPT``."""
     monkeypatch.setattr(calculation, "_KEYED_KEPT", 3)
-    engine = Engine(PACKS["anchors"].pack)
-    calls: list[tuple[Any, ...]] = []
-    real = fast_run._record_env
-
-    def keeping(*args: Any) -> Any:
-        calls.append(args)
-        return real(*args)
-
-    monkeypatch.setattr(fast_run, "_record_env", keeping)
-    house = {"adults": 1, "children": 2, "members_with_disability": 0,
-             "annual_income": 300000, "net_wealth": 0, "monthly_housing_cost": 9000,
-             "tenure": "rent", "is_homeless": False, "eviction_notice": False, "rooms": 2,
-             "municipality_group": 1, "bank_loan_refused": True, "age_of_applicant": 30}
+    engine, calls = _spied(monkeypatch)
+    house = dict(_HOUSE)
     as_of = date(2025, 6, 1)
 
     def amount_step(**changes: Any) -> Any:
