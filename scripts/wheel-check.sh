@@ -26,7 +26,7 @@ fail() { echo "wheel-check: FAILED: $*" >&2; exit 1; }
 
 step "building the wheel from a clean copy of the sources"
 mkdir -p "$work/src-copy" "$work/dist" "$work/empty"
-cp -a pyproject.toml README.md src rules "$work/src-copy/"
+cp -a pyproject.toml README.md LICENSE src rules "$work/src-copy/"
 find "$work/src-copy" -name __pycache__ -prune -exec rm -rf {} +
 "$PY" -m pip wheel --quiet --no-deps --wheel-dir "$work/dist" "$work/src-copy" \
     2> >(grep -v "is ignored" >&2)
@@ -35,6 +35,8 @@ yaml_in_wheel="$("$PY" -c "import sys, zipfile; print(sum(n.startswith('eligibil
 yaml_in_repo="$(find rules/no -name '*.yaml' | wc -l)"
 [ "$yaml_in_wheel" -eq "$yaml_in_repo" ] \
     || fail "the wheel holds $yaml_in_wheel pack files, rules/no has $yaml_in_repo"
+"$PY" -c "import sys, zipfile; sys.exit(not any(n.endswith('.dist-info/licenses/LICENSE') for n in zipfile.ZipFile(sys.argv[1]).namelist()))" "$wheel" \
+    || fail "the wheel does not carry the LICENSE file"
 
 step "installing $(basename "$wheel") into a clean venv (no extras)"
 "$PY" -m venv "$work/venv"
