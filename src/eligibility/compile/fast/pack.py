@@ -367,7 +367,6 @@ class FastPack:
             tuple(at(r) for _, _, _, r in mp.fm.lets),
             tuple(at(fr.reads) for fr in mp.requirements),
             tuple(at(r) for _, _, _, r, _ in mp.fm.priority),
-            tuple(at(r) for r in mp.fm.calculation_reads),
             strict(mp.fm.amount_strict), tuple(map(strict, mp.fm.lets_strict)),
             tuple((strict(fr.strict), strict(fr.strict_shown)) for fr in mp.requirements),
             tuple(map(strict, mp.fm.priority_strict))), mp, masks)) for mp in measures]

@@ -171,7 +171,6 @@ class _At(NamedTuple):
     lets: tuple[int, ...]
     requirements: tuple[int, ...]
     priority: tuple[int, ...]
-    calculation: tuple[int, ...]
     #: the masks (:attr:`_Plan.masks`' bits) of what the amount, each let, each
     #: requirement (not observed, observed) and each priority group read on every path
     #: (:func:`~eligibility.compile.fast.reads.strict_of`): one of those bits lacking,
